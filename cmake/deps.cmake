@@ -1,0 +1,17 @@
+# Every third-party dependency, found once (STYLE.md section 9). Debian bookworm packages only;
+# scripts/install-deps.sh installs them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81...<1.82 REQUIRED CONFIG COMPONENTS url)
+find_package(simdjson CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+if(IOCGRID_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()
+if(IOCGRID_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

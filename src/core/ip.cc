@@ -1,0 +1,221 @@
+#include "core/ip.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+
+namespace iocgrid::core {
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Clears the bits after `prefix` in `bytes`.
+void ClearHostBits(std::array<uint8_t, 16>& bytes, int prefix, int total_bits) {
+  for (int bit = prefix; bit < total_bits; ++bit) {
+    bytes[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+  }
+}
+
+Result<IpNetwork> ParseAddressPart(std::string_view text) {
+  IpNetwork net;
+  uint32_t v4 = 0;
+  if (ParseIpv4(text, &v4)) {
+    net.v6 = false;
+    net.prefix = 32;
+    net.bytes[0] = static_cast<uint8_t>(v4 >> 24);
+    net.bytes[1] = static_cast<uint8_t>(v4 >> 16);
+    net.bytes[2] = static_cast<uint8_t>(v4 >> 8);
+    net.bytes[3] = static_cast<uint8_t>(v4);
+    return net;
+  }
+  if (text.find(':') == std::string_view::npos) {
+    if (text.find('.') != std::string_view::npos) {
+      // Give the most useful reason for a dotted value that is not an IPv4 address.
+      int dots = 0;
+      for (char c : text) dots += c == '.';
+      if (dots != 3) return InvalidArgumentError("not an IPv4 address (expected 4 octets)");
+      return InvalidArgumentError(
+          "not an IPv4 address (octets must be 0-255, decimal, without leading zeros)");
+    }
+    return InvalidArgumentError("not an IP address");
+  }
+  if (text.size() > 45) return InvalidArgumentError("not an IPv6 address (too long)");
+  if (text.find('%') != std::string_view::npos) {
+    return InvalidArgumentError("IPv6 zone ids are not allowed");
+  }
+  char buf[46];
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  in6_addr a6;
+  if (inet_pton(AF_INET6, buf, &a6) != 1) return InvalidArgumentError("not an IPv6 address");
+  std::memcpy(net.bytes.data(), &a6, 16);
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(net.bytes.data(), kMapped, 12) == 0) {
+    // IPv4-mapped IPv6 is the IPv4 address (DESIGN.md).
+    std::array<uint8_t, 16> v4bytes{};
+    std::memcpy(v4bytes.data(), net.bytes.data() + 12, 4);
+    net.bytes = v4bytes;
+    net.v6 = false;
+    net.prefix = 32;
+    return net;
+  }
+  net.v6 = true;
+  net.prefix = 128;
+  return net;
+}
+
+}  // namespace
+
+uint64_t IpNetwork::v6_hi() const {
+  uint64_t x = 0;
+  for (int i = 0; i < 8; ++i) x = (x << 8) | bytes[static_cast<size_t>(i)];
+  return x;
+}
+
+uint64_t IpNetwork::v6_lo() const {
+  uint64_t x = 0;
+  for (int i = 8; i < 16; ++i) x = (x << 8) | bytes[static_cast<size_t>(i)];
+  return x;
+}
+
+bool ParseIpv4(std::string_view text, uint32_t* out) {
+  if (text.size() < 7 || text.size() > 15) return false;
+  uint32_t result = 0;
+  size_t i = 0;
+  for (int octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    size_t start = i;
+    uint32_t v = 0;
+    while (i < text.size() && IsDigit(text[i]) && i - start < 3) {
+      v = v * 10 + static_cast<uint32_t>(text[i] - '0');
+      ++i;
+    }
+    size_t len = i - start;
+    if (len == 0 || v > 255) return false;
+    if (len > 1 && text[start] == '0') return false;  // leading zero: octal to some parsers
+    result = (result << 8) | v;
+  }
+  if (i != text.size()) return false;
+  *out = result;
+  return true;
+}
+
+Result<IpNetwork> ParseIpNetwork(std::string_view text) {
+  if (text.empty()) return InvalidArgumentError("empty IP address");
+  std::string_view addr = text;
+  std::string_view prefix_text;
+  bool has_prefix = false;
+  if (size_t slash = text.find('/'); slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    prefix_text = text.substr(slash + 1);
+    has_prefix = true;
+  }
+  if (addr.size() >= 2 && addr.front() == '[' && addr.back() == ']') {
+    if (has_prefix) return InvalidArgumentError("brackets are only allowed around an address");
+    addr = addr.substr(1, addr.size() - 2);
+    if (addr.find(':') == std::string_view::npos) {
+      return InvalidArgumentError("brackets are only allowed around an IPv6 address");
+    }
+  }
+  auto parsed = ParseAddressPart(addr);
+  if (!parsed.ok()) return parsed.status();
+  IpNetwork net = *parsed;
+  // An IPv4-mapped v6 network keeps its v4 meaning: ::ffff:1.2.3.0/120 -> 1.2.3.0/24.
+  bool was_mapped = !net.v6 && addr.find(':') != std::string_view::npos;
+  int total = net.v6 ? 128 : 32;
+  if (has_prefix) {
+    if (prefix_text.empty() || prefix_text.size() > 3) {
+      return InvalidArgumentError("invalid prefix length '" + std::string(prefix_text) + "'");
+    }
+    int p = 0;
+    for (char c : prefix_text) {
+      if (!IsDigit(c)) {
+        return InvalidArgumentError("invalid prefix length '" + std::string(prefix_text) + "'");
+      }
+      p = p * 10 + (c - '0');
+    }
+    if (prefix_text.size() > 1 && prefix_text[0] == '0') {
+      return InvalidArgumentError("invalid prefix length '" + std::string(prefix_text) + "'");
+    }
+    if (was_mapped) {
+      if (p < 96 || p > 128) {
+        return InvalidArgumentError("prefix length of an IPv4-mapped network must be 96-128");
+      }
+      p -= 96;
+    }
+    if (p > total) {
+      return InvalidArgumentError("prefix length " + std::to_string(p) + " > " +
+                                  std::to_string(total));
+    }
+    net.prefix = static_cast<uint8_t>(p);
+    ClearHostBits(net.bytes, p, total);
+  }
+  return net;
+}
+
+Result<IpNetwork> ParseIpAddress(std::string_view text) {
+  auto net = ParseIpNetwork(text);
+  if (!net.ok()) return net.status();
+  if (!net->is_address()) return InvalidArgumentError("expected an address, got a network");
+  return net;
+}
+
+std::string FormatIpNetwork(const IpNetwork& net) {
+  std::string out;
+  if (!net.v6) {
+    out.reserve(18);
+    for (int i = 0; i < 4; ++i) {
+      if (i) out += '.';
+      out += std::to_string(net.bytes[static_cast<size_t>(i)]);
+    }
+    if (net.prefix != 32) out += "/" + std::to_string(net.prefix);
+    return out;
+  }
+  // RFC 5952: lower-case hex, no leading zeros, the longest run (>= 2) of zero groups as "::"
+  // (the first one on a tie).
+  uint16_t g[8];
+  for (int i = 0; i < 8; ++i) {
+    g[i] = static_cast<uint16_t>((net.bytes[static_cast<size_t>(2 * i)] << 8) |
+                                 net.bytes[static_cast<size_t>(2 * i + 1)]);
+  }
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (g[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && g[j] == 0) ++j;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (i > 0 && i != best + best_len) out += ':';
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      int nib = (g[i] >> shift) & 0xf;
+      if (nib || started || shift == 0) {
+        out += kHex[nib];
+        started = true;
+      }
+    }
+  }
+  if (net.prefix != 128) out += "/" + std::to_string(net.prefix);
+  return out;
+}
+
+}  // namespace iocgrid::core
