@@ -19,7 +19,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev                # logging and formatting
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   # test tooling
-  python3 jq
+  python3 jq openssl ca-certificates
 )
 
 missing=()
