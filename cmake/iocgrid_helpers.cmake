@@ -18,6 +18,8 @@ function(iocgrid_add_test)
   endif()
   add_executable(iocgrid_${ARG_NAME}_test ${ARG_SRCS})
   target_link_libraries(iocgrid_${ARG_NAME}_test PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main iocgrid_warnings)
+  # Test helpers are included as "tests/<component>/x.h".
+  target_include_directories(iocgrid_${ARG_NAME}_test PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_definitions(iocgrid_${ARG_NAME}_test PRIVATE
     IOCGRID_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data"
     IOCGRID_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"

@@ -15,6 +15,7 @@ PACKAGES=(
   libsodium-dev                           # PSI, key hashing, constant-time compare
   libhyperscan-dev libre2-dev             # multi-pattern scans (extract/, sift/)
   libidn2-dev                             # IDN -> punycode for domain normalization
+  zlib1g-dev                              # gzip-compressed feeds (IPsum)
   libcli11-dev libtomlplusplus-dev        # CLI flags and TOML config
   libspdlog-dev libfmt-dev                # logging and formatting
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks

@@ -1,0 +1,145 @@
+#include "ingest/query_reader.h"
+
+#include <optional>
+#include <utility>
+
+#include "ingest/internal/file_io.h"
+#include "ingest/internal/text_util.h"
+#include "ingest/internal/values.h"
+
+namespace iocgrid::ingest {
+namespace {
+
+using internal::Trim;
+
+void AddIssue(QueryFile* file, std::string_view path, uint32_t line, std::string message) {
+  LoadIssue issue;
+  issue.path = std::string(path);
+  issue.line = line;
+  issue.message = std::move(message);
+  file->issues.push_back(std::move(issue));
+}
+
+// The date of a CSV row: a first_seen or date column, else "first_seen=YYYY-MM-DD" inside any
+// other cell (e.g. a free-form "context" column).
+std::string RowDate(const internal::CsvColumns& columns, const std::vector<std::string>& fields) {
+  for (int index : {columns.first_seen, columns.date}) {
+    if (index < 0 || static_cast<size_t>(index) >= fields.size()) continue;
+    if (std::optional<std::string> date = internal::ParseDate(fields[static_cast<size_t>(index)])) {
+      return *std::move(date);
+    }
+  }
+  constexpr std::string_view kKey = "first_seen=";
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (static_cast<int>(i) == columns.value) continue;
+    const std::string& cell = fields[i];
+    const size_t at = cell.find(kKey);
+    if (at == std::string::npos) continue;
+    std::string_view rest = std::string_view(cell).substr(at + kKey.size());
+    const size_t end = rest.find_first_of(";,");
+    if (end != std::string_view::npos) rest = rest.substr(0, end);
+    if (std::optional<std::string> date = internal::ParseDate(rest)) return *std::move(date);
+  }
+  return {};
+}
+
+void ParseCsvQueries(std::string_view path, std::string_view content, char delimiter,
+                     QueryFile* file) {
+  internal::CsvReader reader(content, delimiter);
+  std::vector<std::string> fields;
+  uint32_t line = 0;
+  std::string error;
+  if (!reader.Next(&fields, &line, &error)) return;
+  internal::CsvColumns columns;
+  if (!internal::ResolveCsvHeader(fields, &columns)) return;  // checked by the caller
+  const size_t value_index = static_cast<size_t>(columns.value);
+  while (reader.Next(&fields, &line, &error)) {
+    if (!error.empty()) {
+      AddIssue(file, path, line, error + "; rest of the file skipped");
+      return;
+    }
+    bool blank = true;
+    for (const std::string& field : fields) blank = blank && Trim(field).empty();
+    if (blank) continue;
+    const std::string_view raw = value_index < fields.size() ? Trim(fields[value_index]) : "";
+    if (raw.empty()) {
+      AddIssue(file, path, line, "no value in column '" + columns.names[value_index] + "'");
+      continue;
+    }
+    const std::string_view type_cell =
+        columns.type >= 0 && static_cast<size_t>(columns.type) < fields.size()
+            ? std::string_view(fields[static_cast<size_t>(columns.type)])
+            : std::string_view();
+    Result<core::Indicator> indicator = internal::ParseCsvValue(columns, type_cell, raw);
+    if (!indicator.ok()) {
+      AddIssue(file, path, line, internal::SkipMessage(raw, indicator.status()));
+      continue;
+    }
+    QueryItem item;
+    item.raw = std::string(raw);
+    item.indicator = std::move(indicator).value();
+    item.line = line;
+    item.date = RowDate(columns, fields);
+    file->items.push_back(std::move(item));
+  }
+}
+
+void ParsePlainQueries(std::string_view path, std::string_view content, QueryFile* file) {
+  internal::LineCursor cursor(content);
+  std::string_view line;
+  uint32_t number = 0;
+  while (cursor.Next(&line, &number)) {
+    std::string_view text = Trim(line);
+    if (text.empty() || internal::IsCommentLine(text)) continue;
+    text = internal::StripTrailingComment(text);
+    std::string_view token;
+    std::string_view rest;
+    internal::SplitFirstToken(text, &token, &rest);
+    Result<core::Indicator> indicator = core::GuessIndicator(token);
+    if (!indicator.ok()) {
+      AddIssue(file, path, number,
+               "no indicator in '" + internal::Abbreviate(text) +
+                   "': " + std::string(indicator.status().message()));
+      continue;
+    }
+    QueryItem item;
+    item.raw = std::string(token);
+    item.indicator = std::move(indicator).value();
+    item.line = number;
+    file->items.push_back(std::move(item));
+  }
+}
+
+}  // namespace
+
+QueryFile ParseQueries(std::string_view path, std::string_view content) {
+  QueryFile file;
+  content = internal::StripBom(content);
+  internal::LineCursor cursor(content);
+  std::string_view line;
+  uint32_t number = 0;
+  while (cursor.Next(&line, &number)) {
+    const std::string_view trimmed = Trim(line);
+    if (trimmed.empty() || trimmed.front() == '#') continue;
+    char delimiter = 0;
+    if (internal::LooksLikeCsvHeader(trimmed, &delimiter)) {
+      ParseCsvQueries(path, content, delimiter, &file);
+      return file;
+    }
+    break;
+  }
+  ParsePlainQueries(path, content, &file);
+  return file;
+}
+
+Result<QueryFile> ReadQueryFile(const std::string& path) {
+  IOCGRID_ASSIGN_OR_RETURN(std::string content, internal::ReadWholeFile(path, 0));
+  if (internal::IsGzip(content)) {
+    Result<std::string> text = internal::Gunzip(content, 0, /*truncate=*/false);
+    if (!text.ok()) return text.status().WithContext(path);
+    content = std::move(text).value();
+  }
+  return ParseQueries(path, content);
+}
+
+}  // namespace iocgrid::ingest
