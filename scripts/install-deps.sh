@@ -21,6 +21,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   # test tooling
   python3 jq openssl ca-certificates
+  poppler-utils                           # pdftotext: PDF reports for extract
 )
 
 missing=()

@@ -1,0 +1,34 @@
+# iocgrid: the two set-up commands of README.md, plus helpers.
+#   make test   install what is missing, configure, build, run every test (ctest)
+#   make demo   install what is missing, build, run the demo on the bundled data
+#   make bench  build the Release preset and run the benchmarks (figures for README)
+PRESET ?= ci
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+test: build
+	ctest --preset $(PRESET) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD_DIR)/iocgrid
+
+bench: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+	@bash scripts/bench.sh build/release
+
+clean:
+	rm -rf build

@@ -1,0 +1,27 @@
+// The iocgrid subcommands. Each Add*Command registers its CLI11 subcommand (flags, help text)
+// on `app` and returns a Command whose `run` is called by main() when the user chose it.
+// `run` returns the process exit status.
+//
+// Exit status convention (like grep): 0 = found something / success, 1 = ran fine and found
+// nothing, 2 = error (a one-line message on stderr).
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace iocgrid::app {
+
+inline constexpr int kExitFound = 0;
+inline constexpr int kExitNotFound = 1;
+inline constexpr int kExitError = 2;
+
+struct Command {
+  CLI::App* subcommand = nullptr;
+  std::function<int()> run;
+};
+
+Command AddMatchCommand(CLI::App& app);
+Command AddExtractCommand(CLI::App& app);
+
+}  // namespace iocgrid::app

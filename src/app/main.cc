@@ -1,0 +1,55 @@
+// iocgrid: cross-organization threat-intelligence search. One binary, subcommands.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "net/http_client.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "iocgrid: search indicators of compromise across an alliance of threat-intelligence "
+    "members.\n\nCommon jobs:\n"
+    "  iocgrid match --against DATA... QUERY     match a list of IoCs against local data files\n"
+    "  iocgrid extract REPORT...                 pull IoCs out of report text\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  iocgrid::net::GlobalInit();  // before any thread (STYLE.md section 8)
+  CLI::App app(kDescription, "iocgrid");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("iocgrid ") + IOCGRID_VERSION);
+  std::vector<iocgrid::app::Command> commands;
+  commands.push_back(iocgrid::app::AddMatchCommand(app));
+  commands.push_back(iocgrid::app::AddExtractCommand(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line and exit 2, as for every other error; --help explains the flags.
+    std::fprintf(stderr, "iocgrid: %s (see --help)\n", e.what());
+    return iocgrid::app::kExitError;
+  }
+  for (const auto& command : commands) {
+    if (command.subcommand->parsed()) {
+      try {
+        return command.run();
+      } catch (const std::exception& e) {
+        // Third-party code may throw (std, nlohmann, CLI11): fail closed with one line.
+        std::fprintf(stderr, "iocgrid: internal error: %s\n", e.what());
+        return iocgrid::app::kExitError;
+      }
+    }
+  }
+  return iocgrid::app::kExitError;
+}

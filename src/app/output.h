@@ -1,0 +1,50 @@
+// Hit output for the CLI: an aligned table for people, NDJSON and CSV for scripts.
+// The NDJSON field names are a stable interface (README "iocgrid match").
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iocgrid::app {
+
+enum class OutputFormat { kTable, kJson, kCsv };
+
+// "table", "json" (also "ndjson"), "csv".
+bool ParseOutputFormat(std::string_view name, OutputFormat* out);
+
+struct HitRow {
+  std::string query;             // as the analyst wrote it
+  std::string query_type;
+  std::string query_normalized;
+  uint32_t query_line = 0;
+  std::string relation;
+  std::string matched;
+  std::string matched_type;
+  std::string source;            // file path
+  std::string source_name;       // list or event name
+  uint32_t line = 0;             // line in the source file (0 = unknown)
+  std::string comment;
+};
+
+// Writes rows as they come (json, csv) or at Finish() (table, which needs column widths).
+// `out` must outlive the writer.
+class HitWriter {
+ public:
+  HitWriter(OutputFormat format, std::FILE* out);
+  void Write(const HitRow& row);
+  void Finish();
+
+ private:
+  OutputFormat format_;
+  std::FILE* out_;
+  bool header_done_ = false;
+  std::vector<HitRow> table_rows_;
+};
+
+// RFC 4180 field quoting.
+std::string CsvField(std::string_view s);
+
+}  // namespace iocgrid::app

@@ -1,0 +1,139 @@
+// `iocgrid match` as a user runs it: a real process on real files.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/process.h"
+
+namespace iocgrid::e2e {
+namespace {
+
+const std::string kData = IOCGRID_PROJECT_DATA_DIR;
+
+std::vector<nlohmann::json> Lines(const std::string& ndjson) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(ndjson);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+TEST(MatchCliTest, DemoQueryHitsAnonymityRangesWithStableJsonFields) {
+  auto r = RunIocgrid({"match", "--against", kData + "/members/anonymity", kData + "/members/honeypot",
+                       "--format", "json", kData + "/queries/blacktech_iocs.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto hits = Lines(r.out);
+  ASSERT_FALSE(hits.empty());
+  std::set<std::string> queries;
+  for (const auto& h : hits) {
+    for (const char* key : {"query", "query_type", "relation", "matched", "matched_type", "source", "line"}) {
+      EXPECT_TRUE(h.contains(key)) << key << " missing in " << h.dump();
+    }
+    queries.insert(h["query"].get<std::string>());
+    if (h["query"] == "172.104.109.217:8080") {
+      EXPECT_EQ(h["query_type"], "ip-dst|port");
+      EXPECT_EQ(h["relation"], "in-range");
+      EXPECT_EQ(h["matched"], "172.104.64.0/18");
+      EXPECT_NE(h["source"].get<std::string>().find("vpn-ipv4/list.json"), std::string::npos);
+      EXPECT_GT(h["line"].get<int>(), 1);
+    }
+  }
+  EXPECT_TRUE(queries.count("172.104.109.217:8080"));
+  EXPECT_TRUE(queries.count("http://107.191.61.40"));
+  EXPECT_NE(r.err.find("hit(s) for"), std::string::npos);
+}
+
+TEST(MatchCliTest, NoHitsExitsOne) {
+  TempDir dir;
+  std::string data = dir.Write("list.txt", "198.51.100.0/24\nevil.example\n");
+  auto r = RunIocgrid({"match", "--against", data, "-"}, "203.0.113.5\ngood.example\n");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(MatchCliTest, ReadsDefangedQueriesFromStdinAndReportsRelations) {
+  TempDir dir;
+  std::string data = dir.Write("member.txt",
+                               "198.51.100.0/24\nevil.example\nhttp://bad.example/gate.php\n"
+                               "2001:db8::/32\nd41d8cd98f00b204e9800998ecf8427e\n");
+  auto r = RunIocgrid({"match", "--against", data, "--format", "json", "-"},
+                      "198.51.100[.]7\nhxxps://a.evil[.]example/x\nbad.example\n"
+                      "2001:DB8::1\nD41D8CD98F00B204E9800998ECF8427E\nnothing.example\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::pair<std::string, std::string>> got;
+  for (const auto& h : Lines(r.out)) {
+    got.insert({h["query_normalized"].get<std::string>(), h["relation"].get<std::string>()});
+  }
+  std::set<std::pair<std::string, std::string>> want = {
+      {"198.51.100.7", "in-range"},
+      {"https://a.evil.example/x", "subdomain"},
+      {"bad.example", "url-host"},
+      {"2001:db8::1", "in-range"},
+      {"d41d8cd98f00b204e9800998ecf8427e", "exact"},
+  };
+  EXPECT_EQ(got, want) << r.out;
+}
+
+TEST(MatchCliTest, MalformedLinesAreReportedWithFileAndLineAndSkipped) {
+  TempDir dir;
+  std::string data = dir.Write("member.txt", "198.51.100.7\nthis is not an indicator\n203.0.113.9\n");
+  auto r = RunIocgrid({"match", "--against", data, "-"}, "203.0.113.9\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(data + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 malformed line(s) skipped"), std::string::npos) << r.err;
+  auto strict = RunIocgrid({"match", "--strict", "--against", data, "-"}, "203.0.113.9\n");
+  EXPECT_EQ(strict.exit_code, 2) << strict.err;
+  EXPECT_NE(strict.err.find("--strict"), std::string::npos) << strict.err;
+}
+
+TEST(MatchCliTest, CsvOutputHasHeaderAndQuotedFields) {
+  TempDir dir;
+  std::string data = dir.Write("member.csv", "type,value,comment\ndomain,evil.example,\"c2, stage 2\"\n");
+  auto r = RunIocgrid({"match", "--against", data, "--format", "csv", "-"}, "evil.example\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("query,query_type,relation,matched,matched_type,source,source_name,line,comment\n", 0), 0u);
+  EXPECT_NE(r.out.find("evil.example,domain,exact,evil.example,domain,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"c2, stage 2\""), std::string::npos) << r.out;
+}
+
+TEST(MatchCliTest, ErrorsExitTwoWithOneLine) {
+  auto missing = RunIocgrid({"match", "--against", "/nonexistent/dir", "-"}, "1.2.3.4\n");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/dir"), std::string::npos) << missing.err;
+  auto bad_format = RunIocgrid({"match", "--against", kData + "/queries", "--format", "xml", "-"}, "1.2.3.4\n");
+  EXPECT_EQ(bad_format.exit_code, 2);
+  EXPECT_NE(bad_format.err.find("--format"), std::string::npos);
+  auto no_args = RunIocgrid({"match"});
+  EXPECT_EQ(no_args.exit_code, 2);
+  auto relation = RunIocgrid({"match", "--against", kData + "/queries", "--relations", "near", "-"}, "1.2.3.4\n");
+  EXPECT_EQ(relation.exit_code, 2);
+  EXPECT_NE(relation.err.find("near"), std::string::npos);
+}
+
+TEST(MatchCliTest, RelationFilterKeepsOnlyChosenRelations) {
+  TempDir dir;
+  std::string data = dir.Write("member.txt", "198.51.100.0/24\n198.51.100.7\n");
+  auto r = RunIocgrid({"match", "--against", data, "--relations", "exact", "--format", "json", "-"},
+                      "198.51.100.7\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto hits = Lines(r.out);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["relation"], "exact");
+}
+
+TEST(MatchCliTest, HelpExplainsTheCommand) {
+  auto r = RunIocgrid({"match", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--against"), std::string::npos);
+  EXPECT_NE(r.out.find("Exit status"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace iocgrid::e2e

@@ -1,0 +1,33 @@
+// Test helper: runs the real iocgrid binary as a child process and captures its output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace iocgrid::e2e {
+
+struct ProcessResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs IOCGRID_BINARY with `args`, feeding `stdin_text` on standard input. Blocks until exit.
+ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to path()/name and returns the full path.
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace iocgrid::e2e
