@@ -23,5 +23,6 @@ struct Command {
 
 Command AddMatchCommand(CLI::App& app);
 Command AddExtractCommand(CLI::App& app);
+Command AddNodeCommand(CLI::App& app);
 
 }  // namespace iocgrid::app

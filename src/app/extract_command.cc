@@ -133,10 +133,11 @@ Command AddExtractCommand(CLI::App& app) {
   sub->add_flag("--keep-benign", flags->keep_benign,
                 "also print the indicators a filter dropped, with benign_reason");
   sub->add_option("--ignore-domain", flags->ignore_domains,
-                  "the publisher's own domain (repeatable): it and its subdomains are benign");
+                  "the publisher's own domain (repeatable): it and its subdomains are benign")
+      ->allow_extra_args(false);
   std::string filter_help = "turn a false-positive filter off (repeatable):";
   for (std::string_view f : extract::FilterNames()) filter_help += " " + std::string(f);
-  sub->add_option("--no-filter", flags->no_filters, filter_help);
+  sub->add_option("--no-filter", flags->no_filters, filter_help)->allow_extra_args(false);
   sub->add_option("files", flags->files, "report files, or - for standard input")->required();
   c.run = [flags] { return RunExtract(*flags); };
   return c;

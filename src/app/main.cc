@@ -15,7 +15,8 @@ constexpr const char* kDescription =
     "iocgrid: search indicators of compromise across an alliance of threat-intelligence "
     "members.\n\nCommon jobs:\n"
     "  iocgrid match --against DATA... QUERY     match a list of IoCs against local data files\n"
-    "  iocgrid extract REPORT...                 pull IoCs out of report text\n";
+    "  iocgrid extract REPORT...                 pull IoCs out of report text\n"
+    "  iocgrid node serve --data DIR             run a member node (MISP-compatible API)\n";
 
 }  // namespace
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   std::vector<iocgrid::app::Command> commands;
   commands.push_back(iocgrid::app::AddMatchCommand(app));
   commands.push_back(iocgrid::app::AddExtractCommand(app));
+  commands.push_back(iocgrid::app::AddNodeCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

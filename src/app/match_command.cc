@@ -262,7 +262,8 @@ Command AddMatchCommand(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--relations", flags->relations,
                   "only these relations: exact, component, url-host, subdomain, in-range")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   sub->add_option("--max-hits-per-query", flags->max_hits_per_query,
                   "report at most N hits per query indicator (0 = all)")
       ->capture_default_str();

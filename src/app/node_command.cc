@@ -1,0 +1,325 @@
+// `iocgrid node`: a member's node. `serve` answers the MISP-compatible API and the grid API,
+// `import` loads member data files into the store, `keys` manages API keys.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "ingest/loader.h"
+#include "net/http_client.h"
+#include "net/http_server.h"
+#include "node/node.h"
+#include "store/store.h"
+
+namespace iocgrid::app {
+namespace {
+
+int Fail(const std::string& what, const std::string& message) {
+  std::fprintf(stderr, "iocgrid node %s: %s\n", what.c_str(), message.c_str());
+  return kExitError;
+}
+
+struct ServeFlags {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8443";
+  std::string tls_cert;
+  std::string tls_key;
+  bool audit_values = false;
+  size_t max_body_mb = 256;
+  size_t max_connections = 512;
+  int threads = 2;
+  int read_timeout_s = 30;
+  size_t max_search_values = 100000;
+  size_t max_match_values = 2000000;
+  std::string org = "ORGNAME";
+};
+
+bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  std::string p = listen.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
+  unsigned long v = std::stoul(p);
+  if (v > 65535) return false;
+  *port = static_cast<uint16_t>(v);
+  return !host->empty();
+}
+
+int RunServe(const ServeFlags& flags) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(flags.listen, &host, &port)) {
+    return Fail("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8443 (got '" + flags.listen + "')");
+  }
+  // Signals are taken by sigwait below, not by handlers: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  node::NodeOptions options;
+  options.data_dir = flags.data_dir;
+  options.store.audit_values = flags.audit_values;
+  options.store.local_org = flags.org;
+  options.max_search_values = flags.max_search_values;
+  options.max_match_values = flags.max_match_values;
+  auto started = std::chrono::steady_clock::now();
+  auto node = node::Node::Open(options);
+  if (!node.ok()) return Fail("serve", std::string(node.status().message()));
+  net::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.worker_threads = std::max(1, flags.threads);
+  server_options.body_limit_bytes = flags.max_body_mb * 1024 * 1024;
+  server_options.max_connections = flags.max_connections;
+  server_options.read_timeout = std::chrono::seconds(flags.read_timeout_s);
+  server_options.tls_cert_file = flags.tls_cert;
+  server_options.tls_key_file = flags.tls_key;
+  node::Node* raw = node->get();
+  auto server = net::HttpServer::Start(server_options,
+                                       [raw](net::Request& r) { return raw->Handle(r); });
+  if (!server.ok()) return Fail("serve", std::string(server.status().message()));
+  auto snap = raw->snapshot();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started).count();
+  std::fprintf(stderr, "iocgrid node: listening on %s://%s:%u (%zu indicators indexed in %lld ms)\n",
+               flags.tls_cert.empty() ? "http" : "https", host.c_str(), (*server)->port(),
+               snap->index->size(), static_cast<long long>(ms));
+  std::fflush(stderr);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "iocgrid node: %s received, finishing in-flight requests\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Stop(std::chrono::seconds(30));
+  std::fprintf(stderr, "iocgrid node: stopped\n");
+  return 0;
+}
+
+struct ImportFlags {
+  std::string data_dir;
+  std::vector<std::string> paths;
+  std::string event_info;
+  std::vector<std::string> tags;
+  int distribution = -1;
+  std::string input_format = "auto";
+  std::string org = "ORGNAME";
+  bool strict = false;
+  bool quiet = false;
+};
+
+int RunImport(const ImportFlags& flags) {
+  ingest::LoadOptions load_options;
+  if (!ingest::ParseInputFormat(flags.input_format, &load_options.format)) {
+    return Fail("import", "unknown --input-format '" + flags.input_format + "'");
+  }
+  if (flags.distribution > 4) return Fail("import", "--distribution must be 0-4");
+  auto files = ingest::ExpandPaths(flags.paths);
+  if (!files.ok()) return Fail("import", std::string(files.status().message()));
+  if (files->empty()) return Fail("import", "no files found in the given paths");
+  store::StoreOptions store_options;
+  store_options.local_org = flags.org;
+  auto store = store::Store::Open(flags.data_dir, store_options);
+  if (!store.ok()) return Fail("import", std::string(store.status().message()));
+
+  std::vector<ingest::Event> events;
+  size_t issues = 0;
+  uint64_t attributes = 0;
+  for (const std::string& path : *files) {
+    auto stats = ingest::LoadFile(
+        path, load_options, [&](ingest::Event&& e) {
+          attributes += e.attributes.size();
+          events.push_back(std::move(e));
+        },
+        [&](const ingest::LoadIssue& issue) {
+          ++issues;
+          if (flags.quiet || issues > 20) return;
+          if (issue.line > 0) {
+            std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+          } else {
+            std::fprintf(stderr, "%s: %s\n", issue.path.c_str(), issue.message.c_str());
+          }
+        });
+    if (!stats.ok()) return Fail("import", std::string(stats.status().WithContext(path).message()));
+  }
+  if (flags.strict && issues > 0) {
+    return Fail("import", fmt::format("{} malformed entries (--strict); nothing imported", issues));
+  }
+  store::ImportOptions import_options;
+  import_options.extra_tags = flags.tags;
+  if (flags.distribution >= 0) import_options.distribution = flags.distribution;
+  import_options.event_info = flags.event_info;
+  bool tty = !flags.quiet && isatty(STDERR_FILENO) != 0;
+  auto start = std::chrono::steady_clock::now();
+  if (tty) {
+    import_options.progress = [&](uint64_t done) {
+      std::fprintf(stderr, "\rimporting %llu/%llu attributes...",
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(attributes));
+    };
+  }
+  // One transaction for the whole command: it lands whole or not at all.
+  auto stats = (*store)->ImportEvents(events, import_options);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!stats.ok()) return Fail("import", std::string(stats.status().message()) + "; nothing imported");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!flags.quiet) {
+    std::fprintf(stderr,
+                 "imported %zu file(s): %llu event(s) added, %llu updated, %llu unchanged; "
+                 "%llu attribute(s) added, %llu updated, %llu unchanged, %llu removed "
+                 "in %.2f s%s\n",
+                 files->size(), static_cast<unsigned long long>(stats->events_added),
+                 static_cast<unsigned long long>(stats->events_updated),
+                 static_cast<unsigned long long>(stats->events_unchanged),
+                 static_cast<unsigned long long>(stats->attributes_added),
+                 static_cast<unsigned long long>(stats->attributes_updated),
+                 static_cast<unsigned long long>(stats->attributes_unchanged),
+                 static_cast<unsigned long long>(stats->attributes_removed), secs,
+                 issues ? fmt::format("; {} malformed entries skipped", issues).c_str() : "");
+  }
+  return 0;
+}
+
+struct KeyFlags {
+  std::string data_dir;
+  std::string org;
+  std::string email;
+  std::string role = "user";
+  std::string comment;
+  int expires_days = 0;
+  int64_t key_id = 0;
+};
+
+int RunKeysCreate(const KeyFlags& flags) {
+  store::Role role;
+  if (!store::ParseRole(flags.role, &role)) return Fail("keys create", "--role must be admin or user");
+  auto store = store::Store::Open(flags.data_dir, store::StoreOptions{});
+  if (!store.ok()) return Fail("keys create", std::string(store.status().message()));
+  std::string email = flags.email.empty() ? flags.role + "@" + flags.org : flags.email;
+  auto user = (*store)->EnsureUser(email, flags.org, role);
+  if (!user.ok()) return Fail("keys create", std::string(user.status().message()));
+  store::KeyOptions key_options;
+  key_options.comment = flags.comment;
+  if (flags.expires_days > 0) {
+    key_options.expires = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          int64_t{flags.expires_days} * 86400;
+  }
+  auto key = (*store)->CreateKey(user->id, key_options);
+  if (!key.ok()) return Fail("keys create", std::string(key.status().message()));
+  std::printf("%s\n", key->key.c_str());
+  std::fprintf(stderr, "key %lld for %s (%s, org %s); it is shown only this once\n",
+               static_cast<long long>(key->key_id), email.c_str(), flags.role.c_str(), flags.org.c_str());
+  return 0;
+}
+
+int RunKeysList(const KeyFlags& flags) {
+  store::StoreOptions options;
+  options.create_if_missing = false;
+  auto store = store::Store::Open(flags.data_dir, options);
+  if (!store.ok()) return Fail("keys list", std::string(store.status().message()));
+  auto keys = (*store)->ListKeys();
+  if (!keys.ok()) return Fail("keys list", std::string(keys.status().message()));
+  std::printf("%-5s %-12s %-6s %-24s %-16s %-10s %s\n", "ID", "KEY", "ROLE", "USER", "ORG", "STATE", "COMMENT");
+  for (const auto& k : *keys) {
+    std::string state = k.revoked ? "revoked" : "active";
+    std::printf("%-5lld %-12s %-6s %-24s %-16s %-10s %s\n", static_cast<long long>(k.id),
+                (k.key_start + "..." + k.key_end).c_str(), std::string(store::RoleName(k.role)).c_str(),
+                k.user_email.c_str(), k.org_name.c_str(), state.c_str(), k.comment.c_str());
+  }
+  return 0;
+}
+
+int RunKeysRevoke(const KeyFlags& flags) {
+  store::StoreOptions options;
+  options.create_if_missing = false;
+  auto store = store::Store::Open(flags.data_dir, options);
+  if (!store.ok()) return Fail("keys revoke", std::string(store.status().message()));
+  Status st = (*store)->RevokeKey(flags.key_id);
+  if (!st.ok()) return Fail("keys revoke", std::string(st.message()));
+  std::fprintf(stderr, "key %lld revoked\n", static_cast<long long>(flags.key_id));
+  return 0;
+}
+
+}  // namespace
+
+Command AddNodeCommand(CLI::App& app) {
+  CLI::App* node = app.add_subcommand(
+      "node", "A member's node: its own store, a MISP-compatible REST API and the grid API");
+  node->require_subcommand(1);
+  auto serve = std::make_shared<ServeFlags>();
+  CLI::App* s = node->add_subcommand("serve", "serve the MISP-compatible API and the grid API");
+  s->add_option("--data", serve->data_dir, "the node's data directory (SQLite store)")->required();
+  s->add_option("--listen", serve->listen, "HOST:PORT to listen on (port 0 = any free port)")
+      ->capture_default_str();
+  s->add_option("--tls-cert", serve->tls_cert, "TLS certificate chain (PEM); HTTPS when set");
+  s->add_option("--tls-key", serve->tls_key, "TLS private key (PEM)");
+  s->add_flag("--audit-values", serve->audit_values, "keep queried values in the audit log");
+  s->add_option("--max-body-mb", serve->max_body_mb, "largest request body")->capture_default_str();
+  s->add_option("--max-connections", serve->max_connections, "open connections before 429")
+      ->capture_default_str();
+  s->add_option("--threads", serve->threads, "worker threads for requests")->capture_default_str();
+  s->add_option("--read-timeout", serve->read_timeout_s, "seconds to receive a request")
+      ->capture_default_str();
+  s->add_option("--max-search-values", serve->max_search_values, "values per restSearch")
+      ->capture_default_str();
+  s->add_option("--max-match-values", serve->max_match_values, "indicators per grid match")
+      ->capture_default_str();
+  s->add_option("--org", serve->org, "this node's organisation name")->capture_default_str();
+
+  auto import = std::make_shared<ImportFlags>();
+  CLI::App* i = node->add_subcommand(
+      "import", "import member data files (MISP events and feeds, warninglists, CSV, lists, IPsum)");
+  i->add_option("--data", import->data_dir, "the node's data directory")->required();
+  i->add_option("paths", import->paths, "files or folders")->required()->expected(1, -1);
+  i->add_option("--event-info", import->event_info, "info of events whose source names none");
+  i->add_option("--tag", import->tags, "tag every imported event (repeatable)")
+      ->allow_extra_args(false);
+  i->add_option("--distribution", import->distribution, "MISP distribution 0-4 for the events");
+  i->add_option("--input-format", import->input_format, "auto, warninglist, misp, csv, plain, ipsum")
+      ->capture_default_str();
+  i->add_option("--org", import->org, "owner organisation name")->capture_default_str();
+  i->add_flag("--strict", import->strict, "refuse the whole import on any malformed entry");
+  i->add_flag("--quiet,-q", import->quiet, "no progress or summary");
+
+  CLI::App* keys = node->add_subcommand("keys", "manage the node's API keys");
+  keys->require_subcommand(1);
+  auto key_flags = std::make_shared<KeyFlags>();
+  CLI::App* kc = keys->add_subcommand("create", "create a key and print it (only this once)");
+  kc->add_option("--data", key_flags->data_dir, "the node's data directory")->required();
+  kc->add_option("--org", key_flags->org, "organisation of the key's user")->required();
+  kc->add_option("--role", key_flags->role, "admin or user")->capture_default_str();
+  kc->add_option("--email", key_flags->email, "the user's e-mail (default role@org)");
+  kc->add_option("--comment", key_flags->comment, "a note shown by keys list");
+  kc->add_option("--expires-days", key_flags->expires_days, "expire after N days (0 = never)");
+  CLI::App* kl = keys->add_subcommand("list", "list keys (never the keys themselves)");
+  kl->add_option("--data", key_flags->data_dir, "the node's data directory")->required();
+  CLI::App* kr = keys->add_subcommand("revoke", "revoke a key by id");
+  kr->add_option("--data", key_flags->data_dir, "the node's data directory")->required();
+  kr->add_option("id", key_flags->key_id, "key id from keys list")->required();
+
+  Command command;
+  command.subcommand = node;
+  command.run = [s, i, kc, kl, kr, serve, import, key_flags]() {
+    if (s->parsed()) return RunServe(*serve);
+    if (i->parsed()) return RunImport(*import);
+    if (kc->parsed()) return RunKeysCreate(*key_flags);
+    if (kl->parsed()) return RunKeysList(*key_flags);
+    if (kr->parsed()) return RunKeysRevoke(*key_flags);
+    return kExitError;
+  };
+  return command;
+}
+
+}  // namespace iocgrid::app

@@ -1,0 +1,406 @@
+#include "node/grid.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "core/indicator.h"
+#include "index/match_index.h"
+#include "net/http_error.h"
+#include "node/internal/json_writer.h"
+#include "node/misp_dto.h"
+#include "node/search_params.h"
+
+namespace iocgrid::node {
+
+using internal::JsonWriter;
+
+namespace {
+
+struct MatchRequest {
+  std::vector<std::string> values;
+  std::vector<std::string> types;  // parallel to values; empty string = guess
+  std::optional<int64_t> since;
+  std::optional<int64_t> until;
+  index::MatchOptions match;
+  bool include_misses = false;
+};
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status SetRelations(std::string_view list, index::MatchOptions* match) {
+  match->relations = 0;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    index::Relation r;
+    if (!index::ParseRelation(name, &r)) {
+      return InvalidArgumentError("unknown relation '" + std::string(name) +
+                                  "' (exact, component, url-host, subdomain, in-range)");
+    }
+    match->relations |= index::RelationBit(r);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if (match->relations == 0) match->relations = index::kAllRelations;
+  return Status();
+}
+
+std::string ElementText(simdjson::dom::element e) {
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  int64_t i;
+  if (e.get_int64().get(i) == simdjson::SUCCESS) return std::to_string(i);
+  return {};
+}
+
+// One indicator: a JSON string, or {"value": ..., "type": ...}.
+Status AddItem(simdjson::dom::element item, size_t position, MatchRequest* out) {
+  std::string_view s;
+  if (item.get_string().get(s) == simdjson::SUCCESS) {
+    out->values.emplace_back(s);
+    out->types.emplace_back();
+    return Status();
+  }
+  simdjson::dom::object obj;
+  if (item.get_object().get(obj) != simdjson::SUCCESS) {
+    return InvalidArgumentError("indicator " + std::to_string(position) +
+                                " must be a string or an object with a \"value\"");
+  }
+  std::string value, type;
+  for (auto field : obj) {
+    if (field.key == "value") {
+      if (field.value.get_string().get(s) != simdjson::SUCCESS) {
+        return InvalidArgumentError("indicator " + std::to_string(position) + ": \"value\" must be a string");
+      }
+      value = s;
+    } else if (field.key == "type") {
+      if (field.value.get_string().get(s) != simdjson::SUCCESS) {
+        return InvalidArgumentError("indicator " + std::to_string(position) + ": \"type\" must be a string");
+      }
+      type = s;
+    }
+    // Other fields ("date", "comment"...) are the portal's; ignored here.
+  }
+  if (value.empty()) {
+    return InvalidArgumentError("indicator " + std::to_string(position) + " has no \"value\"");
+  }
+  out->values.push_back(std::move(value));
+  out->types.push_back(std::move(type));
+  return Status();
+}
+
+Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
+  int64_t now = Now();
+  if (std::string v = req.QueryParam("since"); !v.empty()) out->since = ResolveTime(v, now);
+  if (std::string v = req.QueryParam("until"); !v.empty()) out->until = ResolveTime(v, now);
+  if (std::string v = req.QueryParam("relations"); !v.empty()) {
+    IOCGRID_RETURN_IF_ERROR(SetRelations(v, &out->match));
+  }
+  if (std::string v = req.QueryParam("max_hits_per_indicator"); !v.empty()) {
+    if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
+      return InvalidArgumentError("max_hits_per_indicator must be a number");
+    }
+    out->match.max_hits_per_query = static_cast<uint32_t>(std::stoul(v));
+  }
+  if (std::string v = req.QueryParam("include_misses"); !v.empty()) {
+    out->include_misses = v == "1" || v == "true";
+  }
+  return Status();
+}
+
+Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_values) {
+  MatchRequest out;
+  out.match.max_hits_per_query = 10000;
+  IOCGRID_RETURN_IF_ERROR(ParseOptionsFromQuery(req, &out));
+  std::string_view body = req.body;
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) {
+    return InvalidArgumentError("empty request: send a JSON array of indicators or NDJSON lines");
+  }
+  bool ndjson = req.Header("content-type").find("ndjson") != std::string_view::npos ||
+                (body[first] != '[' && body[first] != '{');
+  simdjson::dom::parser parser;
+  if (ndjson) {
+    // One indicator per line: a JSON string or object, or the bare value.
+    size_t line_no = 0;
+    size_t pos = 0;
+    while (pos < body.size()) {
+      size_t nl = body.find('\n', pos);
+      if (nl == std::string_view::npos) nl = body.size();
+      std::string_view line = body.substr(pos, nl - pos);
+      pos = nl + 1;
+      ++line_no;
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      if (line.empty()) continue;
+      if (line.front() == '"' || line.front() == '{') {
+        simdjson::dom::element e;
+        if (parser.parse(line.data(), line.size(), true).get(e) != simdjson::SUCCESS) {
+          return InvalidArgumentError("line " + std::to_string(line_no) + " is not valid JSON");
+        }
+        IOCGRID_RETURN_IF_ERROR(AddItem(e, line_no, &out));
+      } else {
+        out.values.emplace_back(line);
+        out.types.emplace_back();
+      }
+      if (out.values.size() > max_values) break;
+    }
+  } else {
+    simdjson::padded_string padded(body);
+    simdjson::dom::element doc;
+    if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
+      return Status(StatusCode::kInvalidArgument,
+                    "Invalid JSON input. Make sure that the JSON input is a correctly formatted "
+                    "JSON string. This request has been blocked to avoid an unfiltered request.");
+    }
+    simdjson::dom::array items;
+    simdjson::dom::object obj;
+    if (doc.get_object().get(obj) == simdjson::SUCCESS) {
+      simdjson::dom::element list;
+      if (obj["indicators"].get(list) != simdjson::SUCCESS ||
+          list.get_array().get(items) != simdjson::SUCCESS) {
+        return InvalidArgumentError("\"indicators\" must be a list");
+      }
+      int64_t now = Now();
+      simdjson::dom::element v;
+      if (obj["since"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        std::string t = ElementText(v);
+        if (t.empty()) return InvalidArgumentError("\"since\" must be a time");
+        out.since = ResolveTime(t, now);
+      }
+      if (obj["until"].get(v) == simdjson::SUCCESS && !v.is_null()) {
+        std::string t = ElementText(v);
+        if (t.empty()) return InvalidArgumentError("\"until\" must be a time");
+        out.until = ResolveTime(t, now);
+      }
+      if (obj["relations"].get(v) == simdjson::SUCCESS) {
+        simdjson::dom::array rels;
+        if (v.get_array().get(rels) != simdjson::SUCCESS) {
+          return InvalidArgumentError("\"relations\" must be a list of names");
+        }
+        std::string joined;
+        for (auto r : rels) {
+          std::string_view name;
+          if (r.get_string().get(name) != simdjson::SUCCESS) {
+            return InvalidArgumentError("\"relations\" must be a list of names");
+          }
+          joined += (joined.empty() ? "" : ",") + std::string(name);
+        }
+        IOCGRID_RETURN_IF_ERROR(SetRelations(joined, &out.match));
+      }
+      if (obj["max_hits_per_indicator"].get(v) == simdjson::SUCCESS) {
+        uint64_t n;
+        if (v.get_uint64().get(n) != simdjson::SUCCESS) {
+          return InvalidArgumentError("\"max_hits_per_indicator\" must be a number");
+        }
+        out.match.max_hits_per_query = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+      }
+      if (obj["include_misses"].get(v) == simdjson::SUCCESS) {
+        bool b;
+        if (v.get_bool().get(b) != simdjson::SUCCESS) {
+          return InvalidArgumentError("\"include_misses\" must be true or false");
+        }
+        out.include_misses = b;
+      }
+    } else if (doc.get_array().get(items) != simdjson::SUCCESS) {
+      return InvalidArgumentError("send a JSON array of indicators, an object with \"indicators\", "
+                                  "or NDJSON lines");
+    }
+    size_t position = 0;
+    for (auto item : items) {
+      IOCGRID_RETURN_IF_ERROR(AddItem(item, position++, &out));
+      if (out.values.size() > max_values) break;
+    }
+  }
+  if (out.values.size() > max_values) {
+    return ResourceExhaustedError("more than " + std::to_string(max_values) +
+                                  " indicators in one request; split it");
+  }
+  return out;
+}
+
+// The streaming state of one match request.
+struct MatchStream {
+  MatchRequest request;
+  GridContext context;
+  size_t cursor = 0;
+  uint64_t matched = 0;
+  uint64_t hits = 0;
+  uint64_t invalid = 0;
+  bool done = false;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::vector<index::Hit> hit_buffer;
+  std::vector<core::Indicator> indicators;
+  std::vector<std::string> errors;
+
+  bool InScope(const store::AttributeRecord& a) const {
+    if (!request.since && !request.until) return true;
+    int64_t lo = a.first_seen_us ? *a.first_seen_us / 1000000 : a.timestamp;
+    int64_t hi = a.last_seen_us ? *a.last_seen_us / 1000000 : a.timestamp;
+    if (request.since && hi < *request.since) return false;
+    if (request.until && lo > *request.until) return false;
+    return true;
+  }
+
+  bool Next(std::string* out);
+};
+
+bool MatchStream::Next(std::string* out) {
+  if (done) return false;
+  const size_t n = request.values.size();
+  const size_t end = std::min(n, cursor + context.chunk);
+  const index::MatchIndex& idx = *context.snapshot->index;
+  indicators.assign(end - cursor, core::Indicator{});
+  errors.assign(end - cursor, std::string());
+  hit_buffer.clear();
+  for (size_t i = cursor; i < end; ++i) {
+    auto parsed = request.types[i].empty() ? core::GuessIndicator(request.values[i])
+                                           : core::ParseIndicator(request.types[i], request.values[i]);
+    if (!parsed.ok()) {
+      errors[i - cursor] = std::string(parsed.status().message());
+      continue;
+    }
+    indicators[i - cursor] = std::move(*parsed);
+    idx.Match(indicators[i - cursor], static_cast<uint32_t>(i), request.match, &hit_buffer);
+  }
+  // Context for every hit of the chunk in one store read.
+  std::vector<int64_t> ids;
+  ids.reserve(hit_buffer.size());
+  for (const auto& h : hit_buffer) ids.push_back(context.snapshot->attribute_ids[h.record]);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  store::AttributeSearchResult rows;
+  if (!ids.empty()) {
+    auto fetched = context.store->GetAttributes(ids, /*include_event_tags=*/true);
+    if (fetched.ok()) rows = std::move(*fetched);
+  }
+  std::unordered_map<int64_t, const store::AttributeRecord*> by_id;
+  for (const auto& a : rows.attributes) by_id[a.id] = &a;
+
+  JsonWriter w(out);
+  size_t h = 0;
+  for (size_t i = cursor; i < end; ++i) {
+    const std::string& error = errors[i - cursor];
+    size_t first_hit = h;
+    while (h < hit_buffer.size() && hit_buffer[h].query == i) ++h;
+    if (!error.empty()) {
+      ++invalid;
+      w.Reset();
+      w.BeginObject();
+      w.FieldInt("i", static_cast<int64_t>(i));
+      w.Field("query", request.values[i]);
+      w.Field("error", error);
+      w.EndObject();
+      *out += '\n';
+      continue;
+    }
+    size_t written = 0;
+    std::string line;
+    JsonWriter lw(&line);
+    for (size_t k = first_hit; k < h; ++k) {
+      const index::Hit& hit = hit_buffer[k];
+      auto it = by_id.find(context.snapshot->attribute_ids[hit.record]);
+      if (it == by_id.end()) continue;  // deleted since the snapshot was built
+      const store::AttributeRecord& a = *it->second;
+      if (!InScope(a)) continue;
+      const store::EventInfo* e = rows.FindEvent(a.event_id);
+      lw.BeginObject();
+      lw.Field("relation", index::RelationName(hit.relation));
+      lw.Field("matched", a.value);
+      lw.Field("type", core::TypeName(a.type));
+      lw.Field("category", a.category);
+      lw.Field("to_ids", a.to_ids);
+      lw.Field("comment", a.comment);
+      lw.FieldId("attribute_id", a.id);
+      lw.Field("attribute_uuid", a.uuid);
+      lw.FieldInt("timestamp", a.timestamp);
+      lw.Key("first_seen");
+      WriteSeen(lw, a.first_seen_us);
+      lw.Key("last_seen");
+      WriteSeen(lw, a.last_seen_us);
+      lw.FieldInt("sightings", a.import_sightings);
+      if (e) {
+        lw.Key("event");
+        lw.BeginObject();
+        lw.FieldId("id", e->id);
+        lw.Field("uuid", e->uuid);
+        lw.Field("info", e->info);
+        lw.Field("date", e->date);
+        lw.Field("org", e->orgc_name);
+        lw.FieldInt("threat_level_id", e->threat_level_id);
+        lw.Field("published", e->published);
+        lw.EndObject();
+      }
+      lw.Key("tags");
+      lw.BeginArray();
+      for (const auto& t : a.tags) lw.String(t.name);
+      lw.EndArray();
+      lw.EndObject();
+      ++written;
+    }
+    if (written == 0 && !request.include_misses) continue;
+    if (written > 0) ++matched;
+    hits += written;
+    w.Reset();
+    w.BeginObject();
+    w.FieldInt("i", static_cast<int64_t>(i));
+    w.Field("query", request.values[i]);
+    w.Field("type", core::TypeName(indicators[i - cursor].type));
+    w.Field("normalized", indicators[i - cursor].value);
+    w.Key("hits");
+    w.BeginArray();
+    if (!line.empty()) w.Raw(line);
+    w.EndArray();
+    if (request.match.max_hits_per_query > 0 && h - first_hit >= request.match.max_hits_per_query) {
+      w.Field("truncated", true);
+    }
+    w.EndObject();
+    *out += '\n';
+  }
+  cursor = end;
+  if (cursor < n) return true;
+  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  w.Reset();
+  w.BeginObject();
+  w.Field("done", true);
+  w.FieldInt("indicators", static_cast<int64_t>(n));
+  w.FieldInt("matched", static_cast<int64_t>(matched));
+  w.FieldInt("hits", static_cast<int64_t>(hits));
+  w.FieldInt("invalid", static_cast<int64_t>(invalid));
+  w.FieldInt("elapsed_us", elapsed.count());
+  w.EndObject();
+  *out += '\n';
+  done = true;
+  return false;
+}
+
+}  // namespace
+
+net::Response HandleGridMatch(const net::Request& request, const GridContext& context,
+                              uint64_t* value_count) {
+  auto parsed = ParseMatchRequest(request, context.max_values);
+  if (!parsed.ok()) {
+    int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return net::ErrorResponse(status, parsed.status().message(), request.path);
+  }
+  *value_count = parsed->values.size();
+  auto stream = std::make_shared<MatchStream>();
+  stream->request = std::move(*parsed);
+  stream->context = context;
+  net::Response r;
+  r.content_type = "application/x-ndjson";
+  r.stream = [stream](std::string* chunk) { return stream->Next(chunk); };
+  return r;
+}
+
+}  // namespace iocgrid::node

@@ -1,0 +1,30 @@
+// The grid match API (docs/node-api.md): POST /grid/v1/match with up to millions of indicators,
+// full match semantics, per-indicator hits with context, a streamed NDJSON answer.
+//
+// Thread-safety: HandleGridMatch may run concurrently; the snapshot is immutable and the store
+// is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "net/http.h"
+#include "node/node.h"
+#include "store/store.h"
+
+namespace iocgrid::node {
+
+struct GridContext {
+  store::Store* store;  // must outlive the response stream
+  std::shared_ptr<const IndexSnapshot> snapshot;
+  size_t max_values;
+  size_t chunk;
+};
+
+// Parses the request and returns a streaming response; *value_count gets the number of
+// indicators received. Bad requests return a MISP-style error at once.
+net::Response HandleGridMatch(const net::Request& request, const GridContext& context,
+                              uint64_t* value_count);
+
+}  // namespace iocgrid::node

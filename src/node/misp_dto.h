@@ -1,0 +1,50 @@
+// MISP JSON shapes at the node's edge (STYLE.md section 7: DTOs live at the edges): rendering
+// store rows as MISP renders them (string ids, boolean flags, the Event block inside each
+// restSearch attribute, Tag lists), and reading MISP event/attribute JSON from clients.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/result.h"
+#include "ingest/event.h"
+#include "node/internal/json_writer.h"
+#include "store/records.h"
+
+namespace iocgrid::node {
+
+// One element of attributes/restSearch's "Attribute" list (misp-api.md section 2.6).
+void WriteSearchAttribute(internal::JsonWriter& w, const store::AttributeRecord& a,
+                          const store::EventInfo* event, bool include_event_uuid,
+                          bool include_context);
+
+// The {"Event": {...}} body of events/view (section 3.2); `metadata` leaves out attributes and
+// objects.
+void WriteEvent(internal::JsonWriter& w, const store::EventRecord& e, bool metadata);
+
+// One event row of events/index (section 3.4).
+void WriteEventIndexRow(internal::JsonWriter& w, const store::EventInfo& e);
+
+// A full attribute as inside an event (section 3.2).
+void WriteAttribute(internal::JsonWriter& w, const store::AttributeRecord& a);
+
+void WriteTags(internal::JsonWriter& w, const std::vector<store::Tag>& tags);
+
+// "2024-01-31T12:00:00.000000+00:00" or null.
+void WriteSeen(internal::JsonWriter& w, const std::optional<int64_t>& unix_us);
+
+// Reads an event as PyMISP sends it to events/add and events/edit: {"Event": {...}} or bare,
+// with Attribute[], Object[] (each with Attribute[]) and Tag[]. Every attribute's value is
+// parsed and normalized per its type. Errors: kInvalidArgument naming the first bad field
+// (e.g. "Attribute 3 (ip-dst): not an IP address").
+Result<ingest::Event> ParseEventJson(const nlohmann::json& body, bool require_info);
+
+// Reads one attribute as sent to attributes/add. Errors: kInvalidArgument.
+Result<ingest::Attribute> ParseAttributeJson(const nlohmann::json& body);
+
+}  // namespace iocgrid::node

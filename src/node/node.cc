@@ -1,0 +1,994 @@
+#include "node/node.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/indicator.h"
+#include "core/ip.h"
+#include "net/http_error.h"
+#include "net/router.h"
+#include "node/describe_types.h"
+#include "node/grid.h"
+#include "node/internal/json_writer.h"
+#include "node/misp_dto.h"
+#include "node/search_params.h"
+
+namespace iocgrid::node {
+
+using internal::JsonWriter;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr const char* kAuthFailed =
+    "Authentication failed. Please make sure you pass the API key of an API enabled user along "
+    "in the Authorization header.";
+constexpr const char* kInvalidJson =
+    "Invalid JSON input. Make sure that the JSON input is a correctly formatted JSON string. This "
+    "request has been blocked to avoid an unfiltered request.";
+constexpr const char* kEmptySearch =
+    "Either specify the search terms in the url, or POST a json with the filter parameters.";
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+net::Response JsonResponse(std::string body, int status = 200) {
+  net::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+net::Response Error(int status, std::string_view message, const net::Request& req) {
+  return net::ErrorResponse(status, message, req.path);
+}
+
+// Parses a JSON body as MISP does: invalid JSON is 405, `{"request": ...}` is unwrapped.
+Result<json> ParseBody(const net::Request& req) {
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return Status(StatusCode::kInvalidArgument, kInvalidJson);
+  if (body.is_object() && body.contains("request") && body.size() == 1) {
+    json inner = body["request"];
+    return inner;
+  }
+  return body;
+}
+
+store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
+
+store::TimeRange ToRange(const TimeRange& r) { return store::TimeRange{r.from, r.to}; }
+
+// MISP compresses IPv6 search values before comparing (misp-api.md 2.3); the store holds
+// canonical values, so the same is done here.
+void CompressIpv6(std::vector<std::string>* values) {
+  for (std::string& v : *values) {
+    if (v.find(':') == std::string::npos || v.find('%') != std::string::npos) continue;
+    if (auto net = core::ParseIpAddress(v); net.ok() && net->v6) v = core::FormatIpNetwork(*net);
+  }
+}
+
+store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
+  store::AttributeQuery q;
+  q.value = ToList(p.value);
+  CompressIpv6(&q.value.any);
+  CompressIpv6(&q.value.none);
+  q.value1 = ToList(p.value1);
+  q.value2 = ToList(p.value2);
+  q.type = ToList(p.type);
+  q.category = ToList(p.category);
+  q.tags = ToList(p.tags);
+  q.event = ToList(p.eventid);
+  q.uuid = ToList(p.uuid);
+  q.org = ToList(p.org);
+  q.object_relation = ToList(p.object_relation);
+  if (!p.eventinfo.any.empty()) q.eventinfo = p.eventinfo.any.front();
+  q.to_ids = p.to_ids;
+  if (p.published.size() == 1) q.published = p.published.front();
+  if (!p.threat_level_id.any.empty()) {
+    const std::string& t = p.threat_level_id.any.front();
+    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos && t.size() < 3) {
+      q.threat_level_id = std::stoi(t);
+    }
+  }
+  q.deleted = p.deleted == 1 ? store::DeletedFilter::kOnly
+              : p.deleted == 2 ? store::DeletedFilter::kBoth
+                               : store::DeletedFilter::kExclude;
+  q.timestamp = ToRange(p.attribute_timestamp);
+  q.event_timestamp = ToRange(p.event_timestamp);
+  q.publish_timestamp = ToRange(p.publish_timestamp);
+  auto us = [](const TimeRange& r) {
+    store::TimeRange out;
+    if (r.from) out.from = *r.from * 1000000;
+    if (r.to) out.to = *r.to * 1000000;
+    return out;
+  };
+  q.first_seen_us = us(p.first_seen);
+  q.last_seen_us = us(p.last_seen);
+  q.date_from = p.date_from;
+  q.date_to = p.date_to;
+  q.limit = p.limit;
+  q.page = p.page;
+  q.include_event_tags = p.include_event_tags;
+  q.include_sightings = p.include_sightings;
+  if (!p.order.empty()) {
+    std::string o = p.order;
+    for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    q.descending = o.find(" desc") != std::string::npos;
+    std::string field = o.substr(0, o.find(' '));
+    if (field.rfind("attribute.", 0) == 0) field = field.substr(10);
+    static const std::map<std::string, store::AttributeOrder> kOrders = {
+        {"id", store::AttributeOrder::kId},
+        {"event_id", store::AttributeOrder::kEventId},
+        {"object_id", store::AttributeOrder::kObjectId},
+        {"type", store::AttributeOrder::kType},
+        {"category", store::AttributeOrder::kCategory},
+        {"value", store::AttributeOrder::kValue},
+        {"distribution", store::AttributeOrder::kDistribution},
+        {"timestamp", store::AttributeOrder::kTimestamp},
+        {"object_relation", store::AttributeOrder::kObjectRelation},
+        {"event.publish_timestamp", store::AttributeOrder::kEventPublishTimestamp},
+    };
+    if (auto it = kOrders.find(field); it != kOrders.end()) q.order = it->second;
+  }
+  return q;
+}
+
+std::string CsvCell(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+struct Node::Impl {
+  NodeOptions options;
+  std::unique_ptr<store::Store> store;
+  net::Router router;
+
+  mutable std::mutex snapshot_mu;
+  std::shared_ptr<const IndexSnapshot> current;  // GUARDED_BY(snapshot_mu)
+  std::mutex rebuild_mu;                          // one rebuild at a time
+
+  std::mutex keys_mu;
+  std::unordered_map<int64_t, int> in_flight_by_key;  // GUARDED_BY(keys_mu)
+
+  Status Rebuild();
+  void Routes();
+
+  // Authentication as MISP: X-MISP-AUTH wins over Authorization; "Basic ..." counts as none;
+  // several comma-separated keys are tried in turn.
+  Result<store::AuthContext> Authenticate(const net::Request& req);
+
+  using AuthedHandler = net::Response (Impl::*)(net::Request&, const store::AuthContext&);
+  void Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+           bool admin_only = false);
+
+  net::Response GetVersion(net::Request&, const store::AuthContext&);
+  net::Response GetPyMispVersion(net::Request&, const store::AuthContext&);
+  net::Response ViewMe(net::Request&, const store::AuthContext&);
+  net::Response DescribeTypes(net::Request&, const store::AuthContext&);
+  net::Response AttributesRestSearch(net::Request&, const store::AuthContext&);
+  net::Response EventsRestSearch(net::Request&, const store::AuthContext&);
+  net::Response EventsView(net::Request&, const store::AuthContext&);
+  net::Response EventsAdd(net::Request&, const store::AuthContext&);
+  net::Response EventsEdit(net::Request&, const store::AuthContext&);
+  net::Response EventsDelete(net::Request&, const store::AuthContext&);
+  net::Response EventsPublish(net::Request&, const store::AuthContext&);
+  net::Response EventsIndex(net::Request&, const store::AuthContext&);
+  net::Response AttributesAdd(net::Request&, const store::AuthContext&);
+  net::Response AttributesView(net::Request&, const store::AuthContext&);
+  net::Response AttributesDelete(net::Request&, const store::AuthContext&);
+  net::Response SightingsAdd(net::Request&, const store::AuthContext&);
+  net::Response GridMatch(net::Request&, const store::AuthContext&);
+  net::Response GridStats(net::Request&, const store::AuthContext&);
+
+  net::Response EventResponse(std::string_view id, const net::Request& req, bool metadata);
+  void Audit(const net::Request& req, const store::AuthContext* auth, int status,
+             uint64_t value_count, std::vector<std::string> values = {});
+};
+
+Status Node::Impl::Rebuild() {
+  std::lock_guard<std::mutex> rebuild_lock(rebuild_mu);
+  uint64_t generation = store->generation();
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu);
+    if (current && current->generation == generation) return Status();
+  }
+  auto snap = std::make_shared<IndexSnapshot>();
+  snap->generation = generation;
+  index::MatchIndex::Builder builder;
+  core::Indicator indicator;
+  Status st = store->ForEachLiveAttribute([&](const store::LiveAttribute& a) {
+    indicator.type = a.type;
+    indicator.value.assign(a.value);
+    builder.Add(indicator, static_cast<index::RecordId>(snap->attribute_ids.size()));
+    snap->attribute_ids.push_back(a.id);
+    return Status();
+  });
+  IOCGRID_RETURN_IF_ERROR(st);
+  snap->index = builder.Build();
+  std::lock_guard<std::mutex> lock(snapshot_mu);
+  current = std::move(snap);
+  return Status();
+}
+
+Result<store::AuthContext> Node::Impl::Authenticate(const net::Request& req) {
+  std::string_view header = req.Header("x-misp-auth");
+  if (header.empty()) header = req.Header("authorization");
+  if (header.empty() || header.rfind("Basic", 0) == 0) return PermissionDeniedError(kAuthFailed);
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view key = rest.substr(0, comma);
+    while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+    while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+    if (key.size() == 40) {
+      auto auth = store->AuthenticateKey(key);
+      if (auth.ok()) return auth;
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return PermissionDeniedError(kAuthFailed);
+}
+
+void Node::Impl::Audit(const net::Request& req, const store::AuthContext* auth, int status,
+                       uint64_t value_count, std::vector<std::string> values) {
+  store::AuditEntry e;
+  if (auth) {
+    e.user_id = auth->user.id;
+    e.key_id = auth->key_id;
+    e.org_id = auth->org.id;
+  }
+  e.action = req.method;
+  e.endpoint = req.path;
+  e.remote = req.remote_address;
+  e.value_count = value_count;
+  e.status = status;
+  e.values = std::move(values);
+  // Auditing must never fail a request that already succeeded; a failure is only logged.
+  Status st = store->AppendAudit(e);
+  if (!st.ok()) std::fprintf(stderr, "iocgrid node: audit: %s\n", st.ToString().c_str());
+}
+
+void Node::Impl::Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+                     bool admin_only) {
+  router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
+    auto auth = Authenticate(req);
+    if (!auth.ok()) {
+      bool ajax = req.Header("x-requested-with") == "XMLHttpRequest";
+      Audit(req, nullptr, 403, 0);
+      return Error(403, ajax ? "Authentication failed." : kAuthFailed, req);
+    }
+    if (admin_only && auth->user.role != store::Role::kAdmin) {
+      Audit(req, &*auth, 403, 0);
+      return Error(403, "You do not have permission to do that.", req);
+    }
+    {
+      std::lock_guard<std::mutex> lock(keys_mu);
+      int& n = in_flight_by_key[auth->key_id];
+      if (n >= options.max_concurrent_per_key) {
+        net::Response r = Error(429, "Rate limit exceeded.", req);
+        r.headers.emplace_back("X-Rate-Limit-Limit", std::to_string(options.max_concurrent_per_key));
+        r.headers.emplace_back("X-Rate-Limit-Remaining", "0");
+        r.headers.emplace_back("X-Rate-Limit-Reset", "1");
+        return r;
+      }
+      ++n;
+    }
+    net::Response response = (this->*h)(req, *auth);
+    {
+      std::lock_guard<std::mutex> lock(keys_mu);
+      --in_flight_by_key[auth->key_id];
+    }
+    return response;
+  });
+}
+
+void Node::Impl::Routes() {
+  Add({"GET"}, "/servers/getVersion", &Impl::GetVersion);
+  Add({"GET"}, "/servers/getPyMISPVersion", &Impl::GetPyMispVersion);
+  Add({"GET"}, "/users/view/me", &Impl::ViewMe);
+  Add({"GET"}, "/attributes/describeTypes", &Impl::DescribeTypes);
+  Add({"POST", "GET"}, "/attributes/restSearch", &Impl::AttributesRestSearch);
+  Add({"POST", "GET"}, "/events/restSearch", &Impl::EventsRestSearch);
+  Add({"GET", "HEAD", "POST"}, "/events/view/{id}", &Impl::EventsView);
+  Add({"POST"}, "/events/add", &Impl::EventsAdd, true);
+  Add({"POST"}, "/events/add/{flag}", &Impl::EventsAdd, true);
+  Add({"POST", "PUT"}, "/events/edit/{id}", &Impl::EventsEdit, true);
+  Add({"POST", "DELETE"}, "/events/delete/{id}", &Impl::EventsDelete, true);
+  Add({"POST"}, "/events/publish/{id}", &Impl::EventsPublish, true);
+  Add({"POST", "GET"}, "/events/index", &Impl::EventsIndex);
+  Add({"POST"}, "/attributes/add/{event}", &Impl::AttributesAdd, true);
+  Add({"POST"}, "/attributes/add/{event}/{flag}", &Impl::AttributesAdd, true);
+  Add({"GET", "HEAD"}, "/attributes/view/{id}", &Impl::AttributesView);
+  Add({"POST", "DELETE"}, "/attributes/delete/{id}", &Impl::AttributesDelete, true);
+  Add({"POST", "DELETE"}, "/attributes/delete/{id}/{hard}", &Impl::AttributesDelete, true);
+  Add({"POST"}, "/sightings/add", &Impl::SightingsAdd);
+  Add({"POST"}, "/sightings/add/{id}", &Impl::SightingsAdd);
+  Add({"POST"}, "/grid/v1/match", &Impl::GridMatch);
+  Add({"GET"}, "/grid/v1/stats", &Impl::GridStats);
+  // MISP's short form /events/{id}; last, so that /events/add and friends win.
+  Add({"GET", "HEAD"}, "/events/{id}", &Impl::EventsView);
+}
+
+net::Response Node::Impl::GetVersion(net::Request&, const store::AuthContext&) {
+  json j = {{"version", options.misp_version},
+            {"pymisp_recommended_version", options.misp_version},
+            {"perm_sync", false},
+            {"perm_sighting", true},
+            {"perm_galaxy_editor", false},
+            {"perm_analyst_data", false},
+            {"uuid", "-"},
+            {"request_encoding", json::array()},
+            {"filter_sightings", true},
+            {"iocgrid", {{"grid_api", "v1"}}}};
+  return JsonResponse(j.dump());
+}
+
+net::Response Node::Impl::GetPyMispVersion(net::Request&, const store::AuthContext&) {
+  return JsonResponse(json{{"version", options.misp_version}}.dump());
+}
+
+net::Response Node::Impl::ViewMe(net::Request&, const store::AuthContext& auth) {
+  bool admin = auth.user.role == store::Role::kAdmin;
+  json user = {{"id", std::to_string(auth.user.id)},
+               {"org_id", std::to_string(auth.org.id)},
+               {"server_id", "0"},
+               {"email", auth.user.email},
+               {"autoalert", false},
+               {"invited_by", "0"},
+               {"gpgkey", nullptr},
+               {"certif_public", ""},
+               {"nids_sid", "0"},
+               {"termsaccepted", true},
+               {"newsread", "0"},
+               {"role_id", admin ? "1" : "3"},
+               {"change_pw", "0"},
+               {"contactalert", false},
+               {"disabled", auth.user.disabled},
+               {"expiration", nullptr},
+               {"current_login", "0"},
+               {"last_login", "0"},
+               {"force_logout", false},
+               {"date_created", std::to_string(auth.user.created)},
+               {"date_modified", std::to_string(auth.user.created)}};
+  json role = {{"id", admin ? "1" : "3"},
+               {"name", admin ? "admin" : "User"},
+               {"perm_add", admin},
+               {"perm_modify", admin},
+               {"perm_modify_org", admin},
+               {"perm_publish", admin},
+               {"perm_delegate", false},
+               {"perm_sync", false},
+               {"perm_admin", admin},
+               {"perm_audit", admin},
+               {"perm_auth", true},
+               {"perm_site_admin", admin},
+               {"perm_regexp_access", false},
+               {"perm_tagger", admin},
+               {"perm_template", false},
+               {"perm_sharing_group", false},
+               {"perm_tag_editor", admin},
+               {"perm_sighting", true},
+               {"perm_object_template", false},
+               {"default_role", !admin},
+               {"memory_limit", ""},
+               {"max_execution_time", ""},
+               {"restricted_to_site_admin", false},
+               {"perm_publish_zmq", false},
+               {"perm_publish_kafka", false},
+               {"perm_decaying", false},
+               {"enforce_rate_limit", false},
+               {"rate_limit_count", "0"},
+               {"perm_galaxy_editor", false},
+               {"perm_warninglist", false},
+               {"perm_view_feed_correlations", false},
+               {"perm_analyst_data", false},
+               {"permission", admin ? "3" : "1"},
+               {"permission_description", admin ? "publish" : "read_only"}};
+  json org = {{"id", std::to_string(auth.org.id)},
+              {"name", auth.org.name},
+              {"uuid", auth.org.uuid},
+              {"local", auth.org.local}};
+  json body = {{"User", user}, {"Role", role}, {"UserSetting", json::array()}, {"Organisation", org}};
+  return JsonResponse(body.dump());
+}
+
+net::Response Node::Impl::DescribeTypes(net::Request&, const store::AuthContext&) {
+  return JsonResponse(std::string(DescribeTypesJson()));
+}
+
+net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::AuthContext& auth) {
+  if (req.method == "GET") {
+    return Error(400,
+                 "Restsearch queries using GET and no parameters are not allowed. If you have "
+                 "passed parameters via a JSON body, make sure you use POST requests.",
+                 req);
+  }
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Error(400, kEmptySearch, req);
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  if (body->is_object() && body->empty()) return Error(400, kEmptySearch, req);
+  auto params = ParseSearchParams(*body, Now());
+  if (!params.ok()) return net::ErrorResponse(params.status(), req.path);
+  const std::string& format = params->return_format;
+  if (format != "json" && format != "csv" && format != "text" && format != "count") {
+    return Error(404, "Invalid output format.", req);
+  }
+  size_t values = params->value.any.size() + params->value.none.size();
+  if (values > options.max_search_values) {
+    return Error(413,
+                 "Too many values in one search (" + std::to_string(values) + " > " +
+                     std::to_string(options.max_search_values) + "); split the request.",
+                 req);
+  }
+  store::AttributeQuery query = ToAttributeQuery(*params);
+  // Non-restrictive formats see everything; text applies MISP's implicit to_ids and published.
+  if (format == "text") {
+    if (!query.to_ids) query.to_ids = true;
+    if (params->published.empty()) query.published = true;
+  }
+  if (format == "count") {
+    auto n = store->CountAttributes(query);
+    if (!n.ok()) return net::ErrorResponse(n.status(), req.path);
+    Audit(req, &auth, 200, values);
+    return JsonResponse(json{{"response", {{"count", *n}}}}.dump());
+  }
+  auto result = store->SearchAttributes(query);
+  if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
+  std::vector<std::string> audited;
+  if (options.store.audit_values) audited = params->value.any;
+  Audit(req, &auth, 200, values, std::move(audited));
+
+  net::Response r;
+  size_t count = result->attributes.size();
+  // A full explicit page is reported as count + 1: a hint that more pages exist (MISP).
+  size_t header_count = (query.limit > 0 && count == query.limit) ? count + 1 : count;
+  r.headers.emplace_back("X-Result-Count", std::to_string(header_count));
+  r.headers.emplace_back("X-Export-Module-Used", format);
+  if (format == "json") {
+    r.headers.emplace_back("X-Response-Format", "json");
+    std::string& out = r.body;
+    out.reserve(count * 600 + 64);
+    out = "{\"response\":{\"Attribute\":[";
+    JsonWriter w(&out);
+    for (const auto& a : result->attributes) {
+      WriteSearchAttribute(w, a, result->FindEvent(a.event_id), params->include_event_uuid,
+                           params->include_context);
+    }
+    out += "]}}";
+    return r;
+  }
+  if (format == "text") {
+    r.content_type = "text/plain; charset=UTF-8";
+    r.headers.emplace_back("X-Response-Format", "txt");
+    std::vector<std::string> seen;
+    for (const auto& a : result->attributes) seen.push_back(a.value);
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    for (const auto& v : seen) r.body += v + "\n";
+    return r;
+  }
+  // csv
+  r.content_type = "text/csv; charset=UTF-8";
+  r.headers.emplace_back("X-Response-Format", "csv");
+  std::vector<std::string> columns = params->requested_attributes;
+  if (columns.empty()) {
+    columns = {"uuid", "event_id", "category", "type", "value", "comment", "to_ids", "date",
+               "object_relation", "attribute_tag", "object_uuid", "object_name",
+               "object_meta_category"};
+  }
+  if (!params->headerless) {
+    for (size_t i = 0; i < columns.size(); ++i) r.body += (i ? "," : "") + columns[i];
+    r.body += "\n";
+  }
+  for (const auto& a : result->attributes) {
+    const store::EventInfo* e = result->FindEvent(a.event_id);
+    for (size_t i = 0; i < columns.size(); ++i) {
+      const std::string& c = columns[i];
+      std::string cell;
+      if (c == "uuid") cell = a.uuid;
+      else if (c == "event_id") cell = std::to_string(a.event_id);
+      else if (c == "category") cell = a.category;
+      else if (c == "type") cell = std::string(core::TypeName(a.type));
+      else if (c == "value") cell = a.value;
+      else if (c == "comment") cell = a.comment;
+      else if (c == "to_ids") cell = a.to_ids ? "1" : "0";
+      else if (c == "date" || c == "timestamp") cell = std::to_string(a.timestamp);
+      else if (c == "object_relation") cell = a.object_relation;
+      else if (c == "attribute_tag") {
+        for (size_t t = 0; t < a.tags.size(); ++t) cell += (t ? "," : "") + a.tags[t].name;
+      } else if (c == "event_info" && e) cell = e->info;
+      else if (c == "event_uuid" && e) cell = e->uuid;
+      else if (c == "event_date" && e) cell = e->date;
+      r.body += (i ? "," : "") + CsvCell(cell);
+    }
+    r.body += "\n";
+  }
+  return r;
+}
+
+net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthContext& auth) {
+  if (req.method == "GET") {
+    return Error(400,
+                 "Restsearch queries using GET and no parameters are not allowed. If you have "
+                 "passed parameters via a JSON body, make sure you use POST requests.",
+                 req);
+  }
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Error(400, kEmptySearch, req);
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  auto params = ParseSearchParams(*body, Now());
+  if (!params.ok()) return net::ErrorResponse(params.status(), req.path);
+  if (params->return_format != "json") return Error(404, "Invalid output format.", req);
+  // Attribute-level filters choose the events; the events come back whole (misp-api.md 3.1).
+  store::AttributeQuery query = ToAttributeQuery(*params);
+  query.limit = 0;
+  query.page = 1;
+  std::vector<int64_t> event_ids;
+  auto result = store->SearchAttributes(query);
+  if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
+  for (const auto& e : result->events) event_ids.push_back(e.id);
+  bool attribute_filters = !(params->value.empty() && params->type.empty() &&
+                             params->category.empty() && params->tags.empty() &&
+                             !params->to_ids && params->uuid.empty() &&
+                             params->object_relation.empty() && params->value1.empty() &&
+                             params->value2.empty());
+  if (!attribute_filters) {
+    // Events without attributes match event-level filters too.
+    store::EventQuery eq;
+    eq.event = ToList(params->eventid);
+    eq.org = ToList(params->org);
+    if (!params->eventinfo.any.empty()) eq.eventinfo = params->eventinfo.any.front();
+    if (params->published.size() == 1) eq.published = params->published.front();
+    eq.date_from = params->date_from;
+    eq.date_to = params->date_to;
+    eq.timestamp = ToRange(params->event_timestamp);
+    eq.publish_timestamp = ToRange(params->publish_timestamp);
+    auto events = store->ListEvents(eq);
+    if (!events.ok()) return net::ErrorResponse(events.status(), req.path);
+    for (const auto& e : *events) event_ids.push_back(e.id);
+  }
+  std::sort(event_ids.begin(), event_ids.end());
+  event_ids.erase(std::unique(event_ids.begin(), event_ids.end()), event_ids.end());
+  size_t total = event_ids.size();
+  if (params->limit > 0) {
+    size_t start = static_cast<size_t>(params->page - 1) * params->limit;
+    if (start >= event_ids.size()) {
+      event_ids.clear();
+    } else {
+      event_ids = std::vector<int64_t>(
+          event_ids.begin() + static_cast<std::ptrdiff_t>(start),
+          event_ids.begin() + static_cast<std::ptrdiff_t>(
+                                  std::min(event_ids.size(), start + params->limit)));
+    }
+  }
+  Audit(req, &auth, 200, params->value.any.size());
+  net::Response r;
+  r.headers.emplace_back("X-Result-Count", std::to_string(total));
+  std::string& out = r.body;
+  out = "{\"response\":[";
+  JsonWriter w(&out);
+  store::GetEventOptions get_options;
+  get_options.include_sightings = params->include_sightings;
+  for (int64_t id : event_ids) {
+    auto event = store->GetEvent(std::to_string(id), get_options);
+    if (!event.ok()) continue;  // deleted meanwhile
+    if (params->to_ids) {
+      // to_ids also filters the attributes inside each returned event (misp-api.md 3.1).
+      auto keep = [&](const store::AttributeRecord& a) { return a.to_ids == *params->to_ids; };
+      std::erase_if(event->attributes, [&](const auto& a) { return !keep(a); });
+      for (auto& o : event->objects) std::erase_if(o.attributes, [&](const auto& a) { return !keep(a); });
+    }
+    WriteEvent(w, *event, params->metadata);
+  }
+  out += "]}";
+  return r;
+}
+
+net::Response Node::Impl::EventResponse(std::string_view id, const net::Request& req,
+                                        bool metadata) {
+  auto event = store->GetEvent(id, store::GetEventOptions{});
+  if (!event.ok()) {
+    if (event.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
+    return net::ErrorResponse(event.status(), req.path);
+  }
+  net::Response r;
+  JsonWriter w(&r.body);
+  WriteEvent(w, *event, metadata);
+  return r;
+}
+
+net::Response Node::Impl::EventsView(net::Request& req, const store::AuthContext&) {
+  const std::string& id = req.params["id"];
+  store::GetEventOptions get_options;
+  if (req.method == "POST" && !req.body.empty()) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return Error(405, kInvalidJson, req);
+    if (body->is_object() && body->contains("deleted")) {
+      get_options.include_deleted = LooseBool((*body)["deleted"]).value_or(false);
+    }
+  }
+  auto event = store->GetEvent(id, get_options);
+  if (!event.ok()) {
+    if (event.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
+    return net::ErrorResponse(event.status(), req.path);
+  }
+  net::Response r;
+  JsonWriter w(&r.body);
+  WriteEvent(w, *event, false);
+  return r;
+}
+
+net::Response Node::Impl::EventsAdd(net::Request& req, const store::AuthContext& auth) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  auto event = ParseEventJson(*body, /*require_info=*/true);
+  if (!event.ok()) {
+    json err = {{"saved", false},
+                {"name", "Could not add Event"},
+                {"message", std::string(event.status().message())},
+                {"url", req.path},
+                {"errors", {{"Event", {std::string(event.status().message())}}}}};
+    return JsonResponse(err.dump(), 403);
+  }
+  store::ImportOptions import_options;
+  import_options.org = auth.org.name;
+  auto id = store->AddEvent(*event, import_options);
+  if (!id.ok()) {
+    if (id.status().code() == StatusCode::kAlreadyExists) {
+      net::Response r = Error(
+          404,
+          "Event already exists, if you would like to edit it, use the url in the location header.",
+          req);
+      r.headers.emplace_back("Location", "/events/view/" + event->uuid);
+      return r;
+    }
+    if (id.status().code() == StatusCode::kInvalidArgument) {
+      json err = {{"saved", false},
+                  {"name", "Could not add Event"},
+                  {"message", std::string(id.status().message())},
+                  {"url", req.path},
+                  {"errors", {{"Event", {std::string(id.status().message())}}}}};
+      return JsonResponse(err.dump(), 403);
+    }
+    return net::ErrorResponse(id.status(), req.path);
+  }
+  Audit(req, &auth, 200, event->attributes.size());
+  Status fresh = Rebuild();
+  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  bool metadata = req.params.count("flag") && req.params["flag"] == "metadata:1";
+  return EventResponse(std::to_string(*id), req, metadata);
+}
+
+net::Response Node::Impl::EventsEdit(net::Request& req, const store::AuthContext& auth) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  auto event = ParseEventJson(*body, /*require_info=*/false);
+  if (!event.ok()) {
+    json err = {{"saved", false},
+                {"name", "Could not edit Event"},
+                {"message", std::string(event.status().message())},
+                {"url", req.path},
+                {"errors", {{"Event", {std::string(event.status().message())}}}}};
+    return JsonResponse(err.dump(), 403);
+  }
+  store::ImportOptions import_options;
+  import_options.org = auth.org.name;
+  import_options.delete_missing = false;  // MISP events/edit: absent attributes stay
+  auto stats = store->EditEvent(req.params["id"], *event, import_options);
+  if (!stats.ok()) {
+    if (stats.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
+    return net::ErrorResponse(stats.status(), req.path);
+  }
+  Audit(req, &auth, 200, event->attributes.size());
+  Status fresh = Rebuild();
+  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  return EventResponse(req.params["id"], req, false);
+}
+
+net::Response Node::Impl::EventsDelete(net::Request& req, const store::AuthContext& auth) {
+  const std::string& id = req.params["id"];
+  auto event = store->GetEvent(id, store::GetEventOptions{});
+  if (!event.ok()) return Error(404, "Invalid event", req);
+  Status st = store->DeleteEvent(id, /*hard=*/true);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
+    return net::ErrorResponse(st, req.path);
+  }
+  Audit(req, &auth, 200, 0);
+  Status fresh = Rebuild();
+  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  json body = {{"saved", true},
+               {"success", true},
+               {"name", "Event deleted."},
+               {"message", "Event deleted."},
+               {"url", req.path},
+               {"id", std::to_string(event->event.id)}};
+  return JsonResponse(body.dump());
+}
+
+net::Response Node::Impl::EventsPublish(net::Request& req, const store::AuthContext& auth) {
+  const std::string& id = req.params["id"];
+  auto event = store->GetEvent(id, store::GetEventOptions{});
+  if (!event.ok()) return Error(404, "Invalid event", req);
+  Status st = store->PublishEvent(id);
+  if (!st.ok()) return net::ErrorResponse(st, req.path);
+  Audit(req, &auth, 200, 0);
+  json body = {{"name", "Publish"},
+               {"message", "Event published without alerts"},
+               {"url", req.path},
+               {"id", std::to_string(event->event.id)}};
+  return JsonResponse(body.dump());
+}
+
+net::Response Node::Impl::EventsIndex(net::Request& req, const store::AuthContext& auth) {
+  json body = json::object();
+  if (req.method == "POST" && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return Error(405, kInvalidJson, req);
+    if (!parsed->is_object()) return Error(400, "The filter parameters must be a JSON object.", req);
+    body = std::move(*parsed);
+  }
+  store::EventQuery q;
+  TermFilter f;
+  auto terms = [&](const char* name, store::ListFilter* out) -> Status {
+    if (!body.contains(name)) return Status();
+    json sub = {{"value", body[name]}};
+    auto p = ParseSearchParams(sub, Now());
+    if (!p.ok()) return p.status().WithContext(name);
+    *out = ToList(p->value);
+    return Status();
+  };
+  for (auto [name, target] : {std::pair<const char*, store::ListFilter*>{"eventid", &q.event},
+                              {"org", &q.org},
+                              {"tags", &q.tags},
+                              {"tag", &q.tags},
+                              {"attribute", &q.value},
+                              {"value", &q.value}}) {
+    Status st = terms(name, target);
+    if (!st.ok()) return net::ErrorResponse(st, req.path);
+  }
+  if (auto it = body.find("eventinfo"); it != body.end() && it->is_string()) {
+    std::string info = it->get<std::string>();
+    q.eventinfo = info.find('%') == std::string::npos ? "%" + info + "%" : info;
+  }
+  if (auto it = body.find("published"); it != body.end()) q.published = LooseBool(*it);
+  if (auto it = body.find("datefrom"); it != body.end() && it->is_string()) q.date_from = it->get<std::string>();
+  if (auto it = body.find("dateuntil"); it != body.end() && it->is_string()) q.date_to = it->get<std::string>();
+  if (auto it = body.find("limit"); it != body.end()) {
+    std::string s = it->is_string() ? it->get<std::string>() : it->dump();
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) q.limit = static_cast<uint32_t>(std::stoul(s));
+  }
+  if (auto it = body.find("page"); it != body.end()) {
+    std::string s = it->is_string() ? it->get<std::string>() : it->dump();
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) q.page = std::max<uint32_t>(1, static_cast<uint32_t>(std::stoul(s)));
+  }
+  if (auto it = body.find("direction"); it != body.end() && it->is_string()) q.descending = it->get<std::string>() == "desc";
+  auto events = store->ListEvents(q);
+  if (!events.ok()) return net::ErrorResponse(events.status(), req.path);
+  Audit(req, &auth, 200, q.value.any.size());
+  net::Response r;
+  r.body = "[";
+  JsonWriter w(&r.body);
+  for (const auto& e : *events) WriteEventIndexRow(w, e);
+  r.body += "]";
+  return r;
+}
+
+net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthContext& auth) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  std::vector<ingest::Attribute> attributes;
+  bool batch = body->is_array();
+  const json items = batch ? *body : json::array({*body});
+  int n = 0;
+  for (const json& item : items) {
+    ++n;
+    auto a = ParseAttributeJson(item);
+    if (!a.ok()) {
+      json err = {{"saved", false},
+                  {"name", "Could not add Attribute"},
+                  {"message", "Could not add Attribute"},
+                  {"url", req.path},
+                  {"errors", {{"value", {std::string(a.status().message())}}}}};
+      return JsonResponse(err.dump(), 403);
+    }
+    attributes.push_back(std::move(*a));
+  }
+  store::AddAttributeOptions add_options;
+  add_options.break_on_duplicate = !(req.params.count("flag") && req.params["flag"] == "breakOnDuplicate:0");
+  auto ids = store->AddAttributes(req.params["event"], attributes, add_options);
+  if (!ids.ok()) {
+    if (ids.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event.", req);
+    if (ids.status().code() == StatusCode::kAlreadyExists ||
+        ids.status().code() == StatusCode::kInvalidArgument) {
+      json err = {{"saved", false},
+                  {"name", "Could not add Attribute"},
+                  {"message", "Could not add Attribute"},
+                  {"url", req.path},
+                  {"errors", {{"value", {std::string(ids.status().message())}}}}};
+      return JsonResponse(err.dump(), 403);
+    }
+    return net::ErrorResponse(ids.status(), req.path);
+  }
+  Audit(req, &auth, 200, attributes.size());
+  Status fresh = Rebuild();
+  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  auto rows = store->GetAttributes(*ids, false);
+  if (!rows.ok()) return net::ErrorResponse(rows.status(), req.path);
+  net::Response r;
+  JsonWriter w(&r.body);
+  w.BeginObject();
+  w.Key("Attribute");
+  if (batch) w.BeginArray();
+  for (const auto& a : rows->attributes) WriteAttribute(w, a);
+  if (batch) w.EndArray();
+  if (!batch && rows->attributes.empty()) w.Raw("{}");
+  w.EndObject();
+  return r;
+}
+
+net::Response Node::Impl::AttributesView(net::Request& req, const store::AuthContext&) {
+  auto a = store->GetAttribute(req.params["id"]);
+  if (!a.ok()) return Error(404, "Invalid attribute", req);
+  net::Response r;
+  JsonWriter w(&r.body);
+  w.BeginObject();
+  w.Key("Attribute");
+  WriteAttribute(w, *a);
+  w.EndObject();
+  return r;
+}
+
+net::Response Node::Impl::AttributesDelete(net::Request& req, const store::AuthContext& auth) {
+  bool hard = req.params.count("hard") && req.params["hard"] == "1";
+  Status st = store->DeleteAttribute(req.params["id"], hard);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kNotFound) return Error(404, "Invalid attribute", req);
+    return net::ErrorResponse(st, req.path);
+  }
+  Audit(req, &auth, 200, 0);
+  Status fresh = Rebuild();
+  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  return JsonResponse(json{{"message", "Attribute deleted."}}.dump());
+}
+
+net::Response Node::Impl::SightingsAdd(net::Request& req, const store::AuthContext& auth) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return Error(405, kInvalidJson, req);
+  json s = *body;
+  if (s.is_object() && s.contains("Sighting") && s["Sighting"].is_object()) s = s["Sighting"];
+  if (!s.is_object()) return Error(400, "The sighting must be a JSON object.", req);
+  store::SightingRequest sr;
+  sr.org_id = auth.org.id;
+  if (req.params.count("id")) {
+    sr.attribute = req.params["id"];
+  } else if (s.contains("id") && (s["id"].is_string() || s["id"].is_number())) {
+    sr.attribute = s["id"].is_string() ? s["id"].get<std::string>() : s["id"].dump();
+  } else if (s.contains("uuid") && s["uuid"].is_string()) {
+    sr.attribute = s["uuid"].get<std::string>();
+  }
+  if (s.contains("value") && s["value"].is_string()) sr.values.push_back(s["value"].get<std::string>());
+  if (s.contains("values") && s["values"].is_array()) {
+    for (const json& v : s["values"]) {
+      if (v.is_string()) sr.values.push_back(v.get<std::string>());
+    }
+  }
+  CompressIpv6(&sr.values);
+  if (s.contains("type")) {
+    std::string t = s["type"].is_string() ? s["type"].get<std::string>() : s["type"].dump();
+    if (t != "0" && t != "1" && t != "2") {
+      return JsonResponse(json{{"message", "Could not add the Sighting. Reason: Invalid type."}}.dump());
+    }
+    sr.type = t[0] - '0';
+  }
+  if (s.contains("source") && s["source"].is_string()) sr.source = s["source"].get<std::string>();
+  if (s.contains("timestamp")) {
+    std::string t = s["timestamp"].is_string() ? s["timestamp"].get<std::string>() : s["timestamp"].dump();
+    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) sr.timestamp = std::stoll(t);
+  }
+  auto sightings = store->AddSighting(sr);
+  if (!sightings.ok() || sightings->empty()) {
+    // MISP answers 200 with a message; clients check the key (misp-api.md 4.2).
+    std::string reason = sightings.ok() || sightings.status().code() == StatusCode::kNotFound
+                             ? "No valid attributes found that match the criteria."
+                             : std::string(sightings.status().message());
+    return JsonResponse(json{{"message", "Could not add the Sighting. Reason: " + reason}}.dump());
+  }
+  Audit(req, &auth, 200, sr.values.size());
+  const store::Sighting& last = sightings->back();
+  json body_out = {{"Sighting",
+                    {{"id", std::to_string(last.id)},
+                     {"attribute_id", std::to_string(last.attribute_id)},
+                     {"event_id", std::to_string(last.event_id)},
+                     {"org_id", std::to_string(last.org_id)},
+                     {"date_sighting", std::to_string(last.date_sighting)},
+                     {"uuid", last.uuid},
+                     {"source", last.source},
+                     {"type", std::to_string(last.type)}}}};
+  return JsonResponse(body_out.dump());
+}
+
+net::Response Node::Impl::GridMatch(net::Request& req, const store::AuthContext& auth) {
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu);
+    snap = current;
+  }
+  GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
+  uint64_t count = 0;
+  net::Response r = HandleGridMatch(req, ctx, &count);
+  Audit(req, &auth, r.status, count);
+  return r;
+}
+
+net::Response Node::Impl::GridStats(net::Request& req, const store::AuthContext& auth) {
+  auto stats = store->Stats();
+  if (!stats.ok()) return net::ErrorResponse(stats.status(), req.path);
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu);
+    snap = current;
+  }
+  json by_type = json::object();
+  for (const auto& [type, n] : stats->attributes_by_type) by_type[type] = n;
+  json body = {{"events", stats->events},
+               {"attributes", stats->attributes},
+               {"objects", stats->objects},
+               {"sightings", stats->sightings},
+               {"attributes_by_type", by_type},
+               {"first_timestamp", stats->first_timestamp},
+               {"last_timestamp", stats->last_timestamp},
+               {"first_date", stats->first_date},
+               {"last_date", stats->last_date},
+               {"last_import", stats->last_import},
+               {"index_entries", snap && snap->index ? snap->index->size() : 0},
+               {"index_bytes", snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
+               {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
+               {"org", auth.org.name}};
+  Audit(req, &auth, 200, 0);
+  return JsonResponse(body.dump());
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() = default;
+
+Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  IOCGRID_ASSIGN_OR_RETURN(impl->store, store::Store::Open(options.data_dir, options.store));
+  IOCGRID_RETURN_IF_ERROR(impl->Rebuild());
+  impl->Routes();
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+net::Response Node::Handle(net::Request& request) { return impl_->router.Dispatch(request); }
+
+store::Store& Node::store() { return *impl_->store; }
+
+std::shared_ptr<const IndexSnapshot> Node::snapshot() const {
+  std::lock_guard<std::mutex> lock(impl_->snapshot_mu);
+  return impl_->current;
+}
+
+Status Node::RefreshIndex() { return impl_->Rebuild(); }
+
+}  // namespace iocgrid::node

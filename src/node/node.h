@@ -1,0 +1,72 @@
+// Node: a member's server. It owns the member's Store and an in-memory MatchIndex snapshot of
+// its live attributes, and answers a MISP-compatible REST subset (misp-api.md; docs/node-api.md)
+// plus the grid API (/grid/v1/match, /grid/v1/stats).
+//
+// The index is rebuilt from the store at Open and after every write; readers keep using the
+// previous immutable snapshot until the new one is swapped in, so they never wait for a rebuild.
+// A write request returns only once the index reflects it.
+//
+// Thread-safety: Handle() is called concurrently by the HTTP server's workers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "index/match_index.h"
+#include "net/http.h"
+#include "store/options.h"
+#include "store/store.h"
+
+namespace iocgrid::node {
+
+struct NodeOptions {
+  std::string data_dir;
+  store::StoreOptions store;
+  // MISP version this node answers to getVersion (PyMISP parses it as a.b.c).
+  std::string misp_version = "2.5.1";
+  // Values accepted in one restSearch `value` filter and in one grid match request.
+  size_t max_search_values = 100000;
+  size_t max_match_values = 2000000;
+  // Concurrent requests per API key before 429 "Rate limit exceeded.".
+  int max_concurrent_per_key = 16;
+  // Grid match: indicators matched and written per streamed chunk.
+  size_t match_chunk = 4096;
+};
+
+// What the match index maps an entry's record id to.
+struct IndexSnapshot {
+  std::shared_ptr<const index::MatchIndex> index;
+  std::vector<int64_t> attribute_ids;  // record id -> attribute id
+  uint64_t generation = 0;             // store generation it reflects
+};
+
+class Node {
+ public:
+  // Opens the store in options.data_dir and builds the index. Errors: the store's.
+  static Result<std::unique_ptr<Node>> Open(const NodeOptions& options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Answers one HTTP request (never throws; errors are MISP-style bodies).
+  net::Response Handle(net::Request& request);
+
+  store::Store& store();
+  // The current index snapshot (never null after Open).
+  std::shared_ptr<const IndexSnapshot> snapshot() const;
+  // Rebuilds the index if the store changed since the current snapshot, and waits for it.
+  Status RefreshIndex();
+
+  // Opaque to users; defined in node.cc.
+  struct Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace iocgrid::node

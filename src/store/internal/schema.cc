@@ -1,0 +1,221 @@
+#include "store/internal/schema.h"
+
+#include <string>
+
+namespace iocgrid::store::internal {
+namespace {
+
+// Version 1: the initial schema. Every column is described in docs/store-schema.md; keep both
+// in step. Booleans are INTEGER 0/1, times unix seconds unless named *_us.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE organisations (
+  id      INTEGER PRIMARY KEY,
+  uuid    TEXT NOT NULL UNIQUE,
+  name    TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  local   INTEGER NOT NULL DEFAULT 1,
+  created INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+  id       INTEGER PRIMARY KEY,
+  email    TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  org_id   INTEGER NOT NULL REFERENCES organisations(id),
+  role     TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created  INTEGER NOT NULL
+);
+CREATE INDEX users_org ON users(org_id);
+
+CREATE TABLE api_keys (
+  id        INTEGER PRIMARY KEY,
+  user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  key_start TEXT NOT NULL,
+  key_end   TEXT NOT NULL,
+  key_hash  BLOB NOT NULL,
+  comment   TEXT NOT NULL DEFAULT '',
+  created   INTEGER NOT NULL,
+  expires   INTEGER NOT NULL DEFAULT 0,
+  revoked   INTEGER NOT NULL DEFAULT 0,
+  last_used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_keys_lookup ON api_keys(key_start, key_end);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+
+CREATE TABLE events (
+  id                INTEGER PRIMARY KEY,
+  uuid              TEXT NOT NULL UNIQUE,
+  info              TEXT NOT NULL,
+  date              TEXT NOT NULL,
+  org_id            INTEGER NOT NULL REFERENCES organisations(id),
+  orgc_id           INTEGER NOT NULL REFERENCES organisations(id),
+  threat_level_id   INTEGER NOT NULL DEFAULT 4 CHECK (threat_level_id BETWEEN 1 AND 4),
+  analysis          INTEGER NOT NULL DEFAULT 0 CHECK (analysis BETWEEN 0 AND 2),
+  distribution      INTEGER NOT NULL DEFAULT 0 CHECK (distribution BETWEEN 0 AND 4),
+  published         INTEGER NOT NULL DEFAULT 0,
+  timestamp         INTEGER NOT NULL,
+  publish_timestamp INTEGER NOT NULL DEFAULT 0,
+  deleted           INTEGER NOT NULL DEFAULT 0,
+  source            TEXT NOT NULL DEFAULT '',
+  imported_at       INTEGER NOT NULL
+);
+CREATE INDEX events_orgc ON events(orgc_id);
+CREATE INDEX events_org ON events(org_id);
+CREATE INDEX events_date ON events(date);
+CREATE INDEX events_timestamp ON events(timestamp);
+
+CREATE TABLE objects (
+  id            INTEGER PRIMARY KEY,
+  uuid          TEXT NOT NULL UNIQUE,
+  event_id      INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  name          TEXT NOT NULL,
+  meta_category TEXT NOT NULL DEFAULT '',
+  comment       TEXT NOT NULL DEFAULT '',
+  distribution  INTEGER NOT NULL DEFAULT 5 CHECK (distribution BETWEEN 0 AND 5),
+  timestamp     INTEGER NOT NULL,
+  deleted       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX objects_event ON objects(event_id);
+
+CREATE TABLE attributes (
+  id               INTEGER PRIMARY KEY,
+  uuid             TEXT NOT NULL UNIQUE,
+  event_id         INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  object_id        INTEGER REFERENCES objects(id) ON DELETE CASCADE,
+  object_relation  TEXT,
+  type             TEXT NOT NULL,
+  category         TEXT NOT NULL,
+  value1           TEXT NOT NULL COLLATE NOCASE,
+  value2           TEXT COLLATE NOCASE,
+  match_value      TEXT GENERATED ALWAYS AS
+                     (CASE WHEN value2 IS NULL THEN value1 ELSE value1 || '|' || value2 END)
+                     VIRTUAL,
+  to_ids           INTEGER NOT NULL DEFAULT 0,
+  distribution     INTEGER NOT NULL DEFAULT 5 CHECK (distribution BETWEEN 0 AND 5),
+  comment          TEXT NOT NULL DEFAULT '',
+  timestamp        INTEGER NOT NULL,
+  first_seen       INTEGER,
+  last_seen        INTEGER,
+  deleted          INTEGER NOT NULL DEFAULT 0,
+  import_sightings INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX attributes_value1 ON attributes(value1);
+CREATE INDEX attributes_value2 ON attributes(value2) WHERE value2 IS NOT NULL;
+CREATE INDEX attributes_event ON attributes(event_id);
+CREATE INDEX attributes_object ON attributes(object_id) WHERE object_id IS NOT NULL;
+CREATE INDEX attributes_type ON attributes(type);
+CREATE INDEX attributes_timestamp ON attributes(timestamp);
+
+CREATE TABLE tags (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  colour     TEXT NOT NULL,
+  exportable INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE event_tags (
+  event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  tag_id   INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+  local    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX event_tags_tag ON event_tags(tag_id);
+
+CREATE TABLE attribute_tags (
+  attribute_id INTEGER NOT NULL REFERENCES attributes(id) ON DELETE CASCADE,
+  tag_id       INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+  local        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (attribute_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX attribute_tags_tag ON attribute_tags(tag_id);
+
+CREATE TABLE sightings (
+  id            INTEGER PRIMARY KEY,
+  uuid          TEXT NOT NULL UNIQUE,
+  attribute_id  INTEGER NOT NULL REFERENCES attributes(id) ON DELETE CASCADE,
+  event_id      INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+  org_id        INTEGER NOT NULL REFERENCES organisations(id),
+  date_sighting INTEGER NOT NULL,
+  source        TEXT NOT NULL DEFAULT '',
+  type          INTEGER NOT NULL DEFAULT 0 CHECK (type BETWEEN 0 AND 2)
+);
+CREATE INDEX sightings_attribute ON sightings(attribute_id);
+CREATE INDEX sightings_event ON sightings(event_id);
+
+CREATE TABLE audit_log (
+  id          INTEGER PRIMARY KEY,
+  time        INTEGER NOT NULL,
+  user_id     INTEGER NOT NULL DEFAULT 0,
+  key_id      INTEGER NOT NULL DEFAULT 0,
+  org_id      INTEGER NOT NULL DEFAULT 0,
+  action      TEXT NOT NULL,
+  endpoint    TEXT NOT NULL DEFAULT '',
+  remote      TEXT NOT NULL DEFAULT '',
+  value_count INTEGER NOT NULL DEFAULT 0,
+  status      INTEGER NOT NULL DEFAULT 0,
+  query_values TEXT
+);
+CREATE INDEX audit_log_time ON audit_log(time);
+)sql";
+
+struct Migration {
+  int version;
+  std::string_view sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, kSchemaV1},
+};
+
+}  // namespace
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+Status Migrate(Connection& connection, std::string_view path) {
+  IOCGRID_ASSIGN_OR_RETURN(int64_t application_id, connection.QueryInt("PRAGMA application_id"));
+  IOCGRID_ASSIGN_OR_RETURN(int64_t version, connection.QueryInt("PRAGMA user_version"));
+  const int latest = LatestSchemaVersion();
+  if (application_id != 0 && application_id != kApplicationId) {
+    return InvalidArgumentError(std::string(path) + " is not an iocgrid store (application_id " +
+                                std::to_string(application_id) + ")");
+  }
+  if (version > latest) {
+    return Status(StatusCode::kUnimplemented,
+                  std::string(path) + " has store schema version " + std::to_string(version) +
+                      ", but this iocgrid knows versions up to " + std::to_string(latest) +
+                      "; use a newer iocgrid (downgrades are not supported)");
+  }
+  if (application_id == 0 && version == 0) {
+    // A file that is not empty but not ours either (no application_id, tables present).
+    IOCGRID_ASSIGN_OR_RETURN(int64_t tables,
+                             connection.QueryInt("SELECT count(*) FROM sqlite_schema"));
+    if (tables != 0) {
+      return InvalidArgumentError(std::string(path) +
+                                  " is a SQLite database but not an iocgrid store");
+    }
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    Transaction tx(connection);
+    IOCGRID_RETURN_IF_ERROR(tx.Begin());
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    IOCGRID_ASSIGN_OR_RETURN(int64_t current, connection.QueryInt("PRAGMA user_version"));
+    if (current >= migration.version) continue;
+    Status applied = connection.Exec(migration.sql);
+    if (!applied.ok()) {
+      return applied.WithContext("store migration to version " + std::to_string(migration.version));
+    }
+    IOCGRID_RETURN_IF_ERROR(
+        connection.Exec("PRAGMA application_id = " + std::to_string(kApplicationId)));
+    IOCGRID_RETURN_IF_ERROR(
+        connection.Exec("PRAGMA user_version = " + std::to_string(migration.version)));
+    IOCGRID_RETURN_IF_ERROR(tx.Commit());
+  }
+  return Status::Ok();
+}
+
+}  // namespace iocgrid::store::internal

@@ -1,0 +1,69 @@
+// The Store's private state: the writer connection behind its mutex, the reader pool, options
+// and the clock. Shared by store*.cc only.
+//
+// Thread-safety: `writer` only under `write_mu`; the pool under `pool_mu`; the rest is
+// immutable after Open.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "store/internal/connection.h"
+#include "store/options.h"
+
+namespace iocgrid::store::internal {
+
+struct StoreState;
+
+// A reader connection borrowed from the pool; returned (or closed, when the pool is full) on
+// destruction. Holds an open read transaction (a consistent snapshot) while alive.
+class ReaderLease {
+ public:
+  ReaderLease(StoreState* state, std::unique_ptr<Connection> connection);
+  ~ReaderLease();
+  ReaderLease(ReaderLease&& other) noexcept = default;
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+
+  Connection& operator*() { return *connection_; }
+  Connection* operator->() { return connection_.get(); }
+
+ private:
+  StoreState* state_;  // must outlive the lease
+  std::unique_ptr<Connection> connection_;
+};
+
+struct StoreState {
+  std::string path;
+  StoreOptions options;
+
+  std::mutex write_mu;
+  std::unique_ptr<Connection> writer;  // guarded by write_mu
+
+  std::mutex pool_mu;
+  std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
+
+  int64_t Now() const;
+  // Opens a reader connection with the store's pragmas.
+  Result<std::unique_ptr<Connection>> OpenReader() const;
+  // A pooled reader inside BEGIN (deferred): all its queries see one snapshot.
+  Result<ReaderLease> AcquireReader();
+};
+
+// Runs `fn(Connection&) -> Status` in one BEGIN IMMEDIATE .. COMMIT transaction on the writer,
+// holding write_mu; a non-OK status from `fn` rolls everything back.
+template <typename Fn>
+Status RunWrite(StoreState& state, Fn&& fn) {
+  std::lock_guard<std::mutex> lock(state.write_mu);
+  Transaction tx(*state.writer);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin());
+  IOCGRID_RETURN_IF_ERROR(fn(*state.writer));
+  return tx.Commit();
+}
+
+}  // namespace iocgrid::store::internal

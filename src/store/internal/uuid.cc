@@ -1,0 +1,92 @@
+#include "store/internal/uuid.h"
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdint>
+
+namespace iocgrid::store::internal {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string FormatUuid(const unsigned char bytes[16]) {
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 0x0f];
+  }
+  return out;
+}
+
+// A fixed namespace so iocgrid's name-based uuids never collide with other tools' v5 uuids of
+// the same names.
+constexpr std::string_view kNamespace = "iocgrid.store.v1\x1f";
+
+}  // namespace
+
+bool InitCrypto() { return sodium_init() >= 0; }
+
+std::string RandomUuid() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  return FormatUuid(bytes);
+}
+
+std::string NameUuid(std::string_view name) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(kNamespace.data()),
+                            kNamespace.size());
+  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(name.data()),
+                            name.size());
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);
+  digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);
+  return FormatUuid(digest);
+}
+
+Result<std::string> CanonicalUuid(std::string_view text) {
+  if (text.size() != 36) {
+    return InvalidArgumentError("invalid uuid '" + std::string(text.substr(0, 40)) + "'");
+  }
+  std::string out(text);
+  for (size_t i = 0; i < out.size(); ++i) {
+    char& c = out[i];
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash) {
+      if (c != '-') return InvalidArgumentError("invalid uuid '" + std::string(text) + "'");
+      continue;
+    }
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return InvalidArgumentError("invalid uuid '" + std::string(text) + "'");
+    }
+  }
+  return out;
+}
+
+std::string RandomAlnum(size_t length) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out(length, '0');
+  for (char& c : out) {
+    // randombytes_uniform avoids modulo bias.
+    c = kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))];
+  }
+  return out;
+}
+
+std::string Sha256(std::string_view data) {
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
+}  // namespace iocgrid::store::internal

@@ -1,0 +1,164 @@
+// Store opening, connection setup and the reader pool. Writes are in store_write.cc, keys and
+// users in store_auth.cc, reads in store_read.cc.
+#include "store/store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "store/internal/connection.h"
+#include "store/internal/schema.h"
+#include "store/internal/store_state.h"
+#include "store/internal/uuid.h"
+
+namespace iocgrid::store {
+
+using internal::Connection;
+using internal::ReaderLease;
+using internal::StoreState;
+
+namespace internal {
+namespace {
+
+// Pragmas every connection gets. foreign_keys is set by Connection::Open.
+Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& options) {
+  IOCGRID_RETURN_IF_ERROR(
+      connection.Exec("PRAGMA cache_size = -" + std::to_string(std::max(options.cache_kib, 64))));
+  IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA temp_store = MEMORY"));
+  return Status::Ok();
+}
+
+}  // namespace
+
+ReaderLease::ReaderLease(StoreState* state, std::unique_ptr<Connection> connection)
+    : state_(state), connection_(std::move(connection)) {}
+
+ReaderLease::~ReaderLease() {
+  if (connection_ == nullptr) return;  // moved from
+  if (connection_->InTransaction()) {
+    // Ends the read snapshot. A failure here leaves the connection unusable, so drop it.
+    if (!connection_->Exec("COMMIT").ok()) return;
+  }
+  std::lock_guard<std::mutex> lock(state_->pool_mu);
+  if (state_->idle_readers.size() <
+      static_cast<size_t>(std::max(state_->options.max_idle_readers, 0))) {
+    state_->idle_readers.push_back(std::move(connection_));
+  }
+}
+
+int64_t StoreState::Now() const {
+  if (options.clock) return options.clock();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Connection>> StoreState::OpenReader() const {
+  IOCGRID_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> connection,
+      Connection::Open(path, Connection::Mode::kReadWrite, options.busy_timeout_ms));
+  IOCGRID_RETURN_IF_ERROR(ApplyConnectionPragmas(*connection, options));
+  // Readers never write, so a bug cannot turn a read path into a second writer.
+  IOCGRID_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only = ON"));
+  return connection;
+}
+
+Result<ReaderLease> StoreState::AcquireReader() {
+  std::unique_ptr<Connection> connection;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    if (!idle_readers.empty()) {
+      connection = std::move(idle_readers.back());
+      idle_readers.pop_back();
+    }
+  }
+  if (connection == nullptr) {
+    IOCGRID_ASSIGN_OR_RETURN(connection, OpenReader());
+  }
+  // A deferred BEGIN takes its WAL snapshot at the first read, so every query of one read
+  // operation sees the same commit.
+  IOCGRID_RETURN_IF_ERROR(connection->Exec("BEGIN"));
+  return ReaderLease(this, std::move(connection));
+}
+
+}  // namespace internal
+
+std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "user"; }
+
+bool ParseRole(std::string_view name, Role* out) {
+  if (name == "admin") {
+    *out = Role::kAdmin;
+    return true;
+  }
+  if (name == "user") {
+    *out = Role::kUser;
+    return true;
+  }
+  return false;
+}
+
+const EventInfo* AttributeSearchResult::FindEvent(int64_t event_id) const {
+  auto it = std::lower_bound(events.begin(), events.end(), event_id,
+                             [](const EventInfo& e, int64_t id) { return e.id < id; });
+  return it != events.end() && it->id == event_id ? &*it : nullptr;
+}
+
+Store::Store(std::unique_ptr<StoreState> state) : state_(std::move(state)) {}
+
+Store::~Store() = default;
+
+const std::string& Store::path() const { return state_->path; }
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
+                                           const StoreOptions& options) {
+  if (!internal::InitCrypto()) return InternalError("libsodium initialization failed");
+  if (data_dir.empty()) return InvalidArgumentError("store: empty data directory");
+  namespace fs = std::filesystem;
+  const std::string path = (fs::path(data_dir) / std::string(kFileName)).string();
+  std::error_code ec;
+  if (options.create_if_missing) {
+    fs::create_directories(data_dir, ec);
+    if (ec) {
+      return PermissionDeniedError("cannot create data directory " + data_dir + ": " +
+                                   ec.message());
+    }
+  } else if (!fs::exists(path, ec)) {
+    return NotFoundError("no store at " + path);
+  }
+
+  auto state = std::make_unique<StoreState>();
+  state->path = path;
+  state->options = options;
+  IOCGRID_ASSIGN_OR_RETURN(
+      state->writer, Connection::Open(path,
+                                      options.create_if_missing ? Connection::Mode::kReadWriteCreate
+                                                                : Connection::Mode::kReadWrite,
+                                      options.busy_timeout_ms));
+  Connection& writer = *state->writer;
+  // The first read tells a foreign file (NOTADB) apart before anything is written.
+  Result<int64_t> probe = writer.QueryInt("PRAGMA schema_version");
+  if (!probe.ok()) return probe.status().WithContext("store " + path);
+
+  // WAL: readers never block the writer nor each other; a commit is one append to the log.
+  {
+    IOCGRID_ASSIGN_OR_RETURN(internal::Statement wal,
+                             writer.PrepareOnce("PRAGMA journal_mode = WAL"));
+    IOCGRID_ASSIGN_OR_RETURN(bool wal_row, wal.Step());
+    if (!wal_row || wal.Text(0) != "wal") {
+      return UnavailableError("store " + path + ": cannot switch to WAL journal mode");
+    }
+  }
+  IOCGRID_RETURN_IF_ERROR(
+      writer.Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  IOCGRID_RETURN_IF_ERROR(internal::ApplyConnectionPragmas(writer, options));
+  // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
+  // huge -wal file behind.
+  IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));
+  IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
+  return std::make_unique<Store>(std::move(state));
+}
+
+}  // namespace iocgrid::store

@@ -1,0 +1,159 @@
+// Store: a node's embedded database (one SQLite file, DIR/iocgrid.db, in WAL mode) holding its
+// organisations, users, API keys (as SHA-256 hashes), events, objects, attributes, tags,
+// sightings and audit log. The schema and its durability argument are in docs/store-schema.md.
+//
+// Writes are transactions: each write method either commits whole or leaves the store as it
+// was (a failing event in an ImportEvents batch rolls back the batch; a process killed mid-write
+// leaves the previous data). Writes are serialized by a mutex on one writer connection; reads use
+// pooled connections of their own and, thanks to WAL, never wait for a writer: a read sees the
+// last commit before it started.
+//
+// Event and attribute references (`id_or_uuid`) are a decimal row id or a uuid (any case).
+//
+// Thread-safety: all methods are safe to call concurrently from any thread. Callbacks run on
+// the calling thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/status.h"
+#include "ingest/event.h"
+#include "store/attribute_query.h"
+#include "store/options.h"
+#include "store/records.h"
+
+namespace iocgrid::store {
+
+namespace internal {
+struct StoreState;
+}  // namespace internal
+
+class Store {
+ public:
+  // The schema version this binary writes (PRAGMA user_version).
+  static constexpr int kSchemaVersion = 1;
+  // The database file inside the data directory.
+  static constexpr std::string_view kFileName = "iocgrid.db";
+
+  // Opens (creating DIR and the file when allowed) DIR/iocgrid.db and migrates it forward to
+  // kSchemaVersion. Errors: kNotFound (missing and !create_if_missing), kUnimplemented (the file
+  // has a newer schema than this binary knows; the message names both versions),
+  // kInvalidArgument (not an iocgrid database), kDataLoss (corrupt), kPermissionDenied /
+  // kUnavailable (cannot open or locked).
+  static Result<std::unique_ptr<Store>> Open(const std::string& data_dir,
+                                             const StoreOptions& options);
+
+  // Use Open(); the state type is internal to the store.
+  explicit Store(std::unique_ptr<internal::StoreState> state);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The database file's path.
+  const std::string& path() const;
+  // Incremented by every committed write that changes events, attributes, tags or sightings;
+  // the node compares it to know when its match index is stale.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  // ---- Organisations, users, API keys -------------------------------------------------------
+
+  // Returns the organisation named `name` (case-insensitive), creating it (random uuid) when
+  // missing. Errors: kInvalidArgument for an empty name.
+  Result<Organisation> EnsureOrganisation(std::string_view name);
+  // By id, name or uuid. Errors: kNotFound.
+  Result<Organisation> GetOrganisation(std::string_view id_name_or_uuid);
+  // Returns the user with `email`, creating it (and its organisation) when missing; an existing
+  // user keeps its org and gets `role`. Errors: kInvalidArgument for an empty email or org.
+  Result<User> EnsureUser(std::string_view email, std::string_view org_name, Role role);
+  // Creates a key for the user and returns it in clear, the only time it is visible: the store
+  // keeps its SHA-256 and first/last 4 characters. Errors: kNotFound for an unknown user.
+  Result<NewApiKey> CreateKey(int64_t user_id, const KeyOptions& options);
+  // Every key, newest first, without secrets.
+  Result<std::vector<ApiKeyInfo>> ListKeys();
+  // Marks the key revoked (idempotent). Errors: kNotFound.
+  Status RevokeKey(int64_t key_id);
+  // Checks a presented key in constant time against the stored hashes. Errors:
+  // kPermissionDenied for a malformed, unknown, revoked or expired key or a disabled user (the
+  // message says which, for logs; never the key). Records the key's last use.
+  Result<AuthContext> AuthenticateKey(std::string_view key);
+
+  // ---- Writes ---------------------------------------------------------------------------------
+
+  // Persists the events in one transaction, idempotently by event uuid: a known uuid updates
+  // the stored event (attributes matched by uuid; see ImportOptions::delete_missing), never
+  // duplicates it. Events without a uuid get one derived from their source and info, and
+  // attributes without a uuid one derived from their event, object, type and value, so a
+  // re-imported list is idempotent too. Errors (nothing is written): kAlreadyExists when an
+  // attribute uuid is repeated within an event or belongs to another event, kInvalidArgument
+  // for an invalid uuid, distribution, threat level or analysis, storage errors.
+  Result<ImportStats> ImportEvents(std::span<const ingest::Event> events,
+                                   const ImportOptions& options);
+  // MISP events/add: a new event (a random uuid when it has none). Returns its id.
+  // Errors: kAlreadyExists when the uuid is known, others as ImportEvents.
+  Result<int64_t> AddEvent(const ingest::Event& event, const ImportOptions& options);
+  // MISP events/edit: updates the referenced event from `event` (its uuid is ignored).
+  // Errors: kNotFound, others as ImportEvents.
+  Result<ImportStats> EditEvent(std::string_view id_or_uuid, const ingest::Event& event,
+                                const ImportOptions& options);
+  // Soft delete marks the event and its attributes deleted; hard delete removes the event with
+  // its objects, attributes, tags links and sightings. Errors: kNotFound.
+  Status DeleteEvent(std::string_view id_or_uuid, bool hard);
+  // Sets published and publish_timestamp = now. Errors: kNotFound.
+  Status PublishEvent(std::string_view id_or_uuid);
+  // MISP attributes/add: appends attributes to a live event (unpublishing it), all or none.
+  // Returns the new (or, without break_on_duplicate, updated) ids in input order.
+  // Errors: kNotFound (event), kAlreadyExists (duplicate value or uuid).
+  Result<std::vector<int64_t>> AddAttributes(std::string_view event_id_or_uuid,
+                                             std::span<const ingest::Attribute> attributes,
+                                             const AddAttributeOptions& options);
+  // Soft (MISP: deleted = 1, timestamp bumped) or hard delete. Errors: kNotFound.
+  Status DeleteAttribute(std::string_view id_or_uuid, bool hard);
+  // MISP sightings/add: one sighting per matching live attribute. A type-2 (expiration)
+  // sighting replaces the org's previous one on that attribute. Errors: kNotFound when no live
+  // attribute matches, kInvalidArgument for a bad type or an empty request.
+  Result<std::vector<Sighting>> AddSighting(const SightingRequest& request);
+  // Appends to the audit log; `values` are kept only with StoreOptions::audit_values.
+  Status AppendAudit(const AuditEntry& entry);
+
+  // ---- Reads ----------------------------------------------------------------------------------
+
+  // The event with its attributes, objects and tags. Soft-deleted events are kNotFound unless
+  // options.include_deleted. Errors: kNotFound.
+  Result<EventRecord> GetEvent(std::string_view id_or_uuid, const GetEventOptions& options);
+  // One attribute with its tags and sighting counts. Errors: kNotFound.
+  Result<AttributeRecord> GetAttribute(std::string_view id_or_uuid);
+  // MISP attributes/restSearch semantics (attribute_query.h), one page of rows with their
+  // events. Errors: kInvalidArgument for an unusable filter.
+  Result<AttributeSearchResult> SearchAttributes(const AttributeQuery& query);
+  // Number of rows SearchAttributes would return without limit/page.
+  Result<uint64_t> CountAttributes(const AttributeQuery& query);
+  // The event index (MISP events/index), without attributes.
+  Result<std::vector<EventInfo>> ListEvents(const EventQuery& query);
+  // Rows for attribute ids (e.g. the match index's hits), with event, tags and sightings;
+  // unknown ids are skipped. Event tags are appended as inherited tags when asked.
+  Result<AttributeSearchResult> GetAttributes(std::span<const int64_t> ids,
+                                              bool include_event_tags);
+  // Calls `fn` for every live attribute (not deleted, in a live event) in id order, over one
+  // SELECT on a reader connection. A non-OK status from `fn` stops and is returned.
+  Status ForEachLiveAttribute(const std::function<Status(const LiveAttribute&)>& fn);
+  // Counts by type, data time span and last import (/grid/v1/stats).
+  Result<StoreStats> Stats();
+  // The newest audit entries first, at most `limit` (0 = all).
+  Result<std::vector<AuditEntry>> ListAudit(uint32_t limit);
+  // PRAGMA integrity_check and foreign_key_check. Errors: kDataLoss with SQLite's first report.
+  Status CheckIntegrity();
+
+ private:
+  std::unique_ptr<internal::StoreState> state_;
+  std::atomic<uint64_t> generation_{0};
+};
+
+}  // namespace iocgrid::store

@@ -1,0 +1,221 @@
+// `iocgrid node` as an operator runs it: real processes, a real SQLite file, real HTTP.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "net/http_client.h"
+#include "store/store.h"
+#include "tests/e2e/process.h"
+
+namespace iocgrid::e2e {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kShared = IOCGRID_SHARED_DATA_DIR;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// A `node serve` child process; its port is read from the "listening on" line.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::string& data_dir) {
+    int err_pipe[2];
+    if (pipe(err_pipe) != 0) std::abort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(err_pipe[1], 2);
+      close(err_pipe[0]);
+      close(err_pipe[1]);
+      execl(IOCGRID_BINARY, IOCGRID_BINARY, "node", "serve", "--data", data_dir.c_str(), "--listen",
+            "127.0.0.1:0", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(err_pipe[1]);
+    err_fd_ = err_pipe[0];
+    std::string line;
+    char c;
+    while (read(err_fd_, &c, 1) == 1) {
+      stderr_ += c;
+      if (c == '\n') {
+        std::smatch m;
+        if (std::regex_search(stderr_, m, std::regex("listening on http://127.0.0.1:(\\d+)"))) {
+          port_ = std::stoi(m[1]);
+          break;
+        }
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(err_fd_);
+  }
+  int port() const { return port_; }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  // SIGTERM, then the exit status and the rest of stderr.
+  int Terminate(std::string* rest) {
+    kill(pid_, SIGTERM);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(err_fd_, buf, sizeof(buf))) > 0) rest->append(buf, static_cast<size_t>(n));
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  const std::string& startup() const { return stderr_; }
+
+ private:
+  pid_t pid_ = -1;
+  int err_fd_ = -1;
+  int port_ = 0;
+  std::string stderr_;
+};
+
+net::ClientResponse Post(const ServeProcess& s, const std::string& path, const std::string& key,
+                         const std::string& body) {
+  net::ClientRequest req;
+  req.method = "POST";
+  req.url = s.url(path);
+  req.body = body;
+  req.headers = {{"Authorization", key}, {"Accept", "application/json"},
+                 {"Content-Type", "application/json"}};
+  auto r = net::Fetch(req);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : net::ClientResponse{};
+}
+
+TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  auto key = RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Honeypot", "--role", "admin"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  std::string api_key = Trim(key.out);
+  ASSERT_EQ(api_key.size(), 40u) << key.out;
+  auto import = RunIocgrid({"node", "import", "--data", data, "--tag", "tlp:white",
+                            kShared + "/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt",
+                            kShared + "/C_member_anonymity/misp-warninglists/amazon-aws/list.json"});
+  ASSERT_EQ(import.exit_code, 0) << import.err;
+  EXPECT_NE(import.err.find("2 event(s) added"), std::string::npos) << import.err;
+  // Idempotent: the same files again change nothing.
+  auto again = RunIocgrid({"node", "import", "--data", data, "--tag", "tlp:white",
+                           kShared + "/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt",
+                           kShared + "/C_member_anonymity/misp-warninglists/amazon-aws/list.json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("0 event(s) added, 0 updated, 2 unchanged"), std::string::npos) << again.err;
+
+  ServeProcess serve(data);
+  ASSERT_GT(serve.port(), 0) << serve.startup();
+  EXPECT_NE(serve.startup().find("indicators indexed"), std::string::npos);
+  // A honeypot IP by exact value through the MISP API.
+  auto search = Post(serve, "/attributes/restSearch", api_key, json{{"value", "14.63.160.31"}}.dump());
+  ASSERT_EQ(search.status, 200) << search.body;
+  json found = json::parse(search.body);
+  ASSERT_EQ(found["response"]["Attribute"].size(), 1u);
+  EXPECT_EQ(found["response"]["Attribute"][0]["Event"]["info"], "Unauthorized_Access_Blocklist.txt");
+  // An AWS address inside a range only through the grid API.
+  auto match = Post(serve, "/grid/v1/match", api_key, "[\"3.5.140.10\", \"14.63.160.31\"]");
+  ASSERT_EQ(match.status, 200);
+  EXPECT_NE(match.body.find("\"relation\":\"in-range\""), std::string::npos) << match.body;
+  EXPECT_NE(match.body.find("\"relation\":\"exact\""), std::string::npos) << match.body;
+  auto bad_key = Post(serve, "/attributes/restSearch", std::string(40, 'z'), "{\"value\":\"x\"}");
+  EXPECT_EQ(bad_key.status, 403);
+
+  std::string rest;
+  EXPECT_EQ(serve.Terminate(&rest), 0) << rest;
+  EXPECT_NE(rest.find("SIGTERM received"), std::string::npos) << rest;
+  EXPECT_NE(rest.find("stopped"), std::string::npos) << rest;
+}
+
+TEST(NodeCliTest, KeysListShowsNoSecretsAndRevokeWorks) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  auto key = RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--comment", "portal"});
+  ASSERT_EQ(key.exit_code, 0) << key.err;
+  std::string api_key = Trim(key.out);
+  auto list = RunIocgrid({"node", "keys", "list", "--data", data});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_EQ(list.out.find(api_key), std::string::npos) << "the clear key must never be listed";
+  EXPECT_NE(list.out.find(api_key.substr(0, 4) + "..." + api_key.substr(36)), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("portal"), std::string::npos);
+  EXPECT_EQ(RunIocgrid({"node", "keys", "revoke", "--data", data, "1"}).exit_code, 0);
+  EXPECT_NE(RunIocgrid({"node", "keys", "list", "--data", data}).out.find("revoked"), std::string::npos);
+  EXPECT_EQ(RunIocgrid({"node", "keys", "revoke", "--data", data, "99"}).exit_code, 2);
+  EXPECT_EQ(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--role", "root"}).exit_code, 2);
+}
+
+TEST(NodeCliTest, ServeRefusesBadListenAddress) {
+  TempDir dir;
+  auto r = RunIocgrid({"node", "serve", "--data", dir.path(), "--listen", "nowhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--listen"), std::string::npos) << r.err;
+}
+
+// kill -9 in the middle of a large import: the node keeps its previous data and opens cleanly.
+TEST(NodeCliTest, KilledImportLeavesPreviousDataIntact) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  std::string small = dir.Write("small.txt", "198.51.100.1\n198.51.100.2\nevil.example\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", data, small}).exit_code, 0);
+  {
+    std::ofstream big(dir.path() + "/big.txt");
+    for (uint32_t i = 0; i < 2000000; ++i) {
+      big << ((i >> 16) & 0xff) + 11 << '.' << ((i >> 8) & 0xff) << '.' << (i & 0xff) << ".7\n";
+    }
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    execl(IOCGRID_BINARY, IOCGRID_BINARY, "node", "import", "--data", data.c_str(),
+          (dir.path() + "/big.txt").c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Wait until the import is writing (its WAL grows), or at most a few seconds.
+  std::string wal = data + "/" + std::string(store::Store::kFileName) + "-wal";
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 6s) {
+    struct stat st {};
+    if (stat(wal.c_str(), &st) == 0 && st.st_size > 8 * 1024 * 1024) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the import finished before it could be killed";
+
+  store::StoreOptions options;
+  options.create_if_missing = false;
+  auto reopened = store::Store::Open(data, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE((*reopened)->CheckIntegrity().ok());
+  auto stats = (*reopened)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->attributes, 3u);
+  EXPECT_EQ(stats->events, 1u);
+}
+
+}  // namespace
+}  // namespace iocgrid::e2e

@@ -1,0 +1,113 @@
+// Helpers for the store tests: a temporary data directory and hand-built ingest events.
+#pragma once
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/indicator.h"
+#include "gtest/gtest.h"
+#include "ingest/event.h"
+#include "store/options.h"
+
+namespace iocgrid::store::testing {
+
+// A fresh directory under TMPDIR (mkdtemp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "iocgrid-store-XXXXXX").string();
+    char* made = mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+inline ingest::Attribute Attr(std::string_view type, std::string_view value,
+                              std::string uuid = "") {
+  ingest::Attribute a;
+  auto indicator = core::ParseIndicator(type, value);
+  EXPECT_TRUE(indicator.ok()) << type << " " << value << ": " << indicator.status().ToString();
+  if (indicator.ok()) a.indicator = *indicator;
+  a.uuid = std::move(uuid);
+  a.to_ids = true;
+  return a;
+}
+
+inline ingest::Event MakeEvent(std::string uuid, std::string info,
+                               std::vector<ingest::Attribute> attributes) {
+  ingest::Event e;
+  e.uuid = std::move(uuid);
+  e.info = std::move(info);
+  e.date = "2024-01-31";
+  e.org = "CIRCL";
+  e.timestamp = 1706700000;
+  e.attributes = std::move(attributes);
+  return e;
+}
+
+// A uuid with the given number in its last group, e.g. U(7) = "00000000-...-000000000007".
+inline std::string U(uint64_t n, uint32_t prefix = 0) {
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%08x-0000-4000-8000-%012llx", prefix,
+                static_cast<unsigned long long>(n));
+  return buffer;
+}
+
+// `count` ip-dst attributes 10.x.y.z with uuids U(i, prefix) (or none when !with_uuids).
+inline std::vector<ingest::Attribute> ManyIps(uint64_t count, uint32_t prefix, bool with_uuids) {
+  std::vector<ingest::Attribute> out;
+  out.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    ingest::Attribute a;
+    a.indicator.type = core::IndicatorType::kIpDst;
+    a.indicator.value = "10." + std::to_string((i >> 16) & 0xff) + "." +
+                        std::to_string((i >> 8) & 0xff) + "." + std::to_string(i & 0xff);
+    if (with_uuids) a.uuid = U(i, prefix);
+    a.to_ids = true;
+    a.timestamp = 1706700000;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// A sighting of one attribute (id or uuid).
+inline SightingRequest SightingOf(std::string attribute, int type = 0, int64_t timestamp = 0) {
+  SightingRequest request;
+  request.attribute = std::move(attribute);
+  request.type = type;
+  request.timestamp = timestamp;
+  return request;
+}
+
+// A sighting of every attribute holding one of `values`.
+inline SightingRequest SightingOfValues(std::vector<std::string> values, std::string source = "") {
+  SightingRequest request;
+  request.values = std::move(values);
+  request.source = std::move(source);
+  return request;
+}
+
+inline KeyOptions KeyWith(std::string comment, int64_t expires = 0) {
+  KeyOptions options;
+  options.comment = std::move(comment);
+  options.expires = expires;
+  return options;
+}
+
+}  // namespace iocgrid::store::testing
