@@ -23,7 +23,7 @@ test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
 demo: build
-	@bash scripts/demo.sh $(BUILD_DIR)/iocgrid
+	@bash scripts/demo.sh $(BUILD_DIR)/iocgrid $(ARGS)
 
 bench: deps
 	cmake --preset release

@@ -1,14 +1,123 @@
 #!/usr/bin/env bash
-# The demo: the BlackTech IoC list matched against the bundled "anonymity" and "honeypot"
-# member data (data/README.md names every file's origin and licence).
+# The demo alliance on loopback: three members and a portal, then the BlackTech search.
+#   anonymity  iocgrid node: cloud, VPN, Tor and proxy ranges (data/members/anonymity)
+#   honeypot   iocgrid node: attacker IPs seen by honeypot networks (data/members/honeypot)
+#   osint      a member that speaks only the MISP API (an iocgrid node reached through the
+#              portal's MISP connector): CIRCL OSINT events (data/members/osint)
+# Usage: scripts/demo.sh [BINARY] [--once]    (--once: exit after the search)
 set -euo pipefail
-bin=${1:-build/ci/iocgrid}
 cd "$(dirname "$0")/.."
-echo "== iocgrid match: BlackTech IoCs (data/queries/blacktech_iocs.csv)"
-echo "   against the anonymity member (cloud, VPN, Tor, proxies) and the honeypot member"
+bin=build/ci/iocgrid
+once=0
+for arg in "$@"; do
+  case "$arg" in
+    --once) once=1 ;;
+    *) bin=$arg ;;
+  esac
+done
+bin=$(realpath "$bin")
+demo=$(realpath -m "${IOCGRID_DEMO_DIR:-build/demo}")
+mkdir -p "$demo"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+# Waits for "listening on URL" in a log file and prints the URL.
+wait_url() {
+  local log=$1
+  for _ in $(seq 1 200); do
+    if grep -q "listening on" "$log" 2>/dev/null; then
+      grep -o "listening on [^ ]*" "$log" | head -1 | cut -d' ' -f3
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "demo: a server did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+start_member() {
+  local name=$1; shift
+  local dir=$demo/$name
+  mkdir -p "$dir"
+  if [ ! -s "$dir/portal.key" ]; then
+    "$bin" node keys create --data "$dir/data" --org "$name" --role user --comment portal \
+      > "$dir/portal.key" 2>/dev/null
+  fi
+  "$bin" node import --data "$dir/data" --org "$name" --quiet "$@" 2> "$dir/import.log" || {
+    cat "$dir/import.log" >&2; return 1; }
+  "$bin" node serve --data "$dir/data" --org "$name" --listen 127.0.0.1:0 2> "$dir/serve.log" &
+  pids+=($!)
+}
+
+echo "== starting the demo alliance in $demo"
+start_member anonymity data/members/anonymity
+start_member honeypot data/members/honeypot
+start_member osint data/members/osint
+anon_url=$(wait_url "$demo/anonymity/serve.log")
+honey_url=$(wait_url "$demo/honeypot/serve.log")
+osint_url=$(wait_url "$demo/osint/serve.log")
+
+cat > "$demo/portal.toml" <<TOML
+listen = "127.0.0.1:${IOCGRID_DEMO_PORT:-0}"
+data = "portal-data"
+
+[[members]]
+name = "anonymity"
+display_name = "Anonymity ranges (cloud, VPN, Tor, proxies)"
+sector = "data provider"
+kind = "iocgrid"
+url = "$anon_url"
+key_file = "anonymity/portal.key"
+timeout_ms = 5000
+disclosure = "full"
+
+[[members]]
+name = "honeypot"
+display_name = "Honeypot network"
+sector = "research"
+kind = "iocgrid"
+url = "$honey_url"
+key_file = "honeypot/portal.key"
+timeout_ms = 5000
+disclosure = "full"
+
+[[members]]
+name = "osint"
+display_name = "OSINT MISP (CIRCL events)"
+sector = "national CERT"
+kind = "misp"
+url = "$osint_url"
+key_file = "osint/portal.key"
+timeout_ms = 10000
+batch_size = 100
+disclosure = "full"
+TOML
+
+if [ ! -s "$demo/analyst.key" ]; then
+  "$bin" portal users create --config "$demo/portal.toml" --name analyst --role analyst \
+    > "$demo/analyst.key" 2>/dev/null
+fi
+"$bin" portal serve --config "$demo/portal.toml" 2> "$demo/portal.log" &
+pids+=($!)
+portal_url=$(wait_url "$demo/portal.log")
+key=$(cat "$demo/analyst.key")
+
+echo "== members"
+"$bin" portal members check --config "$demo/portal.toml" || true
 echo
+echo "== iocgrid search: BlackTech IoCs (data/queries/blacktech_iocs.csv) through the portal"
 status=0
-"$bin" match --against data/members/anonymity data/members/honeypot \
-  --max-warnings 5 data/queries/blacktech_iocs.csv || status=$?
-# Exit 1 means "no hits", which is a valid result of a search, not a failure of the demo.
+"$bin" search --portal "$portal_url" --key "$key" --label "BlackTech demo" \
+  data/queries/blacktech_iocs.csv || status=$?
 if [ "$status" -gt 1 ]; then exit "$status"; fi
+echo
+if [ "$once" = 1 ]; then exit 0; fi
+echo "== the portal is up: open $portal_url in a browser"
+echo "   API key (analyst): $key"
+echo "   Ctrl-C stops the alliance."
+wait

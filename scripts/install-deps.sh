@@ -22,7 +22,12 @@ PACKAGES=(
   # test tooling
   python3 jq openssl ca-certificates
   poppler-utils                           # pdftotext: PDF reports for extract
+  chromium                                # headless browser for the web UI tests
 )
+
+# Node.js for the web UI tests: keep a newer one that is already installed (e.g. NodeSource),
+# else take Debian's.
+if ! command -v node >/dev/null 2>&1; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -31,13 +36,20 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web UI's test dependencies (playwright-core, driving the Debian chromium above; no
+# browser download), from the npm registry, pinned by web/package-lock.json.
+web="$(dirname "$0")/../web"
+if [ -f "$web/package-lock.json" ] && \
+   { [ ! -d "$web/node_modules/playwright-core" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; }; then
+  echo "install-deps: npm ci in web/" >&2
+  (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi

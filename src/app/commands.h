@@ -24,5 +24,7 @@ struct Command {
 Command AddMatchCommand(CLI::App& app);
 Command AddExtractCommand(CLI::App& app);
 Command AddNodeCommand(CLI::App& app);
+Command AddPortalCommand(CLI::App& app);
+Command AddSearchCommand(CLI::App& app);
 
 }  // namespace iocgrid::app

@@ -16,7 +16,9 @@ constexpr const char* kDescription =
     "members.\n\nCommon jobs:\n"
     "  iocgrid match --against DATA... QUERY     match a list of IoCs against local data files\n"
     "  iocgrid extract REPORT...                 pull IoCs out of report text\n"
-    "  iocgrid node serve --data DIR             run a member node (MISP-compatible API)\n";
+    "  iocgrid node serve --data DIR             run a member node (MISP-compatible API)\n"
+    "  iocgrid portal serve --config F           run the alliance portal (API and web UI)\n"
+    "  iocgrid search --portal URL FILE          search the alliance from the command line\n";
 
 }  // namespace
 
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
   commands.push_back(iocgrid::app::AddMatchCommand(app));
   commands.push_back(iocgrid::app::AddExtractCommand(app));
   commands.push_back(iocgrid::app::AddNodeCommand(app));
+  commands.push_back(iocgrid::app::AddPortalCommand(app));
+  commands.push_back(iocgrid::app::AddSearchCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,15 +3,17 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "core/ip.h"
 #include "extract/internal/btc_address.h"
+#include "extract/internal/string_table.h"
 #include "extract/internal/text.h"
 #include "extract/internal/warninglists.h"
 
@@ -31,7 +33,8 @@ using T = IndicatorType;
 
 namespace {
 
-// ---- Hyperscan handles ----------------------------------------------------------------------
+// ---- Hyperscan handles
+// ----------------------------------------------------------------------
 
 struct HsDatabaseDeleter {
   void operator()(hs_database_t* db) const { hs_free_database(db); }
@@ -52,6 +55,7 @@ Result<HsDatabase> Compile(const std::vector<Pattern>& patterns) {
   std::vector<unsigned> flags;
   std::vector<unsigned> ids;
   for (size_t i = 0; i < patterns.size(); ++i) {
+    if (patterns[i].expression.empty()) continue;  // an anchor found without Hyperscan
     exprs.push_back(patterns[i].expression.c_str());
     flags.push_back(patterns[i].flags);
     ids.push_back(static_cast<unsigned>(i));
@@ -71,7 +75,8 @@ Result<HsDatabase> Compile(const std::vector<Pattern>& patterns) {
   return HsDatabase(db);
 }
 
-// Escapes a literal for a Hyperscan expression (every non-alphanumeric byte as \xHH).
+// Escapes a literal for a Hyperscan expression (every non-alphanumeric byte as
+// \xHH).
 std::string Literal(std::string_view s) {
   std::string out;
   static constexpr char kHex[] = "0123456789abcdef";
@@ -88,7 +93,8 @@ std::string Literal(std::string_view s) {
   return out;
 }
 
-// ---- pass 1: refanging ----------------------------------------------------------------------
+// ---- pass 1: refanging
+// ----------------------------------------------------------------------
 
 enum class RefangKind : uint8_t { kDot, kSpacedDot, kColon, kScheme, kAt, kSlash, kSchemeSep };
 
@@ -98,7 +104,8 @@ struct RefangRule {
   RefangKind kind;
 };
 
-// Longest forms first where one is a prefix of another; matched case-insensitively.
+// Longest forms first where one is a prefix of another; matched
+// case-insensitively.
 constexpr RefangRule kRefangRules[] = {
     {"[.]", ".", RefangKind::kDot},
     {"(.)", ".", RefangKind::kDot},
@@ -136,7 +143,8 @@ struct Edit {
   RefangKind kind;
 };
 
-// ---- pass 2: candidate anchors --------------------------------------------------------------
+// ---- pass 2: candidate anchors
+// --------------------------------------------------------------
 
 enum Anchor : uint8_t {
   kAnchorUrl,
@@ -158,24 +166,35 @@ enum Anchor : uint8_t {
   kAnchorCount,
 };
 
-// Executable, script and macro-document extensions that make a word a file name.
+// Executable, script and macro-document extensions that make a word a file
+// name.
 constexpr std::string_view kFileExtensions =
-    "exe|dll|sys|scr|cpl|ocx|drv|bat|cmd|ps1|psm1|psd1|vbs|vbe|js|jse|wsf|wsh|hta|lnk|msi|"
-    "msp|msc|jar|apk|elf|dylib|docm|xlsm|pptm|xlam|dotm|sh|py|bin|pif|gadget|reg|inf|iso|img|vhd";
+    "exe|dll|sys|scr|cpl|ocx|drv|bat|cmd|ps1|psm1|psd1|vbs|vbe|js|jse|wsf|wsh|"
+    "hta|lnk|msi|"
+    "msp|msc|jar|apk|elf|dylib|docm|xlsm|pptm|xlam|dotm|sh|py|bin|pif|gadget|"
+    "reg|inf|iso|img|vhd";
 
 std::vector<Pattern> AnchorPatterns() {
   std::vector<Pattern> p(kAnchorCount);
   p[kAnchorUrl] = {R"(\b(?:https?|ftps?|sftp)://)", HS_FLAG_CASELESS};
-  p[kAnchorDomain] = {R"([A-Za-z0-9_\-]\.[A-Za-z]{2})", 0};
-  p[kAnchorIpv4] = {R"(\d\.\d{1,3}\.\d{1,3}\.\d)", 0};
+  // The dot-anchored shapes (kAnchorDomain "[A-Za-z0-9_-]\.[A-Za-z]{2}",
+  // kAnchorIpv4
+  // "\d\.\d{1,3}\.\d{1,3}\.\d", kAnchorFile "[A-Za-z0-9_\-)\]]\.(?:exe|...)\b")
+  // come from one memchr pass over the dots (FindDots): in Hyperscan they
+  // matched at most of an indicator-dense report's dots and cost as much as all
+  // the other patterns.
   p[kAnchorEmail] = {R"([A-Za-z0-9._%+\-]@[A-Za-z0-9])", 0};
   p[kAnchorIpv6] = {R"((?:[0-9A-Fa-f]{1,4}:){2}|::[0-9A-Fa-f])", 0};
-  p[kAnchorHex] = {R"([0-9A-Fa-f]{32})", 0};
+  // Hex runs (kAnchorHex) and base58 words (kAnchorBtc58) are long alphanumeric
+  // words, which FindLongWords() finds by sampling every 26th byte: as
+  // Hyperscan patterns ("[0-9A-Fa-f]{32}" reports every byte of a digest) they
+  // cost more than the rest of the scan together.
   p[kAnchorCve] = {R"(\bCVE-\d{4}-\d{4})", HS_FLAG_CASELESS};
   p[kAnchorAsn] = {R"(\bAS(?:N ?)?\d)", 0};
-  p[kAnchorBtc58] = {R"(\b[13][1-9A-HJ-NP-Za-km-z]{25})", 0};
   p[kAnchorBech32] = {R"(\bbc1[02-9ac-hj-np-z]{8})", HS_FLAG_CASELESS};
-  p[kAnchorSsdeep] = {R"(\b\d{1,10}:[A-Za-z0-9/+]{3})", 0};
+  // "\b\d{1,10}:" is checked in ScanSsdeep: the bounded repeat after \b is slow
+  // in Hyperscan.
+  p[kAnchorSsdeep] = {R"(\d:[A-Za-z0-9/+]{3})", 0};
   p[kAnchorDrivePath] = {R"(\b[A-Za-z]:\\)", 0};
   p[kAnchorEnvPath] = {R"(%[A-Za-z_][A-Za-z0-9_()]{0,40}%\\)", 0};
   p[kAnchorUncPath] = {R"(\\\\[A-Za-z0-9])", 0};
@@ -183,13 +202,12 @@ std::vector<Pattern> AnchorPatterns() {
       R"(\bHK(?:LM|CU|CR|U|CC|EY_LOCAL_MACHINE|EY_CURRENT_USER|EY_CLASSES_ROOT|EY_USERS|)"
       R"(EY_CURRENT_CONFIG):?\\)",
       HS_FLAG_CASELESS};
-  p[kAnchorFile] = {R"([A-Za-z0-9_\-)\]]\.(?:)" + std::string(kFileExtensions) + R"()\b)",
-                    HS_FLAG_CASELESS};
   return p;
 }
 
-// Well-known Windows system binaries and libraries: reported as indicators only when found
-// outside the system directories (a masquerading C:\Users\Public\svchost.exe stays).
+// Well-known Windows system binaries and libraries: reported as indicators only
+// when found outside the system directories (a masquerading
+// C:\Users\Public\svchost.exe stays).
 constexpr std::string_view kWellKnownFiles[] = {
     "advapi32.dll",   "at.exe",         "attrib.exe",     "bcdedit.exe",  "bcrypt.dll",
     "bitsadmin.exe",  "certutil.exe",   "cmd.exe",        "comctl32.dll", "conhost.exe",
@@ -222,7 +240,8 @@ constexpr std::string_view kSystemDirs[] = {"c:\\windows\\",
                                             "%programfiles%\\windows defender\\",
                                             "c:\\windows\\system32\\windowspowershell\\v1.0\\"};
 
-// Extensions that are also TLDs: a plain "name.ext" with one of them is more likely a file.
+// Extensions that are also TLDs: a plain "name.ext" with one of them is more
+// likely a file.
 constexpr std::string_view kFileLikeTlds[] = {"zip", "mov", "py", "sh",  "md", "so",  "ps",
                                               "rs",  "pl",  "ai", "pub", "mp", "cab", "bat",
                                               "exe", "rar", "gz", "doc", "pdf"};
@@ -272,31 +291,31 @@ constexpr PublicDns kPublicDns[] = {{"8.8.8.8"},
 
 struct Range {
   const char* cidr;
-  const char* reason;
+  const char* reason;  // the list part of "reserved-ip:<reason>"
 };
 // IANA special-purpose registries (RFC 6890 and successors).
-constexpr Range kReservedRanges[] = {{"0.0.0.0/8", "reserved-ip:unspecified"},
-                                     {"10.0.0.0/8", "reserved-ip:private"},
-                                     {"100.64.0.0/10", "reserved-ip:shared"},
-                                     {"127.0.0.0/8", "reserved-ip:loopback"},
-                                     {"169.254.0.0/16", "reserved-ip:link-local"},
-                                     {"172.16.0.0/12", "reserved-ip:private"},
-                                     {"192.0.0.0/24", "reserved-ip:reserved"},
-                                     {"192.0.2.0/24", "reserved-ip:documentation"},
-                                     {"192.88.99.0/24", "reserved-ip:reserved"},
-                                     {"192.168.0.0/16", "reserved-ip:private"},
-                                     {"198.18.0.0/15", "reserved-ip:benchmarking"},
-                                     {"198.51.100.0/24", "reserved-ip:documentation"},
-                                     {"203.0.113.0/24", "reserved-ip:documentation"},
-                                     {"224.0.0.0/4", "reserved-ip:multicast"},
-                                     {"240.0.0.0/4", "reserved-ip:reserved"},
-                                     {"::/128", "reserved-ip:unspecified"},
-                                     {"::1/128", "reserved-ip:loopback"},
-                                     {"100::/64", "reserved-ip:reserved"},
-                                     {"2001:db8::/32", "reserved-ip:documentation"},
-                                     {"fc00::/7", "reserved-ip:private"},
-                                     {"fe80::/10", "reserved-ip:link-local"},
-                                     {"ff00::/8", "reserved-ip:multicast"}};
+constexpr Range kReservedRanges[] = {{"0.0.0.0/8", "unspecified"},
+                                     {"10.0.0.0/8", "private"},
+                                     {"100.64.0.0/10", "shared"},
+                                     {"127.0.0.0/8", "loopback"},
+                                     {"169.254.0.0/16", "link-local"},
+                                     {"172.16.0.0/12", "private"},
+                                     {"192.0.0.0/24", "reserved"},
+                                     {"192.0.2.0/24", "documentation"},
+                                     {"192.88.99.0/24", "reserved"},
+                                     {"192.168.0.0/16", "private"},
+                                     {"198.18.0.0/15", "benchmarking"},
+                                     {"198.51.100.0/24", "documentation"},
+                                     {"203.0.113.0/24", "documentation"},
+                                     {"224.0.0.0/4", "multicast"},
+                                     {"240.0.0.0/4", "reserved"},
+                                     {"::/128", "unspecified"},
+                                     {"::1/128", "loopback"},
+                                     {"100::/64", "reserved"},
+                                     {"2001:db8::/32", "documentation"},
+                                     {"fc00::/7", "private"},
+                                     {"fe80::/10", "link-local"},
+                                     {"ff00::/8", "multicast"}};
 
 bool InNetwork(const core::IpNetwork& ip, const core::IpNetwork& range) {
   if (ip.v6 != range.v6 || ip.prefix < range.prefix) return false;
@@ -333,7 +352,8 @@ bool* FilterFlag(ExtractFilters& f, std::string_view name) {
 
 }  // namespace
 
-// ---- the extractor's immutable state ------------------------------------------------------
+// ---- the extractor's immutable state
+// ------------------------------------------------------
 
 struct Extractor::Impl {
   ExtractOptions options;
@@ -345,9 +365,12 @@ struct Extractor::Impl {
   std::vector<core::IpNetwork> public_dns;
   std::vector<std::string> ignore_domains;  // normalized
   std::unordered_set<IndicatorType> types;
+  std::array<bool, 256> allowed{};        // by IndicatorType value: `types` empty, or in it
+  internal::StringTable file_extensions;  // kFileExtensions, lower-case
   std::unordered_set<std::string_view> well_known_files;
 
-  // Scratch pool: Extract() is const and concurrent; each call borrows a scratch.
+  // Scratch pool: Extract() is const and concurrent; each call borrows a
+  // scratch.
   mutable std::mutex pool_mu;
   mutable std::vector<HsScratch> pool;
 
@@ -372,13 +395,39 @@ struct Extractor::Impl {
 
 namespace {
 
-// ---- one Extract() call --------------------------------------------------------------------
+// ---- one Extract() call
+// --------------------------------------------------------------------
 
-struct Candidate {
-  core::Indicator indicator;
-  size_t start;  // normalized offsets
+// Why a filter flagged an occurrence: "<filter>" or "<filter>:<list>". Both
+// parts view static strings or the Impl's warninglists, so a reason costs no
+// allocation until it is reported.
+struct Reason {
+  std::string_view filter;  // empty: not flagged
+  std::string_view list;
+
+  bool empty() const { return filter.empty(); }
+  std::string ToString() const {
+    std::string out(filter);
+    if (!list.empty()) {
+      out += ':';
+      out += list;
+    }
+    return out;
+  }
+};
+
+// One distinct (type, normalized value): where it first occurs and what its
+// occurrences say.
+struct Entry {
+  uint64_t hash;
+  uint32_t value_offset;  // in Run::values_
+  uint32_t value_length;
+  IndicatorType type;
+  bool defanged;  // some occurrence was defanged
+  bool kept;      // some occurrence was not flagged
+  size_t start;   // normalized offsets of the first occurrence
   size_t end;
-  std::string reason;
+  Reason reason;  // of the first occurrence
 };
 
 struct Event {
@@ -394,7 +443,7 @@ struct EventSink {
 int CollectEvent(unsigned id, unsigned long long /*from*/, unsigned long long to,
                  unsigned /*flags*/, void* ctx) {
   auto* sink = static_cast<EventSink*>(ctx);
-  // Consecutive ends of one pattern (a long hex run) collapse into the last one: memory stays
+  // Consecutive ends of one pattern collapse into the last one: memory stays
   // proportional to the number of tokens, not of bytes.
   size_t& last = sink->last[id];
   if (last != SIZE_MAX && sink->events[last].end + 1 == to) {
@@ -420,14 +469,100 @@ int CollectRefang(unsigned id, unsigned long long /*from*/, unsigned long long t
   return 0;
 }
 
-enum ClaimKind : uint8_t {
-  kClaimUrl = 1,
+// Claims: each scanner marks the bytes it takes, and later (less specific)
+// scanners skip tokens overlapping stronger claims. The kinds nest: a query for
+// URL claims, for URL or path claims, for URL, path or e-mail claims, or for
+// any claim. So a byte's claim is one level, the strongest kind covering it,
+// and the set keeps one bit array per level ("level >= k"): a quarter of the
+// memory of a byte per position, and word-wide range queries.
+enum ClaimLevel : uint8_t {
+  kClaimAny = 0,  // file names, hosts, hashes and the rest
+  kClaimEmail = 1,
   kClaimPath = 2,
-  kClaimEmail = 4,
-  kClaimFile = 8,
-  kClaimHost = 16,
-  kClaimOther = 32
+  kClaimUrl = 3,
 };
+constexpr int kClaimLevels = 4;
+
+class ClaimSet {
+ public:
+  explicit ClaimSet(size_t size) : size_(size) {
+    for (auto& pages : pages_) pages.resize((size + kPageBits - 1) / kPageBits);
+  }
+
+  // Marks [start, end) with `level` (and so every weaker level).
+  void Claim(size_t start, size_t end, ClaimLevel level) {
+    end = std::min(end, size_);
+    if (start >= end) return;
+    for (int l = 0; l <= level; ++l) SetRange(pages_[l], start, end);
+  }
+
+  // Whether a byte of [start, end) holds a claim of `level` or stronger.
+  bool Claimed(size_t start, size_t end, ClaimLevel level) const {
+    end = std::min(end, size_);
+    if (start >= end) return false;
+    const Pages& pages = pages_[level];
+    size_t first = start / 64;
+    size_t last = (end - 1) / 64;
+    uint64_t head = ~uint64_t{0} << (start % 64);
+    uint64_t tail = ~uint64_t{0} >> (63 - (end - 1) % 64);
+    if (first == last) return (Word(pages, first) & head & tail) != 0;
+    if ((Word(pages, first) & head) != 0 || (Word(pages, last) & tail) != 0) return true;
+    for (size_t w = first + 1; w < last; ++w) {
+      if (Word(pages, w) != 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  // Bits in pages of 4096 positions, allocated on first claim: the stronger
+  // levels (URLs, paths, e-mail) are sparse in any text, and prose leaves every
+  // level nearly empty.
+  static constexpr size_t kPageWords = 64;
+  static constexpr size_t kPageBits = kPageWords * 64;
+  using Page = std::unique_ptr<uint64_t[]>;
+  using Pages = std::vector<Page>;
+
+  static uint64_t Word(const Pages& pages, size_t w) {
+    const Page& page = pages[w / kPageWords];
+    return page ? page[w % kPageWords] : 0;
+  }
+  static uint64_t& MutableWord(Pages& pages, size_t w) {
+    Page& page = pages[w / kPageWords];
+    if (!page) page = std::make_unique<uint64_t[]>(kPageWords);  // zeroed
+    return page[w % kPageWords];
+  }
+  static void SetRange(Pages& pages, size_t start, size_t end) {
+    size_t first = start / 64;
+    size_t last = (end - 1) / 64;
+    uint64_t head = ~uint64_t{0} << (start % 64);
+    uint64_t tail = ~uint64_t{0} >> (63 - (end - 1) % 64);
+    if (first == last) {
+      MutableWord(pages, first) |= head & tail;
+      return;
+    }
+    MutableWord(pages, first) |= head;
+    for (size_t w = first + 1; w < last; ++w) MutableWord(pages, w) = ~uint64_t{0};
+    MutableWord(pages, last) |= tail;
+  }
+
+  size_t size_;
+  Pages pages_[kClaimLevels];
+};
+
+// Lower-cases ASCII into `out` (reused between calls, so no allocation once it
+// has grown).
+std::string_view LowerInto(std::string_view s, std::string& out) {
+  out.assign(s);
+  for (char& c : out) c = internal::ToLower(c);
+  return out;
+}
+
+bool HasUpper(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return true;
+  }
+  return false;
+}
 
 class Run {
  public:
@@ -441,24 +576,27 @@ class Run {
   char Before(size_t i) const { return i > 0 && i <= t_.size() ? t_[i - 1] : '\0'; }
 
   bool Refang(hs_scratch_t* scratch);
+  void FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) const;
+  void FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
+                std::vector<size_t>* file) const;
   size_t ToOrig(size_t norm) const;
   bool Defanged(size_t start, size_t end) const;
   bool HasEdit(size_t start, size_t end, RefangKind kind) const;
 
-  bool Claimed(size_t start, size_t end, uint8_t mask) const;
-  void Claim(size_t start, size_t end, uint8_t kind) {
-    end = std::min(end, claims_.size());
-    for (size_t i = start; i < end; ++i) claims_[i] |= kind;
+  bool Claimed(size_t start, size_t end, ClaimLevel level) const {
+    return claims_->Claimed(start, end, level);
   }
+  void Claim(size_t start, size_t end, ClaimLevel level) { claims_->Claim(start, end, level); }
 
-  void Add(IndicatorType type, std::string_view raw, size_t start, size_t end, std::string reason);
-  // For values the scanner has already validated and normalized (hashes, IPv4, host names):
-  // skips core's parser, which dominates the cost on indicator-dense reports.
-  void AddNormalized(IndicatorType type, std::string value, size_t start, size_t end,
-                     std::string reason) {
-    if (!impl_.types.empty() && impl_.types.count(type) == 0) return;
-    candidates_.push_back({core::Indicator{type, std::move(value)}, start, end, std::move(reason)});
-  }
+  // Parses `raw` with core's parser for `type` (for the types whose
+  // normalization is more than lower-casing) and records the occurrence.
+  void Add(IndicatorType type, std::string_view raw, size_t start, size_t end, Reason reason);
+  // Records an occurrence of a value the scanner has already validated and
+  // normalized (hashes, IPv4, host names): core's parser dominated the cost on
+  // indicator-dense reports. `value_hash`, when not 0, is
+  // internal::HashBytes(value), already computed by the caller.
+  void AddNormalized(IndicatorType type, std::string_view value, size_t start, size_t end,
+                     Reason reason, uint64_t value_hash = 0);
 
   // Scanners, one per anchor family; each returns nothing and adds candidates.
   void ScanUrl(size_t anchor_end);
@@ -475,9 +613,11 @@ class Run {
 
   // Helpers.
   size_t UrlEnd(size_t from, char opener) const;
-  bool ValidHost(std::string_view host_lower, size_t start, size_t end) const;
-  std::string IpReason(const core::IpNetwork& ip) const;
-  std::string HostReason(std::string_view host, bool url, bool trivial_path) const;
+  bool ValidHost(std::string_view host_lower, size_t start, size_t end,
+                 internal::Warninglists::HostFacts* facts) const;
+  Reason IpReason(const core::IpNetwork& ip) const;
+  Reason HostReason(std::string_view host, const internal::Warninglists::HostFacts& facts, bool url,
+                    bool trivial_path) const;
   bool VersionContext(size_t start) const;
   std::string_view HeaderOfLine(size_t pos) const;
 
@@ -486,9 +626,18 @@ class Run {
   std::string normalized_;
   std::string_view t_;
   std::vector<Edit> edits_;
-  std::vector<uint8_t> claims_;  // per normalized byte: the ClaimKinds covering it
-  std::vector<Candidate> candidates_;
+  std::unique_ptr<ClaimSet> claims_;
   size_t covered_[kAnchorCount] = {};
+
+  // De-duplication: entries_ in order of insertion, table_ an open-addressing
+  // index into it (entry index + 1; 0 is empty) on a 64-bit hash of (type,
+  // value), values_ the values.
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> table_;
+  std::string values_;
+  // Reused buffers for lower-cased tokens.
+  std::string host_buf_;
+  std::string hex_buf_;
 };
 
 bool Run::Refang(hs_scratch_t* scratch) {
@@ -504,7 +653,6 @@ bool Run::Refang(hs_scratch_t* scratch) {
   std::sort(matches.begin(), matches.end(), [](const RefangMatch& a, const RefangMatch& b) {
     return a.start != b.start ? a.start < b.start : a.end > b.end;
   });
-  normalized_.reserve(orig_.size());
   size_t copied = 0;
   for (const RefangMatch& m : matches) {
     if (m.start < copied) continue;  // overlaps an accepted form
@@ -523,7 +671,8 @@ bool Run::Refang(hs_scratch_t* scratch) {
       }
       case RefangKind::kSpacedDot:
       case RefangKind::kAt:
-        // " dot " and "(at)" are words in prose; only between two name characters.
+        // " dot " and "(at)" are words in prose; only between two name
+        // characters.
         if (!IsLabelChar(before) || !IsAlnum(after)) continue;
         break;
       case RefangKind::kDot:
@@ -532,15 +681,140 @@ bool Run::Refang(hs_scratch_t* scratch) {
       default:
         break;
     }
+    // Most matches in prose ("\." in code, "(at)" between words) are rejected
+    // above: the copy is made only once a defanged form is accepted, and text
+    // without one is scanned in place.
+    if (copied == 0 && normalized_.empty()) normalized_.reserve(orig_.size());
     normalized_.append(orig_.substr(copied, m.start - copied));
     edits_.push_back({normalized_.size(), m.start, static_cast<uint32_t>(m.end - m.start),
                       static_cast<uint32_t>(rule.to.size()), rule.kind});
     normalized_.append(rule.to);
     copied = m.end;
   }
+  if (edits_.empty()) {
+    t_ = orig_;
+    return true;
+  }
   normalized_.append(orig_.substr(copied));
   t_ = normalized_;
   return true;
+}
+
+// Hex runs of 32+ digits and base58 words of 26+ characters (the anchors of
+// ScanHex and ScanBtc). Both lie inside an alphanumeric word of 26 bytes or
+// more, and any such word holds one of the bytes at 26-byte steps from the end
+// of the previous word: so only those bytes are looked at, and prose costs
+// about one test per 26 bytes.
+void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) const {
+  constexpr size_t kMinWord = 26;
+  const size_t n = t_.size();
+  const char* t = t_.data();
+  size_t p = kMinWord - 1;
+  while (p < n) {
+    if (!IsAlnum(t[p])) {
+      p += kMinWord;
+      continue;
+    }
+    // The word's bounds, and the classes all its bytes share (a digest is hex
+    // throughout).
+    constexpr uint8_t kAlnum = internal::kDigitClass | internal::kAlphaClass;
+    uint8_t common = internal::ClassOf(t[p]);
+    size_t s = p;
+    while (s > 0) {
+      uint8_t c = internal::ClassOf(t[s - 1]);
+      if ((c & kAlnum) == 0) break;
+      common &= c;
+      --s;
+    }
+    size_t f = p + 1;
+    while (f < n) {
+      uint8_t c = internal::ClassOf(t[f]);
+      if ((c & kAlnum) == 0) break;
+      common &= c;
+      ++f;
+    }
+    if (f - s >= kMinWord) {
+      // Hyperscan's "\b[13][1-9A-HJ-NP-Za-km-z]{25}": a base58 start after a
+      // non-word byte.
+      if ((t[s] == '1' || t[s] == '3') && (s == 0 || t[s - 1] != '_')) {
+        bool base58 = true;
+        for (size_t i = s + 1; i < s + kMinWord; ++i) {
+          char c = t[i];
+          if (c == '0' || c == 'O' || c == 'I' || c == 'l') {
+            base58 = false;
+            break;
+          }
+        }
+        if (base58) btc->push_back(f);
+      }
+      // "[0-9A-Fa-f]{32}": each maximal hex run of 32 or more, anchored at its
+      // end.
+      if ((common & internal::kHexClass) != 0) {
+        if (f - s >= 32) hex->push_back(f);
+      } else {
+        for (size_t i = s; i < f;) {
+          if (!IsHex(t[i])) {
+            ++i;
+            continue;
+          }
+          size_t r = i;
+          while (r < f && IsHex(t[r])) ++r;
+          if (r - i >= 32) hex->push_back(r);
+          i = r;
+        }
+      }
+    }
+    p = f + kMinWord;
+  }
+}
+
+// The anchors that start at a dot, as the Hyperscan patterns they replace would
+// report them (one match per dot at most, so no run of consecutive ends to
+// collapse):
+//   kAnchorDomain  [A-Za-z0-9_-]\.[A-Za-z]{2}
+//   kAnchorIpv4    \d\.\d{1,3}\.\d{1,3}\.\d
+//   kAnchorFile    [A-Za-z0-9_\-)\]]\.(?:<kFileExtensions>)\b, case-insensitive
+void Run::FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
+                   std::vector<size_t>* file) const {
+  const char* t = t_.data();
+  const size_t n = t_.size();
+  auto digits = [&](size_t p) {
+    size_t q = p;
+    while (q < n && q - p < 4 && IsDigit(t[q])) ++q;
+    return q - p;
+  };
+  auto word_char = [](char c) { return IsAlnum(c) || c == '_'; };
+  for (const char* d = static_cast<const char*>(std::memchr(t, '.', n)); d != nullptr;
+       d = static_cast<const char*>(std::memchr(d + 1, '.', n - static_cast<size_t>(d + 1 - t)))) {
+    size_t i = static_cast<size_t>(d - t);
+    if (i == 0 || i + 1 >= n) continue;
+    char b = t[i - 1];
+    if (IsLabelChar(b) && i + 2 < n && IsAlpha(t[i + 1]) && IsAlpha(t[i + 2])) {
+      domain->push_back(i + 3);
+    }
+    if (IsDigit(b)) {
+      size_t p = i + 1;
+      size_t k = digits(p);
+      if (k >= 1 && k <= 3 && p + k < n && t[p + k] == '.') {
+        p += k + 1;
+        k = digits(p);
+        if (k >= 1 && k <= 3 && p + k + 1 < n && t[p + k] == '.' && IsDigit(t[p + k + 1])) {
+          ipv4->push_back(p + k + 2);
+        }
+      }
+    }
+    if (IsLabelChar(b) || b == ')' || b == ']') {
+      constexpr size_t kMaxExtension = 6;
+      size_t p = i + 1;
+      while (p < n && p - i <= kMaxExtension + 1 && word_char(t[p])) ++p;
+      size_t len = p - i - 1;
+      if (len >= 2 && len <= kMaxExtension && (p == n || !word_char(t[p]))) {
+        char ext[kMaxExtension];
+        for (size_t j = 0; j < len; ++j) ext[j] = internal::ToLower(t[i + 1 + j]);
+        if (impl_.file_extensions.Find(std::string_view(ext, len)) != 0) file->push_back(p);
+      }
+    }
+  }
 }
 
 size_t Run::ToOrig(size_t norm) const {
@@ -554,12 +828,14 @@ size_t Run::ToOrig(size_t norm) const {
 }
 
 bool Run::Defanged(size_t start, size_t end) const {
+  if (edits_.empty()) return false;
   auto it = std::lower_bound(edits_.begin(), edits_.end(), start,
                              [](const Edit& e, size_t n) { return e.norm_pos < n; });
   return it != edits_.end() && it->norm_pos < end;
 }
 
 bool Run::HasEdit(size_t start, size_t end, RefangKind kind) const {
+  if (edits_.empty()) return false;
   auto it = std::lower_bound(edits_.begin(), edits_.end(), start,
                              [](const Edit& e, size_t n) { return e.norm_pos < n; });
   for (; it != edits_.end() && it->norm_pos < end; ++it) {
@@ -568,26 +844,62 @@ bool Run::HasEdit(size_t start, size_t end, RefangKind kind) const {
   return false;
 }
 
-bool Run::Claimed(size_t start, size_t end, uint8_t mask) const {
-  end = std::min(end, claims_.size());
-  for (size_t i = start; i < end; ++i) {
-    if (claims_[i] & mask) return true;
-  }
-  return false;
-}
-
-void Run::Add(IndicatorType type, std::string_view raw, size_t start, size_t end,
-              std::string reason) {
-  if (!impl_.types.empty() && impl_.types.count(type) == 0) return;
+void Run::Add(IndicatorType type, std::string_view raw, size_t start, size_t end, Reason reason) {
+  if (!impl_.allowed[static_cast<size_t>(type)]) return;
   auto ind = core::ParseIndicator(type, raw);
   if (!ind.ok()) return;
-  candidates_.push_back({std::move(*ind), start, end, std::move(reason)});
+  AddNormalized(ind->type, ind->value, start, end, reason);
 }
 
-// ---- URLs -----------------------------------------------------------------------------------
+void Run::AddNormalized(IndicatorType type, std::string_view value, size_t start, size_t end,
+                        Reason reason, uint64_t value_hash) {
+  if (!impl_.allowed[static_cast<size_t>(type)]) return;
+  if (value_hash == 0) value_hash = internal::HashBytes(value);
+  uint64_t hash = value_hash ^ (static_cast<uint64_t>(type) + 1) * 0x9E3779B97F4A7C15ULL;
+  bool defanged = Defanged(start, end);
+  if ((entries_.size() + 1) * 2 > table_.size()) {
+    // Grow the index (at most half full) and re-insert every entry.
+    table_.assign(table_.empty() ? 1024 : table_.size() * 2, 0);
+    size_t mask = table_.size() - 1;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      size_t slot = entries_[i].hash & mask;
+      while (table_[slot] != 0) slot = (slot + 1) & mask;
+      table_[slot] = static_cast<uint32_t>(i + 1);
+    }
+  }
+  size_t mask = table_.size() - 1;
+  size_t slot = hash & mask;
+  for (; table_[slot] != 0; slot = (slot + 1) & mask) {
+    Entry& e = entries_[table_[slot] - 1];
+    if (e.hash != hash || e.type != type || e.value_length != value.size() ||
+        std::string_view(values_).substr(e.value_offset, e.value_length) != value) {
+      continue;
+    }
+    // Scanners run one anchor family at a time, so a later call may hold an
+    // earlier occurrence: the first in the text gives the position and the
+    // reason.
+    if (start < e.start) {
+      e.start = start;
+      e.end = end;
+      e.reason = reason;
+    }
+    e.defanged = e.defanged || defanged;
+    e.kept = e.kept || reason.empty();
+    return;
+  }
+  table_[slot] = static_cast<uint32_t>(entries_.size() + 1);
+  entries_.push_back({hash, static_cast<uint32_t>(values_.size()),
+                      static_cast<uint32_t>(value.size()), type, defanged, reason.empty(), start,
+                      end, reason});
+  values_.append(value);
+}
 
-// The end of a URL (or URL path) starting at `from`; `opener` is the character before the URL,
-// which decides whether a closing quote, backtick or parenthesis ends it.
+// ---- URLs
+// -----------------------------------------------------------------------------------
+
+// The end of a URL (or URL path) starting at `from`; `opener` is the character
+// before the URL, which decides whether a closing quote, backtick or
+// parenthesis ends it.
 size_t Run::UrlEnd(size_t from, char opener) const {
   size_t i = from;
   int parens = 0;
@@ -621,9 +933,12 @@ size_t Run::UrlEnd(size_t from, char opener) const {
   return i;
 }
 
-// Validates a lower-case host name found in the text: labels, a known TLD, no detection-name
-// shapes. `start`/`end` locate it in the normalized text (for the spaced-dot rule).
-bool Run::ValidHost(std::string_view host, size_t start, size_t end) const {
+// Validates a lower-case host name found in the text: labels, a known TLD, no
+// detection-name shapes. `start`/`end` locate it in the normalized text (for
+// the spaced-dot rule). On success `facts` holds what the warninglists say
+// about it.
+bool Run::ValidHost(std::string_view host, size_t start, size_t end,
+                    internal::Warninglists::HostFacts* facts) const {
   if (host.size() > 253 || host.find('.') == std::string_view::npos) return false;
   size_t labels = 0;
   size_t pos = 0;
@@ -642,7 +957,8 @@ bool Run::ValidHost(std::string_view host, size_t start, size_t end) const {
     last = label;
     pos = dot + 1;
   }
-  if (!impl_.lists.IsTld(last)) return false;
+  *facts = impl_.lists.Analyze(host);
+  if (!facts->known_tld) return false;
   if (last == "onion") {
     std::string_view name = host.substr(0, host.size() - 6);
     size_t dot = name.rfind('.');
@@ -650,59 +966,57 @@ bool Run::ValidHost(std::string_view host, size_t start, size_t end) const {
     if (onion.size() != 16 && onion.size() != 56) return false;
   }
   // Registered names never hold '_' (only service labels below them do).
-  std::string_view reg = impl_.lists.RegistrableDomain(host);
+  std::string_view reg = facts->registrable;
   if (reg.substr(0, reg.find('.')).find('_') != std::string_view::npos) return false;
-  // " dot " is a word in prose ("the dot com bubble"): trusted only in names with 2+ dots.
-  if (HasEdit(start, end, RefangKind::kSpacedDot) && labels < 3) return false;
+  // " dot " is a word in prose ("the dot com bubble"): trusted only in names
+  // with 2+ dots.
+  if (labels < 3 && HasEdit(start, end, RefangKind::kSpacedDot)) return false;
   return true;
 }
 
-std::string Run::IpReason(const core::IpNetwork& ip) const {
+Reason Run::IpReason(const core::IpNetwork& ip) const {
   const ExtractFilters& f = impl_.options.filters;
   if (f.reserved_ip) {
     for (size_t i = 0; i < impl_.reserved.size(); ++i) {
-      if (InNetwork(ip, impl_.reserved[i])) return kReservedRanges[i].reason;
+      if (InNetwork(ip, impl_.reserved[i])) return {"reserved-ip", kReservedRanges[i].reason};
     }
   }
   if (f.public_dns && ip.is_address()) {
     for (const core::IpNetwork& dns : impl_.public_dns) {
-      if (dns == ip) return "public-dns";
+      if (dns == ip) return {"public-dns", {}};
     }
   }
   bool reserved = false;
   auto m = impl_.lists.IpRange(ip, &reserved);
   if (!m.list.empty()) {
-    if (reserved && f.reserved_ip) return "reserved-ip:" + std::string(m.list);
-    if (!reserved && f.provider_ip) return "provider-ip:" + std::string(m.list);
+    if (reserved && f.reserved_ip) return {"reserved-ip", m.list};
+    if (!reserved && f.provider_ip) return {"provider-ip", m.list};
   }
-  return "";
+  return {};
 }
 
-std::string Run::HostReason(std::string_view host, bool url, bool trivial_path) const {
+Reason Run::HostReason(std::string_view host, const internal::Warninglists::HostFacts& facts,
+                       bool url, bool trivial_path) const {
   const ExtractFilters& f = impl_.options.filters;
   if (f.ignored_domain) {
     for (const std::string& d : impl_.ignore_domains) {
       if (host == d || (host.size() > d.size() && host.substr(host.size() - d.size()) == d &&
                         host[host.size() - d.size() - 1] == '.')) {
-        return "ignored-domain";
+        return {"ignored-domain", {}};
       }
     }
   }
-  if (f.special_domain) {
-    auto m = impl_.lists.Special(host);
-    if (!m.list.empty()) return "special-domain:" + std::string(m.list);
+  if (f.special_domain && !facts.special.list.empty()) {
+    return {"special-domain", facts.special.list};
   }
-  if (f.vendor_domain) {
-    auto m = impl_.lists.Vendor(host);
-    if (!m.list.empty() && (!url || trivial_path || m.url_any_path)) {
-      return "vendor-domain:" + std::string(m.list);
-    }
+  if (f.vendor_domain && !facts.vendor.list.empty() &&
+      (!url || trivial_path || facts.vendor.url_any_path)) {
+    return {"vendor-domain", facts.vendor.list};
   }
-  if (f.popular_domain && (!url || trivial_path)) {
-    auto m = impl_.lists.Popular(host);
-    if (!m.list.empty()) return "popular-domain:" + std::string(m.list);
+  if (f.popular_domain && (!url || trivial_path) && !facts.popular.list.empty()) {
+    return {"popular-domain", facts.popular.list};
   }
-  return "";
+  return {};
 }
 
 void Run::ScanUrl(size_t anchor_end) {
@@ -722,8 +1036,7 @@ void Run::ScanUrl(size_t anchor_end) {
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);
   }
-  std::string host;
-  std::string reason;
+  Reason reason;
   bool trivial = path.empty() || path == "/";
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
@@ -739,19 +1052,21 @@ void Run::ScanUrl(size_t anchor_end) {
       auto ip = core::ParseIpAddress(h);
       if (ip.ok()) reason = IpReason(*ip);
     } else {
-      host = Lower(h);
-      if (!ValidHost(host, start, end)) return;
-      reason = HostReason(host, /*url=*/true, trivial);
+      std::string_view host = LowerInto(h, host_buf_);
+      internal::Warninglists::HostFacts facts;
+      if (!ValidHost(host, start, end, &facts)) return;
+      reason = HostReason(host, facts, /*url=*/true, trivial);
     }
   }
   Claim(start, end, kClaimUrl);
-  Add(T::kUrl, url, start, end, std::move(reason));
+  Add(T::kUrl, url, start, end, reason);
 }
 
-// ---- Windows paths and registry keys -----------------------------------------------------
+// ---- Windows paths and registry keys
+// -----------------------------------------------------
 
 void Run::ScanPath(size_t start, bool regkey) {
-  if (Claimed(start, start + 1, kClaimUrl | kClaimPath)) return;
+  if (Claimed(start, start + 1, kClaimPath)) return;
   char opener = Before(start);
   // "…“ and ‘…’ (UTF-8 E2 80 9C/9D, 98/99) close as their ASCII cousins do.
   std::string_view close_quote;
@@ -771,8 +1086,9 @@ void Run::ScanPath(size_t start, bool regkey) {
     }
   }
   if (end == std::string_view::npos) {
-    // Unquoted: path characters, bracketed placeholders ("[user name]", "<user>"), and single
-    // spaces when the next word goes on with a backslash ("Windows x64\Print Processors\x").
+    // Unquoted: path characters, bracketed placeholders ("[user name]",
+    // "<user>"), and single spaces when the next word goes on with a backslash
+    // ("Windows x64\Print Processors\x").
     auto invalid = [regkey](char c) {
       unsigned char u = static_cast<unsigned char>(c);
       if (u < 0x20 || c == ' ' || c == '"' || c == '`' || c == '|' || c == '\t') return true;
@@ -792,7 +1108,8 @@ void Run::ScanPath(size_t start, bool regkey) {
       }
       if (c == ' ' && i + 1 < line_end && t_[i + 1] != ' ' && i > start && t_[i - 1] != ',' &&
           t_[i - 1] != ';') {
-        // The next word must go on with a backslash and not start a path of its own.
+        // The next word must go on with a backslash and not start a path of its
+        // own.
         size_t w = i + 1;
         std::string_view next = t_.substr(w, 4);
         if ((next.size() >= 3 && IsAlpha(next[0]) && next[1] == ':' && next[2] == '\\') ||
@@ -829,30 +1146,32 @@ void Run::ScanPath(size_t start, bool regkey) {
   }
   Claim(start, end, kClaimPath);
   if (regkey) {
-    Add(T::kRegkey, path, start, end, "");
+    Add(T::kRegkey, path, start, end, {});
     return;
   }
-  std::string reason;
+  Reason reason;
   if (impl_.options.filters.system_file) {
-    std::string lower = Lower(path);
+    std::string_view lower = LowerInto(path, host_buf_);
     size_t slash = lower.rfind('\\');
-    std::string_view dir = std::string_view(lower).substr(0, slash + 1);
-    std::string_view base = std::string_view(lower).substr(slash + 1);
+    std::string_view dir = lower.substr(0, slash + 1);
+    std::string_view base = lower.substr(slash + 1);
     if (impl_.well_known_files.count(base) != 0) {
       for (std::string_view d : kSystemDirs) {
-        if (dir == d) reason = "well-known-file";
+        if (dir == d) reason = {"well-known-file", {}};
       }
     }
   }
-  Add(T::kFilename, path, start, end, std::move(reason));
+  Add(T::kFilename, path, start, end, reason);
 }
 
-// ---- e-mail -----------------------------------------------------------------------------------
+// ---- e-mail
+// -----------------------------------------------------------------------------------
 
 std::string_view Run::HeaderOfLine(size_t pos) const {
   size_t line = t_.rfind('\n', pos == 0 ? 0 : pos - 1);
   line = line == std::string_view::npos ? 0 : line + 1;
-  // Folded header lines start with white space: the header is on an earlier line.
+  // Folded header lines start with white space: the header is on an earlier
+  // line.
   for (int hops = 0; hops < 20 && line > 0 && (At(line) == ' ' || At(line) == '\t'); ++hops) {
     size_t prev = t_.rfind('\n', line - 2);
     line = prev == std::string_view::npos ? 0 : prev + 1;
@@ -886,31 +1205,33 @@ void Run::ScanEmail(size_t anchor_end) {
   if (before == '*' || before == '=' || before == '/' || before == '\\') return;  // redacted
   std::string_view local = t_.substr(ls, at - ls);
   if (local.find("..") != std::string_view::npos || local.back() == '.') return;
-  std::string domain = Lower(t_.substr(at + 1, de - at - 1));
-  if (!ValidHost(domain, at + 1, de)) return;
-  if (Claimed(ls, de, kClaimUrl | kClaimPath | kClaimEmail)) return;
+  std::string_view domain = LowerInto(t_.substr(at + 1, de - at - 1), host_buf_);
+  internal::Warninglists::HostFacts facts;
+  if (!ValidHost(domain, at + 1, de, &facts)) return;
+  if (Claimed(ls, de, kClaimEmail)) return;
   Claim(ls, de, kClaimEmail);
-  std::string reason;
+  Reason reason;
   const ExtractFilters& f = impl_.options.filters;
   if (f.message_id && before == '<') {
     std::string_view header = HeaderOfLine(at);
     for (std::string_view h : kMessageIdHeaders) {
-      if (EqualsNoCase(header, h)) reason = "message-id";
+      if (EqualsNoCase(header, h)) reason = {"message-id", {}};
     }
   }
   if (reason.empty()) {
-    // Attackers use free mail: popular domains do not make an address benign; the publisher's
-    // own, security vendors' and reserved names do.
-    std::string r = HostReason(domain, /*url=*/false, false);
-    if (r.rfind("popular-domain", 0) != 0 &&
-        (r.rfind("vendor-domain", 0) != 0 || r == "vendor-domain:security-provider-blogpost")) {
+    // Attackers use free mail: popular domains do not make an address benign;
+    // the publisher's own, security vendors' and reserved names do.
+    Reason r = HostReason(domain, facts, /*url=*/false, false);
+    if (r.filter != "popular-domain" &&
+        (r.filter != "vendor-domain" || r.list == "security-provider-blogpost")) {
       reason = r;
     }
   }
-  Add(T::kEmailSrc, t_.substr(ls, de - ls), ls, de, std::move(reason));
+  Add(T::kEmailSrc, t_.substr(ls, de - ls), ls, de, reason);
 }
 
-// ---- file names -----------------------------------------------------------------------------
+// ---- file names
+// -----------------------------------------------------------------------------
 
 void Run::ScanFile(size_t anchor_end) {
   size_t dot = t_.rfind('.', anchor_end - 1);
@@ -936,20 +1257,22 @@ void Run::ScanFile(size_t anchor_end) {
       before == '.' || before == '=') {
     return;  // part of a path, URL, format string or longer name
   }
-  if (Claimed(s, anchor_end, 0xFF)) return;
+  if (Claimed(s, anchor_end, kClaimAny)) return;
   std::string_view name = t_.substr(s, anchor_end - s);
   if (std::count(name.begin(), name.end(), '(') != std::count(name.begin(), name.end(), ')')) {
     return;
   }
-  Claim(s, anchor_end, kClaimFile);
-  std::string reason;
-  if (impl_.options.filters.system_file && impl_.well_known_files.count(Lower(name)) != 0) {
-    reason = "well-known-file";
+  Claim(s, anchor_end, kClaimAny);
+  Reason reason;
+  if (impl_.options.filters.system_file &&
+      impl_.well_known_files.count(LowerInto(name, host_buf_)) != 0) {
+    reason = {"well-known-file", {}};
   }
-  Add(T::kFilename, name, s, anchor_end, std::move(reason));
+  Add(T::kFilename, name, s, anchor_end, reason);
 }
 
-// ---- hosts: IPv4 addresses, domains, scheme-less URLs ----------------------------------------
+// ---- hosts: IPv4 addresses, domains, scheme-less URLs
+// ----------------------------------------
 
 bool Run::VersionContext(size_t start) const {
   size_t i = start;
@@ -960,9 +1283,9 @@ bool Run::VersionContext(size_t start) const {
   size_t w = i;
   while (w > 0 && (IsAlpha(t_[w - 1]) || static_cast<unsigned char>(t_[w - 1]) >= 0x80)) --w;
   if (w == i || i - w > 20) return false;
-  std::string word = Lower(t_.substr(w, i - w));
+  std::string_view word = t_.substr(w, i - w);
   for (std::string_view v : kVersionWords) {
-    if (word == v) return true;
+    if (EqualsNoCase(word, v)) return true;
   }
   return false;
 }
@@ -980,84 +1303,95 @@ void Run::ScanHost(size_t anchor_end) {
   char after = At(f);
   if (before == '@' || after == '@' || after == '(') return;  // e-mail parts, code
   if (before == '/' || before == '\\') return;                // a path segment or a detection name
-  if (Claimed(s, f, 0xFF)) return;
+  if (Claimed(s, f, kClaimAny)) return;
   std::string_view token = t_.substr(s, f - s);
 
-  // Split into labels.
-  std::vector<std::string_view> labels;
-  for (size_t p = 0; p <= token.size();) {
-    size_t d = token.find('.', p);
-    if (d == std::string_view::npos) d = token.size();
-    labels.push_back(token.substr(p, d - p));
-    p = d + 1;
-  }
-  for (std::string_view l : labels) {
-    if (l.empty()) return;
-  }
+  // The labels: their count, how many are short numbers, the first and the
+  // last.
   auto numeric = [](std::string_view l) {
     return !l.empty() && l.size() <= 3 && std::all_of(l.begin(), l.end(), IsDigit);
   };
-  size_t numeric_labels = static_cast<size_t>(std::count_if(labels.begin(), labels.end(), numeric));
-  bool all_numeric = numeric_labels == labels.size();
+  size_t label_count = 0;
+  size_t numeric_labels = 0;
+  std::string_view first_label;
+  std::string_view tld;
+  for (size_t p = 0; p <= token.size();) {
+    size_t d = token.find('.', p);
+    if (d == std::string_view::npos) d = token.size();
+    std::string_view l = token.substr(p, d - p);
+    if (l.empty()) return;
+    if (label_count == 0) first_label = l;
+    tld = l;
+    ++label_count;
+    if (numeric(l)) ++numeric_labels;
+    p = d + 1;
+  }
+  bool all_numeric = numeric_labels == label_count;
   // "v10.0.1.2": a version written like an address.
-  bool v_prefixed = labels.size() == 4 && labels[0].size() >= 2 &&
-                    (labels[0][0] == 'v' || labels[0][0] == 'V') && numeric(labels[0].substr(1)) &&
-                    numeric_labels == 3;
+  bool v_prefixed = label_count == 4 && first_label.size() >= 2 &&
+                    (first_label[0] == 'v' || first_label[0] == 'V') &&
+                    numeric(first_label.substr(1)) && numeric_labels == 3;
   if (all_numeric || v_prefixed) {
-    if (labels.size() != 4) return;  // versions, OIDs, dates
+    if (label_count != 4) return;  // versions, OIDs, dates
     std::string_view ip_text = v_prefixed ? token.substr(1) : token;
     uint32_t v4;
     if (!core::ParseIpv4(ip_text, &v4)) return;
     size_t end = f;
-    std::string value(ip_text);
+    std::string_view value = ip_text;  // a CIDR or ip|port built in hex_buf_
     IndicatorType type = T::kIpDst;
+    bool cidr = false;
     if (after == '/' && IsDigit(At(f + 1))) {
       size_t p = f + 1;
       while (p < t_.size() && IsDigit(t_[p]) && p - f <= 3) ++p;
       if (!IsAlnum(At(p)) && !(At(p) == '.' && IsDigit(At(p + 1)))) {
-        value = std::string(t_.substr(s, p - s));
+        value = t_.substr(s, p - s);
+        cidr = true;
         end = p;
       }
     } else if (after == ':' && IsDigit(At(f + 1))) {
       size_t p = f + 1;
       while (p < t_.size() && IsDigit(t_[p]) && p - f <= 6) ++p;
       if (!IsAlnum(At(p)) && At(p) != ':' && !(At(p) == '.' && IsDigit(At(p + 1)))) {
-        value = std::string(ip_text) + "|" + std::string(t_.substr(f + 1, p - f - 1));
+        hex_buf_.assign(ip_text);
+        hex_buf_ += '|';
+        hex_buf_.append(t_.substr(f + 1, p - f - 1));
+        value = hex_buf_;
         type = T::kIpDstPort;
         end = p;
       }
     } else if (after == '/' && At(f + 1) != '/' && !IsSpace(At(f + 1)) && At(f + 1) != '\0') {
       size_t url_end = UrlEnd(f, before);
       if (url_end > f + 1) {
-        Claim(s, url_end, kClaimHost);
+        Claim(s, url_end, kClaimAny);
         auto ip = core::ParseIpAddress(ip_text);
-        Add(T::kUrl, t_.substr(s, url_end - s), s, url_end, ip.ok() ? IpReason(*ip) : "");
+        Add(T::kUrl, t_.substr(s, url_end - s), s, url_end, ip.ok() ? IpReason(*ip) : Reason{});
         return;
       }
     }
-    std::string reason;
+    Reason reason;
     if (impl_.options.filters.version_number && (v_prefixed || VersionContext(s))) {
-      reason = "version-number";
+      reason = {"version-number", {}};
     } else if (v_prefixed) {
       return;
     } else {
       auto net = core::ParseIpNetwork(value.substr(0, value.find('|')));
       if (net.ok()) reason = IpReason(*net);
     }
-    Claim(s, end, kClaimHost);
-    if (type == T::kIpDst && value.find('/') == std::string::npos) {
-      AddNormalized(type, std::move(value), s, end, std::move(reason));
+    Claim(s, end, kClaimAny);
+    if (type == T::kIpDst && !cidr) {
+      AddNormalized(type, value, s, end, reason);
     } else {
-      Add(type, value, s, end, std::move(reason));
+      Add(type, value, s, end, reason);
     }
     return;
   }
 
-  std::string host = Lower(token);
-  if (!ValidHost(host, s, f)) return;
+  std::string_view host = LowerInto(token, host_buf_);
+  internal::Warninglists::HostFacts facts;
+  if (!ValidHost(host, s, f, &facts)) return;
   bool defanged = Defanged(s, f);
-  // "Winnti.BE", "Agent.CJ": detection and class names written with a capitalized suffix.
-  std::string_view tld = labels.back();
+  // "Winnti.BE", "Agent.CJ": detection and class names written with a
+  // capitalized suffix.
   if (!defanged && tld.size() >= 2 &&
       std::all_of(tld.begin(), tld.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) &&
       std::any_of(token.begin(), token.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
@@ -1073,27 +1407,27 @@ void Run::ScanHost(size_t anchor_end) {
       At(path_at + 1) != '\0') {
     size_t url_end = UrlEnd(path_at, before);
     if (url_end > path_at + 1) {
-      Claim(s, url_end, kClaimHost);
+      Claim(s, url_end, kClaimAny);
       Add(T::kUrl, t_.substr(s, url_end - s), s, url_end,
-          HostReason(host, /*url=*/true, /*trivial_path=*/false));
+          HostReason(host, facts, /*url=*/true, /*trivial_path=*/false));
       return;
     }
   }
-  std::string reason = HostReason(host, /*url=*/false, false);
+  Reason reason = HostReason(host, facts, /*url=*/false, false);
   if (reason.empty() && impl_.options.filters.filename_like_domain && !defanged &&
-      labels.size() == 2) {
-    std::string last = Lower(tld);
+      label_count == 2) {
+    std::string_view last = host.substr(host.size() - tld.size());
     for (std::string_view ext : kFileLikeTlds) {
-      if (last == ext) reason = "filename-like-domain";
+      if (last == ext) reason = {"filename-like-domain", {}};
     }
   }
-  Claim(s, f, kClaimHost);
-  std::string_view reg = impl_.lists.RegistrableDomain(host);
-  IndicatorType type = reg.size() == host.size() ? T::kDomain : T::kHostname;
-  AddNormalized(type, std::move(host), s, f, std::move(reason));
+  Claim(s, f, kClaimAny);
+  IndicatorType type = facts.registrable.size() == host.size() ? T::kDomain : T::kHostname;
+  AddNormalized(type, host, s, f, reason, facts.host_hash);
 }
 
-// ---- IPv6 -----------------------------------------------------------------------------------
+// ---- IPv6
+// -----------------------------------------------------------------------------------
 
 void Run::ScanIpv6(size_t anchor_end) {
   if (anchor_end <= covered_[kAnchorIpv6]) return;
@@ -1124,7 +1458,7 @@ void Run::ScanIpv6(size_t anchor_end) {
   if (groups < 2 || hex_digits < 4) return;
   auto ip = core::ParseIpAddress(text);
   if (!ip.ok() || !ip->v6) return;
-  if (Claimed(s, f, 0xFF)) return;
+  if (Claimed(s, f, kClaimAny)) return;
   size_t end = f;
   std::string value(text);
   IndicatorType type = T::kIpDst;
@@ -1146,11 +1480,12 @@ void Run::ScanIpv6(size_t anchor_end) {
   }
   auto net = core::ParseIpNetwork(type == T::kIpDstPort ? text : std::string_view(value));
   if (!net.ok()) return;
-  Claim(s, end, kClaimOther);
+  Claim(s, end, kClaimAny);
   Add(type, value, s, end, IpReason(*net));
 }
 
-// ---- hashes and other tokens ------------------------------------------------------------------
+// ---- hashes and other tokens
+// ------------------------------------------------------------------
 
 void Run::ScanHex(size_t anchor_end) {
   if (anchor_end <= covered_[kAnchorHex]) return;
@@ -1180,13 +1515,17 @@ void Run::ScanHex(size_t anchor_end) {
   };
   auto type = type_for(run.size());
   if (type && !glued) {
-    std::string reason;
+    // Digests are mostly written in lower case already: then the text is the
+    // value.
+    std::string_view value = HasUpper(run) ? LowerInto(run, hex_buf_) : run;
+    uint64_t value_hash = internal::HashBytes(value);
+    Reason reason;
     if (impl_.options.filters.benign_hash) {
-      auto m = impl_.lists.BenignHash(Lower(run));
-      if (!m.list.empty()) reason = "benign-hash:" + std::string(m.list);
+      auto m = impl_.lists.BenignHash(value, value_hash);
+      if (!m.list.empty()) reason = {"benign-hash", m.list};
     }
-    Claim(s, f, kClaimOther);
-    AddNormalized(*type, Lower(run), s, f, std::move(reason));
+    Claim(s, f, kClaimAny);
+    AddNormalized(*type, value, s, f, reason, value_hash);
     return;
   }
   // Part of a longer hex string (or glued to letters): not a hash on its own.
@@ -1194,7 +1533,7 @@ void Run::ScanHex(size_t anchor_end) {
   for (size_t n : {128, 64, 40, 32}) {
     if (run.size() >= n) {
       Add(*type_for(n), run.substr(0, n), s, s + n,
-          impl_.options.filters.embedded_hex ? "embedded-hex" : "");
+          impl_.options.filters.embedded_hex ? Reason{"embedded-hex", {}} : Reason{});
       return;
     }
   }
@@ -1205,8 +1544,8 @@ void Run::ScanCve(size_t anchor_end) {
   size_t f = anchor_end;
   while (f < t_.size() && IsDigit(t_[f]) && f - s < 17) ++f;
   if (IsAlnum(At(f))) return;
-  if (Claimed(s, f, kClaimUrl | kClaimPath)) return;
-  Add(T::kVulnerability, t_.substr(s, f - s), s, f, "");
+  if (Claimed(s, f, kClaimPath)) return;
+  Add(T::kVulnerability, t_.substr(s, f - s), s, f, {});
 }
 
 void Run::ScanAsn(size_t anchor_end) {
@@ -1217,25 +1556,26 @@ void Run::ScanAsn(size_t anchor_end) {
   size_t f = anchor_end;
   while (f < t_.size() && IsDigit(t_[f]) && f - s < 16) ++f;
   if (IsAlnum(At(f)) || At(f) == '/' || (At(f) == '.' && IsDigit(At(f + 1)))) return;
-  if (Claimed(s, f, 0xFF)) return;
+  if (Claimed(s, f, kClaimAny)) return;
   std::string digits;
   for (size_t i = s; i < f; ++i) {
     if (IsDigit(t_[i])) digits += t_[i];
   }
   if (digits.size() > 10) return;
   uint64_t n = std::stoull(digits);
-  std::string reason;
+  Reason reason;
   if (impl_.options.filters.reserved_asn && (n == 0 || n == 23456 || (n >= 64496 && n <= 65551) ||
                                              (n >= 4200000000ULL && n <= 4294967295ULL))) {
-    reason = "reserved-asn";
+    reason = {"reserved-asn", {}};
   }
-  Add(T::kAs, "AS" + digits, s, f, std::move(reason));
+  Add(T::kAs, "AS" + digits, s, f, reason);
 }
 
 void Run::ScanBtc(size_t anchor_end, bool bech32) {
   size_t anchor = bech32 ? kAnchorBech32 : kAnchorBtc58;
   if (anchor_end <= covered_[anchor]) return;
-  // Consecutive anchor ends collapse into one event, so find the word's own bounds.
+  // Consecutive anchor ends collapse into one event, so find the word's own
+  // bounds.
   size_t s = anchor_end;
   while (s > 0 && IsAlnum(t_[s - 1])) --s;
   size_t f = anchor_end;
@@ -1244,15 +1584,18 @@ void Run::ScanBtc(size_t anchor_end, bool bech32) {
   if (bech32 ? !StartsWithNoCase(t_.substr(s), "bc1") : (t_[s] != '1' && t_[s] != '3')) return;
   std::string_view v = t_.substr(s, f - s);
   bool ok = bech32 ? internal::IsBech32Address(v) : internal::IsBase58CheckAddress(v);
-  if (!ok || Claimed(s, f, 0xFF)) return;
-  Claim(s, f, kClaimOther);
-  Add(T::kBtc, v, s, f, "");
+  if (!ok || Claimed(s, f, kClaimAny)) return;
+  Claim(s, f, kClaimAny);
+  Add(T::kBtc, v, s, f, {});
 }
 
 void Run::ScanSsdeep(size_t anchor_end) {
   size_t colon = anchor_end - 4;
   size_t s = colon;
   while (s > 0 && IsDigit(t_[s - 1])) --s;
+  // The anchor's "\b\d{1,10}:": a block size of at most 10 digits after a
+  // non-word byte.
+  if (colon - s > 10 || Before(s) == '_') return;
   if (Before(s) == ':' || IsAlnum(Before(s))) return;
   auto b64 = [](char c) { return IsAlnum(c) || c == '/' || c == '+'; };
   size_t p = colon + 1;
@@ -1265,18 +1608,19 @@ void Run::ScanSsdeep(size_t anchor_end) {
   // Block sizes are 3 * 2^n; the hash parts at most 64 characters.
   if (block < 3 || block % 3 != 0 || ((block / 3) & (block / 3 - 1)) != 0) return;
   if (p - colon - 1 > 64 || q - p - 1 > 64) return;
-  if (Claimed(s, q, 0xFF)) return;
-  std::string reason;
+  if (Claimed(s, q, kClaimAny)) return;
+  Reason reason;
   std::string_view v = t_.substr(s, q - s);
   if (impl_.options.filters.benign_hash) {
     auto m = impl_.lists.BenignHash(v);
-    if (!m.list.empty()) reason = "benign-hash:" + std::string(m.list);
+    if (!m.list.empty()) reason = {"benign-hash", m.list};
   }
-  Claim(s, q, kClaimOther);
-  Add(T::kSsdeep, v, s, q, std::move(reason));
+  Claim(s, q, kClaimAny);
+  Add(T::kSsdeep, v, s, q, reason);
 }
 
-// ---- driver -------------------------------------------------------------------------------------
+// ---- driver
+// -------------------------------------------------------------------------------------
 
 std::vector<ExtractedIndicator> Run::Go() {
   std::vector<ExtractedIndicator> out;
@@ -1287,21 +1631,30 @@ std::vector<ExtractedIndicator> Run::Go() {
     impl_.Return(std::move(scratch));
     return out;
   }
-  claims_.assign(t_.size(), 0);
   EventSink sink;
   std::fill(std::begin(sink.last), std::end(sink.last), SIZE_MAX);
+  sink.events.reserve(t_.size() / 128 + 16);
   hs_error_t rc = hs_scan(impl_.anchor_db.get(), t_.data(), static_cast<unsigned>(t_.size()), 0,
                           scratch.get(), CollectEvent, &sink);
   std::vector<Event>& events = sink.events;
   impl_.Return(std::move(scratch));
   if (rc != HS_SUCCESS) return out;
+  claims_ = std::make_unique<ClaimSet>(t_.size());
 
-  // Claims make the order matter: the most specific shapes first (URLs contain hosts, paths
-  // contain file names, e-mail addresses contain domains).
+  // Claims make the order matter: the most specific shapes first (URLs contain
+  // hosts, paths contain file names, e-mail addresses contain domains).
   std::vector<std::vector<size_t>> by_anchor(kAnchorCount);
+  {
+    size_t counts[kAnchorCount] = {};
+    for (const Event& e : events) ++counts[e.anchor];
+    for (size_t a = 0; a < kAnchorCount; ++a) by_anchor[a].reserve(counts[a]);
+  }
   for (const Event& e : events) by_anchor[e.anchor].push_back(e.end);
   events.clear();
   events.shrink_to_fit();
+  FindLongWords(&by_anchor[kAnchorHex], &by_anchor[kAnchorBtc58]);
+  FindDots(&by_anchor[kAnchorDomain], &by_anchor[kAnchorIpv4], &by_anchor[kAnchorFile]);
+  entries_.reserve(by_anchor[kAnchorHex].size() / 4 + 64);
   auto each = [&](Anchor a, auto&& fn) {
     for (size_t end : by_anchor[a]) fn(end);
   };
@@ -1323,9 +1676,12 @@ std::vector<ExtractedIndicator> Run::Go() {
   each(kAnchorFile, [&](size_t e) { ScanFile(e); });
   {
     // IPv4 and domain anchors both start a host token; walk them in text order.
-    std::vector<size_t> hosts = by_anchor[kAnchorDomain];
-    hosts.insert(hosts.end(), by_anchor[kAnchorIpv4].begin(), by_anchor[kAnchorIpv4].end());
-    std::sort(hosts.begin(), hosts.end());
+    std::vector<size_t>& hosts = by_anchor[kAnchorDomain];
+    const std::vector<size_t>& v4 = by_anchor[kAnchorIpv4];
+    size_t mid = hosts.size();
+    hosts.insert(hosts.end(), v4.begin(), v4.end());
+    std::inplace_merge(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(mid),
+                       hosts.end());
     for (size_t e : hosts) {
       if (e > covered_[kAnchorDomain]) ScanHost(e);
     }
@@ -1337,55 +1693,47 @@ std::vector<ExtractedIndicator> Run::Go() {
   each(kAnchorBtc58, [&](size_t e) { ScanBtc(e, false); });
   each(kAnchorBech32, [&](size_t e) { ScanBtc(e, true); });
   each(kAnchorSsdeep, [&](size_t e) { ScanSsdeep(e); });
+  claims_.reset();
 
-  // De-duplicate on (type, value): the first occurrence gives the position; the indicator is
-  // benign only if every occurrence is.
-  std::sort(candidates_.begin(), candidates_.end(),
-            [](const Candidate& a, const Candidate& b) { return a.start < b.start; });
-  std::unordered_map<std::string, size_t> seen;
-  std::vector<size_t> origin;  // normalized start of each output's first occurrence
-  std::vector<size_t> origin_end;
-  for (Candidate& c : candidates_) {
-    std::string key(core::TypeName(c.indicator.type));
-    key += '\0';
-    key += c.indicator.value;
-    bool defanged = Defanged(c.start, c.end);
-    auto [it, inserted] = seen.emplace(std::move(key), out.size());
-    if (!inserted) {
-      ExtractedIndicator& prev = out[it->second];
-      prev.defanged = prev.defanged || defanged;
-      if (c.reason.empty()) prev.benign_reason.clear();
-      continue;
-    }
-    if (out.size() >= impl_.options.max_indicators) break;
-    ExtractedIndicator x;
-    x.indicator = std::move(c.indicator);
-    x.defanged = defanged;
-    x.benign_reason = std::move(c.reason);
-    out.push_back(std::move(x));
-    origin.push_back(c.start);
-    origin_end.push_back(c.end);
-  }
+  // Order of first occurrence; ties (rare: different types at one offset) by
+  // insertion.
+  std::vector<uint32_t> order(entries_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    return entries_[a].start != entries_[b].start ? entries_[a].start < entries_[b].start : a < b;
+  });
+  if (order.size() > impl_.options.max_indicators) order.resize(impl_.options.max_indicators);
 
-  // Positions and context in the original text.
-  std::vector<size_t> line_starts = {0};
-  for (size_t i = orig_.find('\n'); i != std::string_view::npos; i = orig_.find('\n', i + 1)) {
-    line_starts.push_back(i + 1);
-  }
+  // Positions and context in the original text. Entries are in text order, so
+  // lines are counted in one forward pass.
   auto is_cont = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
   size_t half = impl_.options.max_context_bytes / 2;
-  std::vector<ExtractedIndicator> kept;
-  kept.reserve(out.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (!impl_.options.keep_benign && !out[i].benign_reason.empty()) continue;
-    size_t os = ToOrig(origin[i]);
-    size_t oe = std::max(os, ToOrig(origin_end[i] == 0 ? 0 : origin_end[i] - 1) + 1);
-    auto ls = std::upper_bound(line_starts.begin(), line_starts.end(), os) - 1;
-    size_t line_start = *ls;
+  size_t line_no = 1;
+  size_t line_start = 0;
+  size_t counted = 0;  // newlines before this offset are in line_no
+  for (uint32_t idx : order) {
+    const Entry& e = entries_[idx];
+    if (!e.kept && !impl_.options.keep_benign) continue;
+    size_t os = ToOrig(e.start);
+    size_t oe = std::max(os, ToOrig(e.end == 0 ? 0 : e.end - 1) + 1);
+    while (counted < os) {
+      const void* nl = std::memchr(orig_.data() + counted, '\n', os - counted);
+      if (nl == nullptr) {
+        counted = os;
+        break;
+      }
+      ++line_no;
+      counted = static_cast<size_t>(static_cast<const char*>(nl) - orig_.data()) + 1;
+      line_start = counted;
+    }
     size_t line_end = orig_.find('\n', os);
     if (line_end == std::string_view::npos) line_end = orig_.size();
-    ExtractedIndicator& x = out[i];
-    x.line = static_cast<uint32_t>(ls - line_starts.begin() + 1);
+    ExtractedIndicator& x = out.emplace_back();
+    x.indicator.type = e.type;
+    x.indicator.value.assign(values_, e.value_offset, e.value_length);
+    x.defanged = e.defanged;
+    if (!e.kept) x.benign_reason = e.reason.ToString();
+    x.line = static_cast<uint32_t>(line_no);
     uint32_t col = 1;
     for (size_t p = line_start; p < os; ++p) {
       if (!is_cont(orig_[p])) ++col;
@@ -1402,14 +1750,14 @@ std::vector<ExtractedIndicator> Run::Go() {
     size_t a = ctx.find_first_not_of(' ');
     size_t b = ctx.find_last_not_of(' ');
     x.context = a == std::string::npos ? "" : ctx.substr(a, b - a + 1);
-    kept.push_back(std::move(x));
   }
-  return kept;
+  return out;
 }
 
 }  // namespace
 
-// ---- public API ---------------------------------------------------------------------------------
+// ---- public API
+// ---------------------------------------------------------------------------------
 
 Extractor::Extractor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Extractor::~Extractor() = default;
@@ -1456,7 +1804,15 @@ Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractOptions& optio
     impl->ignore_domains.push_back(std::move(*n));
   }
   impl->types.insert(options.types.begin(), options.types.end());
+  for (size_t i = 0; i < impl->allowed.size(); ++i) {
+    impl->allowed[i] = impl->types.empty() || impl->types.count(static_cast<IndicatorType>(i)) != 0;
+  }
   for (std::string_view f : kWellKnownFiles) impl->well_known_files.insert(f);
+  for (size_t pos = 0; pos <= kFileExtensions.size();) {
+    size_t bar = std::min(kFileExtensions.find('|', pos), kFileExtensions.size());
+    impl->file_extensions.Add(kFileExtensions.substr(pos, bar - pos), 1);
+    pos = bar + 1;
+  }
   return std::unique_ptr<Extractor>(new Extractor(std::move(impl)));
 }
 

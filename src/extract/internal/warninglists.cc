@@ -39,15 +39,66 @@ Result<std::vector<std::string>> ReadList(const std::string& dir, const std::str
   return out;
 }
 
-// Host entries: lower-case, without the leading dot that MISP uses for "and subdomains".
-void AddHosts(const std::vector<std::string>& raw, std::unordered_set<std::string>* set) {
-  set->reserve(raw.size());
+// Host entries: lower-case, without the leading dot that MISP uses for "and
+// subdomains".
+void AddHosts(const std::vector<std::string>& raw, uint32_t bit, StringTable* table) {
   for (const std::string& e : raw) {
     std::string v = Lower(e);
     while (!v.empty() && v.front() == '.') v.erase(0, 1);
     while (!v.empty() && v.back() == '.') v.pop_back();
-    if (!v.empty()) set->insert(std::move(v));
+    if (!v.empty()) table->Add(v, bit);
   }
+}
+
+// One bit per list in the shared table. The order of kHostLists within a group
+// is the order in which the lists are consulted (the first list that matches
+// names the reason).
+enum Bit : uint32_t {
+  kTld = 1u << 0,
+  kSuffix = 1u << 1,
+};
+
+enum class Group : uint8_t { kPopular, kVendor, kSpecial, kHash };
+
+struct HostListSpec {
+  std::string_view name;
+  Group group;
+  bool url_any_path;
+  uint32_t bit;
+};
+
+constexpr HostListSpec kHostLists[] = {
+    {"tranco10k", Group::kPopular, false, 1u << 2},
+    {"cisco_top1000", Group::kPopular, false, 1u << 3},
+    // A report's links to vendor write-ups and what's-my-IP services are never
+    // indicators, whatever the path; links into other big providers' hosting
+    // (dev.azure.com/org, bit.ly/xyz) often are, so only their bare hosts are
+    // flagged.
+    {"security-provider-blogpost", Group::kVendor, true, 1u << 4},
+    {"whats-my-ip", Group::kVendor, true, 1u << 5},
+    {"google", Group::kVendor, false, 1u << 6},
+    {"microsoft", Group::kVendor, false, 1u << 7},
+    {"url-shortener", Group::kVendor, false, 1u << 8},
+    {"rfc6761", Group::kSpecial, false, 1u << 9},
+    {"empty-hashes", Group::kHash, false, 1u << 10},
+    {"common-ioc-false-positive", Group::kHash, false, 1u << 11},
+};
+constexpr uint32_t kCiscoBit = 1u << 3;
+
+uint32_t GroupBits(Group g) {
+  uint32_t bits = 0;
+  for (const HostListSpec& s : kHostLists) {
+    if (s.group == g) bits |= s.bit;
+  }
+  return bits;
+}
+
+// The first list of `group` (in kHostLists order) whose bit is in `bits`.
+Warninglists::Match FirstOf(Group group, uint32_t bits) {
+  for (const HostListSpec& s : kHostLists) {
+    if (s.group == group && (bits & s.bit) != 0) return {s.name, s.url_any_path};
+  }
+  return {};
 }
 
 bool InRange(const core::IpNetwork& ip, const core::IpNetwork& range) {
@@ -65,38 +116,13 @@ bool InRange(const core::IpNetwork& ip, const core::IpNetwork& range) {
 Result<Warninglists> Warninglists::Load(const std::string& dir) {
   Warninglists w;
   IOCGRID_ASSIGN_OR_RETURN(auto tlds, ReadList(dir, "tlds"));
-  AddHosts(tlds, &w.tlds_);
-  w.tlds_.insert("onion");
+  AddHosts(tlds, kTld, &w.table_);
+  w.table_.Add("onion", kTld);
   IOCGRID_ASSIGN_OR_RETURN(auto suffixes, ReadList(dir, "second-level-tlds"));
-  AddHosts(suffixes, &w.suffixes_);
-
-  struct Spec {
-    const char* name;
-    std::vector<HostList>* into;
-    bool url_any_path;
-  };
-  const Spec specs[] = {
-      {"tranco10k", &w.popular_, false},
-      {"cisco_top1000", &w.popular_, false},
-      // A report's links to vendor write-ups and what's-my-IP services are never indicators,
-      // whatever the path; links into other big providers' hosting (dev.azure.com/org,
-      // bit.ly/xyz) often are, so only their bare hosts are flagged.
-      {"security-provider-blogpost", &w.vendor_, true},
-      {"whats-my-ip", &w.vendor_, true},
-      {"google", &w.vendor_, false},
-      {"microsoft", &w.vendor_, false},
-      {"url-shortener", &w.vendor_, false},
-      {"rfc6761", &w.special_, false},
-      {"empty-hashes", &w.hashes_, false},
-      {"common-ioc-false-positive", &w.hashes_, false},
-  };
-  for (const Spec& s : specs) {
-    IOCGRID_ASSIGN_OR_RETURN(auto raw, ReadList(dir, s.name));
-    HostList list;
-    list.name = s.name;
-    list.url_any_path = s.url_any_path;
-    AddHosts(raw, &list.entries);
-    s.into->push_back(std::move(list));
+  AddHosts(suffixes, kSuffix, &w.table_);
+  for (const HostListSpec& s : kHostLists) {
+    IOCGRID_ASSIGN_OR_RETURN(auto raw, ReadList(dir, std::string(s.name)));
+    AddHosts(raw, s.bit, &w.table_);
   }
   struct CidrSpec {
     const char* name;
@@ -122,86 +148,67 @@ Result<Warninglists> Warninglists::Load(const std::string& dir) {
   return w;
 }
 
-bool Warninglists::IsTld(std::string_view label) const {
-  if (label.rfind("xn--", 0) == 0) return label.size() > 4;
-  return tlds_.count(std::string(label)) != 0;
-}
-
-bool Warninglists::IsPublicSuffix(std::string_view host) const {
-  if (host.find('.') == std::string_view::npos) return IsTld(host);
-  return suffixes_.count(std::string(host)) != 0;
-}
-
-std::string_view Warninglists::RegistrableDomain(std::string_view host) const {
-  // Walk from the longest proper suffix down; the first public suffix found decides.
-  size_t pos = host.find('.');
-  size_t prev = 0;
-  while (pos != std::string_view::npos) {
-    std::string_view suffix = host.substr(pos + 1);
-    if (IsPublicSuffix(suffix)) return host.substr(prev);
-    prev = pos + 1;
-    pos = host.find('.', pos + 1);
+Warninglists::HostFacts Warninglists::Analyze(std::string_view host) const {
+  // Level i is the host without its first i labels; one table lookup per level.
+  constexpr size_t kMaxLevels = 128;  // 253 bytes hold at most 127 labels
+  size_t offsets[kMaxLevels];
+  uint32_t bits[kMaxLevels];
+  size_t levels = 0;
+  uint64_t host_hash = HashBytes(host);
+  for (size_t pos = 0;;) {
+    if (levels == kMaxLevels) return {};
+    offsets[levels] = pos;
+    std::string_view level = host.substr(pos);
+    bits[levels] = table_.Find(level, pos == 0 ? host_hash : HashBytes(level));
+    ++levels;
+    size_t dot = host.find('.', pos);
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
   }
-  // No listed suffix: the last two labels.
-  size_t last = host.rfind('.');
-  if (last == std::string_view::npos) return host;
-  size_t second = host.rfind('.', last - 1);
-  return second == std::string_view::npos || last == 0 ? host : host.substr(second + 1);
-}
-
-Warninglists::Match Warninglists::FindSelfOrParent(const std::vector<HostList>& lists,
-                                                   std::string_view host) {
-  std::string key(host);
-  for (const HostList& list : lists) {
-    std::string_view h = key;
-    while (true) {
-      if (list.entries.count(std::string(h)) != 0) return {list.name, list.url_any_path};
-      size_t dot = h.find('.');
-      if (dot == std::string_view::npos) break;
-      h.remove_prefix(dot + 1);
-      if (h.find('.') == std::string_view::npos) break;  // never match a bare TLD
+  HostFacts facts;
+  facts.host_hash = host_hash;
+  size_t last = levels - 1;
+  std::string_view tld = host.substr(offsets[last]);
+  facts.known_tld = tld.rfind("xn--", 0) == 0 ? tld.size() > 4 : (bits[last] & kTld) != 0;
+  // Walk from the longest proper suffix down; the first public suffix found
+  // decides.
+  size_t reg = levels;
+  for (size_t i = 1; i < levels; ++i) {
+    bool suffix = i == last ? facts.known_tld : (bits[i] & kSuffix) != 0;
+    if (suffix) {
+      reg = i - 1;
+      break;
     }
   }
-  return {};
-}
+  if (reg == levels) reg = last == 0 ? 0 : last - 1;  // no listed suffix: the last two labels
+  facts.registrable = host.substr(offsets[reg]);
 
-Warninglists::Match Warninglists::Popular(std::string_view host) const {
-  std::string_view bare = host;
-  if (bare.rfind("www.", 0) == 0) bare.remove_prefix(4);
-  for (const HostList& list : popular_) {
-    if (list.entries.count(std::string(host)) != 0 || list.entries.count(std::string(bare)) != 0) {
-      return {list.name, false};
+  // Popular: the host itself or without "www.", or a registrable domain in the
+  // Cisco list.
+  uint32_t popular = bits[0];
+  if (host.rfind("www.", 0) == 0 && levels > 1) popular |= bits[1];
+  facts.popular = FirstOf(Group::kPopular, popular);
+  if (facts.popular.list.empty() && (bits[reg] & kCiscoBit) != 0) {
+    facts.popular = FirstOf(Group::kPopular, kCiscoBit);
+  }
+  // Self-or-parent lists: every level but the bare TLD.
+  uint32_t parents = bits[0];
+  for (size_t i = 1; i < last; ++i) parents |= bits[i];
+  facts.vendor = FirstOf(Group::kVendor, parents);
+  facts.special = FirstOf(Group::kSpecial, parents);
+  if (facts.special.list.empty()) {
+    // RFC 6761/6762/2606 reserved TLDs are not in the IANA root, so they never
+    // pass the TLD check; "example.com/net/org" are the registered ones.
+    std::string_view r = facts.registrable;
+    if (r == "example.com" || r == "example.net" || r == "example.org") {
+      facts.special = {"rfc2606", false};
     }
   }
-  std::string_view reg = RegistrableDomain(host);
-  for (const HostList& list : popular_) {
-    if (list.name == "cisco_top1000" && list.entries.count(std::string(reg)) != 0) {
-      return {list.name, false};
-    }
-  }
-  return {};
+  return facts;
 }
 
-Warninglists::Match Warninglists::Vendor(std::string_view host) const {
-  return FindSelfOrParent(vendor_, host);
-}
-
-Warninglists::Match Warninglists::Special(std::string_view host) const {
-  Match m = FindSelfOrParent(special_, host);
-  if (!m.list.empty()) return m;
-  // RFC 6761/6762/2606 reserved TLDs are not in the IANA root, so they never pass the TLD
-  // check; "example.com/net/org" are the registered ones.
-  std::string_view reg = RegistrableDomain(host);
-  if (reg == "example.com" || reg == "example.net" || reg == "example.org")
-    return {"rfc2606", false};
-  return {};
-}
-
-Warninglists::Match Warninglists::BenignHash(std::string_view hex) const {
-  for (const HostList& list : hashes_) {
-    if (list.entries.count(std::string(hex)) != 0) return {list.name, false};
-  }
-  return {};
+Warninglists::Match Warninglists::BenignHash(std::string_view hex, uint64_t hash) const {
+  return FirstOf(Group::kHash, table_.Find(hex, hash) & GroupBits(Group::kHash));
 }
 
 Warninglists::Match Warninglists::IpRange(const core::IpNetwork& ip, bool* reserved) const {

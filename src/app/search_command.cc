@@ -1,0 +1,249 @@
+// `iocgrid search`: an analyst's search through the portal's API, from the command line.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "ingest/query_reader.h"
+#include "net/http_client.h"
+
+namespace iocgrid::app {
+namespace {
+
+using json = nlohmann::json;
+
+struct SearchFlags {
+  std::string portal;
+  std::string key;
+  std::string format = "table";
+  std::vector<std::string> members;
+  std::vector<std::string> relations;
+  std::string label;
+  std::string tlp;
+  std::string since;
+  std::string until;
+  bool from_text = false;
+  bool quiet = false;
+  bool insecure = false;
+  std::string ca_file;
+  int timeout_s = 120;
+  std::string path;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "iocgrid search: %s\n", message.c_str());
+  return kExitError;
+}
+
+Result<net::ClientResponse> Call(const SearchFlags& f, const std::string& method, const std::string& path,
+                                 const std::string& body = "") {
+  net::ClientRequest req;
+  req.method = method;
+  req.url = f.portal + path;
+  req.body = body;
+  req.headers = {{"Authorization", f.key}, {"Accept", "application/json"},
+                 {"Content-Type", "application/json"}};
+  req.verify_tls = !f.insecure;
+  req.ca_file = f.ca_file;
+  req.timeout = std::chrono::seconds(60);
+  return net::Fetch(req);
+}
+
+std::string ApiError(const net::ClientResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("message")) {
+    return fmt::format("portal answered {}: {}", r.status, j["message"].get<std::string>());
+  }
+  return fmt::format("portal answered {}", r.status);
+}
+
+int RunSearch(SearchFlags f) {
+  if (f.key.empty()) {
+    if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
+  }
+  if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");
+  while (!f.portal.empty() && f.portal.back() == '/') f.portal.pop_back();
+  static const std::vector<std::string> kFormats = {"table", "json", "csv", "misp", "stix"};
+  if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
+    return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
+  }
+  std::string content;
+  if (f.path == "-") {
+    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(f.path, std::ios::binary);
+    if (!in) return Fail("cannot read " + f.path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    content = ss.str();
+  }
+  json body;
+  if (f.from_text) {
+    body["text"] = content;
+  } else {
+    ingest::QueryFile q = ingest::ParseQueries(f.path, content);
+    for (const auto& issue : q.issues) {
+      if (!f.quiet) std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+    }
+    json list = json::array();
+    for (const auto& item : q.items) {
+      json i = {{"value", item.raw}, {"type", core::TypeName(item.indicator.type)}};
+      if (!item.date.empty()) i["date"] = item.date;
+      list.push_back(i);
+    }
+    if (list.empty()) return Fail("no valid indicator in " + f.path);
+    body["indicators"] = list;
+  }
+  if (!f.members.empty()) body["members"] = f.members;
+  if (!f.relations.empty()) body["relations"] = f.relations;
+  if (!f.label.empty()) body["label"] = f.label;
+  if (!f.tlp.empty()) body["tlp"] = f.tlp;
+  if (!f.since.empty()) body["since"] = f.since;
+  if (!f.until.empty()) body["until"] = f.until;
+  auto created = Call(f, "POST", "/api/v1/searches", body.dump());
+  if (!created.ok()) return Fail(std::string(created.status().message()));
+  if (created->status != 201) return Fail(ApiError(*created));
+  std::string id = json::parse(created->body, nullptr, false).value("id", "");
+  if (id.empty()) return Fail("the portal's answer holds no search id");
+
+  bool tty = !f.quiet && isatty(STDERR_FILENO) != 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.timeout_s);
+  json doc;
+  for (;;) {
+    auto r = Call(f, "GET", "/api/v1/searches/" + id);
+    if (!r.ok()) return Fail(std::string(r.status().message()));
+    if (r->status != 200) return Fail(ApiError(*r));
+    doc = json::parse(r->body, nullptr, false);
+    if (doc.is_discarded()) return Fail("the portal sent invalid JSON");
+    const json& p = doc["progress"];
+    if (tty) {
+      size_t total = p.value("members_total", 0), done = p.value("members_done", 0);
+      std::string bar(20, ' ');
+      for (size_t i = 0; total && i < 20 * done / total; ++i) bar[i] = '#';
+      std::fprintf(stderr, "\r[%s] %zu/%zu members answered, %llu hit(s)", bar.c_str(), done, total,
+                   static_cast<unsigned long long>(p.value("hits", 0)));
+    }
+    if (doc.value("status", "") != "running") break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      if (tty) std::fprintf(stderr, "\n");
+      return Fail("search " + id + " still running after " + std::to_string(f.timeout_s) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (tty) std::fprintf(stderr, "\r\033[K");
+
+  uint64_t hits = doc["summary"].value("hits", 0);
+  if (f.format == "csv" || f.format == "misp" || f.format == "stix") {
+    auto r = Call(f, "GET", "/api/v1/searches/" + id + "/export?format=" + f.format);
+    if (!r.ok()) return Fail(std::string(r.status().message()));
+    if (r->status != 200) return Fail(ApiError(*r));
+    std::fwrite(r->body.data(), 1, r->body.size(), stdout);
+    if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
+  } else if (f.format == "json") {
+    for (const auto& ind : doc["indicators"]) {
+      for (const auto& h : ind["hits"]) {
+        json line = {{"kind", "hit"}, {"query", ind["value"]}, {"query_type", ind["type"]},
+                     {"member", h["member"]}, {"relation", h["relation"]},
+                     {"matched", h.value("matched", "")}, {"type", h.value("type", "")},
+                     {"category", h.value("category", "")}, {"event_info", h.value("event_info", "")},
+                     {"event_date", h.value("event_date", "")}, {"first_seen", h.value("first_seen", "")},
+                     {"last_seen", h.value("last_seen", "")}, {"to_ids", h.value("to_ids", false)},
+                     {"tags", h.value("tags", json::array())}, {"time_gap", h.value("time_gap", false)}};
+        std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+      }
+      if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
+        json line = {{"kind", "count"}, {"query", ind["value"]}, {"held_by", ind["held_by"]},
+                     {"members_total", doc["progress"].value("members_total", 0)}};
+        std::printf("%s\n", line.dump().c_str());
+      }
+    }
+    for (const auto& m : doc["members"]) {
+      json line = {{"kind", "member"}, {"member", m["member"]}, {"status", m["status"]},
+                   {"error", m["error"]}, {"elapsed_ms", m["elapsed_ms"]}, {"hits", m["hits"]}};
+      std::printf("%s\n", line.dump().c_str());
+    }
+  } else {
+    size_t total = doc["progress"].value("members_total", 0);
+    for (const auto& ind : doc["indicators"]) {
+      if (ind.value("held_by", 0) == 0) continue;
+      std::printf("%s  (%s)  held by %d of %zu members\n", ind["value"].get<std::string>().c_str(),
+                  ind["type"].get<std::string>().c_str(), ind.value("held_by", 0), total);
+      for (const auto& h : ind["hits"]) {
+        std::string ctx = h.value("event_info", "");
+        if (!h.value("event_date", "").empty()) ctx += " " + h.value("event_date", "");
+        if (!h.value("last_seen", "").empty()) ctx += " last seen " + h.value("last_seen", "");
+        std::printf("    %-14s %-10s %-40s %s%s\n", h["member"].get<std::string>().c_str(),
+                    h["relation"].get<std::string>().c_str(), h.value("matched", "").c_str(), ctx.c_str(),
+                    h.value("time_gap", false) ? "  [time gap]" : "");
+      }
+    }
+    std::fflush(stdout);
+    if (!f.quiet) {
+      for (const auto& m : doc["members"]) {
+        std::string err = m.value("error", "");
+        std::fprintf(stderr, "member %-14s %-9s %5lld ms %s%s\n", m["member"].get<std::string>().c_str(),
+                     m["status"].get<std::string>().c_str(), static_cast<long long>(m.value("elapsed_ms", 0)),
+                     m["hits"].is_number() ? fmt::format("{} hit(s)", m["hits"].get<uint64_t>()).c_str() : "",
+                     err.empty() ? "" : ("  " + err).c_str());
+      }
+      std::fprintf(stderr, "%llu hit(s) for %llu of %llu indicator(s); search %s\n",
+                   static_cast<unsigned long long>(hits),
+                   static_cast<unsigned long long>(doc["summary"].value("matched", 0)),
+                   static_cast<unsigned long long>(doc["summary"].value("indicators", 0)), id.c_str());
+    }
+  }
+  for (const auto& inv : doc["invalid"]) {
+    if (!f.quiet) {
+      std::fprintf(stderr, "skipped %s: %s\n", inv["value"].get<std::string>().c_str(),
+                   inv["error"].get<std::string>().c_str());
+    }
+  }
+  return hits > 0 ? kExitFound : kExitNotFound;
+}
+
+}  // namespace
+
+Command AddSearchCommand(CLI::App& app) {
+  auto flags = std::make_shared<SearchFlags>();
+  CLI::App* s = app.add_subcommand(
+      "search",
+      "Search indicators across the alliance through a portal.\n"
+      "Exit status: 0 with hits, 1 without hits, 2 on error.");
+  s->add_option("--portal", flags->portal, "the portal's base URL, e.g. https://portal.example:8080")->required();
+  s->add_option("--key", flags->key, "your portal API key (or set IOCGRID_KEY)");
+  s->add_option("--format,-f", flags->format, "table, json (NDJSON), csv, misp, stix")->capture_default_str();
+  s->add_option("--members", flags->members, "only these members (comma-separated)")
+      ->delimiter(',')->allow_extra_args(false);
+  s->add_option("--relations", flags->relations, "only these relations (comma-separated)")
+      ->delimiter(',')->allow_extra_args(false);
+  s->add_option("--label", flags->label, "a label for the search history");
+  s->add_option("--tlp", flags->tlp, "TLP of the query: clear, green, amber, amber+strict, red");
+  s->add_option("--since", flags->since, "only member data since (YYYY-MM-DD, unix time, 365d)");
+  s->add_option("--until", flags->until, "only member data until");
+  s->add_flag("--from-text", flags->from_text, "the file is report text: extract its indicators first");
+  s->add_flag("--insecure", flags->insecure, "do not verify the portal's TLS certificate");
+  s->add_option("--ca-file", flags->ca_file, "CA bundle (PEM) for the portal's certificate");
+  s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")->capture_default_str();
+  s->add_flag("--quiet,-q", flags->quiet, "no progress or summary on stderr");
+  s->add_option("file", flags->path, "indicators: one per line, CSV with type/value columns, or - for stdin")->required();
+  Command command;
+  command.subcommand = s;
+  command.run = [flags] { return RunSearch(*flags); };
+  return command;
+}
+
+}  // namespace iocgrid::app

@@ -1,0 +1,398 @@
+#include "federation/internal/dto.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace iocgrid::federation::internal {
+namespace {
+
+using json = nlohmann::json;
+namespace dom = simdjson::dom;
+
+// MISP emits ids and timestamps as strings and flags as booleans; other servers
+// mix them.
+std::string Str(dom::element e) {
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  int64_t i = 0;
+  if (e.get_int64().get(i) == simdjson::SUCCESS) return std::to_string(i);
+  uint64_t u = 0;
+  if (e.get_uint64().get(u) == simdjson::SUCCESS) return std::to_string(u);
+  return {};
+}
+
+int64_t Int(dom::element e) {
+  int64_t i = 0;
+  if (e.get_int64().get(i) == simdjson::SUCCESS) return i;
+  uint64_t u = 0;
+  if (e.get_uint64().get(u) == simdjson::SUCCESS) {
+    return static_cast<int64_t>(std::min<uint64_t>(u, std::numeric_limits<int64_t>::max()));
+  }
+  double d = 0;
+  if (e.get_double().get(d) == simdjson::SUCCESS) return static_cast<int64_t>(d);
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) {
+    int64_t v = 0;
+    bool any = false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return 0;
+      if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) return 0;
+      v = v * 10 + (c - '0');
+      any = true;
+    }
+    return any ? v : 0;
+  }
+  return 0;
+}
+
+bool Bool(dom::element e) {
+  bool b = false;
+  if (e.get_bool().get(b) == simdjson::SUCCESS) return b;
+  std::string_view s;
+  if (e.get_string().get(s) == simdjson::SUCCESS) return s == "1" || s == "true";
+  return Int(e) != 0;
+}
+
+// Field accessors that treat a missing key like null.
+std::string StrField(dom::object o, std::string_view key) {
+  dom::element e;
+  if (o[key].get(e) != simdjson::SUCCESS || e.is_null()) return {};
+  return Str(e);
+}
+int64_t IntField(dom::object o, std::string_view key) {
+  dom::element e;
+  if (o[key].get(e) != simdjson::SUCCESS) return 0;
+  return Int(e);
+}
+bool BoolField(dom::object o, std::string_view key) {
+  dom::element e;
+  if (o[key].get(e) != simdjson::SUCCESS) return false;
+  return Bool(e);
+}
+
+Status ParseGridHit(dom::object h, uint32_t query, std::vector<MemberHit>* hits) {
+  MemberHit hit;
+  hit.query = query;
+  if (!index::ParseRelation(StrField(h, "relation"), &hit.relation)) {
+    return DataLossError("unknown relation '" + StrField(h, "relation") + "'");
+  }
+  hit.matched = StrField(h, "matched");
+  hit.type = StrField(h, "type");
+  hit.category = StrField(h, "category");
+  hit.to_ids = BoolField(h, "to_ids");
+  hit.comment = StrField(h, "comment");
+  hit.attribute_uuid = StrField(h, "attribute_uuid");
+  hit.timestamp = IntField(h, "timestamp");
+  hit.first_seen = StrField(h, "first_seen");
+  hit.last_seen = StrField(h, "last_seen");
+  hit.sightings = static_cast<uint64_t>(std::max<int64_t>(0, IntField(h, "sightings")));
+  dom::object event;
+  if (h["event"].get(event) == simdjson::SUCCESS) {
+    hit.event_uuid = StrField(event, "uuid");
+    hit.event_info = StrField(event, "info");
+    hit.event_date = StrField(event, "date");
+    hit.org = StrField(event, "org");
+  }
+  dom::array tags;
+  if (h["tags"].get(tags) == simdjson::SUCCESS) {
+    for (dom::element t : tags) {
+      std::string name = Str(t);
+      if (!name.empty()) hit.tags.push_back(std::move(name));
+    }
+  }
+  hits->push_back(std::move(hit));
+  return Status::Ok();
+}
+
+void AppendTagNames(dom::object o, std::vector<std::string>* out) {
+  dom::array tags;
+  if (o["Tag"].get(tags) != simdjson::SUCCESS) return;
+  for (dom::element t : tags) {
+    dom::object tag;
+    if (t.get(tag) != simdjson::SUCCESS) continue;
+    std::string name = StrField(tag, "name");
+    if (!name.empty() && std::find(out->begin(), out->end(), name) == out->end()) {
+      out->push_back(std::move(name));
+    }
+  }
+}
+
+const std::vector<std::string>& CidrTypes() {
+  // The types whose value (or a half of it) can be a network; misp-api.md
+  // section 2.
+  static const std::vector<std::string> types = {"ip-src", "ip-dst", "ip-src|port", "ip-dst|port",
+                                                 "domain|ip"};
+  return types;
+}
+
+int DaysFromCivil(int y, unsigned m, unsigned d) {
+  // Howard Hinnant's days_from_civil: no timegm (not thread-portable) and no
+  // time zone.
+  y -= m <= 2 ? 1 : 0;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int>(doe) - 719468;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string GridMatchBody(std::span<const core::Indicator> indicators,
+                          index::RelationMask relations, std::optional<int64_t> since,
+                          std::optional<int64_t> until) {
+  json body = json::object();
+  json& list = body["indicators"] = json::array();
+  for (const core::Indicator& ind : indicators) {
+    list.push_back({{"value", ind.value}, {"type", std::string(core::TypeName(ind.type))}});
+  }
+  json& rel = body["relations"] = json::array();
+  for (int r = 0; r < index::kRelationCount; ++r) {
+    auto relation = static_cast<index::Relation>(r);
+    if (relations & index::RelationBit(relation))
+      rel.push_back(std::string(index::RelationName(relation)));
+  }
+  if (since) body["since"] = *since;
+  if (until) body["until"] = *until;
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status ParseGridAnswer(std::string_view body, size_t query_count, std::vector<MemberHit>* hits) {
+  dom::parser parser;
+  bool done = false;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t end = body.find('\n', pos);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    dom::object o;
+    if (auto err = parser.parse(line.data(), line.size()).get(o); err != simdjson::SUCCESS) {
+      return DataLossError("invalid JSON in grid answer line " + std::to_string(line_no) + ": " +
+                           simdjson::error_message(err));
+    }
+    if (BoolField(o, "done")) {
+      done = true;
+      continue;
+    }
+    dom::element i_el;
+    if (o["i"].get(i_el) != simdjson::SUCCESS) {
+      return DataLossError("grid answer line " + std::to_string(line_no) + " has no \"i\"");
+    }
+    int64_t i = Int(i_el);
+    if (i < 0 || static_cast<size_t>(i) >= query_count) {
+      return DataLossError("grid answer line " + std::to_string(line_no) + ": \"i\" " +
+                           std::to_string(i) + " outside the request");
+    }
+    dom::array list;
+    if (o["hits"].get(list) != simdjson::SUCCESS) continue;  // an "error" line: nothing held
+    for (dom::element h : list) {
+      dom::object hit;
+      if (h.get(hit) != simdjson::SUCCESS)
+        return DataLossError("grid answer: a hit is not an object");
+      IOCGRID_RETURN_IF_ERROR(ParseGridHit(hit, static_cast<uint32_t>(i), hits));
+    }
+  }
+  if (!done) return DataLossError("grid answer cut short (no summary line)");
+  return Status::Ok();
+}
+
+std::string MispValueSearchBody(std::span<const std::string> values, size_t limit, size_t page) {
+  json body = {{"returnFormat", "json"},
+               {"value", json(std::vector<std::string>(values.begin(), values.end()))},
+               {"limit", limit},
+               {"page", page},
+               {"includeContext", true},
+               {"includeEventTags", true}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string MispCidrSearchBody(int64_t since_timestamp, size_t limit, size_t page) {
+  json body = {{"returnFormat", "json"}, {"type", CidrTypes()},    {"limit", limit},
+               {"page", page},           {"includeContext", true}, {"includeEventTags", true}};
+  if (since_timestamp > 0) {
+    body["timestamp"] = since_timestamp;
+    body["deleted"] = {0, 1};
+  }
+  return body.dump();
+}
+
+Result<std::vector<MispAttribute>> ParseMispAttributes(std::string_view text) {
+  dom::parser parser;
+  dom::element doc;
+  if (auto err = parser.parse(text.data(), text.size()).get(doc); err != simdjson::SUCCESS) {
+    return DataLossError(std::string("invalid JSON in restSearch answer: ") +
+                         simdjson::error_message(err));
+  }
+  dom::element response;
+  if (doc["response"].get(response) != simdjson::SUCCESS) {
+    return DataLossError("restSearch answer has no \"response\"");
+  }
+  std::vector<MispAttribute> out;
+  dom::array empty_form;
+  if (response.get(empty_form) == simdjson::SUCCESS && empty_form.size() == 0) return out;
+  dom::array list;
+  if (response["Attribute"].get(list) != simdjson::SUCCESS) {
+    return DataLossError("restSearch answer has no \"response.Attribute\" list");
+  }
+  for (dom::element el : list) {
+    dom::object a;
+    if (el.get(a) != simdjson::SUCCESS)
+      return DataLossError("restSearch: an attribute is not an object");
+    MispAttribute attr;
+    MemberHit& hit = attr.hit;
+    hit.matched = StrField(a, "value");
+    hit.type = StrField(a, "type");
+    hit.category = StrField(a, "category");
+    hit.to_ids = BoolField(a, "to_ids");
+    hit.comment = StrField(a, "comment");
+    hit.attribute_uuid = StrField(a, "uuid");
+    hit.timestamp = IntField(a, "timestamp");
+    hit.first_seen = StrField(a, "first_seen");
+    hit.last_seen = StrField(a, "last_seen");
+    attr.deleted = BoolField(a, "deleted");
+    dom::object event;
+    if (a["Event"].get(event) == simdjson::SUCCESS) {
+      hit.event_uuid = StrField(event, "uuid");
+      hit.event_info = StrField(event, "info");
+      hit.event_date = StrField(event, "date");
+      dom::object orgc;
+      if (event["Orgc"].get(orgc) == simdjson::SUCCESS) hit.org = StrField(orgc, "name");
+    }
+    if (hit.event_uuid.empty()) hit.event_uuid = StrField(a, "event_uuid");
+    AppendTagNames(a, &hit.tags);
+    dom::array sightings;
+    dom::object sighting_count;
+    if (a["Sighting"].get(sightings) == simdjson::SUCCESS) {
+      hit.sightings = sightings.size();
+    } else if (a["Sighting_count"].get(sighting_count) == simdjson::SUCCESS) {
+      hit.sightings =
+          static_cast<uint64_t>(std::max<int64_t>(0, IntField(sighting_count, "sightings")));
+    }
+    out.push_back(std::move(attr));
+  }
+  return out;
+}
+
+Result<std::string> ParseVersion(std::string_view text) {
+  dom::parser parser;
+  dom::object o;
+  if (parser.parse(text.data(), text.size()).get(o) != simdjson::SUCCESS) {
+    return DataLossError("getVersion answer is not a JSON object");
+  }
+  std::string version = StrField(o, "version");
+  if (version.empty()) return DataLossError("getVersion answer has no \"version\"");
+  return version;
+}
+
+Result<GridStats> ParseGridStats(std::string_view text) {
+  dom::parser parser;
+  dom::object o;
+  if (parser.parse(text.data(), text.size()).get(o) != simdjson::SUCCESS) {
+    return DataLossError("grid/v1/stats answer is not a JSON object");
+  }
+  GridStats stats;
+  stats.attributes = static_cast<uint64_t>(std::max<int64_t>(0, IntField(o, "attributes")));
+  stats.first_date = StrField(o, "first_date");
+  stats.last_date = StrField(o, "last_date");
+  return stats;
+}
+
+std::string ErrorBodySummary(std::string_view body) {
+  std::string out;
+  dom::parser parser;
+  dom::object o;
+  if (parser.parse(body.data(), body.size()).get(o) == simdjson::SUCCESS) {
+    out = StrField(o, "message");
+    if (out.empty()) out = StrField(o, "name");
+  }
+  if (out.empty()) out = std::string(body.substr(0, 200));
+  if (out.size() > 200) out.resize(200);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
+std::optional<int64_t> ParseIsoSeconds(std::string_view s) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
+    return std::nullopt;
+  }
+  size_t pos = 10;
+  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
+    if (!Digits(s, pos + 1, 2, &h) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, &mi)) {
+      return std::nullopt;
+    }
+    pos += 6;
+    if (pos < s.size() && s[pos] == ':') {
+      if (!Digits(s, pos + 1, 2, &sec)) return std::nullopt;
+      pos += 3;
+    }
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    }
+  }
+  int64_t offset = 0;
+  if (pos < s.size()) {
+    if (s[pos] == 'Z') {
+      ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+      int oh = 0, om = 0;
+      if (!Digits(s, pos + 1, 2, &oh)) return std::nullopt;
+      size_t mpos = pos + 3;
+      if (mpos < s.size() && s[mpos] == ':') ++mpos;
+      if (!Digits(s, mpos, 2, &om)) return std::nullopt;
+      offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+      pos = mpos + 2;
+    }
+    if (pos != s.size()) return std::nullopt;
+  }
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return days * 86400 + h * 3600 + mi * 60 + sec - offset;
+}
+
+bool InTimeScope(const MemberHit& hit, std::optional<int64_t> since, std::optional<int64_t> until) {
+  if (!since && !until) return true;
+  std::optional<int64_t> first =
+      hit.first_seen.empty() ? std::nullopt : ParseIsoSeconds(hit.first_seen);
+  std::optional<int64_t> last =
+      hit.last_seen.empty() ? std::nullopt : ParseIsoSeconds(hit.last_seen);
+  int64_t lo = 0;
+  int64_t hi = 0;
+  if (first || last) {
+    lo = first ? *first : std::numeric_limits<int64_t>::min();
+    hi = last ? *last : std::numeric_limits<int64_t>::max();
+  } else if (hit.timestamp > 0) {
+    lo = hi = hit.timestamp;
+  } else {
+    return true;  // no time known: keep rather than hide
+  }
+  if (since && hi < *since) return false;
+  if (until && lo > *until) return false;
+  return true;
+}
+
+}  // namespace iocgrid::federation::internal

@@ -1,0 +1,69 @@
+#include "federation/member.h"
+
+namespace iocgrid::federation {
+
+std::string_view MemberKindName(MemberKind kind) {
+  switch (kind) {
+    case MemberKind::kIocgrid:
+      return "iocgrid";
+    case MemberKind::kMisp:
+      return "misp";
+  }
+  return "iocgrid";
+}
+
+bool ParseMemberKind(std::string_view name, MemberKind* out) {
+  if (name == "iocgrid") {
+    *out = MemberKind::kIocgrid;
+  } else if (name == "misp") {
+    *out = MemberKind::kMisp;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view DisclosureName(Disclosure disclosure) {
+  switch (disclosure) {
+    case Disclosure::kFull:
+      return "full";
+    case Disclosure::kExistence:
+      return "existence";
+    case Disclosure::kCount:
+      return "count";
+  }
+  return "full";
+}
+
+bool ParseDisclosure(std::string_view name, Disclosure* out) {
+  if (name == "full") {
+    *out = Disclosure::kFull;
+  } else if (name == "existence") {
+    *out = Disclosure::kExistence;
+  } else if (name == "count") {
+    *out = Disclosure::kCount;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view MemberStatusName(MemberStatus status) {
+  switch (status) {
+    case MemberStatus::kQueued:
+      return "queued";
+    case MemberStatus::kRunning:
+      return "running";
+    case MemberStatus::kDone:
+      return "done";
+    case MemberStatus::kFailed:
+      return "failed";
+    case MemberStatus::kTimedOut:
+      return "timed_out";
+    case MemberStatus::kSkipped:
+      return "skipped";
+  }
+  return "failed";
+}
+
+}  // namespace iocgrid::federation

@@ -1,0 +1,106 @@
+// Members of the alliance as the portal sees them: how to reach each one
+// (iocgrid node or plain MISP), what it discloses, and what one search brought
+// back from it.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/match_index.h"
+
+namespace iocgrid::federation {
+
+enum class MemberKind : uint8_t { kIocgrid, kMisp };
+// DESIGN.md "Disclosure": full context, existence only (member + relation), or
+// counts only.
+enum class Disclosure : uint8_t { kFull, kExistence, kCount };
+
+std::string_view MemberKindName(MemberKind kind);  // "iocgrid", "misp"
+bool ParseMemberKind(std::string_view name, MemberKind* out);
+std::string_view DisclosureName(Disclosure disclosure);  // "full", "existence", "count"
+bool ParseDisclosure(std::string_view name, Disclosure* out);
+
+struct MemberConfig {
+  std::string name;  // unique, [a-z0-9_-]
+  std::string display_name;
+  std::string sector;
+  MemberKind kind = MemberKind::kIocgrid;
+  std::string url;  // base URL, e.g. https://node-a.example:8443
+  std::string key;  // resolved API key (inline, key_file or key_env in the config)
+  std::string ca_file;
+  std::string client_cert_file;
+  std::string client_key_file;
+  std::string proxy;
+  bool verify_tls = true;
+  std::chrono::milliseconds timeout{5000};  // per member per search: DNS+connect+TLS+transfer
+  int max_concurrent = 4;                   // requests in flight to this member
+  size_t batch_size = 100;                  // values per MISP restSearch request
+  size_t page_limit = 1000;                 // MISP restSearch `limit` per value request; a full
+                                            // page is followed by the next `page`
+  size_t cidr_page_limit = 10000;           // `limit` per page of the MISP CIDR cache fetch
+  size_t max_response_bytes = 256 * 1024 * 1024;
+  bool enabled = true;
+  Disclosure disclosure = Disclosure::kFull;
+};
+
+// One hit reported by a member, as much as its disclosure allows (the portal
+// applies disclosure; connectors fill what the member sent).
+struct MemberHit {
+  uint32_t query = 0;  // position in SearchRequest::indicators
+  index::Relation relation = index::Relation::kExact;
+  std::string matched;  // the member's value
+  std::string type;     // MISP type name
+  std::string category;
+  bool to_ids = false;
+  std::string comment;
+  std::string attribute_uuid;
+  std::string event_uuid;
+  std::string event_info;
+  std::string event_date;  // YYYY-MM-DD
+  std::string org;
+  std::vector<std::string> tags;
+  std::string first_seen;  // ISO-8601 or empty
+  std::string last_seen;
+  int64_t timestamp = 0;  // unix seconds, 0 = unknown
+  uint64_t sightings = 0;
+};
+
+enum class MemberStatus : uint8_t {
+  kQueued,
+  kRunning,
+  kDone,
+  kFailed,
+  kTimedOut,
+  kSkipped,  // kSkipped: circuit breaker open or disabled
+};
+std::string_view MemberStatusName(MemberStatus status);  // "queued", "running", "done", ...
+
+struct MemberReply {
+  std::string member;
+  MemberStatus status = MemberStatus::kQueued;
+  std::string error;  // why it failed / was skipped
+  int64_t elapsed_ms = 0;
+  uint64_t requests = 0;              // HTTP requests made (batches, pages, retries)
+  index::RelationMask relations = 0;  // relations this member could be asked for
+  std::vector<MemberHit> hits;
+};
+
+// What `portal members check` shows.
+struct MemberProbe {
+  std::string member;
+  bool ok = false;
+  std::string error;
+  std::string version;  // getVersion
+  int64_t latency_ms = 0;
+  uint64_t attributes = 0;  // grid/v1/stats when the member is an iocgrid node
+  std::string first_date;
+  std::string last_date;
+};
+
+}  // namespace iocgrid::federation

@@ -1,0 +1,211 @@
+#include "portal/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace iocgrid::portal {
+namespace {
+
+std::string Resolve(const std::string& base, const std::string& p) {
+  if (p.empty() || std::filesystem::path(p).is_absolute()) return p;
+  return (std::filesystem::path(base) / p).lexically_normal().string();
+}
+
+std::string Where(const toml::node& n) {
+  const auto& src = n.source();
+  return "line " + std::to_string(src.begin.line);
+}
+
+Result<std::string> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgumentError("cannot read key_file " + path);
+  std::string key;
+  std::getline(in, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n')) key.pop_back();
+  return key;
+}
+
+template <typename T>
+Status Get(const toml::table& t, const char* key, T* out, const std::string& where) {
+  const toml::node* n = t.get(key);
+  if (!n) return Status();
+  auto v = n->value<T>();
+  if (!v) return InvalidArgumentError(where + ": '" + key + "' has the wrong type (" + Where(*n) + ")");
+  *out = *v;
+  return Status();
+}
+
+}  // namespace
+
+Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_dir) {
+  toml::table t;
+  try {
+    // toml++ is built with exceptions here; they stop at this adapter (STYLE.md section 5).
+    t = toml::parse(text);
+  } catch (const toml::parse_error& err) {
+    return InvalidArgumentError("config line " + std::to_string(err.source().begin.line) + ": " +
+                                std::string(err.description()));
+  }
+  PortalConfig c;
+  static const std::set<std::string> kTop = {"listen", "data", "tls_cert", "tls_key", "web_dir",
+                                             "max_running_searches", "max_indicators",
+                                             "search_timeout_ms", "time_gap_days", "retries",
+                                             "breaker_failures", "breaker_open_ms", "members"};
+  for (const auto& [k, v] : t) {
+    if (!kTop.count(std::string(k.str()))) {
+      return InvalidArgumentError("config: unknown setting '" + std::string(k.str()) + "' (" + Where(v) + ")");
+    }
+  }
+  IOCGRID_RETURN_IF_ERROR(Get(t, "listen", &c.listen, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "data", &c.data, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_cert", &c.tls_cert, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_key", &c.tls_key, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "web_dir", &c.web_dir, "config"));
+  c.data = Resolve(base_dir, c.data);
+  c.tls_cert = Resolve(base_dir, c.tls_cert);
+  c.tls_key = Resolve(base_dir, c.tls_key);
+  c.web_dir = Resolve(base_dir, c.web_dir);
+  int64_t n = 0;
+  if (t.get("max_running_searches")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "max_running_searches", &n, "config"));
+    c.max_running_searches = static_cast<size_t>(std::max<int64_t>(1, n));
+  }
+  if (t.get("max_indicators")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "max_indicators", &n, "config"));
+    c.max_indicators = static_cast<size_t>(std::max<int64_t>(1, n));
+  }
+  if (t.get("search_timeout_ms")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "search_timeout_ms", &n, "config"));
+    c.search_timeout = std::chrono::milliseconds(std::max<int64_t>(100, n));
+  }
+  if (t.get("time_gap_days")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "time_gap_days", &n, "config"));
+    c.time_gap_days = static_cast<int>(n);
+  }
+  if (t.get("retries")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "retries", &n, "config"));
+    c.federation.retries = static_cast<int>(n);
+  }
+  if (t.get("breaker_failures")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "breaker_failures", &n, "config"));
+    c.federation.breaker_failures = static_cast<int>(n);
+  }
+  if (t.get("breaker_open_ms")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "breaker_open_ms", &n, "config"));
+    c.federation.breaker_open_for = std::chrono::milliseconds(n);
+  }
+  const toml::node* members = t.get("members");
+  if (members && !members->is_array_of_tables()) {
+    return InvalidArgumentError("config: 'members' must be [[members]] tables (" + Where(*members) + ")");
+  }
+  std::set<std::string> names;
+  if (members) {
+    static const std::set<std::string> kMember = {
+        "name", "display_name", "sector", "kind", "url", "key", "key_file", "key_env", "ca_file",
+        "client_cert", "client_key", "proxy", "verify_tls", "timeout_ms", "max_concurrent",
+        "batch_size", "max_response_mb", "enabled", "disclosure"};
+    for (const toml::node& node : *members->as_array()) {
+      const toml::table& m = *node.as_table();
+      federation::MemberConfig mc;
+      std::string where = "member at " + Where(node);
+      for (const auto& [k, v] : m) {
+        if (!kMember.count(std::string(k.str()))) {
+          return InvalidArgumentError(where + ": unknown setting '" + std::string(k.str()) + "'");
+        }
+      }
+      IOCGRID_RETURN_IF_ERROR(Get(m, "name", &mc.name, where));
+      if (mc.name.empty()) return InvalidArgumentError(where + ": 'name' is required");
+      for (char ch : mc.name) {
+        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
+          return InvalidArgumentError(where + ": name '" + mc.name + "' may hold only letters, digits, - and _");
+        }
+      }
+      where = "member '" + mc.name + "'";
+      if (!names.insert(mc.name).second) return InvalidArgumentError(where + " is listed twice");
+      IOCGRID_RETURN_IF_ERROR(Get(m, "display_name", &mc.display_name, where));
+      if (mc.display_name.empty()) mc.display_name = mc.name;
+      IOCGRID_RETURN_IF_ERROR(Get(m, "sector", &mc.sector, where));
+      std::string kind = "iocgrid";
+      IOCGRID_RETURN_IF_ERROR(Get(m, "kind", &kind, where));
+      if (!federation::ParseMemberKind(kind, &mc.kind)) {
+        return InvalidArgumentError(where + ": kind must be \"iocgrid\" or \"misp\", not \"" + kind + "\"");
+      }
+      IOCGRID_RETURN_IF_ERROR(Get(m, "url", &mc.url, where));
+      if (mc.url.rfind("http://", 0) != 0 && mc.url.rfind("https://", 0) != 0) {
+        return InvalidArgumentError(where + ": 'url' must start with https:// (or http://)");
+      }
+      while (!mc.url.empty() && mc.url.back() == '/') mc.url.pop_back();
+      std::string key, key_file, key_env;
+      IOCGRID_RETURN_IF_ERROR(Get(m, "key", &key, where));
+      IOCGRID_RETURN_IF_ERROR(Get(m, "key_file", &key_file, where));
+      IOCGRID_RETURN_IF_ERROR(Get(m, "key_env", &key_env, where));
+      if (!key.empty()) {
+        mc.key = key;
+      } else if (!key_file.empty()) {
+        auto k = ReadKeyFile(Resolve(base_dir, key_file));
+        if (!k.ok()) return k.status().WithContext(where);
+        mc.key = *k;
+      } else if (!key_env.empty()) {
+        const char* env = std::getenv(key_env.c_str());
+        if (!env || !*env) return InvalidArgumentError(where + ": environment variable " + key_env + " is not set");
+        mc.key = env;
+      } else {
+        return InvalidArgumentError(where + ": give the member's API key as key, key_file or key_env");
+      }
+      std::string path;
+      IOCGRID_RETURN_IF_ERROR(Get(m, "ca_file", &path, where));
+      mc.ca_file = Resolve(base_dir, path);
+      path.clear();
+      IOCGRID_RETURN_IF_ERROR(Get(m, "client_cert", &path, where));
+      mc.client_cert_file = Resolve(base_dir, path);
+      path.clear();
+      IOCGRID_RETURN_IF_ERROR(Get(m, "client_key", &path, where));
+      mc.client_key_file = Resolve(base_dir, path);
+      IOCGRID_RETURN_IF_ERROR(Get(m, "proxy", &mc.proxy, where));
+      IOCGRID_RETURN_IF_ERROR(Get(m, "verify_tls", &mc.verify_tls, where));
+      IOCGRID_RETURN_IF_ERROR(Get(m, "enabled", &mc.enabled, where));
+      int64_t v = 0;
+      if (m.get("timeout_ms")) {
+        IOCGRID_RETURN_IF_ERROR(Get(m, "timeout_ms", &v, where));
+        mc.timeout = std::chrono::milliseconds(std::max<int64_t>(10, v));
+      }
+      if (m.get("max_concurrent")) {
+        IOCGRID_RETURN_IF_ERROR(Get(m, "max_concurrent", &v, where));
+        mc.max_concurrent = static_cast<int>(std::max<int64_t>(1, v));
+      }
+      if (m.get("batch_size")) {
+        IOCGRID_RETURN_IF_ERROR(Get(m, "batch_size", &v, where));
+        mc.batch_size = static_cast<size_t>(std::max<int64_t>(1, v));
+      }
+      if (m.get("max_response_mb")) {
+        IOCGRID_RETURN_IF_ERROR(Get(m, "max_response_mb", &v, where));
+        mc.max_response_bytes = static_cast<size_t>(std::max<int64_t>(1, v)) * 1024 * 1024;
+      }
+      std::string disclosure = "full";
+      IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
+      if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
+        return InvalidArgumentError(where + ": disclosure must be full, existence or count");
+      }
+      c.members.push_back(std::move(mc));
+    }
+  }
+  return c;
+}
+
+Result<PortalConfig> LoadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFoundError("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string base = std::filesystem::absolute(path).parent_path().string();
+  auto c = ParseConfig(ss.str(), base);
+  if (!c.ok()) return c.status().WithContext(path);
+  return c;
+}
+
+}  // namespace iocgrid::portal

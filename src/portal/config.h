@@ -1,0 +1,47 @@
+// The portal's configuration: a TOML file (toml++) whose every setting can also be given as a
+// flag (app/portal_command.cc fills the same struct). Shape (docs/portal-api.md, README):
+//
+//   listen = "127.0.0.1:8080"
+//   data = "portal-data"
+//   [[members]]
+//   name = "anonymity"  kind = "iocgrid"  url = "https://node-a.example:8443"
+//   key_file = "keys/anonymity.key"   # or key = "...", or key_env = "VAR"
+//   ca_file = "ca.pem"  timeout_ms = 5000  disclosure = "full"
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "federation/federation.h"
+#include "federation/member.h"
+
+namespace iocgrid::portal {
+
+struct PortalConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data = "portal-data";       // directory of the portal's SQLite store
+  std::string tls_cert;
+  std::string tls_key;
+  std::string web_dir;                    // static UI files; empty = the bundled web/
+  size_t max_running_searches = 64;
+  size_t max_indicators = 100000;         // per search
+  std::chrono::milliseconds search_timeout{30000};
+  int time_gap_days = 365;
+  federation::FederationOptions federation;
+  std::vector<federation::MemberConfig> members;
+};
+
+// Reads and validates a TOML config. Relative paths (data, key_file, ca_file, ...) are relative
+// to the config file's folder. Errors: kNotFound (no file), kInvalidArgument naming the key and
+// line of the problem (unknown kind, missing url, unreadable key file, duplicate member...).
+Result<PortalConfig> LoadConfig(const std::string& path);
+
+// Same, from text; `base_dir` resolves relative paths.
+Result<PortalConfig> ParseConfig(std::string_view toml, const std::string& base_dir);
+
+}  // namespace iocgrid::portal

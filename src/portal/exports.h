@@ -1,0 +1,18 @@
+// Exports of a finished (or running) search document (docs/portal-api.md "export").
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace iocgrid::portal {
+
+// One CSV row per hit.
+std::string ExportCsv(const nlohmann::json& document);
+// A MISP event importable into the analyst's MISP: the searched indicators as attributes, each
+// hit as an `iocgrid:member="name"` tag and a comment.
+nlohmann::json ExportMispEvent(const nlohmann::json& document);
+// A STIX 2.1 bundle: an indicator per searched value, a sighting per member hit.
+nlohmann::json ExportStixBundle(const nlohmann::json& document);
+
+}  // namespace iocgrid::portal

@@ -1,0 +1,296 @@
+#include "portal/portal_store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+namespace iocgrid::portal {
+namespace {
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+std::string KeyHash(std::string_view key) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  return std::string(reinterpret_cast<const char*>(out), sizeof(out));
+}
+
+std::string ColumnText(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : "";
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "analyst"; }
+
+bool ParseRole(std::string_view name, Role* out) {
+  if (name == "admin") *out = Role::kAdmin;
+  else if (name == "analyst") *out = Role::kAnalyst;
+  else return false;
+  return true;
+}
+
+PortalStore::~PortalStore() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status PortalStore::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown error";
+    sqlite3_free(err);
+    return InternalError("portal store: " + m);
+  }
+  return Status();
+}
+
+Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_dir) {
+  if (sodium_init() < 0) return InternalError("libsodium initialisation failed");
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return PermissionDeniedError("cannot create " + data_dir + ": " + ec.message());
+  std::unique_ptr<PortalStore> s(new PortalStore());
+  std::string path = data_dir + "/portal.db";
+  if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return UnavailableError("cannot open " + path + ": " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(s->db_, 5000);
+  IOCGRID_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  IOCGRID_RETURN_IF_ERROR(s->Exec(
+      "CREATE TABLE IF NOT EXISTS users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+      " role TEXT NOT NULL, created INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS api_keys(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL"
+      " REFERENCES users(id), key_hash BLOB NOT NULL UNIQUE, key_start TEXT NOT NULL,"
+      " key_end TEXT NOT NULL, created INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE IF NOT EXISTS searches(id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+      " label TEXT NOT NULL, tlp TEXT NOT NULL, shared INTEGER NOT NULL, created INTEGER NOT NULL,"
+      " status TEXT NOT NULL, indicators INTEGER NOT NULL, hits INTEGER NOT NULL,"
+      " document TEXT NOT NULL DEFAULT '', events TEXT NOT NULL DEFAULT '');"
+      "CREATE INDEX IF NOT EXISTS searches_created ON searches(created);"));
+  IOCGRID_RETURN_IF_ERROR(s->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));
+  s->interrupted_ = sqlite3_changes(s->db_);
+  return s;
+}
+
+Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role role) {
+  if (name.empty()) return InvalidArgumentError("a user needs a name");
+  std::lock_guard<std::mutex> lock(mu_);
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string key(40, ' ');
+  for (char& c : key) c = kAlphabet[randombytes_uniform(sizeof(kAlphabet) - 1)];
+  IOCGRID_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Status st) {
+    Exec("ROLLBACK").IgnoreError();  // the statement error below is the one to report
+    return st;
+  };
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "INSERT INTO users(name, role, created) VALUES(?, ?, ?) "
+                     "ON CONFLICT(name) DO UPDATE SET role=excluded.role",
+                     -1, &raw, nullptr);
+  Stmt up(raw);
+  sqlite3_bind_text(raw, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  std::string r(RoleName(role));
+  sqlite3_bind_text(raw, 2, r.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(raw, 3, Now());
+  if (sqlite3_step(raw) != SQLITE_DONE) return rollback(InternalError(sqlite3_errmsg(db_)));
+  sqlite3_prepare_v2(db_, "SELECT id FROM users WHERE name = ?", -1, &raw, nullptr);
+  Stmt sel(raw);
+  sqlite3_bind_text(raw, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(raw) != SQLITE_ROW) return rollback(InternalError(sqlite3_errmsg(db_)));
+  int64_t user_id = sqlite3_column_int64(raw, 0);
+  sqlite3_prepare_v2(db_,
+                     "INSERT INTO api_keys(user_id, key_hash, key_start, key_end, created) "
+                     "VALUES(?, ?, ?, ?, ?)",
+                     -1, &raw, nullptr);
+  Stmt ins(raw);
+  std::string hash = KeyHash(key);
+  sqlite3_bind_int64(raw, 1, user_id);
+  sqlite3_bind_blob(raw, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+  std::string start = key.substr(0, 4), end = key.substr(36);
+  sqlite3_bind_text(raw, 3, start.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 4, end.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(raw, 5, Now());
+  if (sqlite3_step(raw) != SQLITE_DONE) return rollback(InternalError(sqlite3_errmsg(db_)));
+  IOCGRID_RETURN_IF_ERROR(Exec("COMMIT"));
+  return key;
+}
+
+Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked "
+                     "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  std::vector<KeyInfo> out;
+  while (sqlite3_step(raw) == SQLITE_ROW) {
+    KeyInfo k;
+    k.id = sqlite3_column_int64(raw, 0);
+    k.user = ColumnText(raw, 1);
+    ParseRole(ColumnText(raw, 2), &k.role);
+    k.key_start = ColumnText(raw, 3);
+    k.key_end = ColumnText(raw, 4);
+    k.created = sqlite3_column_int64(raw, 5);
+    k.revoked = sqlite3_column_int64(raw, 6);
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+Status PortalStore::RevokeKey(int64_t key_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_, "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked = 0", -1, &raw, nullptr);
+  Stmt s(raw);
+  sqlite3_bind_int64(raw, 1, Now());
+  sqlite3_bind_int64(raw, 2, key_id);
+  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no live key with id " + std::to_string(key_id));
+  return Status();
+}
+
+Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
+  if (key.size() != 40) return PermissionDeniedError("malformed key");
+  std::string hash = KeyHash(key);
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT u.id, u.name, u.role, k.key_hash FROM api_keys k JOIN users u "
+                     "ON u.id = k.user_id WHERE k.key_start = ? AND k.key_end = ? AND k.revoked = 0",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  std::string start(key.substr(0, 4)), end(key.substr(36));
+  sqlite3_bind_text(raw, 1, start.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 2, end.c_str(), -1, SQLITE_TRANSIENT);
+  while (sqlite3_step(raw) == SQLITE_ROW) {
+    const void* stored = sqlite3_column_blob(raw, 3);
+    if (sqlite3_column_bytes(raw, 3) == static_cast<int>(hash.size()) &&
+        sodium_memcmp(stored, hash.data(), hash.size()) == 0) {
+      PortalUser u;
+      u.id = sqlite3_column_int64(raw, 0);
+      u.name = ColumnText(raw, 1);
+      ParseRole(ColumnText(raw, 2), &u.role);
+      return u;
+    }
+  }
+  return PermissionDeniedError("unknown or revoked key");
+}
+
+Status PortalStore::InsertSearch(const SearchRow& row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "INSERT INTO searches(id, owner, label, tlp, shared, created, status, "
+                     "indicators, hits) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  sqlite3_bind_text(raw, 1, row.id.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 2, row.owner.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 3, row.label.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 4, row.tlp.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(raw, 5, row.shared ? 1 : 0);
+  sqlite3_bind_int64(raw, 6, row.created);
+  sqlite3_bind_text(raw, 7, row.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(raw, 8, static_cast<int64_t>(row.indicators));
+  sqlite3_bind_int64(raw, 9, static_cast<int64_t>(row.hits));
+  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  return Status();
+}
+
+Status PortalStore::FinishSearch(const SearchRow& row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "UPDATE searches SET status = ?, indicators = ?, hits = ?, document = ?, "
+                     "events = ? WHERE id = ?",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  sqlite3_bind_text(raw, 1, row.status.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(raw, 2, static_cast<int64_t>(row.indicators));
+  sqlite3_bind_int64(raw, 3, static_cast<int64_t>(row.hits));
+  sqlite3_bind_text(raw, 4, row.document.data(), static_cast<int>(row.document.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 5, row.events.data(), static_cast<int>(row.events.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 6, row.id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  return Status();
+}
+
+Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT id, owner, label, tlp, shared, created, status, indicators, hits, "
+                     "document, events FROM searches WHERE id = ?",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(raw) != SQLITE_ROW) return NotFoundError("no search " + id);
+  SearchRow r;
+  r.id = ColumnText(raw, 0);
+  r.owner = ColumnText(raw, 1);
+  r.label = ColumnText(raw, 2);
+  r.tlp = ColumnText(raw, 3);
+  r.shared = sqlite3_column_int(raw, 4) != 0;
+  r.created = sqlite3_column_int64(raw, 5);
+  r.status = ColumnText(raw, 6);
+  r.indicators = static_cast<uint64_t>(sqlite3_column_int64(raw, 7));
+  r.hits = static_cast<uint64_t>(sqlite3_column_int64(raw, 8));
+  r.document = ColumnText(raw, 9);
+  r.events = ColumnText(raw, 10);
+  return r;
+}
+
+Result<std::vector<SearchRow>> PortalStore::ListSearches() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_,
+                     "SELECT id, owner, label, tlp, shared, created, status, indicators, hits "
+                     "FROM searches ORDER BY created DESC, rowid DESC",
+                     -1, &raw, nullptr);
+  Stmt s(raw);
+  std::vector<SearchRow> out;
+  while (sqlite3_step(raw) == SQLITE_ROW) {
+    SearchRow r;
+    r.id = ColumnText(raw, 0);
+    r.owner = ColumnText(raw, 1);
+    r.label = ColumnText(raw, 2);
+    r.tlp = ColumnText(raw, 3);
+    r.shared = sqlite3_column_int(raw, 4) != 0;
+    r.created = sqlite3_column_int64(raw, 5);
+    r.status = ColumnText(raw, 6);
+    r.indicators = static_cast<uint64_t>(sqlite3_column_int64(raw, 7));
+    r.hits = static_cast<uint64_t>(sqlite3_column_int64(raw, 8));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status PortalStore::DeleteSearch(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* raw = nullptr;
+  sqlite3_prepare_v2(db_, "DELETE FROM searches WHERE id = ?", -1, &raw, nullptr);
+  Stmt s(raw);
+  sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  if (sqlite3_changes(db_) == 0) return NotFoundError("no search " + id);
+  return Status();
+}
+
+}  // namespace iocgrid::portal

@@ -1,0 +1,92 @@
+// PortalStore: the portal's own SQLite file (DATA/portal.db, WAL): analysts and their API keys
+// (SHA-256 only), and searches with their final result document and event log, so that a
+// restart loses no finished search. Searches still running at a restart are marked interrupted.
+//
+// Thread-safety: all methods are thread-safe (one connection behind a mutex; the portal's
+// writes are small).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+struct sqlite3;
+
+namespace iocgrid::portal {
+
+enum class Role : uint8_t { kAdmin, kAnalyst };
+std::string_view RoleName(Role role);
+bool ParseRole(std::string_view name, Role* out);
+
+struct PortalUser {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kAnalyst;
+};
+
+struct KeyInfo {
+  int64_t id = 0;
+  std::string user;
+  Role role = Role::kAnalyst;
+  std::string key_start;
+  std::string key_end;
+  int64_t created = 0;
+  int64_t revoked = 0;
+};
+
+struct SearchRow {
+  std::string id;
+  std::string owner;
+  std::string label;
+  std::string tlp;
+  bool shared = false;
+  int64_t created = 0;
+  std::string status;        // running, done, interrupted
+  uint64_t indicators = 0;
+  uint64_t hits = 0;
+  std::string document;      // the final JSON document (empty while running)
+  std::string events;        // the SSE event log
+};
+
+class PortalStore {
+ public:
+  // Opens or creates DIR/portal.db and marks running searches interrupted.
+  // Errors: kUnavailable / kPermissionDenied when the file cannot be opened.
+  static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir);
+  ~PortalStore();
+  PortalStore(const PortalStore&) = delete;
+  PortalStore& operator=(const PortalStore&) = delete;
+
+  // Creates the user if missing (an existing one gets `role`) and a new key; returns the key in
+  // clear, the only time it is visible.
+  Result<std::string> CreateUserKey(const std::string& name, Role role);
+  Result<std::vector<KeyInfo>> ListKeys();
+  Status RevokeKey(int64_t key_id);
+  // Errors: kPermissionDenied for a wrong, malformed or revoked key.
+  Result<PortalUser> Authenticate(std::string_view key);
+
+  Status InsertSearch(const SearchRow& row);
+  // Sets status, counts, document and event log.
+  Status FinishSearch(const SearchRow& row);
+  Result<SearchRow> GetSearch(const std::string& id);
+  // Newest first; without document/events.
+  Result<std::vector<SearchRow>> ListSearches();
+  Status DeleteSearch(const std::string& id);
+  // The number of searches marked interrupted at Open.
+  int interrupted_at_open() const { return interrupted_; }
+
+ private:
+  PortalStore() = default;
+  Status Exec(const char* sql);
+
+  std::mutex mu_;
+  sqlite3* db_ = nullptr;  // owned; closed in the destructor
+  int interrupted_ = 0;
+};
+
+}  // namespace iocgrid::portal

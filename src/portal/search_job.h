@@ -1,0 +1,101 @@
+// SearchJob: one analyst search across the alliance while it runs and after: per-member status,
+// hits merged per indicator under each member's disclosure, the time-gap flag, a summary, and
+// the server-sent event log that live clients follow.
+//
+// Thread-safety: all methods are thread-safe. Federation callbacks write, HTTP handlers read.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/indicator.h"
+#include "federation/member.h"
+
+namespace iocgrid::portal {
+
+struct SearchInput {
+  std::vector<std::string> raw;               // as the analyst wrote each indicator
+  std::vector<core::Indicator> indicators;    // normalized, parallel to raw
+  std::vector<std::string> dates;             // the indicator's own date, or empty
+  std::vector<std::pair<std::string, std::string>> invalid;  // (value, reason)
+};
+
+struct SearchMeta {
+  std::string id;
+  std::string owner;
+  std::string label;
+  std::string tlp;
+  bool shared = false;
+  int64_t created = 0;
+  int time_gap_days = 365;
+};
+
+class SearchJob {
+ public:
+  SearchJob(SearchMeta meta, SearchInput input, std::vector<federation::MemberConfig> members);
+
+  const SearchMeta& meta() const { return meta_; }
+  const SearchInput& input() const { return input_; }
+
+  void OnStatus(const std::string& member, federation::MemberStatus status);
+  void OnReply(federation::MemberReply reply);
+  void OnDone();
+
+  bool done() const;
+  uint64_t hit_count() const;
+  // The whole document of GET /api/v1/searches/{id} (docs/portal-api.md).
+  nlohmann::json Document() const;
+  // The event log so far ("event: x\ndata: {...}\n\n" blocks).
+  std::string EventLog() const;
+  // Appends the events after *cursor (a byte offset into the log) to *out, waiting up to
+  // `wait` for new ones. Returns false once the search is done and everything was delivered.
+  bool NextEvents(size_t* cursor, std::string* out, std::chrono::milliseconds wait);
+
+ private:
+  struct Hit {
+    size_t member;                 // index into members_
+    federation::MemberHit hit;     // already reduced to the member's disclosure
+    bool time_gap = false;
+  };
+  struct MemberState {
+    federation::MemberConfig config;
+    federation::MemberStatus status = federation::MemberStatus::kQueued;
+    std::string error;
+    int64_t elapsed_ms = 0;
+    uint64_t hits = 0;
+    index::RelationMask relations = 0;
+  };
+
+  void AppendEvent(const std::string& name, const nlohmann::json& data);  // REQUIRES: mu_ held
+  nlohmann::json ProgressJson() const;                                    // REQUIRES: mu_ held
+  nlohmann::json SummaryJson() const;                                     // REQUIRES: mu_ held
+  nlohmann::json MemberJson(const MemberState& m) const;
+  nlohmann::json HitJson(const Hit& h) const;
+
+  const SearchMeta meta_;
+  const SearchInput input_;
+  std::vector<int64_t> input_times_;  // the indicators' own dates as unix seconds, 0 = none
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<MemberState> members_;               // GUARDED_BY(mu_)
+  std::vector<std::vector<Hit>> hits_;             // GUARDED_BY(mu_), per indicator
+  std::vector<std::vector<bool>> held_by_;         // GUARDED_BY(mu_), [indicator][member]
+  uint64_t total_hits_ = 0;                        // GUARDED_BY(mu_)
+  bool done_ = false;                              // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  int64_t elapsed_ms_ = 0;                         // GUARDED_BY(mu_)
+  std::string events_;                             // GUARDED_BY(mu_)
+};
+
+// Parses an ISO date or date-time ("2019-03-01", "2019-03-01 12:00:00", ...) to unix seconds;
+// 0 when it is not one.
+int64_t ParseDate(const std::string& text);
+
+}  // namespace iocgrid::portal

@@ -1,0 +1,137 @@
+// `iocgrid search` against a real portal process and real node processes.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/process.h"
+
+namespace iocgrid::e2e {
+namespace {
+
+using json = nlohmann::json;
+
+// Starts `iocgrid ARGS...` in the background and returns the URL it prints as "listening on".
+class Background {
+ public:
+  explicit Background(std::vector<std::string> args) {
+    int p[2];
+    if (pipe(p) != 0) std::abort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(p[1], 2);
+      close(p[0]);
+      close(p[1]);
+      std::vector<char*> argv;
+      std::string bin = IOCGRID_BINARY;
+      argv.push_back(bin.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
+      _exit(127);
+    }
+    close(p[1]);
+    fd_ = p[0];
+    std::string log;
+    char c;
+    while (read(fd_, &c, 1) == 1) {
+      log += c;
+      std::smatch m;
+      if (c == '\n' && std::regex_search(log, m, std::regex("listening on (http://[0-9.:]+)"))) {
+        url_ = m[1];
+        break;
+      }
+    }
+    log_ = log;
+  }
+  ~Background() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    close(fd_);
+  }
+  const std::string& url() const { return url_; }
+  const std::string& log() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string url_;
+  std::string log_;
+};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
+  TempDir dir;
+  std::string node_data = dir.path() + "/node";
+  std::string node_key = Trim(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
+  ASSERT_EQ(node_key.size(), 40u);
+  std::string member_file = dir.Write("member.txt", "198.51.100.0/24\nevil.example\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data, member_file}).exit_code, 0);
+  Background node({"node", "serve", "--data", node_data, "--listen", "127.0.0.1:0"});
+  ASSERT_FALSE(node.url().empty()) << node.log();
+  std::string config = dir.Write("portal.toml",
+                                 "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n"
+                                 "[[members]]\nname = \"hp\"\nkind = \"iocgrid\"\nurl = \"" + node.url() +
+                                     "\"\nkey = \"" + node_key + "\"\n"
+                                     "[[members]]\nname = \"gone\"\nkind = \"iocgrid\"\nurl = \"http://127.0.0.1:9\"\n"
+                                     "key = \"" + std::string(40, 'x') + "\"\ntimeout_ms = 2000\n");
+  std::string key = Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  ASSERT_EQ(key.size(), 40u);
+  Background portal({"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+
+  auto r = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--format", "json", "-"},
+                      "198.51.100.7\na.evil[.]example\nnothing.example\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> hits;
+  std::map<std::string, std::string> members;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    if (j["kind"] == "hit") {
+      for (const char* k : {"query", "member", "relation", "matched", "type", "category", "event_info",
+                            "first_seen", "last_seen"}) {
+        EXPECT_TRUE(j.contains(k)) << k;
+      }
+      hits.insert(j["query"].get<std::string>() + " " + j["relation"].get<std::string>());
+    } else if (j["kind"] == "member") {
+      for (const char* k : {"member", "status", "error", "elapsed_ms", "hits"}) EXPECT_TRUE(j.contains(k)) << k;
+      members[j["member"]] = j["status"];
+    }
+  }
+  EXPECT_EQ(hits, (std::set<std::string>{"198.51.100.7 in-range", "a.evil[.]example subdomain"}));
+  EXPECT_EQ(members["hp"], "done");
+  EXPECT_EQ(members["gone"], "failed");
+
+  auto table = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "198.51.100.7\n");
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("held by 1 of 2 members"), std::string::npos) << table.out;
+  auto csv = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--format", "csv", "-"}, "evil.example\n");
+  EXPECT_EQ(csv.exit_code, 0);
+  EXPECT_EQ(csv.out.rfind("query,query_type,member,relation", 0), 0u) << csv.out;
+  auto none = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "203.0.113.200\n");
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+  auto badkey = RunIocgrid({"search", "--portal", portal.url(), "--key", std::string(40, 'b'), "-"}, "1.2.3.4\n");
+  EXPECT_EQ(badkey.exit_code, 2);
+  EXPECT_NE(badkey.err.find("Authentication failed"), std::string::npos) << badkey.err;
+  auto check = RunIocgrid({"portal", "members", "check", "--config", config});
+  EXPECT_EQ(check.exit_code, 1);  // one member is down
+  EXPECT_NE(check.out.find("DOWN"), std::string::npos) << check.out;
+}
+
+}  // namespace
+}  // namespace iocgrid::e2e

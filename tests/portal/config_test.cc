@@ -1,0 +1,89 @@
+#include "portal/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace iocgrid::portal {
+namespace {
+
+TEST(PortalConfigTest, ReadsTheDocumentedShape) {
+  auto dir = std::filesystem::temp_directory_path() / ("iocgrid-cfg-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "keys");
+  std::ofstream(dir / "keys" / "anonymity.key") << std::string(40, 'k') << "\n";
+  setenv("IOCGRID_TEST_MISP_KEY", std::string(40, 'e').c_str(), 1);
+  std::string toml = R"(
+listen = "127.0.0.1:8080"
+data = "portal-data"            # the portal's SQLite store and state
+[[members]]
+name = "anonymity"
+kind = "iocgrid"
+url = "https://node-a.example:8443/"
+key_file = "keys/anonymity.key"
+ca_file = "ca.pem"
+timeout_ms = 5000
+disclosure = "full"
+[[members]]
+name = "circl"
+display_name = "CIRCL MISP"
+sector = "national CERT"
+kind = "misp"
+url = "https://misp.example"
+key_env = "IOCGRID_TEST_MISP_KEY"
+batch_size = 50
+max_concurrent = 2
+disclosure = "existence"
+)";
+  auto c = ParseConfig(toml, dir.string());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_EQ(c->data, (dir / "portal-data").string());
+  ASSERT_EQ(c->members.size(), 2u);
+  const auto& a = c->members[0];
+  EXPECT_EQ(a.name, "anonymity");
+  EXPECT_EQ(a.display_name, "anonymity");
+  EXPECT_EQ(a.url, "https://node-a.example:8443");
+  EXPECT_EQ(a.key, std::string(40, 'k'));
+  EXPECT_EQ(a.ca_file, (dir / "ca.pem").string());
+  EXPECT_EQ(a.timeout.count(), 5000);
+  EXPECT_EQ(a.kind, federation::MemberKind::kIocgrid);
+  const auto& m = c->members[1];
+  EXPECT_EQ(m.kind, federation::MemberKind::kMisp);
+  EXPECT_EQ(m.key, std::string(40, 'e'));
+  EXPECT_EQ(m.batch_size, 50u);
+  EXPECT_EQ(m.max_concurrent, 2);
+  EXPECT_EQ(m.disclosure, federation::Disclosure::kExistence);
+  EXPECT_EQ(m.sector, "national CERT");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PortalConfigTest, ErrorsNameTheProblem) {
+  auto bad = [](const std::string& toml) {
+    auto c = ParseConfig(toml, "/tmp");
+    EXPECT_FALSE(c.ok()) << toml;
+    return std::string(c.status().message());
+  };
+  EXPECT_NE(bad("listen = \n").find("line 1"), std::string::npos);
+  EXPECT_NE(bad("lisen = \"x\"\n").find("unknown setting 'lisen'"), std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nkind = \"opencti\"\nurl = \"https://x\"\nkey = \"k\"\n").find("kind must be"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"ftp://x\"\nkey = \"k\"\n").find("'url'"), std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\n").find("API key"), std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n[[members]]\nname = \"a\"\nurl = \"https://y\"\nkey = \"k\"\n")
+                .find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey_file = \"/nonexistent/k\"\n").find("key_file"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\ntimeout_ms = \"soon\"\n").find("timeout_ms"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a b\"\nurl = \"https://x\"\nkey = \"k\"\n").find("name"), std::string::npos);
+}
+
+TEST(PortalConfigTest, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadConfig("/nonexistent/portal.toml").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace iocgrid::portal

@@ -1,0 +1,73 @@
+#include "portal/portal_store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+namespace iocgrid::portal {
+namespace {
+
+class PortalStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-pstore-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(PortalStoreTest, KeysAuthenticateUntilRevoked) {
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok());
+  auto key = (*s)->CreateUserKey("alice", Role::kAnalyst);
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->size(), 40u);
+  auto u = (*s)->Authenticate(*key);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->name, "alice");
+  EXPECT_EQ(u->role, Role::kAnalyst);
+  EXPECT_FALSE((*s)->Authenticate(std::string(40, 'a')).ok());
+  EXPECT_FALSE((*s)->Authenticate("short").ok());
+  auto keys = (*s)->ListKeys();
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->at(0).key_start, key->substr(0, 4));
+  ASSERT_TRUE((*s)->RevokeKey(keys->at(0).id).ok());
+  EXPECT_FALSE((*s)->Authenticate(*key).ok());
+  EXPECT_EQ((*s)->RevokeKey(keys->at(0).id).code(), StatusCode::kNotFound);
+}
+
+TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    SearchRow done{"aaa", "alice", "case 1", "amber", false, 100, "running", 2, 0, "", ""};
+    ASSERT_TRUE((*s)->InsertSearch(done).ok());
+    done.status = "done";
+    done.hits = 3;
+    done.document = "{\"id\":\"aaa\"}";
+    done.events = "event: done\ndata: {}\n\n";
+    ASSERT_TRUE((*s)->FinishSearch(done).ok());
+    SearchRow running{"bbb", "bob", "case 2", "red", true, 200, "running", 5, 0, "", ""};
+    ASSERT_TRUE((*s)->InsertSearch(running).ok());
+  }
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->interrupted_at_open(), 1);
+  auto a = (*s)->GetSearch("aaa");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->status, "done");
+  EXPECT_EQ(a->hits, 3u);
+  EXPECT_EQ(a->document, "{\"id\":\"aaa\"}");
+  EXPECT_EQ((*s)->GetSearch("bbb")->status, "interrupted");
+  auto list = (*s)->ListSearches();
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ(list->at(0).id, "bbb");  // newest first
+  ASSERT_TRUE((*s)->DeleteSearch("aaa").ok());
+  EXPECT_EQ((*s)->GetSearch("aaa").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace iocgrid::portal

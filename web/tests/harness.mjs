@@ -1,0 +1,327 @@
+// Test harness for the web UI: starts the REAL system on loopback (iocgrid member nodes, an
+// iocgrid portal serving web/), and a real headless Chromium driven by playwright-core.
+//
+// Environment:
+//   IOCGRID_BINARY   the iocgrid binary (default: <repo>/build/core-dev/iocgrid)
+//   CHROMIUM         the Chromium executable (default: /usr/bin/chromium, Debian's `chromium`)
+//   IOCGRID_KEEP_TMP=1  keep the temp directory (configs, data, logs) after the run
+//   IOCGRID_WEB_HEADFUL=1  show the browser (needs a display)
+
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const WEB_DIR = path.resolve(here, '..');
+export const REPO = path.resolve(WEB_DIR, '..');
+export const SCREENSHOTS = path.join(here, 'screenshots');
+
+export const BINARY = process.env.IOCGRID_BINARY || path.join(REPO, 'build/core-dev/iocgrid');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Runs the binary to completion; resolves {stdout, stderr}; rejects with both on failure.
+export function run(args, { timeoutMs = 60_000, cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(BINARY, args, { timeout: timeoutMs, cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`${path.basename(BINARY)} ${args.join(' ')} failed (${err.code ?? err.signal}):\n${stderr}\n${stdout}`));
+      } else {
+        resolve({ stdout, stderr });
+      }
+    });
+  });
+}
+
+// Servers still running; killed if the test process dies without stopping them (Ctrl-C, crash).
+const live = new Set();
+process.on('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    for (const p of live) p.kill('SIGKILL');
+    process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+  });
+}
+
+// A long-running process: resolves once its output matches `ready` (a regex whose group 1 is the
+// base URL); the log goes to logFile too.
+export function startServer(args, { ready, timeoutMs = 30_000, logFile, name }) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    live.add(proc);
+    proc.on('exit', () => live.delete(proc));
+    const log = logFile ? fs.createWriteStream(logFile) : null;
+    let output = '';
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      proc.kill('SIGKILL');
+      reject(new Error(`${name}: not listening after ${timeoutMs} ms; output:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      const text = chunk.toString();
+      output += text;
+      if (log) log.write(text);
+      const m = ready.exec(output);
+      if (m && !settled) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({ proc, url: m[1], name, output: () => output, stop: () => stopProcess(proc) });
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', onData);
+    proc.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${name}: cannot start ${BINARY}: ${err.message}`));
+    });
+    proc.on('exit', (code, signal) => {
+      if (log) log.end();
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited (${code ?? signal}) before listening; output:\n${output}`));
+    });
+  });
+}
+
+export function stopProcess(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    proc.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+    return undefined;
+  });
+}
+
+// A loopback port nobody listens on (bound, then closed): a member that is down.
+export function closedPort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// A loopback server that accepts connections and never answers: a member that hangs.
+export function hangingServer() {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set();
+    const srv = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => {});
+      sock.on('close', () => sockets.delete(sock));
+      sock.resume();  // read and ignore the request
+    });
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve({
+      port: srv.address().port,
+      stop: () => new Promise((done) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => done());
+      }),
+    }));
+  });
+}
+
+const tomlString = (s) => JSON.stringify(String(s));  // a TOML basic string is JSON-compatible here
+
+// Fails early with a useful message when the binary or its portal command is missing.
+export async function checkBinary() {
+  if (!fs.existsSync(BINARY)) {
+    throw new Error(`iocgrid binary not found at ${BINARY}: build it (cmake -S . -B build/core-dev -G Ninja && ninja -C build/core-dev iocgrid) or set IOCGRID_BINARY`);
+  }
+  let help = '';
+  try {
+    help = (await run(['portal', '--help'])).stdout;
+  } catch (err) {
+    help = String(err.message);
+  }
+  if (!/serve/.test(help) || !/users/.test(help)) {
+    throw new Error(`${BINARY} has no \`portal serve\` / \`portal users\` command yet:\n${help.slice(0, 600)}`);
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM`);
+  }
+}
+
+export const SLOW_TIMEOUT_MS = 4000;
+
+// Member data used by the tests. Values are documentation ranges (RFC 5737) and example.* names.
+export const DATA = {
+  honeypotList: ['198.51.100.7', '198.51.100.8', '203.0.113.0/24', '2001:db8:dead::1'],
+  anonymityCsv: 'domain,comment\nevil.example,phishing kit\nbad.example,c2 server\n',
+  sequoia: path.join(REPO, 'data/members/honeypot/sequoia-unauthorized-access.txt'),
+};
+
+// Starts an alliance on loopback: "honeypot" and "anonymity" iocgrid nodes, an "offline" member
+// whose URL points at a closed port, a "slow" member that accepts connections and never answers
+// (so every search stays running for SLOW_TIMEOUT_MS, long enough to watch it live), and the
+// portal serving web/ and the API. Returns the URLs, the analyst's key and stop().
+export async function startAlliance() {
+  await checkBinary();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-'));
+  const procs = [];
+  const stop = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    if (process.env.IOCGRID_KEEP_TMP) console.error(`# kept ${tmp}`);
+    else fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    // member data files
+    const files = path.join(tmp, 'files');
+    fs.mkdirSync(files);
+    const honeypotList = path.join(files, 'honeypot-list.txt');
+    fs.writeFileSync(honeypotList, `# test honeypot list\n${DATA.honeypotList.join('\n')}\n`);
+    const anonymityCsv = path.join(files, 'anonymity-domains.csv');
+    fs.writeFileSync(anonymityCsv, DATA.anonymityCsv);
+
+    async function node(name, importFiles) {
+      const data = path.join(tmp, `node-${name}`);
+      const { stdout } = await run(['node', 'keys', 'create', '--data', data, '--org', name, '--role', 'admin']);
+      const key = stdout.trim().split(/\s+/).pop();
+      if (!/^[A-Za-z0-9]{40}$/.test(key)) throw new Error(`node keys create printed no key: ${stdout}`);
+      await run(['node', 'import', '--data', data, '-q', ...importFiles]);
+      const srv = await startServer(['node', 'serve', '--data', data, '--listen', '127.0.0.1:0'], {
+        ready: /listening on (https?:\/\/[^\s()]+)/, name: `node ${name}`, logFile: path.join(tmp, `node-${name}.log`),
+      });
+      procs.push(srv);
+      return { name, url: srv.url, key };
+    }
+
+    const importHoneypot = [honeypotList];
+    if (fs.existsSync(DATA.sequoia)) importHoneypot.push(DATA.sequoia);
+    const [honeypot, anonymity] = await Promise.all([
+      node('honeypot', importHoneypot),
+      node('anonymity', [anonymityCsv]),
+    ]);
+    const offlinePort = await closedPort();
+    const slow = await hangingServer();
+    procs.push(slow);
+
+    const configPath = path.join(tmp, 'portal.toml');
+    const member = (m) => [
+      '[[members]]',
+      `name = ${tomlString(m.name)}`,
+      `display_name = ${tomlString(m.display_name)}`,
+      `sector = ${tomlString(m.sector)}`,
+      'kind = "iocgrid"',
+      `url = ${tomlString(m.url)}`,
+      `key = ${tomlString(m.key)}`,
+      `timeout_ms = ${m.timeout_ms || 5000}`,
+      'disclosure = "full"',
+      '',
+    ].join('\n');
+    fs.writeFileSync(configPath, [
+      'listen = "127.0.0.1:0"',
+      `data = ${tomlString(path.join(tmp, 'portal-data'))}`,
+      '',
+      member({ ...honeypot, display_name: 'Honeypot network', sector: 'research' }),
+      member({ ...anonymity, display_name: 'Anonymity infrastructure', sector: 'cloud' }),
+      member({
+        name: 'offline', display_name: 'Offline member', sector: 'government',
+        url: `http://127.0.0.1:${offlinePort}`, key: 'X'.repeat(40), timeout_ms: 3000,
+      }),
+      member({
+        name: 'slow', display_name: 'Slow member', sector: 'finance',
+        url: `http://127.0.0.1:${slow.port}`, key: 'Y'.repeat(40), timeout_ms: SLOW_TIMEOUT_MS,
+      }),
+    ].join('\n'));
+
+    const { stdout: userOut } = await run(['portal', 'users', 'create', '--config', configPath, '--name', 'alice', '--role', 'analyst']);
+    const key = userOut.trim().split(/\s+/).pop();
+    if (!key) throw new Error(`portal users create printed no key: ${userOut}`);
+
+    const portal = await startServer(['portal', 'serve', '--config', configPath], {
+      ready: /listening on (https?:\/\/[^\s()]+)/, name: 'portal', logFile: path.join(tmp, 'portal.log'),
+    });
+    procs.push(portal);
+    return {
+      tmp, configPath, key, url: portal.url.replace(/\/$/, ''), portal, members: { honeypot, anonymity, offlinePort, slowPort: slow.port }, stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+// API helper for cross-checking what the UI shows against what the API says.
+export async function apiCall(alliance, pathname, { method = 'GET', key = alliance.key, body } = {}) {
+  const res = await fetch(alliance.url + pathname, {
+    method,
+    headers: { Authorization: key, Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+// A fresh headless Chromium (its own empty --user-data-dir) via playwright-core. No browser
+// download: Debian's chromium package.
+export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 1400, height: 950 } } = {}) {
+  const { chromium } = await import('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-chromium-'));
+  const headful = Boolean(process.env.IOCGRID_WEB_HEADFUL);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: !headful,
+    args: [
+      ...(headful ? [] : ['--headless']),
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport,
+    colorScheme,
+    acceptDownloads: true,
+    timeout: 60_000,
+  });
+  context.setDefaultTimeout(20_000);
+  const errors = [];
+  const track = (page) => {
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+    });
+  };
+  context.pages().forEach(track);
+  context.on('page', track);
+  return {
+    context,
+    errors,
+    page: context.pages()[0] || (await context.newPage()),
+    close: async () => {
+      await context.close().catch(() => {});
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    },
+  };
+}
+
+export function screenshotPath(name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, name);
+}
