@@ -20,12 +20,19 @@
 #include "ingest/query_reader.h"
 #include "net/http_error.h"
 #include "net/router.h"
-#include "portal/exports.h"
-#include "portal/search_job.h"
+#include "portal/internal/exports.h"
+#include "portal/internal/search_job.h"
 
 namespace iocgrid::portal {
 
 using json = nlohmann::json;
+using internal::ExportCsv;
+using internal::ExportMispEvent;
+using internal::ExportStixBundle;
+using internal::ParseDate;
+using internal::SearchInput;
+using internal::SearchJob;
+using internal::SearchMeta;
 
 namespace {
 

@@ -1,8 +1,8 @@
-#include "portal/search_job.h"
+#include "portal/internal/search_job.h"
 
 #include <ctime>
 
-namespace iocgrid::portal {
+namespace iocgrid::portal::internal {
 
 using json = nlohmann::json;
 
@@ -243,4 +243,4 @@ bool SearchJob::NextEvents(size_t* cursor, std::string* out, std::chrono::millis
   return !(done_ && *cursor >= events_.size());
 }
 
-}  // namespace iocgrid::portal
+}  // namespace iocgrid::portal::internal

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace iocgrid::portal {
+namespace iocgrid::portal::internal {
 
 // One CSV row per hit.
 std::string ExportCsv(const nlohmann::json& document);
@@ -15,4 +15,4 @@ nlohmann::json ExportMispEvent(const nlohmann::json& document);
 // A STIX 2.1 bundle: an indicator per searched value, a sighting per member hit.
 nlohmann::json ExportStixBundle(const nlohmann::json& document);
 
-}  // namespace iocgrid::portal
+}  // namespace iocgrid::portal::internal

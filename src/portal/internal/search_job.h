@@ -17,7 +17,7 @@
 #include "core/indicator.h"
 #include "federation/member.h"
 
-namespace iocgrid::portal {
+namespace iocgrid::portal::internal {
 
 struct SearchInput {
   std::vector<std::string> raw;               // as the analyst wrote each indicator
@@ -98,4 +98,4 @@ class SearchJob {
 // 0 when it is not one.
 int64_t ParseDate(const std::string& text);
 
-}  // namespace iocgrid::portal
+}  // namespace iocgrid::portal::internal

@@ -1,4 +1,4 @@
-#include "portal/exports.h"
+#include "portal/internal/exports.h"
 
 #include <sodium.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/indicator.h"
 
-namespace iocgrid::portal {
+namespace iocgrid::portal::internal {
 
 using json = nlohmann::json;
 
@@ -215,4 +215,4 @@ json ExportStixBundle(const json& d) {
   return {{"type", "bundle"}, {"id", "bundle--" + StableUuid("bundle/" + d.value("id", ""))}, {"objects", objects}};
 }
 
-}  // namespace iocgrid::portal
+}  // namespace iocgrid::portal::internal
