@@ -578,6 +578,22 @@ Result<Indicator> ParseIndicator(std::string_view type_name, std::string_view ra
 }
 
 std::string Refang(std::string_view raw, bool* changed) {
+  // Fast path: nothing to undo without a bracket, a backslash, a non-ASCII byte (full-width
+  // dots) or a defanged scheme at the start. Most values in bulk matching are plain.
+  bool marker = false;
+  for (char c : raw) {
+    if (c == '[' || c == '(' || c == '{' || c == '\\' || static_cast<unsigned char>(c) >= 0x80) {
+      marker = true;
+      break;
+    }
+  }
+  if (!marker && !raw.empty()) {
+    char f = ToLower(raw.front());
+    if (f != 'h' && f != 'f' && f != 'm' && f != 's') {
+      if (changed) *changed = false;
+      return std::string(raw);
+    }
+  }
   std::string s;
   s.reserve(raw.size());
   struct Rule {

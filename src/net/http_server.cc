@@ -276,6 +276,9 @@ asio::awaitable<void> Listen(Impl* impl) {
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    // Small responses and the last chunk of a stream must not wait ~40 ms for the peer's
+    // delayed ACK (Nagle): answers here are latency-bound.
+    socket.set_option(tcp::no_delay(true), ec);
     std::string remote;
     auto endpoint = socket.remote_endpoint(ec);
     if (!ec) remote = endpoint.address().to_string();

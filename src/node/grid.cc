@@ -239,8 +239,14 @@ struct MatchStream {
   bool done = false;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::vector<index::Hit> hit_buffer;
+  // The chunk's parsed indicators, compacted (invalid ones left out) for MatchAll; slot[k] is
+  // the position of the chunk's k-th value in `indicators`, or -1 when it did not parse.
   std::vector<core::Indicator> indicators;
+  std::vector<int32_t> slot;
   std::vector<std::string> errors;
+  std::vector<int64_t> ids;
+  std::unordered_map<int64_t, const store::AttributeRecord*> by_id;
+  std::string line;
 
   bool InScope(const store::AttributeRecord& a) const {
     if (!request.since && !request.until) return true;
@@ -254,26 +260,58 @@ struct MatchStream {
   bool Next(std::string* out);
 };
 
+// A canonical dotted quad ("1.2.3.4": four decimal octets 0..255 without leading zeros and
+// nothing else). GuessIndicator returns such a value unchanged as ip-dst, so the hot path of a
+// grid match (most queries are addresses) skips its refanging copy and generic parsing.
+bool IsCanonicalIpv4(std::string_view v) {
+  if (v.size() < 7 || v.size() > 15) return false;
+  int octets = 0;
+  size_t i = 0;
+  while (true) {
+    const size_t start = i;
+    unsigned value = 0;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && i - start < 3) {
+      value = value * 10 + static_cast<unsigned>(v[i] - '0');
+      ++i;
+    }
+    const size_t digits = i - start;
+    if (digits == 0 || value > 255 || (digits > 1 && v[start] == '0')) return false;
+    if (++octets == 4) return i == v.size();
+    if (i >= v.size() || v[i] != '.') return false;
+    ++i;
+  }
+}
+
+Result<core::Indicator> ParseQuery(const std::string& type, const std::string& value) {
+  if (!type.empty()) return core::ParseIndicator(type, value);
+  if (IsCanonicalIpv4(value)) return core::Indicator{core::IndicatorType::kIpDst, value};
+  return core::GuessIndicator(value);
+}
+
 bool MatchStream::Next(std::string* out) {
   if (done) return false;
   const size_t n = request.values.size();
   const size_t end = std::min(n, cursor + context.chunk);
   const index::MatchIndex& idx = *context.snapshot->index;
-  indicators.assign(end - cursor, core::Indicator{});
-  errors.assign(end - cursor, std::string());
-  hit_buffer.clear();
+  const size_t count = end - cursor;
+  indicators.clear();
+  slot.assign(count, -1);
+  errors.resize(count);
   for (size_t i = cursor; i < end; ++i) {
-    auto parsed = request.types[i].empty() ? core::GuessIndicator(request.values[i])
-                                           : core::ParseIndicator(request.types[i], request.values[i]);
+    auto parsed = ParseQuery(request.types[i], request.values[i]);
     if (!parsed.ok()) {
       errors[i - cursor] = std::string(parsed.status().message());
       continue;
     }
-    indicators[i - cursor] = std::move(*parsed);
-    idx.Match(indicators[i - cursor], static_cast<uint32_t>(i), request.match, &hit_buffer);
+    errors[i - cursor].clear();
+    slot[i - cursor] = static_cast<int32_t>(indicators.size());
+    indicators.push_back(std::move(*parsed));
   }
+  // One batch lookup per chunk (it prefetches ahead); hits come in query order, and their
+  // query numbers are positions in `indicators`.
+  hit_buffer = idx.MatchAll(indicators, request.match);
   // Context for every hit of the chunk in one store read.
-  std::vector<int64_t> ids;
+  ids.clear();
   ids.reserve(hit_buffer.size());
   for (const auto& h : hit_buffer) ids.push_back(context.snapshot->attribute_ids[h.record]);
   std::sort(ids.begin(), ids.end());
@@ -283,16 +321,17 @@ bool MatchStream::Next(std::string* out) {
     auto fetched = context.store->GetAttributes(ids, /*include_event_tags=*/true);
     if (fetched.ok()) rows = std::move(*fetched);
   }
-  std::unordered_map<int64_t, const store::AttributeRecord*> by_id;
+  by_id.clear();
   for (const auto& a : rows.attributes) by_id[a.id] = &a;
 
   JsonWriter w(out);
   size_t h = 0;
   for (size_t i = cursor; i < end; ++i) {
     const std::string& error = errors[i - cursor];
+    const int32_t q = slot[i - cursor];  // its position in `indicators`
     size_t first_hit = h;
-    while (h < hit_buffer.size() && hit_buffer[h].query == i) ++h;
-    if (!error.empty()) {
+    while (q >= 0 && h < hit_buffer.size() && hit_buffer[h].query == static_cast<uint32_t>(q)) ++h;
+    if (q < 0) {
       ++invalid;
       w.Reset();
       w.BeginObject();
@@ -303,8 +342,9 @@ bool MatchStream::Next(std::string* out) {
       *out += '\n';
       continue;
     }
+    if (h == first_hit && !request.include_misses) continue;  // a miss: nothing to write
     size_t written = 0;
-    std::string line;
+    line.clear();
     JsonWriter lw(&line);
     for (size_t k = first_hit; k < h; ++k) {
       const index::Hit& hit = hit_buffer[k];
@@ -354,8 +394,8 @@ bool MatchStream::Next(std::string* out) {
     w.BeginObject();
     w.FieldInt("i", static_cast<int64_t>(i));
     w.Field("query", request.values[i]);
-    w.Field("type", core::TypeName(indicators[i - cursor].type));
-    w.Field("normalized", indicators[i - cursor].value);
+    w.Field("type", core::TypeName(indicators[static_cast<size_t>(q)].type));
+    w.Field("normalized", indicators[static_cast<size_t>(q)].value);
     w.Key("hits");
     w.BeginArray();
     if (!line.empty()) w.Raw(line);

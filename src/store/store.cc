@@ -141,6 +141,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
   // The first read tells a foreign file (NOTADB) apart before anything is written.
   Result<int64_t> probe = writer.QueryInt("PRAGMA schema_version");
   if (!probe.ok()) return probe.status().WithContext("store " + path);
+  // A new file gets 16 KiB pages (SQLite's default is 4 KiB): fewer, fuller B-tree pages make a
+  // bulk import about 13% cheaper in CPU (docs/performance.md). Only possible before the file has
+  // any content; an existing store keeps its page size.
+  if (*probe == 0) IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA page_size = 16384"));
 
   // WAL: readers never block the writer nor each other; a commit is one append to the log.
   {

@@ -45,14 +45,15 @@ struct UuidKeyHash {
   }
 };
 
-// REQUIRES: a canonical (lower-case 8-4-4-4-12) uuid.
+// REQUIRES: a valid 8-4-4-4-12 uuid (either case).
 UuidKey KeyOf(std::string_view uuid) {
   UuidKey key;
   int nibbles = 0;
   for (char c : uuid) {
     if (c == '-') continue;
-    const uint64_t v =
-        c <= '9' ? static_cast<uint64_t>(c - '0') : static_cast<uint64_t>(c - 'a' + 10);
+    const uint64_t v = c <= '9'   ? static_cast<uint64_t>(c - '0')
+                       : c <= 'F' ? static_cast<uint64_t>(c - 'A' + 10)
+                                  : static_cast<uint64_t>(c - 'a' + 10);
     if (nibbles < 16) {
       key.hi = (key.hi << 4) | v;
     } else {
@@ -210,6 +211,8 @@ class EventWriter {
 
   Result<int64_t> TagId(std::string_view name);
   Result<int64_t> OrgId(std::string_view name);
+  // Bulk load without the attributes_uuid index (ImportEvents); `uuids` outlives the writer.
+  void set_bulk_uuids(std::unordered_set<UuidKey, UuidKeyHash>* uuids) { bulk_uuids_ = uuids; }
   int64_t now() const { return now_; }
 
   // INSERT of one attribute; kAlreadyExists names the uuid when it is taken.
@@ -237,6 +240,9 @@ class EventWriter {
   std::unordered_map<std::string, int64_t> tag_ids_;
   std::unordered_map<std::string, int64_t> org_ids_;
   std::optional<Statement> insert_attribute_;
+  // Set during a bulk load, when the attributes_uuid UNIQUE index is dropped: every attribute
+  // uuid in the table, so InsertAttribute detects repeats as the index would.
+  std::unordered_set<UuidKey, UuidKeyHash>* bulk_uuids_ = nullptr;
 };
 
 Result<int64_t> EventWriter::TagId(std::string_view name) {
@@ -405,6 +411,10 @@ Result<int64_t> EventWriter::InsertAttribute(int64_t event_id, const AttrRow& ro
                    "category, value1, value2, to_ids, distribution, comment, timestamp, "
                    "first_seen, last_seen, import_sightings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
                    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+  }
+  if (bulk_uuids_ != nullptr && !bulk_uuids_->insert(KeyOf(row.uuid)).second) {
+    return AlreadyExistsError("attribute uuid " + row.uuid +
+                              " is given twice or already exists in another event");
   }
   Statement& insert = *insert_attribute_;
   // The row's views outlive the statement's step, so the text is bound without copying.
@@ -838,7 +848,9 @@ Status TouchEvent(Connection& c, int64_t event_id, int64_t now, bool unpublish) 
 // built once, by sorting, after the rows are in, than maintained row by row. The indexes are
 // dropped and re-created from their own stored DDL inside the import's transaction, so a crash
 // or an error rolls the drop back with everything else, and readers keep seeing the old schema
-// and data until the commit. The uuid UNIQUE index stays: it detects conflicts.
+// and data until the commit. That includes the attributes_uuid UNIQUE index: meanwhile the
+// writer detects repeated uuids with an in-memory set of every uuid in the table, and
+// re-creating the index re-checks uniqueness.
 constexpr uint64_t kBulkThreshold = 50'000;
 
 Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, uint64_t incoming) {
@@ -879,6 +891,19 @@ Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
                              DropAttributeIndexesForBulkLoad(c, incoming));
     {
       EventWriter writer(c, *state_, options, &stats);
+      // Without the attributes_uuid index, repeats are found in memory: a hash set insert is
+      // much cheaper than a random B-tree insert, and the index is rebuilt by one sort below.
+      std::unordered_set<UuidKey, UuidKeyHash> bulk_uuids;
+      if (!dropped.empty()) {
+        bulk_uuids.reserve(incoming + incoming / 8);
+        IOCGRID_ASSIGN_OR_RETURN(Statement stmt, c.PrepareOnce("SELECT uuid FROM attributes"));
+        while (true) {
+          IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
+          if (!row) break;
+          bulk_uuids.insert(KeyOf(stmt.Text(0)));
+        }
+        writer.set_bulk_uuids(&bulk_uuids);
+      }
       for (const ingest::Event& event : events) {
         Result<int64_t> id = writer.Write(event, Mode::kImport, 0);
         if (!id.ok()) {

@@ -83,7 +83,7 @@ CREATE INDEX objects_event ON objects(event_id);
 
 CREATE TABLE attributes (
   id               INTEGER PRIMARY KEY,
-  uuid             TEXT NOT NULL UNIQUE,
+  uuid             TEXT NOT NULL,
   event_id         INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
   object_id        INTEGER REFERENCES objects(id) ON DELETE CASCADE,
   object_relation  TEXT,
@@ -103,6 +103,7 @@ CREATE TABLE attributes (
   deleted          INTEGER NOT NULL DEFAULT 0,
   import_sightings INTEGER NOT NULL DEFAULT 0
 );
+CREATE UNIQUE INDEX attributes_uuid ON attributes(uuid);
 CREATE INDEX attributes_value1 ON attributes(value1);
 CREATE INDEX attributes_value2 ON attributes(value2) WHERE value2 IS NOT NULL;
 CREATE INDEX attributes_event ON attributes(event_id);
