@@ -4,7 +4,10 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <condition_variable>
+#include <cstdio>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -171,6 +174,17 @@ struct Node::Impl {
   Status Rebuild();
   void Routes();
 
+  // Background rebuilds for data written by other processes.
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool bg_requested = false;  // GUARDED_BY(bg_mu)
+  bool bg_stop = false;       // GUARDED_BY(bg_mu)
+  std::thread bg_thread;
+  void StartBackground();
+  void StopBackground();
+  // Requests a background rebuild when the file changed under the current snapshot.
+  void RefreshIfStale(const IndexSnapshot& snap);
+
   // Authentication as MISP: X-MISP-AUTH wins over Authorization; "Basic ..." counts as none;
   // several comma-separated keys are tried in turn.
   Result<store::AuthContext> Authenticate(const net::Request& req);
@@ -206,12 +220,17 @@ struct Node::Impl {
 Status Node::Impl::Rebuild() {
   std::lock_guard<std::mutex> rebuild_lock(rebuild_mu);
   uint64_t generation = store->generation();
+  IOCGRID_ASSIGN_OR_RETURN(uint64_t data_generation, store->DataGeneration());
   {
     std::lock_guard<std::mutex> lock(snapshot_mu);
-    if (current && current->generation == generation) return Status();
+    if (current && current->generation == generation &&
+        current->data_generation == data_generation) {
+      return Status();
+    }
   }
   auto snap = std::make_shared<IndexSnapshot>();
   snap->generation = generation;
+  snap->data_generation = data_generation;
   index::MatchIndex::Builder builder;
   core::Indicator indicator;
   Status st = store->ForEachLiveAttribute([&](const store::LiveAttribute& a) {
@@ -226,6 +245,38 @@ Status Node::Impl::Rebuild() {
   std::lock_guard<std::mutex> lock(snapshot_mu);
   current = std::move(snap);
   return Status();
+}
+
+void Node::Impl::StartBackground() {
+  bg_thread = std::thread([this] {
+    std::unique_lock<std::mutex> lock(bg_mu);
+    while (true) {
+      bg_cv.wait(lock, [this] { return bg_requested || bg_stop; });
+      if (bg_stop) return;
+      bg_requested = false;
+      lock.unlock();
+      Status st = Rebuild();
+      if (!st.ok()) std::fprintf(stderr, "iocgrid node: index rebuild: %s\n", st.ToString().c_str());
+      lock.lock();
+    }
+  });
+}
+
+void Node::Impl::StopBackground() {
+  {
+    std::lock_guard<std::mutex> lock(bg_mu);
+    bg_stop = true;
+  }
+  bg_cv.notify_all();
+  if (bg_thread.joinable()) bg_thread.join();
+}
+
+void Node::Impl::RefreshIfStale(const IndexSnapshot& snap) {
+  auto data_generation = store->DataGeneration();
+  if (!data_generation.ok() || *data_generation == snap.data_generation) return;
+  std::lock_guard<std::mutex> lock(bg_mu);
+  bg_requested = true;
+  bg_cv.notify_all();
 }
 
 Result<store::AuthContext> Node::Impl::Authenticate(const net::Request& req) {
@@ -933,6 +984,7 @@ net::Response Node::Impl::GridMatch(net::Request& req, const store::AuthContext&
     std::lock_guard<std::mutex> lock(snapshot_mu);
     snap = current;
   }
+  RefreshIfStale(*snap);
   GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
   uint64_t count = 0;
   net::Response r = HandleGridMatch(req, ctx, &count);
@@ -969,7 +1021,7 @@ net::Response Node::Impl::GridStats(net::Request& req, const store::AuthContext&
 }
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Node::~Node() = default;
+Node::~Node() { impl_->StopBackground(); }
 
 Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   auto impl = std::make_unique<Impl>();
@@ -977,6 +1029,7 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   IOCGRID_ASSIGN_OR_RETURN(impl->store, store::Store::Open(options.data_dir, options.store));
   IOCGRID_RETURN_IF_ERROR(impl->Rebuild());
   impl->Routes();
+  impl->StartBackground();
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

@@ -4,7 +4,9 @@
 //
 // The index is rebuilt from the store at Open and after every write; readers keep using the
 // previous immutable snapshot until the new one is swapped in, so they never wait for a rebuild.
-// A write request returns only once the index reflects it.
+// A write request returns only once the index reflects it. Data written by another process
+// (`iocgrid node import` while the node serves) is noticed at the next grid request and picked
+// up by a background rebuild; until it is swapped in, matches use the previous snapshot.
 //
 // Thread-safety: Handle() is called concurrently by the HTTP server's workers.
 #pragma once
@@ -41,7 +43,8 @@ struct NodeOptions {
 struct IndexSnapshot {
   std::shared_ptr<const index::MatchIndex> index;
   std::vector<int64_t> attribute_ids;  // record id -> attribute id
-  uint64_t generation = 0;             // store generation it reflects
+  uint64_t generation = 0;             // store generation it reflects (this process's writes)
+  uint64_t data_generation = 0;        // the file's data generation (any process's writes)
 };
 
 class Node {

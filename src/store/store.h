@@ -144,6 +144,9 @@ class Store {
   // Calls `fn` for every live attribute (not deleted, in a live event) in id order, over one
   // SELECT on a reader connection. A non-OK status from `fn` stops and is returned.
   Status ForEachLiveAttribute(const std::function<Status(const LiveAttribute&)>& fn);
+  // A counter that every committed data write bumps, whichever process made it (kept in the
+  // file, unlike generation()). 0 for a store never written. Cheap: one indexed read.
+  Result<uint64_t> DataGeneration();
   // Counts by type, data time span and last import (/grid/v1/stats).
   Result<StoreStats> Stats();
   // The newest audit entries first, at most `limit` (0 = all).

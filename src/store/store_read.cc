@@ -312,6 +312,15 @@ Result<std::vector<AuditEntry>> Store::ListAudit(uint32_t limit) {
   return entries;
 }
 
+Result<uint64_t> Store::DataGeneration() {
+  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  IOCGRID_ASSIGN_OR_RETURN(
+      int64_t v,
+      reader->QueryInt("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = "
+                       "'data_generation'), 0)"));
+  return static_cast<uint64_t>(v);
+}
+
 Status Store::CheckIntegrity() {
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
   {

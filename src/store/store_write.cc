@@ -886,7 +886,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
   ImportStats stats;
   uint64_t incoming = 0;
   for (const ingest::Event& event : events) incoming += event.attributes.size();
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
                              DropAttributeIndexesForBulkLoad(c, incoming));
     {
@@ -922,7 +922,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
 Result<int64_t> Store::AddEvent(const ingest::Event& event, const ImportOptions& options) {
   ImportStats stats;
   int64_t id = 0;
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     EventWriter writer(c, *state_, options, &stats);
     IOCGRID_ASSIGN_OR_RETURN(id, writer.Write(event, Mode::kAdd, 0));
     return Status::Ok();
@@ -935,7 +935,7 @@ Result<int64_t> Store::AddEvent(const ingest::Event& event, const ImportOptions&
 Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const ingest::Event& event,
                                      const ImportOptions& options) {
   ImportStats stats;
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     EventWriter writer(c, *state_, options, &stats);
     return writer.Write(event, Mode::kEdit, id).status();
@@ -947,7 +947,7 @@ Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const ingest::
 
 Status Store::DeleteEvent(std::string_view id_or_uuid, bool hard) {
   const int64_t now = state_->Now();
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     IOCGRID_ASSIGN_OR_RETURN(
         Statement stmt,
@@ -981,7 +981,7 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
   ImportOptions import_options;
   import_options.delete_missing = false;
   ImportStats stats;
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t event_id, internal::ResolveRef(c, "events", event_id_or_uuid));
     {
       IOCGRID_ASSIGN_OR_RETURN(Statement live,
@@ -1052,7 +1052,7 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
 
 Status Store::DeleteAttribute(std::string_view id_or_uuid, bool hard) {
   const int64_t now = state_->Now();
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "attributes", id_or_uuid));
     int64_t event_id = 0;
     {
@@ -1090,7 +1090,7 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   const int64_t now = state_->Now();
   const int64_t when = request.timestamp != 0 ? request.timestamp : now;
   std::vector<Sighting> created;
-  Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     int64_t org_id = request.org_id;
     if (org_id == 0) {
       IOCGRID_ASSIGN_OR_RETURN(org_id, internal::EnsureOrgId(c, state_->options.local_org, now));

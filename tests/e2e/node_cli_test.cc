@@ -149,6 +149,27 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
   EXPECT_NE(rest.find("stopped"), std::string::npos) << rest;
 }
 
+TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  std::string api_key = Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
+  ASSERT_EQ(api_key.size(), 40u);
+  ServeProcess serve(data);
+  ASSERT_GT(serve.port(), 0) << serve.startup();
+  EXPECT_EQ(Post(serve, "/grid/v1/match", api_key, "[\"late.example\"]").body.find("\"hits\":[{"),
+            std::string::npos);
+  std::string file = dir.Write("late.txt", "late.example\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", data, file}).exit_code, 0);
+  // The next grid request notices the new data and a background rebuild swaps it in.
+  bool found = false;
+  for (int i = 0; i < 100 && !found; ++i) {
+    found = Post(serve, "/grid/v1/match", api_key, "[\"late.example\"]").body.find("\"relation\":\"exact\"") !=
+            std::string::npos;
+    if (!found) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(NodeCliTest, KeysListShowsNoSecretsAndRevokeWorks) {
   TempDir dir;
   std::string data = dir.path() + "/node";

@@ -66,4 +66,17 @@ Status RunWrite(StoreState& state, Fn&& fn) {
   return tx.Commit();
 }
 
+// RunWrite for writes that change matchable data (events, attributes, tags, sightings): the
+// same transaction also bumps meta 'data_generation', so that other processes holding an
+// index of this store (a running node while `node import` writes) see that it is stale.
+template <typename Fn>
+Status RunDataWrite(StoreState& state, Fn&& fn) {
+  return RunWrite(state, [&](Connection& c) -> Status {
+    IOCGRID_RETURN_IF_ERROR(fn(c));
+    return c.Exec(
+        "INSERT INTO meta (key, value) VALUES ('data_generation', '1') ON CONFLICT (key) DO "
+        "UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
+  });
+}
+
 }  // namespace iocgrid::store::internal
