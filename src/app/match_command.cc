@@ -104,7 +104,7 @@ int RunMatch(const MatchFlags& flags) {
   ingest::LoadOptions load_options;
   if (!ingest::ParseInputFormat(flags.input_format, &load_options.format)) {
     return Fail("unknown --input-format '" + flags.input_format +
-                "' (auto, warninglist, misp, csv, plain, ipsum)");
+                "' (auto, warninglist, misp, csv, plain, ipsum, stix)");
   }
   OutputFormat format;
   if (!ParseOutputFormat(flags.format, &format)) {
@@ -258,7 +258,7 @@ Command AddMatchCommand(CLI::App& app) {
   sub->add_option("--format,-f", flags->format, "output: table, json (NDJSON), csv")
       ->capture_default_str();
   sub->add_option("--input-format", flags->input_format,
-                  "format of the data files: auto, warninglist, misp, csv, plain, ipsum")
+                  "format of the data files: auto, warninglist, misp, csv, plain, ipsum, stix")
       ->capture_default_str();
   sub->add_option("--relations", flags->relations,
                   "only these relations: exact, component, url-host, subdomain, in-range")

@@ -280,14 +280,14 @@ Command AddNodeCommand(CLI::App& app) {
 
   auto import = std::make_shared<ImportFlags>();
   CLI::App* i = node->add_subcommand(
-      "import", "import member data files (MISP events and feeds, warninglists, CSV, lists, IPsum)");
+      "import", "import member data files (MISP events and feeds, warninglists, CSV, lists, IPsum, STIX 2.1)");
   i->add_option("--data", import->data_dir, "the node's data directory")->required();
   i->add_option("paths", import->paths, "files or folders")->required()->expected(1, -1);
   i->add_option("--event-info", import->event_info, "info of events whose source names none");
   i->add_option("--tag", import->tags, "tag every imported event (repeatable)")
       ->allow_extra_args(false);
   i->add_option("--distribution", import->distribution, "MISP distribution 0-4 for the events");
-  i->add_option("--input-format", import->input_format, "auto, warninglist, misp, csv, plain, ipsum")
+  i->add_option("--input-format", import->input_format, "auto, warninglist, misp, csv, plain, ipsum, stix")
       ->capture_default_str();
   i->add_option("--org", import->org, "owner organisation name")->capture_default_str();
   i->add_flag("--strict", import->strict, "refuse the whole import on any malformed entry");

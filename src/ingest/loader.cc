@@ -26,6 +26,7 @@ InputFormat DetectText(std::string_view path, std::string_view content) {
   if (start < content.size()) {
     const char first = content[start];
     if (first == '{') {
+      if (internal::LooksLikeStixBundle(content)) return InputFormat::kStix;
       return internal::LooksLikeWarninglist(content) ? InputFormat::kWarninglist
                                                      : InputFormat::kMispEvent;
     }
@@ -82,6 +83,8 @@ std::string_view InputFormatName(InputFormat format) {
       return "plain";
     case InputFormat::kIpsum:
       return "ipsum";
+    case InputFormat::kStix:
+      return "stix";
   }
   return "auto";
 }
@@ -100,6 +103,8 @@ bool ParseInputFormat(std::string_view name, InputFormat* out) {
     *out = InputFormat::kPlain;
   } else if (lower == "ipsum") {
     *out = InputFormat::kIpsum;
+  } else if (lower == "stix" || lower == "stix2") {
+    *out = InputFormat::kStix;
   } else {
     return false;
   }
@@ -155,6 +160,9 @@ Result<LoadStats> LoadContent(std::string_view path, std::string_view content,
       break;
     case InputFormat::kCsv:
       status = internal::LoadCsv(context, content);
+      break;
+    case InputFormat::kStix:
+      status = internal::LoadStixBundle(context, content);
       break;
     case InputFormat::kIpsum:
       status = internal::LoadIpsum(context, content);

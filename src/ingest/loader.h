@@ -1,7 +1,7 @@
 // Loaders for member-style data files: MISP warninglist list.json, MISP event JSON (one event,
 // a list, or {"response": [...]}), CSV/TSV with a header naming type/value columns, plain
-// one-value-per-line lists (types guessed, defanged values refanged), and IPsum-style
-// "ip<TAB>count" lists. The format is detected from the content unless given.
+// one-value-per-line lists (types guessed, defanged values refanged), IPsum-style
+// "ip<TAB>count" lists, and STIX 2.1 bundles (indicator patterns of simple comparisons). The format is detected from the content unless given.
 //
 // Bad lines never abort a load: each is reported through the error callback with file and line,
 // and skipped (the caller decides whether that is fatal: `--strict`). Only an unreadable file or
@@ -21,9 +21,9 @@
 
 namespace iocgrid::ingest {
 
-enum class InputFormat : uint8_t { kAuto, kWarninglist, kMispEvent, kCsv, kPlain, kIpsum };
+enum class InputFormat : uint8_t { kAuto, kWarninglist, kMispEvent, kCsv, kPlain, kIpsum, kStix };
 
-// "auto", "warninglist", "misp", "csv", "plain", "ipsum".
+// "auto", "warninglist", "misp", "csv", "plain", "ipsum", "stix".
 std::string_view InputFormatName(InputFormat format);
 // Inverse of InputFormatName (also accepts "json" for misp, "tsv" and "list"); false if unknown.
 bool ParseInputFormat(std::string_view name, InputFormat* out);

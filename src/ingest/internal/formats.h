@@ -47,11 +47,16 @@ Status LoadMispEvents(const LoadContext& context, std::string_view content);
 Status LoadCsv(const LoadContext& context, std::string_view content);
 Status LoadPlain(const LoadContext& context, std::string_view content);
 Status LoadIpsum(const LoadContext& context, std::string_view content);
+// STIX 2.1 bundles: indicator patterns made of simple `path = 'value'` comparisons.
+Status LoadStixBundle(const LoadContext& context, std::string_view content);
 
 // True when a JSON object's top-level keys include "list" and one of "name", "type",
 // "matching_attributes" or "description" (scans keys at depth 1 only; a prefix of the file
 // is enough when "description" precedes "list", as in sorted warninglists).
 bool LooksLikeWarninglist(std::string_view json);
+
+// True when a JSON document's beginning shows a STIX bundle ("type": "bundle").
+bool LooksLikeStixBundle(std::string_view json);
 
 // True for a MISP feed's hashes.csv: no header, lines "<32 hex>,<uuid>".
 bool LooksLikeFeedHashes(std::string_view content);
