@@ -352,6 +352,10 @@ bool* FilterFlag(ExtractFilters& f, std::string_view name) {
 
 }  // namespace
 
+namespace {
+struct Workspace;  // one call's reusable buffers, below
+}  // namespace
+
 // ---- the extractor's immutable state
 // ------------------------------------------------------
 
@@ -391,6 +395,16 @@ struct Extractor::Impl {
     std::lock_guard<std::mutex> lock(pool_mu);
     if (pool.size() < 16) pool.push_back(std::move(s));
   }
+
+  // Working buffers (the refanged copy, claims, de-duplication, anchors) kept between calls, so
+  // that a call does not page-fault them in again: at most kMaxPooledBytes in all. A call's
+  // buffers take about twice its text, so a 32 MiB text's are kept and a 64 MiB text's freed.
+  static constexpr size_t kMaxPooledBytes = size_t{128} << 20;
+  mutable std::vector<std::unique_ptr<Workspace>> workspaces;
+  mutable size_t pooled_bytes = 0;
+
+  std::unique_ptr<Workspace> BorrowWorkspace() const;
+  void ReturnWorkspace(std::unique_ptr<Workspace> ws) const;
 };
 
 namespace {
@@ -430,13 +444,27 @@ struct Entry {
   Reason reason;  // of the first occurrence
 };
 
+// An offset in the text in the anchor lists (Go() refuses texts of 4 GiB or more): half the
+// memory of size_t on indicator-dense text.
+using Pos = uint32_t;
+
 struct Event {
   uint32_t anchor;
-  size_t end;
+  Pos end;
+};
+
+// A maximal run of 32 or more hex digits, as FindLongWords() found it: ScanHex()
+// takes its bounds and shape from here instead of scanning the run again.
+struct HexRun {
+  Pos start;
+  Pos end;
+  bool glued;       // an alphanumeric byte touches it (part of a longer word)
+  bool upper;       // holds an upper-case letter
+  bool all_digits;  // decimal only
 };
 
 struct EventSink {
-  std::vector<Event> events;
+  std::vector<Event>& events;  // must outlive the scan
   size_t last[kAnchorCount];
 };
 
@@ -447,11 +475,11 @@ int CollectEvent(unsigned id, unsigned long long /*from*/, unsigned long long to
   // proportional to the number of tokens, not of bytes.
   size_t& last = sink->last[id];
   if (last != SIZE_MAX && sink->events[last].end + 1 == to) {
-    sink->events[last].end = static_cast<size_t>(to);
+    sink->events[last].end = static_cast<Pos>(to);
     return 0;
   }
   last = sink->events.size();
-  sink->events.push_back({id, static_cast<size_t>(to)});
+  sink->events.push_back({id, static_cast<Pos>(to)});
   return 0;
 }
 
@@ -485,8 +513,27 @@ constexpr int kClaimLevels = 4;
 
 class ClaimSet {
  public:
-  explicit ClaimSet(size_t size) : size_(size) {
-    for (auto& pages : pages_) pages.resize((size + kPageBits - 1) / kPageBits);
+  // Empties the set and sizes it for `size` positions. The pages it has go to a spare list and
+  // are zeroed when claimed again, so that a reused set costs nothing where nothing is claimed.
+  void Reset(size_t size) {
+    size_ = size;
+    for (auto& pages : pages_) {
+      for (Page& page : pages) {
+        if (page) spare_.push_back(std::move(page));
+      }
+      pages.clear();
+      pages.resize((size + kPageBits - 1) / kPageBits);
+    }
+  }
+
+  // The memory the set holds.
+  size_t RetainedBytes() const {
+    size_t bytes = spare_.capacity() * sizeof(Page) + spare_.size() * kPageWords * sizeof(uint64_t);
+    for (const auto& pages : pages_) {
+      bytes += pages.capacity() * sizeof(Page);
+      for (const Page& page : pages) bytes += page ? kPageWords * sizeof(uint64_t) : 0;
+    }
+    return bytes;
   }
 
   // Marks [start, end) with `level` (and so every weaker level).
@@ -526,12 +573,20 @@ class ClaimSet {
     const Page& page = pages[w / kPageWords];
     return page ? page[w % kPageWords] : 0;
   }
-  static uint64_t& MutableWord(Pages& pages, size_t w) {
+  uint64_t& MutableWord(Pages& pages, size_t w) {
     Page& page = pages[w / kPageWords];
-    if (!page) page = std::make_unique<uint64_t[]>(kPageWords);  // zeroed
+    if (!page) {
+      if (spare_.empty()) {
+        page = std::make_unique<uint64_t[]>(kPageWords);  // zeroed
+      } else {
+        page = std::move(spare_.back());
+        spare_.pop_back();
+        std::memset(page.get(), 0, kPageWords * sizeof(uint64_t));
+      }
+    }
     return page[w % kPageWords];
   }
-  static void SetRange(Pages& pages, size_t start, size_t end) {
+  void SetRange(Pages& pages, size_t start, size_t end) {
     size_t first = start / 64;
     size_t last = (end - 1) / 64;
     uint64_t head = ~uint64_t{0} << (start % 64);
@@ -545,8 +600,9 @@ class ClaimSet {
     MutableWord(pages, last) |= tail;
   }
 
-  size_t size_;
+  size_t size_ = 0;
   Pages pages_[kClaimLevels];
+  Pages spare_;  // zeroed on reuse
 };
 
 // Lower-cases ASCII into `out` (reused between calls, so no allocation once it
@@ -557,16 +613,93 @@ std::string_view LowerInto(std::string_view s, std::string& out) {
   return out;
 }
 
-bool HasUpper(std::string_view s) {
-  for (char c : s) {
-    if (c >= 'A' && c <= 'Z') return true;
+// One Extract() call's growing buffers, pooled in the Impl between calls (their capacity is
+// what is reused: a borrowed workspace is empty).
+struct Workspace {
+  std::string normalized;             // the refanged text, when the text was defanged
+  std::vector<Edit> edits;            // the refang edits, in text order
+  std::vector<uint64_t> edit_blocks;  // a bit per 64 bytes of normalized text holding an edit
+  std::vector<RefangMatch> refang_matches;
+  std::vector<Event> events;
+  std::vector<std::vector<Pos>> by_anchor = std::vector<std::vector<Pos>>(kAnchorCount);
+  std::vector<HexRun> hex_runs;
+  ClaimSet claims;
+  std::vector<Entry> entries;
+  std::vector<uint32_t> table;
+  std::string values;
+  std::vector<uint32_t> order;
+
+  void Clear() {
+    normalized.clear();
+    edits.clear();
+    edit_blocks.clear();
+    refang_matches.clear();
+    events.clear();
+    for (auto& v : by_anchor) v.clear();
+    hex_runs.clear();
+    entries.clear();
+    table.clear();
+    values.clear();
+    order.clear();
   }
-  return false;
+
+  size_t RetainedBytes() const {
+    size_t bytes = normalized.capacity() + edits.capacity() * sizeof(Edit) +
+                   edit_blocks.capacity() * sizeof(uint64_t) +
+                   refang_matches.capacity() * sizeof(RefangMatch) +
+                   events.capacity() * sizeof(Event) + hex_runs.capacity() * sizeof(HexRun) +
+                   claims.RetainedBytes() + entries.capacity() * sizeof(Entry) +
+                   table.capacity() * sizeof(uint32_t) + values.capacity() +
+                   order.capacity() * sizeof(uint32_t);
+    for (const auto& v : by_anchor) bytes += v.capacity() * sizeof(Pos);
+    return bytes;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Workspace> Extractor::Impl::BorrowWorkspace() const {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu);
+    if (!workspaces.empty()) {
+      std::unique_ptr<Workspace> ws = std::move(workspaces.back());
+      workspaces.pop_back();
+      pooled_bytes -= ws->RetainedBytes();
+      return ws;
+    }
+  }
+  return std::make_unique<Workspace>();
 }
+
+void Extractor::Impl::ReturnWorkspace(std::unique_ptr<Workspace> ws) const {
+  ws->Clear();
+  size_t bytes = ws->RetainedBytes();
+  std::lock_guard<std::mutex> lock(pool_mu);
+  if (pooled_bytes + bytes <= kMaxPooledBytes && workspaces.size() < 16) {
+    pooled_bytes += bytes;
+    workspaces.push_back(std::move(ws));
+  }
+  // Otherwise `ws` is freed here, outside the budget.
+}
+
+namespace {
 
 class Run {
  public:
-  Run(const Extractor::Impl& impl, std::string_view orig) : impl_(impl), orig_(orig) {}
+  Run(const Extractor::Impl& impl, std::string_view orig)
+      : impl_(impl),
+        orig_(orig),
+        ws_(impl.BorrowWorkspace()),
+        normalized_(ws_->normalized),
+        edits_(ws_->edits),
+        edit_blocks_(ws_->edit_blocks),
+        claims_(ws_->claims),
+        entries_(ws_->entries),
+        table_(ws_->table),
+        values_(ws_->values) {}
+  ~Run() { impl_.ReturnWorkspace(std::move(ws_)); }
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
 
   std::vector<ExtractedIndicator> Go();
 
@@ -576,17 +709,26 @@ class Run {
   char Before(size_t i) const { return i > 0 && i <= t_.size() ? t_[i - 1] : '\0'; }
 
   bool Refang(hs_scratch_t* scratch);
-  void FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) const;
-  void FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
-                std::vector<size_t>* file) const;
+  void FindLongWords(std::vector<HexRun>* hex, std::vector<Pos>* btc) const;
+  void FindDots(std::vector<Pos>* domain, std::vector<Pos>* ipv4, std::vector<Pos>* file) const;
   size_t ToOrig(size_t norm) const;
+  // Whether an edit may start in [start, end) of the normalized text: false is exact, true is
+  // checked against edits_ (one bit per 64 bytes spares most tokens that binary search).
+  bool MayHoldEdit(size_t start, size_t end) const {
+    end = std::min(end, t_.size());
+    if (start >= end) return false;
+    for (size_t b = start / 64; b <= (end - 1) / 64; ++b) {
+      if (((edit_blocks_[b / 64] >> (b % 64)) & 1) != 0) return true;
+    }
+    return false;
+  }
   bool Defanged(size_t start, size_t end) const;
   bool HasEdit(size_t start, size_t end, RefangKind kind) const;
 
   bool Claimed(size_t start, size_t end, ClaimLevel level) const {
-    return claims_->Claimed(start, end, level);
+    return claims_.Claimed(start, end, level);
   }
-  void Claim(size_t start, size_t end, ClaimLevel level) { claims_->Claim(start, end, level); }
+  void Claim(size_t start, size_t end, ClaimLevel level) { claims_.Claim(start, end, level); }
 
   // Parses `raw` with core's parser for `type` (for the types whose
   // normalization is more than lower-casing) and records the occurrence.
@@ -596,7 +738,15 @@ class Run {
   // indicator-dense reports. `value_hash`, when not 0, is
   // internal::HashBytes(value), already computed by the caller.
   void AddNormalized(IndicatorType type, std::string_view value, size_t start, size_t end,
-                     Reason reason, uint64_t value_hash = 0);
+                     Reason reason, uint64_t value_hash = 0) {
+    AddNormalizedLazy(type, value, start, end, value_hash, [&reason] { return reason; });
+  }
+  // Same, with the reason computed by `reason_fn()` only when it can matter: for a new value, an
+  // earlier occurrence, or a value all of whose occurrences so far were flagged. Scanners whose
+  // reason depends on the value alone (digests) so skip the warninglist lookup on repeats.
+  template <typename ReasonFn>
+  void AddNormalizedLazy(IndicatorType type, std::string_view value, size_t start, size_t end,
+                         uint64_t value_hash, ReasonFn&& reason_fn);
 
   // Scanners, one per anchor family; each returns nothing and adds candidates.
   void ScanUrl(size_t anchor_end);
@@ -605,7 +755,7 @@ class Run {
   void ScanFile(size_t anchor_end);
   void ScanHost(size_t anchor_end);
   void ScanIpv6(size_t anchor_end);
-  void ScanHex(size_t anchor_end);
+  void ScanHex(const HexRun& run);
   void ScanCve(size_t anchor_end);
   void ScanAsn(size_t anchor_end);
   void ScanBtc(size_t anchor_end, bool bech32);
@@ -623,25 +773,27 @@ class Run {
 
   const Extractor::Impl& impl_;
   std::string_view orig_;
-  std::string normalized_;
+  std::unique_ptr<Workspace> ws_;  // borrowed from impl_ for the call; the members below view it
+  std::string& normalized_;
   std::string_view t_;
-  std::vector<Edit> edits_;
-  std::unique_ptr<ClaimSet> claims_;
+  std::vector<Edit>& edits_;
+  std::vector<uint64_t>& edit_blocks_;  // see MayHoldEdit()
+  ClaimSet& claims_;
   size_t covered_[kAnchorCount] = {};
 
   // De-duplication: entries_ in order of insertion, table_ an open-addressing
   // index into it (entry index + 1; 0 is empty) on a 64-bit hash of (type,
   // value), values_ the values.
-  std::vector<Entry> entries_;
-  std::vector<uint32_t> table_;
-  std::string values_;
+  std::vector<Entry>& entries_;
+  std::vector<uint32_t>& table_;
+  std::string& values_;
   // Reused buffers for lower-cased tokens.
   std::string host_buf_;
   std::string hex_buf_;
 };
 
 bool Run::Refang(hs_scratch_t* scratch) {
-  std::vector<RefangMatch> matches;
+  std::vector<RefangMatch>& matches = ws_->refang_matches;
   if (hs_scan(impl_.refang_db.get(), orig_.data(), static_cast<unsigned>(orig_.size()), 0, scratch,
               CollectRefang, &matches) != HS_SUCCESS) {
     return false;
@@ -697,6 +849,10 @@ bool Run::Refang(hs_scratch_t* scratch) {
   }
   normalized_.append(orig_.substr(copied));
   t_ = normalized_;
+  edit_blocks_.assign(t_.size() / 64 / 64 + 1, 0);
+  for (const Edit& e : edits_) {
+    edit_blocks_[e.norm_pos / 64 / 64] |= uint64_t{1} << (e.norm_pos / 64 % 64);
+  }
   return true;
 }
 
@@ -705,7 +861,7 @@ bool Run::Refang(hs_scratch_t* scratch) {
 // more, and any such word holds one of the bytes at 26-byte steps from the end
 // of the previous word: so only those bytes are looked at, and prose costs
 // about one test per 26 bytes.
-void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) const {
+void Run::FindLongWords(std::vector<HexRun>* hex, std::vector<Pos>* btc) const {
   constexpr size_t kMinWord = 26;
   const size_t n = t_.size();
   const char* t = t_.data();
@@ -719,11 +875,13 @@ void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) cons
     // throughout).
     constexpr uint8_t kAlnum = internal::kDigitClass | internal::kAlphaClass;
     uint8_t common = internal::ClassOf(t[p]);
+    uint8_t any = common;
     size_t s = p;
     while (s > 0) {
       uint8_t c = internal::ClassOf(t[s - 1]);
       if ((c & kAlnum) == 0) break;
       common &= c;
+      any |= c;
       --s;
     }
     size_t f = p + 1;
@@ -731,6 +889,7 @@ void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) cons
       uint8_t c = internal::ClassOf(t[f]);
       if ((c & kAlnum) == 0) break;
       common &= c;
+      any |= c;
       ++f;
     }
     if (f - s >= kMinWord) {
@@ -745,21 +904,37 @@ void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) cons
             break;
           }
         }
-        if (base58) btc->push_back(f);
+        if (base58) btc->push_back(static_cast<Pos>(f));
       }
-      // "[0-9A-Fa-f]{32}": each maximal hex run of 32 or more, anchored at its
-      // end.
+      // "[0-9A-Fa-f]{32}": each maximal hex run of 32 or more, with its bounds and
+      // shape. The word's bounds are the run's when the whole word is hex.
       if ((common & internal::kHexClass) != 0) {
-        if (f - s >= 32) hex->push_back(f);
+        if (f - s >= 32) {
+          hex->push_back({static_cast<Pos>(s), static_cast<Pos>(f), /*glued=*/false,
+                          (any & internal::kUpperClass) != 0,
+                          (common & internal::kDigitClass) != 0});
+        }
       } else {
         for (size_t i = s; i < f;) {
           if (!IsHex(t[i])) {
             ++i;
             continue;
           }
-          size_t r = i;
-          while (r < f && IsHex(t[r])) ++r;
-          if (r - i >= 32) hex->push_back(r);
+          uint8_t run_common = internal::ClassOf(t[i]);
+          uint8_t run_any = run_common;
+          size_t r = i + 1;
+          for (; r < f; ++r) {
+            uint8_t c = internal::ClassOf(t[r]);
+            if ((c & internal::kHexClass) == 0) break;
+            run_common &= c;
+            run_any |= c;
+          }
+          if (r - i >= 32) {
+            // Inside the word, a neighbour of the run is a non-hex letter.
+            hex->push_back({static_cast<Pos>(i), static_cast<Pos>(r), i > s || r < f,
+                            (run_any & internal::kUpperClass) != 0,
+                            (run_common & internal::kDigitClass) != 0});
+          }
           i = r;
         }
       }
@@ -774,8 +949,7 @@ void Run::FindLongWords(std::vector<size_t>* hex, std::vector<size_t>* btc) cons
 //   kAnchorDomain  [A-Za-z0-9_-]\.[A-Za-z]{2}
 //   kAnchorIpv4    \d\.\d{1,3}\.\d{1,3}\.\d
 //   kAnchorFile    [A-Za-z0-9_\-)\]]\.(?:<kFileExtensions>)\b, case-insensitive
-void Run::FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
-                   std::vector<size_t>* file) const {
+void Run::FindDots(std::vector<Pos>* domain, std::vector<Pos>* ipv4, std::vector<Pos>* file) const {
   const char* t = t_.data();
   const size_t n = t_.size();
   auto digits = [&](size_t p) {
@@ -790,7 +964,7 @@ void Run::FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
     if (i == 0 || i + 1 >= n) continue;
     char b = t[i - 1];
     if (IsLabelChar(b) && i + 2 < n && IsAlpha(t[i + 1]) && IsAlpha(t[i + 2])) {
-      domain->push_back(i + 3);
+      domain->push_back(static_cast<Pos>(i + 3));
     }
     if (IsDigit(b)) {
       size_t p = i + 1;
@@ -799,7 +973,7 @@ void Run::FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
         p += k + 1;
         k = digits(p);
         if (k >= 1 && k <= 3 && p + k + 1 < n && t[p + k] == '.' && IsDigit(t[p + k + 1])) {
-          ipv4->push_back(p + k + 2);
+          ipv4->push_back(static_cast<Pos>(p + k + 2));
         }
       }
     }
@@ -811,7 +985,9 @@ void Run::FindDots(std::vector<size_t>* domain, std::vector<size_t>* ipv4,
       if (len >= 2 && len <= kMaxExtension && (p == n || !word_char(t[p]))) {
         char ext[kMaxExtension];
         for (size_t j = 0; j < len; ++j) ext[j] = internal::ToLower(t[i + 1 + j]);
-        if (impl_.file_extensions.Find(std::string_view(ext, len)) != 0) file->push_back(p);
+        if (impl_.file_extensions.Find(std::string_view(ext, len)) != 0) {
+          file->push_back(static_cast<Pos>(p));
+        }
       }
     }
   }
@@ -828,14 +1004,14 @@ size_t Run::ToOrig(size_t norm) const {
 }
 
 bool Run::Defanged(size_t start, size_t end) const {
-  if (edits_.empty()) return false;
+  if (edits_.empty() || !MayHoldEdit(start, end)) return false;
   auto it = std::lower_bound(edits_.begin(), edits_.end(), start,
                              [](const Edit& e, size_t n) { return e.norm_pos < n; });
   return it != edits_.end() && it->norm_pos < end;
 }
 
 bool Run::HasEdit(size_t start, size_t end, RefangKind kind) const {
-  if (edits_.empty()) return false;
+  if (edits_.empty() || !MayHoldEdit(start, end)) return false;
   auto it = std::lower_bound(edits_.begin(), edits_.end(), start,
                              [](const Edit& e, size_t n) { return e.norm_pos < n; });
   for (; it != edits_.end() && it->norm_pos < end; ++it) {
@@ -851,12 +1027,12 @@ void Run::Add(IndicatorType type, std::string_view raw, size_t start, size_t end
   AddNormalized(ind->type, ind->value, start, end, reason);
 }
 
-void Run::AddNormalized(IndicatorType type, std::string_view value, size_t start, size_t end,
-                        Reason reason, uint64_t value_hash) {
+template <typename ReasonFn>
+void Run::AddNormalizedLazy(IndicatorType type, std::string_view value, size_t start, size_t end,
+                            uint64_t value_hash, ReasonFn&& reason_fn) {
   if (!impl_.allowed[static_cast<size_t>(type)]) return;
   if (value_hash == 0) value_hash = internal::HashBytes(value);
   uint64_t hash = value_hash ^ (static_cast<uint64_t>(type) + 1) * 0x9E3779B97F4A7C15ULL;
-  bool defanged = Defanged(start, end);
   if ((entries_.size() + 1) * 2 > table_.size()) {
     // Grow the index (at most half full) and re-insert every entry.
     table_.assign(table_.empty() ? 1024 : table_.size() * 2, 0);
@@ -879,14 +1055,19 @@ void Run::AddNormalized(IndicatorType type, std::string_view value, size_t start
     // earlier occurrence: the first in the text gives the position and the
     // reason.
     if (start < e.start) {
+      Reason reason = reason_fn();
       e.start = start;
       e.end = end;
       e.reason = reason;
+      e.kept = e.kept || reason.empty();
+    } else if (!e.kept) {
+      e.kept = reason_fn().empty();
     }
-    e.defanged = e.defanged || defanged;
-    e.kept = e.kept || reason.empty();
+    if (!e.defanged) e.defanged = Defanged(start, end);
     return;
   }
+  Reason reason = reason_fn();
+  bool defanged = Defanged(start, end);
   table_[slot] = static_cast<uint32_t>(entries_.size() + 1);
   entries_.push_back({hash, static_cast<uint32_t>(values_.size()),
                       static_cast<uint32_t>(value.size()), type, defanged, reason.empty(), start,
@@ -1487,18 +1668,14 @@ void Run::ScanIpv6(size_t anchor_end) {
 // ---- hashes and other tokens
 // ------------------------------------------------------------------
 
-void Run::ScanHex(size_t anchor_end) {
-  if (anchor_end <= covered_[kAnchorHex]) return;
-  size_t s = anchor_end;
-  while (s > 0 && IsHex(t_[s - 1])) --s;
-  size_t f = anchor_end;
-  while (f < t_.size() && IsHex(t_[f])) ++f;
-  if (f <= covered_[kAnchorHex]) return;
-  covered_[kAnchorHex] = f;
+void Run::ScanHex(const HexRun& hex) {
+  // FindLongWords() reports maximal runs in text order, so they never overlap.
+  size_t s = hex.start;
+  size_t f = hex.end;
   if (Claimed(s, f, kClaimUrl)) return;
   std::string_view run = t_.substr(s, f - s);
-  if (std::all_of(run.begin(), run.end(), IsDigit)) return;
-  bool glued = IsAlnum(Before(s)) || IsAlnum(At(f));
+  if (hex.all_digits) return;
+  bool glued = hex.glued;
   auto type_for = [](size_t n) -> std::optional<IndicatorType> {
     switch (n) {
       case 32:
@@ -1517,15 +1694,17 @@ void Run::ScanHex(size_t anchor_end) {
   if (type && !glued) {
     // Digests are mostly written in lower case already: then the text is the
     // value.
-    std::string_view value = HasUpper(run) ? LowerInto(run, hex_buf_) : run;
+    std::string_view value = hex.upper ? LowerInto(run, hex_buf_) : run;
     uint64_t value_hash = internal::HashBytes(value);
-    Reason reason;
-    if (impl_.options.filters.benign_hash) {
-      auto m = impl_.lists.BenignHash(value, value_hash);
-      if (!m.list.empty()) reason = {"benign-hash", m.list};
-    }
     Claim(s, f, kClaimAny);
-    AddNormalized(*type, value, s, f, reason, value_hash);
+    // The reason depends on the value alone: looked up once per distinct digest.
+    AddNormalizedLazy(*type, value, s, f, value_hash, [&]() -> Reason {
+      if (impl_.options.filters.benign_hash) {
+        auto m = impl_.lists.BenignHash(value, value_hash);
+        if (!m.list.empty()) return {"benign-hash", m.list};
+      }
+      return {};
+    });
     return;
   }
   // Part of a longer hex string (or glued to letters): not a hash on its own.
@@ -1631,7 +1810,7 @@ std::vector<ExtractedIndicator> Run::Go() {
     impl_.Return(std::move(scratch));
     return out;
   }
-  EventSink sink;
+  EventSink sink{ws_->events, {}};
   std::fill(std::begin(sink.last), std::end(sink.last), SIZE_MAX);
   sink.events.reserve(t_.size() / 128 + 16);
   hs_error_t rc = hs_scan(impl_.anchor_db.get(), t_.data(), static_cast<unsigned>(t_.size()), 0,
@@ -1639,11 +1818,11 @@ std::vector<ExtractedIndicator> Run::Go() {
   std::vector<Event>& events = sink.events;
   impl_.Return(std::move(scratch));
   if (rc != HS_SUCCESS) return out;
-  claims_ = std::make_unique<ClaimSet>(t_.size());
+  claims_.Reset(t_.size());
 
   // Claims make the order matter: the most specific shapes first (URLs contain
   // hosts, paths contain file names, e-mail addresses contain domains).
-  std::vector<std::vector<size_t>> by_anchor(kAnchorCount);
+  std::vector<std::vector<Pos>>& by_anchor = ws_->by_anchor;
   {
     size_t counts[kAnchorCount] = {};
     for (const Event& e : events) ++counts[e.anchor];
@@ -1651,10 +1830,10 @@ std::vector<ExtractedIndicator> Run::Go() {
   }
   for (const Event& e : events) by_anchor[e.anchor].push_back(e.end);
   events.clear();
-  events.shrink_to_fit();
-  FindLongWords(&by_anchor[kAnchorHex], &by_anchor[kAnchorBtc58]);
+  std::vector<HexRun>& hex_runs = ws_->hex_runs;
+  FindLongWords(&hex_runs, &by_anchor[kAnchorBtc58]);
   FindDots(&by_anchor[kAnchorDomain], &by_anchor[kAnchorIpv4], &by_anchor[kAnchorFile]);
-  entries_.reserve(by_anchor[kAnchorHex].size() / 4 + 64);
+  entries_.reserve(hex_runs.size() / 4 + 64);
   auto each = [&](Anchor a, auto&& fn) {
     for (size_t end : by_anchor[a]) fn(end);
   };
@@ -1676,8 +1855,8 @@ std::vector<ExtractedIndicator> Run::Go() {
   each(kAnchorFile, [&](size_t e) { ScanFile(e); });
   {
     // IPv4 and domain anchors both start a host token; walk them in text order.
-    std::vector<size_t>& hosts = by_anchor[kAnchorDomain];
-    const std::vector<size_t>& v4 = by_anchor[kAnchorIpv4];
+    std::vector<Pos>& hosts = by_anchor[kAnchorDomain];
+    const std::vector<Pos>& v4 = by_anchor[kAnchorIpv4];
     size_t mid = hosts.size();
     hosts.insert(hosts.end(), v4.begin(), v4.end());
     std::inplace_merge(hosts.begin(), hosts.begin() + static_cast<std::ptrdiff_t>(mid),
@@ -1687,17 +1866,17 @@ std::vector<ExtractedIndicator> Run::Go() {
     }
   }
   each(kAnchorIpv6, [&](size_t e) { ScanIpv6(e); });
-  each(kAnchorHex, [&](size_t e) { ScanHex(e); });
+  for (const HexRun& run : hex_runs) ScanHex(run);
   each(kAnchorCve, [&](size_t e) { ScanCve(e); });
   each(kAnchorAsn, [&](size_t e) { ScanAsn(e); });
   each(kAnchorBtc58, [&](size_t e) { ScanBtc(e, false); });
   each(kAnchorBech32, [&](size_t e) { ScanBtc(e, true); });
   each(kAnchorSsdeep, [&](size_t e) { ScanSsdeep(e); });
-  claims_.reset();
 
   // Order of first occurrence; ties (rare: different types at one offset) by
   // insertion.
-  std::vector<uint32_t> order(entries_.size());
+  std::vector<uint32_t>& order = ws_->order;
+  order.resize(entries_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
   std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
     return entries_[a].start != entries_[b].start ? entries_[a].start < entries_[b].start : a < b;

@@ -7,7 +7,8 @@
 // that look like domains...). docs/extract.md describes the rules.
 //
 // Thread-safety: an Extractor is immutable after Create(); Extract() is const and may be called
-// from any number of threads at once (each call allocates its own Hyperscan scratch).
+// from any number of threads at once (each call borrows a Hyperscan scratch and working buffers
+// from pools in the Extractor, which keeps at most 128 MiB of buffers between calls).
 // LoadDocument() is a free function with no shared state.
 #pragma once
 

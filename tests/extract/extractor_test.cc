@@ -363,6 +363,97 @@ TEST(ExtractTest, ConcurrentCallsAgree) {
   for (const auto& g : got) EXPECT_EQ(g, want);
 }
 
+// ---- the scanning shortcuts of the speed work (issue 5)
+// --------------------------------------------
+
+// "type value defanged line:column" lines: what a reused call must reproduce exactly.
+std::vector<std::string> RenderedWithPositions(const std::vector<ExtractedIndicator>& found) {
+  std::vector<std::string> out;
+  for (const auto& x : found) {
+    out.push_back(std::string(core::TypeName(x.indicator.type)) + " " + x.indicator.value +
+                  (x.defanged ? " defanged " : " ") + std::to_string(x.line) + ":" +
+                  std::to_string(x.column) + " [" + x.benign_reason + "] " + x.context);
+  }
+  return out;
+}
+
+const std::string kMd5 = "0123456789abcdef0123456789abcdef";
+const std::string kSha1 = "395e87c5bd00f78bf4c63880c6982a7941a2ecd0";
+const std::string kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+
+// The long-word pass hands each hex run to the hash scanner with its bounds and shape.
+TEST(HexRunTest, RunsGluedToLettersAreEmbedded) {
+  EXPECT_EQ(ExtractAll("xyz" + kMd5 + " " + kMd5 + "ghk"),
+            Lines{"md5 " + kMd5 + " [embedded-hex]"});
+  EXPECT_EQ(Extract("xyz" + kMd5 + " " + kMd5 + "ghk"), Lines{});
+}
+
+TEST(HexRunTest, TwoRunsInOneWord) {
+  EXPECT_EQ(ExtractAll(kMd5 + "g" + kSha1),
+            (Lines{"md5 " + kMd5 + " [embedded-hex]", "sha1 " + kSha1 + " [embedded-hex]"}));
+}
+
+TEST(HexRunTest, CapitalsInsideALongerWordAreLowerCased) {
+  std::string upper = "0123456789ABCDEF0123456789ABCDEF";
+  EXPECT_EQ(ExtractAll("Q" + upper + "Q"), Lines{"md5 " + kMd5 + " [embedded-hex]"});
+  EXPECT_EQ(Extract("MD5 " + upper + "."), Lines{"md5 " + kMd5});
+}
+
+TEST(HexRunTest, DecimalRunsAreNoHashes) {
+  std::string digits(32, '7');
+  EXPECT_EQ(ExtractAll(digits), Lines{});
+  EXPECT_EQ(ExtractAll("zz" + digits + "zz"), Lines{});
+  EXPECT_EQ(ExtractAll("id " + std::string(40, '1') + " done"), Lines{});
+}
+
+// A digest's benign-hash reason is looked up once per distinct value; repeats must still decide
+// "kept" as if each occurrence had been looked up.
+TEST(DedupTest, RepeatedDigestsKeepTheirReasons) {
+  std::string text = kEmptyMd5 + " " + kMd5 + "\n" + kEmptyMd5 + " " + kMd5;
+  EXPECT_EQ(ExtractAll(text),
+            (Lines{"md5 " + kEmptyMd5 + " [benign-hash:empty-hashes]", "md5 " + kMd5}));
+  EXPECT_EQ(Extract(text), Lines{"md5 " + kMd5});
+}
+
+TEST(DedupTest, AFlaggedFirstOccurrenceIsKeptByALaterPlainOne) {
+  // First glued to letters (embedded-hex), then standalone: kept, so no reason shown.
+  EXPECT_EQ(ExtractAll("zz" + kMd5 + " then " + kMd5), Lines{"md5 " + kMd5});
+  EXPECT_EQ(Extract("zz" + kMd5 + " then " + kMd5), Lines{"md5 " + kMd5});
+}
+
+// Whether an occurrence was defanged is first answered from a bit per 64 bytes of text.
+TEST(RefangTest, DefangedFlagAcrossBlockBoundaries) {
+  std::string pad(60, ' ');
+  // The edit ("[.]" at offset 66) is in the 64-byte block after the one the host starts in.
+  std::string text = pad + "evil-e[.]com\n" + std::string(5000, 'x') + " evil-f.com " +
+                     std::string(61, ' ') + "evil-g.com evil-h[.]com";
+  EXPECT_EQ(RenderedWithPositions(Default().Extract(text)),
+            (Lines{"domain evil-e.com defanged 1:61 [] evil-e[.]com",
+                   "domain evil-f.com 2:5002 [] " + std::string(50 - 1, 'x') + " evil-f.com",
+                   "domain evil-g.com 2:5074 [] evil-g.com evil-h[.]com",
+                   "domain evil-h.com defanged 2:5085 [] evil-g.com evil-h[.]com"}));
+}
+
+// Working buffers are pooled between calls: a call after a larger, defanged one must see none
+// of its state (edits, claims, de-duplication).
+TEST(ExtractTest, ReusedBuffersCarryNothingOver) {
+  std::string big;
+  for (int i = 0; i < 2000; ++i) {
+    big += "line " + std::to_string(i) + " hxxp://evil-a[.]com/p" + std::to_string(i % 7) +
+           " 45.77.12[.]9 " + kMd5 + " C:\\Users\\x\\a.exe\n";
+  }
+  std::string small = "c2.evil-b.com 45.77.12.10 http://evil-a.com/p1 " + kSha1;
+  auto fresh_small = RenderedWithPositions(With(ExtractOptions{})->Extract(small));
+  auto fresh_big = RenderedWithPositions(With(ExtractOptions{})->Extract(big));
+  auto reused = With(ExtractOptions{});
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(RenderedWithPositions(reused->Extract(big)), fresh_big);
+    EXPECT_EQ(RenderedWithPositions(reused->Extract(small)), fresh_small);
+  }
+  EXPECT_EQ(Rendered(reused->Extract(small)), (Lines{"hostname c2.evil-b.com", "ip-dst 45.77.12.10",
+                                                     "url http://evil-a.com/p1", "sha1 " + kSha1}));
+}
+
 TEST(ExtractorCreateTest, MissingDataDirectoryIsNotFound) {
   ExtractOptions o;
   o.data_dir = "/nonexistent/iocgrid-data";

@@ -17,7 +17,8 @@ enum CharClass : uint8_t {
   kDigitClass = 1,
   kAlphaClass = 2,
   kHexClass = 4,
-  kLabelClass = 8,  // [A-Za-z0-9_-]
+  kLabelClass = 8,   // [A-Za-z0-9_-]
+  kUpperClass = 16,  // [A-Z]
 };
 
 inline constexpr std::array<uint8_t, 256> kCharClasses = [] {
@@ -30,6 +31,7 @@ inline constexpr std::array<uint8_t, 256> kCharClasses = [] {
     if (alpha) v |= kAlphaClass;
     if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) v |= kHexClass;
     if (digit || alpha || c == '-' || c == '_') v |= kLabelClass;
+    if (c >= 'A' && c <= 'Z') v |= kUpperClass;
     t[static_cast<size_t>(c)] = v;
   }
   return t;
