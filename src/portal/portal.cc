@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <thread>
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
@@ -135,6 +138,16 @@ struct Portal::Impl {
     return user.role == Role::kAdmin || meta.owner == user.name || meta.shared;
   }
   void Finish(const std::shared_ptr<SearchJob>& job);
+
+  // Finished searches are serialized and written to the store on this thread, not on the
+  // federation's dispatcher thread, whose callbacks must not block.
+  std::mutex persist_mu;
+  std::condition_variable persist_cv;
+  std::deque<std::shared_ptr<SearchJob>> persist_queue;  // GUARDED_BY(persist_mu)
+  bool persist_stop = false;                               // GUARDED_BY(persist_mu)
+  std::thread persister;
+  void PersistLoop();
+  void Persist(const std::shared_ptr<SearchJob>& job);
 };
 
 void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h, bool admin_only) {
@@ -366,18 +379,46 @@ net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& us
 }
 
 void Portal::Impl::Finish(const std::shared_ptr<SearchJob>& job) {
-  job->OnDone();
-  json doc = job->Document();
-  SearchRow row{job->meta().id, job->meta().owner, job->meta().label, job->meta().tlp,
-                job->meta().shared, job->meta().created, "done", job->input().indicators.size(),
-                job->hit_count(), doc.dump(-1, ' ', false, json::error_handler_t::replace),
-                job->EventLog()};
-  Status st = store->FinishSearch(row);
-  if (!st.ok()) std::fprintf(stderr, "iocgrid portal: cannot persist search %s: %s\n", row.id.c_str(), st.ToString().c_str());
-  std::lock_guard<std::mutex> lock(jobs_mu);
-  --running;
+  job->OnDone();  // cheap: marks done and wakes event-stream readers
+  {
+    std::lock_guard<std::mutex> lock(persist_mu);
+    persist_queue.push_back(job);
+  }
+  persist_cv.notify_one();
   // The handle is released by the next request touching the map; the federation thread must
   // not destroy the handle it is calling us from.
+}
+
+void Portal::Impl::Persist(const std::shared_ptr<SearchJob>& job) {
+  std::string doc = job->Document().dump(-1, ' ', false, json::error_handler_t::replace);
+  job->SetFinalDocument(doc);
+  SearchRow row{job->meta().id, job->meta().owner, job->meta().label, job->meta().tlp,
+                job->meta().shared, job->meta().created, "done", job->input().indicators.size(),
+                job->hit_count(), std::move(doc), job->EventLog()};
+  Status st = store->FinishSearch(row);
+  if (!st.ok()) {
+    std::fprintf(stderr, "iocgrid portal: cannot persist search %s: %s\n", row.id.c_str(),
+                 st.ToString().c_str());
+  }
+  std::lock_guard<std::mutex> lock(jobs_mu);
+  --running;
+}
+
+void Portal::Impl::PersistLoop() {
+  std::unique_lock<std::mutex> lock(persist_mu);
+  while (true) {
+    persist_cv.wait(lock, [this] { return persist_stop || !persist_queue.empty(); });
+    if (persist_queue.empty()) return;  // stopping and drained
+    auto job = std::move(persist_queue.front());
+    persist_queue.pop_front();
+    lock.unlock();
+    try {
+      Persist(job);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iocgrid portal: persisting a search failed: %s\n", e.what());
+    }
+    lock.lock();
+  }
 }
 
 Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& user) {
@@ -407,6 +448,17 @@ Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& use
 }
 
 net::Response Portal::Impl::GetSearch(net::Request& req, const PortalUser& user) {
+  {
+    // A finished search still in memory: its document was serialized once, when it ended.
+    std::shared_ptr<SearchJob> job;
+    {
+      std::lock_guard<std::mutex> lock(jobs_mu);
+      auto it = jobs.find(req.params["id"]);
+      if (it != jobs.end()) job = it->second;
+    }
+    net::Response r;
+    if (job && CanSee(job->meta(), user) && job->FinalDocument(&r.body)) return r;
+  }
   auto d = Document(req.params["id"], user);
   if (!d.ok()) return d.status().code() == StatusCode::kNotFound ? Error(404, "Invalid search", req)
                                                                  : net::ErrorResponse(d.status(), req.path);
@@ -450,9 +502,10 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
   {
     std::lock_guard<std::mutex> lock(jobs_mu);
     live = jobs;
-    // Finished jobs are in the store now; drop them from memory with their handles.
+    // Finished and persisted jobs are in the store now; drop them from memory with their
+    // handles.
     for (auto it = jobs.begin(); it != jobs.end();) {
-      if (it->second->done()) {
+      if (it->second->has_final_document()) {
         handles.erase(it->first);
         it = jobs.erase(it);
       } else {
@@ -556,6 +609,12 @@ Portal::~Portal() {
     h->Wait();
   }
   impl_->fed.reset();
+  {
+    std::lock_guard<std::mutex> lock(impl_->persist_mu);
+    impl_->persist_stop = true;
+  }
+  impl_->persist_cv.notify_all();
+  if (impl_->persister.joinable()) impl_->persister.join();  // drains the queue first
 }
 
 Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
@@ -566,6 +625,8 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   IOCGRID_ASSIGN_OR_RETURN(impl->extractor, extract::Extractor::Create(extract::ExtractOptions{}));
   impl->web_dir = FindWebDir(config.web_dir);
   impl->Routes();
+  Impl* raw = impl.get();
+  impl->persister = std::thread([raw] { raw->PersistLoop(); });
   return std::unique_ptr<Portal>(new Portal(std::move(impl)));
 }
 

@@ -182,6 +182,23 @@ bool SearchJob::done() const {
   return done_;
 }
 
+bool SearchJob::FinalDocument(std::string* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (final_document_.empty()) return false;
+  *out = final_document_;
+  return true;
+}
+
+bool SearchJob::has_final_document() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !final_document_.empty();
+}
+
+void SearchJob::SetFinalDocument(std::string document) {
+  std::lock_guard<std::mutex> lock(mu_);
+  final_document_ = std::move(document);
+}
+
 uint64_t SearchJob::hit_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return total_hits_;

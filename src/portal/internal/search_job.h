@@ -48,6 +48,11 @@ class SearchJob {
   void OnDone();
 
   bool done() const;
+  // The serialized final document, set once after the search is done (so that reads of a
+  // finished search do not rebuild it). Returns false while it is not set.
+  bool FinalDocument(std::string* out) const;
+  void SetFinalDocument(std::string document);
+  bool has_final_document() const;
   uint64_t hit_count() const;
   // The whole document of GET /api/v1/searches/{id} (docs/portal-api.md).
   nlohmann::json Document() const;
@@ -92,6 +97,7 @@ class SearchJob {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int64_t elapsed_ms_ = 0;                         // GUARDED_BY(mu_)
   std::string events_;                             // GUARDED_BY(mu_)
+  std::string final_document_;                     // GUARDED_BY(mu_)
 };
 
 // Parses an ISO date or date-time ("2019-03-01", "2019-03-01 12:00:00", ...) to unix seconds;
