@@ -17,9 +17,10 @@ bool InitCrypto();
 // A random version-4 uuid, lower-case.
 std::string RandomUuid();
 
-// A deterministic uuid for `name`: the first 16 bytes of SHA-256(namespace || name) with the
-// version nibble 5 and the RFC 4122 variant, lower-case. "UUIDv5-style": the layout of v5 (so
-// MISP's uuid validation accepts it) but SHA-256 instead of SHA-1; equal names give equal uuids.
+// A deterministic uuid for `name`: a 16-byte BLAKE2b of `name` keyed with iocgrid's namespace,
+// with the version nibble 5 and the RFC 4122 variant, lower-case. "UUIDv5-style": the layout of
+// v5 (MISP's uuid validation accepts versions 0-5 only) with another hash; equal names give
+// equal uuids.
 std::string NameUuid(std::string_view name);
 
 // Lower-cases a uuid of the canonical 8-4-4-4-12 hex form. Errors: kInvalidArgument.
