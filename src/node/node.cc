@@ -68,6 +68,18 @@ Result<json> ParseBody(const net::Request& req) {
   return body;
 }
 
+// MISP's saveFailResponse (misp-api.md 1.3): 403 with "saved": false and the field errors.
+net::Response SaveFail(std::string_view name, std::string_view field, const Status& why,
+                       const net::Request& req) {
+  std::string message(why.message());
+  json err = {{"saved", false},
+              {"name", std::string(name)},
+              {"message", name == "Could not add Attribute" ? std::string(name) : message},
+              {"url", req.path},
+              {"errors", {{std::string(field), {message}}}}};
+  return JsonResponse(err.dump(), 403);
+}
+
 store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
 
 store::TimeRange ToRange(const TimeRange& r) { return store::TimeRange{r.from, r.to}; }
@@ -693,12 +705,7 @@ net::Response Node::Impl::EventsAdd(net::Request& req, const store::AuthContext&
   if (!body.ok()) return Error(405, kInvalidJson, req);
   auto event = ParseEventJson(*body, /*require_info=*/true);
   if (!event.ok()) {
-    json err = {{"saved", false},
-                {"name", "Could not add Event"},
-                {"message", std::string(event.status().message())},
-                {"url", req.path},
-                {"errors", {{"Event", {std::string(event.status().message())}}}}};
-    return JsonResponse(err.dump(), 403);
+    return SaveFail("Could not add Event", "Event", event.status(), req);
   }
   store::ImportOptions import_options;
   import_options.org = auth.org.name;
@@ -713,12 +720,7 @@ net::Response Node::Impl::EventsAdd(net::Request& req, const store::AuthContext&
       return r;
     }
     if (id.status().code() == StatusCode::kInvalidArgument) {
-      json err = {{"saved", false},
-                  {"name", "Could not add Event"},
-                  {"message", std::string(id.status().message())},
-                  {"url", req.path},
-                  {"errors", {{"Event", {std::string(id.status().message())}}}}};
-      return JsonResponse(err.dump(), 403);
+      return SaveFail("Could not add Event", "Event", id.status(), req);
     }
     return net::ErrorResponse(id.status(), req.path);
   }
@@ -734,12 +736,7 @@ net::Response Node::Impl::EventsEdit(net::Request& req, const store::AuthContext
   if (!body.ok()) return Error(405, kInvalidJson, req);
   auto event = ParseEventJson(*body, /*require_info=*/false);
   if (!event.ok()) {
-    json err = {{"saved", false},
-                {"name", "Could not edit Event"},
-                {"message", std::string(event.status().message())},
-                {"url", req.path},
-                {"errors", {{"Event", {std::string(event.status().message())}}}}};
-    return JsonResponse(err.dump(), 403);
+    return SaveFail("Could not edit Event", "Event", event.status(), req);
   }
   store::ImportOptions import_options;
   import_options.org = auth.org.name;
@@ -855,12 +852,7 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthCont
     ++n;
     auto a = ParseAttributeJson(item);
     if (!a.ok()) {
-      json err = {{"saved", false},
-                  {"name", "Could not add Attribute"},
-                  {"message", "Could not add Attribute"},
-                  {"url", req.path},
-                  {"errors", {{"value", {std::string(a.status().message())}}}}};
-      return JsonResponse(err.dump(), 403);
+      return SaveFail("Could not add Attribute", "value", a.status(), req);
     }
     attributes.push_back(std::move(*a));
   }
@@ -871,12 +863,7 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthCont
     if (ids.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event.", req);
     if (ids.status().code() == StatusCode::kAlreadyExists ||
         ids.status().code() == StatusCode::kInvalidArgument) {
-      json err = {{"saved", false},
-                  {"name", "Could not add Attribute"},
-                  {"message", "Could not add Attribute"},
-                  {"url", req.path},
-                  {"errors", {{"value", {std::string(ids.status().message())}}}}};
-      return JsonResponse(err.dump(), 403);
+      return SaveFail("Could not add Attribute", "value", ids.status(), req);
     }
     return net::ErrorResponse(ids.status(), req.path);
   }

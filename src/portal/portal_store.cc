@@ -32,6 +32,22 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
   return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : "";
 }
 
+// Columns 0-8 of a searches row: id, owner, label, tlp, shared, created, status, indicators,
+// hits.
+SearchRow ReadSearchRow(sqlite3_stmt* s) {
+  SearchRow r;
+  r.id = ColumnText(s, 0);
+  r.owner = ColumnText(s, 1);
+  r.label = ColumnText(s, 2);
+  r.tlp = ColumnText(s, 3);
+  r.shared = sqlite3_column_int(s, 4) != 0;
+  r.created = sqlite3_column_int64(s, 5);
+  r.status = ColumnText(s, 6);
+  r.indicators = static_cast<uint64_t>(sqlite3_column_int64(s, 7));
+  r.hits = static_cast<uint64_t>(sqlite3_column_int64(s, 8));
+  return r;
+}
+
 }  // namespace
 
 std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "analyst"; }
@@ -242,16 +258,7 @@ Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
   Stmt s(raw);
   sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_ROW) return NotFoundError("no search " + id);
-  SearchRow r;
-  r.id = ColumnText(raw, 0);
-  r.owner = ColumnText(raw, 1);
-  r.label = ColumnText(raw, 2);
-  r.tlp = ColumnText(raw, 3);
-  r.shared = sqlite3_column_int(raw, 4) != 0;
-  r.created = sqlite3_column_int64(raw, 5);
-  r.status = ColumnText(raw, 6);
-  r.indicators = static_cast<uint64_t>(sqlite3_column_int64(raw, 7));
-  r.hits = static_cast<uint64_t>(sqlite3_column_int64(raw, 8));
+  SearchRow r = ReadSearchRow(raw);
   r.document = ColumnText(raw, 9);
   r.events = ColumnText(raw, 10);
   return r;
@@ -266,19 +273,7 @@ Result<std::vector<SearchRow>> PortalStore::ListSearches() {
                      -1, &raw, nullptr);
   Stmt s(raw);
   std::vector<SearchRow> out;
-  while (sqlite3_step(raw) == SQLITE_ROW) {
-    SearchRow r;
-    r.id = ColumnText(raw, 0);
-    r.owner = ColumnText(raw, 1);
-    r.label = ColumnText(raw, 2);
-    r.tlp = ColumnText(raw, 3);
-    r.shared = sqlite3_column_int(raw, 4) != 0;
-    r.created = sqlite3_column_int64(raw, 5);
-    r.status = ColumnText(raw, 6);
-    r.indicators = static_cast<uint64_t>(sqlite3_column_int64(raw, 7));
-    r.hits = static_cast<uint64_t>(sqlite3_column_int64(raw, 8));
-    out.push_back(std::move(r));
-  }
+  while (sqlite3_step(raw) == SQLITE_ROW) out.push_back(ReadSearchRow(raw));
   return out;
 }
 

@@ -13,7 +13,8 @@ using testing::SharedData;
 
 TEST(InputFormatTest, NamesRoundTrip) {
   for (InputFormat format : {InputFormat::kAuto, InputFormat::kWarninglist, InputFormat::kMispEvent,
-                             InputFormat::kCsv, InputFormat::kPlain, InputFormat::kIpsum}) {
+                             InputFormat::kCsv, InputFormat::kPlain, InputFormat::kIpsum,
+                             InputFormat::kStix}) {
     InputFormat parsed = InputFormat::kAuto;
     ASSERT_TRUE(ParseInputFormat(InputFormatName(format), &parsed)) << InputFormatName(format);
     EXPECT_EQ(parsed, format);
@@ -28,7 +29,9 @@ TEST(InputFormatTest, AcceptsAliases) {
   EXPECT_EQ(parsed, InputFormat::kCsv);
   EXPECT_TRUE(ParseInputFormat("list", &parsed));
   EXPECT_EQ(parsed, InputFormat::kPlain);
-  EXPECT_FALSE(ParseInputFormat("stix", &parsed));
+  EXPECT_TRUE(ParseInputFormat("stix2", &parsed));
+  EXPECT_EQ(parsed, InputFormat::kStix);
+  EXPECT_FALSE(ParseInputFormat("openioc", &parsed));
 }
 
 TEST(DetectFormatTest, JsonShapes) {
@@ -108,7 +111,7 @@ TEST(LoadContentTest, PrefixesOfEveryFixtureInEveryFormatNeverCrash) {
     for (size_t length = 0; length <= content.size(); length += 1 + length / 4) {
       for (InputFormat format :
            {InputFormat::kAuto, InputFormat::kWarninglist, InputFormat::kMispEvent,
-            InputFormat::kCsv, InputFormat::kPlain, InputFormat::kIpsum}) {
+            InputFormat::kCsv, InputFormat::kPlain, InputFormat::kIpsum, InputFormat::kStix}) {
         LoadOptions options;
         options.format = format;
         testing::Loaded loaded = testing::LoadText("prefix", content.substr(0, length), options);
