@@ -34,6 +34,8 @@ function(iocgrid_add_bench)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(iocgrid_${ARG_NAME}_bench ${ARG_SRCS})
   target_link_libraries(iocgrid_${ARG_NAME}_bench PRIVATE ${ARG_DEPS} benchmark::benchmark iocgrid_warnings)
+  # Shared bench helpers are included as "bench/common/x.h".
+  target_include_directories(iocgrid_${ARG_NAME}_bench PRIVATE ${PROJECT_SOURCE_DIR})
   target_compile_definitions(iocgrid_${ARG_NAME}_bench PRIVATE
     IOCGRID_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data"
     IOCGRID_PROJECT_DATA_DIR="${PROJECT_SOURCE_DIR}/data")

@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "benchmark/benchmark.h"
+#include "bench/common/member_data.h"
 #include "core/indicator.h"
 #include "ingest/event.h"
 #include "net/http_client.h"
@@ -38,89 +39,8 @@ namespace {
 
 constexpr int64_t kStored = 1'000'000;
 
-std::string Ip(uint32_t v) {
-  return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 0xff) + "." +
-         std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
-}
-
-std::string Hex(std::mt19937_64& rng, int chars) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(static_cast<size_t>(chars));
-  for (int i = 0; i < chars; i += 16) {
-    uint64_t r = rng();
-    for (int k = 0; k < 16 && i + k < chars; ++k, r >>= 4) s += kHex[r & 0xf];
-  }
-  return s;
-}
-
-// Stored CIDRs lie in 11.0.0.0 .. 42.255.255.255 (32 /8s), so an address there is covered by
-// about 4 of them on average (a /16 and a /24 inside it, as feeds overlap); query misses come
-// from outside that block.
-constexpr uint32_t kCidrOctets = 32;
-
-// A public-looking address (first octet 1..223, not 10 or 127); `outside_cidrs` keeps it out
-// of the stored CIDRs' block.
-uint32_t PublicIp(std::mt19937_64& rng, bool outside_cidrs = false) {
-  while (true) {
-    const uint32_t v = static_cast<uint32_t>(rng());
-    const uint32_t a = v >> 24;
-    if (a == 0 || a == 10 || a == 127 || a >= 224) continue;
-    if (outside_cidrs && a >= 11 && a < 11 + kCidrOctets) continue;
-    return v;
-  }
-}
-
-struct Dataset {
-  std::vector<std::string> ips, cidrs, domains, md5s;  // stored values
-};
-
-ingest::Event BuildEvent(Dataset* data) {
-  std::mt19937_64 rng(42);
-  ingest::Event event;
-  event.uuid = "5f4d3c2b-0000-4000-8000-00000000beef";
-  event.info = "node bench: 10^6 attributes";
-  event.date = "2024-01-31";
-  event.org = "BENCH";
-  event.timestamp = 1706700000;
-  event.tags = {"tlp:amber"};
-  event.attributes.reserve(kStored);
-  for (int64_t i = 0; i < kStored; ++i) {
-    const int64_t bucket = i % 10;
-    std::string type, value;
-    if (bucket < 6) {
-      type = "ip-dst";
-      value = Ip(PublicIp(rng));
-      data->ips.push_back(value);
-    } else if (bucket < 8) {
-      const int prefix = 16 + static_cast<int>(rng() % 13);  // /16../28
-      const uint32_t base = ((11u + static_cast<uint32_t>(rng() % kCidrOctets)) << 24) |
-                            (static_cast<uint32_t>(rng()) & 0x00ffffffu);
-      const uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-      type = "ip-dst";
-      value = Ip(base & mask) + "/" + std::to_string(prefix);
-      data->cidrs.push_back(value);
-    } else if (bucket == 8) {
-      type = "domain";
-      value = "h" + Hex(rng, 10) + ".bad-" + std::to_string(i % 5000) + ".example";
-      data->domains.push_back(value);
-    } else {
-      type = "md5";
-      value = Hex(rng, 32);
-      data->md5s.push_back(value);
-    }
-    auto parsed = core::ParseIndicator(type, value);
-    if (!parsed.ok()) std::abort();
-    ingest::Attribute a;
-    a.indicator = std::move(*parsed);
-    a.to_ids = true;
-    a.timestamp = 1706700000 + i % 86400;
-    a.uuid = Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" + Hex(rng, 3) + "-8" + Hex(rng, 3) + "-" +
-             Hex(rng, 12);
-    event.attributes.push_back(std::move(a));
-  }
-  return event;
-}
+using bench::Dataset;
+using bench::Queries;
 
 // The node, its server and the stored values, built on first use.
 struct Fixture {
@@ -138,7 +58,12 @@ struct Fixture {
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
     {
-      const ingest::Event event = BuildEvent(&data);
+      bench::EventSpec spec;
+      spec.uuid = "5f4d3c2b-0000-4000-8000-00000000beef";
+      spec.info = "node bench: 10^6 attributes";
+      spec.org = "BENCH";
+      spec.attributes = kStored;
+      const ingest::Event event = bench::BuildMemberEvent(spec, &data);
       auto store = store::Store::Open(dir, {});
       if (!store.ok()) std::abort();
       const auto t0 = std::chrono::steady_clock::now();
@@ -187,45 +112,6 @@ Fixture& GetFixture() {
   }();
   (void)registered;
   return *fixture;
-}
-
-// n query values, a fraction `hit_fraction` of them hitting stored data.
-std::vector<std::string> Queries(const Dataset& data, size_t n, double hit_fraction, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::string> out;
-  out.reserve(n);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t kind = rng() % 10;
-    if (u(rng) < hit_fraction) {
-      if (kind < 4) {
-        out.push_back(data.ips[rng() % data.ips.size()]);
-      } else if (kind < 7) {
-        // An address inside a stored CIDR.
-        const std::string& c = data.cidrs[rng() % data.cidrs.size()];
-        const size_t slash = c.find('/');
-        const int prefix = std::stoi(c.substr(slash + 1));
-        uint32_t base = 0;
-        for (int part = 0, pos = 0; part < 4; ++part) {
-          const size_t dot = c.find_first_of("./", static_cast<size_t>(pos));
-          base = (base << 8) | static_cast<uint32_t>(std::stoi(c.substr(static_cast<size_t>(pos), dot - static_cast<size_t>(pos))));
-          pos = static_cast<int>(dot) + 1;
-        }
-        out.push_back(Ip(base | (static_cast<uint32_t>(rng()) & ((1u << (32 - prefix)) - 1))));
-      } else if (kind < 9) {
-        out.push_back("www." + data.domains[rng() % data.domains.size()]);
-      } else {
-        out.push_back(data.md5s[rng() % data.md5s.size()]);
-      }
-    } else if (kind < 7) {
-      out.push_back(Ip(PublicIp(rng, /*outside_cidrs=*/true)));
-    } else if (kind < 9) {
-      out.push_back("x" + Hex(rng, 8) + ".clean-" + std::to_string(rng() % 1000) + ".test");
-    } else {
-      out.push_back(Hex(rng, 32));
-    }
-  }
-  return out;
 }
 
 std::string JsonArray(const std::vector<std::string>& values) {
@@ -309,7 +195,7 @@ void SetLatencyCounters(benchmark::State& state, const std::vector<double>& seco
 // value filter being MISP's exact, case-insensitive match on either half.
 void BM_RestSearch1000Values(benchmark::State& state) {
   Fixture& f = GetFixture();
-  const auto values = Queries(f.data, static_cast<size_t>(state.range(0)), 0.01, 7);
+  const auto values = Queries({&f.data}, static_cast<size_t>(state.range(0)), 0.01, 7);
   const std::string body = R"({"returnFormat":"json","value":)" + JsonArray(values) + "}";
   const std::string url = f.base_url + "/attributes/restSearch";
   Client client;
@@ -343,7 +229,7 @@ BENCHMARK(BM_RestSearch1000Values)
 void BM_GridMatch(benchmark::State& state) {
   Fixture& f = GetFixture();
   const size_t n = static_cast<size_t>(state.range(0));
-  const auto values = Queries(f.data, n, 0.01, 11 + n);
+  const auto values = Queries({&f.data}, n, 0.01, 11 + n);
   std::string body;
   const char* content_type;
   if (n <= 10000) {

@@ -45,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "benchmark/benchmark.h"
+#include "bench/common/member_data.h"
 #include "core/indicator.h"
 #include "ingest/event.h"
 #include "net/http_client.h"
@@ -64,86 +65,7 @@ constexpr int kMembers = 3;
 const char* const kMemberNames[kMembers] = {"anonymity", "honeypot", "third"};
 constexpr const char* kMispMember = "third-misp";
 
-std::string Ip(uint32_t v) {
-  return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 0xff) + "." +
-         std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
-}
-
-std::string Hex(std::mt19937_64& rng, int chars) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(static_cast<size_t>(chars));
-  for (int i = 0; i < chars; i += 16) {
-    uint64_t r = rng();
-    for (int k = 0; k < 16 && i + k < chars; ++k, r >>= 4) s += kHex[r & 0xf];
-  }
-  return s;
-}
-
-// Stored CIDRs lie in 11.0.0.0 .. 42.255.255.255; query misses come from outside that block.
-constexpr uint32_t kCidrOctets = 32;
-
-uint32_t PublicIp(std::mt19937_64& rng, bool outside_cidrs = false) {
-  while (true) {
-    const uint32_t v = static_cast<uint32_t>(rng());
-    const uint32_t a = v >> 24;
-    if (a == 0 || a == 10 || a == 127 || a >= 224) continue;
-    if (outside_cidrs && a >= 11 && a < 11 + kCidrOctets) continue;
-    return v;
-  }
-}
-
-struct Dataset {
-  std::vector<std::string> ips, cidrs, domains, md5s;  // stored values
-};
-
-ingest::Event BuildEvent(int member, Dataset* data) {
-  std::mt19937_64 rng(1000 + static_cast<uint64_t>(member));
-  ingest::Event event;
-  event.uuid = "5f4d3c2b-0000-4000-8000-0000000000" + std::to_string(10 + member);
-  event.info = std::string("portal bench: ") + kMemberNames[member];
-  event.date = "2024-01-31";
-  event.org = std::string("BENCH-") + kMemberNames[member];
-  event.timestamp = 1706700000;
-  event.tags = {"tlp:amber"};
-  event.attributes.reserve(kStored);
-  const std::string domain_tag = std::string(1, static_cast<char>('a' + member));
-  for (int64_t i = 0; i < kStored; ++i) {
-    const int64_t bucket = i % 10;
-    std::string type, value;
-    if (bucket < 6) {
-      type = "ip-dst";
-      value = Ip(PublicIp(rng));
-      data->ips.push_back(value);
-    } else if (bucket < 8) {
-      const int prefix = 16 + static_cast<int>(rng() % 13);  // /16../28
-      const uint32_t base = ((11u + static_cast<uint32_t>(rng() % kCidrOctets)) << 24) |
-                            (static_cast<uint32_t>(rng()) & 0x00ffffffu);
-      const uint32_t mask = ~0u << (32 - prefix);
-      type = "ip-dst";
-      value = Ip(base & mask) + "/" + std::to_string(prefix);
-      data->cidrs.push_back(value);
-    } else if (bucket == 8) {
-      type = "domain";
-      value = domain_tag + Hex(rng, 10) + ".bad-" + std::to_string(i % 5000) + ".example";
-      data->domains.push_back(value);
-    } else {
-      type = "md5";
-      value = Hex(rng, 32);
-      data->md5s.push_back(value);
-    }
-    auto parsed = core::ParseIndicator(type, value);
-    if (!parsed.ok()) std::abort();
-    ingest::Attribute a;
-    a.indicator = std::move(*parsed);
-    a.to_ids = true;
-    a.timestamp = 1706700000 + i % 86400;
-    a.uuid = Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" + Hex(rng, 3) + "-8" + Hex(rng, 3) + "-" +
-             Hex(rng, 12);
-    event.attributes.push_back(std::move(a));
-  }
-  return event;
-}
+using bench::Dataset;
 
 struct Member {
   Dataset data;
@@ -209,7 +131,14 @@ struct Fixture {
     std::filesystem::create_directories(mdir);
     double import_s = 0, open_s = 0;
     {
-      const ingest::Event event = BuildEvent(i, &m.data);
+      bench::EventSpec spec;
+      spec.seed = 1000 + static_cast<uint64_t>(i);
+      spec.uuid = "5f4d3c2b-0000-4000-8000-0000000000" + std::to_string(10 + i);
+      spec.info = std::string("portal bench: ") + kMemberNames[i];
+      spec.org = std::string("BENCH-") + kMemberNames[i];
+      spec.domain_prefix = std::string(1, static_cast<char>('a' + i));
+      spec.attributes = kStored;
+      const ingest::Event event = bench::BuildMemberEvent(spec, &m.data);
       auto store = store::Store::Open(mdir, {});
       if (!store.ok()) std::abort();
       const auto t0 = Clock::now();
@@ -275,47 +204,11 @@ Fixture& GetFixture() {
 }
 
 // An address inside a stored CIDR "a.b.c.d/p".
-std::string IpInside(const std::string& cidr, std::mt19937_64& rng) {
-  const size_t slash = cidr.find('/');
-  const int prefix = std::stoi(cidr.substr(slash + 1));
-  uint32_t base = 0;
-  size_t pos = 0;
-  for (int part = 0; part < 4; ++part) {
-    const size_t dot = cidr.find_first_of("./", pos);
-    base = (base << 8) | static_cast<uint32_t>(std::stoi(cidr.substr(pos, dot - pos)));
-    pos = dot + 1;
-  }
-  return Ip(base | (static_cast<uint32_t>(rng()) & ((1u << (32 - prefix)) - 1)));
-}
-
 // n query values, about `hit_fraction` of them hitting one of the members.
 std::vector<std::string> Queries(const Fixture& f, size_t n, double hit_fraction, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(0, 1);
-  std::vector<std::string> out;
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint64_t kind = rng() % 10;
-    if (u(rng) < hit_fraction) {
-      const Dataset& d = f.members[rng() % kMembers].data;
-      if (kind < 4) {
-        out.push_back(d.ips[rng() % d.ips.size()]);
-      } else if (kind < 7) {
-        out.push_back(IpInside(d.cidrs[rng() % d.cidrs.size()], rng));
-      } else if (kind < 9) {
-        out.push_back("www." + d.domains[rng() % d.domains.size()]);
-      } else {
-        out.push_back(d.md5s[rng() % d.md5s.size()]);
-      }
-    } else if (kind < 7) {
-      out.push_back(Ip(PublicIp(rng, /*outside_cidrs=*/true)));
-    } else if (kind < 9) {
-      out.push_back("x" + Hex(rng, 8) + ".clean-" + std::to_string(rng() % 1000) + ".test");
-    } else {
-      out.push_back(Hex(rng, 32));
-    }
-  }
-  return out;
+  std::vector<const Dataset*> sets;
+  for (const Member& m : f.members) sets.push_back(&m.data);
+  return bench::Queries(sets, n, hit_fraction, seed);
 }
 
 size_t Append(char* data, size_t size, size_t n, void* user) {

@@ -15,17 +15,6 @@ bool ParseOutputFormat(std::string_view name, OutputFormat* out) {
   return true;
 }
 
-std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 HitWriter::HitWriter(OutputFormat format, std::FILE* out) : format_(format), out_(out) {}
 
 void HitWriter::Write(const HitRow& row) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/csv.h"
+
 namespace iocgrid::app {
 
 enum class OutputFormat { kTable, kJson, kCsv };
@@ -43,8 +45,5 @@ class HitWriter {
   bool header_done_ = false;
   std::vector<HitRow> table_rows_;
 };
-
-// RFC 4180 field quoting.
-std::string CsvField(std::string_view s);
 
 }  // namespace iocgrid::app

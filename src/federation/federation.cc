@@ -94,6 +94,9 @@ struct SearchState {
   std::vector<std::unique_ptr<MemberRun>> runs;
   size_t remaining = 0;
   bool cancelled = false;  // dispatcher thread only
+  // The grid/v1/match body, the same for every iocgrid member: built once, on first use
+  // (dispatcher thread only).
+  std::string grid_body;
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;  // guarded by mu
@@ -526,14 +529,15 @@ void FederationImpl::Send(std::shared_ptr<void> keep, MemberState* m, Owner* own
 
 void FederationImpl::StartGrid(const std::shared_ptr<SearchState>& s, MemberRun* run) {
   const SearchRequest& q = s->request;
-  run->reply.relations = q.relations & index::kAllRelations;
+  run->reply.relations = q.relations & SupportedRelations(MemberKind::kIocgrid);
   if (q.indicators.empty() || run->reply.relations == 0) {
     return Finish(s, run, MemberStatus::kDone, "");
   }
   MemberState* m = run->member;
-  ClientRequest req =
-      MakeRequest(*m, "POST", "/grid/v1/match",
-                  internal::GridMatchBody(q.indicators, run->reply.relations, q.since, q.until));
+  if (s->grid_body.empty()) {
+    s->grid_body = internal::GridMatchBody(q.indicators, run->reply.relations, q.since, q.until);
+  }
+  ClientRequest req = MakeRequest(*m, "POST", "/grid/v1/match", s->grid_body);
   req.headers[1].second = "application/x-ndjson";
   Send(
       s, m, &run->owner, std::move(req),
@@ -556,7 +560,7 @@ void FederationImpl::StartGrid(const std::shared_ptr<SearchState>& s, MemberRun*
 void FederationImpl::StartMisp(const std::shared_ptr<SearchState>& s, MemberRun* run) {
   const SearchRequest& q = s->request;
   MemberState* m = run->member;
-  run->reply.relations = q.relations & (kMispValueRelations | kInRangeBit);
+  run->reply.relations = q.relations & SupportedRelations(MemberKind::kMisp);
   // Batches of at most batch_size search values; a composite query sends both
   // halves, since MISP matches value1 or value2 but never the joined "a|b"
   // (misp-api.md 2.3).

@@ -2,6 +2,13 @@
 
 namespace iocgrid::federation {
 
+index::RelationMask SupportedRelations(MemberKind kind) {
+  if (kind == MemberKind::kIocgrid) return index::kAllRelations;
+  return static_cast<index::RelationMask>(index::RelationBit(index::Relation::kExact) |
+                                          index::RelationBit(index::Relation::kComponent) |
+                                          index::RelationBit(index::Relation::kInRange));
+}
+
 std::string_view MemberKindName(MemberKind kind) {
   switch (kind) {
     case MemberKind::kIocgrid:

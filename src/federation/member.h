@@ -23,6 +23,11 @@ enum class Disclosure : uint8_t { kFull, kExistence, kCount };
 
 std::string_view MemberKindName(MemberKind kind);  // "iocgrid", "misp"
 bool ParseMemberKind(std::string_view name, MemberKind* out);
+// The relations a member of this kind can be asked for: all of them for an iocgrid node; for
+// plain MISP, exact and component (restSearch's value match) and in-range (the connector's
+// CIDR cache).
+index::RelationMask SupportedRelations(MemberKind kind);
+
 std::string_view DisclosureName(Disclosure disclosure);  // "full", "existence", "count"
 bool ParseDisclosure(std::string_view name, Disclosure* out);
 

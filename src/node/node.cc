@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 #include <unordered_map>
@@ -78,6 +79,48 @@ net::Response SaveFail(std::string_view name, std::string_view field, const Stat
               {"url", req.path},
               {"errors", {{std::string(field), {message}}}}};
   return JsonResponse(err.dump(), 403);
+}
+
+// The filters of a restSearch request, or the MISP error answer for a request that has none
+// (misp-api.md 1.3): GET is refused, an empty body or object is 400, invalid JSON 405.
+struct RestSearchRequest {
+  std::optional<SearchParams> params;
+  std::optional<net::Response> error;
+
+  bool ok() const { return params.has_value(); }
+  const SearchParams* operator->() const { return &*params; }
+  const SearchParams& operator*() const { return *params; }
+};
+
+RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object) {
+  RestSearchRequest out;
+  if (req.method == "GET") {
+    out.error = Error(400,
+                      "Restsearch queries using GET and no parameters are not allowed. If you "
+                      "have passed parameters via a JSON body, make sure you use POST requests.",
+                      req);
+    return out;
+  }
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    out.error = Error(400, kEmptySearch, req);
+    return out;
+  }
+  auto body = ParseBody(req);
+  if (!body.ok()) {
+    out.error = Error(405, kInvalidJson, req);
+    return out;
+  }
+  if (refuse_empty_object && body->is_object() && body->empty()) {
+    out.error = Error(400, kEmptySearch, req);
+    return out;
+  }
+  auto params = ParseSearchParams(*body, Now());
+  if (!params.ok()) {
+    out.error = net::ErrorResponse(params.status(), req.path);
+    return out;
+  }
+  out.params = std::move(*params);
+  return out;
 }
 
 store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
@@ -355,12 +398,17 @@ void Node::Impl::Add(std::vector<std::string> methods, std::string pattern, Auth
       }
       ++n;
     }
-    net::Response response = (this->*h)(req, *auth);
-    {
-      std::lock_guard<std::mutex> lock(keys_mu);
-      --in_flight_by_key[auth->key_id];
-    }
-    return response;
+    // Released however the handler ends: a throw (caught by the server) must not leave the key
+    // counted as busy for ever.
+    struct Release {
+      Impl* impl;
+      int64_t key;
+      ~Release() {
+        std::lock_guard<std::mutex> lock(impl->keys_mu);
+        --impl->in_flight_by_key[key];
+      }
+    } release{this, auth->key_id};
+    return (this->*h)(req, *auth);
   });
 }
 
@@ -479,18 +527,8 @@ net::Response Node::Impl::DescribeTypes(net::Request&, const store::AuthContext&
 }
 
 net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::AuthContext& auth) {
-  if (req.method == "GET") {
-    return Error(400,
-                 "Restsearch queries using GET and no parameters are not allowed. If you have "
-                 "passed parameters via a JSON body, make sure you use POST requests.",
-                 req);
-  }
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Error(400, kEmptySearch, req);
-  auto body = ParseBody(req);
-  if (!body.ok()) return Error(405, kInvalidJson, req);
-  if (body->is_object() && body->empty()) return Error(400, kEmptySearch, req);
-  auto params = ParseSearchParams(*body, Now());
-  if (!params.ok()) return net::ErrorResponse(params.status(), req.path);
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/true);
+  if (!params.ok()) return *params.error;
   const std::string& format = params->return_format;
   if (format != "json" && format != "csv" && format != "text" && format != "count") {
     return Error(404, "Invalid output format.", req);
@@ -589,32 +627,24 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::A
 }
 
 net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthContext& auth) {
-  if (req.method == "GET") {
-    return Error(400,
-                 "Restsearch queries using GET and no parameters are not allowed. If you have "
-                 "passed parameters via a JSON body, make sure you use POST requests.",
-                 req);
-  }
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return Error(400, kEmptySearch, req);
-  auto body = ParseBody(req);
-  if (!body.ok()) return Error(405, kInvalidJson, req);
-  auto params = ParseSearchParams(*body, Now());
-  if (!params.ok()) return net::ErrorResponse(params.status(), req.path);
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/false);
+  if (!params.ok()) return *params.error;
   if (params->return_format != "json") return Error(404, "Invalid output format.", req);
   // Attribute-level filters choose the events; the events come back whole (misp-api.md 3.1).
-  store::AttributeQuery query = ToAttributeQuery(*params);
-  query.limit = 0;
-  query.page = 1;
   std::vector<int64_t> event_ids;
-  auto result = store->SearchAttributes(query);
-  if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
-  for (const auto& e : result->events) event_ids.push_back(e.id);
   bool attribute_filters = !(params->value.empty() && params->type.empty() &&
                              params->category.empty() && params->tags.empty() &&
                              !params->to_ids && params->uuid.empty() &&
                              params->object_relation.empty() && params->value1.empty() &&
                              params->value2.empty());
-  if (!attribute_filters) {
+  if (attribute_filters) {
+    store::AttributeQuery query = ToAttributeQuery(*params);
+    query.limit = 0;
+    query.page = 1;
+    auto result = store->SearchAttributes(query);
+    if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
+    for (const auto& e : result->events) event_ids.push_back(e.id);
+  } else {
     // Events without attributes match event-level filters too.
     store::EventQuery eq;
     eq.event = ToList(params->eventid);

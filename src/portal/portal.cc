@@ -187,17 +187,7 @@ net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
               {"kind", federation::MemberKindName(m.kind)},
               {"disclosure", federation::DisclosureName(m.disclosure)},
               {"enabled", m.enabled}};
-    json rel = json::array();
-    index::RelationMask mask = m.kind == federation::MemberKind::kIocgrid
-                                   ? index::kAllRelations
-                                   : static_cast<index::RelationMask>(
-                                         index::RelationBit(index::Relation::kExact) |
-                                         index::RelationBit(index::Relation::kComponent) |
-                                         index::RelationBit(index::Relation::kInRange));
-    for (int r = 0; r < index::kRelationCount; ++r) {
-      if (mask & (1u << r)) rel.push_back(index::RelationName(static_cast<index::Relation>(r)));
-    }
-    j["relations"] = rel;
+    j["relations"] = internal::RelationNames(federation::SupportedRelations(m.kind));
     if (user.role == Role::kAdmin) j["url"] = m.url;
     out.push_back(j);
   }
@@ -295,13 +285,14 @@ net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& us
       wanted.push_back(m.get<std::string>());
     }
   }
-  for (const auto& m : fed->members()) {
+  const std::vector<federation::MemberConfig> all_members = fed->members();
+  for (const auto& m : all_members) {
     bool chosen = wanted.empty() ? m.enabled : std::find(wanted.begin(), wanted.end(), m.name) != wanted.end();
     if (chosen) members.push_back(m);
   }
   for (const auto& w : wanted) {
-    bool known = false;
-    for (const auto& m : fed->members()) known |= m.name == w;
+    bool known = std::any_of(all_members.begin(), all_members.end(),
+                             [&](const federation::MemberConfig& m) { return m.name == w; });
     if (!known) return Error(400, "Unknown member '" + w + "'.", req);
   }
   if (members.empty()) return Error(400, "No member to ask: none is enabled or chosen.", req);

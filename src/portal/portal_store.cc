@@ -21,6 +21,14 @@ struct StmtDeleter {
 };
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
+Result<Stmt> Prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return InternalError(std::string("portal store: ") + sqlite3_errmsg(db));
+  }
+  return Stmt(raw);
+}
+
 std::string KeyHash(std::string_view key) {
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(key.data()), key.size());
@@ -29,7 +37,9 @@ std::string KeyHash(std::string_view key) {
 
 std::string ColumnText(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : "";
+  return t ? std::string(reinterpret_cast<const char*>(t),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : "";
 }
 
 // Columns 0-8 of a searches row: id, owner, label, tlp, shared, created, status, indicators,
@@ -53,9 +63,12 @@ SearchRow ReadSearchRow(sqlite3_stmt* s) {
 std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "analyst"; }
 
 bool ParseRole(std::string_view name, Role* out) {
-  if (name == "admin") *out = Role::kAdmin;
-  else if (name == "analyst") *out = Role::kAnalyst;
-  else return false;
+  if (name == "admin")
+    *out = Role::kAdmin;
+  else if (name == "analyst")
+    *out = Role::kAnalyst;
+  else
+    return false;
   return true;
 }
 
@@ -80,9 +93,11 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   if (ec) return PermissionDeniedError("cannot create " + data_dir + ": " + ec.message());
   std::unique_ptr<PortalStore> s(new PortalStore());
   std::string path = data_dir + "/portal.db";
-  if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &s->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
-    return UnavailableError("cannot open " + path + ": " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+    return UnavailableError("cannot open " + path + ": " +
+                            (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(s->db_, 5000);
   IOCGRID_RETURN_IF_ERROR(s->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
@@ -97,7 +112,8 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
       " status TEXT NOT NULL, indicators INTEGER NOT NULL, hits INTEGER NOT NULL,"
       " document TEXT NOT NULL DEFAULT '', events TEXT NOT NULL DEFAULT '');"
       "CREATE INDEX IF NOT EXISTS searches_created ON searches(created);"));
-  IOCGRID_RETURN_IF_ERROR(s->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));
+  IOCGRID_RETURN_IF_ERROR(
+      s->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));
   s->interrupted_ = sqlite3_changes(s->db_);
   return s;
 }
@@ -109,52 +125,48 @@ Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role rol
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string key(40, ' ');
   for (char& c : key) c = kAlphabet[randombytes_uniform(sizeof(kAlphabet) - 1)];
+  // Statements are prepared before the transaction, so a failure there needs no rollback.
+  IOCGRID_ASSIGN_OR_RETURN(Stmt up,
+                           Prepare(db_,
+                                   "INSERT INTO users(name, role, created) VALUES(?, ?, ?) "
+                                   "ON CONFLICT(name) DO UPDATE SET role=excluded.role"));
+  IOCGRID_ASSIGN_OR_RETURN(Stmt sel, Prepare(db_, "SELECT id FROM users WHERE name = ?"));
+  IOCGRID_ASSIGN_OR_RETURN(Stmt ins, Prepare(db_,
+                                             "INSERT INTO api_keys(user_id, key_hash, key_start, "
+                                             "key_end, created) VALUES(?, ?, ?, ?, ?)"));
   IOCGRID_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto rollback = [&](Status st) {
-    Exec("ROLLBACK").IgnoreError();  // the statement error below is the one to report
+  auto rollback = [&] {
+    Status st = InternalError(std::string("portal store: ") + sqlite3_errmsg(db_));
+    Exec("ROLLBACK").IgnoreError();  // the statement error above is the one to report
     return st;
   };
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "INSERT INTO users(name, role, created) VALUES(?, ?, ?) "
-                     "ON CONFLICT(name) DO UPDATE SET role=excluded.role",
-                     -1, &raw, nullptr);
-  Stmt up(raw);
-  sqlite3_bind_text(raw, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(up.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
   std::string r(RoleName(role));
-  sqlite3_bind_text(raw, 2, r.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 3, Now());
-  if (sqlite3_step(raw) != SQLITE_DONE) return rollback(InternalError(sqlite3_errmsg(db_)));
-  sqlite3_prepare_v2(db_, "SELECT id FROM users WHERE name = ?", -1, &raw, nullptr);
-  Stmt sel(raw);
-  sqlite3_bind_text(raw, 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_ROW) return rollback(InternalError(sqlite3_errmsg(db_)));
-  int64_t user_id = sqlite3_column_int64(raw, 0);
-  sqlite3_prepare_v2(db_,
-                     "INSERT INTO api_keys(user_id, key_hash, key_start, key_end, created) "
-                     "VALUES(?, ?, ?, ?, ?)",
-                     -1, &raw, nullptr);
-  Stmt ins(raw);
+  sqlite3_bind_text(up.get(), 2, r.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(up.get(), 3, Now());
+  if (sqlite3_step(up.get()) != SQLITE_DONE) return rollback();
+  sqlite3_bind_text(sel.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(sel.get()) != SQLITE_ROW) return rollback();
+  int64_t user_id = sqlite3_column_int64(sel.get(), 0);
   std::string hash = KeyHash(key);
-  sqlite3_bind_int64(raw, 1, user_id);
-  sqlite3_bind_blob(raw, 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_int64(ins.get(), 1, user_id);
+  sqlite3_bind_blob(ins.get(), 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
   std::string start = key.substr(0, 4), end = key.substr(36);
-  sqlite3_bind_text(raw, 3, start.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 4, end.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 5, Now());
-  if (sqlite3_step(raw) != SQLITE_DONE) return rollback(InternalError(sqlite3_errmsg(db_)));
+  sqlite3_bind_text(ins.get(), 3, start.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins.get(), 4, end.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(ins.get(), 5, Now());
+  if (sqlite3_step(ins.get()) != SQLITE_DONE) return rollback();
   IOCGRID_RETURN_IF_ERROR(Exec("COMMIT"));
   return key;
 }
 
 Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked "
-                     "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_,
+                      "SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked "
+                      "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id"));
+  sqlite3_stmt* raw = s.get();
   std::vector<KeyInfo> out;
   while (sqlite3_step(raw) == SQLITE_ROW) {
     KeyInfo k;
@@ -172,13 +184,14 @@ Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
 
 Status PortalStore::RevokeKey(int64_t key_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_, "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked = 0", -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_, "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked = 0"));
+  sqlite3_stmt* raw = s.get();
   sqlite3_bind_int64(raw, 1, Now());
   sqlite3_bind_int64(raw, 2, key_id);
   if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
-  if (sqlite3_changes(db_) == 0) return NotFoundError("no live key with id " + std::to_string(key_id));
+  if (sqlite3_changes(db_) == 0)
+    return NotFoundError("no live key with id " + std::to_string(key_id));
   return Status();
 }
 
@@ -186,12 +199,12 @@ Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
   if (key.size() != 40) return PermissionDeniedError("malformed key");
   std::string hash = KeyHash(key);
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "SELECT u.id, u.name, u.role, k.key_hash FROM api_keys k JOIN users u "
-                     "ON u.id = k.user_id WHERE k.key_start = ? AND k.key_end = ? AND k.revoked = 0",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(db_,
+              "SELECT u.id, u.name, u.role, k.key_hash FROM api_keys k JOIN users u "
+              "ON u.id = k.user_id WHERE k.key_start = ? AND k.key_end = ? AND k.revoked = 0"));
+  sqlite3_stmt* raw = s.get();
   std::string start(key.substr(0, 4)), end(key.substr(36));
   sqlite3_bind_text(raw, 1, start.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, end.c_str(), -1, SQLITE_TRANSIENT);
@@ -211,12 +224,11 @@ Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
 
 Status PortalStore::InsertSearch(const SearchRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "INSERT INTO searches(id, owner, label, tlp, shared, created, status, "
-                     "indicators, hits) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_,
+                      "INSERT INTO searches(id, owner, label, tlp, shared, created, status, "
+                      "indicators, hits) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  sqlite3_stmt* raw = s.get();
   sqlite3_bind_text(raw, 1, row.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, row.owner.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 3, row.label.c_str(), -1, SQLITE_TRANSIENT);
@@ -232,17 +244,18 @@ Status PortalStore::InsertSearch(const SearchRow& row) {
 
 Status PortalStore::FinishSearch(const SearchRow& row) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "UPDATE searches SET status = ?, indicators = ?, hits = ?, document = ?, "
-                     "events = ? WHERE id = ?",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_,
+                      "UPDATE searches SET status = ?, indicators = ?, hits = ?, document = ?, "
+                      "events = ? WHERE id = ?"));
+  sqlite3_stmt* raw = s.get();
   sqlite3_bind_text(raw, 1, row.status.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(raw, 2, static_cast<int64_t>(row.indicators));
   sqlite3_bind_int64(raw, 3, static_cast<int64_t>(row.hits));
-  sqlite3_bind_text(raw, 4, row.document.data(), static_cast<int>(row.document.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 5, row.events.data(), static_cast<int>(row.events.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 4, row.document.data(), static_cast<int>(row.document.size()),
+                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 5, row.events.data(), static_cast<int>(row.events.size()),
+                    SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 6, row.id.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
   return Status();
@@ -250,12 +263,11 @@ Status PortalStore::FinishSearch(const SearchRow& row) {
 
 Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "SELECT id, owner, label, tlp, shared, created, status, indicators, hits, "
-                     "document, events FROM searches WHERE id = ?",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_,
+                      "SELECT id, owner, label, tlp, shared, created, status, indicators, hits, "
+                      "document, events FROM searches WHERE id = ?"));
+  sqlite3_stmt* raw = s.get();
   sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_ROW) return NotFoundError("no search " + id);
   SearchRow r = ReadSearchRow(raw);
@@ -266,12 +278,11 @@ Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
 
 Result<std::vector<SearchRow>> PortalStore::ListSearches() {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_,
-                     "SELECT id, owner, label, tlp, shared, created, status, indicators, hits "
-                     "FROM searches ORDER BY created DESC, rowid DESC",
-                     -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(db_,
+                      "SELECT id, owner, label, tlp, shared, created, status, indicators, hits "
+                      "FROM searches ORDER BY created DESC, rowid DESC"));
+  sqlite3_stmt* raw = s.get();
   std::vector<SearchRow> out;
   while (sqlite3_step(raw) == SQLITE_ROW) out.push_back(ReadSearchRow(raw));
   return out;
@@ -279,9 +290,8 @@ Result<std::vector<SearchRow>> PortalStore::ListSearches() {
 
 Status PortalStore::DeleteSearch(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite3_stmt* raw = nullptr;
-  sqlite3_prepare_v2(db_, "DELETE FROM searches WHERE id = ?", -1, &raw, nullptr);
-  Stmt s(raw);
+  IOCGRID_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "DELETE FROM searches WHERE id = ?"));
+  sqlite3_stmt* raw = s.get();
   sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) == 0) return NotFoundError("no search " + id);

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <string>
 
+#include "common/csv.h"
 #include "core/indicator.h"
 
 namespace iocgrid::portal::internal {
@@ -12,16 +13,6 @@ namespace iocgrid::portal::internal {
 using json = nlohmann::json;
 
 namespace {
-
-std::string Csv(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -106,11 +97,11 @@ std::string ExportCsv(const json& d) {
       if (h.contains("tags")) {
         for (const auto& t : h["tags"]) tags += (tags.empty() ? "" : ";") + t.get<std::string>();
       }
-      out += Csv(Str(ind, "value")) + "," + Csv(Str(ind, "type")) + "," + Csv(Str(h, "member")) + "," +
-             Csv(Str(h, "relation")) + "," + Csv(Str(h, "matched")) + "," + Csv(Str(h, "type")) + "," +
-             Csv(Str(h, "category")) + "," + Csv(Str(h, "event_info")) + "," +
-             Csv(Str(h, "event_date")) + "," + Csv(Str(h, "first_seen")) + "," +
-             Csv(Str(h, "last_seen")) + "," + (h.value("to_ids", false) ? "1" : "0") + "," + Csv(tags) +
+      out += CsvField(Str(ind, "value")) + "," + CsvField(Str(ind, "type")) + "," + CsvField(Str(h, "member")) + "," +
+             CsvField(Str(h, "relation")) + "," + CsvField(Str(h, "matched")) + "," + CsvField(Str(h, "type")) + "," +
+             CsvField(Str(h, "category")) + "," + CsvField(Str(h, "event_info")) + "," +
+             CsvField(Str(h, "event_date")) + "," + CsvField(Str(h, "first_seen")) + "," +
+             CsvField(Str(h, "last_seen")) + "," + (h.value("to_ids", false) ? "1" : "0") + "," + CsvField(tags) +
              "," + (h.value("time_gap", false) ? "1" : "0") + "\n";
     }
   }

@@ -6,6 +6,14 @@ namespace iocgrid::portal::internal {
 
 using json = nlohmann::json;
 
+std::vector<std::string> RelationNames(index::RelationMask mask) {
+  std::vector<std::string> out;
+  for (int r = 0; r < index::kRelationCount; ++r) {
+    if (mask & (1u << r)) out.emplace_back(index::RelationName(static_cast<index::Relation>(r)));
+  }
+  return out;
+}
+
 int64_t ParseDate(const std::string& text) {
   if (text.size() < 10) return 0;
   std::tm tm{};
@@ -23,14 +31,6 @@ int64_t HitTime(const federation::MemberHit& h) {
     if (int64_t t = ParseDate(*s)) return t;
   }
   return h.timestamp;
-}
-
-std::vector<std::string> RelationNames(index::RelationMask mask) {
-  std::vector<std::string> out;
-  for (int r = 0; r < index::kRelationCount; ++r) {
-    if (mask & (1u << r)) out.emplace_back(index::RelationName(static_cast<index::Relation>(r)));
-  }
-  return out;
 }
 
 }  // namespace
