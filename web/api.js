@@ -96,6 +96,9 @@ export const members = () => getJSON('/members');
 export const listSearches = () => getJSON('/searches');
 export const getSearch = (id, signal) => getJSON(`/searches/${encodeURIComponent(id)}`, { signal });
 export const startSearch = (body) => getJSON('/searches', { method: 'POST', body });
+// Starts a new search with the stored request of search `id` (after an interruption, say).
+export const rerunSearch = (id) =>
+  getJSON(`/searches/${encodeURIComponent(id)}/rerun`, { method: 'POST' });
 export const deleteSearch = (id) =>
   getJSON(`/searches/${encodeURIComponent(id)}`, { method: 'DELETE' });
 

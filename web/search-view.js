@@ -224,6 +224,25 @@ export function renderSearch(id, { announce, errorBox, tlpBadge }) {
         ? h('strong.st-failed', 'Interrupted — the portal stopped during this search; results may be incomplete.')
         : h('strong.st-done', 'Done');
       parts.push(verdict);
+      if (model.status === 'interrupted') {
+        parts.push(' ', h('button#rerun.secondary', {
+          type: 'button',
+          on: {
+            click: async (e) => {
+              const button = e.currentTarget;
+              button.disabled = true;
+              try {
+                const started = await api.rerunSearch(model.id || id);
+                location.hash = `#/search/${encodeURIComponent(started.id)}`;
+              } catch (err) {
+                button.disabled = false;
+                els.streamNote.hidden = false;
+                els.streamNote.textContent = `Could not run it again: ${err.message}`;
+              }
+            },
+          },
+        }, 'Run again'));
+      }
       if (model.status !== 'interrupted' && model.elapsed_ms !== undefined && model.elapsed_ms !== null) {
         parts.push(` in ${fmtMs(model.elapsed_ms)}`);
       }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "common/host_port.h"
 #include "net/http_server.h"
 #include "portal/config.h"
 #include "portal/portal.h"
@@ -49,14 +50,8 @@ Result<portal::PortalConfig> Load(const PortalFlags& f) {
 int RunServe(const PortalFlags& flags) {
   auto config = Load(flags);
   if (!config.ok()) return Fail("serve", std::string(config.status().message()));
-  size_t colon = config->listen.rfind(':');
-  if (colon == std::string::npos) return Fail("serve", "listen must be HOST:PORT");
-  std::string host = config->listen.substr(0, colon);
-  std::string port_text = config->listen.substr(colon + 1);
-  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos ||
-      port_text.size() > 5) {
-    return Fail("serve", "listen must be HOST:PORT (got '" + config->listen + "')");
-  }
+  auto listen = ParseHostPort(config->listen);
+  if (!listen.ok()) return Fail("serve", "listen: " + std::string(listen.status().message()));
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -68,17 +63,18 @@ int RunServe(const PortalFlags& flags) {
     std::fprintf(stderr, "iocgrid portal: %d search(es) left running by the last run marked interrupted\n", n);
   }
   net::ServerOptions options;
-  options.host = host;
-  options.port = static_cast<uint16_t>(std::stoul(port_text));
+  options.host = listen->host;
+  options.port = listen->port;
   options.worker_threads = std::max(2, flags.threads);
   options.tls_cert_file = config->tls_cert;
   options.tls_key_file = config->tls_key;
   options.body_limit_bytes = 64 * 1024 * 1024;
   portal::Portal* raw = p->get();
+  options.admit = [raw](const net::Request& head, size_t* limit) { return raw->Admit(head, limit); };
   auto server = net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
   std::fprintf(stderr, "iocgrid portal: listening on %s://%s:%u (%zu members)\n",
-               config->tls_cert.empty() ? "http" : "https", host.c_str(), (*server)->port(),
+               config->tls_cert.empty() ? "http" : "https", listen->host.c_str(), (*server)->port(),
                config->members.size());
   std::fflush(stderr);
   int sig = 0;

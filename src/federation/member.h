@@ -49,7 +49,9 @@ struct MemberConfig {
   size_t page_limit = 1000;                 // MISP restSearch `limit` per value request; a full
                                             // page is followed by the next `page`
   size_t cidr_page_limit = 10000;           // `limit` per page of the MISP CIDR cache fetch
-  size_t max_response_bytes = 256 * 1024 * 1024;
+  // One answer is held in memory until parsed: the cap bounds what a broken or hostile member
+  // can make the portal hold (max_concurrent answers per member per search).
+  size_t max_response_bytes = 64 * 1024 * 1024;
   bool enabled = true;
   Disclosure disclosure = Disclosure::kFull;
 };

@@ -274,8 +274,10 @@ void Dispatcher::Impl::Finish(std::unique_ptr<Transfer> t, CURLcode rc) {
   }
   std::string what = t->error[0] ? std::string(t->error) : std::string(curl_easy_strerror(rc));
   if (t->over_cap) {
-    Complete(*t, ResourceExhaustedError("response larger than " +
-                                        std::to_string(t->request.max_response_bytes) + " bytes"));
+    Complete(*t, ResourceExhaustedError(
+                     "answer larger than " + std::to_string(t->request.max_response_bytes) +
+                     " bytes; the transfer was stopped there (raise the member's "
+                     "max_response_mb if such answers are expected)"));
   } else if (rc == CURLE_OPERATION_TIMEDOUT) {
     Complete(*t, Status(StatusCode::kDeadlineExceeded, what));
   } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {

@@ -1,13 +1,20 @@
 #include "net/http_server.h"
 
+#include <sys/resource.h>
+
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <future>
+#include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -26,6 +33,16 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// One connection, as the budgets see it. Lives in its session's coroutine frame; touched only
+// on the io thread (the server runs one), so the idle list needs no lock.
+struct SessionCtl {
+  std::string remote;
+  std::function<void()> close;  // closes the socket, ending whatever the session awaits
+  bool idle = false;
+  bool busy = false;
+  std::list<SessionCtl*>::iterator pos;
+};
+
 struct HttpServer::Impl {
   Impl(ServerOptions opts, Handler h)
       : options(std::move(opts)),
@@ -37,14 +54,19 @@ struct HttpServer::Impl {
   // it still holds) goes before the TLS context its streams use.
   ServerOptions options;
   Handler handler;
+  // Budgets; io thread only. Declared before the io_context: the coroutine frames it destroys
+  // still unlink themselves from these.
+  std::list<SessionCtl*> idle_list;  // oldest first
+  std::unordered_map<std::string, size_t> idle_by_ip;
+  size_t busy = 0;
+  size_t streams = 0;
   std::optional<asio::ssl::context> ssl;
   asio::io_context ioc;
   asio::thread_pool workers;
   tcp::acceptor acceptor;
-  std::vector<std::thread> threads;
+  std::thread io_thread;
   uint16_t port = 0;
 
-  std::atomic<size_t> connections{0};
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
 
@@ -57,6 +79,10 @@ namespace {
 
 using Impl = HttpServer::Impl;
 
+constexpr size_t kMaxStreams = 4096;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 64 * 1024 * 1024;
+
 void LogException(const char* where, std::exception_ptr e) {
   if (!e) return;
   try {
@@ -68,7 +94,60 @@ void LogException(const char* where, std::exception_ptr e) {
   }
 }
 
-Request ToRequest(http::request<http::string_body>&& in, const std::string& remote) {
+void LeaveIdle(Impl* impl, SessionCtl* s) {
+  if (!s->idle) return;
+  s->idle = false;
+  impl->idle_list.erase(s->pos);
+  auto it = impl->idle_by_ip.find(s->remote);
+  if (it != impl->idle_by_ip.end() && --it->second == 0) impl->idle_by_ip.erase(it);
+}
+
+void EnterIdle(Impl* impl, SessionCtl* s) {
+  if (s->idle) return;
+  s->idle = true;
+  s->pos = impl->idle_list.insert(impl->idle_list.end(), s);
+  ++impl->idle_by_ip[s->remote];
+}
+
+void LeaveBusy(Impl* impl, SessionCtl* s) {
+  if (!s->busy) return;
+  s->busy = false;
+  --impl->busy;
+}
+
+// Closes the oldest idle connection (of `ip`, when given). Returns false when there is none.
+bool EvictOldestIdle(Impl* impl, const std::string* ip) {
+  for (SessionCtl* s : impl->idle_list) {
+    if (ip != nullptr && s->remote != *ip) continue;
+    LeaveIdle(impl, s);
+    s->close();
+    return true;
+  }
+  return false;
+}
+
+// Makes room for one more idle connection from `ip`.
+void MakeIdleRoom(Impl* impl, const std::string& ip) {
+  auto it = impl->idle_by_ip.find(ip);
+  if (it != impl->idle_by_ip.end() && it->second >= impl->options.max_idle_per_ip) {
+    EvictOldestIdle(impl, &ip);
+  }
+  while (impl->idle_list.size() >= impl->options.max_idle_connections &&
+         EvictOldestIdle(impl, nullptr)) {
+  }
+}
+
+// Keeps the session's bookkeeping right however its coroutine ends.
+struct SessionGuard {
+  Impl* impl;
+  SessionCtl* ctl;
+  ~SessionGuard() {
+    LeaveIdle(impl, ctl);
+    LeaveBusy(impl, ctl);
+  }
+};
+
+Request RequestHead(const http::request_header<>& in, const std::string& remote) {
   Request r;
   r.method = std::string(in.method_string());
   r.target = std::string(in.target());
@@ -81,17 +160,26 @@ Request ToRequest(http::request<http::string_body>&& in, const std::string& remo
     for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     r.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  r.body = std::move(in.body());
   r.remote_address = remote;
   return r;
 }
 
-asio::awaitable<Response> RunHandler(Impl* impl, Request request) {
+asio::awaitable<Response> RunHandler(Impl* impl, Request* request) {
   try {
-    co_return impl->handler(request);
+    co_return impl->handler(*request);
   } catch (...) {
     LogException("handler", std::current_exception());
-    co_return ErrorResponse(500, "An Internal Error Has Occurred.", request.path);
+    co_return ErrorResponse(500, "An Internal Error Has Occurred.", request->path);
+  }
+}
+
+asio::awaitable<std::optional<Response>> RunAdmit(Impl* impl, const Request* head,
+                                                   size_t* body_limit) {
+  try {
+    co_return impl->options.admit(*head, body_limit);
+  } catch (...) {
+    LogException("admit", std::current_exception());
+    co_return ErrorResponse(500, "An Internal Error Has Occurred.", head->path);
   }
 }
 
@@ -117,6 +205,18 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
   auto& lowest = beast::get_lowest_layer(stream);
   auto status = static_cast<http::status>(response.status);
   if (response.stream && !head) {
+    if (impl->streams >= kMaxStreams) {
+      Response busy = ErrorResponse(503, "Too many open streams; retry later.", "/");
+      response = std::move(busy);
+      response.headers.emplace_back("Retry-After", "5");
+    }
+  }
+  if (response.stream && !head) {
+    ++impl->streams;
+    struct StreamCount {
+      Impl* impl;
+      ~StreamCount() { --impl->streams; }
+    } count{impl};
     http::response<http::empty_body> res{status, 11};
     res.set(http::field::server, impl->options.server_name);
     res.set(http::field::content_type, response.content_type);
@@ -127,6 +227,7 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
     lowest.expires_after(impl->options.write_timeout);
     co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
+    asio::steady_timer poll(impl->ioc);
     for (;;) {
       Chunk chunk = co_await asio::co_spawn(impl->workers, ProduceChunk(&response),
                                             asio::use_awaitable);
@@ -136,7 +237,13 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
                                    asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
       }
-      if (!chunk.more) break;
+      if (!chunk.more || impl->stopping.load()) break;
+      if (chunk.data.empty()) {
+        // Nothing yet: wait here, on the io thread, not on a worker.
+        poll.expires_after(impl->options.stream_poll);
+        co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+      }
     }
     lowest.expires_after(impl->options.write_timeout);
     co_await asio::async_write(stream, http::make_chunk_last(),
@@ -163,43 +270,100 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
   }
 }
 
+// After answering a request whose body was not read: reads and drops what the client still
+// sends, for a moment, so that closing does not reset the connection before the client has
+// read the answer (nginx's lingering close). Memory stays one small buffer.
 template <class Stream>
-asio::awaitable<void> WriteError(Impl* impl, Stream& stream, int status, std::string message) {
-  Response r = ErrorResponse(status, message, "/");
+asio::awaitable<void> Linger(Impl* impl, Stream& stream, SessionCtl* ctl) {
+  EnterIdle(impl, ctl);  // evictable while it drains
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_after(kLingerTime);
+  std::array<char, 16384> buf;
+  size_t total = 0;
+  beast::error_code ec;
+  while (total < kLingerBytes) {
+    size_t n = co_await stream.async_read_some(asio::buffer(buf),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    total += n;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> WriteError(Impl* impl, Stream& stream, int status, std::string message,
+                                 const std::string& path) {
+  Response r = ErrorResponse(status, message, path.empty() ? "/" : path);
+  if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
   beast::error_code ec;
   co_await WriteResponse(impl, stream, r, false, false, ec);
 }
 
+std::string TargetPath(const http::request_header<>& h) {
+  std::string_view target = h.target();
+  return PercentDecode(target.substr(0, target.find('?')), false);
+}
+
 template <class Stream>
-asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, std::string remote) {
+asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl) {
   beast::flat_buffer buffer;
   auto& lowest = beast::get_lowest_layer(stream);
   bool first = true;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<uint32_t>(impl->options.header_limit_bytes));
-    parser.body_limit(impl->options.body_limit_bytes);
+    // The body cap is applied after admission (an unauthenticated client learns nothing of
+    // it); nothing of the body is read before then.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::error_code ec;
-    lowest.expires_after(first ? impl->options.read_timeout : impl->options.idle_timeout);
+    EnterIdle(impl, ctl);
+    lowest.expires_after(first ? impl->options.header_timeout : impl->options.idle_timeout);
     first = false;
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
+    LeaveIdle(impl, ctl);
     if (ec == http::error::header_limit) {
-      co_await WriteError(impl, stream, 431, "Request header fields too large.");
+      co_await WriteError(impl, stream, 431, "Request header fields too large.", "/");
       co_return;
     }
     if (ec == http::error::body_limit) {
-      co_await WriteError(impl, stream, 413, "Request body too large.");
+      co_await WriteError(impl, stream, 413, "Request body too large.", TargetPath(parser.get()));
+      co_await Linger(impl, stream, ctl);
       co_return;
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-        ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::bad_descriptor) {
       co_return;
     }
     if (ec) {
-      co_await WriteError(impl, stream, 400, "Malformed HTTP request.");
+      co_await WriteError(impl, stream, 400, "Malformed HTTP request.", "/");
       co_return;
     }
+    if (impl->busy >= impl->options.max_connections) {
+      co_await WriteError(impl, stream, 429, "Too many requests in progress; retry later.",
+                          TargetPath(parser.get()));
+      co_return;
+    }
+    ctl->busy = true;
+    ++impl->busy;
+
+    Request request = RequestHead(parser.get(), ctl->remote);
+    size_t body_limit = impl->options.body_limit_bytes;
+    if (impl->options.admit) {
+      std::optional<Response> verdict = co_await asio::co_spawn(
+          impl->workers, RunAdmit(impl, &request, &body_limit), asio::use_awaitable);
+      if (verdict) {
+        co_await WriteResponse(impl, stream, *verdict, false, false, ec);
+        if (!parser.is_done()) co_await Linger(impl, stream, ctl);
+        co_return;
+      }
+    }
+    if (auto length = parser.content_length(); length && *length > body_limit) {
+      co_await WriteError(impl, stream, 413, "Request body too large.", request.path);
+      co_await Linger(impl, stream, ctl);
+      co_return;
+    }
+    parser.body_limit(body_limit);
     if (parser.get()[http::field::expect] == "100-continue") {
       http::response<http::empty_body> cont{http::status::continue_, 11};
       lowest.expires_after(impl->options.write_timeout);
@@ -209,21 +373,22 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, std::string remo
     lowest.expires_after(impl->options.read_timeout);
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
-      co_await WriteError(impl, stream, 413, "Request body too large.");
+      co_await WriteError(impl, stream, 413, "Request body too large.", request.path);
+      co_await Linger(impl, stream, ctl);
       co_return;
     }
     if (ec) co_return;
+    request.body = std::move(parser.get().body());
 
     impl->in_flight.fetch_add(1);
-    auto message = parser.release();
-    bool keep_alive = message.keep_alive() && !impl->stopping.load();
-    bool head = message.method() == http::verb::head;
-    Request request = ToRequest(std::move(message), remote);
-    Response response =
-        co_await asio::co_spawn(impl->workers, RunHandler(impl, std::move(request)),
-                                asio::use_awaitable);
+    bool keep_alive = parser.get().keep_alive() && !impl->stopping.load();
+    bool head = parser.get().method() == http::verb::head;
+    Response response = co_await asio::co_spawn(impl->workers, RunHandler(impl, &request),
+                                                asio::use_awaitable);
     keep_alive = keep_alive && !impl->stopping.load();
+    if (response.stream && !head) LeaveBusy(impl, ctl);  // streams have their own budget
     co_await WriteResponse(impl, stream, response, head, keep_alive, ec);
+    LeaveBusy(impl, ctl);
     impl->in_flight.fetch_sub(1);
     {
       std::lock_guard<std::mutex> lock(impl->mu);
@@ -235,31 +400,37 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, std::string remo
 
 asio::awaitable<void> PlainSession(Impl* impl, tcp::socket socket, std::string remote) {
   beast::tcp_stream stream(std::move(socket));
-  co_await ServeRequests(impl, stream, remote);
+  SessionCtl ctl;
+  ctl.remote = std::move(remote);
+  ctl.close = [&stream] {
+    beast::error_code ec;
+    stream.socket().close(ec);
+  };
+  SessionGuard guard{impl, &ctl};
+  co_await ServeRequests(impl, stream, &ctl);
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  impl->connections.fetch_sub(1);
 }
 
 asio::awaitable<void> TlsSession(Impl* impl, tcp::socket socket, std::string remote) {
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *impl->ssl);
+  SessionCtl ctl;
+  ctl.remote = std::move(remote);
+  ctl.close = [&stream] {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).socket().close(ec);
+  };
+  SessionGuard guard{impl, &ctl};
+  EnterIdle(impl, &ctl);
   beast::error_code ec;
-  beast::get_lowest_layer(stream).expires_after(impl->options.read_timeout);
+  beast::get_lowest_layer(stream).expires_after(impl->options.header_timeout);
   co_await stream.async_handshake(asio::ssl::stream_base::server,
                                   asio::redirect_error(asio::use_awaitable, ec));
   if (!ec) {
-    co_await ServeRequests(impl, stream, remote);
+    co_await ServeRequests(impl, stream, &ctl);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   }
-  impl->connections.fetch_sub(1);
-}
-
-asio::awaitable<void> RejectSession(Impl* impl, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  co_await WriteError(impl, stream, 429, "Too many connections; retry later.");
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 void OnSessionDone(std::exception_ptr e) { LogException("session", e); }
@@ -271,7 +442,9 @@ asio::awaitable<void> Listen(Impl* impl) {
         co_await impl->acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (impl->stopping.load() || ec == asio::error::operation_aborted) co_return;
     if (ec) {
-      // EMFILE and the like: back off a little instead of spinning.
+      // EMFILE and the like: free a descriptor held by an idle connection, and back off a
+      // little instead of spinning.
+      EvictOldestIdle(impl, nullptr);
       asio::steady_timer timer(impl->ioc, std::chrono::milliseconds(20));
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
@@ -281,12 +454,9 @@ asio::awaitable<void> Listen(Impl* impl) {
     socket.set_option(tcp::no_delay(true), ec);
     std::string remote;
     auto endpoint = socket.remote_endpoint(ec);
-    if (!ec) remote = endpoint.address().to_string();
-    if (impl->connections.load() >= impl->options.max_connections) {
-      asio::co_spawn(impl->ioc, RejectSession(impl, std::move(socket)), OnSessionDone);
-      continue;
-    }
-    impl->connections.fetch_add(1);
+    if (ec) continue;  // already gone
+    remote = endpoint.address().to_string();
+    MakeIdleRoom(impl, remote);
     if (impl->ssl) {
       asio::co_spawn(impl->ioc, TlsSession(impl, std::move(socket), std::move(remote)),
                      OnSessionDone);
@@ -294,6 +464,16 @@ asio::awaitable<void> Listen(Impl* impl) {
       asio::co_spawn(impl->ioc, PlainSession(impl, std::move(socket), std::move(remote)),
                      OnSessionDone);
     }
+  }
+}
+
+// Idle connections are budgeted in the server, not by the process's descriptor limit: raise
+// the soft limit to the hard one (as nginx's worker_rlimit_nofile does).
+void RaiseDescriptorLimit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
   }
 }
 
@@ -338,17 +518,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
                             std::to_string(options.port) + ": " + ec.message());
   }
   impl->port = impl->acceptor.local_endpoint().port();
+  RaiseDescriptorLimit();
   Impl* raw = impl.get();
   asio::co_spawn(raw->ioc, Listen(raw), OnSessionDone);
-  for (int i = 0; i < std::max(1, options.io_threads); ++i) {
-    raw->threads.emplace_back([raw] {
-      try {
-        raw->ioc.run();
-      } catch (...) {
-        LogException("io thread", std::current_exception());
-      }
-    });
-  }
+  // One io thread: sessions and their budgets share it without locks; handlers, admission
+  // and stream producers run on the worker pool.
+  raw->io_thread = std::thread([raw] {
+    try {
+      raw->ioc.run();
+    } catch (...) {
+      LogException("io thread", std::current_exception());
+    }
+  });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -376,9 +557,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
     impl_->cv.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
   }
   impl_->ioc.stop();
-  for (auto& t : impl_->threads) {
-    if (t.joinable()) t.join();
-  }
+  if (impl_->io_thread.joinable()) impl_->io_thread.join();
   impl_->workers.stop();
   impl_->workers.join();
   std::lock_guard<std::mutex> lock(impl_->mu);

@@ -1,9 +1,21 @@
 // HttpServer: the inbound HTTP(S) server (Boost.Beast on Asio, C++20 coroutines), with the
-// limits a server facing other organizations needs: header and body caps, per-read/write
-// timeouts, a connection cap, and graceful shutdown that lets in-flight requests finish.
+// limits a server facing other organizations needs: header and body caps, timeouts, connection
+// budgets, and graceful shutdown that lets in-flight requests finish.
 //
 // Handlers run on a separate worker pool, so blocking work (SQLite) never stalls the network
-// threads. The Beast types stay inside http_server.cc.
+// thread. The Beast types stay inside http_server.cc.
+//
+// Hostile clients (docs/hardening.md):
+//   - A request is admitted on its headers (ServerOptions::admit, e.g. the API key) before its
+//     body is read, so unauthenticated bodies cost nothing; a refused body is drained into a
+//     fixed buffer for a moment (lingering close) and never stored.
+//   - Connections that have not yet sent a complete request head ("idle": TLS handshake,
+//     headers, keep-alive wait) have a short header timeout and their own budget
+//     (max_idle_connections, max_idle_per_ip). When a budget is full the oldest idle
+//     connection is closed to make room, so idle sockets (slowloris) never lock out clients
+//     that send requests. max_connections caps busy connections; past it new ones get 503.
+//   - Streamed responses (server-sent events) never park a worker: a producer that has
+//     nothing yet returns an empty chunk and is called again after stream_poll.
 //
 // Thread-safety: Start/Stop from the owning thread; the handler is called concurrently from
 // worker threads and must be thread-safe.
@@ -12,7 +24,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -23,14 +37,22 @@ namespace iocgrid::net {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 = any free port (tests); see HttpServer::port()
-  int io_threads = 1;
   int worker_threads = 2;
   size_t header_limit_bytes = 16 * 1024;
   size_t body_limit_bytes = 64 * 1024 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   // per read of headers or body
-  std::chrono::milliseconds write_timeout{60000};  // per write
-  std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
-  size_t max_connections = 512;
+  std::chrono::milliseconds header_timeout{10000};  // TLS handshake + a whole request head
+  std::chrono::milliseconds read_timeout{30000};    // a whole request body
+  std::chrono::milliseconds write_timeout{60000};   // per write
+  std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
+  std::chrono::milliseconds stream_poll{100};       // a stream producer with nothing yet
+  size_t max_connections = 512;       // connections working on a request
+  size_t max_idle_connections = 4096; // connections without a complete request head
+  size_t max_idle_per_ip = 256;       // of those, from one address
+  // Called on a worker thread once a request head is in, before its body is read (`head.body`
+  // is empty). Returning a Response answers with it at once and closes the connection; the
+  // body is never stored. `*body_limit` starts at body_limit_bytes and may be lowered per
+  // request (e.g. per route or role).
+  std::function<std::optional<Response>(const Request& head, size_t* body_limit)> admit;
   // TLS: both set means HTTPS only.
   std::string tls_cert_file;
   std::string tls_key_file;

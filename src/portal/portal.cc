@@ -23,6 +23,9 @@
 #include "ingest/query_reader.h"
 #include "net/http_error.h"
 #include "net/router.h"
+#include "net/static_files.h"
+#include "common/time.h"
+#include "portal/internal/search_request.h"
 #include "portal/internal/exports.h"
 #include "portal/internal/search_job.h"
 
@@ -43,11 +46,7 @@ constexpr const char* kAuthFailed =
     "Authentication failed. Please make sure you pass the API key of an API enabled user along "
     "in the Authorization header.";
 
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t Now() { return UnixNow(); }
 
 net::Response Json(const json& body, int status = 200) {
   net::Response r;
@@ -70,21 +69,6 @@ std::string NewId() {
     out += kHex[c & 0xf];
   }
   return out;
-}
-
-std::string ContentType(const std::string& path) {
-  auto ends = [&](const char* s) {
-    size_t n = std::strlen(s);
-    return path.size() >= n && path.compare(path.size() - n, n, s) == 0;
-  };
-  if (ends(".html")) return "text/html; charset=UTF-8";
-  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=UTF-8";
-  if (ends(".css")) return "text/css; charset=UTF-8";
-  if (ends(".svg")) return "image/svg+xml";
-  if (ends(".png")) return "image/png";
-  if (ends(".json")) return "application/json";
-  if (ends(".ico")) return "image/x-icon";
-  return "application/octet-stream";
 }
 
 }  // namespace
@@ -110,7 +94,9 @@ struct Portal::Impl {
   std::unique_ptr<federation::Federation> fed;
   std::unique_ptr<extract::Extractor> extractor;
   std::string web_dir;
+  std::optional<net::StaticFiles> static_files;  // none when no web directory was found
   net::Router router;
+  std::atomic<bool> stopping{false};  // set when the portal shuts down: searches end interrupted
 
   std::mutex jobs_mu;
   std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs;  // GUARDED_BY(jobs_mu)
@@ -130,7 +116,10 @@ struct Portal::Impl {
   net::Response ListSearches(net::Request&, const PortalUser&);
   net::Response DeleteSearch(net::Request&, const PortalUser&);
   net::Response Export(net::Request&, const PortalUser&);
+  net::Response Rerun(net::Request&, const PortalUser&);
   net::Response Static(net::Request&);
+  // Starts a search from a request body (POST /searches and re-runs).
+  net::Response StartSearch(std::string_view body, const net::Request& req, const PortalUser& user);
 
   // The document of a search, running (in memory) or finished (from the store).
   Result<json> Document(const std::string& id, const PortalUser& user);
@@ -143,11 +132,16 @@ struct Portal::Impl {
   // federation's dispatcher thread, whose callbacks must not block.
   std::mutex persist_mu;
   std::condition_variable persist_cv;
-  std::deque<std::shared_ptr<SearchJob>> persist_queue;  // GUARDED_BY(persist_mu)
+  struct PersistItem {
+    std::shared_ptr<SearchJob> job;
+    bool final = false;  // false: a checkpoint of a running search (hits so far)
+  };
+  std::deque<PersistItem> persist_queue;  // GUARDED_BY(persist_mu)
   bool persist_stop = false;                               // GUARDED_BY(persist_mu)
   std::thread persister;
   void PersistLoop();
-  void Persist(const std::shared_ptr<SearchJob>& job);
+  void Persist(const PersistItem& item);
+  void Checkpoint(const std::shared_ptr<SearchJob>& job);
 };
 
 void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h, bool admin_only) {
@@ -172,6 +166,7 @@ void Portal::Impl::Routes() {
   Add({"DELETE"}, "/api/v1/searches/{id}", &Impl::DeleteSearch);
   Add({"GET"}, "/api/v1/searches/{id}/events", &Impl::SearchEvents);
   Add({"GET"}, "/api/v1/searches/{id}/export", &Impl::Export);
+  Add({"POST"}, "/api/v1/searches/{id}/rerun", &Impl::Rerun);
 }
 
 net::Response Portal::Impl::Me(net::Request&, const PortalUser& user) {
@@ -205,135 +200,60 @@ net::Response Portal::Impl::MembersCheck(net::Request&, const PortalUser&) {
   return Json(out);
 }
 
-namespace {
-
-Status AddIndicator(const std::string& raw, const std::string& type, const std::string& date,
-                    SearchInput* in) {
-  auto parsed = type.empty() ? core::GuessIndicator(raw) : core::ParseIndicator(type, raw);
-  if (!parsed.ok() && !type.empty()) {
-    // A typed value may still be defanged ("evil[.]example" typed as domain).
-    bool changed = false;
-    std::string refanged = core::Refang(raw, &changed);
-    if (changed) parsed = core::ParseIndicator(type, refanged);
-  }
-  if (!parsed.ok()) {
-    in->invalid.emplace_back(raw, std::string(parsed.status().message()));
-    return Status();
-  }
-  in->raw.push_back(raw);
-  in->indicators.push_back(std::move(*parsed));
-  in->dates.push_back(date);
-  return Status();
+net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& user) {
+  return StartSearch(req.body, req, user);
 }
 
-}  // namespace
+net::Response Portal::Impl::Rerun(net::Request& req, const PortalUser& user) {
+  auto d = Document(req.params["id"], user);
+  if (!d.ok()) return Error(404, "Invalid search", req);
+  auto it = d->find("request");
+  if (it == d->end() || !it->is_object()) {
+    return Error(409, "This search was stored without its request and cannot be re-run.", req);
+  }
+  return StartSearch(it->dump(), req, user);
+}
 
-net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& user) {
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return Error(400, "The search must be a JSON object (see docs/portal-api.md).", req);
-  }
-  SearchInput input;
-  auto str = [&](const char* k) -> std::string {
-    auto it = body.find(k);
-    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  if (auto it = body.find("indicators"); it != body.end()) {
-    if (!it->is_array()) return Error(400, "'indicators' must be a list.", req);
-    for (const json& item : *it) {
-      if (item.is_string()) {
-        AddIndicator(item.get<std::string>(), "", "", &input).IgnoreError();  // never fails
-      } else if (item.is_object() && item.contains("value") && item["value"].is_string()) {
-        auto s = [&](const char* k) { return item.contains(k) && item[k].is_string() ? item[k].get<std::string>() : ""; };
-        AddIndicator(item["value"].get<std::string>(), s("type"), s("date"), &input).IgnoreError();
-      } else {
-        return Error(400, "Each indicator must be a string or an object with a \"value\".", req);
-      }
-    }
-  } else if (body.contains("csv")) {
-    if (!body["csv"].is_string()) return Error(400, "'csv' must be a string.", req);
-    ingest::QueryFile q = ingest::ParseQueries("csv", body["csv"].get<std::string>());
-    for (auto& item : q.items) {
-      input.raw.push_back(item.raw);
-      input.indicators.push_back(std::move(item.indicator));
-      input.dates.push_back(item.date);
-    }
-    for (const auto& issue : q.issues) input.invalid.emplace_back("line " + std::to_string(issue.line), issue.message);
-  } else if (body.contains("text")) {
-    if (!body["text"].is_string()) return Error(400, "'text' must be a string.", req);
-    for (auto& found : extractor->Extract(body["text"].get<std::string>())) {
-      if (!found.benign_reason.empty()) continue;
-      input.raw.push_back(found.indicator.value);
-      input.indicators.push_back(std::move(found.indicator));
-      input.dates.emplace_back();
-    }
-  } else {
-    return Error(400, "Give the indicators as 'indicators' (a list), 'csv' or 'text'.", req);
-  }
-  if (input.indicators.empty() && input.invalid.empty()) return Error(400, "No indicators in the request.", req);
-  if (input.indicators.size() > config.max_indicators) {
-    return Error(413, "Too many indicators (" + std::to_string(input.indicators.size()) + " > " +
-                          std::to_string(config.max_indicators) + "); split the search.", req);
+net::Response Portal::Impl::StartSearch(std::string_view body, const net::Request& req,
+                                        const PortalUser& user) {
+  internal::SearchRequestLimits limits;
+  limits.max_indicators = config.max_indicators;
+  limits.default_time_gap_days = config.time_gap_days;
+  limits.now = Now();
+  auto parsed = internal::ParseSearchRequest(body, *extractor, limits);
+  if (!parsed.ok()) {
+    int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return Error(status, parsed.status().message(), req);
   }
   federation::SearchRequest sr;
   std::vector<federation::MemberConfig> members;
-  std::vector<std::string> wanted;
-  if (auto it = body.find("members"); it != body.end()) {
-    if (!it->is_array()) return Error(400, "'members' must be a list of names.", req);
-    for (const json& m : *it) {
-      if (!m.is_string()) return Error(400, "'members' must be a list of names.", req);
-      wanted.push_back(m.get<std::string>());
-    }
-  }
   const std::vector<federation::MemberConfig> all_members = fed->members();
-  for (const auto& m : all_members) {
-    bool chosen = wanted.empty() ? m.enabled : std::find(wanted.begin(), wanted.end(), m.name) != wanted.end();
-    if (chosen) members.push_back(m);
-  }
-  for (const auto& w : wanted) {
+  for (const auto& w : parsed->members) {
     bool known = std::any_of(all_members.begin(), all_members.end(),
                              [&](const federation::MemberConfig& m) { return m.name == w; });
     if (!known) return Error(400, "Unknown member '" + w + "'.", req);
   }
-  if (members.empty()) return Error(400, "No member to ask: none is enabled or chosen.", req);
-  if (auto it = body.find("relations"); it != body.end()) {
-    if (!it->is_array()) return Error(400, "'relations' must be a list.", req);
-    sr.relations = 0;
-    for (const json& r : *it) {
-      index::Relation rel;
-      if (!r.is_string() || !index::ParseRelation(r.get<std::string>(), &rel)) {
-        return Error(400, "Unknown relation " + r.dump() + " (exact, component, url-host, subdomain, in-range).", req);
-      }
-      sr.relations |= index::RelationBit(rel);
-    }
+  for (const auto& m : all_members) {
+    bool chosen = parsed->members.empty()
+                      ? m.enabled
+                      : std::find(parsed->members.begin(), parsed->members.end(), m.name) !=
+                            parsed->members.end();
+    if (chosen) members.push_back(m);
   }
-  auto time_param = [&](const char* k) -> std::optional<int64_t> {
-    auto it = body.find(k);
-    if (it == body.end() || it->is_null()) return std::nullopt;
-    if (it->is_number_integer()) return it->get<int64_t>();
-    std::string s = it->is_string() ? it->get<std::string>() : "";
-    if (int64_t t = ParseDate(s)) return t;
-    if (!s.empty() && s.back() == 'd' && s.find_first_not_of("0123456789") == s.size() - 1) {
-      return Now() - std::stoll(s.substr(0, s.size() - 1)) * 86400;
-    }
-    return std::nullopt;
-  };
-  sr.since = time_param("since");
-  sr.until = time_param("until");
-  std::string tlp = str("tlp");
-  static const std::vector<std::string> kTlp = {"", "clear", "white", "green", "amber", "amber+strict", "red"};
-  if (std::find(kTlp.begin(), kTlp.end(), tlp) == kTlp.end()) return Error(400, "Unknown TLP '" + tlp + "'.", req);
+  if (members.empty()) return Error(400, "No member to ask: none is enabled or chosen.", req);
+  if (parsed->relations) sr.relations = *parsed->relations;
+  sr.since = parsed->since;
+  sr.until = parsed->until;
 
   SearchMeta meta;
   meta.id = NewId();
   meta.owner = user.name;
-  meta.label = str("label");
-  meta.tlp = tlp.empty() ? "amber" : tlp;
-  meta.shared = body.value("shared", false);
+  meta.label = parsed->label;
+  meta.tlp = parsed->tlp;
+  meta.shared = parsed->shared;
   meta.created = Now();
-  meta.time_gap_days = body.contains("time_gap_days") && body["time_gap_days"].is_number_integer()
-                           ? body["time_gap_days"].get<int>()
-                           : config.time_gap_days;
+  meta.time_gap_days = parsed->time_gap_days;
+  meta.request = std::move(parsed->normalized);
   {
     std::lock_guard<std::mutex> lock(jobs_mu);
     if (running >= config.max_running_searches) {
@@ -341,12 +261,15 @@ net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& us
     }
     ++running;
   }
-  sr.indicators = input.indicators;
+  sr.indicators = parsed->input.indicators;
   for (const auto& m : members) sr.members.push_back(m.name);
   sr.deadline = std::chrono::steady_clock::now() + config.search_timeout;
-  auto job = std::make_shared<SearchJob>(meta, std::move(input), members);
+  auto job = std::make_shared<SearchJob>(meta, std::move(parsed->input), members);
+  // The query is stored before any member is asked, so a crash keeps what was asked.
+  json document = job->Document();
   SearchRow row{meta.id, meta.owner, meta.label, meta.tlp, meta.shared, meta.created, "running",
-                job->input().indicators.size(), 0, "", ""};
+                job->input().indicators.size(), 0, document["scope"].dump(),
+                document.dump(-1, ' ', false, json::error_handler_t::replace), ""};
   Status st = store->InsertSearch(row);
   if (!st.ok()) {
     std::lock_guard<std::mutex> lock(jobs_mu);
@@ -359,7 +282,10 @@ net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& us
   }
   federation::SearchCallbacks cb;
   cb.on_status = [job](const std::string& m, federation::MemberStatus s) { job->OnStatus(m, s); };
-  cb.on_reply = [job](federation::MemberReply r) { job->OnReply(std::move(r)); };
+  cb.on_reply = [this, job](federation::MemberReply r) {
+    job->OnReply(std::move(r));
+    Checkpoint(job);  // hits received so far survive a crash
+  };
   cb.on_done = [this, job] { Finish(job); };
   auto handle = fed->Search(std::move(sr), std::move(cb));
   {
@@ -369,28 +295,45 @@ net::Response Portal::Impl::CreateSearch(net::Request& req, const PortalUser& us
   return Json({{"id", meta.id}, {"status", "running"}, {"url", "/api/v1/searches/" + meta.id}}, 201);
 }
 
+void Portal::Impl::Checkpoint(const std::shared_ptr<SearchJob>& job) {
+  {
+    std::lock_guard<std::mutex> lock(persist_mu);
+    for (const PersistItem& item : persist_queue) {
+      if (item.job == job) return;  // one write will carry everything received so far
+    }
+    persist_queue.push_back({job, false});
+  }
+  persist_cv.notify_one();
+}
+
 void Portal::Impl::Finish(const std::shared_ptr<SearchJob>& job) {
+  // A search cut short by the portal's own shutdown did not finish: it is interrupted, with
+  // that reason, and can be re-run.
+  if (stopping.load()) job->MarkInterrupted("the portal shut down while the search ran");
   job->OnDone();  // cheap: marks done and wakes event-stream readers
   {
     std::lock_guard<std::mutex> lock(persist_mu);
-    persist_queue.push_back(job);
+    persist_queue.push_back({job, true});
   }
   persist_cv.notify_one();
   // The handle is released by the next request touching the map; the federation thread must
   // not destroy the handle it is calling us from.
 }
 
-void Portal::Impl::Persist(const std::shared_ptr<SearchJob>& job) {
+void Portal::Impl::Persist(const PersistItem& item) {
+  const auto& job = item.job;
   std::string doc = job->Document().dump(-1, ' ', false, json::error_handler_t::replace);
-  job->SetFinalDocument(doc);
+  std::string status = item.final ? job->status() : "running";
+  if (item.final) job->SetFinalDocument(doc);
   SearchRow row{job->meta().id, job->meta().owner, job->meta().label, job->meta().tlp,
-                job->meta().shared, job->meta().created, "done", job->input().indicators.size(),
-                job->hit_count(), std::move(doc), job->EventLog()};
-  Status st = store->FinishSearch(row);
+                job->meta().shared, job->meta().created, status, job->input().indicators.size(),
+                job->hit_count(), "", std::move(doc), job->EventLog()};
+  Status st = item.final ? store->FinishSearch(row) : store->CheckpointSearch(row);
   if (!st.ok()) {
     std::fprintf(stderr, "iocgrid portal: cannot persist search %s: %s\n", row.id.c_str(),
                  st.ToString().c_str());
   }
+  if (!item.final) return;
   std::lock_guard<std::mutex> lock(jobs_mu);
   --running;
 }
@@ -400,11 +343,11 @@ void Portal::Impl::PersistLoop() {
   while (true) {
     persist_cv.wait(lock, [this] { return persist_stop || !persist_queue.empty(); });
     if (persist_queue.empty()) return;  // stopping and drained
-    auto job = std::move(persist_queue.front());
+    PersistItem item = std::move(persist_queue.front());
     persist_queue.pop_front();
     lock.unlock();
     try {
-      Persist(job);
+      Persist(item);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "iocgrid portal: persisting a search failed: %s\n", e.what());
     }
@@ -425,7 +368,7 @@ Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& use
   }
   auto row = store->GetSearch(id);
   if (!row.ok()) return row.status();
-  SearchMeta meta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0};
+  SearchMeta meta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
   if (!CanSee(meta, user)) return NotFoundError("no search " + id);
   if (row->document.empty()) {
     return json{{"id", row->id}, {"label", row->label}, {"tlp", row->tlp}, {"owner", row->owner},
@@ -434,6 +377,11 @@ Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& use
   }
   json d = json::parse(row->document, nullptr, false);
   if (d.is_discarded()) return DataLossError("stored search " + id + " is unreadable");
+  if (row->status == "interrupted" && !d.contains("interrupted")) {
+    d["interrupted"] = "the portal stopped (or was killed) while the search ran; the hits "
+                       "received until then are kept. Re-run it with POST "
+                       "/api/v1/searches/" + id + "/rerun.";
+  }
   d["status"] = row->status;
   return d;
 }
@@ -470,17 +418,29 @@ net::Response Portal::Impl::SearchEvents(net::Request& req, const PortalUser& us
   if (!job) {
     auto row = store->GetSearch(id);
     SearchMeta meta;
-    if (row.ok()) meta = SearchMeta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0};
+    if (row.ok()) meta = SearchMeta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
     if (!row.ok() || !CanSee(meta, user)) return Error(404, "Invalid search", req);
     r.body = row->events;
     if (row->status != "done") r.body += "event: done\ndata: {\"status\":\"" + row->status + "\"}\n\n";
     return r;
   }
   if (!CanSee(job->meta(), user)) return Error(404, "Invalid search", req);
-  auto cursor = std::make_shared<size_t>(0);
+  // Never blocks: the server calls again after a short poll while nothing is new, without
+  // holding a worker. A comment line every 15 s keeps proxies from closing a quiet stream.
+  struct Cursor {
+    size_t offset = 0;
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  };
+  auto cursor = std::make_shared<Cursor>();
   r.stream = [job, cursor](std::string* chunk) {
-    bool more = job->NextEvents(cursor.get(), chunk, std::chrono::seconds(15));
-    if (more && chunk->empty()) *chunk = ": keep-alive\n\n";
+    bool more = job->NextEvents(&cursor->offset, chunk);
+    auto now = std::chrono::steady_clock::now();
+    if (!chunk->empty()) {
+      cursor->last = now;
+    } else if (more && now - cursor->last >= std::chrono::seconds(15)) {
+      *chunk = ": keep-alive\n\n";
+      cursor->last = now;
+    }
     return more;
   };
   return r;
@@ -506,7 +466,7 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
   }
   json out = json::array();
   for (const auto& r : *rows) {
-    SearchMeta meta{r.id, r.owner, r.label, r.tlp, r.shared, r.created, 0};
+    SearchMeta meta{r.id, r.owner, r.label, r.tlp, r.shared, r.created, 0, {}};
     if (!CanSee(meta, user)) continue;
     uint64_t hits = r.hits;
     std::string status = r.status;
@@ -514,9 +474,11 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
       hits = it->second->hit_count();
       status = "running";
     }
+    json scope = json::parse(r.scope, nullptr, false);
+    if (scope.is_discarded() || !scope.is_object()) scope = json::object();
     out.push_back({{"id", r.id}, {"label", r.label}, {"tlp", r.tlp}, {"owner", r.owner},
                    {"created", r.created}, {"status", status}, {"indicators", r.indicators},
-                   {"hits", hits}, {"shared", r.shared}});
+                   {"hits", hits}, {"shared", r.shared}, {"scope", scope}});
   }
   return Json(out);
 }
@@ -525,9 +487,8 @@ net::Response Portal::Impl::DeleteSearch(net::Request& req, const PortalUser& us
   const std::string id = req.params["id"];
   auto row = store->GetSearch(id);
   if (!row.ok()) return Error(404, "Invalid search", req);
-  if (user.role != Role::kAdmin && row->owner != user.name) {
-    return Error(403, "Only the owner or an admin may delete a search.", req);
-  }
+  // Another analyst's search answers exactly like a missing one: no existence oracle.
+  if (user.role != Role::kAdmin && row->owner != user.name) return Error(404, "Invalid search", req);
   {
     std::lock_guard<std::mutex> lock(jobs_mu);
     auto it = jobs.find(id);
@@ -568,28 +529,15 @@ net::Response Portal::Impl::Export(net::Request& req, const PortalUser& user) {
 }
 
 net::Response Portal::Impl::Static(net::Request& req) {
-  namespace fs = std::filesystem;
-  std::string rel = req.path == "/" ? "index.html" : req.path.substr(1);
-  if (rel.find("..") != std::string::npos || web_dir.empty()) return Error(404, "Not Found", req);
-  fs::path p = fs::path(web_dir) / rel;
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return Error(404, "Not Found", req);
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  net::Response r;
-  r.content_type = ContentType(p.string());
-  r.body = ss.str();
-  r.headers.emplace_back("Cache-Control", "no-cache");
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:");
-  return r;
+  if (!static_files) return Error(404, "Not Found", req);
+  return static_files->Serve(req);
 }
 
 Portal::Portal(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Portal::~Portal() {
-  // Stop outstanding searches before the jobs they fill go away.
+  // Stop outstanding searches before the jobs they fill go away; they end interrupted.
+  impl_->stopping.store(true);
   std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles;
   {
     std::lock_guard<std::mutex> lock(impl_->jobs_mu);
@@ -615,6 +563,11 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   IOCGRID_ASSIGN_OR_RETURN(impl->fed, federation::Federation::Create(config.members, config.federation));
   IOCGRID_ASSIGN_OR_RETURN(impl->extractor, extract::Extractor::Create(extract::ExtractOptions{}));
   impl->web_dir = FindWebDir(config.web_dir);
+  if (!impl->web_dir.empty()) {
+    auto files = net::StaticFiles::Open(impl->web_dir);
+    if (!files.ok()) return files.status();
+    impl->static_files.emplace(std::move(*files));
+  }
   impl->Routes();
   Impl* raw = impl.get();
   impl->persister = std::thread([raw] { raw->PersistLoop(); });
@@ -626,6 +579,26 @@ net::Response Portal::Handle(net::Request& request) {
     return impl_->Static(request);
   }
   return impl_->router.Dispatch(request);
+}
+
+std::optional<net::Response> Portal::Admit(const net::Request& head, size_t* /*body_limit*/) {
+  if (head.path.rfind("/api/", 0) == 0) {
+    std::string_view key = head.Header("x-misp-auth");
+    if (key.empty()) key = head.Header("authorization");
+    if (key.rfind("Bearer ", 0) == 0) key.remove_prefix(7);
+    if (!impl_->store->Authenticate(key).ok()) return Error(403, kAuthFailed, head);
+    return std::nullopt;
+  }
+  if (head.method != "GET" && head.method != "HEAD") {
+    return net::ErrorResponse(405, "Method Not Allowed", head.path);
+  }
+  if (!head.Header("content-length").empty() && head.Header("content-length") != "0") {
+    return net::ErrorResponse(400, "A request for a page carries no body.", head.path);
+  }
+  if (!head.Header("transfer-encoding").empty()) {
+    return net::ErrorResponse(400, "A request for a page carries no body.", head.path);
+  }
+  return std::nullopt;
 }
 
 PortalStore& Portal::store() { return *impl_->store; }

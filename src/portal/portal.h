@@ -7,7 +7,9 @@
 // Thread-safety: Handle() is called concurrently by the HTTP server's workers.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -27,6 +29,9 @@ class Portal {
   Portal& operator=(const Portal&) = delete;
 
   net::Response Handle(net::Request& request);
+  // For net::ServerOptions::admit: an API request needs a valid key before its body is read;
+  // anything else may only GET or HEAD the web UI, without a body.
+  std::optional<net::Response> Admit(const net::Request& head, size_t* body_limit);
 
   PortalStore& store();
   federation::Federation& federation();

@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
+#include <optional>
 #include <cstring>
 #include <filesystem>
 
@@ -29,6 +32,62 @@ Result<Stmt> Prepare(sqlite3* db, const char* sql) {
   return Stmt(raw);
 }
 
+// Binds parameters in order and keeps the first failure (SQLITE_TOOBIG, SQLITE_RANGE, ...),
+// so that no statement runs with a parameter silently left NULL.
+class Binder {
+ public:
+  Binder(sqlite3* /*db*/, sqlite3_stmt* s) : s_(s) {}
+  Binder& Text(std::string_view v) {
+    if (rc_ == SQLITE_OK) {
+      rc_ = v.size() > static_cast<size_t>(INT32_MAX)
+                ? SQLITE_TOOBIG
+                : sqlite3_bind_text(s_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
+  Binder& Blob(std::string_view v) {
+    if (rc_ == SQLITE_OK) {
+      rc_ = sqlite3_bind_blob(s_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+    return *this;
+  }
+  Binder& Int(int64_t v) {
+    if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_int64(s_, ++i_, v);
+    return *this;
+  }
+  Status status() const {
+    if (rc_ == SQLITE_OK) return Status();
+    return InternalError(std::string("portal store: cannot bind parameter ") +
+                         std::to_string(i_) + ": " + sqlite3_errstr(rc_));
+  }
+
+ private:
+  sqlite3_stmt* s_;
+  int rc_ = SQLITE_OK;
+  int i_ = 0;
+};
+
+Status StepError(sqlite3* db, int rc) {
+  if (rc == SQLITE_FULL) {
+    return ResourceExhaustedError(std::string("portal store: disk full: ") + sqlite3_errmsg(db));
+  }
+  return InternalError(std::string("portal store: ") + sqlite3_errmsg(db));
+}
+
+// Runs a statement that changes rows.
+Status StepDone(sqlite3* db, sqlite3_stmt* s) {
+  int rc = sqlite3_step(s);
+  return rc == SQLITE_DONE ? Status() : StepError(db, rc);
+}
+
+// Calls `row` for each result row; an error part-way is an error, never a shorter list.
+template <class F>
+Status StepRows(sqlite3* db, sqlite3_stmt* s, F&& row) {
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
+  return rc == SQLITE_DONE ? Status() : StepError(db, rc);
+}
+
 std::string KeyHash(std::string_view key) {
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(key.data()), key.size());
@@ -42,8 +101,8 @@ std::string ColumnText(sqlite3_stmt* s, int i) {
            : "";
 }
 
-// Columns 0-8 of a searches row: id, owner, label, tlp, shared, created, status, indicators,
-// hits.
+// Columns 0-9 of a searches row: id, owner, label, tlp, shared, created, status, indicators,
+// hits, scope.
 SearchRow ReadSearchRow(sqlite3_stmt* s) {
   SearchRow r;
   r.id = ColumnText(s, 0);
@@ -55,6 +114,7 @@ SearchRow ReadSearchRow(sqlite3_stmt* s) {
   r.status = ColumnText(s, 6);
   r.indicators = static_cast<uint64_t>(sqlite3_column_int64(s, 7));
   r.hits = static_cast<uint64_t>(sqlite3_column_int64(s, 8));
+  r.scope = ColumnText(s, 9);
   return r;
 }
 
@@ -112,6 +172,18 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
       " status TEXT NOT NULL, indicators INTEGER NOT NULL, hits INTEGER NOT NULL,"
       " document TEXT NOT NULL DEFAULT '', events TEXT NOT NULL DEFAULT '');"
       "CREATE INDEX IF NOT EXISTS searches_created ON searches(created);"));
+  // Version 2 of the file records the scope a search applied (JSON) for the history.
+  bool has_scope = false;
+  {
+    IOCGRID_ASSIGN_OR_RETURN(Stmt info, Prepare(s->db_, "PRAGMA table_info(searches)"));
+    IOCGRID_RETURN_IF_ERROR(StepRows(s->db_, info.get(), [&](sqlite3_stmt* row) {
+      has_scope |= ColumnText(row, 1) == "scope";
+    }));
+  }
+  if (!has_scope) {
+    IOCGRID_RETURN_IF_ERROR(
+        s->Exec("ALTER TABLE searches ADD COLUMN scope TEXT NOT NULL DEFAULT '{}';"));
+  }
   IOCGRID_RETURN_IF_ERROR(
       s->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));
   s->interrupted_ = sqlite3_changes(s->db_);
@@ -140,22 +212,26 @@ Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role rol
     Exec("ROLLBACK").IgnoreError();  // the statement error above is the one to report
     return st;
   };
-  sqlite3_bind_text(up.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  std::string r(RoleName(role));
-  sqlite3_bind_text(up.get(), 2, r.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(up.get(), 3, Now());
-  if (sqlite3_step(up.get()) != SQLITE_DONE) return rollback();
-  sqlite3_bind_text(sel.get(), 1, name.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(sel.get()) != SQLITE_ROW) return rollback();
+  if (!Binder(db_, up.get()).Text(name).Text(RoleName(role)).Int(Now()).status().ok() ||
+      sqlite3_step(up.get()) != SQLITE_DONE) {
+    return rollback();
+  }
+  if (!Binder(db_, sel.get()).Text(name).status().ok() || sqlite3_step(sel.get()) != SQLITE_ROW) {
+    return rollback();
+  }
   int64_t user_id = sqlite3_column_int64(sel.get(), 0);
   std::string hash = KeyHash(key);
-  sqlite3_bind_int64(ins.get(), 1, user_id);
-  sqlite3_bind_blob(ins.get(), 2, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
-  std::string start = key.substr(0, 4), end = key.substr(36);
-  sqlite3_bind_text(ins.get(), 3, start.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins.get(), 4, end.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(ins.get(), 5, Now());
-  if (sqlite3_step(ins.get()) != SQLITE_DONE) return rollback();
+  if (!Binder(db_, ins.get())
+           .Int(user_id)
+           .Blob(hash)
+           .Text(std::string_view(key).substr(0, 4))
+           .Text(std::string_view(key).substr(36))
+           .Int(Now())
+           .status()
+           .ok() ||
+      sqlite3_step(ins.get()) != SQLITE_DONE) {
+    return rollback();
+  }
   IOCGRID_RETURN_IF_ERROR(Exec("COMMIT"));
   return key;
 }
@@ -166,9 +242,8 @@ Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
       Stmt s, Prepare(db_,
                       "SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked "
                       "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id"));
-  sqlite3_stmt* raw = s.get();
   std::vector<KeyInfo> out;
-  while (sqlite3_step(raw) == SQLITE_ROW) {
+  IOCGRID_RETURN_IF_ERROR(StepRows(db_, s.get(), [&](sqlite3_stmt* raw) {
     KeyInfo k;
     k.id = sqlite3_column_int64(raw, 0);
     k.user = ColumnText(raw, 1);
@@ -178,7 +253,7 @@ Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
     k.created = sqlite3_column_int64(raw, 5);
     k.revoked = sqlite3_column_int64(raw, 6);
     out.push_back(std::move(k));
-  }
+  }));
   return out;
 }
 
@@ -186,10 +261,8 @@ Status PortalStore::RevokeKey(int64_t key_id) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
       Stmt s, Prepare(db_, "UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked = 0"));
-  sqlite3_stmt* raw = s.get();
-  sqlite3_bind_int64(raw, 1, Now());
-  sqlite3_bind_int64(raw, 2, key_id);
-  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, s.get()).Int(Now()).Int(key_id).status());
+  IOCGRID_RETURN_IF_ERROR(StepDone(db_, s.get()));
   if (sqlite3_changes(db_) == 0)
     return NotFoundError("no live key with id " + std::to_string(key_id));
   return Status();
@@ -204,22 +277,20 @@ Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
       Prepare(db_,
               "SELECT u.id, u.name, u.role, k.key_hash FROM api_keys k JOIN users u "
               "ON u.id = k.user_id WHERE k.key_start = ? AND k.key_end = ? AND k.revoked = 0"));
-  sqlite3_stmt* raw = s.get();
-  std::string start(key.substr(0, 4)), end(key.substr(36));
-  sqlite3_bind_text(raw, 1, start.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 2, end.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(raw) == SQLITE_ROW) {
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, s.get()).Text(key.substr(0, 4)).Text(key.substr(36)).status());
+  std::optional<PortalUser> found;
+  IOCGRID_RETURN_IF_ERROR(StepRows(db_, s.get(), [&](sqlite3_stmt* raw) {
     const void* stored = sqlite3_column_blob(raw, 3);
-    if (sqlite3_column_bytes(raw, 3) == static_cast<int>(hash.size()) &&
+    if (!found && sqlite3_column_bytes(raw, 3) == static_cast<int>(hash.size()) &&
         sodium_memcmp(stored, hash.data(), hash.size()) == 0) {
       PortalUser u;
       u.id = sqlite3_column_int64(raw, 0);
       u.name = ColumnText(raw, 1);
-      ParseRole(ColumnText(raw, 2), &u.role);
-      return u;
+      if (ParseRole(ColumnText(raw, 2), &u.role)) found = std::move(u);
     }
-  }
-  return PermissionDeniedError("unknown or revoked key");
+  }));
+  if (!found) return PermissionDeniedError("unknown or revoked key");
+  return *std::move(found);
 }
 
 Status PortalStore::InsertSearch(const SearchRow& row) {
@@ -227,38 +298,46 @@ Status PortalStore::InsertSearch(const SearchRow& row) {
   IOCGRID_ASSIGN_OR_RETURN(
       Stmt s, Prepare(db_,
                       "INSERT INTO searches(id, owner, label, tlp, shared, created, status, "
-                      "indicators, hits) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  sqlite3_stmt* raw = s.get();
-  sqlite3_bind_text(raw, 1, row.id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 2, row.owner.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 3, row.label.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 4, row.tlp.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(raw, 5, row.shared ? 1 : 0);
-  sqlite3_bind_int64(raw, 6, row.created);
-  sqlite3_bind_text(raw, 7, row.status.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 8, static_cast<int64_t>(row.indicators));
-  sqlite3_bind_int64(raw, 9, static_cast<int64_t>(row.hits));
-  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
-  return Status();
+                      "indicators, hits, scope, document, events) "
+                      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, s.get())
+                              .Text(row.id)
+                              .Text(row.owner)
+                              .Text(row.label)
+                              .Text(row.tlp)
+                              .Int(row.shared ? 1 : 0)
+                              .Int(row.created)
+                              .Text(row.status)
+                              .Int(static_cast<int64_t>(row.indicators))
+                              .Int(static_cast<int64_t>(row.hits))
+                              .Text(row.scope.empty() ? "{}" : row.scope)
+                              .Text(row.document)
+                              .Text(row.events)
+                              .status());
+  return StepDone(db_, s.get());
 }
 
-Status PortalStore::FinishSearch(const SearchRow& row) {
+Status PortalStore::FinishSearch(const SearchRow& row) { return UpdateSearch(row, false); }
+
+Status PortalStore::CheckpointSearch(const SearchRow& row) { return UpdateSearch(row, true); }
+
+Status PortalStore::UpdateSearch(const SearchRow& row, bool only_if_running) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
-      Stmt s, Prepare(db_,
-                      "UPDATE searches SET status = ?, indicators = ?, hits = ?, document = ?, "
-                      "events = ? WHERE id = ?"));
-  sqlite3_stmt* raw = s.get();
-  sqlite3_bind_text(raw, 1, row.status.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(raw, 2, static_cast<int64_t>(row.indicators));
-  sqlite3_bind_int64(raw, 3, static_cast<int64_t>(row.hits));
-  sqlite3_bind_text(raw, 4, row.document.data(), static_cast<int>(row.document.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 5, row.events.data(), static_cast<int>(row.events.size()),
-                    SQLITE_TRANSIENT);
-  sqlite3_bind_text(raw, 6, row.id.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
-  return Status();
+      Stmt s, Prepare(db_, only_if_running
+                               ? "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
+                                 "document = ?, events = ? WHERE id = ? AND status = 'running'"
+                               : "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
+                                 "document = ?, events = ? WHERE id = ?"));
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, s.get())
+                              .Text(row.status)
+                              .Int(static_cast<int64_t>(row.indicators))
+                              .Int(static_cast<int64_t>(row.hits))
+                              .Text(row.document)
+                              .Text(row.events)
+                              .Text(row.id)
+                              .status());
+  return StepDone(db_, s.get());
 }
 
 Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
@@ -266,13 +345,15 @@ Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
   IOCGRID_ASSIGN_OR_RETURN(
       Stmt s, Prepare(db_,
                       "SELECT id, owner, label, tlp, shared, created, status, indicators, hits, "
-                      "document, events FROM searches WHERE id = ?"));
+                      "scope, document, events FROM searches WHERE id = ?"));
   sqlite3_stmt* raw = s.get();
-  sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_ROW) return NotFoundError("no search " + id);
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, raw).Text(id).status());
+  int rc = sqlite3_step(raw);
+  if (rc == SQLITE_DONE) return NotFoundError("no search " + id);
+  if (rc != SQLITE_ROW) return StepError(db_, rc);
   SearchRow r = ReadSearchRow(raw);
-  r.document = ColumnText(raw, 9);
-  r.events = ColumnText(raw, 10);
+  r.document = ColumnText(raw, 10);
+  r.events = ColumnText(raw, 11);
   return r;
 }
 
@@ -280,20 +361,19 @@ Result<std::vector<SearchRow>> PortalStore::ListSearches() {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
       Stmt s, Prepare(db_,
-                      "SELECT id, owner, label, tlp, shared, created, status, indicators, hits "
-                      "FROM searches ORDER BY created DESC, rowid DESC"));
-  sqlite3_stmt* raw = s.get();
+                      "SELECT id, owner, label, tlp, shared, created, status, indicators, hits, "
+                      "scope FROM searches ORDER BY created DESC, rowid DESC"));
   std::vector<SearchRow> out;
-  while (sqlite3_step(raw) == SQLITE_ROW) out.push_back(ReadSearchRow(raw));
+  IOCGRID_RETURN_IF_ERROR(
+      StepRows(db_, s.get(), [&](sqlite3_stmt* raw) { out.push_back(ReadSearchRow(raw)); }));
   return out;
 }
 
 Status PortalStore::DeleteSearch(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(Stmt s, Prepare(db_, "DELETE FROM searches WHERE id = ?"));
-  sqlite3_stmt* raw = s.get();
-  sqlite3_bind_text(raw, 1, id.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(raw) != SQLITE_DONE) return InternalError(sqlite3_errmsg(db_));
+  IOCGRID_RETURN_IF_ERROR(Binder(db_, s.get()).Text(id).status());
+  IOCGRID_RETURN_IF_ERROR(StepDone(db_, s.get()));
   if (sqlite3_changes(db_) == 0) return NotFoundError("no search " + id);
   return Status();
 }

@@ -49,7 +49,8 @@ struct SearchRow {
   std::string status;        // running, done, interrupted
   uint64_t indicators = 0;
   uint64_t hits = 0;
-  std::string document;      // the final JSON document (empty while running)
+  std::string scope;         // JSON: the since/until the search applied ("{}" = unscoped)
+  std::string document;      // the JSON document: the query at creation, hits as they arrive
   std::string events;        // the SSE event log
 };
 
@@ -73,6 +74,9 @@ class PortalStore {
   Status InsertSearch(const SearchRow& row);
   // Sets status, counts, document and event log.
   Status FinishSearch(const SearchRow& row);
+  // The same for a search still running (the hits received so far); a search already
+  // finished or marked interrupted is left as it is.
+  Status CheckpointSearch(const SearchRow& row);
   Result<SearchRow> GetSearch(const std::string& id);
   // Newest first; without document/events.
   Result<std::vector<SearchRow>> ListSearches();
@@ -83,6 +87,7 @@ class PortalStore {
  private:
   PortalStore() = default;
   Status Exec(const char* sql);
+  Status UpdateSearch(const SearchRow& row, bool only_if_running);
 
   std::mutex mu_;
   sqlite3* db_ = nullptr;  // owned; closed in the destructor

@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 namespace iocgrid::e2e {
 
@@ -73,6 +76,61 @@ ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string
   waitpid(pid, &status, 0);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
+}
+
+Background::Background(std::vector<std::string> args) {
+  int p[2];
+  if (pipe(p) != 0) std::abort();
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(p[1], 2);
+    close(p[0]);
+    close(p[1]);
+    std::vector<char*> argv;
+    std::string bin = IOCGRID_BINARY;
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  close(p[1]);
+  fd_ = p[0];
+  const std::regex listening("listening on (https?://[^ \n]+)");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  char c;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (poll(&pfd, 1, 1000) <= 0) continue;
+    if (read(fd_, &c, 1) != 1) break;
+    log_ += c;
+    std::smatch m;
+    if (c == '\n' && std::regex_search(log_, m, listening)) {
+      url_ = m[1];
+      break;
+    }
+  }
+}
+
+Background::~Background() {
+  if (pid_ > 0) Stop(SIGTERM);
+  if (fd_ >= 0) close(fd_);
+}
+
+int Background::Stop(int signal) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, signal);
+  DrainLog();
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+void Background::DrainLog() {
+  char buf[4096];
+  ssize_t n;
+  while (fd_ >= 0 && (n = read(fd_, buf, sizeof(buf))) > 0) log_.append(buf, static_cast<size_t>(n));
 }
 
 TempDir::TempDir() {

@@ -15,6 +15,28 @@ struct ProcessResult {
 // Runs IOCGRID_BINARY with `args`, feeding `stdin_text` on standard input. Blocks until exit.
 ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
+// `iocgrid ARGS...` in the background: the constructor waits for the "listening on URL" line
+// on standard error (up to 30 s); the destructor sends SIGTERM and waits.
+class Background {
+ public:
+  explicit Background(std::vector<std::string> args);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  const std::string& url() const { return url_; }
+  const std::string& log() const { return log_; }
+  // Sends `signal` and waits for the exit; returns the wait status.
+  int Stop(int signal);
+  // Reads standard error until the process exits; everything it wrote is in log().
+  void DrainLog();
+
+ private:
+  int pid_ = -1;
+  int fd_ = -1;
+  std::string url_;
+  std::string log_;
+};
+
 // A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {
  public:

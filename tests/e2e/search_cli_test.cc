@@ -20,54 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Starts `iocgrid ARGS...` in the background and returns the URL it prints as "listening on".
-class Background {
- public:
-  explicit Background(std::vector<std::string> args) {
-    int p[2];
-    if (pipe(p) != 0) std::abort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(p[1], 2);
-      close(p[0]);
-      close(p[1]);
-      std::vector<char*> argv;
-      std::string bin = IOCGRID_BINARY;
-      argv.push_back(bin.data());
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    close(p[1]);
-    fd_ = p[0];
-    std::string log;
-    char c;
-    while (read(fd_, &c, 1) == 1) {
-      log += c;
-      std::smatch m;
-      if (c == '\n' && std::regex_search(log, m, std::regex("listening on (http://[0-9.:]+)"))) {
-        url_ = m[1];
-        break;
-      }
-    }
-    log_ = log;
-  }
-  ~Background() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    close(fd_);
-  }
-  const std::string& url() const { return url_; }
-  const std::string& log() const { return log_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string url_;
-  std::string log_;
-};
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;

@@ -136,7 +136,7 @@ TEST(HttpServerTest, HeadSendsLengthWithoutBody) {
 
 TEST(HttpServerTest, IdleClientIsDisconnectedAfterReadTimeout) {
   ServerOptions options;
-  options.read_timeout = 200ms;
+  options.header_timeout = 200ms;
   auto server = StartServer(options);
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -1,179 +1,11 @@
-// The portal end to end in one process: real iocgrid nodes on loopback (one reached through
-// the MISP connector), a member that is down, the real federation, the portal's HTTP API.
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <chrono>
-#include <filesystem>
+// The portal end to end in one process (tests/portal/portal_fixture.h).
+#include <map>
 #include <set>
-#include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "net/http_client.h"
-#include "net/http_server.h"
-#include "node/node.h"
-#include "portal/portal.h"
+#include "tests/portal/portal_fixture.h"
 
 namespace iocgrid::portal {
 namespace {
-
-using json = nlohmann::json;
-using namespace std::chrono_literals;
-
-std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-portal-XXXXXX").string();
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-// A real node with an admin key and some data.
-struct TestNode {
-  std::unique_ptr<node::Node> node;
-  std::unique_ptr<net::HttpServer> server;
-  std::string key;
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
-};
-
-TestNode StartNode(const std::string& dir, const json& event) {
-  TestNode t;
-  node::NodeOptions options;
-  options.data_dir = dir;
-  auto n = node::Node::Open(options);
-  EXPECT_TRUE(n.ok()) << n.status().ToString();
-  t.node = std::move(*n);
-  auto user = t.node->store().EnsureUser("portal@alliance.test", "Member", store::Role::kAdmin);
-  t.key = t.node->store().CreateKey(user->id, store::KeyOptions{})->key;
-  node::Node* raw = t.node.get();
-  t.server = std::move(*net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); }));
-  net::ClientRequest req;
-  req.method = "POST";
-  req.url = t.url() + "/events/add";
-  req.body = event.dump();
-  req.headers = {{"Authorization", t.key}, {"Content-Type", "application/json"}};
-  auto r = net::Fetch(req);
-  EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
-  return t;
-}
-
-class PortalApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = TempDir();
-    anonymity_ = StartNode(root_ + "/anonymity",
-                           {{"info", "vpn-ipv4"}, {"date", "2026-03-01"},
-                            {"Attribute", {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}},
-                                           {{"type", "domain"}, {"value", "proxy.example"}},
-                                           {{"type", "ip-dst"}, {"value", "45.61.187.0/24"}},
-                                           {{"type", "domain"}, {"value", "relay-proxy.net"}}}},
-                            {"Tag", {{{"name", "tlp:white"}}}}});
-    honeypot_ = StartNode(root_ + "/honeypot",
-                          {{"info", "attackers"}, {"date", "2026-04-01"},
-                           {"Attribute", {{{"type", "ip-src"}, {"value", "198.51.100.7"},
-                                           {"first_seen", "2026-04-01T00:00:00Z"},
-                                           {"last_seen", "2026-04-02T00:00:00Z"}},
-                                          {{"type", "md5"}, {"value", "d41d8cd98f00b204e9800998ecf8427e"}}}}});
-    misp_ = StartNode(root_ + "/misp",
-                      {{"info", "misp member event"}, {"date", "2025-01-01"},
-                       {"Attribute", {{{"type", "domain"}, {"value", "evil.example"}},
-                                      {{"type", "ip-dst"}, {"value", "203.0.113.0/24"}}}}});
-    OpenPortal();
-  }
-
-  void OpenPortal() {
-    server_.reset();
-    portal_.reset();
-    PortalConfig config;
-    config.data = root_ + "/portal";
-    config.search_timeout = 20s;
-    auto member = [](std::string name, federation::MemberKind kind, std::string url, std::string key,
-                     federation::Disclosure d) {
-      federation::MemberConfig m;
-      m.name = name;
-      m.display_name = name + " member";
-      m.kind = kind;
-      m.url = std::move(url);
-      m.key = std::move(key);
-      m.disclosure = d;
-      m.timeout = 5s;
-      return m;
-    };
-    config.members.push_back(member("anonymity", federation::MemberKind::kIocgrid, anonymity_.url(),
-                                    anonymity_.key, federation::Disclosure::kFull));
-    config.members.push_back(member("honeypot", federation::MemberKind::kIocgrid, honeypot_.url(),
-                                    honeypot_.key, disclosure_honeypot_));
-    config.members.push_back(member("mispmember", federation::MemberKind::kMisp, misp_.url(), misp_.key,
-                                    federation::Disclosure::kFull));
-    // A member that is down: nothing listens on this port.
-    config.members.push_back(member("down", federation::MemberKind::kIocgrid, "http://127.0.0.1:9",
-                                    std::string(40, 'x'), federation::Disclosure::kFull));
-    config.federation.retries = 0;
-    auto p = Portal::Open(config);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    portal_ = std::move(*p);
-    if (analyst_key_.empty()) {
-      analyst_key_ = *portal_->store().CreateUserKey("alice", Role::kAnalyst);
-      other_key_ = *portal_->store().CreateUserKey("bob", Role::kAnalyst);
-      admin_key_ = *portal_->store().CreateUserKey("root", Role::kAdmin);
-    }
-    Portal* raw = portal_.get();
-    server_ = std::move(*net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); }));
-  }
-
-  void TearDown() override {
-    server_.reset();
-    portal_.reset();
-    std::filesystem::remove_all(root_);
-  }
-
-  net::ClientResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
-                           std::string key = "") {
-    net::ClientRequest req;
-    req.method = method;
-    req.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
-    req.body = body;
-    req.headers = {{"Content-Type", "application/json"}};
-    if (key.empty()) key = analyst_key_;
-    if (key != "none") req.headers.emplace_back("Authorization", key);
-    auto r = net::Fetch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
-  }
-
-  // Starts a search and waits for it to finish; returns its document.
-  json Search(const json& body, const std::string& key = "") {
-    auto created = Call("POST", "/api/v1/searches", body.dump(), key);
-    EXPECT_EQ(created.status, 201) << created.body;
-    std::string id = json::parse(created.body).value("id", "");
-    for (int i = 0; i < 400; ++i) {
-      json d = json::parse(Call("GET", "/api/v1/searches/" + id, "", key).body);
-      if (d.value("status", "") != "running") return d;
-      std::this_thread::sleep_for(25ms);
-    }
-    ADD_FAILURE() << "search did not finish";
-    return {};
-  }
-
-  static const json* Indicator(const json& d, const std::string& value) {
-    for (const auto& i : d["indicators"]) {
-      if (i["value"] == value) return &i;
-    }
-    return nullptr;
-  }
-
-  static std::set<std::string> HitKeys(const json& ind) {
-    std::set<std::string> out;
-    for (const auto& h : ind["hits"]) out.insert(h["member"].get<std::string>() + ":" + h["relation"].get<std::string>());
-    return out;
-  }
-
-  std::string root_;
-  TestNode anonymity_, honeypot_, misp_;
-  federation::Disclosure disclosure_honeypot_ = federation::Disclosure::kFull;
-  std::unique_ptr<Portal> portal_;
-  std::unique_ptr<net::HttpServer> server_;
-  std::string analyst_key_, other_key_, admin_key_;
-};
 
 TEST_F(PortalApiTest, SearchMergesMembersAndReportsTheDeadOne) {
   json d = Search({{"indicators", {"198.51.100.7", "hxxp://a.evil[.]example/x", "203.0.113.50",
@@ -295,7 +127,8 @@ TEST_F(PortalApiTest, HistoryVisibilityRolesAndDelete) {
   json history = json::parse(Call("GET", "/api/v1/searches", "", other_key_).body);
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0]["id"], shared["id"]);
-  EXPECT_EQ(Call("DELETE", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status, 403);
+  // Another analyst's search cannot be deleted, and the answer does not tell it exists.
+  EXPECT_EQ(Call("DELETE", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status, 404);
   EXPECT_EQ(Call("DELETE", "/api/v1/searches/" + id).status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/searches/" + id).status, 404);
   EXPECT_EQ(Call("POST", "/api/v1/members/check", "", analyst_key_).status, 403);

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 namespace iocgrid::portal {
 namespace {
@@ -43,14 +46,14 @@ TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
   {
     auto s = PortalStore::Open(dir_);
     ASSERT_TRUE(s.ok());
-    SearchRow done{"aaa", "alice", "case 1", "amber", false, 100, "running", 2, 0, "", ""};
+    SearchRow done{"aaa", "alice", "case 1", "amber", false, 100, "running", 2, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(done).ok());
     done.status = "done";
     done.hits = 3;
     done.document = "{\"id\":\"aaa\"}";
     done.events = "event: done\ndata: {}\n\n";
     ASSERT_TRUE((*s)->FinishSearch(done).ok());
-    SearchRow running{"bbb", "bob", "case 2", "red", true, 200, "running", 5, 0, "", ""};
+    SearchRow running{"bbb", "bob", "case 2", "red", true, 200, "running", 5, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(running).ok());
   }
   auto s = PortalStore::Open(dir_);
@@ -67,6 +70,51 @@ TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
   EXPECT_EQ(list->at(0).id, "bbb");  // newest first
   ASSERT_TRUE((*s)->DeleteSearch("aaa").ok());
   EXPECT_EQ((*s)->GetSearch("aaa").status().code(), StatusCode::kNotFound);
+}
+
+// A read error part-way through the history is an error, never a shorter list presented as
+// the whole: a real file with a damaged page in the middle.
+TEST_F(PortalStoreTest, ADamagedPageIsAnErrorNotATruncatedList) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    for (int i = 0; i < 2000; ++i) {
+      SearchRow row{"id" + std::to_string(i), "alice", std::string(1000, 'l'), "amber", false,
+                    i, "done", 1, 0, "{}", "", ""};
+      ASSERT_TRUE((*s)->InsertSearch(row).ok());
+    }
+    ASSERT_EQ((*s)->ListSearches()->size(), 2000u);
+  }
+  std::string path = dir_ + "/portal.db";
+  auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 1000000u);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::string garbage(4096 * 4, '\xff');
+    f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto s = PortalStore::Open(dir_);
+  if (!s.ok()) return;  // refusing the damaged file at open is fine too
+  auto list = (*s)->ListSearches();
+  EXPECT_FALSE(list.ok()) << "a damaged store listed " << list->size() << " searches as OK";
+}
+
+TEST_F(PortalStoreTest, StoresWrittenBeforeTheScopeColumnAreUpgraded) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
+    ASSERT_TRUE((*s)->InsertSearch(row).ok());
+  }
+  // Make it look like a version-1 file: no scope column.
+  std::string cmd = "sqlite3 " + dir_ + "/portal.db 'ALTER TABLE searches DROP COLUMN scope;'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto row = (*s)->GetSearch("old");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->scope, "{}");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "portal/internal/search_job.h"
 
+#include <cstdlib>
 #include <ctime>
 
 namespace iocgrid::portal::internal {
@@ -51,7 +52,6 @@ SearchJob::SearchJob(SearchMeta meta, SearchInput input, std::vector<federation:
 
 void SearchJob::AppendEvent(const std::string& name, const json& data) {
   events_ += "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-  cv_.notify_all();
 }
 
 json SearchJob::MemberJson(const MemberState& m) const {
@@ -150,9 +150,12 @@ void SearchJob::OnReply(federation::MemberReply reply) {
     if (h.query >= hits_.size()) continue;
     uint32_t q = h.query;
     held_by_[q][idx] = true;
+    // A count member contributes to held_by only: its rows are never counted anywhere
+    // (summary, progress, events, history), or a /24 query would reveal how many of its
+    // addresses it holds.
+    if (m.config.disclosure == federation::Disclosure::kCount) continue;
     ++m.hits;
     ++total_hits_;
-    if (m.config.disclosure == federation::Disclosure::kCount) continue;  // never by name
     Hit hit{idx, std::move(h), false};
     int64_t own = input_times_.size() > q ? input_times_[q] : 0;
     int64_t theirs = HitTime(hit.hit);
@@ -163,7 +166,9 @@ void SearchJob::OnReply(federation::MemberReply reply) {
   AppendEvent("member", MemberJson(m));
   if (!by_indicator.empty()) {
     json indicators = json::array();
-    for (auto& [q, list] : by_indicator.items()) indicators.push_back({{"i", std::stoul(q)}, {"hits", list}});
+    for (auto& [q, list] : by_indicator.items()) {
+      indicators.push_back({{"i", std::strtoull(q.c_str(), nullptr, 10)}, {"hits", list}});
+    }
     AppendEvent("hits", {{"member", m.config.name}, {"indicators", indicators}});
   }
   AppendEvent("progress", ProgressJson());
@@ -175,6 +180,17 @@ void SearchJob::OnDone() {
   elapsed_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started_).count();
   AppendEvent("done", SummaryJson());
+}
+
+void SearchJob::MarkInterrupted(std::string reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = std::move(reason);
+}
+
+std::string SearchJob::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!done_) return "running";
+  return interrupted_.empty() ? "done" : "interrupted";
 }
 
 bool SearchJob::done() const {
@@ -213,7 +229,16 @@ json SearchJob::Document() const {
   d["owner"] = meta_.owner;
   d["shared"] = meta_.shared;
   d["created"] = meta_.created;
-  d["status"] = done_ ? "done" : "running";
+  d["status"] = !done_ ? "running" : interrupted_.empty() ? "done" : "interrupted";
+  if (!interrupted_.empty()) d["interrupted"] = interrupted_;
+  // The scope actually applied, as absolute times (also in "request").
+  json scope = json::object();
+  for (const char* k : {"since", "until"}) {
+    if (meta_.request.is_object() && meta_.request.contains(k)) scope[k] = meta_.request[k];
+  }
+  d["scope"] = scope;
+  d["time_gap_days"] = meta_.time_gap_days;
+  if (meta_.request.is_object()) d["request"] = meta_.request;
   d["elapsed_ms"] = done_ ? elapsed_ms_
                           : std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - started_).count();
@@ -248,11 +273,8 @@ std::string SearchJob::EventLog() const {
   return events_;
 }
 
-bool SearchJob::NextEvents(size_t* cursor, std::string* out, std::chrono::milliseconds wait) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (*cursor >= events_.size() && !done_) {
-    cv_.wait_for(lock, wait, [&] { return *cursor < events_.size() || done_; });
-  }
+bool SearchJob::NextEvents(size_t* cursor, std::string* out) {
+  std::lock_guard<std::mutex> lock(mu_);
   if (*cursor < events_.size()) {
     out->append(events_, *cursor, std::string::npos);
     *cursor = events_.size();

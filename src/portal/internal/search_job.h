@@ -6,7 +6,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -34,6 +33,7 @@ struct SearchMeta {
   bool shared = false;
   int64_t created = 0;
   int time_gap_days = 365;
+  nlohmann::json request;  // the normalized request (search_request.h), for re-runs
 };
 
 class SearchJob {
@@ -46,6 +46,10 @@ class SearchJob {
   void OnStatus(const std::string& member, federation::MemberStatus status);
   void OnReply(federation::MemberReply reply);
   void OnDone();
+  // Before OnDone: the search ends "interrupted" with this reason instead of "done".
+  void MarkInterrupted(std::string reason);
+  // "running", "done" or "interrupted".
+  std::string status() const;
 
   bool done() const;
   // The serialized final document, set once after the search is done (so that reads of a
@@ -58,9 +62,10 @@ class SearchJob {
   nlohmann::json Document() const;
   // The event log so far ("event: x\ndata: {...}\n\n" blocks).
   std::string EventLog() const;
-  // Appends the events after *cursor (a byte offset into the log) to *out, waiting up to
-  // `wait` for new ones. Returns false once the search is done and everything was delivered.
-  bool NextEvents(size_t* cursor, std::string* out, std::chrono::milliseconds wait);
+  // Appends the events after *cursor (a byte offset into the log) to *out, without waiting
+  // (the HTTP server polls; a stream never holds a worker). Returns false once the search is
+  // done and everything was delivered.
+  bool NextEvents(size_t* cursor, std::string* out);
 
  private:
   struct Hit {
@@ -88,12 +93,12 @@ class SearchJob {
   std::vector<int64_t> input_times_;  // the indicators' own dates as unix seconds, 0 = none
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::vector<MemberState> members_;               // GUARDED_BY(mu_)
   std::vector<std::vector<Hit>> hits_;             // GUARDED_BY(mu_), per indicator
   std::vector<std::vector<bool>> held_by_;         // GUARDED_BY(mu_), [indicator][member]
   uint64_t total_hits_ = 0;                        // GUARDED_BY(mu_)
   bool done_ = false;                              // GUARDED_BY(mu_)
+  std::string interrupted_;                        // GUARDED_BY(mu_), the reason
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int64_t elapsed_ms_ = 0;                         // GUARDED_BY(mu_)
   std::string events_;                             // GUARDED_BY(mu_)

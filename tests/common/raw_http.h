@@ -1,0 +1,54 @@
+// Test helper: one HTTP/1.1 exchange over a raw loopback socket, with the request written
+// exactly as given (like curl --path-as-is), for paths and heads a client library would fix.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+
+namespace iocgrid::testutil {
+
+// A TCP connection to 127.0.0.1:port, or -1.
+inline int ConnectLoopback(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` (a whole request, head and body) and returns everything the server sends
+// until it closes, or an empty string when nothing listens.
+inline std::string RawExchange(uint16_t port, const std::string& request, int timeout_s = 10) {
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
+  timeval tv{timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  size_t off = 0;
+  while (off < request.size()) {
+    ssize_t n = write(fd, request.data() + off, request.size() - off);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+// A GET of `target` as written, closing after the answer.
+inline std::string RawGet(uint16_t port, const std::string& target) {
+  return RawExchange(port, "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+}  // namespace iocgrid::testutil

@@ -1,0 +1,35 @@
+#include "common/time.h"
+
+#include <gtest/gtest.h>
+
+namespace iocgrid {
+namespace {
+
+TEST(TimeTest, ParsesIsoDatesAndDateTimes) {
+  EXPECT_EQ(*ParseIsoDateTime("1970-01-01"), 0);
+  EXPECT_EQ(*ParseIsoDateTime("2024-02-29"), 1709164800);
+  EXPECT_EQ(*ParseIsoDateTime("2024-02-29T01:02:03Z"), 1709164800 + 3723);
+  EXPECT_EQ(*ParseIsoDateTime("2024-02-29 01:02:03"), 1709164800 + 3723);
+  EXPECT_EQ(*ParseIsoDateTime("2024-02-29T09:00:00+09:00"), 1709164800);
+  EXPECT_EQ(*ParseIsoDateTime("2024-02-29T09:00:00.123+0900"), 1709164800);
+  EXPECT_EQ(FormatIsoDateTime(1709164800 + 3723), "2024-02-29T01:02:03Z");
+  EXPECT_EQ(FormatIsoDate(0), "1970-01-01");
+}
+
+TEST(TimeTest, RefusesWhatIsNotADate) {
+  for (const char* bad : {"yesterday", "2024-13-45", "2023-02-29", "2024-1-01", "d", "",
+                          "2024-01-01T25:00", "2024-01-01X", "2024-01-01T10:00:00+9",
+                          "99999999999999999999", "1969-12-31"}) {
+    EXPECT_FALSE(ParseIsoDateTime(bad).ok()) << bad;
+  }
+}
+
+TEST(TimeTest, DaysAgoIsStrict) {
+  EXPECT_EQ(*ParseDaysAgo("30d", 100 * 86400), 70 * 86400);
+  for (const char* bad : {"d", "-5d", "+5d", "0d", "36501d", "5", "5 d", "99999999999999999999d"}) {
+    EXPECT_FALSE(ParseDaysAgo(bad, 0).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace iocgrid
