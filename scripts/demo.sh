@@ -42,20 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Waits for "listening on URL" in a log file and prints the URL.
-wait_url() {
-  local log=$1
-  for _ in $(seq 1 200); do
-    if grep -q "listening on" "$log" 2>/dev/null; then
-      grep -o "listening on [^ ]*" "$log" | head -1 | cut -d' ' -f3
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "demo: a server did not start; its log:" >&2
-  cat "$log" >&2
-  return 1
-}
+# wait_url LOG: the URL a server logs as "listening on URL".
+. "$here/wait-url.sh"
 
 start_member() {
   local name=$1; shift
