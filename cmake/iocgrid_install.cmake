@@ -29,6 +29,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/scripts/wait-url.sh DESTINATION ${CMAKE_INST
   COMPONENT iocgrid)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright
   COMPONENT iocgrid)
+install(FILES ${PROJECT_SOURCE_DIR}/docs/deploy.md DESTINATION ${CMAKE_INSTALL_DOCDIR}
+  COMPONENT iocgrid)
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/examples/node.env
               ${PROJECT_SOURCE_DIR}/packaging/examples/portal.toml
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT iocgrid)

@@ -55,7 +55,7 @@ for f in /usr/bin/iocgrid /usr/share/iocgrid/warninglists/tlds/list.json \
          /usr/share/iocgrid/queries/blacktech_iocs.csv /usr/share/iocgrid/demo.sh \
          /usr/share/iocgrid/wait-url.sh \
          /usr/share/iocgrid/web/index.html /usr/share/iocgrid/web/app.js \
-         /usr/share/doc/iocgrid/copyright \
+         /usr/share/doc/iocgrid/copyright /usr/share/doc/iocgrid/deploy.md \
          /usr/share/doc/iocgrid/examples/node.env /usr/share/doc/iocgrid/examples/portal.toml \
          /usr/lib/systemd/system/iocgrid-node.service \
          /usr/lib/systemd/system/iocgrid-portal.service; do
