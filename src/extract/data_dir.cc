@@ -1,9 +1,9 @@
 #include "extract/data_dir.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <system_error>
 
 namespace iocgrid::extract {
