@@ -1,6 +1,7 @@
 # iocgrid: the two set-up commands of README.md, plus helpers.
 #   make test   install what is missing, configure, build, run every test (ctest)
-#   make demo   install what is missing, build, run the demo on the bundled data
+#   make demo   install what is missing, build the iocgrid binary only, run the demo on the
+#               bundled data (no test targets: those are for make test)
 #   make bench  build the Release preset and run the benchmarks (figures for README)
 PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
@@ -22,7 +23,8 @@ build: configure
 test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
-demo: build
+demo: configure
+	cmake --build --preset $(PRESET) -j $(JOBS) --target iocgrid
 	@bash scripts/demo.sh $(BUILD_DIR)/iocgrid $(ARGS)
 
 bench: deps

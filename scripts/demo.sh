@@ -5,9 +5,25 @@
 #   osint      a member that speaks only the MISP API (an iocgrid node reached through the
 #              portal's MISP connector): CIRCL OSINT events (data/members/osint)
 # Usage: scripts/demo.sh [BINARY] [--once]    (--once: exit after the search)
+# Runs from the checkout (data/, build/ci/iocgrid, state in build/demo) or from an install as
+# <prefix>/share/iocgrid/demo.sh (<prefix>/share/iocgrid, <prefix>/bin/iocgrid, state in
+# ${TMPDIR:-/tmp}/iocgrid-demo). IOCGRID_DEMO_DIR sets the state folder, IOCGRID_DEMO_PORT the
+# portal's port.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bin=build/ci/iocgrid
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -d "$here/../data/members" ]; then      # the checkout: scripts/demo.sh
+  root=$(cd "$here/.." && pwd)
+  data=$root/data
+  bin=$root/build/ci/iocgrid
+  state=$root/build/demo
+elif [ -d "$here/members" ]; then            # an install: <prefix>/share/iocgrid/demo.sh
+  data=$here
+  bin=$here/../../bin/iocgrid
+  state=${TMPDIR:-/tmp}/iocgrid-demo
+else
+  echo "demo: no demo data beside $0 (expected ../data/members or ./members)" >&2
+  exit 2
+fi
 once=0
 for arg in "$@"; do
   case "$arg" in
@@ -16,7 +32,8 @@ for arg in "$@"; do
   esac
 done
 bin=$(realpath "$bin")
-demo=$(realpath -m "${IOCGRID_DEMO_DIR:-build/demo}")
+demo=$(realpath -m "${IOCGRID_DEMO_DIR:-$state}")
+cd "$data"
 mkdir -p "$demo"
 pids=()
 cleanup() {
@@ -25,20 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Waits for "listening on URL" in a log file and prints the URL.
-wait_url() {
-  local log=$1
-  for _ in $(seq 1 200); do
-    if grep -q "listening on" "$log" 2>/dev/null; then
-      grep -o "listening on [^ ]*" "$log" | head -1 | cut -d' ' -f3
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "demo: a server did not start; its log:" >&2
-  cat "$log" >&2
-  return 1
-}
+# wait_url LOG: the URL a server logs as "listening on URL".
+. "$here/wait-url.sh"
 
 start_member() {
   local name=$1; shift
@@ -55,9 +60,9 @@ start_member() {
 }
 
 echo "== starting the demo alliance in $demo"
-start_member anonymity data/members/anonymity
-start_member honeypot data/members/honeypot
-start_member osint data/members/osint
+start_member anonymity members/anonymity
+start_member honeypot members/honeypot
+start_member osint members/osint
 anon_url=$(wait_url "$demo/anonymity/serve.log")
 honey_url=$(wait_url "$demo/honeypot/serve.log")
 osint_url=$(wait_url "$demo/osint/serve.log")
@@ -110,10 +115,10 @@ key=$(cat "$demo/analyst.key")
 echo "== members"
 "$bin" portal members check --config "$demo/portal.toml" || true
 echo
-echo "== iocgrid search: BlackTech IoCs (data/queries/blacktech_iocs.csv) through the portal"
+echo "== iocgrid search: BlackTech IoCs (queries/blacktech_iocs.csv in $data) through the portal"
 status=0
 "$bin" search --portal "$portal_url" --key "$key" --label "BlackTech demo" \
-  data/queries/blacktech_iocs.csv || status=$?
+  queries/blacktech_iocs.csv || status=$?
 if [ "$status" -gt 1 ]; then exit "$status"; fi
 echo
 if [ "$once" = 1 ]; then exit 0; fi

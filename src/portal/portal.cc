@@ -78,10 +78,12 @@ std::string FindWebDir(const std::string& configured) {
   std::vector<std::string> candidates;
   if (!configured.empty()) candidates.push_back(configured);
   if (const char* env = std::getenv("IOCGRID_WEB_DIR")) candidates.emplace_back(env);
+  if (std::string share = extract::InstalledShareDir(); !share.empty()) {
+    candidates.push_back(share + "/web");
+  }
+  // The checkout's web/ only for a binary still in its build tree: an install never reads it.
+  if (extract::RunningFromBuildTree()) candidates.emplace_back(IOCGRID_SOURCE_WEB_DIR);
   std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back((exe.parent_path() / ".." / "share" / "iocgrid" / "web").string());
-  candidates.emplace_back(IOCGRID_SOURCE_WEB_DIR);
   for (const auto& c : candidates) {
     if (fs::exists(fs::path(c) / "index.html", ec)) return fs::canonical(c, ec).string();
   }
