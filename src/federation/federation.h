@@ -62,13 +62,27 @@ struct SearchCallbacks {
   std::function<void()> on_done;
 };
 
+namespace internal {
+class FederationImpl;
+struct SearchState;
+}  // namespace internal
+
+// One running search, as returned by Federation::Search.
 class SearchHandle {
  public:
-  virtual ~SearchHandle() = default;
+  ~SearchHandle();
+  SearchHandle(const SearchHandle&) = delete;
+  SearchHandle& operator=(const SearchHandle&) = delete;
   // Stops outstanding requests; members not yet done reply kFailed "cancelled".
-  virtual void Cancel() = 0;
+  void Cancel();
   // Blocks until on_done has run.
-  virtual void Wait() = 0;
+  void Wait();
+
+ private:
+  friend class internal::FederationImpl;
+  SearchHandle(internal::FederationImpl* federation, std::shared_ptr<internal::SearchState> state);
+  internal::FederationImpl* federation_;  // must outlive Cancel calls on unfinished searches
+  std::shared_ptr<internal::SearchState> state_;
 };
 
 class Federation {
@@ -76,20 +90,25 @@ class Federation {
   // Errors: kInvalidArgument for duplicate or invalid member configs.
   static Result<std::unique_ptr<Federation>> Create(std::vector<MemberConfig> members,
                                                     const FederationOptions& options);
-  virtual ~Federation() = default;
+  ~Federation();
+  Federation(const Federation&) = delete;
+  Federation& operator=(const Federation&) = delete;
 
   // Starts a search; returns at once. Callbacks must stay valid until on_done.
-  virtual std::unique_ptr<SearchHandle> Search(SearchRequest request,
-                                               SearchCallbacks callbacks) = 0;
+  std::unique_ptr<SearchHandle> Search(SearchRequest request, SearchCallbacks callbacks);
 
   // Probes one member (getVersion, and grid/v1/stats for iocgrid nodes).
   // Blocking.
-  virtual MemberProbe Probe(const std::string& member) = 0;
+  MemberProbe Probe(const std::string& member);
 
-  virtual std::vector<MemberConfig> members() const = 0;
+  std::vector<MemberConfig> members() const;
   // Refreshes a MISP member's CIDR cache now (blocking). Errors: kNotFound, the
   // member's.
-  virtual Status RefreshCidrCache(const std::string& member) = 0;
+  Status RefreshCidrCache(const std::string& member);
+
+ private:
+  explicit Federation(std::unique_ptr<internal::FederationImpl> impl);
+  std::unique_ptr<internal::FederationImpl> impl_;
 };
 
 }  // namespace iocgrid::federation

@@ -1,0 +1,72 @@
+#include "federation/internal/federation_impl.h"
+
+#include <future>
+#include <utility>
+
+#include "federation/internal/dto.h"
+
+namespace iocgrid::federation::internal {
+
+MemberProbe FederationImpl::Probe(const std::string& member) {
+  MemberProbe probe;
+  probe.member = member;
+  MemberState* m = Find(member);
+  if (m == nullptr) {
+    probe.error = "unknown member";
+    return probe;
+  }
+  if (dispatcher_->OnDispatcherThread()) {
+    probe.error = "Probe called from a federation callback";
+    return probe;
+  }
+  std::promise<void> finished;
+  auto fut = finished.get_future();
+  auto owner = std::make_shared<Owner>();
+  Clock::time_point start = Clock::now();
+  owner->deadline = start + m->config.timeout;
+  dispatcher_->Post([this, m, owner, &probe, &finished, start] {
+    Send(
+        owner, m, owner.get(), MakeRequest(*m, "GET", "/servers/getVersion", ""),
+        [this, m, owner, &probe, &finished, start](Result<ClientResponse> r) {
+          probe.latency_ms = MillisSince(start);
+          if (!r.ok()) {
+            probe.error = std::string(r.status().message());
+            return finished.set_value();
+          }
+          auto version = internal::ParseVersion(r->body);
+          if (!version.ok()) {
+            probe.error = std::string(version.status().message());
+            return finished.set_value();
+          }
+          probe.version = *version;
+          if (m->config.kind != MemberKind::kIocgrid) {
+            probe.ok = true;
+            return finished.set_value();
+          }
+          Send(
+              owner, m, owner.get(), MakeRequest(*m, "GET", "/grid/v1/stats", ""),
+              [owner, &probe, &finished](Result<ClientResponse> sr) {
+                if (!sr.ok()) {
+                  probe.error = std::string(sr.status().message());
+                  return finished.set_value();
+                }
+                auto stats = internal::ParseGridStats(sr->body);
+                if (!stats.ok()) {
+                  probe.error = std::string(stats.status().message());
+                  return finished.set_value();
+                }
+                probe.attributes = stats->attributes;
+                probe.first_date = stats->first_date;
+                probe.last_date = stats->last_date;
+                probe.ok = true;
+                finished.set_value();
+              },
+              0);
+        },
+        0);
+  });
+  fut.get();
+  return probe;
+}
+
+}  // namespace iocgrid::federation::internal
