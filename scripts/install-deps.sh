@@ -7,6 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git
+  clang libclang-rt-14-dev                # thread-safety check (ctest), libFuzzer (make fuzz)
   # libraries (STYLE.md section 9)
   libboost1.81-dev libboost-url1.81-dev   # Asio/Beast (net/), Boost.URL (core/)
   libcurl4-openssl-dev libssl-dev         # outbound HTTPS fan-out

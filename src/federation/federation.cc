@@ -37,8 +37,8 @@ FederationImpl::~FederationImpl() {
     got.set_value(std::move(list));
   });
   for (auto& s : fut.get()) {
-    std::unique_lock<std::mutex> lock(s->mu);
-    s->cv.wait(lock, [&] { return s->done; });
+    MutexLock lock(s->mu);
+    while (!s->done) s->cv.Wait(s->mu);
   }
   dispatcher_.reset();
 }
@@ -96,9 +96,9 @@ void FederationImpl::StartSearch(const std::shared_ptr<SearchState>& s) {
     s->runs.clear();
     if (s->callbacks.on_done) s->callbacks.on_done();
     active_.erase(s);
-    std::lock_guard<std::mutex> lock(s->mu);
+    MutexLock lock(s->mu);
     s->done = true;
-    s->cv.notify_all();
+    s->cv.SignalAll();
     return;
   }
   for (auto& run : s->runs) {
@@ -197,9 +197,9 @@ void FederationImpl::Finish(const std::shared_ptr<SearchState>& s, MemberRun* ru
     if (s->callbacks.on_done) s->callbacks.on_done();
     auto keep = s;  // `s` may be the reference held by active_
     active_.erase(keep);
-    std::lock_guard<std::mutex> lock(keep->mu);
+    MutexLock lock(keep->mu);
     keep->done = true;
-    keep->cv.notify_all();
+    keep->cv.SignalAll();
   }
 }
 
@@ -231,15 +231,15 @@ SearchHandle::~SearchHandle() = default;
 
 void SearchHandle::Cancel() {
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(state_->mu);
     if (state_->done) return;
   }
   federation_->CancelSearch(state_);
 }
 
 void SearchHandle::Wait() {
-  std::unique_lock<std::mutex> lock(state_->mu);
-  state_->cv.wait(lock, [this] { return state_->done; });
+  MutexLock lock(state_->mu);
+  while (!state_->done) state_->cv.Wait(state_->mu);
 }
 
 Federation::Federation(std::unique_ptr<internal::FederationImpl> impl) : impl_(std::move(impl)) {}

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/mutex.h"
+
 namespace iocgrid::net {
 namespace {
 
@@ -98,16 +100,16 @@ struct Dispatcher::Impl {
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> submitted{0};
 
-  std::mutex mu;
-  bool stopping = false;                            // guarded by mu
-  std::vector<std::unique_ptr<Transfer>> incoming;  // guarded by mu
-  std::vector<TransferId> cancels;                  // guarded by mu
-  std::multimap<Clock::time_point, Task> timers;    // guarded by mu (Post uses "now")
+  Mutex mu;
+  bool stopping IOCGRID_GUARDED_BY(mu) = false;
+  std::vector<std::unique_ptr<Transfer>> incoming IOCGRID_GUARDED_BY(mu);
+  std::vector<TransferId> cancels IOCGRID_GUARDED_BY(mu);
+  std::multimap<Clock::time_point, Task> timers IOCGRID_GUARDED_BY(mu);  // Post uses "now"
 
   // Dispatcher thread only.
   std::unordered_map<TransferId, std::unique_ptr<Transfer>> active;
 
-  void Wake() { curl_multi_wakeup(multi.get()); }  // REQUIRES: mu held (see ~Dispatcher)
+  void Wake() IOCGRID_REQUIRES(mu) { curl_multi_wakeup(multi.get()); }  // see ~Dispatcher
   void Loop();
   void AddTransfer(std::unique_ptr<Transfer> t);
   void Finish(std::unique_ptr<Transfer> t, CURLcode rc);
@@ -144,7 +146,7 @@ Dispatcher::~Dispatcher() {
     // Wake under the lock: a Submit that saw stopping == false has already
     // woken the thread, and no one touches the multi handle after this block
     // but the thread itself.
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     impl_->stopping = true;
     impl_->Wake();
   }
@@ -165,7 +167,7 @@ Dispatcher::TransferId Dispatcher::Submit(ClientRequest request, Completion done
     return id;
   }
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (!impl_->stopping) {
       impl_->incoming.push_back(std::move(t));
       impl_->Wake();
@@ -177,7 +179,7 @@ Dispatcher::TransferId Dispatcher::Submit(ClientRequest request, Completion done
 }
 
 void Dispatcher::Cancel(TransferId id) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->stopping) return;
   impl_->cancels.push_back(id);
   impl_->Wake();
@@ -186,7 +188,7 @@ void Dispatcher::Cancel(TransferId id) {
 void Dispatcher::Post(Task task) { PostAt(Clock::now(), std::move(task)); }
 
 void Dispatcher::PostAt(Clock::time_point when, Task task) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->stopping) return;
   impl_->timers.emplace(when, std::move(task));
   impl_->Wake();
@@ -295,7 +297,7 @@ void Dispatcher::Impl::Loop() {
     Clock::time_point next_timer = Clock::time_point::max();
     bool stop = false;
     {
-      std::lock_guard<std::mutex> lock(mu);
+      MutexLock lock(mu);
       stop = stopping;
       adds.swap(incoming);
       cancel_ids.swap(cancels);
@@ -360,7 +362,7 @@ void Dispatcher::Impl::Loop() {
   std::vector<std::unique_ptr<Transfer>> late;
   std::multimap<Clock::time_point, Task> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     late.swap(incoming);
     dropped.swap(timers);
   }

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -24,6 +23,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "common/mutex.h"
 #include "net/http_error.h"
 
 namespace iocgrid::net {
@@ -70,9 +70,9 @@ struct HttpServer::Impl {
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
 
-  std::mutex mu;
-  std::condition_variable cv;
-  bool stopped = false;  // GUARDED_BY(mu)
+  Mutex mu;
+  CondVar cv;
+  bool stopped IOCGRID_GUARDED_BY(mu) = false;
 };
 
 namespace {
@@ -391,8 +391,8 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl)
     LeaveBusy(impl, ctl);
     impl->in_flight.fetch_sub(1);
     {
-      std::lock_guard<std::mutex> lock(impl->mu);
-      impl->cv.notify_all();
+      MutexLock lock(impl->mu);
+      impl->cv.SignalAll();
     }
     if (ec || !keep_alive) co_return;
   }
@@ -538,7 +538,7 @@ uint16_t HttpServer::port() const { return impl_->port; }
 void HttpServer::Stop(std::chrono::milliseconds grace) {
   if (!impl_) return;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
+    MutexLock lock(impl_->mu);
     if (impl_->stopped) return;
   }
   impl_->stopping.store(true);
@@ -553,21 +553,24 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   closed.get_future().wait_for(grace);
   {
     // Let in-flight requests finish and write their responses.
-    std::unique_lock<std::mutex> lock(impl_->mu);
-    impl_->cv.wait_for(lock, grace, [this] { return impl_->in_flight.load() == 0; });
+    MutexLock lock(impl_->mu);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (impl_->in_flight.load() != 0 && std::chrono::steady_clock::now() < deadline) {
+      impl_->cv.WaitFor(impl_->mu, deadline - std::chrono::steady_clock::now());
+    }
   }
   impl_->ioc.stop();
   if (impl_->io_thread.joinable()) impl_->io_thread.join();
   impl_->workers.stop();
   impl_->workers.join();
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->stopped = true;
-  impl_->cv.notify_all();
+  impl_->cv.SignalAll();
 }
 
 void HttpServer::Wait() {
-  std::unique_lock<std::mutex> lock(impl_->mu);
-  impl_->cv.wait(lock, [this] { return impl_->stopped; });
+  MutexLock lock(impl_->mu);
+  while (!impl_->stopped) impl_->cv.Wait(impl_->mu);
 }
 
 }  // namespace iocgrid::net

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <thread>
 #include <cstring>
@@ -24,6 +23,7 @@
 #include "net/http_error.h"
 #include "net/router.h"
 #include "net/static_files.h"
+#include "common/mutex.h"
 #include "common/time.h"
 #include "portal/internal/search_request.h"
 #include "portal/internal/exports.h"
@@ -100,10 +100,10 @@ struct Portal::Impl {
   net::Router router;
   std::atomic<bool> stopping{false};  // set when the portal shuts down: searches end interrupted
 
-  std::mutex jobs_mu;
-  std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs;  // GUARDED_BY(jobs_mu)
-  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles;  // GUARDED_BY(jobs_mu)
-  size_t running = 0;                                                // GUARDED_BY(jobs_mu)
+  Mutex jobs_mu;
+  std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs IOCGRID_GUARDED_BY(jobs_mu);
+  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles IOCGRID_GUARDED_BY(jobs_mu);
+  size_t running IOCGRID_GUARDED_BY(jobs_mu) = 0;
 
   void Routes();
   using Handler = net::Response (Impl::*)(net::Request&, const PortalUser&);
@@ -132,14 +132,14 @@ struct Portal::Impl {
 
   // Finished searches are serialized and written to the store on this thread, not on the
   // federation's dispatcher thread, whose callbacks must not block.
-  std::mutex persist_mu;
-  std::condition_variable persist_cv;
+  Mutex persist_mu;
+  CondVar persist_cv;
   struct PersistItem {
     std::shared_ptr<SearchJob> job;
     bool final = false;  // false: a checkpoint of a running search (hits so far)
   };
-  std::deque<PersistItem> persist_queue;  // GUARDED_BY(persist_mu)
-  bool persist_stop = false;                               // GUARDED_BY(persist_mu)
+  std::deque<PersistItem> persist_queue IOCGRID_GUARDED_BY(persist_mu);
+  bool persist_stop IOCGRID_GUARDED_BY(persist_mu) = false;
   std::thread persister;
   void PersistLoop();
   void Persist(const PersistItem& item);
@@ -257,7 +257,7 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
   meta.time_gap_days = parsed->time_gap_days;
   meta.request = std::move(parsed->normalized);
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     if (running >= config.max_running_searches) {
       return Error(429, "Too many searches are running; retry in a moment.", req);
     }
@@ -274,12 +274,12 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
                 document.dump(-1, ' ', false, json::error_handler_t::replace), ""};
   Status st = store->InsertSearch(row);
   if (!st.ok()) {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     --running;
     return net::ErrorResponse(st, req.path);
   }
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     jobs[meta.id] = job;
   }
   federation::SearchCallbacks cb;
@@ -291,7 +291,7 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
   cb.on_done = [this, job] { Finish(job); };
   auto handle = fed->Search(std::move(sr), std::move(cb));
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     if (!job->done()) handles[meta.id] = std::move(handle);
   }
   return Json({{"id", meta.id}, {"status", "running"}, {"url", "/api/v1/searches/" + meta.id}}, 201);
@@ -299,13 +299,13 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
 
 void Portal::Impl::Checkpoint(const std::shared_ptr<SearchJob>& job) {
   {
-    std::lock_guard<std::mutex> lock(persist_mu);
+    MutexLock lock(persist_mu);
     for (const PersistItem& item : persist_queue) {
       if (item.job == job) return;  // one write will carry everything received so far
     }
     persist_queue.push_back({job, false});
   }
-  persist_cv.notify_one();
+  persist_cv.Signal();
 }
 
 void Portal::Impl::Finish(const std::shared_ptr<SearchJob>& job) {
@@ -314,10 +314,10 @@ void Portal::Impl::Finish(const std::shared_ptr<SearchJob>& job) {
   if (stopping.load()) job->MarkInterrupted("the portal shut down while the search ran");
   job->OnDone();  // cheap: marks done and wakes event-stream readers
   {
-    std::lock_guard<std::mutex> lock(persist_mu);
+    MutexLock lock(persist_mu);
     persist_queue.push_back({job, true});
   }
-  persist_cv.notify_one();
+  persist_cv.Signal();
   // The handle is released by the next request touching the map; the federation thread must
   // not destroy the handle it is calling us from.
 }
@@ -336,31 +336,32 @@ void Portal::Impl::Persist(const PersistItem& item) {
                  st.ToString().c_str());
   }
   if (!item.final) return;
-  std::lock_guard<std::mutex> lock(jobs_mu);
+  MutexLock lock(jobs_mu);
   --running;
 }
 
 void Portal::Impl::PersistLoop() {
-  std::unique_lock<std::mutex> lock(persist_mu);
+  persist_mu.Lock();
   while (true) {
-    persist_cv.wait(lock, [this] { return persist_stop || !persist_queue.empty(); });
-    if (persist_queue.empty()) return;  // stopping and drained
+    while (!persist_stop && persist_queue.empty()) persist_cv.Wait(persist_mu);
+    if (persist_queue.empty()) break;  // stopping and drained
     PersistItem item = std::move(persist_queue.front());
     persist_queue.pop_front();
-    lock.unlock();
+    persist_mu.Unlock();
     try {
       Persist(item);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "iocgrid portal: persisting a search failed: %s\n", e.what());
     }
-    lock.lock();
+    persist_mu.Lock();
   }
+  persist_mu.Unlock();
 }
 
 Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& user) {
   std::shared_ptr<SearchJob> job;
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     auto it = jobs.find(id);
     if (it != jobs.end()) job = it->second;
   }
@@ -393,7 +394,7 @@ net::Response Portal::Impl::GetSearch(net::Request& req, const PortalUser& user)
     // A finished search still in memory: its document was serialized once, when it ended.
     std::shared_ptr<SearchJob> job;
     {
-      std::lock_guard<std::mutex> lock(jobs_mu);
+      MutexLock lock(jobs_mu);
       auto it = jobs.find(req.params["id"]);
       if (it != jobs.end()) job = it->second;
     }
@@ -410,7 +411,7 @@ net::Response Portal::Impl::SearchEvents(net::Request& req, const PortalUser& us
   const std::string id = req.params["id"];
   std::shared_ptr<SearchJob> job;
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     auto it = jobs.find(id);
     if (it != jobs.end()) job = it->second;
   }
@@ -453,7 +454,7 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
   if (!rows.ok()) return net::ErrorResponse(rows.status(), req.path);
   std::unordered_map<std::string, std::shared_ptr<SearchJob>> live;
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     live = jobs;
     // Finished and persisted jobs are in the store now; drop them from memory with their
     // handles.
@@ -492,7 +493,7 @@ net::Response Portal::Impl::DeleteSearch(net::Request& req, const PortalUser& us
   // Another analyst's search answers exactly like a missing one: no existence oracle.
   if (user.role != Role::kAdmin && row->owner != user.name) return Error(404, "Invalid search", req);
   {
-    std::lock_guard<std::mutex> lock(jobs_mu);
+    MutexLock lock(jobs_mu);
     auto it = jobs.find(id);
     if (it != jobs.end() && !it->second->done()) return Error(409, "The search is still running.", req);
     jobs.erase(id);
@@ -542,7 +543,7 @@ Portal::~Portal() {
   impl_->stopping.store(true);
   std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles;
   {
-    std::lock_guard<std::mutex> lock(impl_->jobs_mu);
+    MutexLock lock(impl_->jobs_mu);
     handles.swap(impl_->handles);
   }
   for (auto& [id, h] : handles) {
@@ -551,10 +552,10 @@ Portal::~Portal() {
   }
   impl_->fed.reset();
   {
-    std::lock_guard<std::mutex> lock(impl_->persist_mu);
+    MutexLock lock(impl_->persist_mu);
     impl_->persist_stop = true;
   }
-  impl_->persist_cv.notify_all();
+  impl_->persist_cv.SignalAll();
   if (impl_->persister.joinable()) impl_->persister.join();  // drains the queue first
 }
 

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -20,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "federation/federation.h"
 #include "index/match_index.h"
 #include "net/dispatcher.h"
@@ -105,9 +105,9 @@ struct SearchState {
   // The grid/v1/match body, the same for every iocgrid member: built once, on first use
   // (dispatcher thread only).
   std::string grid_body;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;  // guarded by mu
+  Mutex mu;
+  CondVar cv;
+  bool done IOCGRID_GUARDED_BY(mu) = false;
 };
 
 class FederationImpl {

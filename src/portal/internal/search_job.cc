@@ -46,7 +46,7 @@ SearchJob::SearchJob(SearchMeta meta, SearchInput input, std::vector<federation:
   hits_.resize(input_.indicators.size());
   held_by_.assign(input_.indicators.size(), std::vector<bool>(members_.size(), false));
   for (const std::string& d : input_.dates) input_times_.push_back(ParseDate(d));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   AppendEvent("progress", ProgressJson());
 }
 
@@ -124,7 +124,7 @@ json SearchJob::SummaryJson() const {
 }
 
 void SearchJob::OnStatus(const std::string& member, federation::MemberStatus status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (auto& m : members_) {
     if (m.config.name != member) continue;
     m.status = status;
@@ -133,7 +133,7 @@ void SearchJob::OnStatus(const std::string& member, federation::MemberStatus sta
 }
 
 void SearchJob::OnReply(federation::MemberReply reply) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   size_t idx = members_.size();
   for (size_t i = 0; i < members_.size(); ++i) {
     if (members_[i].config.name == reply.member) idx = i;
@@ -175,7 +175,7 @@ void SearchJob::OnReply(federation::MemberReply reply) {
 }
 
 void SearchJob::OnDone() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   done_ = true;
   elapsed_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - started_).count();
@@ -183,45 +183,45 @@ void SearchJob::OnDone() {
 }
 
 void SearchJob::MarkInterrupted(std::string reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   interrupted_ = std::move(reason);
 }
 
 std::string SearchJob::status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!done_) return "running";
   return interrupted_.empty() ? "done" : "interrupted";
 }
 
 bool SearchJob::done() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return done_;
 }
 
 bool SearchJob::FinalDocument(std::string* out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (final_document_.empty()) return false;
   *out = final_document_;
   return true;
 }
 
 bool SearchJob::has_final_document() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return !final_document_.empty();
 }
 
 void SearchJob::SetFinalDocument(std::string document) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   final_document_ = std::move(document);
 }
 
 uint64_t SearchJob::hit_count() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return total_hits_;
 }
 
 json SearchJob::Document() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   json d;
   d["id"] = meta_.id;
   d["label"] = meta_.label;
@@ -269,12 +269,12 @@ json SearchJob::Document() const {
 }
 
 std::string SearchJob::EventLog() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return events_;
 }
 
 bool SearchJob::NextEvents(size_t* cursor, std::string* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (*cursor < events_.size()) {
     out->append(events_, *cursor, std::string::npos);
     *cursor = events_.size();

@@ -7,12 +7,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/mutex.h"
 #include "core/indicator.h"
 #include "federation/member.h"
 
@@ -82,27 +82,27 @@ class SearchJob {
     index::RelationMask relations = 0;
   };
 
-  void AppendEvent(const std::string& name, const nlohmann::json& data);  // REQUIRES: mu_ held
-  nlohmann::json ProgressJson() const;                                    // REQUIRES: mu_ held
-  nlohmann::json SummaryJson() const;                                     // REQUIRES: mu_ held
+  void AppendEvent(const std::string& name, const nlohmann::json& data) IOCGRID_REQUIRES(mu_);
+  nlohmann::json ProgressJson() const IOCGRID_REQUIRES(mu_);
+  nlohmann::json SummaryJson() const IOCGRID_REQUIRES(mu_);
   nlohmann::json MemberJson(const MemberState& m) const;
-  nlohmann::json HitJson(const Hit& h) const;
+  nlohmann::json HitJson(const Hit& h) const IOCGRID_REQUIRES(mu_);
 
   const SearchMeta meta_;
   const SearchInput input_;
   std::vector<int64_t> input_times_;  // the indicators' own dates as unix seconds, 0 = none
 
-  mutable std::mutex mu_;
-  std::vector<MemberState> members_;               // GUARDED_BY(mu_)
-  std::vector<std::vector<Hit>> hits_;             // GUARDED_BY(mu_), per indicator
-  std::vector<std::vector<bool>> held_by_;         // GUARDED_BY(mu_), [indicator][member]
-  uint64_t total_hits_ = 0;                        // GUARDED_BY(mu_)
-  bool done_ = false;                              // GUARDED_BY(mu_)
-  std::string interrupted_;                        // GUARDED_BY(mu_), the reason
+  mutable Mutex mu_;
+  std::vector<MemberState> members_ IOCGRID_GUARDED_BY(mu_);
+  std::vector<std::vector<Hit>> hits_ IOCGRID_GUARDED_BY(mu_);  // per indicator
+  std::vector<std::vector<bool>> held_by_ IOCGRID_GUARDED_BY(mu_);  // [indicator][member]
+  uint64_t total_hits_ IOCGRID_GUARDED_BY(mu_) = 0;
+  bool done_ IOCGRID_GUARDED_BY(mu_) = false;
+  std::string interrupted_ IOCGRID_GUARDED_BY(mu_);  // the reason
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  int64_t elapsed_ms_ = 0;                         // GUARDED_BY(mu_)
-  std::string events_;                             // GUARDED_BY(mu_)
-  std::string final_document_;                     // GUARDED_BY(mu_)
+  int64_t elapsed_ms_ IOCGRID_GUARDED_BY(mu_) = 0;
+  std::string events_ IOCGRID_GUARDED_BY(mu_);
+  std::string final_document_ IOCGRID_GUARDED_BY(mu_);
 };
 
 // The names of the relations in `mask`, in strength order ("exact", ..., "in-range").
