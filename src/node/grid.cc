@@ -4,16 +4,19 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <simdjson.h>
 
+#include "common/json_depth.h"
 #include "core/indicator.h"
 #include "index/match_index.h"
 #include "net/http_error.h"
 #include "node/internal/json_writer.h"
 #include "node/misp_dto.h"
 #include "node/search_params.h"
+#include "store/number.h"
 
 namespace iocgrid::node {
 
@@ -100,16 +103,20 @@ Status AddItem(simdjson::dom::element item, size_t position, MatchRequest* out) 
 
 Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
   int64_t now = Now();
-  if (std::string v = req.QueryParam("since"); !v.empty()) out->since = ResolveTime(v, now);
-  if (std::string v = req.QueryParam("until"); !v.empty()) out->until = ResolveTime(v, now);
+  for (auto [name, target] : {std::pair{"since", &out->since}, std::pair{"until", &out->until}}) {
+    std::string v = req.QueryParam(name);
+    if (v.empty()) continue;
+    auto t = ResolveTime(v, now);
+    if (!t.ok()) return t.status().WithContext(name);
+    *target = *t;
+  }
   if (std::string v = req.QueryParam("relations"); !v.empty()) {
     IOCGRID_RETURN_IF_ERROR(SetRelations(v, &out->match));
   }
   if (std::string v = req.QueryParam("max_hits_per_indicator"); !v.empty()) {
-    if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
-      return InvalidArgumentError("max_hits_per_indicator must be a number");
-    }
-    out->match.max_hits_per_query = static_cast<uint32_t>(std::stoul(v));
+    auto n = store::ParseDecimal<uint32_t>(v);
+    if (!n) return InvalidArgumentError("max_hits_per_indicator must be a number");
+    out->match.max_hits_per_query = *n;
   }
   if (std::string v = req.QueryParam("include_misses"); !v.empty()) {
     out->include_misses = v == "1" || v == "true";
@@ -155,6 +162,18 @@ Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_value
       if (out.values.size() > max_values) break;
     }
   } else {
+    // Measured before the DOM is built: the nesting, and a bound on the values (an indicator
+    // object has up to a few keys and values), so a huge body is refused before it costs
+    // memory (issue 8).
+    JsonShape shape = ScanJsonShape(body);
+    if (shape.max_depth > kMaxJsonDepth) {
+      return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
+    }
+    if (shape.scalars > 8 * static_cast<uint64_t>(max_values) + 64) {
+      return ResourceExhaustedError("more than " + std::to_string(max_values) +
+                                    " indicators in one request; split it");
+    }
     simdjson::padded_string padded(body);
     simdjson::dom::element doc;
     if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
@@ -175,12 +194,16 @@ Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_value
       if (obj["since"].get(v) == simdjson::SUCCESS && !v.is_null()) {
         std::string t = ElementText(v);
         if (t.empty()) return InvalidArgumentError("\"since\" must be a time");
-        out.since = ResolveTime(t, now);
+        auto resolved = ResolveTime(t, now);
+        if (!resolved.ok()) return resolved.status().WithContext("\"since\"");
+        out.since = *resolved;
       }
       if (obj["until"].get(v) == simdjson::SUCCESS && !v.is_null()) {
         std::string t = ElementText(v);
         if (t.empty()) return InvalidArgumentError("\"until\" must be a time");
-        out.until = ResolveTime(t, now);
+        auto resolved = ResolveTime(t, now);
+        if (!resolved.ok()) return resolved.status().WithContext("\"until\"");
+        out.until = *resolved;
       }
       if (obj["relations"].get(v) == simdjson::SUCCESS) {
         simdjson::dom::array rels;
@@ -427,13 +450,14 @@ bool MatchStream::Next(std::string* out) {
 }  // namespace
 
 net::Response HandleGridMatch(const net::Request& request, const GridContext& context,
-                              uint64_t* value_count) {
+                              uint64_t* value_count, std::vector<std::string>* audit_values) {
   auto parsed = ParseMatchRequest(request, context.max_values);
   if (!parsed.ok()) {
     int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
     return net::ErrorResponse(status, parsed.status().message(), request.path);
   }
   *value_count = parsed->values.size();
+  if (audit_values != nullptr) *audit_values = parsed->values;
   auto stream = std::make_shared<MatchStream>();
   stream->request = std::move(*parsed);
   stream->context = context;
