@@ -58,6 +58,8 @@ std::string Abbreviate(std::string_view text, size_t max_chars) {
   return out;
 }
 
+std::string QuotedMessage(const Status& status) { return SanitizeUtf8(status.message()); }
+
 void SplitFirstToken(std::string_view line, std::string_view* token, std::string_view* rest) {
   line = Trim(line);
   size_t end = 0;

@@ -89,7 +89,7 @@ Result<core::Indicator> ParseCsvValue(const CsvColumns& columns, std::string_vie
 }
 
 std::string SkipMessage(std::string_view raw, const Status& status) {
-  return "skipped '" + Abbreviate(Trim(raw)) + "': " + std::string(status.message());
+  return "skipped '" + Abbreviate(Trim(raw)) + "': " + QuotedMessage(status);
 }
 
 }  // namespace iocgrid::ingest::internal
