@@ -1041,8 +1041,12 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
   const store::AuthContext& auth = call.auth;
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
-  json s = *body;
-  if (s.is_object() && s.contains("Sighting") && s["Sighting"].is_object()) s = s["Sighting"];
+  // Read in place: copying the DOM (twice) was the other recursion path issue 8 found.
+  const json* sighting = &*body;
+  if (sighting->is_object() && sighting->contains("Sighting") && (*sighting)["Sighting"].is_object()) {
+    sighting = &(*sighting)["Sighting"];
+  }
+  const json& s = *sighting;
   if (!s.is_object()) return Error(400, "The sighting must be a JSON object.", req);
   store::SightingRequest sr;
   sr.org_id = auth.org.id;

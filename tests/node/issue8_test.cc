@@ -105,14 +105,19 @@ long PeakKib(bool reset) {
   return -1;
 }
 
-TEST_F(Issue8Test, MillionValueSearchIsRefusedWithBoundedMemory) {
-  std::string body = "{\"returnFormat\":\"json\",\"value\":[";
+// A JSON list of 10^6 distinct addresses (about 15 MB).
+std::string MillionAddresses() {
+  std::string list = "[";
   for (int i = 0; i < 1000000; ++i) {
-    if (i) body += ',';
-    body += "\"10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+    if (i) list += ',';
+    list += "\"10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
             std::to_string(i & 255) + "\"";
   }
-  body += "]}";
+  return list + "]";
+}
+
+TEST_F(Issue8Test, MillionValueSearchIsRefusedWithBoundedMemory) {
+  const std::string body = "{\"returnFormat\":\"json\",\"value\":" + MillionAddresses() + "}";
   const long body_kib = static_cast<long>(body.size() / 1024);
   const long before = PeakKib(true);
   auto r = Call("POST", "/attributes/restSearch", body, user_key_);
@@ -125,6 +130,30 @@ TEST_F(Issue8Test, MillionValueSearchIsRefusedWithBoundedMemory) {
                                            << body_kib << " KiB body";
   }
   EXPECT_TRUE(NodeAlive());
+}
+
+TEST_F(Issue8Test, MillionIndicatorGridMatchIsServedWithBoundedMemory) {
+  const std::string body = MillionAddresses();
+  auto r = Call("POST", "/grid/v1/match", body, user_key_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"indicators\":1000000"), std::string::npos) << r.body.substr(0, 300);
+  // Memory is measured on the real binary (see the report of issue 8): the server's peak grows
+  // about 5x the body (body, structural index, packed values); in one test process with the
+  // client's copies the figure is too noisy for a threshold.
+}
+
+TEST_F(Issue8Test, GridMatchStillRefusesMalformedJson) {
+  for (const char* body : {R"(["198.51.100.7"] trailing)", R"(["198.51.100.7",)",
+                           R"({"indicators":["198.51.100.7"]} {})", R"({"since":"1d"})",
+                           R"(["198.51.100.7", 5])"}) {
+    auto r = Call("POST", "/grid/v1/match", body, user_key_);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+  }
+  auto ok = Call("POST", "/grid/v1/match",
+                 R"({"since":"30d","indicators":[{"type":"ip-dst","value":"198.51.100.7"}],"include_misses":true})",
+                 user_key_);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("\"indicators\":1"), std::string::npos) << ok.body;
 }
 
 TEST_F(Issue8Test, ValuesSplitInsideOneStringCountTowardsTheCap) {
