@@ -71,8 +71,8 @@ std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
-    const bool is_flag = arg.size() > 1 && arg[0] == '-' &&
-                         !(arg[1] >= '0' && arg[1] <= '9');  // "-5" is a value
+    const bool is_flag =
+        arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');  // "-5" is a value
     if (is_flag) {
       const bool is_long = arg.rfind("--", 0) == 0;
       const std::string name(is_long ? arg.substr(0, arg.find('=')) : arg.substr(0, 2));

@@ -6,9 +6,8 @@
 // Thread-safety: reads `app` only.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace iocgrid::app {
 

@@ -1,14 +1,15 @@
 #include "common/json_depth.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace iocgrid {
 namespace {
 
 std::string Nested(int levels, char open, char close) {
-  return std::string(static_cast<size_t>(levels), open) + std::string(static_cast<size_t>(levels), close);
+  return std::string(static_cast<size_t>(levels), open) +
+         std::string(static_cast<size_t>(levels), close);
 }
 
 TEST(JsonDepthTest, AcceptsUpToTheLimit) {

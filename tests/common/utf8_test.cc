@@ -1,8 +1,8 @@
 #include "common/utf8.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace iocgrid {
 namespace {

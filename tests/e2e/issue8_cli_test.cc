@@ -15,7 +15,9 @@
 namespace iocgrid::e2e {
 namespace {
 
-size_t Lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t Lines(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(Issue8CliTest, ServeRefusesAMissingDataDirectoryUnlessCreate) {
   TempDir dir;
@@ -43,8 +45,10 @@ TEST(Issue8CliTest, EventInfoNamesCsvAndPlainListEvents) {
   const std::string csv = dir.Write("feed.csv", "type,value\nurl,hxxp://bad.example/login\n");
   const std::string plain = dir.Write("list.txt", "evil[.]example\n");
   for (const std::string& file : {csv, plain}) {
-    const std::string data = dir.path() + "/data-" + std::filesystem::path(file).filename().string();
-    auto r = RunIocgrid({"node", "import", "--data", data, "--event-info", "Campaign X", "-q", file});
+    const std::string data =
+        dir.path() + "/data-" + std::filesystem::path(file).filename().string();
+    auto r =
+        RunIocgrid({"node", "import", "--data", data, "--event-info", "Campaign X", "-q", file});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(EventInfo(data), "Campaign X") << file;
   }

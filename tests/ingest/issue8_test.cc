@@ -24,7 +24,8 @@ TEST(Issue8ImportTest, DeeplyNestedJsonIsRefusedByEveryImporter) {
     std::string content;
   };
   const Case cases[] = {
-      {InputFormat::kMispEvent, "event.json", Deep("{\"Event\":{\"info\":\"x\",\"Attribute\":", 30000, "}}")},
+      {InputFormat::kMispEvent, "event.json",
+       Deep("{\"Event\":{\"info\":\"x\",\"Attribute\":", 30000, "}}")},
       {InputFormat::kMispEvent, "feed.json", Deep("{\"response\":", 30000, "}")},
       {InputFormat::kWarninglist, "list.json",
        Deep("{\"name\":\"n\",\"type\":\"string\",\"list\":", 30000, "}")},
@@ -78,8 +79,9 @@ TEST(Issue8ImportTest, InvalidUtf8IsReplacedAndCounted) {
 
 // Defanged member data was stored as written, so the refanged query never matched it.
 TEST(Issue8ImportTest, DefangedNetworkValuesAreStoredRefanged) {
-  auto csv = LoadText("feed.csv", "type,value\nurl,hxxp://bad.example/login\nip-dst,198.51.100[.]7\n"
-                                  "text,keep[.]as written\n");
+  auto csv = LoadText("feed.csv",
+                      "type,value\nurl,hxxp://bad.example/login\nip-dst,198.51.100[.]7\n"
+                      "text,keep[.]as written\n");
   ASSERT_TRUE(csv.status.ok()) << csv.status.ToString();
   ASSERT_EQ(csv.attribute_count(), 3u);
   const auto& attrs = csv.events[0].attributes;

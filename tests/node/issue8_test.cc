@@ -35,8 +35,9 @@ class Issue8Test : public NodeFixture {
 
   std::string AddEvent() {
     json ev = {{"info", "issue 8"},
-               {"Attribute", {{{"type", "ip-dst"}, {"value", "198.51.100.7"}},
-                              {{"type", "domain"}, {"value", "evil.example"}}}}};
+               {"Attribute",
+                {{{"type", "ip-dst"}, {"value", "198.51.100.7"}},
+                 {{"type", "domain"}, {"value", "evil.example"}}}}};
     auto r = Call("POST", "/events/add", ev.dump());
     EXPECT_EQ(r.status, 200) << r.body;
     return r.status == 200 ? Json(r)["Event"]["id"].get<std::string>() : "";
@@ -53,7 +54,8 @@ std::string DeepValue(int levels) {
 }
 
 std::string DeepArray(int levels) {
-  return std::string(static_cast<size_t>(levels), '[') + std::string(static_cast<size_t>(levels), ']');
+  return std::string(static_cast<size_t>(levels), '[') +
+         std::string(static_cast<size_t>(levels), ']');
 }
 
 TEST_F(Issue8Test, DeeplyNestedRestSearchValueIs400AndAudited) {
@@ -74,10 +76,14 @@ TEST_F(Issue8Test, ThirtyThousandDeepBodiesAreRefusedOnEveryJsonEndpoint) {
   for (int i = 0; i < 30000; ++i) deep_object += "{\"Sighting\":";
   deep_object += "1" + std::string(30000, '}');
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"/attributes/restSearch", deep_array},  {"/events/restSearch", DeepValue(30000)},
-      {"/sightings/add", deep_object},         {"/events/add", deep_array},
-      {"/events/edit/" + id, deep_object},     {"/events/index", deep_array},
-      {"/attributes/add/" + id, deep_array},   {"/events/view/" + id, deep_array},
+      {"/attributes/restSearch", deep_array},
+      {"/events/restSearch", DeepValue(30000)},
+      {"/sightings/add", deep_object},
+      {"/events/add", deep_array},
+      {"/events/edit/" + id, deep_object},
+      {"/events/index", deep_array},
+      {"/attributes/add/" + id, deep_array},
+      {"/events/view/" + id, deep_array},
       {"/grid/v1/match", "{\"indicators\":" + deep_array + "}"},
   };
   for (const auto& [path, body] : cases) {
@@ -126,8 +132,8 @@ TEST_F(Issue8Test, MillionValueSearchIsRefusedWithBoundedMemory) {
   // The client's copy, curl's and the server's body are unavoidable; a DOM of the values
   // (what the node built before) costs several times more.
   if (before > 0 && peak > 0) {
-    EXPECT_LT(peak - before, 4 * body_kib) << "peak grew " << (peak - before) << " KiB for a "
-                                           << body_kib << " KiB body";
+    EXPECT_LT(peak - before, 4 * body_kib)
+        << "peak grew " << (peak - before) << " KiB for a " << body_kib << " KiB body";
   }
   EXPECT_TRUE(NodeAlive());
 }
@@ -143,15 +149,16 @@ TEST_F(Issue8Test, MillionIndicatorGridMatchIsServedWithBoundedMemory) {
 }
 
 TEST_F(Issue8Test, GridMatchStillRefusesMalformedJson) {
-  for (const char* body : {R"(["198.51.100.7"] trailing)", R"(["198.51.100.7",)",
-                           R"({"indicators":["198.51.100.7"]} {})", R"({"since":"1d"})",
-                           R"(["198.51.100.7", 5])"}) {
+  for (const char* body :
+       {R"(["198.51.100.7"] trailing)", R"(["198.51.100.7",)",
+        R"({"indicators":["198.51.100.7"]} {})", R"({"since":"1d"})", R"(["198.51.100.7", 5])"}) {
     auto r = Call("POST", "/grid/v1/match", body, user_key_);
     EXPECT_EQ(r.status, 400) << body << ": " << r.body;
   }
-  auto ok = Call("POST", "/grid/v1/match",
-                 R"({"since":"30d","indicators":[{"type":"ip-dst","value":"198.51.100.7"}],"include_misses":true})",
-                 user_key_);
+  auto ok = Call(
+      "POST", "/grid/v1/match",
+      R"({"since":"30d","indicators":[{"type":"ip-dst","value":"198.51.100.7"}],"include_misses":true})",
+      user_key_);
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_NE(ok.body.find("\"indicators\":1"), std::string::npos) << ok.body;
 }
@@ -205,8 +212,8 @@ TEST_F(Issue8Test, OutOfRangeNumbersAndWrongTypesAre400NamingTheField) {
     auto r = Call("POST", "/attributes/restSearch", c.body.dump(), user_key_);
     ExpectError(r, 400, "'" + c.field + "'", c.body.dump());
   }
-  auto events = Call("POST", "/events/restSearch",
-                     json{{"value", "x"}, {"limit", "-5"}}.dump(), user_key_);
+  auto events =
+      Call("POST", "/events/restSearch", json{{"value", "x"}, {"limit", "-5"}}.dump(), user_key_);
   ExpectError(events, 400, "'limit'", "events/restSearch limit");
   auto index = Call("POST", "/events/index", json{{"limit", 2.5}}.dump(), user_key_);
   ExpectError(index, 400, "'limit'", "events/index limit");
@@ -231,24 +238,28 @@ TEST_F(Issue8Test, SearchWithoutUsableFilterNeedsAnExplicitLimit) {
 TEST_F(Issue8Test, PagePastTheEndIsEmptyNotPageOne) {
   AddEvent();
   for (json page : {json(3), json("4294967296000"), json::parse("18446744073709551615")}) {
-    auto r = Call("POST", "/attributes/restSearch",
-                  json{{"type", {"ip-dst", "domain"}}, {"limit", 1}, {"page", page}}.dump(),
-                  user_key_);
+    auto r =
+        Call("POST", "/attributes/restSearch",
+             json{{"type", {"ip-dst", "domain"}}, {"limit", 1}, {"page", page}}.dump(), user_key_);
     ASSERT_EQ(r.status, 200) << page.dump() << ": " << r.body;
     EXPECT_TRUE(Json(r)["response"]["Attribute"].empty()) << page.dump();
   }
 }
 
 TEST_F(Issue8Test, EventsAddRefusesOutOfRangeTimestampsAndNonListAttributes) {
-  json big = {{"info", "t"}, {"timestamp", "12345678901234567890"},
+  json big = {{"info", "t"},
+              {"timestamp", "12345678901234567890"},
               {"Attribute", {{{"type", "ip-dst"}, {"value", "198.51.100.7"}}}}};
   ExpectError(Call("POST", "/events/add", big.dump()), 400, "'timestamp'", "event timestamp");
   json attr_big = {{"info", "t"},
-                   {"Attribute", {{{"type", "ip-dst"}, {"value", "198.51.100.7"},
-                                   {"timestamp", json::parse("99999999999999999999")}}}}};
+                   {"Attribute",
+                    {{{"type", "ip-dst"},
+                      {"value", "198.51.100.7"},
+                      {"timestamp", json::parse("99999999999999999999")}}}}};
   ExpectError(Call("POST", "/events/add", attr_big.dump()), 400, "'timestamp'",
               "attribute timestamp");
-  json object_list = {{"info", "t"}, {"Attribute", {{"type", "ip-dst"}, {"value", "198.51.100.7"}}}};
+  json object_list = {{"info", "t"},
+                      {"Attribute", {{"type", "ip-dst"}, {"value", "198.51.100.7"}}}};
   ExpectError(Call("POST", "/events/add", object_list.dump()), 400, "'Attribute'",
               "Attribute as an object");
   // Nothing was stored.
@@ -269,10 +280,12 @@ TEST_F(Issue8Test, FullDiskIs507AndRequestsThatCannotBeAuditedAre503) {
   for (int n = 0; n < 400; ++n) {
     json attrs = json::array();
     for (int i = 0; i < 200; ++i) {
-      attrs.push_back({{"type", "domain"},
-                       {"value", "host" + std::to_string(i) + ".n" + std::to_string(n) + ".example"}});
+      attrs.push_back(
+          {{"type", "domain"},
+           {"value", "host" + std::to_string(i) + ".n" + std::to_string(n) + ".example"}});
     }
-    full = Call("POST", "/events/add", json{{"info", "fill " + std::to_string(n)}, {"Attribute", attrs}}.dump());
+    full = Call("POST", "/events/add",
+                json{{"info", "fill " + std::to_string(n)}, {"Attribute", attrs}}.dump());
     if (full.status != 200) break;
   }
   ExpectError(full, 507, "SQLITE_FULL", "event that does not fit");
@@ -299,10 +312,14 @@ TEST_F(Issue8Test, AuditValuesAreKeptOnEverySearchPath) {
     std::string content_type;
   };
   const std::vector<Case> cases = {
-      {"/attributes/restSearch", R"({"value":["198.51.100.7","!q1.example"],"returnFormat":"json"})", ""},
-      {"/attributes/restSearch", R"({"value":"198.51.100.7||q2.example","returnFormat":"count"})", ""},
-      {"/attributes/restSearch", R"({"value":["198.51.100.7","q3.example"],"returnFormat":"csv"})", ""},
-      {"/attributes/restSearch", R"({"value":["198.51.100.7","q4.example"],"returnFormat":"text"})", ""},
+      {"/attributes/restSearch",
+       R"({"value":["198.51.100.7","!q1.example"],"returnFormat":"json"})", ""},
+      {"/attributes/restSearch", R"({"value":"198.51.100.7||q2.example","returnFormat":"count"})",
+       ""},
+      {"/attributes/restSearch", R"({"value":["198.51.100.7","q3.example"],"returnFormat":"csv"})",
+       ""},
+      {"/attributes/restSearch", R"({"value":["198.51.100.7","q4.example"],"returnFormat":"text"})",
+       ""},
       {"/events/restSearch", R"({"value":["198.51.100.7","q5.example"]})", ""},
       {"/events/index", R"({"value":["198.51.100.7","q6.example"]})", ""},
       {"/grid/v1/match", R"({"indicators":["198.51.100.7","q7.example"]})", ""},
@@ -322,11 +339,12 @@ TEST_F(Issue8Test, AuditValuesAreKeptOnEverySearchPath) {
     EXPECT_EQ(e.status, 200);
     EXPECT_EQ(e.value_count, 2u) << c.body;
     const std::string marker = "q" + std::to_string(i + 1) + ".example";
-    EXPECT_NE(std::find_if(e.values.begin(), e.values.end(),
-                           [&](const std::string& v) { return v.find(marker) != std::string::npos; }),
-              e.values.end())
-        << c.path << " " << c.body << " stored no values; id " << e.id << " values: "
-        << (e.values.empty() ? std::string("(none)") : e.values.front());
+    EXPECT_NE(
+        std::find_if(e.values.begin(), e.values.end(),
+                     [&](const std::string& v) { return v.find(marker) != std::string::npos; }),
+        e.values.end())
+        << c.path << " " << c.body << " stored no values; id " << e.id
+        << " values: " << (e.values.empty() ? std::string("(none)") : e.values.front());
   }
 }
 
@@ -348,9 +366,10 @@ TEST_F(Issue8Test, AnswersAreValidUtf8EvenForInvalidStoredStrings) {
   ASSERT_TRUE(node_->store().ImportEvents(events, store::ImportOptions{}).ok());
   ASSERT_TRUE(node_->RefreshIndex().ok());
   for (const char* format : {"json", "csv", "text"}) {
-    auto r = Call("POST", "/attributes/restSearch",
-                  json{{"type", {"text", "domain"}}, {"returnFormat", format}, {"to_ids", 0}}.dump(),
-                  user_key_);
+    auto r =
+        Call("POST", "/attributes/restSearch",
+             json{{"type", {"text", "domain"}}, {"returnFormat", format}, {"to_ids", 0}}.dump(),
+             user_key_);
     ASSERT_EQ(r.status, 200) << format;
     EXPECT_TRUE(IsValidUtf8(r.body)) << format;
     if (std::string(format) == "json") {
