@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/cli_check.h"
 #include "app/commands.h"
 #include "net/http_client.h"
 
@@ -33,6 +34,12 @@ int main(int argc, char** argv) {
   commands.push_back(iocgrid::app::AddNodeCommand(app));
   commands.push_back(iocgrid::app::AddPortalCommand(app));
   commands.push_back(iocgrid::app::AddSearchCommand(app));
+  // Unknown flags and subcommands first, by name: CLI11 would report a missing required
+  // option instead.
+  if (std::string unknown = iocgrid::app::FindUnknownArgument(app, argc, argv); !unknown.empty()) {
+    std::fprintf(stderr, "iocgrid: %s (see --help)\n", unknown.c_str());
+    return iocgrid::app::kExitError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

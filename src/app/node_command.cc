@@ -12,10 +12,12 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "common/host_port.h"
 #include "ingest/loader.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "store/number.h"
 #include "store/store.h"
 
 namespace iocgrid::app {
@@ -38,30 +40,19 @@ struct ServeFlags {
   int read_timeout_s = 30;
   size_t max_search_values = 100000;
   size_t max_match_values = 2000000;
+  int64_t max_store_mb = 0;
+  bool create = false;
   std::string org = "ORGNAME";
 };
 
-bool SplitHostPort(const std::string& listen, std::string* host, uint16_t* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = listen.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  std::string p = listen.substr(colon + 1);
-  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) return false;
-  unsigned long v = std::stoul(p);
-  if (v > 65535) return false;
-  *port = static_cast<uint16_t>(v);
-  return !host->empty();
-}
-
 int RunServe(const ServeFlags& flags) {
-  std::string host;
-  uint16_t port = 0;
-  if (!SplitHostPort(flags.listen, &host, &port)) {
-    return Fail("serve", "--listen must be HOST:PORT, e.g. 127.0.0.1:8443 (got '" + flags.listen + "')");
+  auto listen = ParseHostPort(flags.listen);
+  if (!listen.ok()) {
+    return Fail("serve", "--listen: " + std::string(listen.status().message()) +
+                             " (e.g. 127.0.0.1:8443)");
   }
+  const std::string& host = listen->host;
+  const uint16_t port = listen->port;
   // Signals are taken by sigwait below, not by handlers: block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
@@ -75,9 +66,20 @@ int RunServe(const ServeFlags& flags) {
   options.store.local_org = flags.org;
   options.max_search_values = flags.max_search_values;
   options.max_match_values = flags.max_match_values;
+  options.store.max_size_kib = flags.max_store_mb * 1024;
+  // A typo in --data must not serve an empty store (issue 8): only --create, an import or
+  // `keys create` makes one.
+  options.store.create_if_missing = flags.create;
   auto started = std::chrono::steady_clock::now();
   auto node = node::Node::Open(options);
-  if (!node.ok()) return Fail("serve", std::string(node.status().message()));
+  if (!node.ok()) {
+    if (node.status().code() == StatusCode::kNotFound && !flags.create) {
+      return Fail("serve", "no node store in '" + flags.data_dir +
+                               "': check the path, or give --create to start an empty store there "
+                               "(`iocgrid node import --data DIR FILES` also creates one)");
+    }
+    return Fail("serve", std::string(node.status().message()));
+  }
   net::ServerOptions server_options;
   server_options.host = host;
   server_options.port = port;
@@ -88,6 +90,9 @@ int RunServe(const ServeFlags& flags) {
   server_options.tls_cert_file = flags.tls_cert;
   server_options.tls_key_file = flags.tls_key;
   node::Node* raw = node->get();
+  server_options.admit = [raw](const net::Request& head, size_t* limit) {
+    return raw->Admit(head, limit);
+  };
   auto server = net::HttpServer::Start(server_options,
                                        [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
@@ -136,7 +141,9 @@ int RunImport(const ImportFlags& flags) {
   std::vector<ingest::Event> events;
   size_t issues = 0;
   uint64_t attributes = 0;
+  uint64_t invalid_utf8 = 0;
   for (const std::string& path : *files) {
+    const size_t first_event = events.size();
     auto stats = ingest::LoadFile(
         path, load_options, [&](ingest::Event&& e) {
           attributes += e.attributes.size();
@@ -152,6 +159,15 @@ int RunImport(const ImportFlags& flags) {
           }
         });
     if (!stats.ok()) return Fail("import", std::string(stats.status().WithContext(path).message()));
+    invalid_utf8 += stats->invalid_utf8;
+    // CSV, plain lists and IPsum name no event, so the loader names it after the file;
+    // --event-info names it instead (it was ignored for these formats, issue 8).
+    const bool unnamed_format = stats->format == ingest::InputFormat::kCsv ||
+                                stats->format == ingest::InputFormat::kPlain ||
+                                stats->format == ingest::InputFormat::kIpsum;
+    if (unnamed_format && !flags.event_info.empty()) {
+      for (size_t k = first_event; k < events.size(); ++k) events[k].info = flags.event_info;
+    }
   }
   if (flags.strict && issues > 0) {
     return Fail("import", fmt::format("{} malformed entries (--strict); nothing imported", issues));
@@ -185,7 +201,11 @@ int RunImport(const ImportFlags& flags) {
                  static_cast<unsigned long long>(stats->attributes_updated),
                  static_cast<unsigned long long>(stats->attributes_unchanged),
                  static_cast<unsigned long long>(stats->attributes_removed), secs,
-                 issues ? fmt::format("; {} malformed entries skipped", issues).c_str() : "");
+                 (std::string(issues ? fmt::format("; {} malformed entries skipped", issues) : "") +
+                  (invalid_utf8 ? fmt::format("; {} invalid UTF-8 sequences replaced with U+FFFD",
+                                              invalid_utf8)
+                                : ""))
+                     .c_str());
   }
   return 0;
 }
@@ -277,13 +297,18 @@ Command AddNodeCommand(CLI::App& app) {
   s->add_option("--max-match-values", serve->max_match_values, "indicators per grid match")
       ->capture_default_str();
   s->add_option("--org", serve->org, "this node's organisation name")->capture_default_str();
+  s->add_flag("--create", serve->create, "create an empty store when --data holds none");
+  s->add_option("--max-store-mb", serve->max_store_mb,
+                "largest store file; writes beyond it fail as on a full disk (0 = no cap)")
+      ->capture_default_str();
 
   auto import = std::make_shared<ImportFlags>();
   CLI::App* i = node->add_subcommand(
       "import", "import member data files (MISP events and feeds, warninglists, CSV, lists, IPsum, STIX 2.1)");
   i->add_option("--data", import->data_dir, "the node's data directory")->required();
   i->add_option("paths", import->paths, "files or folders")->required()->expected(1, -1);
-  i->add_option("--event-info", import->event_info, "info of events whose source names none");
+  i->add_option("--event-info", import->event_info,
+                "info of events whose source names none (CSV, plain lists, IPsum, unnamed MISP events)");
   i->add_option("--tag", import->tags, "tag every imported event (repeatable)")
       ->allow_extra_args(false);
   i->add_option("--distribution", import->distribution, "MISP distribution 0-4 for the events");

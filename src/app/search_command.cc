@@ -96,6 +96,14 @@ int RunSearch(SearchFlags f) {
     body["text"] = content;
   } else {
     ingest::QueryFile q = ingest::ParseQueries(f.path, content);
+    if (q.items.empty()) {
+      // Prose gave a warning per line and then this; the fix is one flag away (issue 8).
+      return Fail("no valid indicator in " + f.path +
+                  (q.issues.empty() ? std::string()
+                                    : " (" + std::to_string(q.issues.size()) +
+                                          " lines are not indicators): if it is report text, "
+                                          "give --from-text to extract its indicators"));
+    }
     for (const auto& issue : q.issues) {
       if (!f.quiet) std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
     }

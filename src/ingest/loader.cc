@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/utf8.h"
 #include "ingest/internal/file_io.h"
 #include "ingest/internal/formats.h"
 #include "ingest/internal/text_util.h"
@@ -141,8 +142,21 @@ Result<LoadStats> LoadContent(std::string_view path, std::string_view content,
   }
 
   LoadStats stats;
+  // Invalid UTF-8 is repaired before any parser sees it: stored as written, one such string made
+  // every answer naming it unparsable to the portal (issue 8); simdjson would refuse the file.
+  std::string repaired;
+  if (!IsValidUtf8(content)) {
+    size_t replaced = 0;
+    repaired = SanitizeUtf8(content, &replaced);
+    stats.invalid_utf8 += replaced;
+    content = repaired;
+  }
   stats.format = options.format == InputFormat::kAuto ? DetectText(path, content) : options.format;
   const internal::LoadContext context(path, on_event, on_issue, &stats);
+  if (stats.invalid_utf8 > 0) {
+    context.Note(0, std::to_string(stats.invalid_utf8) +
+                        " invalid UTF-8 sequences replaced with U+FFFD");
+  }
   if ((stats.format == InputFormat::kCsv || stats.format == InputFormat::kPlain) &&
       internal::LooksLikeFeedHashes(content)) {
     context.Note(0,

@@ -45,6 +45,9 @@ struct LoadStats {
   uint64_t events = 0;
   uint64_t attributes = 0;
   uint64_t skipped = 0;   // malformed or unsupported entries reported as issues
+  // Invalid UTF-8 sequences (bytes in the file, or \u escapes decoding to lone surrogates)
+  // replaced by U+FFFD so that no stored string can break a JSON answer (issue 8).
+  uint64_t invalid_utf8 = 0;
 };
 
 using EventSink = std::function<void(Event&& event)>;

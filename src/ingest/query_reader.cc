@@ -99,7 +99,7 @@ void ParsePlainQueries(std::string_view path, std::string_view content, QueryFil
     if (!indicator.ok()) {
       AddIssue(file, path, number,
                "no indicator in '" + internal::Abbreviate(text) +
-                   "': " + std::string(indicator.status().message()));
+                   "': " + internal::QuotedMessage(indicator.status()));
       continue;
     }
     QueryItem item;

@@ -2,18 +2,23 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <simdjson.h>
 
+#include "common/json_depth.h"
 #include "core/indicator.h"
 #include "index/match_index.h"
 #include "net/http_error.h"
 #include "node/internal/json_writer.h"
 #include "node/misp_dto.h"
 #include "node/search_params.h"
+#include "store/number.h"
 
 namespace iocgrid::node {
 
@@ -21,9 +26,48 @@ using internal::JsonWriter;
 
 namespace {
 
+// The indicators of one request, packed: all values in one buffer and a small id per type
+// name. A std::string per value and per type cost 64 bytes an indicator before any text, so a
+// 15 MB body of 10^6 indicators took 140 MB (issue 8); packed, they cost about their text.
+class IndicatorList {
+ public:
+  // Errors: kInvalidArgument beyond kMaxTypeNames distinct type names.
+  Status Add(std::string_view value, std::string_view type) {
+    uint16_t id = 0;
+    if (!type.empty()) {
+      auto it = std::find(type_names_.begin(), type_names_.end(), type);
+      if (it == type_names_.end()) {
+        if (type_names_.size() >= kMaxTypeNames) {
+          return InvalidArgumentError("more than " + std::to_string(kMaxTypeNames) +
+                                      " distinct indicator types in one request");
+        }
+        it = type_names_.emplace(type_names_.end(), type);
+      }
+      id = static_cast<uint16_t>(it - type_names_.begin());
+    }
+    text_.append(value);
+    ends_.push_back(text_.size());
+    type_ids_.push_back(id);
+    return Status();
+  }
+  size_t size() const { return ends_.size(); }
+  std::string_view value(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(text_).substr(begin, ends_[i] - begin);
+  }
+  // The type name given for indicator i; empty = guess.
+  const std::string& type(size_t i) const { return type_names_[type_ids_[i]]; }
+
+ private:
+  static constexpr size_t kMaxTypeNames = 1024;  // MISP has 194
+  std::string text_;
+  std::vector<size_t> ends_;
+  std::vector<uint16_t> type_ids_;
+  std::vector<std::string> type_names_{std::string()};
+};
+
 struct MatchRequest {
-  std::vector<std::string> values;
-  std::vector<std::string> types;  // parallel to values; empty string = guess
+  IndicatorList indicators;
   std::optional<int64_t> since;
   std::optional<int64_t> until;
   index::MatchOptions match;
@@ -54,62 +98,159 @@ Status SetRelations(std::string_view list, index::MatchOptions* match) {
   return Status();
 }
 
-std::string ElementText(simdjson::dom::element e) {
+namespace od = simdjson::ondemand;
+
+constexpr const char* kInvalidJsonMessage =
+    "Invalid JSON input. Make sure that the JSON input is a correctly formatted JSON string. This "
+    "request has been blocked to avoid an unfiltered request.";
+
+Status JsonStatus(simdjson::error_code) { return InvalidArgumentError(kInvalidJsonMessage); }
+
+// A time given as a JSON string or integer; empty for anything else.
+std::string TimeText(od::value& v) {
   std::string_view s;
-  if (e.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
+  if (v.get_string().get(s) == simdjson::SUCCESS) return std::string(s);
   int64_t i;
-  if (e.get_int64().get(i) == simdjson::SUCCESS) return std::to_string(i);
+  if (v.get_int64().get(i) == simdjson::SUCCESS) return std::to_string(i);
   return {};
 }
 
-// One indicator: a JSON string, or {"value": ..., "type": ...}.
-Status AddItem(simdjson::dom::element item, size_t position, MatchRequest* out) {
+Status AddObjectItem(od::object obj, size_t position, MatchRequest* out);
+
+// True when nothing follows the root value once it has been read (On Demand reads lazily, so
+// trailing text is found only by asking; simdjson 3.0 has no document::at_end).
+bool AtEnd(od::document& doc) {
+  const char* at = nullptr;
+  return doc.current_location().get(at) != simdjson::SUCCESS;
+}
+
+// One indicator: a JSON string, or {"value": ..., "type": ...}. Read with On Demand, straight
+// from the request text: a DOM (tape and string copies) cost several times the body (issue 8).
+Status AddItem(od::value item, size_t position, MatchRequest* out) {
+  od::json_type kind;
+  if (auto error = item.type().get(kind)) return JsonStatus(error);
   std::string_view s;
-  if (item.get_string().get(s) == simdjson::SUCCESS) {
-    out->values.emplace_back(s);
-    out->types.emplace_back();
-    return Status();
+  if (kind == od::json_type::string) {
+    if (auto error = item.get_string().get(s)) return JsonStatus(error);
+    return out->indicators.Add(s, {});
   }
-  simdjson::dom::object obj;
-  if (item.get_object().get(obj) != simdjson::SUCCESS) {
+  od::object obj;
+  if (kind != od::json_type::object || item.get_object().get(obj) != simdjson::SUCCESS) {
     return InvalidArgumentError("indicator " + std::to_string(position) +
                                 " must be a string or an object with a \"value\"");
   }
+  return AddObjectItem(obj, position, out);
+}
+
+Status AddObjectItem(od::object obj, size_t position, MatchRequest* out) {
+  std::string_view s;
+  // Copied: On Demand's string views of one object do not outlive the next field.
   std::string value, type;
-  for (auto field : obj) {
-    if (field.key == "value") {
-      if (field.value.get_string().get(s) != simdjson::SUCCESS) {
-        return InvalidArgumentError("indicator " + std::to_string(position) + ": \"value\" must be a string");
-      }
-      value = s;
-    } else if (field.key == "type") {
-      if (field.value.get_string().get(s) != simdjson::SUCCESS) {
-        return InvalidArgumentError("indicator " + std::to_string(position) + ": \"type\" must be a string");
-      }
-      type = s;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view key;
+    if (auto error = std::move(field_result).get(field)) return JsonStatus(error);
+    if (auto error = field.unescaped_key().get(key)) return JsonStatus(error);
+    if (key != "value" && key != "type") continue;  // "date", "comment"...: the portal's
+    if (field.value().get_string().get(s) != simdjson::SUCCESS) {
+      return InvalidArgumentError("indicator " + std::to_string(position) + ": \"" +
+                                  std::string(key) + "\" must be a string");
     }
-    // Other fields ("date", "comment"...) are the portal's; ignored here.
+    (key == "value" ? value : type) = std::string(s);
   }
   if (value.empty()) {
     return InvalidArgumentError("indicator " + std::to_string(position) + " has no \"value\"");
   }
-  out->values.push_back(std::move(value));
-  out->types.push_back(std::move(type));
+  return out->indicators.Add(value, type);
+}
+
+// The list of indicators, up to max_values + 1 (the caller refuses more).
+Status AddItems(od::array items, size_t max_values, MatchRequest* out) {
+  size_t position = 0;
+  for (auto item_result : items) {
+    od::value item;
+    if (auto error = std::move(item_result).get(item)) return JsonStatus(error);
+    IOCGRID_RETURN_IF_ERROR(AddItem(item, position++, out));
+    if (out->indicators.size() > max_values) break;
+  }
+  return Status();
+}
+
+// The members of {"indicators": [...], "since", "until", "relations", ...}, in any order.
+Status ReadMatchObject(od::object obj, size_t max_values, MatchRequest* out) {
+  const int64_t now = Now();
+  bool has_indicators = false;
+  for (auto field_result : obj) {
+    od::field field;
+    std::string_view key;
+    if (auto error = std::move(field_result).get(field)) return JsonStatus(error);
+    if (auto error = field.unescaped_key().get(key)) return JsonStatus(error);
+    od::value v = field.value();
+    od::json_type kind;
+    if (auto error = v.type().get(kind)) return JsonStatus(error);
+    if (key == "indicators") {
+      od::array items;
+      if (v.get_array().get(items) != simdjson::SUCCESS) {
+        return InvalidArgumentError("\"indicators\" must be a list");
+      }
+      IOCGRID_RETURN_IF_ERROR(AddItems(items, max_values, out));
+      has_indicators = true;
+      if (out->indicators.size() > max_values) return Status();
+    } else if ((key == "since" || key == "until") && kind != od::json_type::null) {
+      const std::string name = "\"" + std::string(key) + "\"";
+      std::string t = TimeText(v);
+      if (t.empty()) return InvalidArgumentError(name + " must be a time");
+      auto resolved = ResolveTime(t, now);
+      if (!resolved.ok()) return resolved.status().WithContext(name);
+      (name == "\"since\"" ? out->since : out->until) = *resolved;
+    } else if (key == "relations") {
+      od::array rels;
+      if (v.get_array().get(rels) != simdjson::SUCCESS) {
+        return InvalidArgumentError("\"relations\" must be a list of names");
+      }
+      std::string joined;
+      for (auto r : rels) {
+        std::string_view name;
+        if (r.get_string().get(name) != simdjson::SUCCESS) {
+          return InvalidArgumentError("\"relations\" must be a list of names");
+        }
+        joined += (joined.empty() ? "" : ",") + std::string(name);
+      }
+      IOCGRID_RETURN_IF_ERROR(SetRelations(joined, &out->match));
+    } else if (key == "max_hits_per_indicator") {
+      uint64_t n;
+      if (v.get_uint64().get(n) != simdjson::SUCCESS) {
+        return InvalidArgumentError("\"max_hits_per_indicator\" must be a number");
+      }
+      out->match.max_hits_per_query = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
+    } else if (key == "include_misses") {
+      bool b;
+      if (v.get_bool().get(b) != simdjson::SUCCESS) {
+        return InvalidArgumentError("\"include_misses\" must be true or false");
+      }
+      out->include_misses = b;
+    }
+  }
+  if (!has_indicators) return InvalidArgumentError("\"indicators\" must be a list");
   return Status();
 }
 
 Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
   int64_t now = Now();
-  if (std::string v = req.QueryParam("since"); !v.empty()) out->since = ResolveTime(v, now);
-  if (std::string v = req.QueryParam("until"); !v.empty()) out->until = ResolveTime(v, now);
+  for (auto [name, target] : {std::pair{"since", &out->since}, std::pair{"until", &out->until}}) {
+    std::string v = req.QueryParam(name);
+    if (v.empty()) continue;
+    auto t = ResolveTime(v, now);
+    if (!t.ok()) return t.status().WithContext(name);
+    *target = *t;
+  }
   if (std::string v = req.QueryParam("relations"); !v.empty()) {
     IOCGRID_RETURN_IF_ERROR(SetRelations(v, &out->match));
   }
   if (std::string v = req.QueryParam("max_hits_per_indicator"); !v.empty()) {
-    if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
-      return InvalidArgumentError("max_hits_per_indicator must be a number");
-    }
-    out->match.max_hits_per_query = static_cast<uint32_t>(std::stoul(v));
+    auto n = store::ParseDecimal<uint32_t>(v);
+    if (!n) return InvalidArgumentError("max_hits_per_indicator must be a number");
+    out->match.max_hits_per_query = *n;
   }
   if (std::string v = req.QueryParam("include_misses"); !v.empty()) {
     out->include_misses = v == "1" || v == "true";
@@ -117,7 +258,7 @@ Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
   return Status();
 }
 
-Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_values) {
+Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values) {
   MatchRequest out;
   out.match.max_hits_per_query = 10000;
   IOCGRID_RETURN_IF_ERROR(ParseOptionsFromQuery(req, &out));
@@ -128,7 +269,7 @@ Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_value
   }
   bool ndjson = req.Header("content-type").find("ndjson") != std::string_view::npos ||
                 (body[first] != '[' && body[first] != '{');
-  simdjson::dom::parser parser;
+  od::parser parser;
   if (ndjson) {
     // One indicator per line: a JSON string or object, or the bare value.
     size_t line_no = 0;
@@ -143,85 +284,69 @@ Result<MatchRequest> ParseMatchRequest(const net::Request& req, size_t max_value
       while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
       if (line.empty()) continue;
       if (line.front() == '"' || line.front() == '{') {
-        simdjson::dom::element e;
-        if (parser.parse(line.data(), line.size(), true).get(e) != simdjson::SUCCESS) {
-          return InvalidArgumentError("line " + std::to_string(line_no) + " is not valid JSON");
+        const simdjson::padded_string padded(line);  // one line: a small copy
+        const Status invalid =
+            InvalidArgumentError("line " + std::to_string(line_no) + " is not valid JSON");
+        od::document doc;
+        if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return invalid;
+        Status st;
+        std::string_view text;
+        od::object obj;
+        if (line.front() == '"') {
+          if (doc.get_string().get(text) != simdjson::SUCCESS) return invalid;
+          st = out.indicators.Add(text, {});
+        } else {
+          if (doc.get_object().get(obj) != simdjson::SUCCESS) return invalid;
+          st = AddObjectItem(obj, line_no, &out);
         }
-        IOCGRID_RETURN_IF_ERROR(AddItem(e, line_no, &out));
+        if (!st.ok() && st.message() == kInvalidJsonMessage) return invalid;
+        IOCGRID_RETURN_IF_ERROR(st);
+        if (!AtEnd(doc)) return invalid;
       } else {
-        out.values.emplace_back(line);
-        out.types.emplace_back();
+        IOCGRID_RETURN_IF_ERROR(out.indicators.Add(line, {}));
       }
-      if (out.values.size() > max_values) break;
+      if (out.indicators.size() > max_values) break;
     }
   } else {
-    simdjson::padded_string padded(body);
-    simdjson::dom::element doc;
-    if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
-      return Status(StatusCode::kInvalidArgument,
-                    "Invalid JSON input. Make sure that the JSON input is a correctly formatted "
-                    "JSON string. This request has been blocked to avoid an unfiltered request.");
+    // Measured before the DOM is built: the nesting, and a bound on the values (an indicator
+    // object has up to a few keys and values), so a huge body is refused before it costs
+    // memory (issue 8).
+    JsonShape shape = ScanJsonShape(body);
+    if (shape.max_depth > kMaxJsonDepth) {
+      return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels");
     }
-    simdjson::dom::array items;
-    simdjson::dom::object obj;
-    if (doc.get_object().get(obj) == simdjson::SUCCESS) {
-      simdjson::dom::element list;
-      if (obj["indicators"].get(list) != simdjson::SUCCESS ||
-          list.get_array().get(items) != simdjson::SUCCESS) {
-        return InvalidArgumentError("\"indicators\" must be a list");
-      }
-      int64_t now = Now();
-      simdjson::dom::element v;
-      if (obj["since"].get(v) == simdjson::SUCCESS && !v.is_null()) {
-        std::string t = ElementText(v);
-        if (t.empty()) return InvalidArgumentError("\"since\" must be a time");
-        out.since = ResolveTime(t, now);
-      }
-      if (obj["until"].get(v) == simdjson::SUCCESS && !v.is_null()) {
-        std::string t = ElementText(v);
-        if (t.empty()) return InvalidArgumentError("\"until\" must be a time");
-        out.until = ResolveTime(t, now);
-      }
-      if (obj["relations"].get(v) == simdjson::SUCCESS) {
-        simdjson::dom::array rels;
-        if (v.get_array().get(rels) != simdjson::SUCCESS) {
-          return InvalidArgumentError("\"relations\" must be a list of names");
-        }
-        std::string joined;
-        for (auto r : rels) {
-          std::string_view name;
-          if (r.get_string().get(name) != simdjson::SUCCESS) {
-            return InvalidArgumentError("\"relations\" must be a list of names");
-          }
-          joined += (joined.empty() ? "" : ",") + std::string(name);
-        }
-        IOCGRID_RETURN_IF_ERROR(SetRelations(joined, &out.match));
-      }
-      if (obj["max_hits_per_indicator"].get(v) == simdjson::SUCCESS) {
-        uint64_t n;
-        if (v.get_uint64().get(n) != simdjson::SUCCESS) {
-          return InvalidArgumentError("\"max_hits_per_indicator\" must be a number");
-        }
-        out.match.max_hits_per_query = static_cast<uint32_t>(std::min<uint64_t>(n, UINT32_MAX));
-      }
-      if (obj["include_misses"].get(v) == simdjson::SUCCESS) {
-        bool b;
-        if (v.get_bool().get(b) != simdjson::SUCCESS) {
-          return InvalidArgumentError("\"include_misses\" must be true or false");
-        }
-        out.include_misses = b;
-      }
-    } else if (doc.get_array().get(items) != simdjson::SUCCESS) {
+    if (shape.scalars > 8 * static_cast<uint64_t>(max_values) + 64) {
+      return ResourceExhaustedError("more than " + std::to_string(max_values) +
+                                    " indicators in one request; split it");
+    }
+    // Parsed in place rather than from a padded copy of a body that may be 100s of MB:
+    // simdjson only needs SIMDJSON_PADDING bytes of capacity after the text.
+    req.body.reserve(req.body.size() + simdjson::SIMDJSON_PADDING);
+    od::document doc;
+    if (auto error = parser.iterate(req.body.data(), req.body.size(), req.body.capacity()).get(doc)) {
+      return JsonStatus(error);
+    }
+    od::json_type kind;
+    if (auto error = doc.type().get(kind)) return JsonStatus(error);
+    if (kind == od::json_type::object) {
+      od::object obj;
+      if (auto error = doc.get_object().get(obj)) return JsonStatus(error);
+      IOCGRID_RETURN_IF_ERROR(ReadMatchObject(obj, max_values, &out));
+    } else if (kind == od::json_type::array) {
+      od::array items;
+      if (auto error = doc.get_array().get(items)) return JsonStatus(error);
+      IOCGRID_RETURN_IF_ERROR(AddItems(items, max_values, &out));
+    } else {
       return InvalidArgumentError("send a JSON array of indicators, an object with \"indicators\", "
                                   "or NDJSON lines");
     }
-    size_t position = 0;
-    for (auto item : items) {
-      IOCGRID_RETURN_IF_ERROR(AddItem(item, position++, &out));
-      if (out.values.size() > max_values) break;
+    // On Demand reads lazily: text after the value (or a broken tail) is found only here.
+    if (out.indicators.size() <= max_values && !AtEnd(doc)) {
+      return InvalidArgumentError(kInvalidJsonMessage);
     }
   }
-  if (out.values.size() > max_values) {
+  if (out.indicators.size() > max_values) {
     return ResourceExhaustedError("more than " + std::to_string(max_values) +
                                   " indicators in one request; split it");
   }
@@ -282,15 +407,15 @@ bool IsCanonicalIpv4(std::string_view v) {
   }
 }
 
-Result<core::Indicator> ParseQuery(const std::string& type, const std::string& value) {
+Result<core::Indicator> ParseQuery(const std::string& type, std::string_view value) {
   if (!type.empty()) return core::ParseIndicator(type, value);
-  if (IsCanonicalIpv4(value)) return core::Indicator{core::IndicatorType::kIpDst, value};
+  if (IsCanonicalIpv4(value)) return core::Indicator{core::IndicatorType::kIpDst, std::string(value)};
   return core::GuessIndicator(value);
 }
 
 bool MatchStream::Next(std::string* out) {
   if (done) return false;
-  const size_t n = request.values.size();
+  const size_t n = request.indicators.size();
   const size_t end = std::min(n, cursor + context.chunk);
   const index::MatchIndex& idx = *context.snapshot->index;
   const size_t count = end - cursor;
@@ -298,7 +423,7 @@ bool MatchStream::Next(std::string* out) {
   slot.assign(count, -1);
   errors.resize(count);
   for (size_t i = cursor; i < end; ++i) {
-    auto parsed = ParseQuery(request.types[i], request.values[i]);
+    auto parsed = ParseQuery(request.indicators.type(i), request.indicators.value(i));
     if (!parsed.ok()) {
       errors[i - cursor] = std::string(parsed.status().message());
       continue;
@@ -336,7 +461,7 @@ bool MatchStream::Next(std::string* out) {
       w.Reset();
       w.BeginObject();
       w.FieldInt("i", static_cast<int64_t>(i));
-      w.Field("query", request.values[i]);
+      w.Field("query", request.indicators.value(i));
       w.Field("error", error);
       w.EndObject();
       *out += '\n';
@@ -393,7 +518,7 @@ bool MatchStream::Next(std::string* out) {
     w.Reset();
     w.BeginObject();
     w.FieldInt("i", static_cast<int64_t>(i));
-    w.Field("query", request.values[i]);
+    w.Field("query", request.indicators.value(i));
     w.Field("type", core::TypeName(indicators[static_cast<size_t>(q)].type));
     w.Field("normalized", indicators[static_cast<size_t>(q)].value);
     w.Key("hits");
@@ -426,14 +551,20 @@ bool MatchStream::Next(std::string* out) {
 
 }  // namespace
 
-net::Response HandleGridMatch(const net::Request& request, const GridContext& context,
-                              uint64_t* value_count) {
+net::Response HandleGridMatch(net::Request& request, const GridContext& context,
+                              uint64_t* value_count, std::vector<std::string>* audit_values) {
   auto parsed = ParseMatchRequest(request, context.max_values);
   if (!parsed.ok()) {
     int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
     return net::ErrorResponse(status, parsed.status().message(), request.path);
   }
-  *value_count = parsed->values.size();
+  *value_count = parsed->indicators.size();
+  if (audit_values != nullptr) {
+    audit_values->reserve(parsed->indicators.size());
+    for (size_t i = 0; i < parsed->indicators.size(); ++i) {
+      audit_values->emplace_back(parsed->indicators.value(i));
+    }
+  }
   auto stream = std::make_shared<MatchStream>();
   stream->request = std::move(*parsed);
   stream->context = context;

@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "net/http.h"
 #include "node/node.h"
@@ -23,8 +25,9 @@ struct GridContext {
 };
 
 // Parses the request and returns a streaming response; *value_count gets the number of
-// indicators received. Bad requests return a MISP-style error at once.
-net::Response HandleGridMatch(const net::Request& request, const GridContext& context,
-                              uint64_t* value_count);
+// indicators received and, when not null, *audit_values a copy of them (--audit-values). Bad
+// requests return a MISP-style error at once. The body's capacity may grow (parsing in place).
+net::Response HandleGridMatch(net::Request& request, const GridContext& context,
+                              uint64_t* value_count, std::vector<std::string>* audit_values);
 
 }  // namespace iocgrid::node

@@ -1,11 +1,13 @@
 #include "node/misp_dto.h"
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/indicator.h"
 #include "node/search_params.h"
+#include "store/number.h"
 #include "store/time_format.h"
 
 namespace iocgrid::node {
@@ -261,8 +263,9 @@ namespace {
 
 std::string Text(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  // Unsigned first: nlohmann's is_number_integer() is true for unsigned values too.
   if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
   if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
   return {};
 }
@@ -270,11 +273,9 @@ std::string Text(const json& v) {
 Result<int> SmallInt(const json& obj, const char* key, int fallback, int lo, int hi) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  std::string s = Text(*it);
-  if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgumentError(std::string("'") + key + "' must be a number");
-  }
-  int v = std::stoi(s);
+  std::optional<int> parsed = store::ParseDecimal<int>(Text(*it));
+  if (!parsed) return InvalidArgumentError(std::string("'") + key + "' must be a number");
+  const int v = *parsed;
   if (v < lo || v > hi) {
     return InvalidArgumentError(std::string("'") + key + "' must be between " +
                                 std::to_string(lo) + " and " + std::to_string(hi));
@@ -294,6 +295,31 @@ std::vector<std::string> TagNames(const json& obj) {
     }
   }
   return out;
+}
+
+// A unix time field: absent or null = 0 (the store stamps it); otherwise a JSON integer or a
+// string of digits up to the year 9999. Errors: kInvalidArgument naming the field (20-digit
+// input overflowed std::stoll into a 500, issue 8).
+Result<int64_t> Timestamp(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return 0;
+  std::string t = Text(*it);
+  if (t.empty() && it->is_string()) return 0;
+  std::optional<int64_t> v = store::ParseDecimal<int64_t>(t);
+  if (!v || *v < 0 || *v > 253402300799) {
+    return InvalidArgumentError(std::string("'") + key + "' must be unix seconds (up to year 9999)");
+  }
+  return *v;
+}
+
+// A list field: absent or null = empty; anything but a JSON list is an error (an object for
+// "Attribute" made an empty event and answered 200, issue 8).
+Result<const json*> ListField(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return &kEmpty;
+  if (!it->is_array()) return InvalidArgumentError(std::string("'") + key + "' must be a list");
+  return &*it;
 }
 
 }  // namespace
@@ -337,12 +363,7 @@ Result<ingest::Attribute> ParseAttributeJson(const json& in) {
   if (auto it = body.find("comment"); it != body.end() && it->is_string()) {
     a.comment = it->get<std::string>();
   }
-  if (auto it = body.find("timestamp"); it != body.end()) {
-    std::string t = Text(*it);
-    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) {
-      a.timestamp = std::stoll(t);
-    }
-  }
+  IOCGRID_ASSIGN_OR_RETURN(a.timestamp, Timestamp(body, "timestamp"));
   if (auto it = body.find("first_seen"); it != body.end() && it->is_string()) {
     a.first_seen = it->get<std::string>();
   }
@@ -356,15 +377,54 @@ Result<ingest::Attribute> ParseAttributeJson(const json& in) {
   return a;
 }
 
-Result<ingest::Event> ParseEventJson(const json& in, bool require_info) {
+namespace {
+
+const json& UnwrapEvent(const json& in) {
   const json* body = &in;
   for (const char* wrapper : {"request", "response", "Event"}) {
     if (body->is_object() && body->contains(wrapper) && (*body)[wrapper].is_object()) {
       body = &(*body)[wrapper];
     }
   }
-  if (!body->is_object()) return InvalidArgumentError("the event must be a JSON object");
-  const json& e = *body;
+  return *body;
+}
+
+Status CheckAttributeShape(const json& a) {
+  const json& body = a.is_object() && a.contains("Attribute") && a["Attribute"].is_object()
+                         ? a["Attribute"]
+                         : a;
+  if (!body.is_object()) return InvalidArgumentError("an attribute must be a JSON object");
+  return Timestamp(body, "timestamp").status();
+}
+
+}  // namespace
+
+Status CheckEventShape(const json& in) {
+  const json& e = UnwrapEvent(in);
+  if (!e.is_object()) return InvalidArgumentError("the event must be a JSON object");
+  IOCGRID_RETURN_IF_ERROR(Timestamp(e, "timestamp").status());
+  IOCGRID_ASSIGN_OR_RETURN(const json* attributes, ListField(e, "Attribute"));
+  int n = 0;
+  for (const json& a : *attributes) {
+    ++n;
+    IOCGRID_RETURN_IF_ERROR(CheckAttributeShape(a).WithContext("Attribute " + std::to_string(n)));
+  }
+  IOCGRID_ASSIGN_OR_RETURN(const json* objects, ListField(e, "Object"));
+  int m = 0;
+  for (const json& o : *objects) {
+    ++m;
+    const std::string where = "Object " + std::to_string(m);
+    if (!o.is_object()) return InvalidArgumentError(where + " is not an object");
+    auto attrs = ListField(o, "Attribute");
+    if (!attrs.ok()) return attrs.status().WithContext(where);
+    for (const json& a : **attrs) IOCGRID_RETURN_IF_ERROR(CheckAttributeShape(a).WithContext(where));
+  }
+  return Status();
+}
+
+Result<ingest::Event> ParseEventJson(const json& in, bool require_info) {
+  const json& e = UnwrapEvent(in);
+  if (!e.is_object()) return InvalidArgumentError("the event must be a JSON object");
   ingest::Event event;
   if (auto it = e.find("info"); it != e.end() && it->is_string()) event.info = it->get<std::string>();
   if (require_info && event.info.empty()) return InvalidArgumentError("'info' is required");
@@ -374,32 +434,29 @@ Result<ingest::Event> ParseEventJson(const json& in, bool require_info) {
   IOCGRID_ASSIGN_OR_RETURN(event.threat_level_id, SmallInt(e, "threat_level_id", 4, 1, 4));
   IOCGRID_ASSIGN_OR_RETURN(event.analysis, SmallInt(e, "analysis", 0, 0, 2));
   if (auto it = e.find("published"); it != e.end()) event.published = LooseBool(*it).value_or(false);
-  if (auto it = e.find("timestamp"); it != e.end()) {
-    std::string t = Text(*it);
-    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) {
-      event.timestamp = std::stoll(t);
-    }
-  }
+  IOCGRID_ASSIGN_OR_RETURN(event.timestamp, Timestamp(e, "timestamp"));
   event.tags = TagNames(e);
   event.source = "api";
   int n = 0;
-  if (auto it = e.find("Attribute"); it != e.end() && it->is_array()) {
-    for (const json& a : *it) {
+  IOCGRID_ASSIGN_OR_RETURN(const json* attributes, ListField(e, "Attribute"));
+  IOCGRID_ASSIGN_OR_RETURN(const json* objects, ListField(e, "Object"));
+  {
+    for (const json& a : *attributes) {
       ++n;
       auto attr = ParseAttributeJson(a);
       if (!attr.ok()) return attr.status().WithContext("Attribute " + std::to_string(n));
       event.attributes.push_back(std::move(*attr));
     }
   }
-  if (auto it = e.find("Object"); it != e.end() && it->is_array()) {
+  {
     int m = 0;
-    for (const json& o : *it) {
+    for (const json& o : *objects) {
       ++m;
       if (!o.is_object()) return InvalidArgumentError("Object " + std::to_string(m) + " is not an object");
       std::string name = o.contains("name") ? Text(o["name"]) : "";
-      auto attrs = o.find("Attribute");
-      if (attrs == o.end() || !attrs->is_array()) continue;
-      for (const json& a : *attrs) {
+      auto attrs = ListField(o, "Attribute");
+      if (!attrs.ok()) return attrs.status().WithContext("Object " + std::to_string(m));
+      for (const json& a : **attrs) {
         ++n;
         auto attr = ParseAttributeJson(a);
         if (!attr.ok()) {

@@ -44,6 +44,12 @@ void WriteSeen(internal::JsonWriter& w, const std::optional<int64_t>& unix_us);
 // (e.g. "Attribute 3 (ip-dst): not an IP address").
 Result<ingest::Event> ParseEventJson(const nlohmann::json& body, bool require_info);
 
+// Checks what ParseEventJson would take for a malformed request rather than invalid data: the
+// event is an object, Attribute and Object (and each object's Attribute) are lists, and every
+// timestamp is unix seconds up to the year 9999. Errors: kInvalidArgument naming the field
+// (the node answers 400; data errors from ParseEventJson are MISP's 403 saveFail).
+Status CheckEventShape(const nlohmann::json& body);
+
 // Reads one attribute as sent to attributes/add. Errors: kInvalidArgument.
 Result<ingest::Attribute> ParseAttributeJson(const nlohmann::json& body);
 

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_depth.h"
+#include "common/utf8.h"
 #include "core/indicator.h"
 #include "core/ip.h"
 #include "net/http_error.h"
@@ -24,6 +26,7 @@
 #include "node/internal/json_writer.h"
 #include "node/misp_dto.h"
 #include "node/search_params.h"
+#include "store/number.h"
 
 namespace iocgrid::node {
 
@@ -58,12 +61,24 @@ net::Response Error(int status, std::string_view message, const net::Request& re
   return net::ErrorResponse(status, message, req.path);
 }
 
+// A failed Status as MISP's error body; a full disk is 507 with the reason, not the 429 that
+// kResourceExhausted otherwise maps to (clients would read a rate limit and retry).
+net::Response StatusError(const Status& st, const net::Request& req) {
+  if (store::IsDiskFull(st)) {
+    return Error(507, "Insufficient storage: " + std::string(st.message()), req);
+  }
+  return net::ErrorResponse(st, req.path);
+}
+
 // Parses a JSON body as MISP does: invalid JSON is 405, `{"request": ...}` is unwrapped.
+// REQUIRES: the body's nesting was checked (Node::Impl::Add does, before any handler runs), so
+// nlohmann's recursive parser cannot overflow the stack.
 Result<json> ParseBody(const net::Request& req) {
+  if (!CheckJsonDepth(req.body).ok()) return Status(StatusCode::kInvalidArgument, kInvalidJson);
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return Status(StatusCode::kInvalidArgument, kInvalidJson);
-  if (body.is_object() && body.contains("request") && body.size() == 1) {
-    json inner = body["request"];
+  if (body.is_object() && body.size() == 1 && body.contains("request")) {
+    json inner = std::move(body["request"]);
     return inner;
   }
   return body;
@@ -92,7 +107,9 @@ struct RestSearchRequest {
   const SearchParams& operator*() const { return *params; }
 };
 
-RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object) {
+// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values).
+RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object,
+                                  size_t max_values) {
   RestSearchRequest out;
   if (req.method == "GET") {
     out.error = Error(400,
@@ -105,6 +122,14 @@ RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_obj
     out.error = Error(400, kEmptySearch, req);
     return out;
   }
+  // Counted before the DOM is built: a DOM costs tens of bytes per value, so a 100 MB body of
+  // short values took the node to 1.8 GB (issue 8). Keys and other parameters get some slack.
+  const std::string too_many = "Too many values in one search (more than " +
+                               std::to_string(max_values) + "); split the request.";
+  if (ScanJsonShape(req.body).scalars > static_cast<uint64_t>(max_values) + 1024) {
+    out.error = Error(413, too_many, req);
+    return out;
+  }
   auto body = ParseBody(req);
   if (!body.ok()) {
     out.error = Error(405, kInvalidJson, req);
@@ -114,9 +139,19 @@ RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_obj
     out.error = Error(400, kEmptySearch, req);
     return out;
   }
-  auto params = ParseSearchParams(*body, Now());
+  auto params = ParseSearchParams(*body, Now(), max_values);
   if (!params.ok()) {
-    out.error = net::ErrorResponse(params.status(), req.path);
+    bool too_big = params.status().code() == StatusCode::kResourceExhausted;
+    out.error = too_big ? Error(413, too_many, req) : net::ErrorResponse(params.status(), req.path);
+    return out;
+  }
+  // A search that filters nothing returns the whole store (30 MB on a real member): it needs
+  // an explicit limit (issue 8; MISP users asked for default limits for this).
+  if (!params->HasFilter() && params->limit == 0 && params->return_format != "count") {
+    out.error = Error(400,
+                      "No usable filter: give a filter such as value, type, eventid or "
+                      "timestamp, or an explicit limit to page through everything.",
+                      req);
     return out;
   }
   out.params = std::move(*params);
@@ -155,9 +190,7 @@ store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
   if (p.published.size() == 1) q.published = p.published.front();
   if (!p.threat_level_id.any.empty()) {
     const std::string& t = p.threat_level_id.any.front();
-    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos && t.size() < 3) {
-      q.threat_level_id = std::stoi(t);
-    }
+    if (auto level = store::ParseDecimal<uint8_t>(t)) q.threat_level_id = *level;
   }
   q.deleted = p.deleted == 1 ? store::DeletedFilter::kOnly
               : p.deleted == 2 ? store::DeletedFilter::kBoth
@@ -202,7 +235,8 @@ store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
   return q;
 }
 
-std::string CsvCell(std::string_view s) {
+std::string CsvCell(std::string_view raw) {
+  const std::string s = SanitizeUtf8(raw);  // valid UTF-8 on every API (issue 8)
   std::string out = "\"";
   for (char c : s) {
     if (c == '"') out += '"';
@@ -211,6 +245,22 @@ std::string CsvCell(std::string_view s) {
   out += '"';
   return out;
 }
+
+// One authenticated request: who sent it, and what its audit row records when it ends.
+struct Call {
+  explicit Call(store::AuthContext a) : auth(std::move(a)) {}
+
+  // The number of values the request carried and, for searches, the values themselves (the
+  // store keeps them only with --audit-values).
+  void Note(uint64_t count, std::vector<std::string> queried = {}) {
+    value_count = count;
+    values = std::move(queried);
+  }
+
+  store::AuthContext auth;
+  uint64_t value_count = 0;
+  std::vector<std::string> values;
+};
 
 }  // namespace
 
@@ -244,32 +294,40 @@ struct Node::Impl {
   // several comma-separated keys are tried in turn.
   Result<store::AuthContext> Authenticate(const net::Request& req);
 
-  using AuthedHandler = net::Response (Impl::*)(net::Request&, const store::AuthContext&);
+  using AuthedHandler = net::Response (Impl::*)(net::Request&, Call&);
+  // `json_body`: the body, when any, is JSON whose nesting is checked before the handler runs.
   void Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
-           bool admin_only = false);
+           bool admin_only = false, bool json_body = true);
+  // Runs `h` for an authenticated request between its two audit writes.
+  net::Response RunAudited(net::Request& req, store::AuthContext auth, AuthedHandler h,
+                           bool json_body);
 
-  net::Response GetVersion(net::Request&, const store::AuthContext&);
-  net::Response GetPyMispVersion(net::Request&, const store::AuthContext&);
-  net::Response ViewMe(net::Request&, const store::AuthContext&);
-  net::Response DescribeTypes(net::Request&, const store::AuthContext&);
-  net::Response AttributesRestSearch(net::Request&, const store::AuthContext&);
-  net::Response EventsRestSearch(net::Request&, const store::AuthContext&);
-  net::Response EventsView(net::Request&, const store::AuthContext&);
-  net::Response EventsAdd(net::Request&, const store::AuthContext&);
-  net::Response EventsEdit(net::Request&, const store::AuthContext&);
-  net::Response EventsDelete(net::Request&, const store::AuthContext&);
-  net::Response EventsPublish(net::Request&, const store::AuthContext&);
-  net::Response EventsIndex(net::Request&, const store::AuthContext&);
-  net::Response AttributesAdd(net::Request&, const store::AuthContext&);
-  net::Response AttributesView(net::Request&, const store::AuthContext&);
-  net::Response AttributesDelete(net::Request&, const store::AuthContext&);
-  net::Response SightingsAdd(net::Request&, const store::AuthContext&);
-  net::Response GridMatch(net::Request&, const store::AuthContext&);
-  net::Response GridStats(net::Request&, const store::AuthContext&);
+  net::Response GetVersion(net::Request&, Call&);
+  net::Response GetPyMispVersion(net::Request&, Call&);
+  net::Response ViewMe(net::Request&, Call&);
+  net::Response DescribeTypes(net::Request&, Call&);
+  net::Response AttributesRestSearch(net::Request&, Call&);
+  net::Response EventsRestSearch(net::Request&, Call&);
+  net::Response EventsView(net::Request&, Call&);
+  net::Response EventsAdd(net::Request&, Call&);
+  net::Response EventsEdit(net::Request&, Call&);
+  net::Response EventsDelete(net::Request&, Call&);
+  net::Response EventsPublish(net::Request&, Call&);
+  net::Response EventsIndex(net::Request&, Call&);
+  net::Response AttributesAdd(net::Request&, Call&);
+  net::Response AttributesView(net::Request&, Call&);
+  net::Response AttributesDelete(net::Request&, Call&);
+  net::Response SightingsAdd(net::Request&, Call&);
+  net::Response GridMatch(net::Request&, Call&);
+  net::Response GridStats(net::Request&, Call&);
 
   net::Response EventResponse(std::string_view id, const net::Request& req, bool metadata);
-  void Audit(const net::Request& req, const store::AuthContext* auth, int status,
-             uint64_t value_count, std::vector<std::string> values = {});
+  // The queried values as the audit log keeps them (--audit-values; empty otherwise): the OR
+  // list, then each NOT value with MISP's "!".
+  std::vector<std::string> AuditedValues(const std::vector<std::string>& any,
+                                         const std::vector<std::string>& none) const;
+  store::AuditEntry AuditRow(const net::Request& req, const store::AuthContext* auth,
+                            int status) const;
 };
 
 Status Node::Impl::Rebuild() {
@@ -354,8 +412,16 @@ Result<store::AuthContext> Node::Impl::Authenticate(const net::Request& req) {
   return PermissionDeniedError(kAuthFailed);
 }
 
-void Node::Impl::Audit(const net::Request& req, const store::AuthContext* auth, int status,
-                       uint64_t value_count, std::vector<std::string> values) {
+std::vector<std::string> Node::Impl::AuditedValues(const std::vector<std::string>& any,
+                                                   const std::vector<std::string>& none) const {
+  if (!options.store.audit_values) return {};
+  std::vector<std::string> out = any;
+  for (const std::string& v : none) out.push_back("!" + v);
+  return out;
+}
+
+store::AuditEntry Node::Impl::AuditRow(const net::Request& req, const store::AuthContext* auth,
+                                      int status) const {
   store::AuditEntry e;
   if (auth) {
     e.user_id = auth->user.id;
@@ -365,26 +431,50 @@ void Node::Impl::Audit(const net::Request& req, const store::AuthContext* auth, 
   e.action = req.method;
   e.endpoint = req.path;
   e.remote = req.remote_address;
-  e.value_count = value_count;
   e.status = status;
-  e.values = std::move(values);
-  // Auditing must never fail a request that already succeeded; a failure is only logged.
-  Status st = store->AppendAudit(e);
+  return e;
+}
+
+net::Response Node::Impl::RunAudited(net::Request& req, store::AuthContext auth, AuthedHandler h,
+                                     bool json_body) {
+  // The row is written before the body is parsed or any work is done (status 0 = running), so
+  // every request leaves a row even if it never ends; a node that cannot audit refuses the
+  // request rather than serve it unaudited (issue 8: the log failed open).
+  auto row = store->AppendAudit(AuditRow(req, &auth, 0));
+  if (!row.ok()) {
+    std::fprintf(stderr, "iocgrid node: audit: %s\n", row.status().ToString().c_str());
+    return Error(503,
+                 "The audit log cannot be written (" + std::string(row.status().message()) +
+                     "); the request was refused.",
+                 req);
+  }
+  Call call(std::move(auth));
+  net::Response r;
+  // nlohmann's parser and the code walking its DOM recurse per level: 15,000 levels killed the
+  // node (issue 8). Checked without recursion before any handler parses.
+  if (Status depth = json_body ? CheckJsonDepth(req.body) : Status(); !depth.ok()) {
+    r = Error(400, std::string(depth.message()) + "; the request was refused.", req);
+  } else {
+    r = (this->*h)(req, call);
+  }
+  Status st = store->UpdateAudit(*row, r.status, call.value_count, call.values);
+  // The work is done by now; a failure here leaves the row with status 0 and is logged.
   if (!st.ok()) std::fprintf(stderr, "iocgrid node: audit: %s\n", st.ToString().c_str());
+  return r;
 }
 
 void Node::Impl::Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
-                     bool admin_only) {
-  router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
+                     bool admin_only, bool json_body) {
+  router.Add(std::move(methods), std::move(pattern),
+             [this, h, admin_only, json_body](net::Request& req) {
     auto auth = Authenticate(req);
-    if (!auth.ok()) {
+    if (!auth.ok() || (admin_only && auth->user.role != store::Role::kAdmin)) {
+      // A refused request does nothing, so its row is best effort.
+      auto row = store->AppendAudit(AuditRow(req, auth.ok() ? &*auth : nullptr, 403));
+      if (!row.ok()) std::fprintf(stderr, "iocgrid node: audit: %s\n", row.status().ToString().c_str());
+      if (auth.ok()) return Error(403, "You do not have permission to do that.", req);
       bool ajax = req.Header("x-requested-with") == "XMLHttpRequest";
-      Audit(req, nullptr, 403, 0);
       return Error(403, ajax ? "Authentication failed." : kAuthFailed, req);
-    }
-    if (admin_only && auth->user.role != store::Role::kAdmin) {
-      Audit(req, &*auth, 403, 0);
-      return Error(403, "You do not have permission to do that.", req);
     }
     {
       std::lock_guard<std::mutex> lock(keys_mu);
@@ -408,7 +498,7 @@ void Node::Impl::Add(std::vector<std::string> methods, std::string pattern, Auth
         --impl->in_flight_by_key[key];
       }
     } release{this, auth->key_id};
-    return (this->*h)(req, *auth);
+    return RunAudited(req, std::move(*auth), h, json_body);
   });
 }
 
@@ -433,13 +523,14 @@ void Node::Impl::Routes() {
   Add({"POST", "DELETE"}, "/attributes/delete/{id}/{hard}", &Impl::AttributesDelete, true);
   Add({"POST"}, "/sightings/add", &Impl::SightingsAdd);
   Add({"POST"}, "/sightings/add/{id}", &Impl::SightingsAdd);
-  Add({"POST"}, "/grid/v1/match", &Impl::GridMatch);
+  // NDJSON or JSON, measured by the grid parser itself.
+  Add({"POST"}, "/grid/v1/match", &Impl::GridMatch, false, /*json_body=*/false);
   Add({"GET"}, "/grid/v1/stats", &Impl::GridStats);
   // MISP's short form /events/{id}; last, so that /events/add and friends win.
   Add({"GET", "HEAD"}, "/events/{id}", &Impl::EventsView);
 }
 
-net::Response Node::Impl::GetVersion(net::Request&, const store::AuthContext&) {
+net::Response Node::Impl::GetVersion(net::Request&, Call&) {
   json j = {{"version", options.misp_version},
             {"pymisp_recommended_version", options.misp_version},
             {"perm_sync", false},
@@ -453,11 +544,12 @@ net::Response Node::Impl::GetVersion(net::Request&, const store::AuthContext&) {
   return JsonResponse(j.dump());
 }
 
-net::Response Node::Impl::GetPyMispVersion(net::Request&, const store::AuthContext&) {
+net::Response Node::Impl::GetPyMispVersion(net::Request&, Call&) {
   return JsonResponse(json{{"version", options.misp_version}}.dump());
 }
 
-net::Response Node::Impl::ViewMe(net::Request&, const store::AuthContext& auth) {
+net::Response Node::Impl::ViewMe(net::Request&, Call& call) {
+  const store::AuthContext& auth = call.auth;
   bool admin = auth.user.role == store::Role::kAdmin;
   json user = {{"id", std::to_string(auth.user.id)},
                {"org_id", std::to_string(auth.org.id)},
@@ -522,12 +614,12 @@ net::Response Node::Impl::ViewMe(net::Request&, const store::AuthContext& auth) 
   return JsonResponse(body.dump());
 }
 
-net::Response Node::Impl::DescribeTypes(net::Request&, const store::AuthContext&) {
+net::Response Node::Impl::DescribeTypes(net::Request&, Call&) {
   return JsonResponse(std::string(DescribeTypesJson()));
 }
 
-net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::AuthContext& auth) {
-  auto params = ParseRestSearch(req, /*refuse_empty_object=*/true);
+net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/true, options.max_search_values);
   if (!params.ok()) return *params.error;
   const std::string& format = params->return_format;
   if (format != "json" && format != "csv" && format != "text" && format != "count") {
@@ -546,17 +638,15 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::A
     if (!query.to_ids) query.to_ids = true;
     if (params->published.empty()) query.published = true;
   }
+  // Every format records the same audit row (--audit-values kept json's only, issue 8).
+  call.Note(values, AuditedValues(params->value.any, params->value.none));
   if (format == "count") {
     auto n = store->CountAttributes(query);
-    if (!n.ok()) return net::ErrorResponse(n.status(), req.path);
-    Audit(req, &auth, 200, values);
+    if (!n.ok()) return StatusError(n.status(), req);
     return JsonResponse(json{{"response", {{"count", *n}}}}.dump());
   }
   auto result = store->SearchAttributes(query);
-  if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
-  std::vector<std::string> audited;
-  if (options.store.audit_values) audited = params->value.any;
-  Audit(req, &auth, 200, values, std::move(audited));
+  if (!result.ok()) return StatusError(result.status(), req);
 
   net::Response r;
   size_t count = result->attributes.size();
@@ -584,7 +674,7 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::A
     for (const auto& a : result->attributes) seen.push_back(a.value);
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-    for (const auto& v : seen) r.body += v + "\n";
+    for (const auto& v : seen) r.body += SanitizeUtf8(v) + "\n";  // valid UTF-8 on every API
     return r;
   }
   // csv
@@ -626,8 +716,8 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, const store::A
   return r;
 }
 
-net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthContext& auth) {
-  auto params = ParseRestSearch(req, /*refuse_empty_object=*/false);
+net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/false, options.max_search_values);
   if (!params.ok()) return *params.error;
   if (params->return_format != "json") return Error(404, "Invalid output format.", req);
   // Attribute-level filters choose the events; the events come back whole (misp-api.md 3.1).
@@ -642,7 +732,7 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthC
     query.limit = 0;
     query.page = 1;
     auto result = store->SearchAttributes(query);
-    if (!result.ok()) return net::ErrorResponse(result.status(), req.path);
+    if (!result.ok()) return StatusError(result.status(), req);
     for (const auto& e : result->events) event_ids.push_back(e.id);
   } else {
     // Events without attributes match event-level filters too.
@@ -656,7 +746,7 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthC
     eq.timestamp = ToRange(params->event_timestamp);
     eq.publish_timestamp = ToRange(params->publish_timestamp);
     auto events = store->ListEvents(eq);
-    if (!events.ok()) return net::ErrorResponse(events.status(), req.path);
+    if (!events.ok()) return StatusError(events.status(), req);
     for (const auto& e : *events) event_ids.push_back(e.id);
   }
   std::sort(event_ids.begin(), event_ids.end());
@@ -673,7 +763,8 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, const store::AuthC
                                   std::min(event_ids.size(), start + params->limit)));
     }
   }
-  Audit(req, &auth, 200, params->value.any.size());
+  call.Note(params->value.any.size() + params->value.none.size(),
+            AuditedValues(params->value.any, params->value.none));
   net::Response r;
   r.headers.emplace_back("X-Result-Count", std::to_string(total));
   std::string& out = r.body;
@@ -701,7 +792,7 @@ net::Response Node::Impl::EventResponse(std::string_view id, const net::Request&
   auto event = store->GetEvent(id, store::GetEventOptions{});
   if (!event.ok()) {
     if (event.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
-    return net::ErrorResponse(event.status(), req.path);
+    return StatusError(event.status(), req);
   }
   net::Response r;
   JsonWriter w(&r.body);
@@ -709,7 +800,7 @@ net::Response Node::Impl::EventResponse(std::string_view id, const net::Request&
   return r;
 }
 
-net::Response Node::Impl::EventsView(net::Request& req, const store::AuthContext&) {
+net::Response Node::Impl::EventsView(net::Request& req, Call&) {
   const std::string& id = req.params["id"];
   store::GetEventOptions get_options;
   if (req.method == "POST" && !req.body.empty()) {
@@ -722,7 +813,7 @@ net::Response Node::Impl::EventsView(net::Request& req, const store::AuthContext
   auto event = store->GetEvent(id, get_options);
   if (!event.ok()) {
     if (event.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
-    return net::ErrorResponse(event.status(), req.path);
+    return StatusError(event.status(), req);
   }
   net::Response r;
   JsonWriter w(&r.body);
@@ -730,9 +821,11 @@ net::Response Node::Impl::EventsView(net::Request& req, const store::AuthContext
   return r;
 }
 
-net::Response Node::Impl::EventsAdd(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::EventsAdd(net::Request& req, Call& call) {
+  const store::AuthContext& auth = call.auth;
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
+  if (Status shape = CheckEventShape(*body); !shape.ok()) return StatusError(shape, req);
   auto event = ParseEventJson(*body, /*require_info=*/true);
   if (!event.ok()) {
     return SaveFail("Could not add Event", "Event", event.status(), req);
@@ -752,18 +845,20 @@ net::Response Node::Impl::EventsAdd(net::Request& req, const store::AuthContext&
     if (id.status().code() == StatusCode::kInvalidArgument) {
       return SaveFail("Could not add Event", "Event", id.status(), req);
     }
-    return net::ErrorResponse(id.status(), req.path);
+    return StatusError(id.status(), req);
   }
-  Audit(req, &auth, 200, event->attributes.size());
+  call.Note(event->attributes.size());
   Status fresh = Rebuild();
-  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  if (!fresh.ok()) return StatusError(fresh, req);
   bool metadata = req.params.count("flag") && req.params["flag"] == "metadata:1";
   return EventResponse(std::to_string(*id), req, metadata);
 }
 
-net::Response Node::Impl::EventsEdit(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::EventsEdit(net::Request& req, Call& call) {
+  const store::AuthContext& auth = call.auth;
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
+  if (Status shape = CheckEventShape(*body); !shape.ok()) return StatusError(shape, req);
   auto event = ParseEventJson(*body, /*require_info=*/false);
   if (!event.ok()) {
     return SaveFail("Could not edit Event", "Event", event.status(), req);
@@ -774,26 +869,26 @@ net::Response Node::Impl::EventsEdit(net::Request& req, const store::AuthContext
   auto stats = store->EditEvent(req.params["id"], *event, import_options);
   if (!stats.ok()) {
     if (stats.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
-    return net::ErrorResponse(stats.status(), req.path);
+    return StatusError(stats.status(), req);
   }
-  Audit(req, &auth, 200, event->attributes.size());
+  call.Note(event->attributes.size());
   Status fresh = Rebuild();
-  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  if (!fresh.ok()) return StatusError(fresh, req);
   return EventResponse(req.params["id"], req, false);
 }
 
-net::Response Node::Impl::EventsDelete(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::EventsDelete(net::Request& req, Call& call) {
   const std::string& id = req.params["id"];
   auto event = store->GetEvent(id, store::GetEventOptions{});
   if (!event.ok()) return Error(404, "Invalid event", req);
   Status st = store->DeleteEvent(id, /*hard=*/true);
   if (!st.ok()) {
     if (st.code() == StatusCode::kNotFound) return Error(404, "Invalid event", req);
-    return net::ErrorResponse(st, req.path);
+    return StatusError(st, req);
   }
-  Audit(req, &auth, 200, 0);
+  call.Note(0);
   Status fresh = Rebuild();
-  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  if (!fresh.ok()) return StatusError(fresh, req);
   json body = {{"saved", true},
                {"success", true},
                {"name", "Event deleted."},
@@ -803,13 +898,13 @@ net::Response Node::Impl::EventsDelete(net::Request& req, const store::AuthConte
   return JsonResponse(body.dump());
 }
 
-net::Response Node::Impl::EventsPublish(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::EventsPublish(net::Request& req, Call& call) {
   const std::string& id = req.params["id"];
   auto event = store->GetEvent(id, store::GetEventOptions{});
   if (!event.ok()) return Error(404, "Invalid event", req);
   Status st = store->PublishEvent(id);
-  if (!st.ok()) return net::ErrorResponse(st, req.path);
-  Audit(req, &auth, 200, 0);
+  if (!st.ok()) return StatusError(st, req);
+  call.Note(0);
   json body = {{"name", "Publish"},
                {"message", "Event published without alerts"},
                {"url", req.path},
@@ -817,7 +912,7 @@ net::Response Node::Impl::EventsPublish(net::Request& req, const store::AuthCont
   return JsonResponse(body.dump());
 }
 
-net::Response Node::Impl::EventsIndex(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
   json body = json::object();
   if (req.method == "POST" && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     auto parsed = ParseBody(req);
@@ -842,7 +937,7 @@ net::Response Node::Impl::EventsIndex(net::Request& req, const store::AuthContex
                               {"attribute", &q.value},
                               {"value", &q.value}}) {
     Status st = terms(name, target);
-    if (!st.ok()) return net::ErrorResponse(st, req.path);
+    if (!st.ok()) return StatusError(st, req);
   }
   if (auto it = body.find("eventinfo"); it != body.end() && it->is_string()) {
     std::string info = it->get<std::string>();
@@ -851,18 +946,21 @@ net::Response Node::Impl::EventsIndex(net::Request& req, const store::AuthContex
   if (auto it = body.find("published"); it != body.end()) q.published = LooseBool(*it);
   if (auto it = body.find("datefrom"); it != body.end() && it->is_string()) q.date_from = it->get<std::string>();
   if (auto it = body.find("dateuntil"); it != body.end() && it->is_string()) q.date_to = it->get<std::string>();
-  if (auto it = body.find("limit"); it != body.end()) {
-    std::string s = it->is_string() ? it->get<std::string>() : it->dump();
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) q.limit = static_cast<uint32_t>(std::stoul(s));
-  }
-  if (auto it = body.find("page"); it != body.end()) {
-    std::string s = it->is_string() ? it->get<std::string>() : it->dump();
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) q.page = std::max<uint32_t>(1, static_cast<uint32_t>(std::stoul(s)));
+  {
+    // limit and page as restSearch reads them: whole numbers >= 1, else 400.
+    json paging = json::object();
+    for (const char* k : {"limit", "page"}) {
+      if (auto it = body.find(k); it != body.end()) paging[k] = *it;
+    }
+    auto p = ParseSearchParams(paging, Now());
+    if (!p.ok()) return StatusError(p.status(), req);
+    q.limit = p->limit;
+    q.page = p->page;
   }
   if (auto it = body.find("direction"); it != body.end() && it->is_string()) q.descending = it->get<std::string>() == "desc";
   auto events = store->ListEvents(q);
-  if (!events.ok()) return net::ErrorResponse(events.status(), req.path);
-  Audit(req, &auth, 200, q.value.any.size());
+  if (!events.ok()) return StatusError(events.status(), req);
+  call.Note(q.value.any.size() + q.value.none.size(), AuditedValues(q.value.any, q.value.none));
   net::Response r;
   r.body = "[";
   JsonWriter w(&r.body);
@@ -871,7 +969,7 @@ net::Response Node::Impl::EventsIndex(net::Request& req, const store::AuthContex
   return r;
 }
 
-net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::AttributesAdd(net::Request& req, Call& call) {
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
   std::vector<ingest::Attribute> attributes;
@@ -895,13 +993,13 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthCont
         ids.status().code() == StatusCode::kInvalidArgument) {
       return SaveFail("Could not add Attribute", "value", ids.status(), req);
     }
-    return net::ErrorResponse(ids.status(), req.path);
+    return StatusError(ids.status(), req);
   }
-  Audit(req, &auth, 200, attributes.size());
+  call.Note(attributes.size());
   Status fresh = Rebuild();
-  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  if (!fresh.ok()) return StatusError(fresh, req);
   auto rows = store->GetAttributes(*ids, false);
-  if (!rows.ok()) return net::ErrorResponse(rows.status(), req.path);
+  if (!rows.ok()) return StatusError(rows.status(), req);
   net::Response r;
   JsonWriter w(&r.body);
   w.BeginObject();
@@ -914,7 +1012,7 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, const store::AuthCont
   return r;
 }
 
-net::Response Node::Impl::AttributesView(net::Request& req, const store::AuthContext&) {
+net::Response Node::Impl::AttributesView(net::Request& req, Call&) {
   auto a = store->GetAttribute(req.params["id"]);
   if (!a.ok()) return Error(404, "Invalid attribute", req);
   net::Response r;
@@ -926,24 +1024,29 @@ net::Response Node::Impl::AttributesView(net::Request& req, const store::AuthCon
   return r;
 }
 
-net::Response Node::Impl::AttributesDelete(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::AttributesDelete(net::Request& req, Call& call) {
   bool hard = req.params.count("hard") && req.params["hard"] == "1";
   Status st = store->DeleteAttribute(req.params["id"], hard);
   if (!st.ok()) {
     if (st.code() == StatusCode::kNotFound) return Error(404, "Invalid attribute", req);
-    return net::ErrorResponse(st, req.path);
+    return StatusError(st, req);
   }
-  Audit(req, &auth, 200, 0);
+  call.Note(0);
   Status fresh = Rebuild();
-  if (!fresh.ok()) return net::ErrorResponse(fresh, req.path);
+  if (!fresh.ok()) return StatusError(fresh, req);
   return JsonResponse(json{{"message", "Attribute deleted."}}.dump());
 }
 
-net::Response Node::Impl::SightingsAdd(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
+  const store::AuthContext& auth = call.auth;
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
-  json s = *body;
-  if (s.is_object() && s.contains("Sighting") && s["Sighting"].is_object()) s = s["Sighting"];
+  // Read in place: copying the DOM (twice) was the other recursion path issue 8 found.
+  const json* sighting = &*body;
+  if (sighting->is_object() && sighting->contains("Sighting") && (*sighting)["Sighting"].is_object()) {
+    sighting = &(*sighting)["Sighting"];
+  }
+  const json& s = *sighting;
   if (!s.is_object()) return Error(400, "The sighting must be a JSON object.", req);
   store::SightingRequest sr;
   sr.org_id = auth.org.id;
@@ -969,9 +1072,11 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, const store::AuthConte
     sr.type = t[0] - '0';
   }
   if (s.contains("source") && s["source"].is_string()) sr.source = s["source"].get<std::string>();
-  if (s.contains("timestamp")) {
+  if (s.contains("timestamp") && !s["timestamp"].is_null()) {
     std::string t = s["timestamp"].is_string() ? s["timestamp"].get<std::string>() : s["timestamp"].dump();
-    if (!t.empty() && t.find_first_not_of("0123456789") == std::string::npos) sr.timestamp = std::stoll(t);
+    auto seconds = store::ParseDecimal<int64_t>(t);
+    if (!seconds) return Error(400, "'timestamp' must be unix seconds", req);
+    sr.timestamp = *seconds;
   }
   auto sightings = store->AddSighting(sr);
   if (!sightings.ok() || sightings->empty()) {
@@ -981,7 +1086,7 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, const store::AuthConte
                              : std::string(sightings.status().message());
     return JsonResponse(json{{"message", "Could not add the Sighting. Reason: " + reason}}.dump());
   }
-  Audit(req, &auth, 200, sr.values.size());
+  call.Note(sr.values.size());
   const store::Sighting& last = sightings->back();
   json body_out = {{"Sighting",
                     {{"id", std::to_string(last.id)},
@@ -995,7 +1100,7 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, const store::AuthConte
   return JsonResponse(body_out.dump());
 }
 
-net::Response Node::Impl::GridMatch(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::GridMatch(net::Request& req, Call& call) {
   std::shared_ptr<const IndexSnapshot> snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu);
@@ -1004,14 +1109,16 @@ net::Response Node::Impl::GridMatch(net::Request& req, const store::AuthContext&
   RefreshIfStale(*snap);
   GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
   uint64_t count = 0;
-  net::Response r = HandleGridMatch(req, ctx, &count);
-  Audit(req, &auth, r.status, count);
+  std::vector<std::string> audited;
+  net::Response r = HandleGridMatch(req, ctx, &count, options.store.audit_values ? &audited : nullptr);
+  call.Note(count, std::move(audited));
   return r;
 }
 
-net::Response Node::Impl::GridStats(net::Request& req, const store::AuthContext& auth) {
+net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
+  const store::AuthContext& auth = call.auth;
   auto stats = store->Stats();
-  if (!stats.ok()) return net::ErrorResponse(stats.status(), req.path);
+  if (!stats.ok()) return StatusError(stats.status(), req);
   std::shared_ptr<const IndexSnapshot> snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu);
@@ -1033,7 +1140,7 @@ net::Response Node::Impl::GridStats(net::Request& req, const store::AuthContext&
                {"index_bytes", snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name}};
-  Audit(req, &auth, 200, 0);
+  call.Note(0);
   return JsonResponse(body.dump());
 }
 
@@ -1051,6 +1158,14 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
 }
 
 net::Response Node::Handle(net::Request& request) { return impl_->router.Dispatch(request); }
+
+std::optional<net::Response> Node::Admit(const net::Request& head, size_t* /*body_limit*/) {
+  if (impl_->Authenticate(head).ok()) return std::nullopt;
+  auto row = impl_->store->AppendAudit(impl_->AuditRow(head, nullptr, 403));
+  if (!row.ok()) std::fprintf(stderr, "iocgrid node: audit: %s\n", row.status().ToString().c_str());
+  bool ajax = head.Header("x-requested-with") == "XMLHttpRequest";
+  return Error(403, ajax ? "Authentication failed." : kAuthFailed, head);
+}
 
 store::Store& Node::store() { return *impl_->store; }
 

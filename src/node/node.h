@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class Node {
 
   // Answers one HTTP request (never throws; errors are MISP-style bodies).
   net::Response Handle(net::Request& request);
+  // For net::ServerOptions::admit: every node route needs a valid key, checked on the request
+  // head before its body is read (a refused request is audited, best effort, and answered 403).
+  std::optional<net::Response> Admit(const net::Request& head, size_t* body_limit);
 
   store::Store& store();
   // The current index snapshot (never null after Open).

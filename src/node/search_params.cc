@@ -1,92 +1,124 @@
 #include "node/search_params.h"
 
-#include <cstdlib>
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
+
+#include "store/number.h"
 
 namespace iocgrid::node {
 namespace {
 
 using json = nlohmann::json;
+using store::ParseDecimal;
+
+// The last second of 9999-12-31: beyond it a unix time is a mistake, not a date.
+constexpr int64_t kMaxUnixSeconds = 253402300799;
+// OR/AND/NOT objects nest one level in MISP; a little slack, then a clear error (issue 8: deep
+// nesting recursed until the stack overflowed).
+constexpr int kMaxTermNesting = 4;
+
+std::string Quoted(const char* name) { return std::string("'") + name + "'"; }
 
 std::string ScalarText(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  // Unsigned first: nlohmann's is_number_integer() is true for unsigned values too.
   if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
   if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
   if (v.is_number_float()) return std::to_string(v.get<double>());
   return {};
 }
 
-void AddTerm(TermFilter* f, std::string s, bool negate_allowed) {
-  if (s.empty()) return;
-  if (negate_allowed && s[0] == '!') {
-    s.erase(0, 1);
-    if (!s.empty()) f->none.push_back(std::move(s));
-    return;
+// Collects terms into filters while counting them against the request's budget.
+class TermSink {
+ public:
+  explicit TermSink(size_t max_terms) : left_(max_terms), max_(max_terms) {}
+
+  Status Add(TermFilter* f, std::string s, bool negate_allowed) {
+    if (s.empty()) return Status();
+    if (left_ == 0) {
+      return ResourceExhaustedError("more than " + std::to_string(max_) +
+                                    " values in one search; split the request into smaller ones");
+    }
+    --left_;
+    if (negate_allowed && s[0] == '!') {
+      s.erase(0, 1);
+      if (!s.empty()) f->none.push_back(std::move(s));
+      return Status();
+    }
+    f->any.push_back(std::move(s));
+    return Status();
   }
-  f->any.push_back(std::move(s));
-}
+
+ private:
+  size_t left_;
+  size_t max_;
+};
 
 // "a||b" splits into a list; "a&&b&&!c" is OR [a, b] and NOT [c] (MISP: && means OR here).
-void AddStringTerms(TermFilter* f, const std::string& s) {
-  std::string_view v = s;
+Status AddStringTerms(TermSink& sink, TermFilter* f, std::string_view v) {
   std::string_view sep = v.find("||") != std::string_view::npos ? "||" : "&&";
   while (true) {
     size_t pos = v.find(sep);
-    AddTerm(f, std::string(v.substr(0, pos)), true);
+    IOCGRID_RETURN_IF_ERROR(sink.Add(f, std::string(v.substr(0, pos)), true));
     if (pos == std::string_view::npos) break;
     v.remove_prefix(pos + 2);
   }
+  return Status();
 }
 
-Status ParseTerms(const json& v, const char* name, TermFilter* f) {
+Status ParseTerms(const json& v, const char* name, TermSink& sink, TermFilter* f, int nesting) {
   if (v.is_null()) return Status();
-  if (v.is_string()) {
-    AddStringTerms(f, v.get<std::string>());
-    return Status();
-  }
-  if (v.is_number() || v.is_boolean()) {
-    AddTerm(f, ScalarText(v), false);
-    return Status();
-  }
+  if (v.is_string()) return AddStringTerms(sink, f, v.get_ref<const std::string&>());
+  if (v.is_number() || v.is_boolean()) return sink.Add(f, ScalarText(v), false);
   if (v.is_array()) {
     for (const json& item : v) {
       if (item.is_null()) continue;
       if (!(item.is_string() || item.is_number())) {
-        return InvalidArgumentError(std::string("'") + name + "' list items must be strings");
+        return InvalidArgumentError(Quoted(name) + " list items must be strings");
       }
-      AddTerm(f, ScalarText(item), true);
+      IOCGRID_RETURN_IF_ERROR(sink.Add(f, ScalarText(item), true));
     }
     return Status();
   }
   if (v.is_object()) {
+    if (nesting >= kMaxTermNesting) {
+      return InvalidArgumentError(Quoted(name) + " nests OR/AND/NOT objects too deeply");
+    }
     for (const auto& [key, list] : v.items()) {
       std::string k = key;
       for (char& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      TermFilter part;
-      IOCGRID_RETURN_IF_ERROR(ParseTerms(list, name, &part));
-      if (k == "OR" || k == "AND") {
-        for (auto& s : part.any) f->any.push_back(std::move(s));
-        for (auto& s : part.none) f->none.push_back(std::move(s));
-      } else if (k == "NOT") {
-        for (auto& s : part.any) f->none.push_back(std::move(s));
-        for (auto& s : part.none) f->none.push_back(std::move(s));
-      } else {
-        return InvalidArgumentError(std::string("'") + name + "' object keys must be OR, AND or NOT");
+      if (k != "OR" && k != "AND" && k != "NOT") {
+        return InvalidArgumentError(Quoted(name) + " object keys must be OR, AND or NOT");
       }
+      TermFilter part;
+      IOCGRID_RETURN_IF_ERROR(ParseTerms(list, name, sink, &part, nesting + 1));
+      auto& positive = k == "NOT" ? f->none : f->any;
+      for (auto& s : part.any) positive.push_back(std::move(s));
+      for (auto& s : part.none) f->none.push_back(std::move(s));
     }
     return Status();
   }
-  return InvalidArgumentError(std::string("'") + name + "' must be a string, a list or an object");
+  return InvalidArgumentError(Quoted(name) + " must be a string, a list or an object");
+}
+
+Result<int64_t> NamedTime(const json& v, const char* name, int64_t now) {
+  if (!(v.is_string() || v.is_number())) {
+    return InvalidArgumentError(Quoted(name) + " must be a time (a number or a string)");
+  }
+  auto t = ResolveTime(ScalarText(v), now);
+  if (!t.ok()) return t.status().WithContext(Quoted(name));
+  return t;
 }
 
 Status ParseRange(const json& v, const char* name, int64_t now, TimeRange* r) {
   if (v.is_null()) return Status();
   if (v.is_array()) {
-    if (v.size() != 2) return InvalidArgumentError(std::string("'") + name + "' range needs 2 values");
-    int64_t a = ResolveTime(ScalarText(v[0]), now), b = ResolveTime(ScalarText(v[1]), now);
+    if (v.size() != 2) return InvalidArgumentError(Quoted(name) + " range needs 2 values");
+    IOCGRID_ASSIGN_OR_RETURN(int64_t a, NamedTime(v[0], name, now));
+    IOCGRID_ASSIGN_OR_RETURN(int64_t b, NamedTime(v[1], name, now));
     r->from = std::min(a, b);
     r->to = std::max(a, b);
     return Status();
@@ -94,41 +126,67 @@ Status ParseRange(const json& v, const char* name, int64_t now, TimeRange* r) {
   if (v.is_string() || v.is_number()) {
     std::string s = ScalarText(v);
     if (s.empty() || s == "0" || s == "null" || s == "false") return Status();
-    r->from = ResolveTime(s, now);
+    IOCGRID_ASSIGN_OR_RETURN(int64_t t, NamedTime(v, name, now));
+    r->from = t;
     return Status();
   }
-  return InvalidArgumentError(std::string("'") + name + "' must be a time or a [from, to] list");
+  return InvalidArgumentError(Quoted(name) + " must be a time or a [from, to] list");
 }
 
-std::optional<std::string> DateParam(const json& v, int64_t now) {
-  if (v.is_null()) return std::nullopt;
+Result<std::optional<std::string>> DateParam(const json& v, const char* name) {
+  if (v.is_null()) return std::optional<std::string>();
+  if (!(v.is_string() || v.is_number_integer())) {
+    return InvalidArgumentError(Quoted(name) + " must be a date (YYYY-MM-DD) or unix seconds");
+  }
   std::string s = ScalarText(v);
-  if (s.empty() || s == "0" || s == "false") return std::nullopt;
-  if (s.size() == 10 && s[4] == '-' && s[7] == '-') return s;
-  bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-  if (digits) {
+  if (s.empty() || s == "0" || s == "false") return std::optional<std::string>();
+  if (s.size() == 10 && s[4] == '-' && s[7] == '-') return std::optional<std::string>(s);
+  if (s.find_first_not_of("0123456789") == std::string::npos) {
     // A unix time is converted to its date, as MISP does for from/to.
-    time_t t = static_cast<time_t>(std::strtoll(s.c_str(), nullptr, 10));
+    auto seconds = ParseDecimal<int64_t>(s);
+    if (!seconds || *seconds > kMaxUnixSeconds) {
+      return InvalidArgumentError(Quoted(name) + " is out of range (unix seconds up to year 9999)");
+    }
+    time_t t = static_cast<time_t>(*seconds);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
     std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-    return std::string(buf);
+    return std::optional<std::string>(buf);
   }
-  (void)now;
-  return s;  // compared as a string, as MISP does for from/to (MISP issue #9972)
+  return std::optional<std::string>(s);  // compared as a string, as MISP does (MISP #9972)
 }
 
-bool Flag(const json& body, const char* name) {
+// A whole number >= 1, as a JSON integer or a string of digits; values beyond uint32 saturate
+// (a page that large is past the end: an empty page).
+Result<uint32_t> PositiveInt(const json& v, const char* name) {
+  std::optional<uint64_t> n;
+  if (v.is_number_unsigned()) {
+    n = v.get<uint64_t>();
+  } else if (v.is_number_integer()) {
+    n = v.get<int64_t>() < 0 ? 0 : static_cast<uint64_t>(v.get<int64_t>());
+  } else if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+      n = ParseDecimal<uint64_t>(s).value_or(UINT64_MAX);
+    }
+  }
+  if (!n || *n == 0) return InvalidArgumentError(Quoted(name) + " must be a whole number of 1 or more");
+  return static_cast<uint32_t>(std::min<uint64_t>(*n, UINT32_MAX));
+}
+
+Result<bool> Flag(const json& body, const char* name) {
   auto it = body.find(name);
-  if (it == body.end()) return false;
-  return LooseBool(*it).value_or(false);
+  if (it == body.end() || it->is_null()) return false;
+  auto b = LooseBool(*it);
+  if (!b) return InvalidArgumentError(Quoted(name) + " must be 0, 1, true or false");
+  return *b;
 }
 
-uint32_t UInt(const json& v) {
-  std::string s = ScalarText(v);
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9) return 0;
-  return static_cast<uint32_t>(std::strtoul(s.c_str(), nullptr, 10));
+Result<bool> AnyFlag(const json& body, const char* a, const char* b) {
+  IOCGRID_ASSIGN_OR_RETURN(bool x, Flag(body, a));
+  IOCGRID_ASSIGN_OR_RETURN(bool y, Flag(body, b));
+  return x || y;
 }
 
 }  // namespace
@@ -137,48 +195,65 @@ std::optional<bool> LooseBool(const json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number_integer()) return v.get<int64_t>() != 0;
   if (v.is_string()) {
-    std::string s = v.get<std::string>();
+    const std::string& s = v.get_ref<const std::string&>();
     if (s == "1" || s == "true" || s == "True") return true;
     if (s == "0" || s == "false" || s == "False" || s.empty()) return false;
   }
   return std::nullopt;
 }
 
-int64_t ResolveTime(const std::string& text, int64_t now) {
-  std::string s = text;
+Result<int64_t> ResolveTime(std::string_view text, int64_t now) {
+  std::string s(text);
   while (!s.empty() && s.back() == ' ') s.pop_back();
   if (s.empty()) return now + 1;
-  if (s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 12) {
-    return std::strtoll(s.c_str(), nullptr, 10);
+  if (s.find_first_not_of("0123456789") == std::string::npos) {
+    auto seconds = ParseDecimal<int64_t>(s);
+    if (!seconds || *seconds > kMaxUnixSeconds) {
+      return InvalidArgumentError("unix time " + s.substr(0, 24) + " is out of range");
+    }
+    return *seconds;
   }
   char unit = s.back();
-  std::string number = s.substr(0, s.size() - 1);
-  if (!number.empty() && number.find_first_not_of("0123456789") == std::string::npos &&
-      number.size() <= 9) {
-    int64_t n = std::strtoll(number.c_str(), nullptr, 10);
+  std::string_view number = std::string_view(s).substr(0, s.size() - 1);
+  if (!number.empty() && number.find_first_not_of("0123456789") == std::string_view::npos &&
+      std::string_view("smhdw").find(unit) != std::string_view::npos) {
+    auto n = ParseDecimal<int64_t>(number);
+    if (!n || *n > 999999999) {
+      return InvalidArgumentError("relative time " + s.substr(0, 24) + " is out of range");
+    }
     switch (unit) {
-      case 's': return now - n;
-      case 'm': return now - n * 60;
-      case 'h': return now - n * 3600;
-      case 'd': return now - n * 86400;
-      case 'w': return now - n * 7 * 86400;
-      default: break;
+      case 's': return now - *n;
+      case 'm': return now - *n * 60;
+      case 'h': return now - *n * 3600;
+      case 'd': return now - *n * 86400;
+      default: return now - *n * 7 * 86400;
     }
   }
-  std::tm tm{};
   const char* formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"};
   for (const char* f : formats) {
     std::tm t{};
     const char* end = strptime(s.c_str(), f, &t);
     if (end != nullptr && (*end == '\0' || *end == '.' || *end == 'Z' || *end == '+')) {
-      tm = t;
-      return static_cast<int64_t>(timegm(&tm));
+      return static_cast<int64_t>(timegm(&t));
     }
   }
   return now + 1;  // unparsable: matches nothing (MISP AppModel::resolveTimeDelta)
 }
 
-Result<SearchParams> ParseSearchParams(const json& body, int64_t now) {
+bool SearchParams::HasFilter() const {
+  for (const TermFilter* f : {&value, &value1, &value2, &type, &category, &org, &tags, &eventid,
+                              &uuid, &eventinfo, &object_relation, &threat_level_id}) {
+    if (!f->empty()) return true;
+  }
+  for (const TimeRange* r :
+       {&attribute_timestamp, &event_timestamp, &publish_timestamp, &first_seen, &last_seen}) {
+    if (!r->empty()) return true;
+  }
+  return to_ids.has_value() || published.size() == 1 || deleted == 1 || date_from.has_value() ||
+         date_to.has_value() || (searchall.has_value() && !searchall->empty());
+}
+
+Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max_terms) {
   if (!body.is_object()) return InvalidArgumentError("the filter parameters must be a JSON object");
   SearchParams p;
   auto get = [&](const char* name) -> const json& {
@@ -202,7 +277,10 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now) {
       {"uuid", &p.uuid},         {"eventinfo", &p.eventinfo}, {"object_relation", &p.object_relation},
       {"threat_level_id", &p.threat_level_id},
   };
-  for (const TermParam& t : terms) IOCGRID_RETURN_IF_ERROR(ParseTerms(get(t.name), t.name, t.target));
+  TermSink sink(max_terms);
+  for (const TermParam& t : terms) {
+    IOCGRID_RETURN_IF_ERROR(ParseTerms(get(t.name), t.name, sink, t.target, 0));
+  }
   // MISP adds "email" when email-src or email-dst is searched by type.
   auto widen = [](std::vector<std::string>& list) {
     bool has = false, email = false;
@@ -227,7 +305,9 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now) {
   if (const json& v = get("published"); !v.is_null()) {
     if (v.is_array()) {
       for (const json& item : v) {
-        if (auto b = LooseBool(item)) p.published.push_back(*b);
+        auto b = LooseBool(item);
+        if (!b) return InvalidArgumentError("'published' must be a boolean or a list of booleans");
+        p.published.push_back(*b);
       }
     } else if (auto b = LooseBool(v)) {
       p.published.push_back(*b);
@@ -240,8 +320,10 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now) {
       p.deleted = v.size() >= 2 ? 2 : (v.size() == 1 && LooseBool(v[0]).value_or(false) ? 1 : 0);
     } else if (v.is_string() && v.get<std::string>() == "only") {
       p.deleted = 1;
+    } else if (auto b = LooseBool(v)) {
+      p.deleted = *b ? 1 : 0;
     } else {
-      p.deleted = LooseBool(v).value_or(false) ? 1 : 0;
+      return InvalidArgumentError("'deleted' must be 0, 1, \"only\" or a list");
     }
   }
   IOCGRID_RETURN_IF_ERROR(ParseRange(get("timestamp"), "timestamp", now, &p.attribute_timestamp));
@@ -257,31 +339,50 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now) {
     p.last_seen.to = p.last_seen.from;
     p.last_seen.from.reset();
   }
-  p.date_from = DateParam(get("from"), now);
-  p.date_to = DateParam(get("to"), now);
+  IOCGRID_ASSIGN_OR_RETURN(p.date_from, DateParam(get("from"), "from"));
+  IOCGRID_ASSIGN_OR_RETURN(p.date_to, DateParam(get("to"), "to"));
   if (const json& v = get("date"); !v.is_null()) {
     TimeRange r;
     IOCGRID_RETURN_IF_ERROR(ParseRange(v, "date", now, &r));
-    if (r.from) p.date_from = DateParam(json(*r.from), now);
-    if (r.to) p.date_to = DateParam(json(*r.to), now);
-  }
-  for (const char* name : {"searchall", "quickFilter"}) {
-    if (const json& v = get(name); v.is_string()) p.searchall = v.get<std::string>();
-  }
-  if (const json& v = get("limit"); !v.is_null()) p.limit = UInt(v);
-  if (const json& v = get("page"); !v.is_null()) p.page = std::max<uint32_t>(1, UInt(v));
-  p.include_event_tags = Flag(body, "includeEventTags") || Flag(body, "includeAllTags");
-  p.include_event_uuid = Flag(body, "includeEventUuid") || Flag(body, "includeAttributeUuid");
-  p.include_context = Flag(body, "includeContext");
-  p.include_sightings = Flag(body, "includeSightings");
-  p.metadata = Flag(body, "metadata");
-  p.headerless = Flag(body, "headerless");
-  if (const json& v = get("requested_attributes"); v.is_array()) {
-    for (const json& item : v) {
-      if (item.is_string()) p.requested_attributes.push_back(item.get<std::string>());
+    if (r.from) {
+      IOCGRID_ASSIGN_OR_RETURN(p.date_from, DateParam(json(*r.from), "date"));
+    }
+    if (r.to) {
+      IOCGRID_ASSIGN_OR_RETURN(p.date_to, DateParam(json(*r.to), "date"));
     }
   }
-  if (const json& v = get("order"); v.is_string()) p.order = v.get<std::string>();
+  for (const char* name : {"searchall", "quickFilter"}) {
+    const json& v = get(name);
+    if (v.is_null()) continue;
+    if (!v.is_string()) return InvalidArgumentError(Quoted(name) + " must be a string");
+    p.searchall = v.get<std::string>();
+  }
+  if (const json& v = get("limit"); !v.is_null()) {
+    IOCGRID_ASSIGN_OR_RETURN(p.limit, PositiveInt(v, "limit"));
+  }
+  if (const json& v = get("page"); !v.is_null()) {
+    IOCGRID_ASSIGN_OR_RETURN(p.page, PositiveInt(v, "page"));
+  }
+  IOCGRID_ASSIGN_OR_RETURN(p.include_event_tags, AnyFlag(body, "includeEventTags", "includeAllTags"));
+  IOCGRID_ASSIGN_OR_RETURN(p.include_event_uuid,
+                           AnyFlag(body, "includeEventUuid", "includeAttributeUuid"));
+  IOCGRID_ASSIGN_OR_RETURN(p.include_context, Flag(body, "includeContext"));
+  IOCGRID_ASSIGN_OR_RETURN(p.include_sightings, Flag(body, "includeSightings"));
+  IOCGRID_ASSIGN_OR_RETURN(p.metadata, Flag(body, "metadata"));
+  IOCGRID_ASSIGN_OR_RETURN(p.headerless, Flag(body, "headerless"));
+  if (const json& v = get("requested_attributes"); !v.is_null()) {
+    if (!v.is_array()) return InvalidArgumentError("'requested_attributes' must be a list of names");
+    for (const json& item : v) {
+      if (!item.is_string()) {
+        return InvalidArgumentError("'requested_attributes' must be a list of names");
+      }
+      p.requested_attributes.push_back(item.get<std::string>());
+    }
+  }
+  if (const json& v = get("order"); !v.is_null()) {
+    if (!v.is_string()) return InvalidArgumentError("'order' must be a string such as \"value desc\"");
+    p.order = v.get<std::string>();
+  }
   return p;
 }
 

@@ -6,9 +6,11 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -58,8 +60,8 @@ struct SearchParams {
   TimeRange first_seen;
   TimeRange last_seen;
   std::optional<std::string> searchall;  // events only
-  uint32_t limit = 0;                    // 0 = no limit
-  uint32_t page = 1;
+  uint32_t limit = 0;                    // 0 = none given (a given limit is >= 1)
+  uint32_t page = 1;                     // >= 1; a page past the end is empty
   bool include_event_tags = false;
   bool include_event_uuid = false;
   bool include_context = false;
@@ -68,16 +70,24 @@ struct SearchParams {
   bool headerless = false;               // csv
   std::vector<std::string> requested_attributes;  // csv columns
   std::string order;
+
+  // True when some parameter narrows the result; a search without one would return the whole
+  // store and is refused unless it sets a limit (issue 8).
+  bool HasFilter() const;
 };
 
 // Parses a restSearch body (already unwrapped from {"request": ...}). `now` is the current unix
-// time for relative values ("7d"). Errors: kInvalidArgument naming the parameter.
-Result<SearchParams> ParseSearchParams(const nlohmann::json& body, int64_t now);
+// time for relative values ("7d"). At most `max_terms` filter terms are kept over all list
+// parameters ("a||b" counts 2). Errors: kInvalidArgument naming the parameter (a wrong JSON
+// type, a number out of range, limit or page below 1); kResourceExhausted beyond max_terms.
+Result<SearchParams> ParseSearchParams(const nlohmann::json& body, int64_t now,
+                                       size_t max_terms = SIZE_MAX);
 
 // Resolves a MISP time value: unix seconds (number or digits), a relative "7d"/"12h"/"30m"/
 // "10s"/"2w" (now minus that), or a date "YYYY-MM-DD[ HH:MM:SS]" / ISO-8601 (UTC). An
 // unparsable value resolves to now + 1, which matches nothing, as MISP's resolveTimeDelta.
-int64_t ResolveTime(const std::string& text, int64_t now);
+// Errors: kInvalidArgument for a number beyond the year 9999 (20-digit input, issue 8).
+Result<int64_t> ResolveTime(std::string_view text, int64_t now);
 
 // Reads MISP's loose booleans: true/false, 0/1, "0"/"1", "true"/"false". nullopt otherwise.
 std::optional<bool> LooseBool(const nlohmann::json& v);

@@ -22,10 +22,19 @@ std::string Where(const toml::node& n) {
 }
 
 Result<std::string> ReadKeyFile(const std::string& path) {
+  // A key file holds one short line: a regular file only (never /dev/zero or a FIFO), read
+  // with a cap.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return InvalidArgumentError("key_file " + path + " is not a regular file");
+  }
   std::ifstream in(path);
   if (!in) return InvalidArgumentError("cannot read key_file " + path);
-  std::string key;
-  std::getline(in, key);
+  std::string key(4096, '\0');
+  in.read(key.data(), static_cast<std::streamsize>(key.size()));
+  key.resize(static_cast<size_t>(in.gcount()));
+  if (key.size() == 4096) return InvalidArgumentError("key_file " + path + " is too long for a key");
+  key = key.substr(0, key.find('\n'));
   while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n')) key.pop_back();
   return key;
 }

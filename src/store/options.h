@@ -25,6 +25,9 @@ struct StoreOptions {
   int cache_kib = 64 * 1024;
   // Idle reader connections kept for reuse; more are opened on demand and closed on release.
   int max_idle_readers = 8;
+  // Largest size of the store file in KiB (SQLite max_page_count); 0 = as large as the disk
+  // allows. A write that would pass it fails as on a full disk (IsDiskFull).
+  int64_t max_size_kib = 0;
   // Keep the queried values in the audit log (--audit-values); off: only their count.
   bool audit_values = false;
   // The node's own organisation: owner (org) of imported events, creator when the source names

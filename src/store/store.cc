@@ -16,6 +16,12 @@
 
 namespace iocgrid::store {
 
+bool IsDiskFull(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted &&
+         status.message().find("(SQLITE_FULL)") != std::string_view::npos;
+}
+
+
 using internal::Connection;
 using internal::ReaderLease;
 using internal::StoreState;
@@ -28,6 +34,12 @@ Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& option
   IOCGRID_RETURN_IF_ERROR(
       connection.Exec("PRAGMA cache_size = -" + std::to_string(std::max(options.cache_kib, 64))));
   IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA temp_store = MEMORY"));
+  if (options.max_size_kib > 0) {
+    // SQLite refuses to grow the file past this with SQLITE_FULL, as a full disk does.
+    IOCGRID_ASSIGN_OR_RETURN(int64_t page_size, connection.QueryInt("PRAGMA page_size"));
+    const int64_t pages = std::max<int64_t>(1, options.max_size_kib * 1024 / std::max<int64_t>(page_size, 512));
+    IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA max_page_count = " + std::to_string(pages)));
+  }
   return Status::Ok();
 }
 

@@ -36,6 +36,10 @@ namespace internal {
 struct StoreState;
 }  // namespace internal
 
+// True when `status` reports that the store's disk or file is full (SQLITE_FULL, ENOSPC, or
+// the file's page limit): callers answer 507 Insufficient Storage rather than a rate limit.
+bool IsDiskFull(const Status& status);
+
 class Store {
  public:
   // The schema version this binary writes (PRAGMA user_version).
@@ -120,8 +124,15 @@ class Store {
   // sighting replaces the org's previous one on that attribute. Errors: kNotFound when no live
   // attribute matches, kInvalidArgument for a bad type or an empty request.
   Result<std::vector<Sighting>> AddSighting(const SightingRequest& request);
-  // Appends to the audit log; `values` are kept only with StoreOptions::audit_values.
-  Status AppendAudit(const AuditEntry& entry);
+  // Appends to the audit log and returns the new row's id; `values` are kept only with
+  // StoreOptions::audit_values. A server writes the row before it runs a request (status 0 =
+  // running), so a request that never finishes still leaves its row. Errors: the write's, e.g.
+  // kResourceExhausted on a full disk (IsDiskFull).
+  Result<int64_t> AppendAudit(const AuditEntry& entry);
+  // Completes row `id`: the request's final status, value count and values (kept only with
+  // audit_values). Errors: kNotFound for an unknown id, or the write's.
+  Status UpdateAudit(int64_t id, int status, uint64_t value_count,
+                     const std::vector<std::string>& values);
 
   // ---- Reads ----------------------------------------------------------------------------------
 

@@ -1209,18 +1209,26 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   return created;
 }
 
-Status Store::AppendAudit(const AuditEntry& entry) {
+namespace {
+
+std::string AuditValues(const std::vector<std::string>& values) {
+  std::string joined;
+  for (const std::string& v : values) {
+    if (!joined.empty()) joined += '\n';
+    joined += v;
+  }
+  return joined;
+}
+
+}  // namespace
+
+Result<int64_t> Store::AppendAudit(const AuditEntry& entry) {
   if (entry.action.empty()) return InvalidArgumentError("audit entry without action");
   const int64_t now = entry.time != 0 ? entry.time : state_->Now();
-  std::string values;
-  if (state_->options.audit_values) {
-    for (const std::string& v : entry.values) {
-      if (!values.empty()) values += '\n';
-      values += v;
-    }
-  }
   const bool keep_values = state_->options.audit_values && !entry.values.empty();
-  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  const std::string values = keep_values ? AuditValues(entry.values) : std::string();
+  int64_t id = 0;
+  Status st = internal::RunWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(
         Statement insert,
         c.Prepare("INSERT INTO audit_log (time, user_id, key_id, org_id, action, endpoint, remote, "
@@ -1240,7 +1248,32 @@ Status Store::AppendAudit(const AuditEntry& entry) {
     } else {
       insert.BindNull(10);
     }
-    return insert.Run();
+    IOCGRID_RETURN_IF_ERROR(insert.Run());
+    id = c.LastInsertRowid();
+    return Status();
+  });
+  IOCGRID_RETURN_IF_ERROR(st);
+  return id;
+}
+
+Status Store::UpdateAudit(int64_t id, int status, uint64_t value_count,
+                          const std::vector<std::string>& values) {
+  const bool keep_values = state_->options.audit_values && !values.empty();
+  const std::string joined = keep_values ? AuditValues(values) : std::string();
+  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement update,
+        c.Prepare("UPDATE audit_log SET status = ?2, value_count = ?3, query_values = ?4 "
+                  "WHERE id = ?1"));
+    update.Bind(1, id).Bind(2, status).Bind(3, static_cast<int64_t>(value_count));
+    if (keep_values) {
+      update.BindText(4, joined);
+    } else {
+      update.BindNull(4);
+    }
+    IOCGRID_RETURN_IF_ERROR(update.Run());
+    if (c.Changes() == 0) return NotFoundError("no audit row " + std::to_string(id));
+    return Status();
   });
 }
 

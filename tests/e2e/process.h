@@ -25,6 +25,7 @@ class Background {
   Background& operator=(const Background&) = delete;
   const std::string& url() const { return url_; }
   const std::string& log() const { return log_; }
+  int pid() const { return pid_; }
   // Sends `signal` and waits for the exit; returns the wait status.
   int Stop(int signal);
   // Reads standard error until the process exits; everything it wrote is in log().

@@ -48,11 +48,13 @@ TEST(SearchParamsTest, LooseFlagsAndAlwaysSentZeros) {
 }
 
 TEST(SearchParamsTest, TimesAreRelativeAbsoluteOrRanges) {
-  EXPECT_EQ(ResolveTime("7d", kNow), kNow - 7 * 86400);
-  EXPECT_EQ(ResolveTime("12h", kNow), kNow - 12 * 3600);
-  EXPECT_EQ(ResolveTime("1600000000", kNow), 1600000000);
-  EXPECT_EQ(ResolveTime("2023-11-14", kNow), 1699920000);
-  EXPECT_EQ(ResolveTime("not a time", kNow), kNow + 1);  // matches nothing, as MISP
+  EXPECT_EQ(*ResolveTime("7d", kNow), kNow - 7 * 86400);
+  EXPECT_EQ(*ResolveTime("12h", kNow), kNow - 12 * 3600);
+  EXPECT_EQ(*ResolveTime("1600000000", kNow), 1600000000);
+  EXPECT_EQ(*ResolveTime("2023-11-14", kNow), 1699920000);
+  EXPECT_EQ(*ResolveTime("not a time", kNow), kNow + 1);  // matches nothing, as MISP
+  EXPECT_FALSE(ResolveTime("12345678901234567890", kNow).ok());  // issue 8: was a stoll throw
+  EXPECT_FALSE(ResolveTime("9999999999d", kNow).ok());
   auto p = ParseSearchParams(json{{"timestamp", {"1d", "2d"}}}, kNow);
   EXPECT_EQ(p->attribute_timestamp.from, kNow - 2 * 86400);
   EXPECT_EQ(p->attribute_timestamp.to, kNow - 86400);

@@ -33,7 +33,13 @@ int64_t Int(dom::element e) {
     return static_cast<int64_t>(std::min<uint64_t>(u, std::numeric_limits<int64_t>::max()));
   }
   double d = 0;
-  if (e.get_double().get(d) == simdjson::SUCCESS) return static_cast<int64_t>(d);
+  if (e.get_double().get(d) == simdjson::SUCCESS) {
+    // A member's 1e300 must not be undefined behaviour: clamp into range (NaN is 0).
+    if (!(d == d)) return 0;
+    if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
+    if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
+    return static_cast<int64_t>(d);
+  }
   std::string_view s;
   if (e.get_string().get(s) == simdjson::SUCCESS) {
     int64_t v = 0;

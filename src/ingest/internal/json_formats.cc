@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_depth.h"
 #include "core/indicator.h"
 #include "core/indicator_type.h"
 #include "ingest/internal/formats.h"
@@ -601,6 +602,8 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
 }  // namespace
 
 Status LoadWarninglist(const LoadContext& context, std::string_view content) {
+  // Nesting is bounded before parsing: the readers below walk nested containers (issue 8).
+  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));
   JsonInput input(content);
   od::parser parser;
   od::document doc;
@@ -611,6 +614,8 @@ Status LoadWarninglist(const LoadContext& context, std::string_view content) {
 }
 
 Status LoadMispEvents(const LoadContext& context, std::string_view content) {
+  // Nesting is bounded before parsing: the readers below walk nested containers (issue 8).
+  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));
   JsonInput input(content);
   od::parser parser;
   od::document doc;

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_depth.h"
+#include "common/utf8.h"
 #include "core/indicator.h"
 #include "ingest/internal/formats.h"
 
@@ -147,6 +149,7 @@ bool LooksLikeStixBundle(std::string_view json) {
 }
 
 Status LoadStixBundle(const LoadContext& context, std::string_view content) {
+  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));  // issue 8: bounded before parsing
   simdjson::dom::parser parser;
   simdjson::padded_string padded(content);
   simdjson::dom::element doc;
@@ -188,13 +191,16 @@ Status LoadStixBundle(const LoadContext& context, std::string_view content) {
     std::vector<Comparison> comparisons;
     std::string why;
     if (!ParsePattern(pattern, &comparisons, &why)) {
-      context.Skip(0, "indicator " + std::to_string(position) + ": " + why + ": " + pattern.substr(0, 120));
+      context.Skip(0, "indicator " + std::to_string(position) + ": " + why + ": " +
+                          std::string(TruncateUtf8(pattern, 120)));
       continue;
     }
     std::string id = Text(o, "id");
     std::string comment = Text(o, "name");
     std::string description = Text(o, "description");
-    if (!description.empty()) comment += (comment.empty() ? "" : ": ") + description.substr(0, 200);
+    if (!description.empty()) {
+      comment += (comment.empty() ? "" : ": ") + std::string(TruncateUtf8(description, 200));
+    }
     std::vector<std::string> tags;
     for (const char* list : {"labels", "indicator_types"}) {
       simdjson::dom::array a;

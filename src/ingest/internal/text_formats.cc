@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "core/indicator.h"
 #include "core/indicator_type.h"
 #include "ingest/internal/formats.h"
@@ -39,6 +40,21 @@ void LoadContext::SkipMany(uint64_t count, uint32_t line, std::string message) c
 }
 
 void LoadContext::Emit(Event&& event) const {
+  // JSON \u escapes can still decode to lone surrogates after the file-level repair.
+  size_t replaced = 0;
+  auto repair = [&replaced](std::string& s) {
+    if (!IsValidUtf8(s)) s = SanitizeUtf8(s, &replaced);
+  };
+  for (std::string* s : {&event.uuid, &event.info, &event.date, &event.org}) repair(*s);
+  for (std::string& t : event.tags) repair(t);
+  for (Attribute& a : event.attributes) {
+    for (std::string* s : {&a.indicator.value, &a.category, &a.uuid, &a.comment, &a.first_seen,
+                           &a.last_seen, &a.object_name, &a.object_relation}) {
+      repair(*s);
+    }
+    for (std::string& t : a.tags) repair(t);
+  }
+  stats_->invalid_utf8 += replaced;
   ++stats_->events;
   stats_->attributes += event.attributes.size();
   if (on_event_) on_event_(std::move(event));

@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 
+#include "common/utf8.h"
+
 namespace iocgrid::ingest::internal {
 
 bool IsAsciiSpace(char c) {
@@ -49,10 +51,14 @@ std::string_view StripBom(std::string_view text) {
 
 std::string Abbreviate(std::string_view text, size_t max_chars) {
   if (text.size() <= max_chars) return std::string(text);
-  std::string out(text.substr(0, max_chars));
+  // Cut on a character boundary: a cut through a multi-byte character made the quoted input
+  // invalid UTF-8 (Japanese reports, issue 8).
+  std::string out(TruncateUtf8(text, max_chars));
   out += "...";
   return out;
 }
+
+std::string QuotedMessage(const Status& status) { return SanitizeUtf8(status.message()); }
 
 void SplitFirstToken(std::string_view line, std::string_view* token, std::string_view* rest) {
   line = Trim(line);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "core/indicator_type.h"
 
 namespace iocgrid::ingest::internal {
@@ -28,6 +29,9 @@ std::string_view StripBom(std::string_view text);
 
 // `text` cut to `max_chars` bytes with "..." appended when longer (for issue messages).
 std::string Abbreviate(std::string_view text, size_t max_chars = 80);
+// A status message that may quote input cut by bytes elsewhere (core quotes the first 80
+// bytes of a value), as valid UTF-8: a cut character becomes U+FFFD.
+std::string QuotedMessage(const Status& status);
 
 // Splits `line` at its first run of whitespace: the value before it and the trimmed rest.
 void SplitFirstToken(std::string_view line, std::string_view* token, std::string_view* rest);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/indicator_type.h"
 #include "ingest/internal/text_util.h"
 
 namespace iocgrid::ingest::internal {
@@ -19,11 +20,30 @@ Result<core::Indicator> ParseHostValue(std::string_view raw) {
       dots == 1 ? core::IndicatorType::kDomain : core::IndicatorType::kHostname, normalized);
 }
 
+// Types whose values are network indicators, where defanging ("hxxp://", "[.]") is only ever
+// a way of writing them; elsewhere (file names, rules, free text) the brackets may be data.
+bool IsNetworkType(core::IndicatorType type) {
+  auto network = [](core::IndicatorType t) {
+    const core::MatchFamily f = core::FamilyOf(t);
+    return f == core::MatchFamily::kIp || f == core::MatchFamily::kHost ||
+           f == core::MatchFamily::kUrl || f == core::MatchFamily::kEmail;
+  };
+  if (!core::IsComposite(type)) return network(type);
+  const auto [left, right] = core::CompositeParts(type);
+  return network(left) || network(right);
+}
+
 Result<core::Indicator> ParseAsType(core::IndicatorType type, std::string_view raw) {
-  Result<core::Indicator> parsed = core::ParseIndicator(type, raw);
-  if (parsed.ok()) return parsed;
   bool changed = false;
   std::string refanged = core::Refang(raw, &changed);
+  // A defanged network value is stored refanged, as the query side refangs: stored as written,
+  // "hxxp://bad.example/login" never matched http://bad.example/login (issue 8).
+  if (changed && IsNetworkType(type)) {
+    Result<core::Indicator> refanged_parse = core::ParseIndicator(type, refanged);
+    if (refanged_parse.ok()) return refanged_parse;
+  }
+  Result<core::Indicator> parsed = core::ParseIndicator(type, raw);
+  if (parsed.ok()) return parsed;
   if (changed) {
     Result<core::Indicator> retry = core::ParseIndicator(type, refanged);
     if (retry.ok()) return retry;
@@ -69,7 +89,7 @@ Result<core::Indicator> ParseCsvValue(const CsvColumns& columns, std::string_vie
 }
 
 std::string SkipMessage(std::string_view raw, const Status& status) {
-  return "skipped '" + Abbreviate(Trim(raw)) + "': " + std::string(status.message());
+  return "skipped '" + Abbreviate(Trim(raw)) + "': " + QuotedMessage(status);
 }
 
 }  // namespace iocgrid::ingest::internal

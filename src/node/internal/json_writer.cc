@@ -1,22 +1,8 @@
 #include "node/internal/json_writer.h"
 
+#include "common/utf8.h"
+
 namespace iocgrid::node::internal {
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
-size_t Utf8Length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-  }
-  if (n == 2 && c < 0xc2) return 0;  // overlong
-  return n;
-}
-
-}  // namespace
 
 void JsonWriter::String(std::string_view s, bool) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -24,7 +10,9 @@ void JsonWriter::String(std::string_view s, bool) {
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
-      size_t n = Utf8Length(s, i);
+      // Overlongs, encoded surrogates and F5.. lead bytes too (issue 8: the old check let them
+      // through and the portal's simdjson refused the whole answer).
+      size_t n = Utf8SequenceLength(s, i);
       if (n == 0) {
         *out_ += "\xEF\xBF\xBD";
         ++i;

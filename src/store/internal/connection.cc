@@ -34,6 +34,8 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_NOTADB:
       return DataLossError(message);
     case SQLITE_FULL:
+      // store::IsDiskFull recognises this tag; servers answer 507 with the reason.
+      return ResourceExhaustedError("disk full (SQLITE_FULL): " + message);
     case SQLITE_NOMEM:
     case SQLITE_TOOBIG:
       return ResourceExhaustedError(message);

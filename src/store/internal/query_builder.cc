@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "store/number.h"
+
 namespace iocgrid::store::internal {
 namespace {
 
@@ -164,8 +166,8 @@ std::string EventRefMatch(SqlFilter& filter, const std::vector<std::string>& ref
   std::vector<int64_t> ids;
   std::vector<std::string> uuids;
   for (const std::string& ref : refs) {
-    if (AllDigits(ref)) {
-      ids.push_back(std::stoll(ref));
+    if (auto id = ParseDecimal<int64_t>(ref); id && AllDigits(ref)) {
+      ids.push_back(*id);
     } else {
       uuids.push_back(Lower(ref));
     }
@@ -188,7 +190,7 @@ std::string OrgMatch(SqlFilter& filter, const std::vector<std::string>& refs,
   std::vector<int64_t> ids;
   std::vector<std::string> names;
   for (const std::string& ref : refs) {
-    if (AllDigits(ref)) ids.push_back(std::stoll(ref));
+    if (auto id = ParseDecimal<int64_t>(ref); id && AllDigits(ref)) ids.push_back(*id);
     names.push_back(ref);
     names.push_back(Lower(ref));  // uuids are stored lower-case
   }

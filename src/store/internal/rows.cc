@@ -1,6 +1,7 @@
 #include "store/internal/rows.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "core/indicator_type.h"
 #include "store/internal/query_builder.h"
 #include "store/internal/uuid.h"
+#include "store/number.h"
 
 namespace iocgrid::store::internal {
 namespace {
@@ -242,13 +244,16 @@ Result<std::vector<EventInfo>> LoadEvents(Connection& connection, std::vector<in
 
 Result<int64_t> ResolveRef(Connection& connection, std::string_view table,
                            std::string_view id_or_uuid) {
-  const bool numeric = !id_or_uuid.empty() && id_or_uuid.size() <= 18 &&
-                       id_or_uuid.find_first_not_of("0123456789") == std::string_view::npos;
+  const std::optional<int64_t> id =
+      id_or_uuid.size() <= 18 && id_or_uuid.find_first_not_of("0123456789") == std::string_view::npos
+          ? ParseDecimal<int64_t>(id_or_uuid)
+          : std::nullopt;
+  const bool numeric = id.has_value();
   std::string sql = "SELECT id FROM " + std::string(table) +
                     (numeric ? " WHERE id = ?1" : " WHERE uuid = lower(?1)");
   IOCGRID_ASSIGN_OR_RETURN(Statement stmt, connection.Prepare(sql));
   if (numeric) {
-    stmt.Bind(1, std::stoll(std::string(id_or_uuid)));
+    stmt.Bind(1, *id);
   } else {
     stmt.BindText(1, id_or_uuid);
   }

@@ -1,0 +1,111 @@
+#include "app/cli_check.h"
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+namespace iocgrid::app {
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "; did you mean X?" for the closest candidate within a few edits, else "".
+std::string Suggestion(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_distance || (best == nullptr && c.rfind(word, 0) == 0 && word.size() >= 3)) {
+      best = &c;
+      best_distance = std::min(d, best_distance);
+    }
+  }
+  return best == nullptr ? std::string() : "; did you mean " + *best + "?";
+}
+
+std::string CommandPath(const CLI::App* app) {
+  std::string path;
+  for (; app != nullptr; app = app->get_parent()) {
+    path = app->get_name() + (path.empty() ? "" : " " + path);
+  }
+  return "`" + path + "`";
+}
+
+std::vector<const CLI::App*> Subcommands(const CLI::App* app) {
+  return app->get_subcommands([](const CLI::App* s) { return !s->get_name().empty(); });
+}
+
+std::vector<std::string> FlagNames(const CLI::App* app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app->get_options()) {
+    for (const std::string& n : opt->get_lnames()) names.push_back("--" + n);
+    for (const std::string& n : opt->get_snames()) names.push_back("-" + n);
+  }
+  return names;
+}
+
+bool HasPositionals(const CLI::App* app) {
+  for (const CLI::Option* opt : app->get_options()) {
+    if (!opt->nonpositional()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const* argv) {
+  const CLI::App* current = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    const bool is_flag =
+        arg.size() > 1 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9');  // "-5" is a value
+    if (is_flag) {
+      const bool is_long = arg.rfind("--", 0) == 0;
+      const std::string name(is_long ? arg.substr(0, arg.find('=')) : arg.substr(0, 2));
+      const CLI::Option* opt = current->get_option_no_throw(name);
+      if (opt == nullptr) {
+        return "unknown flag " + name + " for " + CommandPath(current) +
+               Suggestion(name, FlagNames(current));
+      }
+      const bool takes_value = opt->get_type_size_max() > 0;
+      const bool inline_value = is_long ? arg.find('=') != std::string_view::npos : arg.size() > 2;
+      if (!takes_value || inline_value) continue;
+      if (opt->get_items_expected_max() <= 1) {
+        ++i;  // its value
+      } else {
+        while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == '\0')) ++i;
+      }
+      continue;
+    }
+    const auto subs = Subcommands(current);
+    auto found = std::find_if(subs.begin(), subs.end(),
+                              [&](const CLI::App* s) { return s->check_name(std::string(arg)); });
+    if (found != subs.end()) {
+      current = *found;
+      continue;
+    }
+    if (!subs.empty() && !HasPositionals(current)) {
+      std::vector<std::string> names;
+      for (const CLI::App* s : subs) names.push_back(s->get_name());
+      return "unknown subcommand '" + std::string(arg) + "' for " + CommandPath(current) +
+             Suggestion(arg, names);
+    }
+  }
+  return {};
+}
+
+}  // namespace iocgrid::app
