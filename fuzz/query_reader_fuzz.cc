@@ -13,7 +13,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  // The CSV reader also ends a record at a lone CR (and counts it as a line), so the bound is
+  // the count of both.
+  const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n') +
+                                           std::count(text.begin(), text.end(), '\r')) +
+                       1;
   auto file = ingest::ParseQueries("queries.txt", text);
   for (const auto& item : file.items) {
     fuzz::CheckNormalized(item.indicator);
