@@ -23,6 +23,8 @@ KNOWN_CRASHES = {
     'misp_event/hostile_deep_request.json': 'node ParseBody copies {"request": deep} recursively',
     'misp_event/hostile_deep_array.json': 'node AttributesAdd copies the body recursively',
     'misp_event/hostile_deep_event_value.json': 'node AttributesAdd copies the body recursively',
+    'member_reply/hostile_float_timestamp.ndjson': 'federation dto Int(): double to int64 overflow',
+    'member_reply/hostile_float_misp.json': 'federation dto Int(): double to int64 overflow',
 }
 
 
@@ -136,6 +138,9 @@ w('member_reply','hostile_grid_indices.ndjson', '{"i":-1,"hits":[{"matched":"x"}
 w('member_reply','hostile_deep.ndjson', deep_arr + '\n{"done":true}\n')
 w('member_reply','hostile_deep_misp.json', '{"response":{"Attribute":' + deep_arr + '}}')
 w('member_reply','hostile_invalid_utf8.ndjson', b'{"i":0,"hits":[{"matched":"\xff\xfe"}]}\n{"done":true}\n')
+w('member_reply','hostile_float_timestamp.ndjson', '{"i":0,"query":"1.2.3.4","type":"ip-dst","normalized":"1.2.3.4","hits":[{"relation":"exact","matched":"1.2.3.4","type":"ip-dst","timestamp":1e300}]}\n{"done":true}\n')
+w('member_reply','hostile_float_misp.json', '{"response":{"Attribute":[{"value":"1.2.3.4","type":"ip-dst","timestamp":-1e300}]}}')
+w('member_reply','hostile_float_in_range.ndjson', '{"i":1.0,"hits":[{"matched":"1.2.3.4","timestamp":1.7e9,"sightings":-0.5}]}\n{"done":true}\n')
 w('member_reply','hostile_error_long.json', '{"message":"' + 'x'*5000 + '"}')
 w('member_reply','hostile_misp_types.json', '{"response":{"Attribute":[{"value":{},"timestamp":"%s","Event":[],"Tag":{}},{"value":"1.2.3.4","type":5,"deleted":"1","timestamp":%s}]}}' % (n20, big))
 # ---- portal_config

@@ -56,7 +56,9 @@ for t in "${targets[@]}"; do
   if ! "$bin" "${args[@]}" "$work/corpus" "$here/corpus/$t" >"$work/log.txt" 2>&1; then
     failed+=("$t")
   fi
-  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$work/log.txt" | tr '\n' ' '
+  # Normal mode ends with DONE and stat:: lines; fork mode with a last "#N: cov: ..." line.
+  { grep -aE '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$work/log.txt" ||
+      grep -aE '^#[0-9]+: cov:' "$work/log.txt" | tail -1; } | tr -s ' \n' ' '
   echo
   if compgen -G "$work/crash-*" >/dev/null || compgen -G "$work/leak-*" >/dev/null ||
      compgen -G "$work/oom-*" >/dev/null || compgen -G "$work/timeout-*" >/dev/null; then
