@@ -32,8 +32,8 @@ inline void CheckNormalized(const core::Indicator& indicator) {
   auto again = core::ParseIndicator(indicator.type, indicator.value);
   if (!again.ok()) {
     Fail("a normalized value does not parse again",
-         std::string(core::TypeName(indicator.type)) + " '" + indicator.value + "': " +
-             std::string(again.status().message()));
+         std::string(core::TypeName(indicator.type)) + " '" + indicator.value +
+             "': " + std::string(again.status().message()));
   }
   if (again->value != indicator.value || again->type != indicator.type) {
     Fail("normalization is not idempotent", std::string(core::TypeName(indicator.type)) + " '" +

@@ -56,8 +56,7 @@ class Fixture {
     ingest::LoadOptions load;
     load.format = ingest::InputFormat::kCsv;
     auto loaded = ingest::LoadContent(
-        "member.csv", kMemberData, load,
-        [&](ingest::Event&& e) { events.push_back(std::move(e)); },
+        "member.csv", kMemberData, load, [&](ingest::Event&& e) { events.push_back(std::move(e)); },
         [](const ingest::LoadIssue& issue) { fuzz::Fail("fixture data", issue.message); });
     if (!loaded.ok()) fuzz::Fail("fixture data", loaded.status().message());
     auto imported = node_->store().ImportEvents(events, store::ImportOptions{});
@@ -78,8 +77,8 @@ class Fixture {
 
 void CheckJsonLine(std::string_view line, std::string_view input) {
   if (!nlohmann::json::accept(line)) {
-    fuzz::Fail("grid answer line is not valid JSON", std::string(line) + "\n(input: " +
-                                                          std::string(input.substr(0, 200)) + ")");
+    fuzz::Fail("grid answer line is not valid JSON",
+               std::string(line) + "\n(input: " + std::string(input.substr(0, 200)) + ")");
   }
 }
 
@@ -113,7 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     more = response.stream(&chunk);
     answer += chunk;
   }
-  if (std::getenv("IOCGRID_FUZZ_DUMP") != nullptr) std::fwrite(answer.data(), 1, answer.size(), stderr);
+  if (std::getenv("IOCGRID_FUZZ_DUMP") != nullptr)
+    std::fwrite(answer.data(), 1, answer.size(), stderr);
   std::string_view rest = answer;
   std::string_view last;
   while (!rest.empty()) {

@@ -97,6 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (response.status != 200 && response.status != 404 && response.status != 405) {
     fuzz::Fail("Dispatch status", std::to_string(response.status));
   }
-  if (!nlohmann::json::accept(response.body)) fuzz::Fail("Dispatch body is not JSON", response.body);
+  if (!nlohmann::json::accept(response.body))
+    fuzz::Fail("Dispatch body is not JSON", response.body);
   return 0;
 }

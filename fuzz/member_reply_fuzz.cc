@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<federation::MemberHit> hits;
   (void)dto::ParseGridAnswer(text, kQueries, &hits);  // kDataLoss is an answer, not a bug
   for (const auto& hit : hits) {
-    if (hit.query >= kQueries) fuzz::Fail("grid hit outside the query list", std::to_string(hit.query));
+    if (hit.query >= kQueries)
+      fuzz::Fail("grid hit outside the query list", std::to_string(hit.query));
   }
   if (auto attributes = dto::ParseMispAttributes(text); attributes.ok()) {
     for (const auto& a : *attributes) {
