@@ -3,11 +3,13 @@
 #   make demo   install what is missing, build the iocgrid binary only, run the demo on the
 #               bundled data (no test targets: those are for make test)
 #   make bench  build the Release preset and run the benchmarks (figures for README)
+#   make fuzz   build the fuzz preset (clang, libFuzzer + ASan + UBSan) and run every fuzz
+#               target for FUZZ_SECONDS each (docs/fuzzing.md)
 PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench fuzz clean
 
 all: build
 
@@ -31,6 +33,12 @@ bench: deps
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 	@bash scripts/bench.sh build/release
+
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	cmake --preset fuzz
+	cmake --build --preset fuzz -j $(JOBS) --target iocgrid_fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run_fuzzers.sh build/fuzz $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build

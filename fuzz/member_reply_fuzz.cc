@@ -1,0 +1,37 @@
+// libFuzzer target for what members answer the portal (issue 8), the federation's side of the
+// wire (federation/internal/dto.h): the grid match NDJSON answer, MISP restSearch attribute
+// lists, grid/v1/stats, getVersion and error bodies, all from the same bytes.
+// Properties: no crash, no exception, no hang; every grid hit names a query in range; error
+// summaries stay short.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "federation/internal/dto.h"
+#include "fuzz/fuzz_checks.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace iocgrid;
+  namespace dto = federation::internal;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  constexpr size_t kQueries = 8;
+  std::vector<federation::MemberHit> hits;
+  (void)dto::ParseGridAnswer(text, kQueries, &hits);  // kDataLoss is an answer, not a bug
+  for (const auto& hit : hits) {
+    if (hit.query >= kQueries)
+      fuzz::Fail("grid hit outside the query list", std::to_string(hit.query));
+  }
+  if (auto attributes = dto::ParseMispAttributes(text); attributes.ok()) {
+    for (const auto& a : *attributes) {
+      if (a.hit.query != 0) fuzz::Fail("MISP attribute template with a query", a.hit.matched);
+    }
+  }
+  (void)dto::ParseVersion(text);
+  (void)dto::ParseGridStats(text);
+  // A summary of any body is at most the 200 bytes it is cut to, plus a little framing.
+  if (dto::ErrorBodySummary(text).size() > 256) fuzz::Fail("error summary too long", text);
+  if (size < 64) (void)dto::ParseIsoSeconds(text);
+  return 0;
+}
