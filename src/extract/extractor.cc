@@ -23,45 +23,6 @@ namespace internal {
 
 using T = IndicatorType;
 
-// ---- URLs
-// -----------------------------------------------------------------------------------
-
-// The end of a URL (or URL path) starting at `from`; `opener` is the character
-// before the URL, which decides whether a closing quote, backtick or
-// parenthesis ends it.
-size_t Run::UrlEnd(size_t from, char opener) const {
-  size_t i = from;
-  int parens = 0;
-  while (i < t_.size()) {
-    char c = t_[i];
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F) break;
-    if (c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '{' || c == '}' ||
-        c == '|' || c == '[' || c == ']') {
-      break;
-    }
-    if (c == '`' && opener == '`') break;
-    if (c == '\'' && opener == '\'') break;
-    if (c == '(') ++parens;
-    if (c == ')') {
-      if (parens == 0) break;
-      --parens;
-    }
-    ++i;
-  }
-  // Sentence punctuation and Markdown emphasis after a URL are not part of it.
-  while (i > from) {
-    char c = t_[i - 1];
-    if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '*' ||
-        c == '\'' || c == '`' || c == '_') {
-      --i;
-    } else {
-      break;
-    }
-  }
-  return i;
-}
-
 // Validates a lower-case host name found in the text: labels, a known TLD, no
 // detection-name shapes. `start`/`end` locate it in the normalized text (for
 // the spaced-dot rule). On success `facts` holds what the warninglists say
@@ -102,51 +63,6 @@ bool Run::ValidHost(std::string_view host, size_t start, size_t end,
   if (labels < 3 && HasEdit(start, end, RefangKind::kSpacedDot)) return false;
   return true;
 }
-void Run::ScanUrl(size_t anchor_end) {
-  // The anchor ends after "://"; the scheme is the run of letters before it.
-  size_t sep = anchor_end - 3;
-  size_t start = sep;
-  while (start > 0 && IsAlpha(t_[start - 1])) --start;
-  if (Claimed(start, anchor_end, kClaimUrl)) return;
-  char opener = Before(start);
-  size_t end = UrlEnd(anchor_end, opener);
-  if (end <= anchor_end) return;
-  std::string_view url = t_.substr(start, end - start);
-  std::string_view rest = t_.substr(anchor_end, end - anchor_end);
-  size_t auth_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, auth_end);
-  std::string_view path = auth_end == std::string_view::npos ? "" : rest.substr(auth_end);
-  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority.remove_prefix(at + 1);
-  }
-  Reason reason;
-  bool trivial = path.empty() || path == "/";
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return;
-    auto ip = core::ParseIpAddress(authority.substr(1, close - 1));
-    if (!ip.ok()) return;
-    reason = IpReason(*ip);
-  } else {
-    std::string_view h = authority.substr(0, authority.rfind(':'));
-    if (authority.find(':') == std::string_view::npos) h = authority;
-    uint32_t v4;
-    if (core::ParseIpv4(h, &v4)) {
-      auto ip = core::ParseIpAddress(h);
-      if (ip.ok()) reason = IpReason(*ip);
-    } else {
-      std::string_view host = LowerInto(h, host_buf_);
-      Warninglists::HostFacts facts;
-      if (!ValidHost(host, start, end, &facts)) return;
-      reason = HostReason(host, facts, /*url=*/true, trivial);
-    }
-  }
-  Claim(start, end, kClaimUrl);
-  Add(T::kUrl, url, start, end, reason);
-}
-
-// ---- Windows paths and registry keys
-// -----------------------------------------------------
 
 void Run::ScanPath(size_t start, bool regkey) {
   if (Claimed(start, start + 1, kClaimPath)) return;
@@ -245,9 +161,6 @@ void Run::ScanPath(size_t start, bool regkey) {
   Add(T::kFilename, path, start, end, reason);
 }
 
-// ---- e-mail
-// -----------------------------------------------------------------------------------
-
 std::string_view Run::HeaderOfLine(size_t pos) const {
   size_t line = t_.rfind('\n', pos == 0 ? 0 : pos - 1);
   line = line == std::string_view::npos ? 0 : line + 1;
@@ -308,9 +221,6 @@ void Run::ScanEmail(size_t anchor_end) {
   }
   Add(T::kEmailSrc, t_.substr(ls, de - ls), ls, de, reason);
 }
-
-// ---- file names
-// -----------------------------------------------------------------------------
 
 void Run::ScanFile(size_t anchor_end) {
   size_t dot = t_.rfind('.', anchor_end - 1);
@@ -483,9 +393,6 @@ void Run::ScanHost(size_t anchor_end) {
   AddNormalized(type, host, s, f, reason, facts.host_hash);
 }
 
-// ---- IPv6
-// -----------------------------------------------------------------------------------
-
 void Run::ScanIpv6(size_t anchor_end) {
   if (anchor_end <= covered_[kAnchorIpv6]) return;
   auto v6char = [](char c) { return IsHex(c) || c == ':' || c == '.'; };
@@ -540,9 +447,6 @@ void Run::ScanIpv6(size_t anchor_end) {
   Claim(s, end, kClaimAny);
   Add(type, value, s, end, IpReason(*net));
 }
-
-// ---- hashes and other tokens
-// ------------------------------------------------------------------
 
 void Run::ScanHex(const HexRun& hex) {
   // FindLongWords() reports maximal runs in text order, so they never overlap.
