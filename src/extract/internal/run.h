@@ -127,6 +127,8 @@ class Run {
 
   // Helpers: UrlEnd in scan_urls.cc, ValidHost in scan_network.cc, the reasons in filters.cc.
   size_t UrlEnd(size_t from, char opener) const;
+  size_t QuotedPathEnd(size_t start, size_t line_end) const;
+  size_t UnquotedPathEnd(size_t start, size_t line_end, bool regkey) const;
   bool ValidHost(std::string_view host_lower, size_t start, size_t end,
                  Warninglists::HostFacts* facts) const;
   Reason IpReason(const core::IpNetwork& ip) const;
