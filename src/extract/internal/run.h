@@ -118,6 +118,8 @@ class Run {
   void ScanEmail(size_t anchor_end);
   void ScanFile(size_t anchor_end);
   void ScanHost(size_t anchor_end);
+  void ScanDottedQuad(size_t s, size_t f, bool v_prefixed);  // ScanHost's two kinds of token
+  void ScanName(size_t s, size_t f, size_t label_count, std::string_view tld);
   void ScanIpv6(size_t anchor_end);
   void ScanHex(const HexRun& run);
   void ScanCve(size_t anchor_end);
