@@ -1,11 +1,8 @@
 // The short identifiers: CVE ids ("CVE-2021-44228"), AS numbers ("AS13335", "ASN 13335", with
 // the reserved-asn filter) and bitcoin addresses (Base58Check and bech32, checksums verified).
-#include <algorithm>
 #include <string>
 #include <string_view>
 
-#include "core/indicator.h"
-#include "core/ip.h"
 #include "extract/internal/btc_address.h"
 #include "extract/internal/filters.h"
 #include "extract/internal/run.h"

@@ -1,11 +1,7 @@
 // E-mail addresses ("a@evil.example"): the local part and domain around an '@' anchor, the
 // domain checked as a host, and Message-ID headers (also folded ones) flagged.
-#include <algorithm>
-#include <string>
 #include <string_view>
 
-#include "core/indicator.h"
-#include "core/ip.h"
 #include "extract/internal/filters.h"
 #include "extract/internal/run.h"
 

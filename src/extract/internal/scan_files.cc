@@ -2,12 +2,8 @@
 // grown back from the extension anchor, refused inside paths, URLs and longer names, and flagged
 // when they are well-known system binaries or JavaScript libraries.
 #include <algorithm>
-#include <string>
 #include <string_view>
 
-#include "core/indicator.h"
-#include "core/ip.h"
-#include "extract/internal/filters.h"
 #include "extract/internal/run.h"
 
 namespace iocgrid::extract::internal {

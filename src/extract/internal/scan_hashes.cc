@@ -1,12 +1,9 @@
 // Digests and fuzzy hashes: MD5/SHA-1/SHA-256/SHA-512 from the hex runs FindLongWords hands
 // over (with the embedded-hex and benign-hash filters), and ssdeep "blocksize:hash:hash".
-#include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include "core/indicator.h"
-#include "core/ip.h"
-#include "extract/internal/filters.h"
 #include "extract/internal/run.h"
 
 namespace iocgrid::extract::internal {

@@ -5,7 +5,6 @@
 #include <string>
 #include <string_view>
 
-#include "core/indicator.h"
 #include "core/ip.h"
 #include "extract/internal/filters.h"
 #include "extract/internal/run.h"

@@ -1,12 +1,8 @@
 // Windows paths ("C:\...", "%APPDATA%\...", "\\host\share") and registry keys ("HKLM\..."):
 // quoted paths run to the closing quote, unquoted ones over placeholders and spaced words that go
 // on with a backslash (docs/extract.md, "Token rules").
-#include <algorithm>
-#include <string>
 #include <string_view>
 
-#include "core/indicator.h"
-#include "core/ip.h"
 #include "extract/internal/filters.h"
 #include "extract/internal/run.h"
 

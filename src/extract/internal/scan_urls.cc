@@ -1,13 +1,9 @@
 // URLs with a scheme ("https://evil.example/x"): where a URL ends, and its host checked as
 // an address or a name with the filters' reasons. Scheme-less URLs ("evil.example/x") are found by
 // ScanHost in scan_network.cc, which shares UrlEnd.
-#include <algorithm>
-#include <string>
 #include <string_view>
 
-#include "core/indicator.h"
 #include "core/ip.h"
-#include "extract/internal/filters.h"
 #include "extract/internal/run.h"
 
 namespace iocgrid::extract::internal {
