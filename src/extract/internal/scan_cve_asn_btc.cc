@@ -1,5 +1,7 @@
 // The short identifiers: CVE ids ("CVE-2021-44228"), AS numbers ("AS13335", "ASN 13335", with
 // the reserved-asn filter) and bitcoin addresses (Base58Check and bech32, checksums verified).
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,7 +36,9 @@ void Run::ScanAsn(size_t anchor_end) {
     if (IsDigit(t_[i])) digits += t_[i];
   }
   if (digits.size() > 10) return;
-  uint64_t n = std::stoull(digits);
+  // 1 to 10 digits (the anchor holds one): from_chars cannot fail or overflow here.
+  uint64_t n = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), n);
   Reason reason;
   if (impl_.options.filters.reserved_asn && IsReservedAsn(n)) {
     reason = {"reserved-asn", {}};

@@ -1,5 +1,7 @@
 // Digests and fuzzy hashes: MD5/SHA-1/SHA-256/SHA-512 from the hex runs FindLongWords hands
 // over (with the embedded-hex and benign-hash filters), and ssdeep "blocksize:hash:hash".
+#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,7 +77,9 @@ void Run::ScanSsdeep(size_t anchor_end) {
   size_t q = p + 1;
   while (q < t_.size() && b64(t_[q])) ++q;
   if (q == p + 1 || IsAlnum(At(q)) || At(q) == ':') return;
-  uint64_t block = std::stoull(std::string(t_.substr(s, colon - s)));
+  // 1 to 10 digits (checked above): from_chars cannot fail or overflow here.
+  uint64_t block = 0;
+  std::from_chars(t_.data() + s, t_.data() + colon, block);
   // Block sizes are 3 * 2^n; the hash parts at most 64 characters.
   if (block < 3 || block % 3 != 0 || ((block / 3) & (block / 3 - 1)) != 0) return;
   if (p - colon - 1 > 64 || q - p - 1 > 64) return;
