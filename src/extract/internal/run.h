@@ -59,8 +59,8 @@ class Run {
 
   // Pass 1 (refang.cc): sets t_ to the refanged text, recording edits_.
   bool Refang(hs_scratch_t* scratch);
-  // Pass 2 (anchors.cc): refangs, then fills the workspace's by_anchor and hex_runs and sizes
-  // the claims. False when Hyperscan fails.
+  // Passes 1 and 2 (anchors.cc): refangs, then fills the workspace's by_anchor and hex_runs and
+  // sizes the claims. False when Hyperscan fails.
   bool FindAnchors();
   void FindLongWords(std::vector<HexRun>* hex, std::vector<Pos>* btc) const;
   void FindDots(std::vector<Pos>* domain, std::vector<Pos>* ipv4, std::vector<Pos>* file) const;
@@ -127,7 +127,9 @@ class Run {
   void ScanBtc(size_t anchor_end, bool bech32);
   void ScanSsdeep(size_t anchor_end);
 
-  // Helpers: UrlEnd in scan_urls.cc, ValidHost in scan_network.cc, the reasons in filters.cc.
+  // Helpers, each in the file of its scanner (UrlEnd in scan_urls.cc, the path ends in
+  // scan_paths.cc, ValidHost in scan_network.cc, HeaderOfLine in scan_email.cc), except the
+  // filters' reasons and VersionContext, in filters.cc.
   size_t UrlEnd(size_t from, char opener) const;
   size_t QuotedPathEnd(size_t start, size_t line_end) const;
   size_t UnquotedPathEnd(size_t start, size_t line_end, bool regkey) const;
