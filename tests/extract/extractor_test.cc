@@ -326,6 +326,14 @@ TEST(FilterTest, ReservedAsNumbers) {
             (Lines{"AS 64512 [reserved-asn]", "AS 0 [reserved-asn]", "AS 15169"}));
 }
 
+// The numbers are read with std::from_chars at their longest (10 digits); 11 are refused.
+TEST(FilterTest, AsNumbersAndSsdeepBlockSizesAtTheTenDigitLimit) {
+  EXPECT_EQ(
+      ExtractAll("AS4294967295 AS4199999999 AS12345678901 and 3221225472:abcd:efgh and "
+                 "12884901888:abcd:efgh"),
+      (Lines{"AS 4294967295 [reserved-asn]", "AS 4199999999", "ssdeep 3221225472:abcd:efgh"}));
+}
+
 TEST(FilterTest, FiltersCanBeSwitchedOff) {
   ExtractOptions o;
   ASSERT_TRUE(SetFilter(o.filters, "reserved-ip", false).ok());

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "extract/internal/filters.h"
+
 namespace iocgrid::extract::internal {
 namespace {
 
@@ -99,16 +101,6 @@ Warninglists::Match FirstOf(Group group, uint32_t bits) {
     if (s.group == group && (bits & s.bit) != 0) return {s.name, s.url_any_path};
   }
   return {};
-}
-
-bool InRange(const core::IpNetwork& ip, const core::IpNetwork& range) {
-  if (ip.v6 != range.v6 || ip.prefix < range.prefix) return false;
-  int bits = range.prefix;
-  for (int i = 0; bits > 0; ++i, bits -= 8) {
-    uint8_t mask = bits >= 8 ? 0xFF : static_cast<uint8_t>(0xFF << (8 - bits));
-    if ((ip.bytes[i] & mask) != (range.bytes[i] & mask)) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -214,7 +206,7 @@ Warninglists::Match Warninglists::BenignHash(std::string_view hex, uint64_t hash
 Warninglists::Match Warninglists::IpRange(const core::IpNetwork& ip, bool* reserved) const {
   for (const CidrList& list : cidrs_) {
     for (const core::IpNetwork& r : list.ranges) {
-      if (InRange(ip, r)) {
+      if (InNetwork(ip, r)) {
         *reserved = list.reserved;
         return {list.name, false};
       }
