@@ -22,7 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/fuzz_checks.h"
-#include "node/grid.h"
+#include "node/internal/grid.h"
 #include "node/node.h"
 
 namespace {

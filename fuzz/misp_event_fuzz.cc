@@ -8,7 +8,7 @@
 
 #include "fuzz/fuzz_checks.h"
 #include "fuzz/node_body.h"
-#include "node/misp_dto.h"
+#include "node/internal/misp_dto.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;

@@ -8,7 +8,7 @@
 
 #include "fuzz/fuzz_checks.h"
 #include "fuzz/node_body.h"
-#include "node/search_params.h"
+#include "node/internal/search_params.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;

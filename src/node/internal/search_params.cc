@@ -1,4 +1,4 @@
-#include "node/search_params.h"
+#include "node/internal/search_params.h"
 
 #include <algorithm>
 #include <ctime>

@@ -1,4 +1,4 @@
-#include "node/grid.h"
+#include "node/internal/grid.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,8 +16,8 @@
 #include "index/match_index.h"
 #include "net/http_error.h"
 #include "node/internal/json_writer.h"
-#include "node/misp_dto.h"
-#include "node/search_params.h"
+#include "node/internal/misp_dto.h"
+#include "node/internal/search_params.h"
 #include "store/number.h"
 
 namespace iocgrid::node {

@@ -1,4 +1,4 @@
-#include "node/misp_dto.h"
+#include "node/internal/misp_dto.h"
 
 #include <optional>
 #include <string>
@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/indicator.h"
-#include "node/search_params.h"
+#include "node/internal/search_params.h"
 #include "store/number.h"
 #include "store/time_format.h"
 

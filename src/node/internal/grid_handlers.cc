@@ -1,0 +1,80 @@
+#include "node/internal/node_impl.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "common/json_depth.h"
+#include "common/utf8.h"
+#include "core/indicator.h"
+#include "core/ip.h"
+#include "net/http_error.h"
+#include "net/router.h"
+#include "node/internal/describe_types.h"
+#include "node/internal/grid.h"
+#include "node/internal/json_writer.h"
+#include "node/internal/misp_dto.h"
+#include "node/internal/search_params.h"
+#include "store/number.h"
+
+namespace iocgrid::node {
+
+using namespace internal;  // the helpers of node_impl.h
+using internal::JsonWriter;
+
+net::Response Node::Impl::GridMatch(net::Request& req, Call& call) {
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    MutexLock lock(snapshot_mu);
+    snap = current;
+  }
+  RefreshIfStale(*snap);
+  GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
+  uint64_t count = 0;
+  std::vector<std::string> audited;
+  net::Response r = HandleGridMatch(req, ctx, &count, options.store.audit_values ? &audited : nullptr);
+  call.Note(count, std::move(audited));
+  return r;
+}
+
+net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
+  const store::AuthContext& auth = call.auth;
+  auto stats = store->Stats();
+  if (!stats.ok()) return StatusError(stats.status(), req);
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    MutexLock lock(snapshot_mu);
+    snap = current;
+  }
+  json by_type = json::object();
+  for (const auto& [type, n] : stats->attributes_by_type) by_type[type] = n;
+  json body = {{"events", stats->events},
+               {"attributes", stats->attributes},
+               {"objects", stats->objects},
+               {"sightings", stats->sightings},
+               {"attributes_by_type", by_type},
+               {"first_timestamp", stats->first_timestamp},
+               {"last_timestamp", stats->last_timestamp},
+               {"first_date", stats->first_date},
+               {"last_date", stats->last_date},
+               {"last_import", stats->last_import},
+               {"index_entries", snap && snap->index ? snap->index->size() : 0},
+               {"index_bytes", snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
+               {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
+               {"org", auth.org.name}};
+  call.Note(0);
+  return JsonResponse(body.dump());
+}
+
+}  // namespace iocgrid::node

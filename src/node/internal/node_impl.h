@@ -1,0 +1,181 @@
+// The node's request handling, shared by the files that implement it by responsibility:
+//   node.cc                 Node's public methods, Open, the route table
+//   index_manager.cc        the index snapshot: rebuilds, background refresh of stale files
+//   auth_audit.cc           authentication, per-key concurrency, the audit rows around a request
+//   misp_meta_handlers.cc   getVersion, users/view/me, describeTypes
+//   misp_search_handlers.cc attributes/restSearch, events/restSearch, events/index
+//   misp_event_handlers.cc  events view/add/edit/delete/publish
+//   misp_attribute_handlers.cc attributes add/view/delete, sightings/add
+//   grid_handlers.cc        /grid/v1/match and /grid/v1/stats
+//   handler_util.cc         the small helpers below
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/mutex.h"
+#include "common/result.h"
+#include "net/http.h"
+#include "net/router.h"
+#include "node/internal/json_writer.h"
+#include "node/node.h"
+#include "node/internal/search_params.h"
+#include "store/store.h"
+
+namespace iocgrid::node {
+namespace internal {
+
+using json = nlohmann::json;
+
+inline constexpr const char* kAuthFailed =
+    "Authentication failed. Please make sure you pass the API key of an API enabled user along "
+    "in the Authorization header.";
+
+inline constexpr const char* kInvalidJson =
+    "Invalid JSON input. Make sure that the JSON input is a correctly formatted JSON string. This "
+    "request has been blocked to avoid an unfiltered request.";
+
+inline constexpr const char* kEmptySearch =
+    "Either specify the search terms in the url, or POST a json with the filter parameters.";
+
+int64_t Now();
+
+net::Response JsonResponse(std::string body, int status = 200);
+
+net::Response Error(int status, std::string_view message, const net::Request& req);
+
+// A failed Status as MISP's error body; a full disk is 507 with the reason, not the 429 that
+// kResourceExhausted otherwise maps to (clients would read a rate limit and retry).
+net::Response StatusError(const Status& st, const net::Request& req);
+
+// Parses a JSON body as MISP does: invalid JSON is 405, `{"request": ...}` is unwrapped.
+// REQUIRES: the body's nesting was checked (Node::Impl::Add does, before any handler runs), so
+// nlohmann's recursive parser cannot overflow the stack.
+Result<json> ParseBody(const net::Request& req);
+
+// MISP's saveFailResponse (misp-api.md 1.3): 403 with "saved": false and the field errors.
+net::Response SaveFail(std::string_view name, std::string_view field, const Status& why,
+                       const net::Request& req);
+
+// The filters of a restSearch request, or the MISP error answer for a request that has none
+// (misp-api.md 1.3): GET is refused, an empty body or object is 400, invalid JSON 405.
+struct RestSearchRequest {
+  std::optional<SearchParams> params;
+  std::optional<net::Response> error;
+
+  bool ok() const { return params.has_value(); }
+  const SearchParams* operator->() const { return &*params; }
+  const SearchParams& operator*() const { return *params; }
+};
+
+// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values).
+RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object,
+                                  size_t max_values);
+
+inline store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
+
+inline store::TimeRange ToRange(const TimeRange& r) { return store::TimeRange{r.from, r.to}; }
+
+// MISP compresses IPv6 search values before comparing (misp-api.md 2.3); the store holds
+// canonical values, so the same is done here.
+void CompressIpv6(std::vector<std::string>* values);
+
+store::AttributeQuery ToAttributeQuery(const SearchParams& p);
+
+std::string CsvCell(std::string_view raw);
+
+// One authenticated request: who sent it, and what its audit row records when it ends.
+struct Call {
+  explicit Call(store::AuthContext a) : auth(std::move(a)) {}
+
+  // The number of values the request carried and, for searches, the values themselves (the
+  // store keeps them only with --audit-values).
+  void Note(uint64_t count, std::vector<std::string> queried = {}) {
+    value_count = count;
+    values = std::move(queried);
+  }
+
+  store::AuthContext auth;
+  uint64_t value_count = 0;
+  std::vector<std::string> values;
+};
+
+}  // namespace internal
+
+struct Node::Impl {
+  using Call = internal::Call;
+  NodeOptions options;
+  std::unique_ptr<store::Store> store;
+  net::Router router;
+
+  mutable Mutex snapshot_mu;
+  std::shared_ptr<const IndexSnapshot> current IOCGRID_GUARDED_BY(snapshot_mu);
+  Mutex rebuild_mu;  // one rebuild at a time
+
+  Mutex keys_mu;
+  std::unordered_map<int64_t, int> in_flight_by_key IOCGRID_GUARDED_BY(keys_mu);
+
+  Status Rebuild();
+  void Routes();
+
+  // Background rebuilds for data written by other processes.
+  Mutex bg_mu;
+  CondVar bg_cv;
+  bool bg_requested IOCGRID_GUARDED_BY(bg_mu) = false;
+  bool bg_stop IOCGRID_GUARDED_BY(bg_mu) = false;
+  std::thread bg_thread;
+  void StartBackground();
+  void BackgroundLoop();
+  void StopBackground();
+  // Requests a background rebuild when the file changed under the current snapshot.
+  void RefreshIfStale(const IndexSnapshot& snap);
+
+  // Authentication as MISP: X-MISP-AUTH wins over Authorization; "Basic ..." counts as none;
+  // several comma-separated keys are tried in turn.
+  Result<store::AuthContext> Authenticate(const net::Request& req);
+
+  using AuthedHandler = net::Response (Impl::*)(net::Request&, Call&);
+  // `json_body`: the body, when any, is JSON whose nesting is checked before the handler runs.
+  void Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+           bool admin_only = false, bool json_body = true);
+  // Runs `h` for an authenticated request between its two audit writes.
+  net::Response RunAudited(net::Request& req, store::AuthContext auth, AuthedHandler h,
+                           bool json_body);
+
+  net::Response GetVersion(net::Request&, Call&);
+  net::Response GetPyMispVersion(net::Request&, Call&);
+  net::Response ViewMe(net::Request&, Call&);
+  net::Response DescribeTypes(net::Request&, Call&);
+  net::Response AttributesRestSearch(net::Request&, Call&);
+  net::Response EventsRestSearch(net::Request&, Call&);
+  net::Response EventsView(net::Request&, Call&);
+  net::Response EventsAdd(net::Request&, Call&);
+  net::Response EventsEdit(net::Request&, Call&);
+  net::Response EventsDelete(net::Request&, Call&);
+  net::Response EventsPublish(net::Request&, Call&);
+  net::Response EventsIndex(net::Request&, Call&);
+  net::Response AttributesAdd(net::Request&, Call&);
+  net::Response AttributesView(net::Request&, Call&);
+  net::Response AttributesDelete(net::Request&, Call&);
+  net::Response SightingsAdd(net::Request&, Call&);
+  net::Response GridMatch(net::Request&, Call&);
+  net::Response GridStats(net::Request&, Call&);
+
+  net::Response EventResponse(std::string_view id, const net::Request& req, bool metadata);
+  // The queried values as the audit log keeps them (--audit-values; empty otherwise): the OR
+  // list, then each NOT value with MISP's "!".
+  std::vector<std::string> AuditedValues(const std::vector<std::string>& any,
+                                         const std::vector<std::string>& none) const;
+  store::AuditEntry AuditRow(const net::Request& req, const store::AuthContext* auth,
+                            int status) const;
+};
+
+}  // namespace iocgrid::node
