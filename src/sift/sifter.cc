@@ -1,0 +1,520 @@
+#include "sift/sifter.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <zlib.h>
+
+#include "core/ip.h"
+
+namespace iocgrid::sift {
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+constexpr int32_t kInternalId = -1;
+constexpr int32_t kInvalidId = -2;
+
+bool InternalV4(uint32_t a) {
+  auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+  return in(0x00000000, 8) || in(0x0A000000, 8) || in(0x64400000, 10) || in(0x7F000000, 8) ||
+         in(0xA9FE0000, 16) || in(0xAC100000, 12) || in(0xC0000000, 24) || in(0xC0000200, 24) ||
+         in(0xC0A80000, 16) || in(0xC6120000, 15) || in(0xC6336400, 24) || in(0xCB007100, 24) ||
+         in(0xE0000000, 4) || in(0xF0000000, 4);
+}
+
+bool InternalNetwork(const core::IpNetwork& n) {
+  if (!n.v6) return InternalV4(n.v4());
+  const auto& b = n.bytes;
+  bool zero_prefix = std::all_of(b.begin(), b.begin() + 15, [](uint8_t x) { return x == 0; });
+  if (zero_prefix && b[15] <= 1) return true;                       // :: and ::1
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;           // fe80::/10
+  if ((b[0] & 0xfe) == 0xfc) return true;                           // fc00::/7
+  if (b[0] == 0xff) return true;                                    // multicast
+  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return true;  // 2001:db8::/32
+  return false;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool InternalName(std::string_view host) {
+  if (host.find('.') == std::string_view::npos) return true;  // single label: intranet
+  for (std::string_view s : {".local", ".localhost", ".internal", ".lan", ".home.arpa",
+                             ".localdomain", ".intranet", ".corp", ".test", ".invalid",
+                             ".example", ".in-addr.arpa", ".ip6.arpa"}) {
+    if (EndsWith(host, s)) return true;
+  }
+  return host == "example.com" || host == "example.net" || host == "example.org" ||
+         EndsWith(host, ".example.com") || EndsWith(host, ".example.net") ||
+         EndsWith(host, ".example.org");
+}
+
+// "1.2.3.4:80" -> "1.2.3.4", "[2001:db8::1]:443" -> "2001:db8::1", "host:8080" -> "host".
+std::string_view StripPort(std::string_view v) {
+  if (!v.empty() && v.front() == '[') {
+    size_t close = v.find(']');
+    if (close != std::string_view::npos) return v.substr(1, close - 1);
+    return v;
+  }
+  size_t colon = v.find(':');
+  if (colon != std::string_view::npos && v.find(':', colon + 1) == std::string_view::npos) {
+    std::string_view port = v.substr(colon + 1);
+    if (!port.empty() && port.size() <= 5 &&
+        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return v.substr(0, colon);
+    }
+  }
+  return v;
+}
+
+Result<core::Indicator> NormalizeIp(Field field, std::string_view raw, bool* internal,
+                                    bool* not_ip) {
+  *not_ip = false;
+  std::string_view v = StripPort(raw);
+  core::IndicatorType type =
+      field == Field::kClient ? core::IndicatorType::kIpSrc : core::IndicatorType::kIpDst;
+  uint32_t a = 0;
+  if (core::ParseIpv4(v, &a)) {  // the fast path: a plain dotted quad is already canonical
+    *internal = InternalV4(a);
+    return core::Indicator{type, std::string(v)};
+  }
+  auto net = core::ParseIpAddress(v);
+  if (!net.ok()) {
+    *not_ip = true;
+    return net.status();
+  }
+  *internal = InternalNetwork(*net);
+  return core::Indicator{type, core::FormatIpNetwork(*net)};
+}
+
+Result<core::Indicator> NormalizeHost(std::string_view raw, bool* internal) {
+  std::string_view v = StripPort(raw);
+  while (!v.empty() && v.back() == '.') v.remove_suffix(1);
+  if (v.empty()) return InvalidArgumentError("empty host name");
+  auto host = core::NormalizeDomain(v);
+  if (!host.ok()) return host.status();
+  *internal = InternalName(*host);
+  // Two labels, or three under a short second level (co.uk), is a domain; more is a host name.
+  size_t dots = static_cast<size_t>(std::count(host->begin(), host->end(), '.'));
+  core::IndicatorType type = dots <= 1 ? core::IndicatorType::kDomain : core::IndicatorType::kHostname;
+  return core::Indicator{type, std::move(*host)};
+}
+
+}  // namespace
+
+Result<core::Indicator> NormalizeObservable(ValueKind kind, Field field, std::string_view raw,
+                                            bool* internal) {
+  *internal = false;
+  while (!raw.empty() && (raw.front() == ' ' || raw.front() == '"')) raw.remove_prefix(1);
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '"')) raw.remove_suffix(1);
+  if (raw.empty() || raw.size() > 2048) return InvalidArgumentError("empty or oversized value");
+  switch (kind) {
+    case ValueKind::kIp: {
+      bool not_ip = false;
+      return NormalizeIp(field, raw, internal, &not_ip);
+    }
+    case ValueKind::kHost:
+      return NormalizeHost(raw, internal);
+    case ValueKind::kHostOrIp: {
+      bool not_ip = false;
+      auto ip = NormalizeIp(field, raw, internal, &not_ip);
+      if (ip.ok() || !not_ip) return ip;
+      return NormalizeHost(raw, internal);
+    }
+    case ValueKind::kUrl: {
+      auto url = core::NormalizeUrl(raw);
+      if (!url.ok()) return url.status();
+      std::string_view host = core::UrlHost(*url);
+      bool ignored = false;
+      if (!host.empty()) {
+        uint32_t a = 0;
+        if (core::ParseIpv4(host, &a)) {
+          *internal = InternalV4(a);
+        } else if (auto net = core::ParseIpAddress(host); net.ok()) {
+          *internal = InternalNetwork(*net);
+        } else {
+          *internal = InternalName(host);
+        }
+      }
+      (void)ignored;
+      return core::Indicator{core::IndicatorType::kUrl, std::move(*url)};
+    }
+    case ValueKind::kHash: {
+      core::IndicatorType type;
+      if (raw.size() == 32) type = core::IndicatorType::kMd5;
+      else if (raw.size() == 40) type = core::IndicatorType::kSha1;
+      else if (raw.size() == 64) type = core::IndicatorType::kSha256;
+      else return InvalidArgumentError("not an md5, sha1 or sha256 digest");
+      std::string v(raw);
+      for (char& c : v) {
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+          return InvalidArgumentError("not a hex digest");
+        }
+      }
+      return core::Indicator{type, std::move(v)};
+    }
+  }
+  return InvalidArgumentError("unknown value kind");
+}
+
+struct Sifter::Impl {
+  explicit Impl(SiftOptions o) : options(std::move(o)) {}
+  ~Impl() {
+    if (spool != nullptr) std::fclose(spool);
+  }
+
+  SiftOptions options;
+  std::vector<Observable> observables;
+  SiftCounts counts;
+  std::vector<MalformedLine> malformed;
+  std::vector<FileStats> files;
+
+  StringMap<int32_t> raw_cache[5];  // per ValueKind: raw text -> id (or internal / invalid)
+  StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id
+  std::unordered_set<std::string> internal_values;
+
+  // Line groups: single ids counted per observable, combinations in a map.
+  uint64_t empty_lines = 0;
+  std::vector<uint64_t> single_lines;
+  StringMap<uint32_t> multi_index;
+  std::vector<std::string> multi_keys;
+  std::vector<uint64_t> multi_lines;
+
+  std::FILE* spool = nullptr;
+  std::vector<char> spool_buf;
+
+  // Per-file state.
+  std::unique_ptr<LineParser> parser;
+  size_t file_no = 0;
+  uint64_t line_no = 0;
+  ParsedLine parsed;
+  std::vector<uint32_t> ids;
+  std::string key;
+
+  int32_t Lookup(const RawObservable& o) {
+    auto& cache = raw_cache[static_cast<size_t>(o.kind)];
+    auto it = cache.find(o.raw);
+    if (it != cache.end()) return it->second;
+    int32_t id = Resolve(o);
+    if (cache.size() < (size_t{1} << 26)) cache.emplace(std::string(o.raw), id);
+    return id;
+  }
+
+  int32_t Resolve(const RawObservable& o) {
+    bool internal = false;
+    auto ind = NormalizeObservable(o.kind, o.field, o.raw, &internal);
+    if (!ind.ok()) {
+      ++counts.invalid_values;
+      return kInvalidId;
+    }
+    if (internal) {
+      if (internal_values.insert(ind->value).second) ++counts.internal;
+      return kInternalId;
+    }
+    std::string k(core::FamilyName(core::FamilyOf(ind->type)));
+    k += '\x1f';
+    k += ind->value;
+    auto it = by_value.find(k);
+    if (it != by_value.end()) return static_cast<int32_t>(it->second);
+    auto id = static_cast<uint32_t>(observables.size());
+    by_value.emplace(std::move(k), id);
+    Observable ob;
+    ob.value = std::move(ind->value);
+    ob.type = ind->type;
+    ob.field = o.field;
+    observables.push_back(std::move(ob));
+    single_lines.push_back(0);
+    return static_cast<int32_t>(id);
+  }
+
+  void Malformed(std::string_view path, const Status& status) {
+    ++counts.malformed;
+    if (malformed.size() < options.max_malformed_examples) {
+      malformed.push_back({std::string(path), line_no, std::string(status.message())});
+    }
+  }
+
+  void Line(std::string_view line, bool cut) {
+    ++line_no;
+    ++counts.lines;
+    ++files[file_no].lines;
+    if (cut) ++counts.cut;
+    ids.clear();
+    if (parser == nullptr) {
+      LogFormat format = options.format;
+      if (format == LogFormat::kAuto) format = DetectLogFormat(line);
+      if (format == LogFormat::kAuto) {
+        // Leading blank lines wait for a line that tells the format.
+        if (line.empty() || line == "\r") {
+          ++counts.parsed;
+          Group();
+          return;
+        }
+        // Lines that tell nothing are malformed until one tells the format.
+        Malformed(files[file_no].path, InvalidArgumentError("cannot tell the log format"));
+        Group();
+        return;
+      }
+      files[file_no].format = format;
+      parser = LineParser::CreateForFile(format, line, options.parser);
+    }
+    Status s = parser->Parse(line, &parsed);
+    if (!s.ok()) {
+      Malformed(files[file_no].path, s);
+      Group();
+      return;
+    }
+    ++counts.parsed;
+    for (const RawObservable& o : parsed.observables) {
+      if ((options.fields & FieldBit(o.field)) == 0) continue;
+      int32_t id = Lookup(o);
+      if (id < 0) continue;
+      Observable& ob = observables[static_cast<size_t>(id)];
+      ob.fields |= FieldBit(o.field);
+      ids.push_back(static_cast<uint32_t>(id));
+    }
+    if (ids.size() > 1) {
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    }
+    for (uint32_t id : ids) {
+      Observable& ob = observables[id];
+      ++ob.lines;
+      if (parsed.time != 0) {
+        if (ob.first_seen == 0 || parsed.time < ob.first_seen) ob.first_seen = parsed.time;
+        if (parsed.time > ob.last_seen) ob.last_seen = parsed.time;
+      }
+    }
+    if (!parsed.alert_client.empty()) {
+      ++counts.alerts;
+      ++files[file_no].alerts;
+      if ((options.fields & FieldBit(Field::kClient)) != 0) {
+        int32_t id = Lookup({Field::kClient, ValueKind::kIp, parsed.alert_client});
+        if (id >= 0) ++observables[static_cast<size_t>(id)].alerts;
+      }
+    }
+    Group();
+  }
+
+  // Counts the line in its group and spools its record.
+  void Group() {
+    uint32_t code = 0;
+    if (ids.size() == 1) {
+      ++single_lines[ids[0]];
+      code = ids[0] + 1;
+    } else if (ids.size() > 1) {
+      key.assign(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t));
+      auto it = multi_index.find(key);
+      uint32_t index;
+      if (it == multi_index.end()) {
+        index = static_cast<uint32_t>(multi_keys.size());
+        multi_index.emplace(key, index);
+        multi_keys.push_back(key);
+        multi_lines.push_back(0);
+      } else {
+        index = it->second;
+      }
+      ++multi_lines[index];
+      code = 0x80000000u | index;
+    } else {
+      ++empty_lines;
+    }
+    if (spool != nullptr) std::fwrite(&code, sizeof code, 1, spool);
+  }
+
+  void BeginFile(std::string_view path) {
+    files.push_back({std::string(path), options.format, 0, 0});
+    file_no = files.size() - 1;
+    line_no = 0;
+    parser.reset();
+    if (options.annotate && spool == nullptr) {
+      spool = std::tmpfile();
+      if (spool != nullptr) {
+        spool_buf.resize(1 << 16);
+        std::setvbuf(spool, spool_buf.data(), _IOFBF, spool_buf.size());
+      }
+    }
+  }
+
+  // Splits `data` into lines; `carry` holds an unfinished line between calls.
+  void Feed(std::string_view data, std::string* carry, bool* skipping) {
+    size_t pos = 0;
+    while (pos < data.size()) {
+      const char* nl = static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
+      size_t end = nl == nullptr ? data.size() : static_cast<size_t>(nl - data.data());
+      if (*skipping) {
+        if (nl == nullptr) return;
+        *skipping = false;
+        pos = end + 1;
+        continue;
+      }
+      if (nl == nullptr) {
+        carry->append(data.substr(pos));
+        if (carry->size() > options.max_line_bytes) {
+          Line(std::string_view(*carry).substr(0, options.max_line_bytes), true);
+          carry->clear();
+          *skipping = true;
+        }
+        return;
+      }
+      std::string_view line = data.substr(pos, end - pos);
+      if (!carry->empty()) {
+        carry->append(line);
+        bool cut = carry->size() > options.max_line_bytes;
+        Line(std::string_view(*carry).substr(0, std::min(carry->size(), options.max_line_bytes)), cut);
+        carry->clear();
+      } else if (line.size() > options.max_line_bytes) {
+        Line(line.substr(0, options.max_line_bytes), true);
+      } else {
+        Line(line, false);
+      }
+      pos = end + 1;
+    }
+  }
+
+  void Finish(std::string* carry) {
+    if (!carry->empty()) Line(*carry, false);
+    carry->clear();
+  }
+};
+
+Sifter::Sifter(SiftOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Sifter::~Sifter() = default;
+
+const std::vector<Observable>& Sifter::observables() const { return impl_->observables; }
+const SiftCounts& Sifter::counts() const { return impl_->counts; }
+const std::vector<MalformedLine>& Sifter::malformed_examples() const { return impl_->malformed; }
+const std::vector<FileStats>& Sifter::files() const { return impl_->files; }
+
+Status Sifter::AddContent(std::string_view name, std::string_view content) {
+  Impl& m = *impl_;
+  m.BeginFile(name);
+  std::string carry;
+  bool skipping = false;
+  m.Feed(content, &carry, &skipping);
+  m.Finish(&carry);
+  if (m.files.back().format == LogFormat::kAuto && m.files.back().lines > 0 && m.parser == nullptr) {
+    return InvalidArgumentError(std::string(name) + ": cannot tell the log format");
+  }
+  return Status::Ok();
+}
+
+Status Sifter::AddFile(const std::string& path, const ProgressFn& progress) {
+  Impl& m = *impl_;
+  int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string msg = path + ": " + std::strerror(err);
+    if (err == ENOENT) return NotFoundError(msg);
+    if (err == EACCES) return PermissionDeniedError(msg);
+    return UnavailableError(msg);
+  }
+  gzFile gz = gzdopen(fd, "rb");
+  if (gz == nullptr) {
+    close(fd);
+    return ResourceExhaustedError(path + ": cannot allocate a reader");
+  }
+  gzbuffer(gz, 1 << 17);
+  std::string name = path == "-" ? "(stdin)" : path;
+  m.BeginFile(name);
+  std::vector<char> buf(1 << 20);
+  std::string carry;
+  bool skipping = false;
+  Status result;
+  uint64_t since_progress = 0;
+  for (;;) {
+    int n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
+    if (n < 0) {
+      int zerr = 0;
+      const char* msg = gzerror(gz, &zerr);
+      result = DataLossError(name + ": " + (zerr == Z_ERRNO ? std::strerror(errno) : msg));
+      break;
+    }
+    if (n == 0) {
+      int zerr = 0;
+      const char* msg = gzerror(gz, &zerr);
+      if (zerr != Z_OK && zerr != Z_STREAM_END) {
+        result = DataLossError(name + ": " + (zerr == Z_BUF_ERROR ? "truncated gzip stream" : msg));
+      }
+      break;
+    }
+    m.Feed(std::string_view(buf.data(), static_cast<size_t>(n)), &carry, &skipping);
+    since_progress += static_cast<uint64_t>(n);
+    if (progress && since_progress >= (8u << 20)) {
+      since_progress = 0;
+      progress(static_cast<uint64_t>(gzoffset(gz)), m.counts.lines);
+    }
+  }
+  if (result.ok()) m.Finish(&carry);
+  gzclose(gz);
+  if (!result.ok()) {
+    return Status(result.code(), std::string(result.message()) + " after " +
+                                     std::to_string(m.files.back().lines) + " line(s)");
+  }
+  if (m.files.back().lines > 0 && m.parser == nullptr) {
+    return InvalidArgumentError(name + ": cannot tell the log format (give --log-format)");
+  }
+  return Status::Ok();
+}
+
+void Sifter::ForEachLineGroup(
+    const std::function<void(std::span<const uint32_t>, uint64_t)>& fn) const {
+  const Impl& m = *impl_;
+  if (m.empty_lines > 0) fn({}, m.empty_lines);
+  for (uint32_t id = 0; id < m.single_lines.size(); ++id) {
+    if (m.single_lines[id] > 0) fn(std::span<const uint32_t>(&id, 1), m.single_lines[id]);
+  }
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < m.multi_keys.size(); ++i) {
+    ids.resize(m.multi_keys[i].size() / sizeof(uint32_t));
+    std::memcpy(ids.data(), m.multi_keys[i].data(), m.multi_keys[i].size());
+    fn(ids, m.multi_lines[i]);
+  }
+}
+
+Status Sifter::ForEachLine(
+    const std::function<void(size_t, uint64_t, std::span<const uint32_t>)>& fn) const {
+  const Impl& m = *impl_;
+  if (m.spool == nullptr) return InternalError("no line spool (annotations were not asked for)");
+  if (std::fflush(m.spool) != 0 || std::fseek(m.spool, 0, SEEK_SET) != 0) {
+    return DataLossError("line spool: " + std::string(std::strerror(errno)));
+  }
+  std::vector<uint32_t> ids;
+  for (size_t f = 0; f < m.files.size(); ++f) {
+    for (uint64_t line = 1; line <= m.files[f].lines; ++line) {
+      uint32_t code = 0;
+      if (std::fread(&code, sizeof code, 1, m.spool) != 1) {
+        return DataLossError("line spool ends early");
+      }
+      ids.clear();
+      if (code == 0) {
+      } else if ((code & 0x80000000u) == 0) {
+        ids.push_back(code - 1);
+      } else {
+        const std::string& k = m.multi_keys[code & 0x7fffffffu];
+        ids.resize(k.size() / sizeof(uint32_t));
+        std::memcpy(ids.data(), k.data(), k.size());
+      }
+      fn(f, line, ids);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace iocgrid::sift
