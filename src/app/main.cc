@@ -18,7 +18,9 @@ constexpr const char* kDescription =
     "  iocgrid extract REPORT...                 pull IoCs out of report text\n"
     "  iocgrid node serve --data DIR             run a member node (MISP-compatible API)\n"
     "  iocgrid portal serve --config F           run the alliance portal (API and web UI)\n"
-    "  iocgrid search --portal URL FILE          search the alliance from the command line\n";
+    "  iocgrid search --portal URL FILE          search the alliance from the command line\n"
+    "  iocgrid sift --against DATA... LOG...     sort a web/WAF/IDS log's clients by what the "
+    "alliance knows\n";
 
 }  // namespace
 
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   commands.push_back(iocgrid::app::AddNodeCommand(app));
   commands.push_back(iocgrid::app::AddPortalCommand(app));
   commands.push_back(iocgrid::app::AddSearchCommand(app));
+  commands.push_back(iocgrid::app::AddSiftCommand(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
