@@ -352,13 +352,14 @@ int RunSift(SiftFlags f) {
       ++cells.not_alerted_threat_or_anonymizer;
     }
   }
-  sifter.ForEachLineGroup([&](std::span<const uint32_t> ids, uint64_t n) {
+  Status grouped = sifter.ForEachLineGroup([&](std::span<const uint32_t> ids, uint64_t n) {
     std::array<bool, sift::kClassCount> seen{};
     for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
     for (size_t c = 0; c < seen.size(); ++c) {
       if (seen[c]) by_class[c].lines += n;
     }
   });
+  if (!grouped.ok()) return Fail(std::string(grouped.message()));
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started).count();
 

@@ -189,15 +189,14 @@ struct Sifter::Impl {
   StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id
   std::unordered_set<std::string> internal_values;
 
-  // Line groups: single ids counted per observable, combinations in a map.
+  // Line groups: lines with no or one observable are counted here; lines with several go to
+  // the spool (a temporary file), so memory does not grow with lines. With annotations, every
+  // line goes to the spool, in order.
   uint64_t empty_lines = 0;
   std::vector<uint64_t> single_lines;
-  StringMap<uint32_t> multi_index;
-  std::vector<std::string> multi_keys;
-  std::vector<uint64_t> multi_lines;
-
   std::FILE* spool = nullptr;
   std::vector<char> spool_buf;
+  Status spool_status;
 
   // Per-file state.
   std::unique_ptr<LineParser> parser;
@@ -312,30 +311,52 @@ struct Sifter::Impl {
     Group();
   }
 
-  // Counts the line in its group and spools its record.
+  // Counts the line in its group and spools its record: a count, then the ids.
   void Group() {
-    uint32_t code = 0;
     if (ids.size() == 1) {
       ++single_lines[ids[0]];
-      code = ids[0] + 1;
-    } else if (ids.size() > 1) {
-      key.assign(reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(uint32_t));
-      auto it = multi_index.find(key);
-      uint32_t index;
-      if (it == multi_index.end()) {
-        index = static_cast<uint32_t>(multi_keys.size());
-        multi_index.emplace(key, index);
-        multi_keys.push_back(key);
-        multi_lines.push_back(0);
-      } else {
-        index = it->second;
-      }
-      ++multi_lines[index];
-      code = 0x80000000u | index;
-    } else {
+    } else if (ids.empty()) {
       ++empty_lines;
     }
-    if (spool != nullptr) std::fwrite(&code, sizeof code, 1, spool);
+    if (ids.size() <= 1 && !options.annotate) return;
+    if (spool == nullptr && !OpenSpool()) return;
+    auto n = static_cast<uint32_t>(ids.size());
+    std::fwrite(&n, sizeof n, 1, spool);
+    if (n > 0) std::fwrite(ids.data(), sizeof(uint32_t), n, spool);
+  }
+
+  bool OpenSpool() {
+    if (!spool_status.ok()) return false;
+    spool = std::tmpfile();
+    if (spool == nullptr) {
+      spool_status = DataLossError(std::string("cannot create a temporary file: ") +
+                                   std::strerror(errno));
+      return false;
+    }
+    spool_buf.resize(1 << 16);
+    std::setvbuf(spool, spool_buf.data(), _IOFBF, spool_buf.size());
+    return true;
+  }
+
+  // Replays the spool: fn(ids) per record.
+  Status Replay(const std::function<void(std::span<const uint32_t>)>& fn) const {
+    IOCGRID_RETURN_IF_ERROR(spool_status);
+    if (spool == nullptr) return Status::Ok();
+    if (std::fflush(spool) != 0 || std::fseek(spool, 0, SEEK_SET) != 0) {
+      return DataLossError("line spool: " + std::string(std::strerror(errno)));
+    }
+    std::vector<uint32_t> buf;
+    uint32_t n = 0;
+    while (std::fread(&n, sizeof n, 1, spool) == 1) {
+      buf.resize(n);
+      if (n > 0 && std::fread(buf.data(), sizeof(uint32_t), n, spool) != n) {
+        return DataLossError("line spool ends early");
+      }
+      fn(buf);
+    }
+    if (std::ferror(spool)) return DataLossError("line spool: read error");
+    std::fseek(spool, 0, SEEK_END);
+    return Status::Ok();
   }
 
   void BeginFile(std::string_view path) {
@@ -343,13 +364,6 @@ struct Sifter::Impl {
     file_no = files.size() - 1;
     line_no = 0;
     parser.reset();
-    if (options.annotate && spool == nullptr) {
-      spool = std::tmpfile();
-      if (spool != nullptr) {
-        spool_buf.resize(1 << 16);
-        std::setvbuf(spool, spool_buf.data(), _IOFBF, spool_buf.size());
-      }
-    }
   }
 
   // Splits `data` into lines; `carry` holds an unfinished line between calls.
@@ -473,48 +487,31 @@ Status Sifter::AddFile(const std::string& path, const ProgressFn& progress) {
   return Status::Ok();
 }
 
-void Sifter::ForEachLineGroup(
+Status Sifter::ForEachLineGroup(
     const std::function<void(std::span<const uint32_t>, uint64_t)>& fn) const {
   const Impl& m = *impl_;
   if (m.empty_lines > 0) fn({}, m.empty_lines);
   for (uint32_t id = 0; id < m.single_lines.size(); ++id) {
     if (m.single_lines[id] > 0) fn(std::span<const uint32_t>(&id, 1), m.single_lines[id]);
   }
-  std::vector<uint32_t> ids;
-  for (size_t i = 0; i < m.multi_keys.size(); ++i) {
-    ids.resize(m.multi_keys[i].size() / sizeof(uint32_t));
-    std::memcpy(ids.data(), m.multi_keys[i].data(), m.multi_keys[i].size());
-    fn(ids, m.multi_lines[i]);
-  }
+  return m.Replay([&](std::span<const uint32_t> ids) {
+    if (ids.size() > 1) fn(ids, 1);
+  });
 }
 
 Status Sifter::ForEachLine(
     const std::function<void(size_t, uint64_t, std::span<const uint32_t>)>& fn) const {
   const Impl& m = *impl_;
-  if (m.spool == nullptr) return InternalError("no line spool (annotations were not asked for)");
-  if (std::fflush(m.spool) != 0 || std::fseek(m.spool, 0, SEEK_SET) != 0) {
-    return DataLossError("line spool: " + std::string(std::strerror(errno)));
-  }
-  std::vector<uint32_t> ids;
-  for (size_t f = 0; f < m.files.size(); ++f) {
-    for (uint64_t line = 1; line <= m.files[f].lines; ++line) {
-      uint32_t code = 0;
-      if (std::fread(&code, sizeof code, 1, m.spool) != 1) {
-        return DataLossError("line spool ends early");
-      }
-      ids.clear();
-      if (code == 0) {
-      } else if ((code & 0x80000000u) == 0) {
-        ids.push_back(code - 1);
-      } else {
-        const std::string& k = m.multi_keys[code & 0x7fffffffu];
-        ids.resize(k.size() / sizeof(uint32_t));
-        std::memcpy(ids.data(), k.data(), k.size());
-      }
-      fn(f, line, ids);
+  if (!m.options.annotate) return InternalError("annotations were not asked for");
+  size_t file = 0;
+  uint64_t line = 0;
+  return m.Replay([&](std::span<const uint32_t> ids) {
+    while (file < m.files.size() && line >= m.files[file].lines) {
+      ++file;
+      line = 0;
     }
-  }
-  return Status::Ok();
+    fn(file, ++line, ids);
+  });
 }
 
 }  // namespace iocgrid::sift

@@ -1,8 +1,8 @@
 // Sifter: reads logs (plain, gzip or standard input), parses each line with its format's
 // LineParser, and keeps the distinct observables with their line counts, first/last seen and
-// alert counts. Memory grows with distinct observables (and distinct combinations of
-// observables on one line), not with lines: a line is forgotten once counted, except as one
-// 4-byte record in a temporary spool file when annotations are asked for.
+// alert counts. Memory grows with distinct observables, not with lines: a line is forgotten
+// once counted, except as a record of its observable ids in a temporary spool file when it
+// holds several (or when annotations are asked for), for the per-class line counts.
 //
 // Values are normalized on first sight only (a cache keyed by the raw text): IPs canonical
 // with ports stripped, host names lower-case (IDN as punycode), URLs normalized, hashes lower
@@ -36,7 +36,7 @@ struct SiftOptions {
   FieldMask fields = kAllFields;        // observables of other fields are dropped
   size_t max_line_bytes = kMaxLineBytes;
   size_t max_malformed_examples = 10;   // malformed lines kept with file:line: reason
-  bool annotate = false;                // spool per-line records for ForEachLine
+  bool annotate = false;                // spool every line's record for ForEachLine
 };
 
 struct Observable {
@@ -97,9 +97,10 @@ class Sifter {
   const std::vector<MalformedLine>& malformed_examples() const;
   const std::vector<FileStats>& files() const;
 
-  // Every distinct set of observables found together on lines, with how many lines held it
-  // (lines without observables are one group with an empty set).
-  void ForEachLineGroup(
+  // Lines grouped by the observables they hold: lines without any as one group with an empty
+  // set, lines with one per observable, and each line with several on its own (replayed from
+  // the spool file). Errors: kDataLoss when the spool could not be written or read.
+  Status ForEachLineGroup(
       const std::function<void(std::span<const uint32_t> ids, uint64_t lines)>& fn) const;
 
   // Replays every line read, in order: file index (into files()), 1-based line number, and

@@ -285,10 +285,10 @@ TEST(SifterTest, AnnotationsReplayEveryLine) {
                }).ok());
   EXPECT_EQ(got, "0:1:81.2.69.142,\n0:2:\n0:3:81.2.69.142,vh.iocgrid-test.net,\n");
   uint64_t total = 0, groups = 0;
-  s.ForEachLineGroup([&](std::span<const uint32_t>, uint64_t n) {
-    total += n;
-    ++groups;
-  });
+  ASSERT_TRUE(s.ForEachLineGroup([&](std::span<const uint32_t>, uint64_t n) {
+                 total += n;
+                 ++groups;
+               }).ok());
   EXPECT_EQ(total, 3u);
   EXPECT_EQ(groups, 3u);
 }
