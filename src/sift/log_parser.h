@@ -119,7 +119,9 @@ class LineParser {
   Status Parse(std::string_view line, ParsedLine* out) {
     out->Clear();
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return DoParse(line, out);
+    Status status = DoParse(line, out);
+    if (!status.ok()) out->Clear();  // a parser may fail after finding some observables
+    return status;
   }
 
  protected:
