@@ -25,6 +25,50 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+// IPv4 address (host order) -> id: open addressing, linear probing, one cache line per lookup
+// in the common case. A slot is key << 32 | (id + 3); 0 is an empty slot.
+class Ipv4Map {
+ public:
+  Ipv4Map() : slots_(1024, 0), mask_(1023) {}
+  // The id stored for `key`, or false.
+  bool Find(uint32_t key, int32_t* id) const {
+    for (size_t i = Hash(key) & mask_;; i = (i + 1) & mask_) {
+      uint64_t slot = slots_[i];
+      if (slot == 0) return false;
+      if (static_cast<uint32_t>(slot >> 32) == key) {
+        *id = static_cast<int32_t>(static_cast<uint32_t>(slot)) - 3;
+        return true;
+      }
+    }
+  }
+  void Insert(uint32_t key, int32_t id) {
+    if ((size_ + 1) * 2 > slots_.size()) Grow();
+    Put(key, id);
+    ++size_;
+  }
+
+ private:
+  static size_t Hash(uint32_t key) {
+    return static_cast<size_t>((uint64_t{key} * 0x9E3779B97F4A7C15ull) >> 20);
+  }
+  void Put(uint32_t key, int32_t id) {
+    size_t i = Hash(key) & mask_;
+    while (slots_[i] != 0) i = (i + 1) & mask_;
+    slots_[i] = (uint64_t{key} << 32) | static_cast<uint32_t>(id + 3);
+  }
+  void Grow() {
+    std::vector<uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (uint64_t slot : old) {
+      if (slot != 0) Put(static_cast<uint32_t>(slot >> 32), static_cast<int32_t>(static_cast<uint32_t>(slot)) - 3);
+    }
+  }
+  std::vector<uint64_t> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+};
+
 constexpr int32_t kInternalId = -1;
 constexpr int32_t kInvalidId = -2;
 
@@ -180,12 +224,26 @@ struct Sifter::Impl {
   }
 
   SiftOptions options;
-  std::vector<Observable> observables;
+  // Observables' values; their counters live in `hot` (one 48-byte record per observable, so
+  // the per-line updates touch one cache line) and are copied in by Sync().
+  mutable std::vector<Observable> observables;
+  struct Hot {
+    uint64_t lines = 0;
+    uint64_t single_lines = 0;  // lines holding this observable alone
+    int64_t first = 0;
+    int64_t last = 0;
+    uint64_t alerts = 0;
+    FieldMask fields = 0;
+  };
+  std::vector<Hot> hot;
+  mutable size_t synced = 0;
+  mutable bool dirty = false;
   SiftCounts counts;
   std::vector<MalformedLine> malformed;
   std::vector<FileStats> files;
 
   StringMap<int32_t> raw_cache[5];  // per ValueKind: raw text -> id (or internal / invalid)
+  Ipv4Map v4_cache;                 // dotted quads -> id (or internal)
   StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id
   std::unordered_set<std::string> internal_values;
 
@@ -193,7 +251,6 @@ struct Sifter::Impl {
   // the spool (a temporary file), so memory does not grow with lines. With annotations, every
   // line goes to the spool, in order.
   uint64_t empty_lines = 0;
-  std::vector<uint64_t> single_lines;
   std::FILE* spool = nullptr;
   std::vector<char> spool_buf;
   Status spool_status;
@@ -207,6 +264,15 @@ struct Sifter::Impl {
   std::string key;
 
   int32_t Lookup(const RawObservable& o) {
+    // The fast path: a plain dotted quad (most clients of most logs) is its own canonical form.
+    uint32_t v4 = 0;
+    if ((o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) && core::ParseIpv4(o.raw, &v4)) {
+      int32_t id = 0;
+      if (v4_cache.Find(v4, &id)) return id;
+      id = Resolve(o);
+      v4_cache.Insert(v4, id);
+      return id;
+    }
     auto& cache = raw_cache[static_cast<size_t>(o.kind)];
     auto it = cache.find(o.raw);
     if (it != cache.end()) return it->second;
@@ -238,7 +304,7 @@ struct Sifter::Impl {
     ob.type = ind->type;
     ob.field = o.field;
     observables.push_back(std::move(ob));
-    single_lines.push_back(0);
+    hot.emplace_back();
     return static_cast<int32_t>(id);
   }
 
@@ -284,20 +350,20 @@ struct Sifter::Impl {
       if ((options.fields & FieldBit(o.field)) == 0) continue;
       int32_t id = Lookup(o);
       if (id < 0) continue;
-      Observable& ob = observables[static_cast<size_t>(id)];
-      ob.fields |= FieldBit(o.field);
+      hot[static_cast<size_t>(id)].fields |= FieldBit(o.field);
       ids.push_back(static_cast<uint32_t>(id));
     }
     if (ids.size() > 1) {
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
+    dirty = dirty || !ids.empty();
     for (uint32_t id : ids) {
-      Observable& ob = observables[id];
-      ++ob.lines;
+      Hot& h = hot[id];
+      ++h.lines;
       if (parsed.time != 0) {
-        if (ob.first_seen == 0 || parsed.time < ob.first_seen) ob.first_seen = parsed.time;
-        if (parsed.time > ob.last_seen) ob.last_seen = parsed.time;
+        if (h.first == 0 || parsed.time < h.first) h.first = parsed.time;
+        if (parsed.time > h.last) h.last = parsed.time;
       }
     }
     if (!parsed.alert_client.empty()) {
@@ -305,7 +371,8 @@ struct Sifter::Impl {
       ++files[file_no].alerts;
       if ((options.fields & FieldBit(Field::kClient)) != 0) {
         int32_t id = Lookup({Field::kClient, ValueKind::kIp, parsed.alert_client});
-        if (id >= 0) ++observables[static_cast<size_t>(id)].alerts;
+        if (id >= 0) ++hot[static_cast<size_t>(id)].alerts;
+        dirty = true;
       }
     }
     Group();
@@ -314,7 +381,7 @@ struct Sifter::Impl {
   // Counts the line in its group and spools its record: a count, then the ids.
   void Group() {
     if (ids.size() == 1) {
-      ++single_lines[ids[0]];
+      ++hot[ids[0]].single_lines;
     } else if (ids.empty()) {
       ++empty_lines;
     }
@@ -336,6 +403,22 @@ struct Sifter::Impl {
     spool_buf.resize(1 << 16);
     std::setvbuf(spool, spool_buf.data(), _IOFBF, spool_buf.size());
     return true;
+  }
+
+  // Copies the counters into `observables`.
+  void Sync() const {
+    if (!dirty && synced == observables.size()) return;
+    for (size_t i = 0; i < observables.size(); ++i) {
+      Observable& o = observables[i];
+      const Hot& h = hot[i];
+      o.lines = h.lines;
+      o.first_seen = h.first;
+      o.last_seen = h.last;
+      o.alerts = h.alerts;
+      o.fields = h.fields;
+    }
+    synced = observables.size();
+    dirty = false;
   }
 
   // Replays the spool: fn(ids) per record.
@@ -411,7 +494,10 @@ struct Sifter::Impl {
 Sifter::Sifter(SiftOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Sifter::~Sifter() = default;
 
-const std::vector<Observable>& Sifter::observables() const { return impl_->observables; }
+const std::vector<Observable>& Sifter::observables() const {
+  impl_->Sync();
+  return impl_->observables;
+}
 const SiftCounts& Sifter::counts() const { return impl_->counts; }
 const std::vector<MalformedLine>& Sifter::malformed_examples() const { return impl_->malformed; }
 const std::vector<FileStats>& Sifter::files() const { return impl_->files; }
@@ -491,8 +577,8 @@ Status Sifter::ForEachLineGroup(
     const std::function<void(std::span<const uint32_t>, uint64_t)>& fn) const {
   const Impl& m = *impl_;
   if (m.empty_lines > 0) fn({}, m.empty_lines);
-  for (uint32_t id = 0; id < m.single_lines.size(); ++id) {
-    if (m.single_lines[id] > 0) fn(std::span<const uint32_t>(&id, 1), m.single_lines[id]);
+  for (uint32_t id = 0; id < m.hot.size(); ++id) {
+    if (m.hot[id].single_lines > 0) fn(std::span<const uint32_t>(&id, 1), m.hot[id].single_lines);
   }
   return m.Replay([&](std::span<const uint32_t> ids) {
     if (ids.size() > 1) fn(ids, 1);
