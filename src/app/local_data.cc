@@ -1,10 +1,9 @@
 #include "app/local_data.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace iocgrid::app {
 

@@ -17,8 +17,8 @@ namespace iocgrid::app {
 
 // Where a stored indicator came from.
 struct EventInfo {
-  std::string source;  // file path
-  std::string name;    // warninglist name or event info
+  std::string source;                                       // file path
+  std::string name;                                         // warninglist name or event info
   ingest::InputFormat format = ingest::InputFormat::kAuto;  // of the file it came from
 };
 struct RecordInfo {

@@ -1,12 +1,11 @@
 #include "app/portal_client.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <thread>
-
-#include <fmt/format.h>
 
 namespace iocgrid::app {
 
@@ -18,7 +17,8 @@ Result<net::ClientResponse> PortalCall(const PortalConnection& portal, const std
   req.method = method;
   req.url = portal.url + path;
   req.body = body;
-  req.headers = {{"Authorization", portal.key}, {"Accept", "application/json"},
+  req.headers = {{"Authorization", portal.key},
+                 {"Accept", "application/json"},
                  {"Content-Type", "application/json"}};
   req.verify_tls = !portal.insecure;
   req.ca_file = portal.ca_file;
@@ -65,8 +65,8 @@ Result<json> RunPortalSearch(const PortalConnection& portal, const json& body, i
     if (doc.value("status", "") != "running") break;
     if (std::chrono::steady_clock::now() > deadline) {
       if (tty) std::fprintf(stderr, "\n");
-      return Status(StatusCode::kDeadlineExceeded, "search " + *id + " still running after " +
-                                   std::to_string(timeout_s) + " s");
+      return Status(StatusCode::kDeadlineExceeded,
+                    "search " + *id + " still running after " + std::to_string(timeout_s) + " s");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -78,11 +78,11 @@ void PrintMemberStatuses(const json& doc) {
   if (!doc.contains("members") || !doc["members"].is_array()) return;
   for (const auto& m : doc["members"]) {
     std::string err = m.value("error", "");
-    std::fprintf(stderr, "member %-14s %-9s %5lld ms %s%s\n", m.value("member", "").c_str(),
-                 m.value("status", "").c_str(), static_cast<long long>(m.value("elapsed_ms", 0)),
-                 m["hits"].is_number() ? fmt::format("{} hit(s)", m["hits"].get<uint64_t>()).c_str()
-                                       : "",
-                 err.empty() ? "" : ("  " + err).c_str());
+    std::fprintf(
+        stderr, "member %-14s %-9s %5lld ms %s%s\n", m.value("member", "").c_str(),
+        m.value("status", "").c_str(), static_cast<long long>(m.value("elapsed_ms", 0)),
+        m["hits"].is_number() ? fmt::format("{} hit(s)", m["hits"].get<uint64_t>()).c_str() : "",
+        err.empty() ? "" : ("  " + err).c_str());
   }
 }
 

@@ -2,9 +2,8 @@
 // one line, and a search posted and polled to its end (`iocgrid search`, `iocgrid sift`).
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "common/result.h"
 #include "net/http_client.h"

@@ -1,6 +1,8 @@
 // `iocgrid sift` (issue 9): a member's own logs against the alliance. Logs are parsed here;
 // only distinct observables are matched (against local data files, or through a portal as one
 // search), and each gets a class: threat, noise, anonymizer, benign or unknown.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -8,13 +10,11 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/local_data.h"
@@ -29,6 +29,7 @@ namespace iocgrid::app {
 namespace {
 
 using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;  // output keys in the documented order
 using sift::Class;
 
 struct SiftFlags {
@@ -58,7 +59,7 @@ struct Hit {
   std::string source;  // local file
   std::string relation;
   std::string matched;
-  std::string name;    // list or event name
+  std::string name;  // list or event name
   Class cls = Class::kUnknown;
 };
 
@@ -108,8 +109,8 @@ Status MatchLocally(const SiftFlags& f, const sift::ClassRules& rules,
     overrides.push_back(std::move(o));
   }
   Progress progress(!f.quiet);
-  IOCGRID_ASSIGN_OR_RETURN(LocalData data, LoadLocalData(f.against, ingest::LoadOptions{}, false,
-                                                         issues, &progress));
+  IOCGRID_ASSIGN_OR_RETURN(
+      LocalData data, LoadLocalData(f.against, ingest::LoadOptions{}, false, issues, &progress));
   std::vector<Class> event_class(data.events.size(), Class::kUnknown);
   for (size_t e = 0; e < data.events.size(); ++e) {
     event_class[e] = *rules.ClassOfKind(KindOfEvent(data.events[e], overrides, rules));
@@ -209,12 +210,14 @@ struct AlertCells {
   uint64_t not_alerted_threat_or_anonymizer = 0;
 };
 
-json HitsJson(const std::vector<Hit>& hits) {
-  json out = json::array();
+ojson HitsJson(const std::vector<Hit>& hits) {
+  ojson out = ojson::array();
   for (const Hit& h : hits) {
-    json j;
-    if (!h.member.empty()) j["member"] = h.member;
-    else j["source"] = h.source;
+    ojson j;
+    if (!h.member.empty())
+      j["member"] = h.member;
+    else
+      j["source"] = h.source;
     j["relation"] = h.relation;
     j["matched"] = h.matched;
     j["name"] = h.name;
@@ -361,7 +364,8 @@ int RunSift(SiftFlags f) {
   });
   if (!grouped.ok()) return Fail(std::string(grouped.message()));
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started).count();
+                        std::chrono::steady_clock::now() - started)
+                        .count();
 
   // 4. Output. Observables by class, then most lines first.
   std::vector<uint32_t> order(obs.size());
@@ -371,37 +375,37 @@ int RunSift(SiftFlags f) {
     if (obs[a].lines != obs[b].lines) return obs[a].lines > obs[b].lines;
     return obs[a].value < obs[b].value;
   });
-  json summary = {{"kind", "summary"},        {"lines", counts.lines},
-                  {"parsed", counts.parsed},  {"malformed", counts.malformed},
-                  {"cut", counts.cut},        {"internal", counts.internal},
-                  {"observables", obs.size()}, {"alerts", counts.alerts}};
-  json jc = json::object();
+  ojson summary = {{"kind", "summary"},         {"lines", counts.lines},
+                   {"parsed", counts.parsed},   {"malformed", counts.malformed},
+                   {"cut", counts.cut},         {"internal", counts.internal},
+                   {"observables", obs.size()}, {"alerts", counts.alerts}};
+  ojson jc = ojson::object();
   for (Class c : sift::kAllClasses) {
     const ClassStats& s = by_class[static_cast<size_t>(c)];
     jc[std::string(sift::ClassName(c))] = {{"observables", s.observables}, {"lines", s.lines}};
   }
   summary["by_class"] = jc;
-  summary["alert_cells"] = {{"alerted_threat", cells.alerted_threat},
-                            {"alerted_noise", cells.alerted_noise},
-                            {"alerted_unknown", cells.alerted_unknown},
-                            {"not_alerted_threat_or_anonymizer",
-                             cells.not_alerted_threat_or_anonymizer}};
+  summary["alert_cells"] = {
+      {"alerted_threat", cells.alerted_threat},
+      {"alerted_noise", cells.alerted_noise},
+      {"alerted_unknown", cells.alerted_unknown},
+      {"not_alerted_threat_or_anonymizer", cells.not_alerted_threat_or_anonymizer}};
   summary["elapsed_ms"] = elapsed_ms;
 
   if (f.format == "json" || f.format == "ndjson") {
     for (uint32_t i : order) {
       const sift::Observable& o = obs[i];
-      json line = {{"kind", "observable"},
-                   {"value", o.value},
-                   {"type", core::TypeName(o.type)},
-                   {"field", sift::FieldName(o.field)},
-                   {"lines", o.lines},
-                   {"first_seen", Iso(o.first_seen)},
-                   {"last_seen", Iso(o.last_seen)},
-                   {"alerts", o.alerts},
-                   {"class", sift::ClassName(cls[i])},
-                   {"hits", HitsJson(hits[i])}};
-      std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+      ojson line = {{"kind", "observable"},
+                    {"value", o.value},
+                    {"type", core::TypeName(o.type)},
+                    {"field", sift::FieldName(o.field)},
+                    {"lines", o.lines},
+                    {"first_seen", Iso(o.first_seen)},
+                    {"last_seen", Iso(o.last_seen)},
+                    {"alerts", o.alerts},
+                    {"class", sift::ClassName(cls[i])},
+                    {"hits", HitsJson(hits[i])}};
+      std::printf("%s\n", line.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
     }
     std::printf("%s\n", summary.dump().c_str());
   } else if (f.format == "csv") {
@@ -411,7 +415,8 @@ int RunSift(SiftFlags f) {
       std::string h;
       for (const Hit& hit : hits[i]) {
         if (!h.empty()) h += ';';
-        h += (hit.member.empty() ? hit.source : hit.member) + " " + hit.relation + " " + hit.matched;
+        h +=
+            (hit.member.empty() ? hit.source : hit.member) + " " + hit.relation + " " + hit.matched;
       }
       std::printf("%s,%s,%s,%llu,%s,%s,%llu,%s,%s\n", CsvField(o.value).c_str(),
                   std::string(core::TypeName(o.type)).c_str(),
@@ -421,12 +426,13 @@ int RunSift(SiftFlags f) {
                   std::string(sift::ClassName(cls[i])).c_str(), CsvField(h).c_str());
     }
   } else {
-    std::printf("%s lines (%s parsed, %s malformed, %s cut), %s internal address(es) not sent, "
-                "%s distinct observable(s), %s alert(s), %lld ms\n\n",
-                fmt::format("{:L}", counts.lines).c_str(), fmt::format("{:L}", counts.parsed).c_str(),
-                fmt::format("{:L}", counts.malformed).c_str(), fmt::format("{:L}", counts.cut).c_str(),
-                fmt::format("{:L}", counts.internal).c_str(), fmt::format("{:L}", obs.size()).c_str(),
-                fmt::format("{:L}", counts.alerts).c_str(), static_cast<long long>(elapsed_ms));
+    std::printf(
+        "%s lines (%s parsed, %s malformed, %s cut), %s internal address(es) not sent, "
+        "%s distinct observable(s), %s alert(s), %lld ms\n\n",
+        fmt::format("{:L}", counts.lines).c_str(), fmt::format("{:L}", counts.parsed).c_str(),
+        fmt::format("{:L}", counts.malformed).c_str(), fmt::format("{:L}", counts.cut).c_str(),
+        fmt::format("{:L}", counts.internal).c_str(), fmt::format("{:L}", obs.size()).c_str(),
+        fmt::format("{:L}", counts.alerts).c_str(), static_cast<long long>(elapsed_ms));
     std::printf("%-11s %12s %8s %9s %8s %12s\n", "class", "observables", "clients", "clients%",
                 "lines", "lines%");
     for (Class c : sift::kAllClasses) {
@@ -436,9 +442,9 @@ int RunSift(SiftFlags f) {
                   static_cast<unsigned long long>(s.clients), Percent(s.clients, clients).c_str(),
                   static_cast<unsigned long long>(s.lines), Percent(s.lines, counts.lines).c_str());
     }
-    std::printf("\nalerts x classes (clients)%s\n",
-                counts.alerts == 0 ? "  [no alert source among the logs: EVE, ModSecurity, WAF CSV]"
-                                   : "");
+    std::printf(
+        "\nalerts x classes (clients)%s\n",
+        counts.alerts == 0 ? "  [no alert source among the logs: EVE, ModSecurity, WAF CSV]" : "");
     std::printf("  alerted & known threat          %8llu\n",
                 static_cast<unsigned long long>(cells.alerted_threat));
     std::printf("  alerted & noise (untargeted)    %8llu\n",
@@ -494,7 +500,8 @@ int RunSift(SiftFlags f) {
     if (!s.ok()) return Fail(f.annotate + ": " + std::string(s.message()));
   }
   if (!f.quiet && f.format != "table") {
-    std::fprintf(stderr, "%llu line(s), %llu malformed, %zu observable(s): %llu threat, %llu noise, "
+    std::fprintf(stderr,
+                 "%llu line(s), %llu malformed, %zu observable(s): %llu threat, %llu noise, "
                  "%llu anonymizer, %llu benign, %llu unknown\n",
                  static_cast<unsigned long long>(counts.lines),
                  static_cast<unsigned long long>(counts.malformed), obs.size(),
@@ -552,7 +559,8 @@ Command AddSiftCommand(CLI::App& app) {
   s->add_option("--kind", flags->kinds,
                 "kind of an --against file or folder: FILE=KIND (honeypot, scanner, tor, vpn, "
                 "proxy, cloud, anonymizer, threat, ioc, benign, warninglist)");
-  s->add_option("--rules", flags->rules_path, "class rules (TOML) over the defaults (docs/sift.md)");
+  s->add_option("--rules", flags->rules_path,
+                "class rules (TOML) over the defaults (docs/sift.md)");
   s->add_flag("--quiet,-q", flags->quiet, "no progress, warnings or summary on stderr");
   s->add_option("--max-warnings", flags->max_issues_shown,
                 "print at most N malformed-line warnings")

@@ -7,8 +7,8 @@
 namespace iocgrid::sift {
 namespace {
 
-constexpr std::array<std::string_view, 8> kFormatNames = {
-    "auto", "combined", "common", "json", "eve", "modsec", "zeek", "csv"};
+constexpr std::array<std::string_view, 8> kFormatNames = {"auto", "combined", "common", "json",
+                                                          "eve",  "modsec",   "zeek",   "csv"};
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "client", "server", "host", "url", "dns", "sni", "hash"};
 
@@ -88,18 +88,18 @@ JsonFieldNames JsonFieldNames::Defaults() {
     for (const char* p : paths) n.paths.emplace_back(p, f);
   };
   // nginx json log_format, Caddy, Traefik, Zeek JSON, generic.
-  add(Field::kClient, {"remote_addr", "remote_ip", "client_ip", "clientip", "ClientHost",
-                       "request.remote_ip", "request.client_ip", "src_ip", "id.orig_h", "c-ip",
-                       "client.ip", "source.ip"});
+  add(Field::kClient,
+      {"remote_addr", "remote_ip", "client_ip", "clientip", "ClientHost", "request.remote_ip",
+       "request.client_ip", "src_ip", "id.orig_h", "c-ip", "client.ip", "source.ip"});
   add(Field::kServer, {"server_addr", "dest_ip", "id.resp_h", "destination.ip"});
   add(Field::kHost, {"host", "http_host", "vhost", "server_name", "request.host", "RequestHost",
                      "request.headers.Host", "url.domain"});
-  add(Field::kUrl, {"url", "request_url", "request_uri", "uri", "request.uri", "RequestPath",
-                    "url.full"});
+  add(Field::kUrl,
+      {"url", "request_url", "request_uri", "uri", "request.uri", "RequestPath", "url.full"});
   add(Field::kDns, {"query", "answers"});
   add(Field::kHash, {"md5", "sha1", "sha256"});
-  n.time_paths = {"time_local", "time_iso8601", "time", "timestamp", "ts", "@timestamp",
-                  "StartUTC", "StartLocal", "msec", "start_time"};
+  n.time_paths = {"time_local", "time_iso8601", "time",       "timestamp", "ts",
+                  "@timestamp", "StartUTC",     "StartLocal", "msec",      "start_time"};
   n.request_line_paths = {"request", "request_line"};
   return n;
 }
@@ -136,7 +136,8 @@ Status JsonFieldNames::Override(std::string_view spec) {
     if (item.empty()) continue;
     size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == item.size()) {
-      return InvalidArgumentError("--json-field: expected KEY=NAME, got '" + std::string(item) + "'");
+      return InvalidArgumentError("--json-field: expected KEY=NAME, got '" + std::string(item) +
+                                  "'");
     }
     std::string_view key = item.substr(0, eq);
     std::string name(item.substr(eq + 1));
@@ -177,11 +178,16 @@ std::unique_ptr<LineParser> LineParser::Create(LogFormat format, const ParserOpt
     case LogFormat::kCommon:
     case LogFormat::kAuto:
       return internal::NewCombinedParser(format);
-    case LogFormat::kJson: return internal::NewJsonParser(format, options.json_fields);
-    case LogFormat::kEve: return internal::NewEveParser();
-    case LogFormat::kModsec: return internal::NewModsecNativeParser();
-    case LogFormat::kZeek: return internal::NewZeekParser();
-    case LogFormat::kCsv: return internal::NewCsvParser();
+    case LogFormat::kJson:
+      return internal::NewJsonParser(format, options.json_fields);
+    case LogFormat::kEve:
+      return internal::NewEveParser();
+    case LogFormat::kModsec:
+      return internal::NewModsecNativeParser();
+    case LogFormat::kZeek:
+      return internal::NewZeekParser();
+    case LogFormat::kCsv:
+      return internal::NewCsvParser();
   }
   return internal::NewCombinedParser(format);
 }

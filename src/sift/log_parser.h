@@ -65,11 +65,11 @@ struct RawObservable {
 // What one line holds.
 struct ParsedLine {
   std::vector<RawObservable> observables;
-  int64_t time = 0;         // unix seconds; 0 when the line has none
+  int64_t time = 0;  // unix seconds; 0 when the line has none
   // An alert (IDS/WAF) about `alert_client`: EVE alert events, ModSecurity transactions with
   // rule messages, CSV rows with an alert column. Empty when the line is no alert.
   std::string_view alert_client;
-  bool ignored = false;     // a header, comment or separator line: neither data nor malformed
+  bool ignored = false;  // a header, comment or separator line: neither data nor malformed
 
   void Clear() {
     observables.clear();
@@ -85,7 +85,8 @@ struct ParsedLine {
 struct JsonFieldNames {
   std::vector<std::pair<std::string, Field>> paths;
   std::vector<std::string> time_paths;
-  std::vector<std::string> request_line_paths;  // "GET /x HTTP/1.1": its target is a URL if absolute
+  std::vector<std::string>
+      request_line_paths;                // "GET /x HTTP/1.1": its target is a URL if absolute
   std::vector<std::string> alert_paths;  // a non-empty value or array here makes the line an alert
   static JsonFieldNames Defaults();
   // ModSecurity JSON audit records (v2 and v3 layouts).

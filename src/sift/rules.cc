@@ -1,8 +1,8 @@
 #include "sift/rules.h"
 
-#include <algorithm>
-
 #include <toml++/toml.h>
+
+#include <algorithm>
 
 namespace iocgrid::sift {
 namespace {
@@ -103,9 +103,10 @@ ClassRules DefaultRules() {
       {{"aws", "amazon", "azure", "gcp", "oci", "oracle", "ovh", "digitalocean", "linode",
         "hetzner", "vultr", "datacenter", "hosting"},
        "cloud"},
-      {{"akamai", "cloudflare", "fastly", "bunny", "stackpath", "cdn", "crawler", "crawlers",
-        "googlebot", "bingbot", "tranco", "alexa", "majestic", "top1000", "top10k", "google",
-        "microsoft", "apple", "dns", "resolvers", "whats", "rfc1918", "rfc5735", "multicast"},
+      {{"akamai",   "cloudflare", "fastly",    "bunny",   "stackpath", "cdn",
+        "crawler",  "crawlers",   "googlebot", "bingbot", "tranco",    "alexa",
+        "majestic", "top1000",    "top10k",    "google",  "microsoft", "apple",
+        "dns",      "resolvers",  "whats",     "rfc1918", "rfc5735",   "multicast"},
        "benign"},
       {{"threat", "threats", "ioc", "iocs", "malware", "c2", "botnet", "apt", "ransomware"},
        "threat"},
@@ -149,8 +150,10 @@ Result<ClassRules> ParseRules(std::string_view toml_text, ClassRules base) {
         std::string name(kind.str());
         auto it = std::find_if(r.kinds.begin(), r.kinds.end(),
                                [&](const auto& p) { return p.first == name; });
-        if (it != r.kinds.end()) it->second = c;
-        else r.kinds.emplace_back(name, c);
+        if (it != r.kinds.end())
+          it->second = c;
+        else
+          r.kinds.emplace_back(name, c);
       }
     } else if (k == "lists") {
       const toml::array* a = node.as_array();
@@ -163,7 +166,8 @@ Result<ClassRules> ParseRules(std::string_view toml_text, ClassRules base) {
         auto kind = (*lt)["kind"].value<std::string>();
         const toml::array* tokens = (*lt)["tokens"].as_array();
         if (!kind || tokens == nullptr) {
-          return InvalidArgumentError("rules: each [[lists]] needs tokens = [...] and kind = \"...\"");
+          return InvalidArgumentError(
+              "rules: each [[lists]] needs tokens = [...] and kind = \"...\"");
         }
         rule.kind = *kind;
         for (const auto& tok : *tokens) {
@@ -181,11 +185,16 @@ Result<ClassRules> ParseRules(std::string_view toml_text, ClassRules base) {
         auto s = dv.value<std::string>();
         std::string name(dk.str());
         if (!s) return InvalidArgumentError("rules: defaults." + name + " must be a string");
-        if (name == "event") r.default_event_kind = *s;
-        else if (name == "warninglist") r.default_warninglist_kind = *s;
-        else if (name == "list") r.default_list_kind = *s;
-        else if (name == "member") r.default_member_kind = *s;
-        else return InvalidArgumentError("rules: unknown key defaults." + name);
+        if (name == "event")
+          r.default_event_kind = *s;
+        else if (name == "warninglist")
+          r.default_warninglist_kind = *s;
+        else if (name == "list")
+          r.default_list_kind = *s;
+        else if (name == "member")
+          r.default_member_kind = *s;
+        else
+          return InvalidArgumentError("rules: unknown key defaults." + name);
       }
     } else {
       return InvalidArgumentError("rules: unknown key '" + k + "'");

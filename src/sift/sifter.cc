@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,8 +11,6 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <zlib.h>
 
 #include "core/ip.h"
 
@@ -61,7 +60,9 @@ class Ipv4Map {
     old.swap(slots_);
     mask_ = slots_.size() - 1;
     for (uint64_t slot : old) {
-      if (slot != 0) Put(static_cast<uint32_t>(slot >> 32), static_cast<int32_t>(static_cast<uint32_t>(slot)) - 3);
+      if (slot != 0)
+        Put(static_cast<uint32_t>(slot >> 32),
+            static_cast<int32_t>(static_cast<uint32_t>(slot)) - 3);
     }
   }
   std::vector<uint64_t> slots_;
@@ -84,10 +85,10 @@ bool InternalNetwork(const core::IpNetwork& n) {
   if (!n.v6) return InternalV4(n.v4());
   const auto& b = n.bytes;
   bool zero_prefix = std::all_of(b.begin(), b.begin() + 15, [](uint8_t x) { return x == 0; });
-  if (zero_prefix && b[15] <= 1) return true;                       // :: and ::1
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;           // fe80::/10
-  if ((b[0] & 0xfe) == 0xfc) return true;                           // fc00::/7
-  if (b[0] == 0xff) return true;                                    // multicast
+  if (zero_prefix && b[15] <= 1) return true;                                     // :: and ::1
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true;                         // fe80::/10
+  if ((b[0] & 0xfe) == 0xfc) return true;                                         // fc00::/7
+  if (b[0] == 0xff) return true;                                                  // multicast
   if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return true;  // 2001:db8::/32
   return false;
 }
@@ -98,9 +99,9 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 bool InternalName(std::string_view host) {
   if (host.find('.') == std::string_view::npos) return true;  // single label: intranet
-  for (std::string_view s : {".local", ".localhost", ".internal", ".lan", ".home.arpa",
-                             ".localdomain", ".intranet", ".corp", ".test", ".invalid",
-                             ".example", ".in-addr.arpa", ".ip6.arpa"}) {
+  for (std::string_view s :
+       {".local", ".localhost", ".internal", ".lan", ".home.arpa", ".localdomain", ".intranet",
+        ".corp", ".test", ".invalid", ".example", ".in-addr.arpa", ".ip6.arpa"}) {
     if (EndsWith(host, s)) return true;
   }
   return host == "example.com" || host == "example.net" || host == "example.org" ||
@@ -155,7 +156,8 @@ Result<core::Indicator> NormalizeHost(std::string_view raw, bool* internal) {
   *internal = InternalName(*host);
   // Two labels, or three under a short second level (co.uk), is a domain; more is a host name.
   size_t dots = static_cast<size_t>(std::count(host->begin(), host->end(), '.'));
-  core::IndicatorType type = dots <= 1 ? core::IndicatorType::kDomain : core::IndicatorType::kHostname;
+  core::IndicatorType type =
+      dots <= 1 ? core::IndicatorType::kDomain : core::IndicatorType::kHostname;
   return core::Indicator{type, std::move(*host)};
 }
 
@@ -200,10 +202,14 @@ Result<core::Indicator> NormalizeObservable(ValueKind kind, Field field, std::st
     }
     case ValueKind::kHash: {
       core::IndicatorType type;
-      if (raw.size() == 32) type = core::IndicatorType::kMd5;
-      else if (raw.size() == 40) type = core::IndicatorType::kSha1;
-      else if (raw.size() == 64) type = core::IndicatorType::kSha256;
-      else return InvalidArgumentError("not an md5, sha1 or sha256 digest");
+      if (raw.size() == 32)
+        type = core::IndicatorType::kMd5;
+      else if (raw.size() == 40)
+        type = core::IndicatorType::kSha1;
+      else if (raw.size() == 64)
+        type = core::IndicatorType::kSha256;
+      else
+        return InvalidArgumentError("not an md5, sha1 or sha256 digest");
       std::string v(raw);
       for (char& c : v) {
         if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
@@ -266,7 +272,8 @@ struct Sifter::Impl {
   int32_t Lookup(const RawObservable& o) {
     // The fast path: a plain dotted quad (most clients of most logs) is its own canonical form.
     uint32_t v4 = 0;
-    if ((o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) && core::ParseIpv4(o.raw, &v4)) {
+    if ((o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) &&
+        core::ParseIpv4(o.raw, &v4)) {
       int32_t id = 0;
       if (v4_cache.Find(v4, &id)) return id;
       id = Resolve(o);
@@ -396,8 +403,8 @@ struct Sifter::Impl {
     if (!spool_status.ok()) return false;
     spool = std::tmpfile();
     if (spool == nullptr) {
-      spool_status = DataLossError(std::string("cannot create a temporary file: ") +
-                                   std::strerror(errno));
+      spool_status =
+          DataLossError(std::string("cannot create a temporary file: ") + std::strerror(errno));
       return false;
     }
     spool_buf.resize(1 << 16);
@@ -453,7 +460,8 @@ struct Sifter::Impl {
   void Feed(std::string_view data, std::string* carry, bool* skipping) {
     size_t pos = 0;
     while (pos < data.size()) {
-      const char* nl = static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
+      const char* nl =
+          static_cast<const char*>(std::memchr(data.data() + pos, '\n', data.size() - pos));
       size_t end = nl == nullptr ? data.size() : static_cast<size_t>(nl - data.data());
       if (*skipping) {
         if (nl == nullptr) return;
@@ -474,7 +482,8 @@ struct Sifter::Impl {
       if (!carry->empty()) {
         carry->append(line);
         bool cut = carry->size() > options.max_line_bytes;
-        Line(std::string_view(*carry).substr(0, std::min(carry->size(), options.max_line_bytes)), cut);
+        Line(std::string_view(*carry).substr(0, std::min(carry->size(), options.max_line_bytes)),
+             cut);
         carry->clear();
       } else if (line.size() > options.max_line_bytes) {
         Line(line.substr(0, options.max_line_bytes), true);
@@ -509,7 +518,8 @@ Status Sifter::AddContent(std::string_view name, std::string_view content) {
   bool skipping = false;
   m.Feed(content, &carry, &skipping);
   m.Finish(&carry);
-  if (m.files.back().format == LogFormat::kAuto && m.files.back().lines > 0 && m.parser == nullptr) {
+  if (m.files.back().format == LogFormat::kAuto && m.files.back().lines > 0 &&
+      m.parser == nullptr) {
     return InvalidArgumentError(std::string(name) + ": cannot tell the log format");
   }
   return Status::Ok();

@@ -33,10 +33,10 @@ inline constexpr size_t kMaxLineBytes = 64 * 1024;
 struct SiftOptions {
   LogFormat format = LogFormat::kAuto;  // kAuto: detected per file from its first line
   ParserOptions parser;
-  FieldMask fields = kAllFields;        // observables of other fields are dropped
+  FieldMask fields = kAllFields;  // observables of other fields are dropped
   size_t max_line_bytes = kMaxLineBytes;
-  size_t max_malformed_examples = 10;   // malformed lines kept with file:line: reason
-  bool annotate = false;                // spool every line's record for ForEachLine
+  size_t max_malformed_examples = 10;  // malformed lines kept with file:line: reason
+  bool annotate = false;               // spool every line's record for ForEachLine
 };
 
 struct Observable {
@@ -47,7 +47,7 @@ struct Observable {
   uint64_t lines = 0;
   int64_t first_seen = 0;  // unix seconds; 0 when no line holding it had a time
   int64_t last_seen = 0;
-  uint64_t alerts = 0;     // alert lines naming it as the client
+  uint64_t alerts = 0;  // alert lines naming it as the client
 };
 
 struct MalformedLine {
@@ -105,9 +105,8 @@ class Sifter {
 
   // Replays every line read, in order: file index (into files()), 1-based line number, and
   // the observables it held. REQUIRES: options.annotate. Errors: kDataLoss on a spool error.
-  Status ForEachLine(
-      const std::function<void(size_t file, uint64_t line, std::span<const uint32_t> ids)>& fn)
-      const;
+  Status ForEachLine(const std::function<void(size_t file, uint64_t line,
+                                              std::span<const uint32_t> ids)>& fn) const;
 
  private:
   struct Impl;

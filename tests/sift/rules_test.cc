@@ -22,14 +22,28 @@ TEST(ClassRulesTest, MemberKindsMapToClasses) {
 TEST(ClassRulesTest, ListKindsFromTheSharedDataLayout) {
   ClassRules r = DefaultRules();
   const std::string c = "data/C_member_anonymity/";
-  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/vpn-ipv4/list.json", "Specialized list of vpn-ipv4 addresses belonging to common VPN providers and datacenters", "benign"), "vpn");
-  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/amazon-aws/list.json", "List of known Amazon AWS IP address ranges", "benign"), "cloud");
-  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/google-gcp/list.json", "List of known GCP (Google Cloud Platform) IP address ranges", "benign"), "cloud");
-  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/cloudflare/list.json", "List of known Cloudflare IP ranges", "benign"), "benign");
-  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/tenable-cloud-ipv4/list.json", "Tenable Cloud Sensor", "benign"), "honeypot");
+  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/vpn-ipv4/list.json",
+                         "Specialized list of vpn-ipv4 addresses belonging to common VPN providers "
+                         "and datacenters",
+                         "benign"),
+            "vpn");
+  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/amazon-aws/list.json",
+                         "List of known Amazon AWS IP address ranges", "benign"),
+            "cloud");
+  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/google-gcp/list.json",
+                         "List of known GCP (Google Cloud Platform) IP address ranges", "benign"),
+            "cloud");
+  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/cloudflare/list.json",
+                         "List of known Cloudflare IP ranges", "benign"),
+            "benign");
+  EXPECT_EQ(r.KindOfList(c + "misp-warninglists/tenable-cloud-ipv4/list.json",
+                         "Tenable Cloud Sensor", "benign"),
+            "honeypot");
   EXPECT_EQ(r.KindOfList(c + "tor/exit-nodes.lst", "", "threat"), "tor");
   EXPECT_EQ(r.KindOfList(c + "proxies/proxy-list.txt", "", "threat"), "proxy");
-  EXPECT_EQ(r.KindOfList("data/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt", "", "threat"), "honeypot");
+  EXPECT_EQ(r.KindOfList("data/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt", "",
+                         "threat"),
+            "honeypot");
   EXPECT_EQ(r.KindOfList("data/D_member_honeypot/ipsum/levels_3.txt", "", "threat"), "honeypot");
   EXPECT_EQ(r.KindOfList("feeds/osint/5a0a9aa9.json", "OSINT - New Malware", "threat"), "threat");
   EXPECT_EQ(r.KindOfList("x/unrelated.txt", "", "threat"), "threat");

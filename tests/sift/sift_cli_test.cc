@@ -1,16 +1,15 @@
 // `iocgrid sift` as a real process (issue 9): every class and the four alert cells on hand-made
 // logs and data, the NDJSON and annotation shapes, exit codes, errors; an oracle against
 // `iocgrid match` of the same distinct IPs; and a sift through a real portal and node.
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
 
@@ -31,7 +30,8 @@ std::vector<json> Ndjson(const std::string& text) {
 
 const char kAccessLog[] =
     "45.33.32.156 - - [10/Oct/2023:13:55:36 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n"
-    "45.33.32.156 - - [10/Oct/2023:13:55:37 +0000] \"GET /wp-login.php HTTP/1.1\" 404 1 \"-\" \"x\"\n"
+    "45.33.32.156 - - [10/Oct/2023:13:55:37 +0000] \"GET /wp-login.php HTTP/1.1\" 404 1 \"-\" "
+    "\"x\"\n"
     "185.220.101.4 - - [10/Oct/2023:13:56:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n"
     "81.2.69.142 - - [10/Oct/2023:13:57:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n"
     "81.2.69.142 - - [10/Oct/2023:13:58:00 +0000] \"GET /a HTTP/1.1\" 200 1 \"-\" \"x\"\n"
@@ -43,17 +43,21 @@ const char kAccessLog[] =
     "garbage line\n";
 
 const char kEve[] =
-    R"({"timestamp":"2023-10-10T13:55:36.000000+0000","event_type":"alert","src_ip":"45.33.32.156","dest_ip":"192.168.1.5","alert":{"signature":"ET SCAN"}})" "\n"
-    R"({"timestamp":"2023-10-10T13:57:00.000000+0000","event_type":"alert","src_ip":"81.2.69.142","dest_ip":"192.168.1.5","alert":{"signature":"ET EXPLOIT"}})" "\n"
-    R"({"timestamp":"2023-10-10T14:02:00.000000+0000","event_type":"alert","src_ip":"81.2.69.200","dest_ip":"192.168.1.5","alert":{"signature":"ET WEB"}})" "\n";
+    R"({"timestamp":"2023-10-10T13:55:36.000000+0000","event_type":"alert","src_ip":"45.33.32.156","dest_ip":"192.168.1.5","alert":{"signature":"ET SCAN"}})"
+    "\n"
+    R"({"timestamp":"2023-10-10T13:57:00.000000+0000","event_type":"alert","src_ip":"81.2.69.142","dest_ip":"192.168.1.5","alert":{"signature":"ET EXPLOIT"}})"
+    "\n"
+    R"({"timestamp":"2023-10-10T14:02:00.000000+0000","event_type":"alert","src_ip":"81.2.69.200","dest_ip":"192.168.1.5","alert":{"signature":"ET WEB"}})"
+    "\n";
 
 struct Alliance {
   explicit Alliance(const TempDir& dir) {
     dir.Write("honeypot/ips.txt", "45.33.32.156\n185.100.87.0/24\n");
     dir.Write("tor/exits.txt", "185.220.101.4\n");
     dir.Write("threat-iocs.txt", "81.2.69.142\nmalicious-site.co.uk\n");
-    dir.Write("cdn/list.json",
-              R"({"name":"Known CDN ranges","type":"cidr","list":["104.16.0.0/13"],"matching_attributes":["ip-src","ip-dst"],"version":1})");
+    dir.Write(
+        "cdn/list.json",
+        R"({"name":"Known CDN ranges","type":"cidr","list":["104.16.0.0/13"],"matching_attributes":["ip-src","ip-dst"],"version":1})");
     log = dir.Write("access.log", kAccessLog);
     eve = dir.Write("eve.json", kEve);
     data = {dir.path() + "/honeypot", dir.path() + "/tor", dir.path() + "/threat-iocs.txt",
@@ -102,7 +106,8 @@ TEST(SiftCliTest, EveryClassAndTheFourAlertCells) {
   ASSERT_EQ(threat["hits"].size(), 1u);
   EXPECT_EQ(threat["hits"][0]["relation"], "exact");
   EXPECT_EQ(threat["hits"][0]["matched"], "81.2.69.142");
-  EXPECT_NE(threat["hits"][0]["source"].get<std::string>().find("threat-iocs.txt"), std::string::npos);
+  EXPECT_NE(threat["hits"][0]["source"].get<std::string>().find("threat-iocs.txt"),
+            std::string::npos);
   EXPECT_EQ(by_value["104.16.5.5"]["hits"][0]["relation"], "in-range");
 
   const json& s = lines.back();
@@ -142,8 +147,11 @@ TEST(SiftCliTest, KindFlagOverridesListMetadata) {
   auto r = RunIocgrid(a.Args({"--kind", dir.path() + "/tor=threat", "--format", "csv", a.log}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("value,type,field,lines,first_seen,last_seen,alerts,class,hits\n", 0), 0u);
-  EXPECT_NE(r.out.find("185.220.101.4,ip-src,client,1,2023-10-10T13:56:00Z,2023-10-10T13:56:00Z,0,threat,"),
-            std::string::npos) << r.out;
+  EXPECT_NE(
+      r.out.find(
+          "185.220.101.4,ip-src,client,1,2023-10-10T13:56:00Z,2023-10-10T13:56:00Z,0,threat,"),
+      std::string::npos)
+      << r.out;
   auto bad = RunIocgrid(a.Args({"--kind", dir.path() + "/tor=fish", a.log}));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown data kind 'fish'"), std::string::npos) << bad.err;
@@ -169,8 +177,8 @@ TEST(SiftCliTest, AnnotateWritesEveryLineWithItsClasses) {
 TEST(SiftCliTest, ExitCodesAndErrors) {
   TempDir dir;
   Alliance a(dir);
-  std::string quiet = dir.Write("quiet.log",
-                                "81.2.69.77 - - [10/Oct/2023:13:55:36 +0000] \"GET / HTTP/1.1\" 200 1\n");
+  std::string quiet = dir.Write(
+      "quiet.log", "81.2.69.77 - - [10/Oct/2023:13:55:36 +0000] \"GET / HTTP/1.1\" 200 1\n");
   EXPECT_EQ(RunIocgrid(a.Args({quiet})).exit_code, 1);
   // Standard input works like a file.
   EXPECT_EQ(RunIocgrid(a.Args({"-q", "-"}), kAccessLog).exit_code, 0);
@@ -220,7 +228,8 @@ TEST(SiftCliTest, OracleAgreesWithMatchOnTheSharedLogs) {
     ++n_ips;
     for (const json& h : j["hits"]) {
       sift_hits.insert(j["value"].get<std::string>() + " " + h["relation"].get<std::string>() +
-                       " " + h["matched"].get<std::string>() + " " + h["source"].get<std::string>());
+                       " " + h["matched"].get<std::string>() + " " +
+                       h["source"].get<std::string>());
     }
   }
   EXPECT_EQ(n_ips, 160u + 1753u - 1u) << "distinct clients of both logs (1 in both: comm -12)";

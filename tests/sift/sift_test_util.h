@@ -1,11 +1,11 @@
 // Helpers for the sift tests: sift a log held in a string, look observables up by value.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <string>
 #include <string_view>
-
-#include <gtest/gtest.h>
 
 #include "common/time.h"
 #include "sift/sifter.h"

@@ -1,13 +1,12 @@
 // Sifting real files: the shared logs (Apache, ModSecurity, Suricata EVE; ../shared/data), gzip
 // input, truncated gzip and unreadable files.
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "sift/sifter.h"
 #include "tests/sift/sift_test_util.h"
@@ -61,7 +60,7 @@ TEST(SharedLogsTest, ModsecurityNativeGzip) {
   ASSERT_TRUE(s.AddFile(kLogs + "modsecurity/modsec_audit.log.gz").ok());
   EXPECT_EQ(s.files()[0].format, LogFormat::kModsec);
   EXPECT_EQ(s.counts().malformed, 0u);
-  EXPECT_EQ(s.counts().alerts, 295u);  // every transaction has H "Message:" lines
+  EXPECT_EQ(s.counts().alerts, 295u);    // every transaction has H "Message:" lines
   EXPECT_TRUE(s.observables().empty());  // 192.168.x clients and hosts only
   // 3 client addresses; the server 192.168.210.12 (also in the Host headers) is one of them.
   EXPECT_EQ(s.counts().internal, 3u);

@@ -1,12 +1,12 @@
 // JSON-lines parsers on simdjson On Demand: Suricata EVE (one pass over the event's fields),
 // and a path-driven walker for access logs, ModSecurity JSON audit records and Zeek JSON logs.
+#include <simdjson.h>
+
 #include <cstring>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "sift/internal/parsers.h"
 #include "sift/internal/timestamps.h"
@@ -81,7 +81,8 @@ class EveParser final : public LineParser {
       if (auto e = field.value().get(v); e) return JsonError(e);
       if (key == "timestamp") {
         std::string_view t = StringOf(v);
-        if (!t.empty() && !ParseIsoTime(t, &out->time)) return InvalidArgumentError("bad timestamp");
+        if (!t.empty() && !ParseIsoTime(t, &out->time))
+          return InvalidArgumentError("bad timestamp");
       } else if (key == "event_type") {
         alert = StringOf(v) == "alert";
       } else if (key == "src_ip") {
@@ -94,9 +95,9 @@ class EveParser final : public LineParser {
       } else if (key == "dns") {
         IOCGRID_RETURN_IF_ERROR(Dns(v, out, 0));
       } else if (key == "tls" || key == "quic") {
-        IOCGRID_RETURN_IF_ERROR(Members(v, out, [](std::string_view k) {
-          return k == "sni" ? 1 : 0;
-        }, Field::kSni, ValueKind::kHostOrIp));
+        IOCGRID_RETURN_IF_ERROR(Members(
+            v, out, [](std::string_view k) { return k == "sni" ? 1 : 0; }, Field::kSni,
+            ValueKind::kHostOrIp));
       } else if (key == "fileinfo") {
         IOCGRID_RETURN_IF_ERROR(Hashes(v, out));
       } else if (key == "files") {
@@ -104,7 +105,8 @@ class EveParser final : public LineParser {
         if (v.get_array().get(arr) == simdjson::SUCCESS) {
           for (auto item : arr) {
             od::value iv;
-            if (item.get(iv) != simdjson::SUCCESS) return InvalidArgumentError("invalid JSON in files");
+            if (item.get(iv) != simdjson::SUCCESS)
+              return InvalidArgumentError("invalid JSON in files");
             IOCGRID_RETURN_IF_ERROR(Hashes(iv, out));
           }
         }
@@ -136,8 +138,10 @@ class EveParser final : public LineParser {
       if (field.unescaped_key().get(key) || field.value().get(fv)) {
         return InvalidArgumentError("invalid JSON in http");
       }
-      if (key == "hostname") *host = StringOf(fv);
-      else if (key == "url") *url = StringOf(fv);
+      if (key == "hostname")
+        *host = StringOf(fv);
+      else if (key == "url")
+        *url = StringOf(fv);
     }
     return Status::Ok();
   }
@@ -158,9 +162,9 @@ class EveParser final : public LineParser {
   }
 
   Status Hashes(od::value v, ParsedLine* out) {
-    return Members(v, out, [](std::string_view k) {
-      return k == "md5" || k == "sha1" || k == "sha256";
-    }, Field::kHash, ValueKind::kHash);
+    return Members(
+        v, out, [](std::string_view k) { return k == "md5" || k == "sha1" || k == "sha256"; },
+        Field::kHash, ValueKind::kHash);
   }
 
   // Every EVE DNS layout: v1 (rrname, rdata), v2 (answers[], grouped{}), v3 (queries[]).
@@ -194,8 +198,8 @@ class EveParser final : public LineParser {
       }
       if (key == "rrname" || key == "rdata") {
         Add(out, Field::kDns, ValueKind::kHostOrIp, StringOf(fv));
-      } else if (key == "answers" || key == "queries" || key == "authorities" ||
-                 key == "grouped" || IsRecordType(key)) {
+      } else if (key == "answers" || key == "queries" || key == "authorities" || key == "grouped" ||
+                 IsRecordType(key)) {
         IOCGRID_RETURN_IF_ERROR(Dns(fv, out, depth + 1));
       }
     }
@@ -339,8 +343,10 @@ class JsonParser final : public LineParser {
         size_t a1 = s.find(' ');
         if (a1 == std::string_view::npos) return;
         size_t b = s.find(' ', a1 + 1);
-        std::string_view target = s.substr(a1 + 1, b == std::string_view::npos ? s.npos : b - a1 - 1);
-        if (IsAbsoluteUrl(target)) out->observables.push_back({Field::kUrl, ValueKind::kUrl, target});
+        std::string_view target =
+            s.substr(a1 + 1, b == std::string_view::npos ? s.npos : b - a1 - 1);
+        if (IsAbsoluteUrl(target))
+          out->observables.push_back({Field::kUrl, ValueKind::kUrl, target});
         return;
       }
       case kAlert:
@@ -352,10 +358,14 @@ class JsonParser final : public LineParser {
   static ValueKind KindOf(Field f) {
     switch (f) {
       case Field::kClient:
-      case Field::kServer: return ValueKind::kHostOrIp;
-      case Field::kHash: return ValueKind::kHash;
-      case Field::kUrl: return ValueKind::kUrl;
-      default: return ValueKind::kHostOrIp;
+      case Field::kServer:
+        return ValueKind::kHostOrIp;
+      case Field::kHash:
+        return ValueKind::kHash;
+      case Field::kUrl:
+        return ValueKind::kUrl;
+      default:
+        return ValueKind::kHostOrIp;
     }
   }
 

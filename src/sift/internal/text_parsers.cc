@@ -213,7 +213,8 @@ class ZeekParser final : public LineParser {
       out->ignored = true;
       if (line.substr(0, 11) == "#separator ") {
         std::string_view v = line.substr(11);
-        if (v == "\\x09") sep_ = '\t';
+        if (v == "\\x09")
+          sep_ = '\t';
         else if (v.size() == 4 && v.substr(0, 2) == "\\x") {
           unsigned code = 0;
           std::from_chars(v.data() + 2, v.data() + 4, code, 16);
@@ -246,27 +247,41 @@ class ZeekParser final : public LineParser {
         case Col::kTs:
           if (!ParseEpochTime(v, &out->time)) return InvalidArgumentError("bad ts");
           break;
-        case Col::kOrig: out->observables.push_back({Field::kClient, ValueKind::kIp, v}); break;
-        case Col::kResp: out->observables.push_back({Field::kServer, ValueKind::kIp, v}); break;
+        case Col::kOrig:
+          out->observables.push_back({Field::kClient, ValueKind::kIp, v});
+          break;
+        case Col::kResp:
+          out->observables.push_back({Field::kServer, ValueKind::kIp, v});
+          break;
         case Col::kHost:
           host = v;
           out->observables.push_back({Field::kHost, ValueKind::kHostOrIp, v});
           break;
-        case Col::kUri: uri = v; break;
-        case Col::kQuery: out->observables.push_back({Field::kDns, ValueKind::kHost, v}); break;
+        case Col::kUri:
+          uri = v;
+          break;
+        case Col::kQuery:
+          out->observables.push_back({Field::kDns, ValueKind::kHost, v});
+          break;
         case Col::kAnswers: {
           size_t p = 0;
           while (p <= v.size()) {  // a set: "a,b"
             size_t c = v.find(',', p);
             if (c == std::string_view::npos) c = v.size();
-            if (c > p) out->observables.push_back({Field::kDns, ValueKind::kHostOrIp, v.substr(p, c - p)});
+            if (c > p)
+              out->observables.push_back({Field::kDns, ValueKind::kHostOrIp, v.substr(p, c - p)});
             p = c + 1;
           }
           break;
         }
-        case Col::kSni: out->observables.push_back({Field::kSni, ValueKind::kHostOrIp, v}); break;
-        case Col::kHash: out->observables.push_back({Field::kHash, ValueKind::kHash, v}); break;
-        case Col::kNone: break;
+        case Col::kSni:
+          out->observables.push_back({Field::kSni, ValueKind::kHostOrIp, v});
+          break;
+        case Col::kHash:
+          out->observables.push_back({Field::kHash, ValueKind::kHash, v});
+          break;
+        case Col::kNone:
+          break;
       }
     }
     if (!host.empty() && !uri.empty()) {
@@ -301,28 +316,66 @@ class CsvParser final : public LineParser {
       n += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
     static const std::vector<std::pair<std::string_view, Col>> kNames = {
-        {"time", Col::kTime}, {"timestamp", Col::kTime}, {"date", Col::kTime},
-        {"datetime", Col::kTime}, {"ts", Col::kTime}, {"eventtime", Col::kTime},
-        {"receivetime", Col::kTime}, {"generatedtime", Col::kTime}, {"starttime", Col::kTime},
-        {"src", Col::kClient}, {"srcip", Col::kClient}, {"srcaddr", Col::kClient},
-        {"source", Col::kClient}, {"sourceip", Col::kClient}, {"sourceaddress", Col::kClient},
-        {"client", Col::kClient}, {"clientip", Col::kClient}, {"clientaddress", Col::kClient},
-        {"remoteaddr", Col::kClient}, {"remoteip", Col::kClient}, {"cip", Col::kClient},
-        {"attackerip", Col::kClient}, {"ip", Col::kClient}, {"ipaddress", Col::kClient},
-        {"dst", Col::kServer}, {"dstip", Col::kServer}, {"dstaddr", Col::kServer},
-        {"dest", Col::kServer}, {"destip", Col::kServer}, {"destination", Col::kServer},
-        {"destinationip", Col::kServer}, {"destinationaddress", Col::kServer},
+        {"time", Col::kTime},
+        {"timestamp", Col::kTime},
+        {"date", Col::kTime},
+        {"datetime", Col::kTime},
+        {"ts", Col::kTime},
+        {"eventtime", Col::kTime},
+        {"receivetime", Col::kTime},
+        {"generatedtime", Col::kTime},
+        {"starttime", Col::kTime},
+        {"src", Col::kClient},
+        {"srcip", Col::kClient},
+        {"srcaddr", Col::kClient},
+        {"source", Col::kClient},
+        {"sourceip", Col::kClient},
+        {"sourceaddress", Col::kClient},
+        {"client", Col::kClient},
+        {"clientip", Col::kClient},
+        {"clientaddress", Col::kClient},
+        {"remoteaddr", Col::kClient},
+        {"remoteip", Col::kClient},
+        {"cip", Col::kClient},
+        {"attackerip", Col::kClient},
+        {"ip", Col::kClient},
+        {"ipaddress", Col::kClient},
+        {"dst", Col::kServer},
+        {"dstip", Col::kServer},
+        {"dstaddr", Col::kServer},
+        {"dest", Col::kServer},
+        {"destip", Col::kServer},
+        {"destination", Col::kServer},
+        {"destinationip", Col::kServer},
+        {"destinationaddress", Col::kServer},
         {"serverip", Col::kServer},
-        {"host", Col::kHost}, {"hostname", Col::kHost}, {"domain", Col::kHost},
-        {"httphost", Col::kHost}, {"servername", Col::kHost}, {"vhost", Col::kHost},
-        {"requesthost", Col::kHost}, {"sni", Col::kHost},
-        {"url", Col::kUrl}, {"requesturl", Col::kUrl}, {"fullurl", Col::kUrl},
-        {"md5", Col::kHash}, {"sha1", Col::kHash}, {"sha256", Col::kHash},
-        {"filehash", Col::kHash}, {"hash", Col::kHash},
-        {"signature", Col::kAlert}, {"rule", Col::kAlert}, {"ruleid", Col::kAlert},
-        {"rulename", Col::kAlert}, {"alert", Col::kAlert}, {"attack", Col::kAlert},
-        {"attacktype", Col::kAlert}, {"threat", Col::kAlert}, {"signatureid", Col::kAlert},
-        {"action", Col::kAction}, {"disposition", Col::kAction},
+        {"host", Col::kHost},
+        {"hostname", Col::kHost},
+        {"domain", Col::kHost},
+        {"httphost", Col::kHost},
+        {"servername", Col::kHost},
+        {"vhost", Col::kHost},
+        {"requesthost", Col::kHost},
+        {"sni", Col::kHost},
+        {"url", Col::kUrl},
+        {"requesturl", Col::kUrl},
+        {"fullurl", Col::kUrl},
+        {"md5", Col::kHash},
+        {"sha1", Col::kHash},
+        {"sha256", Col::kHash},
+        {"filehash", Col::kHash},
+        {"hash", Col::kHash},
+        {"signature", Col::kAlert},
+        {"rule", Col::kAlert},
+        {"ruleid", Col::kAlert},
+        {"rulename", Col::kAlert},
+        {"alert", Col::kAlert},
+        {"attack", Col::kAlert},
+        {"attacktype", Col::kAlert},
+        {"threat", Col::kAlert},
+        {"signatureid", Col::kAlert},
+        {"action", Col::kAction},
+        {"disposition", Col::kAction},
     };
     for (const auto& [name, col] : kNames) {
       if (n == name) return col;
@@ -378,8 +431,8 @@ class CsvParser final : public LineParser {
     std::string a;
     for (char c : v) a += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     return a == "block" || a == "blocked" || a == "deny" || a == "denied" || a == "drop" ||
-           a == "dropped" || a == "reject" || a == "rejected" || a == "alert" ||
-           a == "detected" || a == "prevented";
+           a == "dropped" || a == "reject" || a == "rejected" || a == "alert" || a == "detected" ||
+           a == "prevented";
   }
 
   Status DoParse(std::string_view line, ParsedLine* out) override {
@@ -422,21 +475,33 @@ class CsvParser final : public LineParser {
       if (Unset(v)) continue;
       switch (cols_[i]) {
         case Col::kTime:
-          if (out->time == 0 && !ParseAnyTime(v, &out->time)) return InvalidArgumentError("bad time");
+          if (out->time == 0 && !ParseAnyTime(v, &out->time))
+            return InvalidArgumentError("bad time");
           break;
         case Col::kClient:
           if (client.empty()) client = v;
           out->observables.push_back({Field::kClient, ValueKind::kIp, v});
           break;
-        case Col::kServer: out->observables.push_back({Field::kServer, ValueKind::kIp, v}); break;
-        case Col::kHost: out->observables.push_back({Field::kHost, ValueKind::kHostOrIp, v}); break;
+        case Col::kServer:
+          out->observables.push_back({Field::kServer, ValueKind::kIp, v});
+          break;
+        case Col::kHost:
+          out->observables.push_back({Field::kHost, ValueKind::kHostOrIp, v});
+          break;
         case Col::kUrl:
           if (IsAbsoluteUrl(v)) out->observables.push_back({Field::kUrl, ValueKind::kUrl, v});
           break;
-        case Col::kHash: out->observables.push_back({Field::kHash, ValueKind::kHash, v}); break;
-        case Col::kAlert: alert = true; break;
-        case Col::kAction: alert = alert || AlertAction(v); break;
-        case Col::kNone: break;
+        case Col::kHash:
+          out->observables.push_back({Field::kHash, ValueKind::kHash, v});
+          break;
+        case Col::kAlert:
+          alert = true;
+          break;
+        case Col::kAction:
+          alert = alert || AlertAction(v);
+          break;
+        case Col::kNone:
+          break;
       }
     }
     if (alert && !client.empty()) out->alert_client = client;
@@ -456,7 +521,9 @@ class CsvParser final : public LineParser {
 std::unique_ptr<LineParser> NewCombinedParser(LogFormat format) {
   return std::make_unique<CombinedParser>(format);
 }
-std::unique_ptr<LineParser> NewModsecNativeParser() { return std::make_unique<ModsecNativeParser>(); }
+std::unique_ptr<LineParser> NewModsecNativeParser() {
+  return std::make_unique<ModsecNativeParser>();
+}
 std::unique_ptr<LineParser> NewZeekParser() { return std::make_unique<ZeekParser>(); }
 std::unique_ptr<LineParser> NewCsvParser() { return std::make_unique<CsvParser>(); }
 

@@ -40,8 +40,8 @@ bool ValidDate(int y, int m, int d) {
 }
 
 int64_t Combine(int y, int mo, int d, int h, int mi, int s) {
-  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
-         h * 3600 + mi * 60 + s;
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + s;
 }
 
 // Optional zone at text[pos..]: Z, +HHMM, +HH:MM, -HHMM, "--0400". Returns offset seconds.
