@@ -167,6 +167,16 @@ TEST(EveParserTest, EveryEventType) {
   EXPECT_EQ(s->counts().malformed, 1u);
 }
 
+TEST(EveParserTest, AlertSourceNamesTheAttackerWhenThePacketWentTheOtherWay) {
+  auto s = SiftText(
+      R"({"timestamp":"2024-12-17T19:17:54Z","event_type":"alert","src_ip":"93.184.216.34","dest_ip":"81.2.69.142","direction":"to_client","alert":{"signature":"ET RESPONSE","source":{"ip":"81.2.69.142","port":51000},"target":{"ip":"93.184.216.34","port":80}}})"
+      "\n");
+  EXPECT_EQ(Dump(*s),
+            "81.2.69.142 ip-dst server 1 1\n"
+            "93.184.216.34 ip-src client 1 0\n");
+  EXPECT_NE(Find(*s, "81.2.69.142")->fields & FieldBit(Field::kClient), 0);
+}
+
 TEST(ModsecParserTest, NativeSectionsGiveClientHostAndOneAlertPerTransaction) {
   auto s = SiftText(
       "--d67af501-A--\n"

@@ -72,7 +72,7 @@ class EveParser final : public LineParser {
       return Status::Ok();
     }
     IOCGRID_RETURN_IF_ERROR(OpenObject(line, &parser_, &padded_, &doc, &obj));
-    std::string_view client, http_host, http_url;
+    std::string_view client, http_host, http_url, alert_source;
     bool alert = false;
     for (auto field : obj) {
       std::string_view key;
@@ -100,6 +100,8 @@ class EveParser final : public LineParser {
             ValueKind::kHostOrIp));
       } else if (key == "fileinfo") {
         IOCGRID_RETURN_IF_ERROR(Hashes(v, out));
+      } else if (key == "alert") {
+        IOCGRID_RETURN_IF_ERROR(AlertSource(v, &alert_source));
       } else if (key == "files") {
         od::array arr;
         if (v.get_array().get(arr) == simdjson::SUCCESS) {
@@ -121,7 +123,14 @@ class EveParser final : public LineParser {
         Add(out, Field::kUrl, ValueKind::kUrl, url_);
       }
     }
-    if (alert && !client.empty()) out->alert_client = client;
+    if (alert && !alert_source.empty() && alert_source != client) {
+      // The rule named its attacker (Suricata 7 alert.source, rules with `target`): that is
+      // the client the alert is about, even when the packet went the other way.
+      Add(out, Field::kClient, ValueKind::kIp, alert_source);
+      out->alert_client = alert_source;
+    } else if (alert && !client.empty()) {
+      out->alert_client = client;
+    }
     return Status::Ok();
   }
 
@@ -142,6 +151,31 @@ class EveParser final : public LineParser {
         *host = StringOf(fv);
       else if (key == "url")
         *url = StringOf(fv);
+    }
+    return Status::Ok();
+  }
+
+  // alert.source.ip, if the alert has one.
+  static Status AlertSource(od::value v, std::string_view* ip) {
+    od::object o;
+    if (v.get_object().get(o) != simdjson::SUCCESS) return Status::Ok();
+    for (auto field : o) {
+      std::string_view key;
+      od::value fv;
+      if (field.unescaped_key().get(key) || field.value().get(fv)) {
+        return InvalidArgumentError("invalid JSON in alert");
+      }
+      if (key != "source") continue;
+      od::object src;
+      if (fv.get_object().get(src) != simdjson::SUCCESS) return Status::Ok();
+      for (auto sf : src) {
+        std::string_view sk;
+        od::value sv;
+        if (sf.unescaped_key().get(sk) || sf.value().get(sv)) {
+          return InvalidArgumentError("invalid JSON in alert.source");
+        }
+        if (sk == "ip") *ip = StringOf(sv);
+      }
     }
     return Status::Ok();
   }
