@@ -29,6 +29,12 @@ grid_request   16384 json
 member_reply   32768 json
 portal_config   8192 toml
 search_request 32768 json
+combined_log   16384 http
+json_log       16384 json
+eve_log        16384 json
+modsec_log     32768 http
+zeek_log       16384 indicators
+csv_log        16384 indicators
 http_request   20000 http
 "
 targets=("$@")

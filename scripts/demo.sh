@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The demo alliance on loopback: three members and a portal, then the BlackTech search.
+# The demo alliance on loopback: three members and a portal, then the BlackTech search, then a
+# web server's access log sifted through the alliance (logs/secrepo_access.log.2021-10-22).
 #   anonymity  iocgrid node: cloud, VPN, Tor and proxy ranges (data/members/anonymity)
 #   honeypot   iocgrid node: attacker IPs seen by honeypot networks (data/members/honeypot)
 #   osint      a member that speaks only the MISP API (an iocgrid node reached through the
@@ -77,6 +78,7 @@ display_name = "Anonymity ranges (cloud, VPN, Tor, proxies)"
 sector = "data provider"
 kind = "iocgrid"
 url = "$anon_url"
+data_kind = "anonymizer"
 key_file = "anonymity/portal.key"
 timeout_ms = 5000
 disclosure = "full"
@@ -87,6 +89,7 @@ display_name = "Honeypot network"
 sector = "research"
 kind = "iocgrid"
 url = "$honey_url"
+data_kind = "honeypot"
 key_file = "honeypot/portal.key"
 timeout_ms = 5000
 disclosure = "full"
@@ -97,6 +100,7 @@ display_name = "OSINT MISP (CIRCL events)"
 sector = "national CERT"
 kind = "misp"
 url = "$osint_url"
+data_kind = "threat"
 key_file = "osint/portal.key"
 timeout_ms = 10000
 batch_size = 100
@@ -119,6 +123,12 @@ echo "== iocgrid search: BlackTech IoCs (queries/blacktech_iocs.csv in $data) th
 status=0
 "$bin" search --portal "$portal_url" --key "$key" --label "BlackTech demo" \
   queries/blacktech_iocs.csv || status=$?
+if [ "$status" -gt 1 ]; then exit "$status"; fi
+echo
+echo "== iocgrid sift: a web server's access log (logs/secrepo_access.log.2021-10-22 in $data)"
+echo "   through the alliance: only its distinct client addresses leave this machine"
+status=0
+"$bin" sift --portal "$portal_url" --key "$key" --top 3 logs/secrepo_access.log.2021-10-22 || status=$?
 if [ "$status" -gt 1 ]; then exit "$status"; fi
 echo
 if [ "$once" = 1 ]; then exit 0; fi

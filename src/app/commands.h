@@ -26,5 +26,6 @@ Command AddExtractCommand(CLI::App& app);
 Command AddNodeCommand(CLI::App& app);
 Command AddPortalCommand(CLI::App& app);
 Command AddSearchCommand(CLI::App& app);
+Command AddSiftCommand(CLI::App& app);
 
 }  // namespace iocgrid::app

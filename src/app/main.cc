@@ -19,7 +19,9 @@ constexpr const char* kDescription =
     "  iocgrid extract REPORT...                 pull IoCs out of report text\n"
     "  iocgrid node serve --data DIR             run a member node (MISP-compatible API)\n"
     "  iocgrid portal serve --config F           run the alliance portal (API and web UI)\n"
-    "  iocgrid search --portal URL FILE          search the alliance from the command line\n";
+    "  iocgrid search --portal URL FILE          search the alliance from the command line\n"
+    "  iocgrid sift --against DATA... LOG...     sort a web/WAF/IDS log's clients by what the "
+    "alliance knows\n";
 
 }  // namespace
 
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   commands.push_back(iocgrid::app::AddNodeCommand(app));
   commands.push_back(iocgrid::app::AddPortalCommand(app));
   commands.push_back(iocgrid::app::AddSearchCommand(app));
+  commands.push_back(iocgrid::app::AddSiftCommand(app));
   // Unknown flags and subcommands first, by name: CLI11 would report a missing required
   // option instead.
   if (std::string unknown = iocgrid::app::FindUnknownArgument(app, argc, argv); !unknown.empty()) {

@@ -1,7 +1,5 @@
 // `iocgrid match`: match an analyst's indicator list against member-style data files on disk,
 // with the full match semantics of the index (exact, in-range, subdomain, url-host, component).
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -12,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/local_data.h"
 #include "app/output.h"
 #include "extract/extractor.h"
 #include "index/match_index.h"
@@ -32,67 +31,6 @@ struct MatchFlags {
   bool from_text = false;
   bool quiet = false;
   size_t max_issues_shown = 20;
-};
-
-// Where a stored indicator came from.
-struct EventInfo {
-  std::string source;  // file path
-  std::string name;    // warninglist name or event info
-};
-struct RecordInfo {
-  uint32_t event = 0;
-  uint32_t line = 0;
-  std::string comment;
-};
-
-// Prints a progress line on stderr, only on a terminal and only once loading has taken more
-// than a second (short loads stay silent, pipes and logs stay clean).
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) != 0) {}
-  void Update(size_t files_done, size_t files_total, size_t indicators) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - start_ < std::chrono::seconds(1) || now - last_ < std::chrono::milliseconds(100)) {
-      return;
-    }
-    last_ = now;
-    shown_ = true;
-    std::fprintf(stderr, "\rloading %zu/%zu files, %s indicators...", files_done, files_total,
-                 fmt::format("{:L}", indicators).c_str());
-    std::fflush(stderr);
-  }
-  void Done() {
-    if (shown_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
-};
-
-// Reports skipped lines: the first few in full, then only a count.
-class IssueReporter {
- public:
-  IssueReporter(size_t max_shown, bool quiet) : max_shown_(max_shown), quiet_(quiet) {}
-  void Report(const ingest::LoadIssue& issue) {
-    ++count_;
-    if (quiet_ || count_ > max_shown_) return;
-    if (issue.line > 0) {
-      std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
-    } else {
-      std::fprintf(stderr, "%s: %s\n", issue.path.c_str(), issue.message.c_str());
-    }
-  }
-  size_t count() const { return count_; }
-  size_t hidden() const { return count_ > max_shown_ ? count_ - max_shown_ : 0; }
-
- private:
-  size_t max_shown_;
-  bool quiet_;
-  size_t count_ = 0;
 };
 
 int Fail(const std::string& message) {
@@ -123,10 +61,6 @@ int RunMatch(const MatchFlags& flags) {
     }
   }
   match_options.max_hits_per_query = flags.max_hits_per_query;
-
-  auto files = ingest::ExpandPaths(flags.against);
-  if (!files.ok()) return Fail(std::string(files.status().message()));
-  if (files->empty()) return Fail("no data files found in --against paths");
 
   // Queries first: a typo in the query path should fail before a long load.
   std::vector<core::Indicator> queries;
@@ -159,40 +93,13 @@ int RunMatch(const MatchFlags& flags) {
     return Fail(fmt::format("{} malformed query line(s) (--strict)", query_issues));
   }
 
-  // Load every data file into one index; record ids point into `records`.
-  std::vector<EventInfo> events;
-  std::vector<RecordInfo> records;
-  index::MatchIndex::Builder builder;
+  // Load every data file into one index; record ids point into `data->records`.
   Progress progress(!flags.quiet);
-  size_t files_done = 0;
-  for (const std::string& path : *files) {
-    size_t issues_before = issues.count();
-    auto stats = ingest::LoadFile(
-        path, load_options,
-        [&](ingest::Event&& event) {
-          auto event_no = static_cast<uint32_t>(events.size());
-          events.push_back(EventInfo{event.source.empty() ? path : event.source, event.info});
-          for (auto& attribute : event.attributes) {
-            builder.Add(attribute.indicator, static_cast<index::RecordId>(records.size()));
-            records.push_back(RecordInfo{event_no, attribute.line, std::move(attribute.comment)});
-          }
-          progress.Update(files_done, files->size(), records.size());
-        },
-        [&](const ingest::LoadIssue& issue) { issues.Report(issue); });
-    if (!stats.ok()) {
-      progress.Done();
-      return Fail(std::string(stats.status().WithContext(path).message()));
-    }
-    if (flags.strict && issues.count() > issues_before) {
-      progress.Done();
-      return Fail(fmt::format("{}: {} malformed line(s) (--strict)", path,
-                              issues.count() - issues_before));
-    }
-    ++files_done;
-    progress.Update(files_done, files->size(), records.size());
-  }
-  progress.Done();
-  std::shared_ptr<const index::MatchIndex> idx = builder.Build();
+  auto data = LoadLocalData(flags.against, load_options, flags.strict, &issues, &progress);
+  if (!data.ok()) return Fail(std::string(data.status().message()));
+  const std::vector<RecordInfo>& records = data->records;
+  const std::vector<EventInfo>& events = data->events;
+  const index::MatchIndex* idx = data->index.get();
 
   std::vector<index::Hit> hits = idx->MatchAll(queries, match_options);
 
@@ -228,7 +135,7 @@ int RunMatch(const MatchFlags& flags) {
     }
     std::string summary = fmt::format(
         "{} hit(s) for {} of {} indicator(s) against {} indicator(s) from {} file(s)",
-        hits.size(), queries_hit, queries.size(), records.size(), files->size());
+        hits.size(), queries_hit, queries.size(), records.size(), data->files.size());
     if (issues.count() > 0) {
       summary += fmt::format("; {} malformed line(s) skipped", issues.count());
       if (issues.hidden() > 0) summary += fmt::format(" ({} not shown)", issues.hidden());

@@ -1,8 +1,5 @@
 // `iocgrid search`: an analyst's search through the portal's API, from the command line.
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -11,13 +8,13 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "app/commands.h"
+#include "app/portal_client.h"
 #include "ingest/query_reader.h"
 #include "net/http_client.h"
 
@@ -47,28 +44,6 @@ struct SearchFlags {
 int Fail(const std::string& message) {
   std::fprintf(stderr, "iocgrid search: %s\n", message.c_str());
   return kExitError;
-}
-
-Result<net::ClientResponse> Call(const SearchFlags& f, const std::string& method, const std::string& path,
-                                 const std::string& body = "") {
-  net::ClientRequest req;
-  req.method = method;
-  req.url = f.portal + path;
-  req.body = body;
-  req.headers = {{"Authorization", f.key}, {"Accept", "application/json"},
-                 {"Content-Type", "application/json"}};
-  req.verify_tls = !f.insecure;
-  req.ca_file = f.ca_file;
-  req.timeout = std::chrono::seconds(60);
-  return net::Fetch(req);
-}
-
-std::string ApiError(const net::ClientResponse& r) {
-  json j = json::parse(r.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("message")) {
-    return fmt::format("portal answered {}: {}", r.status, j["message"].get<std::string>());
-  }
-  return fmt::format("portal answered {}", r.status);
 }
 
 int RunSearch(SearchFlags f) {
@@ -122,43 +97,17 @@ int RunSearch(SearchFlags f) {
   if (!f.tlp.empty()) body["tlp"] = f.tlp;
   if (!f.since.empty()) body["since"] = f.since;
   if (!f.until.empty()) body["until"] = f.until;
-  auto created = Call(f, "POST", "/api/v1/searches", body.dump());
-  if (!created.ok()) return Fail(std::string(created.status().message()));
-  if (created->status != 201) return Fail(ApiError(*created));
-  std::string id = json::parse(created->body, nullptr, false).value("id", "");
-  if (id.empty()) return Fail("the portal's answer holds no search id");
-
-  bool tty = !f.quiet && isatty(STDERR_FILENO) != 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.timeout_s);
-  json doc;
-  for (;;) {
-    auto r = Call(f, "GET", "/api/v1/searches/" + id);
-    if (!r.ok()) return Fail(std::string(r.status().message()));
-    if (r->status != 200) return Fail(ApiError(*r));
-    doc = json::parse(r->body, nullptr, false);
-    if (doc.is_discarded()) return Fail("the portal sent invalid JSON");
-    const json& p = doc["progress"];
-    if (tty) {
-      size_t total = p.value("members_total", 0), done = p.value("members_done", 0);
-      std::string bar(20, ' ');
-      for (size_t i = 0; total && i < 20 * done / total; ++i) bar[i] = '#';
-      std::fprintf(stderr, "\r[%s] %zu/%zu members answered, %llu hit(s)", bar.c_str(), done, total,
-                   static_cast<unsigned long long>(p.value("hits", 0)));
-    }
-    if (doc.value("status", "") != "running") break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      if (tty) std::fprintf(stderr, "\n");
-      return Fail("search " + id + " still running after " + std::to_string(f.timeout_s) + " s");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (tty) std::fprintf(stderr, "\r\033[K");
+  PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
+  std::string id;
+  auto searched = RunPortalSearch(portal, body, f.timeout_s, !f.quiet, &id);
+  if (!searched.ok()) return Fail(std::string(searched.status().message()));
+  json doc = std::move(*searched);
 
   uint64_t hits = doc["summary"].value("hits", 0);
   if (f.format == "csv" || f.format == "misp" || f.format == "stix") {
-    auto r = Call(f, "GET", "/api/v1/searches/" + id + "/export?format=" + f.format);
+    auto r = PortalCall(portal, "GET", "/api/v1/searches/" + id + "/export?format=" + f.format);
     if (!r.ok()) return Fail(std::string(r.status().message()));
-    if (r->status != 200) return Fail(ApiError(*r));
+    if (r->status != 200) return Fail(PortalApiError(*r));
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
   } else if (f.format == "json") {
@@ -201,13 +150,7 @@ int RunSearch(SearchFlags f) {
     }
     std::fflush(stdout);
     if (!f.quiet) {
-      for (const auto& m : doc["members"]) {
-        std::string err = m.value("error", "");
-        std::fprintf(stderr, "member %-14s %-9s %5lld ms %s%s\n", m["member"].get<std::string>().c_str(),
-                     m["status"].get<std::string>().c_str(), static_cast<long long>(m.value("elapsed_ms", 0)),
-                     m["hits"].is_number() ? fmt::format("{} hit(s)", m["hits"].get<uint64_t>()).c_str() : "",
-                     err.empty() ? "" : ("  " + err).c_str());
-      }
+      PrintMemberStatuses(doc);
       std::fprintf(stderr, "%llu hit(s) for %llu of %llu indicator(s); search %s\n",
                    static_cast<unsigned long long>(hits),
                    static_cast<unsigned long long>(doc["summary"].value("matched", 0)),

@@ -54,6 +54,9 @@ struct MemberConfig {
   size_t max_response_bytes = 64 * 1024 * 1024;
   bool enabled = true;
   Disclosure disclosure = Disclosure::kFull;
+  // The kind of data the member holds, for sifting (issue 9, docs/sift.md): honeypot, scanner,
+  // anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, warninglist; empty = not declared.
+  std::string data_kind;
 };
 
 // One hit reported by a member, as much as its disclosure allows (the portal

@@ -117,7 +117,7 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
     static const std::set<std::string> kMember = {
         "name", "display_name", "sector", "kind", "url", "key", "key_file", "key_env", "ca_file",
         "client_cert", "client_key", "proxy", "verify_tls", "timeout_ms", "max_concurrent",
-        "batch_size", "max_response_mb", "enabled", "disclosure"};
+        "batch_size", "max_response_mb", "enabled", "disclosure", "data_kind"};
     for (const toml::node& node : *members->as_array()) {
       const toml::table& m = *node.as_table();
       federation::MemberConfig mc;
@@ -194,6 +194,15 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       if (m.get("max_response_mb")) {
         IOCGRID_RETURN_IF_ERROR(Get(m, "max_response_mb", &v, where));
         mc.max_response_bytes = static_cast<size_t>(std::max<int64_t>(1, v)) * 1024 * 1024;
+      }
+      IOCGRID_RETURN_IF_ERROR(Get(m, "data_kind", &mc.data_kind, where));
+      static const std::set<std::string> kDataKinds = {
+          "honeypot", "scanner", "anonymizer", "proxy", "vpn", "tor", "cloud",
+          "threat",   "ioc",     "benign",     "warninglist"};
+      if (!mc.data_kind.empty() && kDataKinds.count(mc.data_kind) == 0) {
+        return InvalidArgumentError(where + ": data_kind must be one of honeypot, scanner, "
+                                    "anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, "
+                                    "warninglist");
       }
       std::string disclosure = "full";
       IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));

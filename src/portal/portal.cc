@@ -183,6 +183,7 @@ net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
               {"sector", m.sector},
               {"kind", federation::MemberKindName(m.kind)},
               {"disclosure", federation::DisclosureName(m.disclosure)},
+              {"data_kind", m.data_kind},
               {"enabled", m.enabled}};
     j["relations"] = internal::RelationNames(federation::SupportedRelations(m.kind));
     if (user.role == Role::kAdmin) j["url"] = m.url;

@@ -1,0 +1,74 @@
+// Member-style data files loaded into one MatchIndex: the shared part of `iocgrid match` and
+// `iocgrid sift --against` (same loaders, same match semantics), with the CLI's progress line
+// and malformed-line reporting.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "index/match_index.h"
+#include "ingest/loader.h"
+
+namespace iocgrid::app {
+
+// Where a stored indicator came from.
+struct EventInfo {
+  std::string source;                                       // file path
+  std::string name;                                         // warninglist name or event info
+  ingest::InputFormat format = ingest::InputFormat::kAuto;  // of the file it came from
+};
+struct RecordInfo {
+  uint32_t event = 0;
+  uint32_t line = 0;
+  std::string comment;
+};
+
+struct LocalData {
+  std::vector<std::string> files;
+  std::vector<EventInfo> events;
+  std::vector<RecordInfo> records;  // index::RecordId -> record
+  std::shared_ptr<const index::MatchIndex> index;
+};
+
+// Prints a progress line on stderr, only on a terminal and only once work has taken more
+// than a second (short runs stay silent, pipes and logs stay clean).
+class Progress {
+ public:
+  explicit Progress(bool enabled);
+  // Shows "\r<text>" (at most ten times a second).
+  void Show(const std::string& text);
+  void Done();
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Reports skipped lines on stderr: the first few in full, then only a count.
+class IssueReporter {
+ public:
+  IssueReporter(size_t max_shown, bool quiet) : max_shown_(max_shown), quiet_(quiet) {}
+  void Report(const std::string& path, uint64_t line, const std::string& message);
+  void Report(const ingest::LoadIssue& issue) { Report(issue.path, issue.line, issue.message); }
+  size_t count() const { return count_; }
+  size_t hidden() const { return count_ > max_shown_ ? count_ - max_shown_ : 0; }
+
+ private:
+  size_t max_shown_;
+  bool quiet_;
+  size_t count_ = 0;
+};
+
+// Loads every file under `paths` (files or folders, ingest::ExpandPaths) into one index.
+// With `strict`, a file with a malformed line is an error. Errors name the file.
+Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
+                                const ingest::LoadOptions& options, bool strict,
+                                IssueReporter* issues, Progress* progress);
+
+}  // namespace iocgrid::app

@@ -1,0 +1,577 @@
+// `iocgrid sift` (issue 9): a member's own logs against the alliance. Logs are parsed here;
+// only distinct observables are matched (against local data files, or through a portal as one
+// search), and each gets a class: threat, noise, anonymizer, benign or unknown.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/local_data.h"
+#include "app/portal_client.h"
+#include "common/csv.h"
+#include "common/time.h"
+#include "index/match_index.h"
+#include "sift/rules.h"
+#include "sift/sifter.h"
+
+namespace iocgrid::app {
+namespace {
+
+using json = nlohmann::json;
+using ojson = nlohmann::ordered_json;  // output keys in the documented order
+using sift::Class;
+
+struct SiftFlags {
+  std::vector<std::string> against;
+  std::string portal;
+  std::string key;
+  std::string ca_file;
+  bool insecure = false;
+  int timeout_s = 300;
+  std::string label;
+  std::string log_format = "auto";
+  std::string format = "table";
+  std::string annotate;
+  std::vector<std::string> fields;
+  size_t top = 10;
+  std::vector<std::string> relations;
+  std::vector<std::string> json_fields;
+  std::vector<std::string> kinds;  // FILE=KIND
+  std::string rules_path;
+  bool quiet = false;
+  size_t max_issues_shown = 10;
+  std::vector<std::string> logs;
+};
+
+struct Hit {
+  std::string member;  // portal member, or empty for a local source
+  std::string source;  // local file
+  std::string relation;
+  std::string matched;
+  std::string name;  // list or event name
+  Class cls = Class::kUnknown;
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "iocgrid sift: %s\n", message.c_str());
+  return kExitError;
+}
+
+std::string Iso(int64_t t) { return t == 0 ? "" : FormatIsoDateTime(t); }
+
+// --kind FILE=KIND: FILE names a data file or a folder holding it.
+struct KindOverride {
+  std::string path;
+  std::string kind;
+};
+
+std::string KindOfEvent(const EventInfo& e, const std::vector<KindOverride>& overrides,
+                        const sift::ClassRules& rules) {
+  for (const KindOverride& k : overrides) {
+    if (e.source == k.path ||
+        (e.source.size() > k.path.size() && e.source.compare(0, k.path.size(), k.path) == 0 &&
+         (k.path.back() == '/' || e.source[k.path.size()] == '/'))) {
+      return k.kind;
+    }
+  }
+  std::string_view fallback = rules.default_list_kind;
+  if (e.format == ingest::InputFormat::kWarninglist) fallback = rules.default_warninglist_kind;
+  if (e.format == ingest::InputFormat::kMispEvent || e.format == ingest::InputFormat::kStix) {
+    fallback = rules.default_event_kind;
+  }
+  return rules.KindOfList(e.source, e.name, fallback);
+}
+
+Status MatchLocally(const SiftFlags& f, const sift::ClassRules& rules,
+                    const std::vector<core::Indicator>& queries,
+                    const index::MatchOptions& match_options, IssueReporter* issues,
+                    std::vector<std::vector<Hit>>* hits) {
+  std::vector<KindOverride> overrides;
+  for (const std::string& k : f.kinds) {
+    size_t eq = k.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == k.size()) {
+      return InvalidArgumentError("--kind: expected FILE=KIND, got '" + k + "'");
+    }
+    KindOverride o{k.substr(0, eq), k.substr(eq + 1)};
+    while (o.path.size() > 1 && o.path.back() == '/') o.path.pop_back();
+    IOCGRID_RETURN_IF_ERROR(rules.ClassOfKind(o.kind).status().WithContext("--kind"));
+    overrides.push_back(std::move(o));
+  }
+  Progress progress(!f.quiet);
+  IOCGRID_ASSIGN_OR_RETURN(
+      LocalData data, LoadLocalData(f.against, ingest::LoadOptions{}, false, issues, &progress));
+  std::vector<Class> event_class(data.events.size(), Class::kUnknown);
+  for (size_t e = 0; e < data.events.size(); ++e) {
+    event_class[e] = *rules.ClassOfKind(KindOfEvent(data.events[e], overrides, rules));
+  }
+  for (const index::Hit& h : data.index->MatchAll(queries, match_options)) {
+    const RecordInfo& record = data.records[h.record];
+    const EventInfo& event = data.events[record.event];
+    Hit hit;
+    hit.source = event.source;
+    hit.name = event.name;
+    hit.relation = index::RelationName(h.relation);
+    hit.matched = data.index->entry_value(h.entry);
+    hit.cls = event_class[record.event];
+    (*hits)[h.query].push_back(std::move(hit));
+  }
+  return Status::Ok();
+}
+
+Status MatchThroughPortal(const SiftFlags& f, const sift::ClassRules& rules,
+                          const std::vector<core::Indicator>& queries,
+                          std::vector<std::vector<Hit>>* hits) {
+  PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
+  while (!portal.url.empty() && portal.url.back() == '/') portal.url.pop_back();
+  // The members' declared kinds of data.
+  std::unordered_map<std::string, Class> member_class;
+  auto members = PortalCall(portal, "GET", "/api/v1/members");
+  if (!members.ok()) return members.status();
+  if (members->status != 200) return UnavailableError(PortalApiError(*members));
+  json mdoc = json::parse(members->body, nullptr, false);
+  if (!mdoc.is_array()) return UnavailableError("the portal's member list is not a JSON array");
+  Class default_class = *rules.ClassOfKind(rules.default_member_kind);
+  for (const json& m : mdoc) {
+    if (!m.is_object()) continue;
+    std::string kind = m.value("data_kind", "");
+    auto c = kind.empty() ? Result<Class>(default_class) : rules.ClassOfKind(kind);
+    member_class[m.value("name", "")] = c.ok() ? *c : default_class;
+  }
+
+  json list = json::array();
+  std::unordered_map<std::string, size_t> position;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    list.push_back({{"value", queries[i].value}, {"type", core::TypeName(queries[i].type)}});
+    position.emplace(queries[i].value, i);
+  }
+  json body = {{"indicators", list}};
+  std::string label = f.label;
+  if (label.empty()) {
+    label = "sift:";
+    for (const std::string& l : f.logs) label += " " + l.substr(l.rfind('/') + 1);
+    if (label.size() > 120) label = label.substr(0, 117) + "...";
+  }
+  body["label"] = label;
+  if (!f.relations.empty()) body["relations"] = f.relations;
+  std::string id;
+  IOCGRID_ASSIGN_OR_RETURN(json doc, RunPortalSearch(portal, body, f.timeout_s, !f.quiet, &id));
+  if (!f.quiet) {
+    PrintMemberStatuses(doc);
+    std::fprintf(stderr, "search %s (%s)\n", id.c_str(), label.c_str());
+  }
+  for (const json& ind : doc["indicators"]) {
+    auto it = position.find(ind.value("value", ""));
+    if (it == position.end()) continue;
+    std::vector<Hit>& out = (*hits)[it->second];
+    for (const json& h : ind["hits"]) {
+      Hit hit;
+      hit.member = h.value("member", "");
+      hit.relation = h.value("relation", "");
+      hit.matched = h.value("matched", "");
+      hit.name = h.value("event_info", "");
+      auto mc = member_class.find(hit.member);
+      hit.cls = mc == member_class.end() ? default_class : mc->second;
+      out.push_back(std::move(hit));
+    }
+    if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
+      // Members that disclose only counts: held by someone, kind unknown.
+      Hit hit;
+      hit.member = fmt::format("({} member(s), undisclosed)", ind.value("held_by", 0));
+      hit.relation = "exact";
+      hit.cls = default_class;
+      out.push_back(std::move(hit));
+    }
+  }
+  return Status::Ok();
+}
+
+struct ClassStats {
+  uint64_t observables = 0;
+  uint64_t lines = 0;
+  uint64_t clients = 0;
+  uint64_t client_lines = 0;
+};
+
+struct AlertCells {
+  uint64_t alerted_threat = 0;
+  uint64_t alerted_noise = 0;
+  uint64_t alerted_unknown = 0;
+  uint64_t not_alerted_threat_or_anonymizer = 0;
+};
+
+ojson HitsJson(const std::vector<Hit>& hits) {
+  ojson out = ojson::array();
+  for (const Hit& h : hits) {
+    ojson j;
+    if (!h.member.empty())
+      j["member"] = h.member;
+    else
+      j["source"] = h.source;
+    j["relation"] = h.relation;
+    j["matched"] = h.matched;
+    j["name"] = h.name;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "-";
+  return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+}
+
+int RunSift(SiftFlags f) {
+  auto started = std::chrono::steady_clock::now();
+  if (f.against.empty() == f.portal.empty()) {
+    return Fail("give either --against DATA... or --portal URL (with --key)");
+  }
+  if (!f.portal.empty() && f.key.empty()) {
+    if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
+    if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");
+  }
+  if (f.format != "table" && f.format != "json" && f.format != "ndjson" && f.format != "csv") {
+    return Fail("unknown --format '" + f.format + "' (table, json, csv)");
+  }
+  sift::SiftOptions options;
+  if (!sift::ParseLogFormat(f.log_format, &options.format)) {
+    return Fail("unknown --log-format '" + f.log_format +
+                "' (auto, combined, common, json, eve, modsec, zeek, csv)");
+  }
+  if (!f.fields.empty()) {
+    options.fields = 0;
+    for (const std::string& name : f.fields) {
+      sift::Field field;
+      if (!sift::ParseField(name, &field)) {
+        return Fail("unknown field '" + name + "' (client, server, host, url, dns, sni, hash)");
+      }
+      options.fields |= sift::FieldBit(field);
+    }
+  }
+  for (const std::string& spec : f.json_fields) {
+    if (Status s = options.parser.json_fields.Override(spec); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+  }
+  index::MatchOptions match_options;
+  if (!f.relations.empty()) {
+    match_options.relations = 0;
+    for (const std::string& name : f.relations) {
+      index::Relation r;
+      if (!index::ParseRelation(name, &r)) {
+        return Fail("unknown relation '" + name +
+                    "' (exact, component, url-host, subdomain, in-range)");
+      }
+      match_options.relations |= index::RelationBit(r);
+    }
+  }
+  sift::ClassRules rules = sift::DefaultRules();
+  if (!f.rules_path.empty()) {
+    std::ifstream in(f.rules_path, std::ios::binary);
+    if (!in) return Fail("cannot read rules file " + f.rules_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto parsed = sift::ParseRules(ss.str());
+    if (!parsed.ok()) return Fail(f.rules_path + ": " + std::string(parsed.status().message()));
+    rules = std::move(*parsed);
+  }
+  std::FILE* annotate = nullptr;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> annotate_owner(nullptr, &std::fclose);
+  if (!f.annotate.empty()) {
+    options.annotate = true;
+    annotate = f.annotate == "-" ? stdout : std::fopen(f.annotate.c_str(), "wb");
+    if (annotate == nullptr) return Fail("cannot write " + f.annotate);
+    if (annotate != stdout) annotate_owner.reset(annotate);
+  }
+
+  // 1. Read the logs: distinct observables only.
+  sift::Sifter sifter(options);
+  {
+    Progress progress(!f.quiet);
+    for (const std::string& log : f.logs) {
+      Status s = sifter.AddFile(log, [&](uint64_t bytes, uint64_t lines) {
+        progress.Show(fmt::format("sifting {}: {:L} MB, {:L} lines, {:L} observables...", log,
+                                  bytes >> 20, lines, sifter.observables().size()));
+      });
+      if (!s.ok()) {
+        progress.Done();
+        return Fail(std::string(s.message()));
+      }
+    }
+    progress.Done();
+  }
+  IssueReporter issues(f.max_issues_shown, f.quiet);
+  for (const sift::MalformedLine& m : sifter.malformed_examples()) {
+    issues.Report(m.path, m.line, m.reason);
+  }
+  const auto& obs = sifter.observables();
+  const sift::SiftCounts& counts = sifter.counts();
+
+  // 2. Match each distinct observable once.
+  std::vector<core::Indicator> queries;
+  queries.reserve(obs.size());
+  for (const sift::Observable& o : obs) queries.push_back(core::Indicator{o.type, o.value});
+  std::vector<std::vector<Hit>> hits(obs.size());
+  if (!queries.empty()) {
+    Status s = f.portal.empty() ? MatchLocally(f, rules, queries, match_options, &issues, &hits)
+                                : MatchThroughPortal(f, rules, queries, &hits);
+    if (!s.ok()) return Fail(std::string(s.message()));
+  }
+
+  // 3. Classes, per-class lines, alert cells.
+  std::vector<Class> cls(obs.size(), Class::kUnknown);
+  std::vector<Class> hit_classes;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    hit_classes.clear();
+    for (const Hit& h : hits[i]) hit_classes.push_back(h.cls);
+    cls[i] = rules.Decide(hit_classes);
+  }
+  std::array<ClassStats, sift::kClassCount> by_class{};
+  AlertCells cells;
+  uint64_t clients = 0, client_lines = 0;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    ClassStats& c = by_class[static_cast<size_t>(cls[i])];
+    ++c.observables;
+    if ((obs[i].fields & sift::FieldBit(sift::Field::kClient)) == 0) continue;
+    ++clients;
+    ++c.clients;
+    client_lines += obs[i].lines;
+    c.client_lines += obs[i].lines;
+    if (obs[i].alerts > 0) {
+      if (cls[i] == Class::kThreat) ++cells.alerted_threat;
+      if (cls[i] == Class::kNoise) ++cells.alerted_noise;
+      if (cls[i] == Class::kUnknown) ++cells.alerted_unknown;
+    } else if (cls[i] == Class::kThreat || cls[i] == Class::kAnonymizer) {
+      ++cells.not_alerted_threat_or_anonymizer;
+    }
+  }
+  Status grouped = sifter.ForEachLineGroup([&](std::span<const uint32_t> ids, uint64_t n) {
+    std::array<bool, sift::kClassCount> seen{};
+    for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
+    for (size_t c = 0; c < seen.size(); ++c) {
+      if (seen[c]) by_class[c].lines += n;
+    }
+  });
+  if (!grouped.ok()) return Fail(std::string(grouped.message()));
+  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+
+  // 4. Output. Observables by class, then most lines first.
+  std::vector<uint32_t> order(obs.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (cls[a] != cls[b]) return cls[a] < cls[b];
+    if (obs[a].lines != obs[b].lines) return obs[a].lines > obs[b].lines;
+    return obs[a].value < obs[b].value;
+  });
+  ojson summary = {{"kind", "summary"},         {"lines", counts.lines},
+                   {"parsed", counts.parsed},   {"malformed", counts.malformed},
+                   {"cut", counts.cut},         {"internal", counts.internal},
+                   {"observables", obs.size()}, {"alerts", counts.alerts}};
+  ojson jc = ojson::object();
+  for (Class c : sift::kAllClasses) {
+    const ClassStats& s = by_class[static_cast<size_t>(c)];
+    jc[std::string(sift::ClassName(c))] = {{"observables", s.observables}, {"lines", s.lines}};
+  }
+  summary["by_class"] = jc;
+  summary["alert_cells"] = {
+      {"alerted_threat", cells.alerted_threat},
+      {"alerted_noise", cells.alerted_noise},
+      {"alerted_unknown", cells.alerted_unknown},
+      {"not_alerted_threat_or_anonymizer", cells.not_alerted_threat_or_anonymizer}};
+  summary["elapsed_ms"] = elapsed_ms;
+
+  if (f.format == "json" || f.format == "ndjson") {
+    for (uint32_t i : order) {
+      const sift::Observable& o = obs[i];
+      ojson line = {{"kind", "observable"},
+                    {"value", o.value},
+                    {"type", core::TypeName(o.type)},
+                    {"field", sift::FieldName(o.field)},
+                    {"lines", o.lines},
+                    {"first_seen", Iso(o.first_seen)},
+                    {"last_seen", Iso(o.last_seen)},
+                    {"alerts", o.alerts},
+                    {"class", sift::ClassName(cls[i])},
+                    {"hits", HitsJson(hits[i])}};
+      std::printf("%s\n", line.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+    }
+    std::printf("%s\n", summary.dump().c_str());
+  } else if (f.format == "csv") {
+    std::printf("value,type,field,lines,first_seen,last_seen,alerts,class,hits\n");
+    for (uint32_t i : order) {
+      const sift::Observable& o = obs[i];
+      std::string h;
+      for (const Hit& hit : hits[i]) {
+        if (!h.empty()) h += ';';
+        h +=
+            (hit.member.empty() ? hit.source : hit.member) + " " + hit.relation + " " + hit.matched;
+      }
+      std::printf("%s,%s,%s,%llu,%s,%s,%llu,%s,%s\n", CsvField(o.value).c_str(),
+                  std::string(core::TypeName(o.type)).c_str(),
+                  std::string(sift::FieldName(o.field)).c_str(),
+                  static_cast<unsigned long long>(o.lines), Iso(o.first_seen).c_str(),
+                  Iso(o.last_seen).c_str(), static_cast<unsigned long long>(o.alerts),
+                  std::string(sift::ClassName(cls[i])).c_str(), CsvField(h).c_str());
+    }
+  } else {
+    std::printf(
+        "%s lines (%s parsed, %s malformed, %s cut), %s internal address(es) not sent, "
+        "%s distinct observable(s), %s alert(s), %lld ms\n\n",
+        fmt::format("{:L}", counts.lines).c_str(), fmt::format("{:L}", counts.parsed).c_str(),
+        fmt::format("{:L}", counts.malformed).c_str(), fmt::format("{:L}", counts.cut).c_str(),
+        fmt::format("{:L}", counts.internal).c_str(), fmt::format("{:L}", obs.size()).c_str(),
+        fmt::format("{:L}", counts.alerts).c_str(), static_cast<long long>(elapsed_ms));
+    std::printf("%-11s %12s %8s %9s %8s %12s\n", "class", "observables", "clients", "clients%",
+                "lines", "lines%");
+    for (Class c : sift::kAllClasses) {
+      const ClassStats& s = by_class[static_cast<size_t>(c)];
+      std::printf("%-11s %12llu %8llu %9s %8llu %12s\n", std::string(sift::ClassName(c)).c_str(),
+                  static_cast<unsigned long long>(s.observables),
+                  static_cast<unsigned long long>(s.clients), Percent(s.clients, clients).c_str(),
+                  static_cast<unsigned long long>(s.lines), Percent(s.lines, counts.lines).c_str());
+    }
+    std::printf(
+        "\nalerts x classes (clients)%s\n",
+        counts.alerts == 0 ? "  [no alert source among the logs: EVE, ModSecurity, WAF CSV]" : "");
+    std::printf("  alerted & known threat          %8llu\n",
+                static_cast<unsigned long long>(cells.alerted_threat));
+    std::printf("  alerted & noise (untargeted)    %8llu\n",
+                static_cast<unsigned long long>(cells.alerted_noise));
+    std::printf("  alerted & unknown (a look?)     %8llu\n",
+                static_cast<unsigned long long>(cells.alerted_unknown));
+    std::printf("  NOT alerted & threat/anonymizer %8llu   (what the WAF let through)\n",
+                static_cast<unsigned long long>(cells.not_alerted_threat_or_anonymizer));
+    Class current = Class::kUnknown;
+    size_t shown = 0;
+    bool first = true;
+    for (uint32_t i : order) {
+      if (first || cls[i] != current) {
+        current = cls[i];
+        shown = 0;
+        first = false;
+        std::printf("\ntop %s\n", std::string(sift::ClassName(current)).c_str());
+      }
+      if (shown++ >= f.top) continue;
+      const sift::Observable& o = obs[i];
+      std::string via;
+      for (const Hit& h : hits[i]) {
+        std::string who = h.member.empty() ? h.name : h.member;
+        if (who.empty()) who = h.source;
+        if (via.find(who) == std::string::npos) via += (via.empty() ? "" : "; ") + who;
+      }
+      if (via.size() > 60) via = via.substr(0, 57) + "...";
+      std::printf("  %-40s %-8s %7llu lines %5llu alerts  %s .. %s  %s\n", o.value.c_str(),
+                  std::string(sift::FieldName(o.field)).c_str(),
+                  static_cast<unsigned long long>(o.lines),
+                  static_cast<unsigned long long>(o.alerts), Iso(o.first_seen).c_str(),
+                  Iso(o.last_seen).c_str(), via.c_str());
+    }
+  }
+  std::fflush(stdout);
+
+  if (annotate != nullptr) {
+    const auto& files = sifter.files();
+    Status s = sifter.ForEachLine([&](size_t file, uint64_t line, std::span<const uint32_t> ids) {
+      std::array<bool, sift::kClassCount> seen{};
+      for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
+      std::string classes;
+      for (size_t c = 0; c < seen.size(); ++c) {
+        if (!seen[c]) continue;
+        if (!classes.empty()) classes += ',';
+        classes += fmt::format("\"{}\"", sift::ClassName(static_cast<Class>(c)));
+      }
+      std::fprintf(annotate, "{\"file\":%s,\"line\":%llu,\"classes\":[%s]}\n",
+                   json(files[file].path).dump().c_str(), static_cast<unsigned long long>(line),
+                   classes.c_str());
+    });
+    if (s.ok() && std::fflush(annotate) != 0) s = DataLossError("write error");
+    if (!s.ok()) return Fail(f.annotate + ": " + std::string(s.message()));
+  }
+  if (!f.quiet && f.format != "table") {
+    std::fprintf(stderr,
+                 "%llu line(s), %llu malformed, %zu observable(s): %llu threat, %llu noise, "
+                 "%llu anonymizer, %llu benign, %llu unknown\n",
+                 static_cast<unsigned long long>(counts.lines),
+                 static_cast<unsigned long long>(counts.malformed), obs.size(),
+                 static_cast<unsigned long long>(by_class[0].observables),
+                 static_cast<unsigned long long>(by_class[1].observables),
+                 static_cast<unsigned long long>(by_class[2].observables),
+                 static_cast<unsigned long long>(by_class[3].observables),
+                 static_cast<unsigned long long>(by_class[4].observables));
+  }
+  if (!f.quiet && issues.hidden() > 0) {
+    std::fprintf(stderr, "%llu malformed line(s) in all (%zu not shown)\n",
+                 static_cast<unsigned long long>(counts.malformed), issues.hidden());
+  }
+  bool matched = std::any_of(hits.begin(), hits.end(), [](const auto& h) { return !h.empty(); });
+  return matched ? kExitFound : kExitNotFound;
+}
+
+}  // namespace
+
+Command AddSiftCommand(CLI::App& app) {
+  auto flags = std::make_shared<SiftFlags>();
+  CLI::App* s = app.add_subcommand(
+      "sift",
+      "Sift logs (web access, WAF/IDS, Zeek, firewall CSV) against the alliance: parse them here, "
+      "match each distinct observable once, and sort the traffic into threat, noise, anonymizer, "
+      "benign and unknown. Log lines never leave this machine.\n"
+      "Exit status: 0 when something matched, 1 when nothing did, 2 on error.");
+  s->add_option("--against,-a", flags->against, "data files or folders to match against")
+      ->expected(1, -1);
+  s->add_option("--portal", flags->portal, "or: the portal to search through (one search)");
+  s->add_option("--key", flags->key, "portal API key (or set IOCGRID_KEY)");
+  s->add_option("--ca-file", flags->ca_file, "CA bundle (PEM) for the portal's certificate");
+  s->add_flag("--insecure", flags->insecure, "do not verify the portal's TLS certificate");
+  s->add_option("--timeout", flags->timeout_s, "seconds to wait for the portal search")
+      ->capture_default_str();
+  s->add_option("--label", flags->label, "label of the portal search (default: sift: LOG...)");
+  s->add_option("--log-format", flags->log_format,
+                "auto, combined, common, json, eve, modsec, zeek, csv")
+      ->capture_default_str();
+  s->add_option("--format,-f", flags->format, "table, json (NDJSON), csv")->capture_default_str();
+  s->add_option("--annotate", flags->annotate,
+                "write every input line's number with its classes (NDJSON) to this file");
+  s->add_option("--fields", flags->fields,
+                "only these fields: client, server, host, url, dns, sni, hash")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  s->add_option("--top", flags->top, "observables shown per class in the table")
+      ->capture_default_str();
+  s->add_option("--relations", flags->relations,
+                "only these relations: exact, component, url-host, subdomain, in-range")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  s->add_option("--json-field", flags->json_fields,
+                "JSON access log field names, e.g. client=remote_addr,host=vhost,time=ts");
+  s->add_option("--kind", flags->kinds,
+                "kind of an --against file or folder: FILE=KIND (honeypot, scanner, tor, vpn, "
+                "proxy, cloud, anonymizer, threat, ioc, benign, warninglist)");
+  s->add_option("--rules", flags->rules_path,
+                "class rules (TOML) over the defaults (docs/sift.md)");
+  s->add_flag("--quiet,-q", flags->quiet, "no progress, warnings or summary on stderr");
+  s->add_option("--max-warnings", flags->max_issues_shown,
+                "print at most N malformed-line warnings")
+      ->capture_default_str();
+  s->add_option("logs", flags->logs, "log files (plain or gzip); - reads standard input")
+      ->required()
+      ->expected(1, -1);
+  Command command;
+  command.subcommand = s;
+  command.run = [flags] { return RunSift(*flags); };
+  return command;
+}
+
+}  // namespace iocgrid::app
