@@ -2,6 +2,9 @@
 // sends (misp-api.md section 7) and the response shapes MISP returns (sections 1-4).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <set>
 #include <string>
 
@@ -337,14 +340,43 @@ TEST_F(NodeApiTest, TooManyValuesIs413) {
   EXPECT_EQ(r.status, 413);
 }
 
-TEST_F(NodeApiTest, ConcurrencyCapPerKeyIs429) {
+TEST_F(NodeApiTest, ConcurrencyCapPerKeyIs429AndReleasesItsSlots) {
   NodeOptions options;
-  options.max_concurrent_per_key = 0;
+  options.max_concurrent_per_key = 1;
   StartNode(options);
-  auto r = Call("GET", "/servers/getVersion");
-  EXPECT_EQ(r.status, 429);
-  EXPECT_EQ(Json(r)["message"], "Rate limit exceeded.");
-  EXPECT_FALSE(r.Header("x-rate-limit-limit").empty());
+  // One at a time, every request gets the slot back: a slot that leaked would make the
+  // second one a 429.
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", "/servers/getVersion").status, 200) << i;
+  // Heavy requests in parallel on one key: some find the slot taken.
+  json values = json::array();
+  for (int i = 0; i < 20000; ++i) values.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1");
+  const std::string body = json{{"value", values}, {"limit", 10}}.dump();
+  std::atomic<int> ok{0}, limited{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        auto r = Call("POST", "/attributes/restSearch", body);
+        if (r.status == 200) {
+          ++ok;
+        } else if (r.status == 429) {
+          ++limited;
+          EXPECT_EQ(Json(r)["message"], "Rate limit exceeded.");
+          EXPECT_FALSE(r.Header("x-rate-limit-limit").empty());
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_GT(limited.load(), 0) << "six clients never overlapped";
+  // And once they are done the slot is free again.
+  EXPECT_EQ(Call("GET", "/servers/getVersion").status, 200);
+  // Another key has a slot of its own throughout.
+  EXPECT_EQ(Call("GET", "/servers/getVersion", "", user_key_).status, 200);
 }
 
 TEST_F(NodeApiTest, AuditLogCountsValuesButKeepsThemOnlyWhenAsked) {

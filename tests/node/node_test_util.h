@@ -48,7 +48,12 @@ class NodeFixture : public ::testing::Test {
     }
     net::ServerOptions server_options;
     server_options.body_limit_bytes = body_limit_;
+    server_options.worker_threads = 4;
     Node* raw = node_.get();
+    // As `node serve` runs it: the key is checked on the head, before the body is read.
+    server_options.admit = [raw](const net::Request& head, size_t* limit) {
+      return raw->Admit(head, limit);
+    };
     auto server = net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
