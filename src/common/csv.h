@@ -8,10 +8,8 @@
 
 namespace iocgrid {
 
-// `s` as one CSV field: quoted (with inner quotes doubled) only when it holds a comma, a
-// quote or a line break.
-inline std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+// `s` as one CSV field, always quoted, inner quotes doubled (MISP's CSV quotes every value).
+inline std::string CsvQuoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"') out += '"';
@@ -19,6 +17,12 @@ inline std::string CsvField(std::string_view s) {
   }
   out += '"';
   return out;
+}
+
+// `s` as one CSV field: quoted only when it holds a comma, a quote or a line break.
+inline std::string CsvField(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  return CsvQuoted(s);
 }
 
 }  // namespace iocgrid

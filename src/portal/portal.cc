@@ -35,7 +35,6 @@ using json = nlohmann::json;
 using internal::ExportCsv;
 using internal::ExportMispEvent;
 using internal::ExportStixBundle;
-using internal::ParseDate;
 using internal::SearchInput;
 using internal::SearchJob;
 using internal::SearchMeta;

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/csv.h"
 #include "common/json_depth.h"
 #include "common/utf8.h"
 #include "core/indicator.h"
@@ -201,14 +202,7 @@ store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
 }
 
 std::string CsvCell(std::string_view raw) {
-  const std::string s = SanitizeUtf8(raw);  // valid UTF-8 on every API (issue 8)
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return CsvQuoted(SanitizeUtf8(raw));  // valid UTF-8 on every API (issue 8)
 }
 
 }  // namespace iocgrid::node::internal

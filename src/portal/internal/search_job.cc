@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "common/time.h"
+
 namespace iocgrid::portal::internal {
 
 using json = nlohmann::json;
@@ -15,21 +17,22 @@ std::vector<std::string> RelationNames(index::RelationMask mask) {
   return out;
 }
 
-int64_t ParseDate(const std::string& text) {
+namespace {
+
+// The day of a date or date-time ("2019-03-01", "2026-04-01T00:00:00Z") as unix seconds at
+// midnight UTC; 0 when there is none. Day granularity is what the time-gap flag compares.
+int64_t DayOf(const std::string& text) {
   if (text.size() < 10) return 0;
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%Y-%m-%d", &tm);
-  if (end == nullptr) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  auto t = ParseIsoDateTime(std::string_view(text).substr(0, 10));
+  return t.ok() ? *t : 0;
 }
 
-namespace {
 
 // The member data's own time for a hit: last seen, else first seen, else the event date, else
 // the attribute timestamp.
 int64_t HitTime(const federation::MemberHit& h) {
   for (const std::string* s : {&h.last_seen, &h.first_seen, &h.event_date}) {
-    if (int64_t t = ParseDate(*s)) return t;
+    if (int64_t t = DayOf(*s)) return t;
   }
   return h.timestamp;
 }
@@ -45,7 +48,7 @@ SearchJob::SearchJob(SearchMeta meta, SearchInput input, std::vector<federation:
   }
   hits_.resize(input_.indicators.size());
   held_by_.assign(input_.indicators.size(), std::vector<bool>(members_.size(), false));
-  for (const std::string& d : input_.dates) input_times_.push_back(ParseDate(d));
+  for (const std::string& d : input_.dates) input_times_.push_back(DayOf(d));
   MutexLock lock(mu_);
   AppendEvent("progress", ProgressJson());
 }

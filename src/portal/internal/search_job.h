@@ -108,8 +108,5 @@ class SearchJob {
 // The names of the relations in `mask`, in strength order ("exact", ..., "in-range").
 std::vector<std::string> RelationNames(index::RelationMask mask);
 
-// Parses an ISO date or date-time ("2019-03-01", "2019-03-01 12:00:00", ...) to unix seconds;
-// 0 when it is not one.
-int64_t ParseDate(const std::string& text);
 
 }  // namespace iocgrid::portal::internal
