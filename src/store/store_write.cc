@@ -14,7 +14,8 @@
 
 #include "core/indicator.h"
 #include "core/indicator_type.h"
-#include "store/internal/connection.h"
+#include "sqlite/api_key.h"
+#include "sqlite/connection.h"
 #include "store/internal/query_builder.h"
 #include "store/internal/rows.h"
 #include "store/internal/store_state.h"
@@ -143,7 +144,7 @@ bool SameTags(const std::vector<std::string>& a, const std::vector<std::string>&
 
 // A stable colour per tag name, as MISP gives tags a colour; "#rrggbb".
 std::string TagColour(std::string_view name) {
-  const std::string digest = internal::Sha256(LowerAscii(name));
+  const std::string digest = sqlite::Sha256(LowerAscii(name));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string colour = "#";
   for (int i = 0; i < 3; ++i) {
