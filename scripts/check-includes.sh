@@ -3,7 +3,9 @@
 #  1. a component never includes another component's internal/ headers;
 #  2. public headers (src/<c>/*.h) include no third-party headers (json_fwd.hpp is fine);
 #  3. a component includes only components its CMake target links (the arrows of
-#     src/README.md), checked against the allowed list below.
+#     src/README.md), checked against the allowed list below;
+#  4. only the shared SQLite layer (src/sqlite/) includes sqlite3.h, so no other code calls
+#     sqlite3_* (issue 15: one SQLite layer).
 set -euo pipefail
 cd "$(dirname "$0")/../src"
 status=0
@@ -37,11 +39,12 @@ declare -A allowed=(
   [index]="common core index"
   [ingest]="common core ingest"
   [extract]="common core extract"
-  [store]="common core ingest store"
+  [sqlite]="common sqlite"
+  [store]="common core ingest sqlite store"
   [net]="common net"
   [node]="common core index ingest store net node"
   [federation]="common core index net federation"
-  [portal]="common core index ingest extract net federation portal"
+  [portal]="common core index ingest extract net federation sqlite portal"
 )
 for comp in "${!allowed[@]}"; do
   [ -d "$comp" ] || continue
@@ -53,6 +56,12 @@ for comp in "${!allowed[@]}"; do
     fi
   done < <(grep -rhoE '#include "[a-z_]+/[^"]+"' "$comp" | sed -E 's/#include "([^"]+)"/\1/' | sort -u)
 done
+
+# 4. SQLite is called from the shared layer only.
+while IFS= read -r file; do
+  echo "check-includes: $file includes sqlite3.h; only src/sqlite/ may (use sqlite/connection.h)"
+  status=1
+done < <(grep -rlE '#include <sqlite3(ext)?\.h>' . | sed 's|^\./||' | grep -v '^sqlite/' || true)
 
 if [ $status -eq 0 ]; then echo "check-includes: OK"; fi
 exit $status

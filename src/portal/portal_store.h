@@ -2,6 +2,9 @@
 // (SHA-256 only), and searches with their final result document and event log, so that a
 // restart loses no finished search. Searches still running at a restart are marked interrupted.
 //
+// The file has a schema version with forward-only migrations (sqlite/migrate.h); a file from
+// before versioning is upgraded, a newer one refused.
+//
 // Thread-safety: all methods are thread-safe (one connection behind a mutex; the portal's
 // writes are small).
 #pragma once
@@ -15,7 +18,9 @@
 
 #include "common/result.h"
 
-struct sqlite3;
+namespace iocgrid::sqlite {
+class Connection;
+}
 
 namespace iocgrid::portal {
 
@@ -56,8 +61,10 @@ struct SearchRow {
 
 class PortalStore {
  public:
-  // Opens or creates DIR/portal.db and marks running searches interrupted.
-  // Errors: kUnavailable / kPermissionDenied when the file cannot be opened.
+  // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
+  // interrupted. Errors: kUnavailable / kPermissionDenied when the file cannot be opened,
+  // kUnimplemented when its schema version is newer than this binary knows (the message names
+  // both), kInvalidArgument when it is not a portal store.
   static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir);
   ~PortalStore();
   PortalStore(const PortalStore&) = delete;
@@ -85,12 +92,11 @@ class PortalStore {
   int interrupted_at_open() const { return interrupted_; }
 
  private:
-  PortalStore() = default;
-  Status Exec(const char* sql);
+  explicit PortalStore(std::unique_ptr<sqlite::Connection> db);
   Status UpdateSearch(const SearchRow& row, bool only_if_running);
 
   std::mutex mu_;
-  sqlite3* db_ = nullptr;  // owned; closed in the destructor
+  std::unique_ptr<sqlite::Connection> db_;  // guarded by mu_
   int interrupted_ = 0;
 };
 

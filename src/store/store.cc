@@ -9,7 +9,8 @@
 #include <system_error>
 #include <utility>
 
-#include "store/internal/connection.h"
+#include "sqlite/api_key.h"
+#include "sqlite/connection.h"
 #include "store/internal/schema.h"
 #include "store/internal/store_state.h"
 #include "store/internal/uuid.h"
@@ -126,7 +127,7 @@ const std::string& Store::path() const { return state_->path; }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
                                            const StoreOptions& options) {
-  if (!internal::InitCrypto()) return InternalError("libsodium initialization failed");
+  if (!sqlite::InitCrypto()) return InternalError("libsodium initialization failed");
   if (data_dir.empty()) return InvalidArgumentError("store: empty data directory");
   namespace fs = std::filesystem;
   const std::string path = (fs::path(data_dir) / std::string(kFileName)).string();

@@ -1,20 +1,17 @@
 // Organisations, users and API keys.
 //
-// Keys are 40 random characters of [A-Za-z0-9] (about 238 bits), so a salted slow hash buys
-// nothing against brute force and would cost every request tens of milliseconds: the store keeps
-// SHA-256(key) and, as MISP's advanced authkeys do, the first and last 4 characters in clear to
-// find the candidate rows. The hash comparison is constant-time (sodium_memcmp). The clear key
-// exists only in CreateKey's result and the caller's request; it is never stored or logged.
-#include <sodium.h>
-
+// Keys are sqlite/api_key.h's (shared with the portal): the store keeps SHA-256(key) and, as
+// MISP's advanced authkeys do, the first and last 4 characters in clear to find the candidate
+// rows. The hash comparison is constant-time. The clear key exists only in CreateKey's result
+// and the caller's request; it is never stored or logged.
 #include <mutex>
 #include <string>
 #include <utility>
 
-#include "store/internal/connection.h"
+#include "sqlite/api_key.h"
+#include "sqlite/connection.h"
 #include "store/internal/rows.h"
 #include "store/internal/store_state.h"
-#include "store/internal/uuid.h"
 #include "store/store.h"
 
 namespace iocgrid::store {
@@ -24,7 +21,7 @@ using internal::Statement;
 
 namespace {
 
-constexpr size_t kKeyLength = 40;
+constexpr size_t kKeyLength = sqlite::kApiKeyLength;
 // last_used is refreshed at most this often, so authentication stays a read.
 constexpr int64_t kLastUsedGranularitySeconds = 60;
 
@@ -107,8 +104,8 @@ Result<User> Store::EnsureUser(std::string_view email, std::string_view org_name
 
 Result<NewApiKey> Store::CreateKey(int64_t user_id, const KeyOptions& options) {
   NewApiKey created;
-  created.key = internal::RandomAlnum(kKeyLength);
-  const std::string hash = internal::Sha256(created.key);
+  created.key = sqlite::NewApiKey();
+  const std::string hash = sqlite::Sha256(created.key);
   const int64_t now = state_->Now();
   Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
     {
@@ -133,7 +130,7 @@ Result<NewApiKey> Store::CreateKey(int64_t user_id, const KeyOptions& options) {
     return Status::Ok();
   });
   if (!status.ok()) {
-    sodium_memzero(created.key.data(), created.key.size());
+    sqlite::Wipe(created.key);
     return status;
   }
   return created;
@@ -185,8 +182,7 @@ Status Store::RevokeKey(int64_t key_id) {
 
 Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
   if (!IsKeyShaped(key)) return PermissionDeniedError("malformed API key");
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  std::string digest = sqlite::Sha256(key);
   const int64_t now = state_->Now();
 
   AuthContext context;
@@ -206,10 +202,8 @@ Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
     while (true) {
       IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
-      std::span<const unsigned char> stored = stmt.Blob(1);
       // Every candidate is compared, so timing does not reveal which one matched.
-      if (stored.size() == sizeof digest &&
-          sodium_memcmp(stored.data(), digest, sizeof digest) == 0) {
+      if (sqlite::HashEquals(stmt.Blob(1), digest)) {
         found = true;
         context.key_id = stmt.Int(0);
         context.key_expires = stmt.Int(2);
@@ -220,7 +214,7 @@ Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
       }
     }
   }
-  sodium_memzero(digest, sizeof digest);
+  sqlite::Wipe(digest);
   if (!found) return PermissionDeniedError("unknown API key");
   if (revoked != 0) return PermissionDeniedError("API key revoked");
   if (context.key_expires != 0 && context.key_expires <= now) {

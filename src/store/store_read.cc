@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/indicator_type.h"
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 #include "store/internal/query_builder.h"
 #include "store/internal/rows.h"
 #include "store/internal/store_state.h"

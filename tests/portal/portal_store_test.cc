@@ -100,21 +100,69 @@ TEST_F(PortalStoreTest, ADamagedPageIsAnErrorNotATruncatedList) {
   EXPECT_FALSE(list.ok()) << "a damaged store listed " << list->size() << " searches as OK";
 }
 
-TEST_F(PortalStoreTest, StoresWrittenBeforeTheScopeColumnAreUpgraded) {
+// Runs SQL on the portal's file with the sqlite3 shell (an independent writer).
+void Sql(const std::string& dir, const std::string& sql) {
+  std::string cmd = "sqlite3 " + dir + "/portal.db \"" + sql + "\"";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+}
+
+// A file written before the portal store had a version (no user_version, no application_id)
+// and before the scope column: it opens, its rows survive, and it is stamped version 2.
+TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   {
     auto s = PortalStore::Open(dir_);
     ASSERT_TRUE(s.ok());
     SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(row).ok());
   }
-  // Make it look like a version-1 file: no scope column.
-  std::string cmd = "sqlite3 " + dir_ + "/portal.db 'ALTER TABLE searches DROP COLUMN scope;'";
+  Sql(dir_, "ALTER TABLE searches DROP COLUMN scope; PRAGMA user_version = 0;"
+            " PRAGMA application_id = 0;");
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    auto row = (*s)->GetSearch("old");
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    EXPECT_EQ(row->scope, "{}");
+  }
+  std::string out = dir_ + "/version.txt";
+  std::string cmd = "sqlite3 " + dir_ + "/portal.db 'PRAGMA user_version' > " + out;
   ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out);
+  std::string version;
+  std::getline(in, version);
+  EXPECT_EQ(version, "2");
+}
+
+// The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
+TEST_F(PortalStoreTest, UnversionedStoresThatHaveTheScopeColumnOpen) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    SearchRow row{"new", "alice", "", "amber", false, 1, "done", 1, 0, "{\"since\":1}", "", ""};
+    ASSERT_TRUE((*s)->InsertSearch(row).ok());
+  }
+  Sql(dir_, "PRAGMA user_version = 0; PRAGMA application_id = 0;");
   auto s = PortalStore::Open(dir_);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  auto row = (*s)->GetSearch("old");
-  ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->scope, "{}");
+  EXPECT_EQ((*s)->GetSearch("new")->scope, "{\"since\":1}");
+}
+
+TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
+  ASSERT_TRUE(PortalStore::Open(dir_).ok());
+  Sql(dir_, "PRAGMA user_version = 9;");
+  auto s = PortalStore::Open(dir_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
+  std::string_view message = s.status().message();
+  EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 2"), std::string::npos) << message;
+}
+
+TEST_F(PortalStoreTest, AnotherSqliteFileIsRefused) {
+  Sql(dir_, "CREATE TABLE notes(x);");
+  auto s = PortalStore::Open(dir_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << s.status().ToString();
 }
 
 }  // namespace

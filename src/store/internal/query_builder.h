@@ -13,9 +13,14 @@
 
 #include "common/status.h"
 #include "store/attribute_query.h"
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 
 namespace iocgrid::store::internal {
+
+// The store names the shared SQLite layer's types as its own.
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 using BindValue = std::variant<int64_t, std::string>;
 

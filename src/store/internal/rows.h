@@ -11,10 +11,15 @@
 #include <vector>
 
 #include "common/result.h"
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 #include "store/records.h"
 
 namespace iocgrid::store::internal {
+
+// The store names the shared SQLite layer's types as its own.
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 // SELECT list for AttributeRecord over `attributes a` (17 columns).
 inline constexpr std::string_view kAttributeColumns =

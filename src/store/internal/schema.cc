@@ -1,6 +1,8 @@
 #include "store/internal/schema.h"
 
-#include <string>
+#include <string_view>
+
+#include "sqlite/migrate.h"
 
 namespace iocgrid::store::internal {
 namespace {
@@ -163,60 +165,22 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_time ON audit_log(time);
 )sql";
 
-struct Migration {
-  int version;
-  std::string_view sql;
+constexpr sqlite::Migration kMigrations[] = {
+    {.version = 1, .sql = kSchemaV1, .apply = nullptr},
 };
 
-constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},
-};
+// No store was ever written without a version, so an unversioned file with tables is refused.
+constexpr sqlite::Schema kSchema{.kind = "store",
+                                 .application_id = kApplicationId,
+                                 .migrations = kMigrations,
+                                 .unversioned_table = ""};
 
 }  // namespace
 
-int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+int LatestSchemaVersion() { return sqlite::LatestVersion(kSchema); }
 
-Status Migrate(Connection& connection, std::string_view path) {
-  IOCGRID_ASSIGN_OR_RETURN(int64_t application_id, connection.QueryInt("PRAGMA application_id"));
-  IOCGRID_ASSIGN_OR_RETURN(int64_t version, connection.QueryInt("PRAGMA user_version"));
-  const int latest = LatestSchemaVersion();
-  if (application_id != 0 && application_id != kApplicationId) {
-    return InvalidArgumentError(std::string(path) + " is not an iocgrid store (application_id " +
-                                std::to_string(application_id) + ")");
-  }
-  if (version > latest) {
-    return Status(StatusCode::kUnimplemented,
-                  std::string(path) + " has store schema version " + std::to_string(version) +
-                      ", but this iocgrid knows versions up to " + std::to_string(latest) +
-                      "; use a newer iocgrid (downgrades are not supported)");
-  }
-  if (application_id == 0 && version == 0) {
-    // A file that is not empty but not ours either (no application_id, tables present).
-    IOCGRID_ASSIGN_OR_RETURN(int64_t tables,
-                             connection.QueryInt("SELECT count(*) FROM sqlite_schema"));
-    if (tables != 0) {
-      return InvalidArgumentError(std::string(path) +
-                                  " is a SQLite database but not an iocgrid store");
-    }
-  }
-  for (const Migration& migration : kMigrations) {
-    if (migration.version <= version) continue;
-    Transaction tx(connection);
-    IOCGRID_RETURN_IF_ERROR(tx.Begin());
-    // Re-read inside the write lock: another process may have migrated meanwhile.
-    IOCGRID_ASSIGN_OR_RETURN(int64_t current, connection.QueryInt("PRAGMA user_version"));
-    if (current >= migration.version) continue;
-    Status applied = connection.Exec(migration.sql);
-    if (!applied.ok()) {
-      return applied.WithContext("store migration to version " + std::to_string(migration.version));
-    }
-    IOCGRID_RETURN_IF_ERROR(
-        connection.Exec("PRAGMA application_id = " + std::to_string(kApplicationId)));
-    IOCGRID_RETURN_IF_ERROR(
-        connection.Exec("PRAGMA user_version = " + std::to_string(migration.version)));
-    IOCGRID_RETURN_IF_ERROR(tx.Commit());
-  }
-  return Status::Ok();
+Status Migrate(sqlite::Connection& connection, std::string_view path) {
+  return sqlite::Migrate(connection, path, kSchema);
 }
 
 }  // namespace iocgrid::store::internal

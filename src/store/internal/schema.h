@@ -9,9 +9,14 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 
 namespace iocgrid::store::internal {
+
+// The store names the shared SQLite layer's types as its own.
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 // PRAGMA application_id of iocgrid stores ("IOCG").
 inline constexpr int32_t kApplicationId = 0x494f4347;
@@ -19,9 +24,9 @@ inline constexpr int32_t kApplicationId = 0x494f4347;
 // The highest version the migrations below reach.
 int LatestSchemaVersion();
 
-// Brings the database to LatestSchemaVersion(). Errors: kUnimplemented when the file's
-// user_version is newer (the message names both versions and `path`), kInvalidArgument when
-// the file belongs to another application.
-Status Migrate(Connection& connection, std::string_view path);
+// Brings the database to LatestSchemaVersion() through sqlite::Migrate. Errors: kUnimplemented
+// when the file's user_version is newer (the message names both versions and `path`),
+// kInvalidArgument when the file belongs to another application.
+Status Migrate(sqlite::Connection& connection, std::string_view path);
 
 }  // namespace iocgrid::store::internal

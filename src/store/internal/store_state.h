@@ -12,10 +12,15 @@
 #include <vector>
 
 #include "common/result.h"
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 #include "store/options.h"
 
 namespace iocgrid::store::internal {
+
+// The store names the shared SQLite layer's types as its own.
+using sqlite::Connection;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 struct StoreState;
 

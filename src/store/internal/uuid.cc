@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <array>
 #include <cstdint>
 
 namespace iocgrid::store::internal {
@@ -26,8 +25,6 @@ std::string FormatUuid(const unsigned char bytes[16]) {
 constexpr std::string_view kNamespace = "iocgrid.store.v1\x1f";
 
 }  // namespace
-
-bool InitCrypto() { return sodium_init() >= 0; }
 
 std::string RandomUuid() {
   unsigned char bytes[16];
@@ -68,24 +65,6 @@ Result<std::string> CanonicalUuid(std::string_view text) {
     }
   }
   return out;
-}
-
-std::string RandomAlnum(size_t length) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  std::string out(length, '0');
-  for (char& c : out) {
-    // randombytes_uniform avoids modulo bias.
-    c = kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))];
-  }
-  return out;
-}
-
-std::string Sha256(std::string_view data) {
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest;
-  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size());
-  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
 }  // namespace iocgrid::store::internal

@@ -1,5 +1,6 @@
-// UUIDs and secrets for the store: random v4 uuids, name-based uuids for sources that carry
-// none, canonical form checks, and random API keys. Uses libsodium (sodium_init at Open).
+// UUIDs for the store: random v4 uuids, name-based uuids for sources that carry none, and
+// canonical form checks. Uses libsodium (sqlite::InitCrypto at Open); API keys and SHA-256 are
+// in the shared sqlite/api_key.h.
 //
 // Thread-safety: pure functions; libsodium's generator is thread-safe once initialized.
 #pragma once
@@ -10,9 +11,6 @@
 #include "common/result.h"
 
 namespace iocgrid::store::internal {
-
-// Initializes libsodium; false when it cannot (no entropy source). Idempotent, thread-safe.
-bool InitCrypto();
 
 // A random version-4 uuid, lower-case.
 std::string RandomUuid();
@@ -25,11 +23,5 @@ std::string NameUuid(std::string_view name);
 
 // Lower-cases a uuid of the canonical 8-4-4-4-12 hex form. Errors: kInvalidArgument.
 Result<std::string> CanonicalUuid(std::string_view text);
-
-// `length` characters uniformly from [A-Za-z0-9].
-std::string RandomAlnum(size_t length);
-
-// SHA-256 of `data`, 32 bytes.
-std::string Sha256(std::string_view data);
 
 }  // namespace iocgrid::store::internal

@@ -1,13 +1,14 @@
-#include "store/internal/connection.h"
+#include "sqlite/connection.h"
 
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
 
-namespace iocgrid::store::internal {
+namespace iocgrid::sqlite {
 
 void DbDeleter::operator()(sqlite3* db) const {
   // close_v2 defers the close until every statement is finalized, so destruction order of
@@ -61,6 +62,8 @@ Statement::~Statement() { Release(); }
 
 Statement::Statement(Statement&& other) noexcept
     : stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_rc_(std::exchange(other.bind_rc_, SQLITE_OK)),
+      bind_index_(std::exchange(other.bind_index_, 0)),
       in_use_(std::exchange(other.in_use_, nullptr)),
       owned_(std::move(other.owned_)) {}
 
@@ -68,6 +71,8 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     Release();
     stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_rc_ = std::exchange(other.bind_rc_, SQLITE_OK);
+    bind_index_ = std::exchange(other.bind_index_, 0);
     in_use_ = std::exchange(other.in_use_, nullptr);
     owned_ = std::move(other.owned_);
   }
@@ -81,33 +86,41 @@ void Statement::Release() {
     *in_use_ = false;
   }
   stmt_ = nullptr;
+  bind_rc_ = SQLITE_OK;
+  bind_index_ = 0;
   in_use_ = nullptr;
   owned_.reset();
 }
 
-Statement& Statement::Bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+Statement& Statement::CheckBind(int index, int rc) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
+    bind_rc_ = rc;
+    bind_index_ = index;
+  }
   return *this;
+}
+
+Statement& Statement::Bind(int index, int64_t value) {
+  return CheckBind(index, sqlite3_bind_int64(stmt_, index, value));
 }
 
 Statement& Statement::BindText(int index, std::string_view value) {
-  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
+  return CheckBind(index, sqlite3_bind_text64(stmt_, index, value.data(), value.size(),
+                                              SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 Statement& Statement::BindTextStatic(int index, std::string_view value) {
-  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
-  return *this;
+  return CheckBind(index, sqlite3_bind_text64(stmt_, index, value.data(), value.size(),
+                                              SQLITE_STATIC, SQLITE_UTF8));
 }
 
 Statement& Statement::BindBlob(int index, std::span<const unsigned char> value) {
-  sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT);
-  return *this;
+  return CheckBind(index,
+                   sqlite3_bind_blob64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT));
 }
 
 Statement& Statement::BindNull(int index) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
+  return CheckBind(index, sqlite3_bind_null(stmt_, index));
 }
 
 Statement& Statement::BindTextOrNull(int index, std::string_view value) {
@@ -115,6 +128,10 @@ Statement& Statement::BindTextOrNull(int index, std::string_view value) {
 }
 
 Result<bool> Statement::Step() {
+  if (bind_rc_ != SQLITE_OK) {
+    return SqliteStatus(nullptr, bind_rc_,
+                        "sqlite: cannot bind parameter " + std::to_string(bind_index_));
+  }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -134,6 +151,8 @@ Status Statement::Run() {
 }
 
 void Statement::Reset() {
+  bind_rc_ = SQLITE_OK;
+  bind_index_ = 0;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
@@ -238,6 +257,20 @@ Result<int64_t> Connection::QueryInt(std::string_view sql) {
   return stmt.Int(0);
 }
 
+Result<bool> Connection::HasColumn(std::string_view table, std::string_view column) {
+  IOCGRID_ASSIGN_OR_RETURN(Statement stmt,
+                           PrepareOnce("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2"));
+  stmt.BindText(1, table).BindText(2, column);
+  return stmt.Step();
+}
+
+Result<bool> Connection::HasTable(std::string_view table) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement stmt, PrepareOnce("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
+  stmt.BindText(1, table);
+  return stmt.Step();
+}
+
 int64_t Connection::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_.get()); }
@@ -268,4 +301,4 @@ Status Transaction::Commit() {
   return Status::Ok();
 }
 
-}  // namespace iocgrid::store::internal
+}  // namespace iocgrid::sqlite

@@ -1,9 +1,11 @@
-// A SQLite connection with a cache of prepared statements, and a lease type for statements.
-// SQLite handles live in unique_ptrs with stateless deleters (STYLE.md section 6); every value
-// reaches SQL as a bound parameter.
+// The shared SQLite layer (iocgrid::sqlite), used by the node's store and the portal's store:
+// a connection with a cache of prepared statements, a lease type for statements with checked
+// binds and a row loop, and transactions. The only code in src/ that calls sqlite3_* (the include
+// check enforces it). SQLite handles live in unique_ptrs with stateless deleters (STYLE.md
+// section 6); every value reaches SQL as a bound parameter.
 //
-// Thread-safety: a Connection (and its statements) is used by one thread at a time; the Store
-// guarantees it (writer mutex, reader pool).
+// Thread-safety: a Connection (and its statements) is used by one thread at a time; its owner
+// guarantees it (the Store's writer mutex and reader pool, the PortalStore's mutex).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -20,7 +23,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace iocgrid::store::internal {
+namespace iocgrid::sqlite {
 
 struct DbDeleter {
   void operator()(sqlite3* db) const;
@@ -50,7 +53,9 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   // Parameters are 1-based, as in SQLite. Text and blobs are copied (SQLITE_TRANSIENT) unless
-  // BindTextStatic is used, whose view must outlive the statement's next Step.
+  // BindTextStatic is used, whose view must outlive the statement's next Step. A failed bind
+  // (SQLITE_RANGE, SQLITE_TOOBIG, ...) is kept, and the next Step returns it instead of running
+  // with the parameter silently left NULL; Reset clears it.
   Statement& Bind(int index, int64_t value);
   Statement& BindText(int index, std::string_view value);
   Statement& BindTextStatic(int index, std::string_view value);
@@ -59,10 +64,15 @@ class Statement {
   // Binds text, or NULL for an empty string.
   Statement& BindTextOrNull(int index, std::string_view value);
 
-  // Advances: true = a row is available, false = done. Errors map through SqliteStatus.
+  // Advances: true = a row is available, false = done. Errors (a failed bind included) map
+  // through SqliteStatus.
   Result<bool> Step();
   // Steps to completion, ignoring rows.
   Status Run();
+  // Calls `fn(const Statement&)` for each result row; `fn` may return void or Status (a non-OK
+  // one stops the loop and is returned). An error part-way is an error, never a shorter list.
+  template <typename Fn>
+  Status ForEachRow(Fn&& fn);
   // Resets for another execution with new bindings (bindings cleared).
   void Reset();
 
@@ -77,10 +87,28 @@ class Statement {
  private:
   void Release();
 
+  // Records the first failed bind's result code.
+  Statement& CheckBind(int index, int rc);
+
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = 0;         // SQLITE_OK, or the first failed bind
+  int bind_index_ = 0;      // the parameter whose bind failed
   bool* in_use_ = nullptr;  // the cache entry's flag, for cached statements
   StmtPtr owned_;           // for uncached statements
 };
+
+template <typename Fn>
+Status Statement::ForEachRow(Fn&& fn) {
+  while (true) {
+    IOCGRID_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status::Ok();
+    if constexpr (std::is_void_v<std::invoke_result_t<Fn&, const Statement&>>) {
+      fn(static_cast<const Statement&>(*this));
+    } else {
+      IOCGRID_RETURN_IF_ERROR(fn(static_cast<const Statement&>(*this)));
+    }
+  }
+}
 
 class Connection {
  public:
@@ -104,6 +132,10 @@ class Connection {
   Result<Statement> PrepareOnce(std::string_view sql);
   // Runs a single-row, single-integer query such as "PRAGMA user_version".
   Result<int64_t> QueryInt(std::string_view sql);
+  // True when `table` has a column named `column` (PRAGMA table_info).
+  Result<bool> HasColumn(std::string_view table, std::string_view column);
+  // True when the schema has a table named `table`.
+  Result<bool> HasTable(std::string_view table);
 
   int64_t LastInsertRowid() const;
   int64_t Changes() const;
@@ -136,4 +168,4 @@ class Transaction {
   bool open_ = false;
 };
 
-}  // namespace iocgrid::store::internal
+}  // namespace iocgrid::sqlite

@@ -1,0 +1,56 @@
+#include "store/internal/tags.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "sqlite/api_key.h"
+
+namespace iocgrid::store::internal {
+
+std::string LowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::vector<std::string> NormalizeTags(const std::vector<std::string>& a,
+                                       const std::vector<std::string>* b) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  auto add = [&](const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      if (name.empty()) continue;
+      if (seen.insert(LowerAscii(name)).second) out.push_back(name);
+    }
+  };
+  add(a);
+  if (b != nullptr) add(*b);
+  std::sort(out.begin(), out.end(), [](const std::string& x, const std::string& y) {
+    return LowerAscii(x) < LowerAscii(y);
+  });
+  return out;
+}
+
+bool SameTags(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
+  }
+  return true;
+}
+
+std::string TagColour(std::string_view name) {
+  const std::string digest = sqlite::Sha256(LowerAscii(name));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string colour = "#";
+  for (int i = 0; i < 3; ++i) {
+    const auto byte = static_cast<unsigned char>(digest[static_cast<size_t>(i)]);
+    colour += kHex[byte >> 4];
+    colour += kHex[byte & 0x0f];
+  }
+  return colour;
+}
+
+}  // namespace iocgrid::store::internal

@@ -1,0 +1,123 @@
+// Sightings: one per live attribute matched by id/uuid or by value, in one transaction.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sqlite/connection.h"
+#include "store/internal/query_builder.h"
+#include "store/internal/rows.h"
+#include "store/internal/store_state.h"
+#include "store/internal/uuid.h"
+#include "store/store.h"
+
+namespace iocgrid::store {
+
+using internal::Connection;
+using internal::Statement;
+
+namespace {
+
+// (attribute id, event id) of every live attribute a sighting request names.
+using Targets = std::vector<std::pair<int64_t, int64_t>>;
+
+Result<Targets> FindTargets(Connection& c, const SightingRequest& request) {
+  Targets targets;
+  auto collect = [&](Statement& stmt) -> Status {
+    return stmt.ForEachRow(
+        [&](const Statement& row) { targets.emplace_back(row.Int(0), row.Int(1)); });
+  };
+  if (!request.attribute.empty()) {
+    Result<int64_t> id = internal::ResolveRef(c, "attributes", request.attribute);
+    if (id.ok()) {
+      IOCGRID_ASSIGN_OR_RETURN(
+          Statement stmt,
+          c.Prepare("SELECT a.id, a.event_id FROM attributes a JOIN events e ON e.id = "
+                    "a.event_id WHERE a.id = ?1 AND a.deleted = 0 AND e.deleted = 0"));
+      stmt.Bind(1, *id);
+      IOCGRID_RETURN_IF_ERROR(collect(stmt));
+    }
+  } else {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement stmt,
+        c.Prepare("SELECT a.id, a.event_id FROM attributes a JOIN events e ON e.id = "
+                  "a.event_id WHERE (a.value1 IN (SELECT value FROM json_each(?1)) OR "
+                  "a.value2 IN (SELECT value FROM json_each(?1))) AND a.deleted = 0 AND "
+                  "e.deleted = 0 ORDER BY a.id"));
+    stmt.BindText(1, internal::JsonStringArray(request.values));
+    IOCGRID_RETURN_IF_ERROR(collect(stmt));
+  }
+  return targets;
+}
+
+// Inserts `s` (uuid and id filled in here); an expiration (type 2) first replaces the org's
+// earlier expiration of the attribute.
+Status InsertSighting(Connection& c, Sighting* s) {
+  if (s->type == 2) {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement clear,
+        c.Prepare("DELETE FROM sightings WHERE attribute_id = ?1 AND org_id = ?2 AND "
+                  "type = 2"));
+    clear.Bind(1, s->attribute_id).Bind(2, s->org_id);
+    IOCGRID_RETURN_IF_ERROR(clear.Run());
+  }
+  s->uuid = internal::RandomUuid();
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement insert,
+      c.Prepare("INSERT INTO sightings (uuid, attribute_id, event_id, org_id, date_sighting, "
+                "source, type) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  insert.BindText(1, s->uuid)
+      .Bind(2, s->attribute_id)
+      .Bind(3, s->event_id)
+      .Bind(4, s->org_id)
+      .Bind(5, s->date_sighting)
+      .BindText(6, s->source)
+      .Bind(7, s->type);
+  IOCGRID_RETURN_IF_ERROR(insert.Run());
+  s->id = c.LastInsertRowid();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request) {
+  if (request.type < 0 || request.type > 2) {
+    return InvalidArgumentError(
+        "Invalid type, must be 0 (sighting), 1 (false positive) or 2 "
+        "(expiration)");
+  }
+  if (request.attribute.empty() && request.values.empty()) {
+    return InvalidArgumentError("No valid attributes found.");
+  }
+  const int64_t now = state_->Now();
+  const int64_t when = request.timestamp != 0 ? request.timestamp : now;
+  std::vector<Sighting> created;
+  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+    int64_t org_id = request.org_id;
+    if (org_id == 0) {
+      IOCGRID_ASSIGN_OR_RETURN(org_id, internal::EnsureOrgId(c, state_->options.local_org, now));
+    }
+    IOCGRID_ASSIGN_OR_RETURN(Targets targets, FindTargets(c, request));
+    if (targets.empty()) {
+      return NotFoundError(
+          "Could not add the Sighting. Reason: No valid attributes found that match the "
+          "criteria.");
+    }
+    for (const auto& [attribute_id, event_id] : targets) {
+      Sighting sighting;
+      sighting.attribute_id = attribute_id;
+      sighting.event_id = event_id;
+      sighting.org_id = org_id;
+      sighting.date_sighting = when;
+      sighting.source = request.source;
+      sighting.type = request.type;
+      IOCGRID_RETURN_IF_ERROR(InsertSighting(c, &sighting));
+      created.push_back(std::move(sighting));
+    }
+    return Status::Ok();
+  });
+  IOCGRID_RETURN_IF_ERROR(status);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  return created;
+}
+
+}  // namespace iocgrid::store
