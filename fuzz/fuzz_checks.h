@@ -13,7 +13,7 @@
 
 #include "core/indicator.h"
 #include "core/indicator_type.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "ingest/loader.h"
 
 namespace iocgrid::fuzz {
@@ -52,7 +52,7 @@ inline void LoadAndCheck(std::string_view path, std::string_view content,
   uint64_t issues = 0;
   auto stats = ingest::LoadContent(
       path, content, options,
-      [&](ingest::Event&& event) {
+      [&](core::Event&& event) {
         ++events;
         attributes += event.attributes.size();
         for (const auto& a : event.attributes) CheckNormalized(a.indicator);

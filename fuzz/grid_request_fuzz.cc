@@ -52,11 +52,11 @@ class Fixture {
     auto opened = node::Node::Open(options);
     if (!opened.ok()) fuzz::Fail("Node::Open", opened.status().message());
     node_ = std::move(*opened);
-    std::vector<ingest::Event> events;
+    std::vector<core::Event> events;
     ingest::LoadOptions load;
     load.format = ingest::InputFormat::kCsv;
     auto loaded = ingest::LoadContent(
-        "member.csv", kMemberData, load, [&](ingest::Event&& e) { events.push_back(std::move(e)); },
+        "member.csv", kMemberData, load, [&](core::Event&& e) { events.push_back(std::move(e)); },
         [](const ingest::LoadIssue& issue) { fuzz::Fail("fixture data", issue.message); });
     if (!loaded.ok()) fuzz::Fail("fixture data", loaded.status().message());
     auto imported = node_->store().ImportEvents(events, store::ImportOptions{});

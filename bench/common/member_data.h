@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/indicator.h"
-#include "ingest/event.h"
+#include "core/event.h"
 
 namespace iocgrid::bench {
 
@@ -78,9 +78,9 @@ struct EventSpec {
 };
 
 // One event of `spec.attributes` attributes; the stored values are also added to *data.
-inline ingest::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
+inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
   std::mt19937_64 rng(spec.seed);
-  ingest::Event event;
+  core::Event event;
   event.uuid = spec.uuid;
   event.info = spec.info;
   event.date = "2024-01-31";
@@ -114,7 +114,7 @@ inline ingest::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
     }
     auto parsed = core::ParseIndicator(type, value);
     if (!parsed.ok()) std::abort();
-    ingest::Attribute a;
+    core::Attribute a;
     a.indicator = std::move(*parsed);
     a.to_ids = true;
     a.timestamp = 1706700000 + i % 86400;

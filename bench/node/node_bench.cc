@@ -29,7 +29,7 @@
 #include "benchmark/benchmark.h"
 #include "bench/common/member_data.h"
 #include "core/indicator.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
@@ -63,7 +63,7 @@ struct Fixture {
       spec.info = "node bench: 10^6 attributes";
       spec.org = "BENCH";
       spec.attributes = kStored;
-      const ingest::Event event = bench::BuildMemberEvent(spec, &data);
+      const core::Event event = bench::BuildMemberEvent(spec, &data);
       auto store = store::Store::Open(dir, {});
       if (!store.ok()) std::abort();
       const auto t0 = std::chrono::steady_clock::now();

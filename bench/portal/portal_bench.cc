@@ -47,7 +47,7 @@
 #include "benchmark/benchmark.h"
 #include "bench/common/member_data.h"
 #include "core/indicator.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
@@ -138,7 +138,7 @@ struct Fixture {
       spec.org = std::string("BENCH-") + kMemberNames[i];
       spec.domain_prefix = std::string(1, static_cast<char>('a' + i));
       spec.attributes = kStored;
-      const ingest::Event event = bench::BuildMemberEvent(spec, &m.data);
+      const core::Event event = bench::BuildMemberEvent(spec, &m.data);
       auto store = store::Store::Open(mdir, {});
       if (!store.ok()) std::abort();
       const auto t0 = Clock::now();

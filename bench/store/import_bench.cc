@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "store/store.h"
 
 namespace iocgrid::store {
@@ -20,8 +20,8 @@ std::string MakeTempDir() {
 }
 
 // A MISP-like event: ip-dst, domain and md5 attributes with uuids, plus a few composites.
-ingest::Event LargeEvent(int64_t count, bool with_uuids) {
-  ingest::Event event;
+core::Event LargeEvent(int64_t count, bool with_uuids) {
+  core::Event event;
   event.uuid = "5f4d3c2b-0000-4000-8000-000000000001";
   event.info = "bench";
   event.date = "2024-01-31";
@@ -30,7 +30,7 @@ ingest::Event LargeEvent(int64_t count, bool with_uuids) {
   event.attributes.reserve(static_cast<size_t>(count));
   char uuid[40];
   for (int64_t i = 0; i < count; ++i) {
-    ingest::Attribute a;
+    core::Attribute a;
     switch (i % 4) {
       case 0:
       case 1:
@@ -62,7 +62,7 @@ ingest::Event LargeEvent(int64_t count, bool with_uuids) {
 }
 
 void BM_ImportLargeEventIntoEmptyStore(benchmark::State& state) {
-  const ingest::Event event = LargeEvent(state.range(0), state.range(1) != 0);
+  const core::Event event = LargeEvent(state.range(0), state.range(1) != 0);
   for (auto _ : state) {
     state.PauseTiming();
     const std::string dir = MakeTempDir();
@@ -88,7 +88,7 @@ BENCHMARK(BM_ImportLargeEventIntoEmptyStore)
     ->Iterations(1);
 
 void BM_ReimportUnchangedEvent(benchmark::State& state) {
-  const ingest::Event event = LargeEvent(state.range(0), true);
+  const core::Event event = LargeEvent(state.range(0), true);
   const std::string dir = MakeTempDir();
   auto store = Store::Open(dir, {});
   if (!store.ok() || !(*store)->ImportEvents({&event, 1}, {}).ok()) {
@@ -105,7 +105,7 @@ void BM_ReimportUnchangedEvent(benchmark::State& state) {
 BENCHMARK(BM_ReimportUnchangedEvent)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Search1000Values(benchmark::State& state) {
-  const ingest::Event event = LargeEvent(state.range(0), false);
+  const core::Event event = LargeEvent(state.range(0), false);
   const std::string dir = MakeTempDir();
   auto store = Store::Open(dir, {});
   if (!store.ok() || !(*store)->ImportEvents({&event, 1}, {}).ok()) {
@@ -131,7 +131,7 @@ void BM_Search1000Values(benchmark::State& state) {
 BENCHMARK(BM_Search1000Values)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_StreamLiveAttributes(benchmark::State& state) {
-  const ingest::Event event = LargeEvent(state.range(0), false);
+  const core::Event event = LargeEvent(state.range(0), false);
   const std::string dir = MakeTempDir();
   auto store = Store::Open(dir, {});
   if (!store.ok() || !(*store)->ImportEvents({&event, 1}, {}).ok()) {

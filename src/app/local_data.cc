@@ -54,7 +54,7 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
     size_t first_event = data.events.size();
     auto stats = ingest::LoadFile(
         path, options,
-        [&](ingest::Event&& event) {
+        [&](core::Event&& event) {
           auto event_no = static_cast<uint32_t>(data.events.size());
           data.events.push_back(
               EventInfo{event.source.empty() ? path : event.source, event.info, options.format});

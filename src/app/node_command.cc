@@ -138,14 +138,14 @@ int RunImport(const ImportFlags& flags) {
   auto store = store::Store::Open(flags.data_dir, store_options);
   if (!store.ok()) return Fail("import", std::string(store.status().message()));
 
-  std::vector<ingest::Event> events;
+  std::vector<core::Event> events;
   size_t issues = 0;
   uint64_t attributes = 0;
   uint64_t invalid_utf8 = 0;
   for (const std::string& path : *files) {
     const size_t first_event = events.size();
     auto stats = ingest::LoadFile(
-        path, load_options, [&](ingest::Event&& e) {
+        path, load_options, [&](core::Event&& e) {
           attributes += e.attributes.size();
           events.push_back(std::move(e));
         },

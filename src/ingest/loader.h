@@ -17,9 +17,13 @@
 #include <vector>
 
 #include "common/result.h"
-#include "ingest/event.h"
+#include "core/event.h"
 
 namespace iocgrid::ingest {
+
+// The model lives in core (core/event.h); the importers name it unqualified.
+using core::Attribute;
+using core::Event;
 
 enum class InputFormat : uint8_t { kAuto, kWarninglist, kMispEvent, kCsv, kPlain, kIpsum, kStix };
 

@@ -25,7 +25,7 @@
 
 #include "common/result.h"
 #include "common/status.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "store/attribute_query.h"
 #include "store/options.h"
 #include "store/records.h"
@@ -98,14 +98,14 @@ class Store {
   // re-imported list is idempotent too. Errors (nothing is written): kAlreadyExists when an
   // attribute uuid is repeated within an event or belongs to another event, kInvalidArgument
   // for an invalid uuid, distribution, threat level or analysis, storage errors.
-  Result<ImportStats> ImportEvents(std::span<const ingest::Event> events,
+  Result<ImportStats> ImportEvents(std::span<const core::Event> events,
                                    const ImportOptions& options);
   // MISP events/add: a new event (a random uuid when it has none). Returns its id.
   // Errors: kAlreadyExists when the uuid is known, others as ImportEvents.
-  Result<int64_t> AddEvent(const ingest::Event& event, const ImportOptions& options);
+  Result<int64_t> AddEvent(const core::Event& event, const ImportOptions& options);
   // MISP events/edit: updates the referenced event from `event` (its uuid is ignored).
   // Errors: kNotFound, others as ImportEvents.
-  Result<ImportStats> EditEvent(std::string_view id_or_uuid, const ingest::Event& event,
+  Result<ImportStats> EditEvent(std::string_view id_or_uuid, const core::Event& event,
                                 const ImportOptions& options);
   // Soft delete marks the event and its attributes deleted; hard delete removes the event with
   // its objects, attributes, tags links and sightings. Errors: kNotFound.
@@ -116,7 +116,7 @@ class Store {
   // Returns the new (or, without break_on_duplicate, updated) ids in input order.
   // Errors: kNotFound (event), kAlreadyExists (duplicate value or uuid).
   Result<std::vector<int64_t>> AddAttributes(std::string_view event_id_or_uuid,
-                                             std::span<const ingest::Attribute> attributes,
+                                             std::span<const core::Attribute> attributes,
                                              const AddAttributeOptions& options);
   // Soft (MISP: deleted = 1, timestamp bumped) or hard delete. Errors: kNotFound.
   Status DeleteAttribute(std::string_view id_or_uuid, bool hard);

@@ -83,11 +83,11 @@ Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, 
 
 }  // namespace
 
-Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
+Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
                                         const ImportOptions& options) {
   ImportStats stats;
   uint64_t incoming = 0;
-  for (const ingest::Event& event : events) incoming += event.attributes.size();
+  for (const core::Event& event : events) incoming += event.attributes.size();
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
                              DropAttributeIndexesForBulkLoad(c, incoming));
@@ -106,7 +106,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
         }
         writer.set_bulk_uuids(&bulk_uuids);
       }
-      for (const ingest::Event& event : events) {
+      for (const core::Event& event : events) {
         Result<int64_t> id = writer.Write(event, internal::WriteMode::kImport, 0);
         if (!id.ok()) {
           return id.status().WithContext(event.source.empty() ? "import" : event.source);
@@ -121,7 +121,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const ingest::Event> events,
   return stats;
 }
 
-Result<int64_t> Store::AddEvent(const ingest::Event& event, const ImportOptions& options) {
+Result<int64_t> Store::AddEvent(const core::Event& event, const ImportOptions& options) {
   ImportStats stats;
   int64_t id = 0;
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
@@ -134,7 +134,7 @@ Result<int64_t> Store::AddEvent(const ingest::Event& event, const ImportOptions&
   return id;
 }
 
-Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const ingest::Event& event,
+Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const core::Event& event,
                                      const ImportOptions& options) {
   ImportStats stats;
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
@@ -177,7 +177,7 @@ Status Store::PublishEvent(std::string_view id_or_uuid) {
 }
 
 Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_uuid,
-                                                  std::span<const ingest::Attribute> attributes,
+                                                  std::span<const core::Attribute> attributes,
                                                   const AddAttributeOptions& options) {
   std::vector<int64_t> ids;
   ImportOptions import_options;
@@ -197,7 +197,7 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
     int64_t object_id = 0;
     std::string_view object_name;
     for (size_t i = 0; i < attributes.size(); ++i) {
-      const ingest::Attribute& a = attributes[i];
+      const core::Attribute& a = attributes[i];
       AttrRow row;
       FillRow(a, &row, nullptr);
       if (row.timestamp == 0) row.timestamp = writer.now();

@@ -368,7 +368,7 @@ TEST(LoadTest, FiftyConcurrentSearchesEqualTheSameSearchesOneAtATime) {
   std::vector<std::unique_ptr<TestNode>> nodes;
   for (int n = 0; n < 3; ++n) {
     nodes.push_back(TestNode::Start());
-    std::vector<ingest::Attribute> attrs;
+    std::vector<core::Attribute> attrs;
     for (int k = 0; k < 600; ++k) attrs.push_back(Attr("ip-dst", Ip(n, k / 250, k % 250)));
     attrs.push_back(Attr("ip-src", "10." + std::to_string(n) + ".9.0/24"));
     nodes.back()->Import({MakeEvent("", "member " + std::to_string(n), attrs)});

@@ -37,7 +37,7 @@ class MispConnectorTest : public ::testing::Test {
   void SetUp() override {
     node_ = TestNode::Start();
     ASSERT_NE(node_, nullptr);
-    std::vector<ingest::Attribute> attrs;
+    std::vector<core::Attribute> attrs;
     for (int k = 0; k < 200; ++k)
       attrs.push_back(Attr("ip-dst", "10.1." + std::to_string(k) + ".1"));
     attrs.push_back(Attr("ip-src", "203.0.113.0/24"));

@@ -24,7 +24,7 @@
 
 #include "core/indicator.h"
 #include "federation/federation.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "net/http_server.h"
 #include "node/node.h"
 
@@ -37,9 +37,9 @@ inline core::Indicator Ind(std::string_view type, std::string_view value) {
   return r.ok() ? *r : core::Indicator{};
 }
 
-inline ingest::Attribute Attr(std::string_view type, std::string_view value,
+inline core::Attribute Attr(std::string_view type, std::string_view value,
                               int64_t ts = 1709251200) {
-  ingest::Attribute a;
+  core::Attribute a;
   a.indicator = Ind(type, value);
   a.to_ids = true;
   a.timestamp = ts;
@@ -47,9 +47,9 @@ inline ingest::Attribute Attr(std::string_view type, std::string_view value,
   return a;
 }
 
-inline ingest::Event MakeEvent(std::string uuid, std::string info,
-                               std::vector<ingest::Attribute> attrs) {
-  ingest::Event e;
+inline core::Event MakeEvent(std::string uuid, std::string info,
+                               std::vector<core::Attribute> attrs) {
+  core::Event e;
   e.uuid = std::move(uuid);
   e.info = std::move(info);
   e.date = "2024-03-01";
@@ -111,7 +111,7 @@ class TestNode {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  void Import(const std::vector<ingest::Event>& events) {
+  void Import(const std::vector<core::Event>& events) {
     auto r = node_->store().ImportEvents(events, store::ImportOptions{});
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_TRUE(node_->RefreshIndex().ok());

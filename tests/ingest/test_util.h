@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "ingest/loader.h"
 
 namespace iocgrid::ingest::testing {

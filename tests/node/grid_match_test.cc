@@ -167,11 +167,11 @@ TEST_F(GridMatchTest, WritesAreVisibleToTheNextMatch) {
 // E set as queries; the expected hits computed by a linear scan over the same CIDRs.
 TEST_F(GridMatchTest, RealMemberDataAgainstLinearScanOracle) {
   const std::string shared = IOCGRID_SHARED_DATA_DIR;
-  std::vector<ingest::Event> events;
+  std::vector<core::Event> events;
   std::vector<std::pair<uint32_t, uint32_t>> v4_ranges;  // (network, mask)
   for (const char* list : {"amazon-aws", "microsoft-azure", "google-gcp", "vpn-ipv4", "oracle-oci"}) {
     std::string path = shared + "/C_member_anonymity/misp-warninglists/" + list + "/list.json";
-    auto stats = ingest::LoadFile(path, {}, [&](ingest::Event&& e) { events.push_back(std::move(e)); },
+    auto stats = ingest::LoadFile(path, {}, [&](core::Event&& e) { events.push_back(std::move(e)); },
                                   [](const ingest::LoadIssue&) {});
     ASSERT_TRUE(stats.ok()) << stats.status().ToString();
     // The oracle reads the JSON itself.

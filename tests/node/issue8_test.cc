@@ -11,7 +11,7 @@
 
 #include "common/utf8.h"
 #include "core/indicator.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "tests/node/node_test_util.h"
 
 namespace iocgrid::node {
@@ -352,17 +352,17 @@ TEST_F(Issue8Test, AuditValuesAreKeptOnEverySearchPath) {
 // invalid UTF-8: the old writer let encoded surrogates and overlongs through, and the portal's
 // simdjson then refused the member's whole answer.
 TEST_F(Issue8Test, AnswersAreValidUtf8EvenForInvalidStoredStrings) {
-  ingest::Event event;
+  core::Event event;
   event.info = "stored \xC0\xAF info";
-  ingest::Attribute a;
+  core::Attribute a;
   a.indicator = core::Indicator{core::IndicatorType::kText, "lone \xED\xA0\x80 surrogate"};
   a.comment = "F5 \xF5 lead";
   event.attributes.push_back(a);
-  ingest::Attribute d;
+  core::Attribute d;
   d.indicator = core::Indicator{core::IndicatorType::kDomain, "evil.example"};
   d.comment = "overlong \xE0\x80\xAF";
   event.attributes.push_back(d);
-  const std::vector<ingest::Event> events = {event};
+  const std::vector<core::Event> events = {event};
   ASSERT_TRUE(node_->store().ImportEvents(events, store::ImportOptions{}).ok());
   ASSERT_TRUE(node_->RefreshIndex().ok());
   for (const char* format : {"json", "csv", "text"}) {

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "big" && argc == 5) {
     const uint64_t count = std::strtoull(argv[4], nullptr, 10);
-    iocgrid::ingest::Event event =
+    iocgrid::core::Event event =
         iocgrid::store::testing::MakeEvent(iocgrid::store::testing::U(2), "killed mid-import",
                                            iocgrid::store::testing::ManyIps(count, 2, true));
     ImportOptions options;
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "many") {
     for (uint64_t i = 0;; ++i) {
-      iocgrid::ingest::Event event = iocgrid::store::testing::MakeEvent(
+      iocgrid::core::Event event = iocgrid::store::testing::MakeEvent(
           iocgrid::store::testing::U(i, 7), "batch " + std::to_string(i),
           iocgrid::store::testing::ManyIps(100, static_cast<uint32_t>(1000 + i), true));
       auto stats = (*store)->ImportEvents({&event, 1}, {});

@@ -56,7 +56,7 @@ TEST(StoreCrashTest, KillDuringLargeImportKeepsPreviousDataIntact) {
   {
     auto store = Store::Open(dir.path(), {});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ingest::Event before =
+    core::Event before =
         MakeEvent(U(1), "before the crash",
                   {Attr("ip-dst", "198.51.100.7", U(101)), Attr("domain", "evil.example", U(102))});
     ASSERT_TRUE((*store)->ImportEvents({&before, 1}, {}).ok());
@@ -76,7 +76,7 @@ TEST(StoreCrashTest, KillDuringLargeImportKeepsPreviousDataIntact) {
   EXPECT_EQ(event->event.info, "before the crash");
   ASSERT_EQ(event->attributes.size(), 2u);
   // The store keeps working after recovery, including the interrupted event.
-  ingest::Event retry = MakeEvent(U(2), "retried", testing::ManyIps(1000, 2, true));
+  core::Event retry = MakeEvent(U(2), "retried", testing::ManyIps(1000, 2, true));
   auto retried = (*store)->ImportEvents({&retry, 1}, {});
   ASSERT_TRUE(retried.ok()) << retried.status().ToString();
   EXPECT_EQ(retried->attributes_added, 1000u);

@@ -19,7 +19,7 @@ class SearchTest : public ::testing::Test {
     auto opened = Store::Open(dir_.path(), {});
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
-    std::vector<ingest::Event> events;
+    std::vector<core::Event> events;
     // Event 1: published, CIRCL, tlp:green.
     events.push_back(
         MakeEvent(U(1), "Phishing wave",

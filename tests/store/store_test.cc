@@ -63,7 +63,7 @@ TEST(StoreOpenTest, ReopensExistingStoreKeepingData) {
   TempDir dir;
   {
     auto store = OpenOrDie(dir.path());
-    ingest::Event e = MakeEvent(U(1), "persisted", {Attr("ip-dst", "198.51.100.7")});
+    core::Event e = MakeEvent(U(1), "persisted", {Attr("ip-dst", "198.51.100.7")});
     ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
   }
   auto store = OpenOrDie(dir.path());
@@ -114,7 +114,7 @@ TEST(StoreOpenTest, MissingStoreWithoutCreateIsNotFound) {
 TEST(StoreImportTest, PersistsEventWithCompositesObjectsAndTags) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "Phishing wave",
+  core::Event e = MakeEvent(U(1), "Phishing wave",
                               {Attr("ip-dst", "198.51.100.7", U(101)),
                                Attr("domain|ip", "Evil.Example|198.51.100.8", U(102)),
                                Attr("filename|md5", "a|b.exe|d41d8cd98f00b204e9800998ecf8427e")});
@@ -167,7 +167,7 @@ TEST(StoreImportTest, PersistsEventWithCompositesObjectsAndTags) {
 TEST(StoreImportTest, ReimportSameEventIsUnchangedNotDuplicated) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(
+  core::Event e = MakeEvent(
       U(1), "same", {Attr("ip-dst", "198.51.100.7", U(101)), Attr("domain", "evil.example")});
   ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
   const uint64_t generation = store->generation();
@@ -188,7 +188,7 @@ TEST(StoreImportTest, ReimportSameEventIsUnchangedNotDuplicated) {
 TEST(StoreImportTest, ReimportUpdatesChangedAndRemovesMissingAttributes) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e =
+  core::Event e =
       MakeEvent(U(1), "v1",
                 {Attr("ip-dst", "198.51.100.7", U(101)), Attr("ip-dst", "198.51.100.8", U(102)),
                  Attr("ip-dst", "198.51.100.9", U(103))});
@@ -222,7 +222,7 @@ TEST(StoreImportTest, ReimportUpdatesChangedAndRemovesMissingAttributes) {
 TEST(StoreImportTest, EventsWithoutUuidGetDeterministicUuidFromSource) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event list;
+  core::Event list;
   list.info = "blocklist";
   list.source = "/data/list.txt";
   list.attributes = {Attr("ip-dst", "198.51.100.7"), Attr("ip-dst", "198.51.100.8"),
@@ -251,10 +251,10 @@ TEST(StoreImportTest, EventsWithoutUuidGetDeterministicUuidFromSource) {
 TEST(StoreImportTest, FailingEventRollsBackWholeBatch) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event kept = MakeEvent(U(1), "kept", {Attr("ip-dst", "198.51.100.1", U(101))});
+  core::Event kept = MakeEvent(U(1), "kept", {Attr("ip-dst", "198.51.100.1", U(101))});
   ASSERT_TRUE(store->ImportEvents({&kept, 1}, {}).ok());
 
-  std::vector<ingest::Event> batch;
+  std::vector<core::Event> batch;
   batch.push_back(MakeEvent(U(2), "good", {Attr("ip-dst", "198.51.100.2", U(201))}));
   batch.push_back(
       MakeEvent(U(3), "bad",
@@ -282,7 +282,7 @@ TEST(StoreImportTest, FailingEventRollsBackWholeBatch) {
 TEST(StoreImportTest, RejectsInvalidEventFields) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent("not-a-uuid", "x", {});
+  core::Event e = MakeEvent("not-a-uuid", "x", {});
   EXPECT_EQ(store->ImportEvents({&e, 1}, {}).status().code(), StatusCode::kInvalidArgument);
   e = MakeEvent(U(1), "x", {});
   ImportOptions options;
@@ -295,7 +295,7 @@ TEST(StoreImportTest, RejectsInvalidEventFields) {
 TEST(StoreImportTest, ProgressIsReportedDuringLargeImport) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "large", ManyIps(25'000, 1, true));
+  core::Event e = MakeEvent(U(1), "large", ManyIps(25'000, 1, true));
   std::vector<uint64_t> reports;
   ImportOptions options;
   options.progress = [&](uint64_t done) { reports.push_back(done); };
@@ -308,7 +308,7 @@ TEST(StoreImportTest, ProgressIsReportedDuringLargeImport) {
 TEST(StoreEventTest, AddEventRefusesKnownUuid) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7")});
+  core::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7")});
   auto id = store->AddEvent(e, {});
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(store->AddEvent(e, {}).status().code(), StatusCode::kAlreadyExists);
@@ -321,10 +321,10 @@ TEST(StoreEventTest, AddEventRefusesKnownUuid) {
 TEST(StoreEventTest, EditEventKeepsAbsentAttributesWithoutDeleteMissing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7", U(101))});
+  core::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7", U(101))});
   auto id = store->AddEvent(e, {});
   ASSERT_TRUE(id.ok());
-  ingest::Event edit = MakeEvent("", "edited", {Attr("domain", "evil.example", U(102))});
+  core::Event edit = MakeEvent("", "edited", {Attr("domain", "evil.example", U(102))});
   ImportOptions options;
   options.delete_missing = false;
   auto stats = store->EditEvent(std::to_string(*id), edit, options);
@@ -339,7 +339,7 @@ TEST(StoreEventTest, EditEventKeepsAbsentAttributesWithoutDeleteMissing) {
 TEST(StoreEventTest, SoftAndHardDeleteEvent) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  std::vector<ingest::Event> events = {
+  std::vector<core::Event> events = {
       MakeEvent(U(1), "soft", {Attr("ip-dst", "198.51.100.7", U(101))}),
       MakeEvent(U(2), "hard", {Attr("ip-dst", "198.51.100.8", U(201))})};
   ASSERT_TRUE(store->ImportEvents(events, {}).ok());
@@ -369,10 +369,10 @@ TEST(StoreEventTest, SoftAndHardDeleteEvent) {
 TEST(StoreAttributeTest, AddAttributesFollowsMispDuplicateRule) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7", U(101))});
+  core::Event e = MakeEvent(U(1), "x", {Attr("ip-dst", "198.51.100.7", U(101))});
   e.published = true;
   ASSERT_TRUE(store->AddEvent(e, {}).ok());
-  std::vector<ingest::Attribute> add = {Attr("domain", "evil.example")};
+  std::vector<core::Attribute> add = {Attr("domain", "evil.example")};
   auto ids = store->AddAttributes(U(1), add, {});
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   ASSERT_EQ(ids->size(), 1u);
@@ -395,7 +395,7 @@ TEST(StoreAttributeTest, AddAttributesFollowsMispDuplicateRule) {
 TEST(StoreAttributeTest, SoftDeleteHidesAttributeFromLiveSet) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(
+  core::Event e = MakeEvent(
       U(1), "x", {Attr("ip-dst", "198.51.100.7", U(101)), Attr("ip-dst", "198.51.100.8", U(102))});
   ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
   ASSERT_TRUE(store->DeleteAttribute(U(101), false).ok());
@@ -416,7 +416,7 @@ TEST(StoreAttributeTest, SoftDeleteHidesAttributeFromLiveSet) {
 TEST(StoreLiveTest, StreamsNormalizedValuesWithTypes) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(
+  core::Event e = MakeEvent(
       U(1), "x", {Attr("domain|ip", "evil.example|198.51.100.8"), Attr("ip-src", "2001:DB8::1")});
   ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
   std::vector<std::pair<core::IndicatorType, std::string>> seen;
@@ -444,7 +444,7 @@ TEST(StoreLiveTest, StreamsNormalizedValuesWithTypes) {
 TEST(StoreSightingTest, AddsByValueAndById) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event e = MakeEvent(U(1), "x",
+  core::Event e = MakeEvent(U(1), "x",
                               {Attr("ip-dst", "198.51.100.7", U(101)),
                                Attr("domain|ip", "evil.example|198.51.100.7", U(102))});
   e.attributes[0].sighting_count = 3;  // e.g. IPsum's list count
@@ -507,7 +507,7 @@ TEST(StoreStatsTest, CountsByTypeTimeSpanAndLastImport) {
   auto empty = store->Stats();
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->last_import, 0);
-  std::vector<ingest::Event> events = {
+  std::vector<core::Event> events = {
       MakeEvent(U(1), "a", {Attr("ip-dst", "198.51.100.7"), Attr("domain", "evil.example")}),
       MakeEvent(U(2), "b", {Attr("ip-dst", "198.51.100.8")})};
   events[0].date = "2019-05-01";
@@ -530,12 +530,12 @@ TEST(StoreStatsTest, CountsByTypeTimeSpanAndLastImport) {
 TEST(StoreConcurrencyTest, ReadersProceedWhileWriterHoldsTransaction) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
-  ingest::Event base = MakeEvent(U(1), "base", {Attr("ip-dst", "198.51.100.7", U(101))});
+  core::Event base = MakeEvent(U(1), "base", {Attr("ip-dst", "198.51.100.7", U(101))});
   ASSERT_TRUE(store->ImportEvents({&base, 1}, {}).ok());
 
   std::atomic<bool> in_transaction{false};
   std::atomic<bool> release{false};
-  ingest::Event big = MakeEvent(U(2), "big", ManyIps(20'000, 2, true));
+  core::Event big = MakeEvent(U(2), "big", ManyIps(20'000, 2, true));
   ImportOptions options;
   options.progress = [&](uint64_t) {
     in_transaction = true;
@@ -562,7 +562,7 @@ TEST(StoreConcurrencyTest, ParallelWritersAndReadersStayConsistent) {
   for (uint32_t t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (uint64_t i = 0; i < 10; ++i) {
-        ingest::Event e = MakeEvent(U(i, 100 + t), "t", ManyIps(50, (100 + t) * 1000 + i, true));
+        core::Event e = MakeEvent(U(i, 100 + t), "t", ManyIps(50, (100 + t) * 1000 + i, true));
         EXPECT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
         EXPECT_TRUE(store->Stats().ok());
       }
@@ -581,16 +581,16 @@ TEST(StoreRealDataTest, ImportsMispFeedSampleIdempotently) {
   ASSERT_TRUE(std::filesystem::exists(feed)) << "the shared data (../shared/data) is required";
   auto files = ingest::ExpandPaths({feed});
   ASSERT_TRUE(files.ok()) << files.status().ToString();
-  std::vector<ingest::Event> events;
+  std::vector<core::Event> events;
   for (const std::string& file : *files) {
     auto loaded = ingest::LoadFile(
-        file, {}, [&](ingest::Event&& e) { events.push_back(std::move(e)); },
+        file, {}, [&](core::Event&& e) { events.push_back(std::move(e)); },
         [](const ingest::LoadIssue&) {});
     ASSERT_TRUE(loaded.ok()) << file << ": " << loaded.status().ToString();
   }
   ASSERT_FALSE(events.empty());
   uint64_t attributes = 0;
-  for (const ingest::Event& e : events) attributes += e.attributes.size();
+  for (const core::Event& e : events) attributes += e.attributes.size();
 
   TempDir dir;
   auto store = OpenOrDie(dir.path());
@@ -609,7 +609,7 @@ TEST(StoreRealDataTest, ImportsMispFeedSampleIdempotently) {
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->events, events.size());
   EXPECT_EQ(stats->attributes, first->attributes_added);
-  for (const ingest::Event& e : events) {
+  for (const core::Event& e : events) {
     if (e.uuid.empty()) continue;
     auto stored = store->GetEvent(e.uuid, {});
     ASSERT_TRUE(stored.ok()) << e.uuid;

@@ -10,7 +10,7 @@
 
 #include "core/indicator.h"
 #include "gtest/gtest.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "store/options.h"
 
 namespace iocgrid::store::testing {
@@ -38,9 +38,9 @@ class TempDir {
   std::string path_;
 };
 
-inline ingest::Attribute Attr(std::string_view type, std::string_view value,
+inline core::Attribute Attr(std::string_view type, std::string_view value,
                               std::string uuid = "") {
-  ingest::Attribute a;
+  core::Attribute a;
   auto indicator = core::ParseIndicator(type, value);
   EXPECT_TRUE(indicator.ok()) << type << " " << value << ": " << indicator.status().ToString();
   if (indicator.ok()) a.indicator = *indicator;
@@ -49,9 +49,9 @@ inline ingest::Attribute Attr(std::string_view type, std::string_view value,
   return a;
 }
 
-inline ingest::Event MakeEvent(std::string uuid, std::string info,
-                               std::vector<ingest::Attribute> attributes) {
-  ingest::Event e;
+inline core::Event MakeEvent(std::string uuid, std::string info,
+                               std::vector<core::Attribute> attributes) {
+  core::Event e;
   e.uuid = std::move(uuid);
   e.info = std::move(info);
   e.date = "2024-01-31";
@@ -70,11 +70,11 @@ inline std::string U(uint64_t n, uint32_t prefix = 0) {
 }
 
 // `count` ip-dst attributes 10.x.y.z with uuids U(i, prefix) (or none when !with_uuids).
-inline std::vector<ingest::Attribute> ManyIps(uint64_t count, uint32_t prefix, bool with_uuids) {
-  std::vector<ingest::Attribute> out;
+inline std::vector<core::Attribute> ManyIps(uint64_t count, uint32_t prefix, bool with_uuids) {
+  std::vector<core::Attribute> out;
   out.reserve(count);
   for (uint64_t i = 0; i < count; ++i) {
-    ingest::Attribute a;
+    core::Attribute a;
     a.indicator.type = core::IndicatorType::kIpDst;
     a.indicator.value = "10." + std::to_string((i >> 16) & 0xff) + "." +
                         std::to_string((i >> 8) & 0xff) + "." + std::to_string(i & 0xff);

@@ -36,7 +36,7 @@ using internal::JsonWriter;
 net::Response Node::Impl::AttributesAdd(net::Request& req, Call& call) {
   auto body = ParseBody(req);
   if (!body.ok()) return Error(405, kInvalidJson, req);
-  std::vector<ingest::Attribute> attributes;
+  std::vector<core::Attribute> attributes;
   bool batch = body->is_array();
   const json items = batch ? *body : json::array({*body});
   int n = 0;

@@ -324,7 +324,7 @@ Result<const json*> ListField(const json& obj, const char* key) {
 
 }  // namespace
 
-Result<ingest::Attribute> ParseAttributeJson(const json& in) {
+Result<core::Attribute> ParseAttributeJson(const json& in) {
   const json& body = (in.is_object() && in.contains("Attribute") && in["Attribute"].is_object())
                          ? in["Attribute"]
                          : in;
@@ -349,7 +349,7 @@ Result<ingest::Attribute> ParseAttributeJson(const json& in) {
   }
   auto indicator = core::ParseIndicator(*type, raw);
   if (!indicator.ok()) return indicator.status();
-  ingest::Attribute a;
+  core::Attribute a;
   a.indicator = std::move(*indicator);
   if (auto it = body.find("category"); it != body.end() && it->is_string()) {
     a.category = it->get<std::string>();
@@ -422,10 +422,10 @@ Status CheckEventShape(const json& in) {
   return Status();
 }
 
-Result<ingest::Event> ParseEventJson(const json& in, bool require_info) {
+Result<core::Event> ParseEventJson(const json& in, bool require_info) {
   const json& e = UnwrapEvent(in);
   if (!e.is_object()) return InvalidArgumentError("the event must be a JSON object");
-  ingest::Event event;
+  core::Event event;
   if (auto it = e.find("info"); it != e.end() && it->is_string()) event.info = it->get<std::string>();
   if (require_info && event.info.empty()) return InvalidArgumentError("'info' is required");
   if (auto it = e.find("uuid"); it != e.end() && it->is_string()) event.uuid = it->get<std::string>();

@@ -12,7 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/result.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "node/internal/json_writer.h"
 #include "store/records.h"
 
@@ -42,7 +42,7 @@ void WriteSeen(internal::JsonWriter& w, const std::optional<int64_t>& unix_us);
 // with Attribute[], Object[] (each with Attribute[]) and Tag[]. Every attribute's value is
 // parsed and normalized per its type. Errors: kInvalidArgument naming the first bad field
 // (e.g. "Attribute 3 (ip-dst): not an IP address").
-Result<ingest::Event> ParseEventJson(const nlohmann::json& body, bool require_info);
+Result<core::Event> ParseEventJson(const nlohmann::json& body, bool require_info);
 
 // Checks what ParseEventJson would take for a malformed request rather than invalid data: the
 // event is an object, Attribute and Object (and each object's Attribute) are lists, and every
@@ -51,6 +51,6 @@ Result<ingest::Event> ParseEventJson(const nlohmann::json& body, bool require_in
 Status CheckEventShape(const nlohmann::json& body);
 
 // Reads one attribute as sent to attributes/add. Errors: kInvalidArgument.
-Result<ingest::Attribute> ParseAttributeJson(const nlohmann::json& body);
+Result<core::Attribute> ParseAttributeJson(const nlohmann::json& body);
 
 }  // namespace iocgrid::node

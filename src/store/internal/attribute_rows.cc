@@ -13,7 +13,7 @@
 
 namespace iocgrid::store::internal {
 
-void FillRow(const ingest::Attribute& a, AttrRow* row, ImportStats* stats) {
+void FillRow(const core::Attribute& a, AttrRow* row, ImportStats* stats) {
   core::Component parts[2];
   const int n = core::Components(a.indicator, parts);
   row->value1 = parts[0].value;

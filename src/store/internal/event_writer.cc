@@ -47,7 +47,7 @@ void EventWriter::Progress() {
   if (++done_ % kProgressEvery == 0 && options_.progress) options_.progress(done_);
 }
 
-Result<int64_t> EventWriter::Write(const ingest::Event& event, WriteMode mode,
+Result<int64_t> EventWriter::Write(const core::Event& event, WriteMode mode,
                                    int64_t target_id) {
   IOCGRID_ASSIGN_OR_RETURN(Target target, ResolveTarget(event, mode, target_id));
   IOCGRID_ASSIGN_OR_RETURN(Fields fields, ResolveFields(event, target));
@@ -73,7 +73,7 @@ Result<int64_t> EventWriter::Write(const ingest::Event& event, WriteMode mode,
   return target.id;
 }
 
-Result<EventWriter::Target> EventWriter::ResolveTarget(const ingest::Event& event, WriteMode mode,
+Result<EventWriter::Target> EventWriter::ResolveTarget(const core::Event& event, WriteMode mode,
                                                        int64_t target_id) {
   Target target;
   if (mode == WriteMode::kEdit) {
@@ -101,7 +101,7 @@ Result<EventWriter::Target> EventWriter::ResolveTarget(const ingest::Event& even
   return target;
 }
 
-Result<EventWriter::Fields> EventWriter::ResolveFields(const ingest::Event& event,
+Result<EventWriter::Fields> EventWriter::ResolveFields(const core::Event& event,
                                                        const Target& target) {
   const std::optional<StoredEvent>& stored = target.stored;
   Fields fields;
@@ -139,7 +139,7 @@ Result<EventWriter::Fields> EventWriter::ResolveFields(const ingest::Event& even
   return fields;
 }
 
-Result<int64_t> EventWriter::InsertEventRow(const ingest::Event& event, const Target& target,
+Result<int64_t> EventWriter::InsertEventRow(const core::Event& event, const Target& target,
                                             const Fields& fields) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement insert,
@@ -163,7 +163,7 @@ Result<int64_t> EventWriter::InsertEventRow(const ingest::Event& event, const Ta
   return c_.LastInsertRowid();
 }
 
-Status EventWriter::WriteAttributes(const ingest::Event& event, const Target& target,
+Status EventWriter::WriteAttributes(const core::Event& event, const Target& target,
                                     Counts* counts) {
   Objects objects;
   StoredAttrs stored_attrs;
@@ -176,7 +176,7 @@ Status EventWriter::WriteAttributes(const ingest::Event& event, const Target& ta
   const int64_t default_timestamp = event.timestamp != 0 ? event.timestamp : now_;
   AttrRow row;
   for (size_t i = 0; i < event.attributes.size(); ++i) {
-    const ingest::Attribute& a = event.attributes[i];
+    const core::Attribute& a = event.attributes[i];
     row = AttrRow();
     FillRow(a, &row, stats_);
     IOCGRID_ASSIGN_OR_RETURN(row.object_id,
@@ -198,9 +198,9 @@ Status EventWriter::WriteAttributes(const ingest::Event& event, const Target& ta
   return Status::Ok();
 }
 
-Result<int64_t> EventWriter::ObjectFor(const ingest::Event& event, size_t i, const Target& target,
+Result<int64_t> EventWriter::ObjectFor(const core::Event& event, size_t i, const Target& target,
                                        int64_t default_timestamp, Objects* objects) {
-  const ingest::Attribute& a = event.attributes[i];
+  const core::Attribute& a = event.attributes[i];
   if (a.object_name.empty()) {
     objects->id = 0;
     objects->name = {};
@@ -301,7 +301,7 @@ Status EventWriter::RemoveMissing(StoredAttrs& stored_attrs, Objects& objects, C
   return Status::Ok();
 }
 
-Status EventWriter::UpdateEventRow(const ingest::Event& event, const Target& target,
+Status EventWriter::UpdateEventRow(const core::Event& event, const Target& target,
                                    const Fields& fields, bool rows_changed) {
   const StoredEvent& stored = *target.stored;
   const bool fields_changed =

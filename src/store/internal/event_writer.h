@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "ingest/event.h"
+#include "core/event.h"
 #include "sqlite/connection.h"
 #include "store/internal/store_state.h"
 #include "store/internal/uuid_set.h"
@@ -24,7 +24,7 @@
 
 namespace iocgrid::store::internal {
 
-// One attribute ready for SQL. Views point into the ingest::Attribute or static type tables.
+// One attribute ready for SQL. Views point into the core::Attribute or static type tables.
 struct AttrRow {
   std::string uuid;
   bool derived_uuid = false;
@@ -45,7 +45,7 @@ struct AttrRow {
 
 // Fills everything but uuid, object_id and timestamp defaults from `a`; counts unparsable
 // first/last_seen in `stats` when given.
-void FillRow(const ingest::Attribute& a, AttrRow* row, ImportStats* stats);
+void FillRow(const core::Attribute& a, AttrRow* row, ImportStats* stats);
 
 // A stored attribute of an event being re-imported, for the diff.
 struct StoredAttr {
@@ -89,7 +89,7 @@ class EventWriter {
       : c_(c), state_(state), options_(options), stats_(stats), now_(state.Now()) {}
 
   // Returns the event id.
-  Result<int64_t> Write(const ingest::Event& event, WriteMode mode, int64_t target_id);
+  Result<int64_t> Write(const core::Event& event, WriteMode mode, int64_t target_id);
 
   Result<int64_t> TagId(std::string_view name);
   Result<int64_t> OrgId(std::string_view name);
@@ -133,17 +133,17 @@ class EventWriter {
   };
 
   // event_writer.cc: the steps of Write.
-  Result<Target> ResolveTarget(const ingest::Event& event, WriteMode mode, int64_t target_id);
-  Result<Fields> ResolveFields(const ingest::Event& event, const Target& target);
-  Result<int64_t> InsertEventRow(const ingest::Event& event, const Target& target,
+  Result<Target> ResolveTarget(const core::Event& event, WriteMode mode, int64_t target_id);
+  Result<Fields> ResolveFields(const core::Event& event, const Target& target);
+  Result<int64_t> InsertEventRow(const core::Event& event, const Target& target,
                                  const Fields& fields);
-  Status WriteAttributes(const ingest::Event& event, const Target& target, Counts* counts);
-  Result<int64_t> ObjectFor(const ingest::Event& event, size_t i, const Target& target,
+  Status WriteAttributes(const core::Event& event, const Target& target, Counts* counts);
+  Result<int64_t> ObjectFor(const core::Event& event, size_t i, const Target& target,
                             int64_t default_timestamp, Objects* objects);
   Status WriteAttribute(AttrRow& row, const Target& target, int64_t default_timestamp,
                         StoredAttrs* stored_attrs, UuidSet* seen, Counts* counts);
   Status RemoveMissing(StoredAttrs& stored_attrs, Objects& objects, Counts* counts);
-  Status UpdateEventRow(const ingest::Event& event, const Target& target, const Fields& fields,
+  Status UpdateEventRow(const core::Event& event, const Target& target, const Fields& fields,
                         bool rows_changed);
   Result<std::optional<StoredEvent>> FindEvent(std::string_view uuid, int64_t id);
 

@@ -1,6 +1,7 @@
-// The importers' common model: what a member data file holds, as MISP events with attributes.
-// Every loader (warninglist, MISP event JSON, CSV/TSV, plain list, IPsum) produces Events; the
-// match CLI indexes their attributes, and the node's store persists them.
+// The model of member data: MISP events with their attributes. Every loader in ingest/
+// (warninglist, MISP event JSON, CSV/TSV, plain list, IPsum, STIX) produces Events, the match
+// CLI indexes their attributes, the node's store persists them and its API reads them. It lives
+// in core so that store depends on core, not on the importers (DESIGN.md's target graph).
 //
 // Thread-safety: plain values.
 #pragma once
@@ -11,10 +12,10 @@
 
 #include "core/indicator.h"
 
-namespace iocgrid::ingest {
+namespace iocgrid::core {
 
 struct Attribute {
-  core::Indicator indicator;   // normalized
+  Indicator indicator;   // normalized
   std::string category;        // MISP category; empty means the type's default
   bool to_ids = false;
   std::string uuid;            // MISP attribute uuid, empty when the source has none
@@ -44,4 +45,4 @@ struct Event {
   std::vector<Attribute> attributes;  // object attributes included, with object_name set
 };
 
-}  // namespace iocgrid::ingest
+}  // namespace iocgrid::core
