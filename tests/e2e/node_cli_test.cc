@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -34,71 +35,17 @@ std::string Trim(std::string s) {
 }
 
 // A `node serve` child process; its port is read from the "listening on" line.
-class ServeProcess {
- public:
-  explicit ServeProcess(const std::string& data_dir) {
-    int err_pipe[2];
-    if (pipe(err_pipe) != 0) std::abort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(err_pipe[1], 2);
-      close(err_pipe[0]);
-      close(err_pipe[1]);
-      execl(IOCGRID_BINARY, IOCGRID_BINARY, "node", "serve", "--data", data_dir.c_str(), "--listen",
-            "127.0.0.1:0", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(err_pipe[1]);
-    err_fd_ = err_pipe[0];
-    std::string line;
-    char c;
-    while (read(err_fd_, &c, 1) == 1) {
-      stderr_ += c;
-      if (c == '\n') {
-        std::smatch m;
-        if (std::regex_search(stderr_, m, std::regex("listening on http://127.0.0.1:(\\d+)"))) {
-          port_ = std::stoi(m[1]);
-          break;
-        }
-      }
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    close(err_fd_);
-  }
-  int port() const { return port_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-  // SIGTERM, then the exit status and the rest of stderr.
-  int Terminate(std::string* rest) {
-    kill(pid_, SIGTERM);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(err_fd_, buf, sizeof(buf))) > 0) rest->append(buf, static_cast<size_t>(n));
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  const std::string& startup() const { return stderr_; }
+// `node serve` on an ephemeral port, as the other e2e tests run servers (process.h).
+std::unique_ptr<Background> Serve(const std::string& data_dir) {
+  return std::make_unique<Background>(
+      std::vector<std::string>{"node", "serve", "--data", data_dir, "--listen", "127.0.0.1:0"});
+}
 
- private:
-  pid_t pid_ = -1;
-  int err_fd_ = -1;
-  int port_ = 0;
-  std::string stderr_;
-};
-
-net::ClientResponse Post(const ServeProcess& s, const std::string& path, const std::string& key,
+net::ClientResponse Post(const Background& s, const std::string& path, const std::string& key,
                          const std::string& body) {
   net::ClientRequest req;
   req.method = "POST";
-  req.url = s.url(path);
+  req.url = s.url() + path;
   req.body = body;
   req.headers = {{"Authorization", key}, {"Accept", "application/json"},
                  {"Content-Type", "application/json"}};
@@ -126,9 +73,10 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("0 event(s) added, 0 updated, 2 unchanged"), std::string::npos) << again.err;
 
-  ServeProcess serve(data);
-  ASSERT_GT(serve.port(), 0) << serve.startup();
-  EXPECT_NE(serve.startup().find("indicators indexed"), std::string::npos);
+  auto serve_process = Serve(data);
+  Background& serve = *serve_process;
+  ASSERT_FALSE(serve.url().empty()) << serve.log();
+  EXPECT_NE(serve.log().find("indicators indexed"), std::string::npos);
   // A honeypot IP by exact value through the MISP API.
   auto search = Post(serve, "/attributes/restSearch", api_key, json{{"value", "14.63.160.31"}}.dump());
   ASSERT_EQ(search.status, 200) << search.body;
@@ -143,10 +91,10 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
   auto bad_key = Post(serve, "/attributes/restSearch", std::string(40, 'z'), "{\"value\":\"x\"}");
   EXPECT_EQ(bad_key.status, 403);
 
-  std::string rest;
-  EXPECT_EQ(serve.Terminate(&rest), 0) << rest;
-  EXPECT_NE(rest.find("SIGTERM received"), std::string::npos) << rest;
-  EXPECT_NE(rest.find("stopped"), std::string::npos) << rest;
+  int status = serve.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve.log();
+  EXPECT_NE(serve.log().find("SIGTERM received"), std::string::npos) << serve.log();
+  EXPECT_NE(serve.log().find("stopped"), std::string::npos) << serve.log();
 }
 
 TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
@@ -154,8 +102,9 @@ TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
   std::string data = dir.path() + "/node";
   std::string api_key = Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
   ASSERT_EQ(api_key.size(), 40u);
-  ServeProcess serve(data);
-  ASSERT_GT(serve.port(), 0) << serve.startup();
+  auto serve_process = Serve(data);
+  Background& serve = *serve_process;
+  ASSERT_FALSE(serve.url().empty()) << serve.log();
   EXPECT_EQ(Post(serve, "/grid/v1/match", api_key, "[\"late.example\"]").body.find("\"hits\":[{"),
             std::string::npos);
   std::string file = dir.Write("late.txt", "late.example\n");
