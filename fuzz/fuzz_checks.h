@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/event.h"
 #include "core/indicator.h"
 #include "core/indicator_type.h"
-#include "core/event.h"
 #include "ingest/loader.h"
 
 namespace iocgrid::fuzz {

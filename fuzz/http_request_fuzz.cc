@@ -6,16 +6,15 @@
 // Properties: no crash, no exception, no hang; Dispatch answers 200 (a route), 404 or 405, and
 // its error bodies are valid JSON (invalid UTF-8 in the path included); a route's {id} parameter
 // is the matching path segment.
-#include <cstddef>
-#include <cstdint>
-#include <string>
-#include <string_view>
-
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "fuzz/fuzz_checks.h"
 #include "net/http.h"

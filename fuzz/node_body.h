@@ -3,10 +3,9 @@
 // so that the fuzz targets exercise what a request exercises.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace iocgrid::fuzz {
 

@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parsed->input.indicators.size() > limits.max_indicators) {
     fuzz::Fail("more indicators than the limit", body);
   }
-  std::string again = parsed->normalized.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string again =
+      parsed->normalized.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto reparsed = portal::internal::ParseSearchRequest(again, *extractor, limits);
   if (!reparsed.ok()) fuzz::Fail("the normalized request does not parse: " + again, body);
   if (reparsed->normalized != parsed->normalized) {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "core/indicator.h"
 #include "core/event.h"
+#include "core/indicator.h"
 
 namespace iocgrid::bench {
 

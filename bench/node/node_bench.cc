@@ -12,6 +12,7 @@
 // 11.0.0.0-42.255.255.255), 10% domains, 10% md5. Queries: about 1% hit (exact IPs, IPs inside
 // stored CIDRs, subdomains of stored domains, stored md5s); the rest are addresses outside the
 // CIDR block, unknown domains and unknown md5s.
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -24,12 +25,10 @@
 #include <string>
 #include <vector>
 
-#include <curl/curl.h>
-
-#include "benchmark/benchmark.h"
 #include "bench/common/member_data.h"
-#include "core/indicator.h"
+#include "benchmark/benchmark.h"
 #include "core/event.h"
+#include "core/indicator.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
@@ -54,7 +53,8 @@ struct Fixture {
   double open_seconds = 0;
 
   Fixture() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-nodebench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "iocgrid-nodebench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
     {
@@ -92,7 +92,8 @@ struct Fixture {
     if (!started.ok()) std::abort();
     server = std::move(*started);
     base_url = "http://127.0.0.1:" + std::to_string(server->port());
-    std::fprintf(stderr, "node bench store: %lld attributes imported in %.2f s, Node::Open %.2f s\n",
+    std::fprintf(stderr,
+                 "node bench store: %lld attributes imported in %.2f s, Node::Open %.2f s\n",
                  static_cast<long long>(kStored), import_seconds, open_seconds);
   }
 
@@ -149,7 +150,8 @@ class Client {
       headers_ = curl_slist_append(headers_, "Expect:");
     }
     curl_slist* headers = curl_slist_append(nullptr, content_type);
-    for (curl_slist* h = headers_; h != nullptr; h = h->next) headers = curl_slist_append(headers, h->data);
+    for (curl_slist* h = headers_; h != nullptr; h = h->next)
+      headers = curl_slist_append(headers, h->data);
     out->clear();
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
@@ -181,7 +183,8 @@ double ProcessCpuSeconds() {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  const size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[i];
 }
 
@@ -206,7 +209,8 @@ void BM_RestSearch1000Values(benchmark::State& state) {
     const long status = client.Post(url, body, f.key, "Content-Type: application/json", &response);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (status != 200) {
-      state.SkipWithError(("restSearch status " + std::to_string(status) + ": " + response.substr(0, 200)).c_str());
+      state.SkipWithError(
+          ("restSearch status " + std::to_string(status) + ": " + response.substr(0, 200)).c_str());
       break;
     }
     state.SetIterationTime(s);
@@ -254,13 +258,15 @@ void BM_GridMatch(benchmark::State& state) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cpu_seconds += ProcessCpuSeconds() - cpu0;
     if (status != 200 || response.find("\"done\":true") == std::string::npos) {
-      state.SkipWithError(("grid match status " + std::to_string(status) + ": " + response.substr(0, 200)).c_str());
+      state.SkipWithError(
+          ("grid match status " + std::to_string(status) + ": " + response.substr(0, 200)).c_str());
       break;
     }
     state.SetIterationTime(s);
     seconds.push_back(s);
   }
-  const size_t matched = static_cast<size_t>(std::count(response.begin(), response.end(), '\n')) - 1;
+  const size_t matched =
+      static_cast<size_t>(std::count(response.begin(), response.end(), '\n')) - 1;
   // The node's own time for the request (MatchStream start to the "done" line).
   if (size_t at = response.rfind("\"elapsed_us\":"); at != std::string::npos) {
     state.counters["server_ms"] = std::stod(response.substr(at + 13, 20)) / 1e3;
@@ -272,7 +278,8 @@ void BM_GridMatch(benchmark::State& state) {
   // CPU-second is the "per core" rate.
   if (!seconds.empty()) {
     state.counters["cpu_ms"] = cpu_seconds / static_cast<double>(seconds.size()) * 1e3;
-    state.counters["per_cpu_s"] = static_cast<double>(n) * static_cast<double>(seconds.size()) / cpu_seconds;
+    state.counters["per_cpu_s"] =
+        static_cast<double>(n) * static_cast<double>(seconds.size()) / cpu_seconds;
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
 }

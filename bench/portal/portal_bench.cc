@@ -29,6 +29,7 @@
 // strings, typed by the portal like MISP's freetext import): 70% IPv4, 20% domains, 10% md5;
 // about 1% hit some member (an exact stored IP, an IP inside a stored CIDR, a subdomain of a
 // stored domain, a stored md5); the misses are outside the CIDR block, unknown domains and md5s.
+#include <curl/curl.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -37,17 +38,15 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
-#include "benchmark/benchmark.h"
 #include "bench/common/member_data.h"
-#include "core/indicator.h"
+#include "benchmark/benchmark.h"
 #include "core/event.h"
+#include "core/indicator.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
@@ -86,7 +85,8 @@ struct Fixture {
   double cidr_cache_seconds = -1;  // the MISP member's CIDR cache load, once
 
   Fixture() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-portalbench-XXXXXX").string();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "iocgrid-portalbench-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     dir = tmpl;
     for (int i = 0; i < kMembers; ++i) StartMember(i);
@@ -95,9 +95,11 @@ struct Fixture {
     // Generous budgets: the bench measures, it must not cut the slow variant short.
     config.search_timeout = 300s;
     for (int i = 0; i < kMembers; ++i) {
-      config.members.push_back(MemberConfigFor(kMemberNames[i], federation::MemberKind::kIocgrid, members[i]));
+      config.members.push_back(
+          MemberConfigFor(kMemberNames[i], federation::MemberKind::kIocgrid, members[i]));
     }
-    config.members.push_back(MemberConfigFor(kMispMember, federation::MemberKind::kMisp, members[2]));
+    config.members.push_back(
+        MemberConfigFor(kMispMember, federation::MemberKind::kMisp, members[2]));
     auto p = Portal::Open(config);
     if (!p.ok()) {
       std::fprintf(stderr, "Portal::Open: %s\n", p.status().ToString().c_str());
@@ -108,13 +110,15 @@ struct Fixture {
     if (!k.ok()) std::abort();
     key = *k;
     Portal* raw = portal.get();
-    auto started = net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); });
+    auto started = net::HttpServer::Start(net::ServerOptions{},
+                                          [raw](net::Request& r) { return raw->Handle(r); });
     if (!started.ok()) std::abort();
     server = std::move(*started);
     base_url = "http://127.0.0.1:" + std::to_string(server->port());
   }
 
-  static federation::MemberConfig MemberConfigFor(std::string name, federation::MemberKind kind, const Member& m) {
+  static federation::MemberConfig MemberConfigFor(std::string name, federation::MemberKind kind,
+                                                  const Member& m) {
     federation::MemberConfig c;
     c.name = std::move(name);
     c.display_name = c.name;
@@ -162,10 +166,12 @@ struct Fixture {
     if (!k.ok()) std::abort();
     m.key = k->key;
     node::Node* raw = m.node.get();
-    auto started = net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); });
+    auto started = net::HttpServer::Start(net::ServerOptions{},
+                                          [raw](net::Request& r) { return raw->Handle(r); });
     if (!started.ok()) std::abort();
     m.server = std::move(*started);
-    std::fprintf(stderr, "portal bench: member %s: %lld indicators imported in %.2f s, Node::Open %.2f s\n",
+    std::fprintf(stderr,
+                 "portal bench: member %s: %lld indicators imported in %.2f s, Node::Open %.2f s\n",
                  kMemberNames[i], static_cast<long long>(kStored), import_s, open_s);
   }
 
@@ -261,7 +267,8 @@ class Client {
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  const size_t i =
+      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
   return v[i];
 }
 
@@ -270,7 +277,9 @@ bool SkipIndicators(int depth, json::parse_event_t event, json& parsed) {
   return !(depth == 1 && event == json::parse_event_t::key && parsed == "indicators");
 }
 
-double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
 
 // One search of state.range(0) IoCs end to end; `misp` replaces "third" with "third-misp".
 void RunSearches(benchmark::State& state, bool misp) {
@@ -278,9 +287,10 @@ void RunSearches(benchmark::State& state, bool misp) {
   if (misp) f.WarmMispCidrCache();
   const size_t n = static_cast<size_t>(state.range(0));
   const auto values = Queries(f, n, 0.01, 7 + n);
-  json body = {{"indicators", values},
-               {"members", {kMemberNames[0], kMemberNames[1], misp ? kMispMember : kMemberNames[2]}},
-               {"label", "portal bench"}};
+  json body = {
+      {"indicators", values},
+      {"members", {kMemberNames[0], kMemberNames[1], misp ? kMispMember : kMemberNames[2]}},
+      {"label", "portal bench"}};
   const std::string post_body = body.dump();
   const std::string searches = f.base_url + "/api/v1/searches";
   Client api(f.key), sse(f.key);
@@ -293,7 +303,8 @@ void RunSearches(benchmark::State& state, bool misp) {
     long st = api.Call("POST", searches, &post_body, &created);
     const auto t1 = Clock::now();
     if (st != 201) {
-      state.SkipWithError(("POST status " + std::to_string(st) + ": " + created.substr(0, 200)).c_str());
+      state.SkipWithError(
+          ("POST status " + std::to_string(st) + ": " + created.substr(0, 200)).c_str());
       break;
     }
     const json id_doc = json::parse(created, nullptr, false);
@@ -302,7 +313,8 @@ void RunSearches(benchmark::State& state, bool misp) {
     st = sse.Call("GET", url + "/events", nullptr, &events);
     const auto t2 = Clock::now();
     if (st != 200 || events.find("event: done") == std::string::npos) {
-      state.SkipWithError(("SSE status " + std::to_string(st) + ": " + events.substr(0, 200)).c_str());
+      state.SkipWithError(
+          ("SSE status " + std::to_string(st) + ": " + events.substr(0, 200)).c_str());
       break;
     }
     st = api.Call("GET", url, nullptr, &doc);
@@ -325,11 +337,13 @@ void RunSearches(benchmark::State& state, bool misp) {
     }
     for (const auto& m : last["members"]) {
       if (m.value("status", "") != "done") {
-        state.SkipWithError(("member " + m.value("member", "") + " " + m.value("status", "") + ": " +
-                             m.value("error", "")).c_str());
+        state.SkipWithError(("member " + m.value("member", "") + " " + m.value("status", "") +
+                             ": " + m.value("error", ""))
+                                .c_str());
         break;
       }
-      member_ms[m.value("member", "")].push_back(static_cast<double>(m.value("elapsed_ms", int64_t{0})));
+      member_ms[m.value("member", "")].push_back(
+          static_cast<double>(m.value("elapsed_ms", int64_t{0})));
     }
     // The same document once more, now that the portal has finished persisting the search: the
     // difference to doc_ms is what the first fetch spent waiting for Portal::Impl::Finish.
@@ -345,7 +359,8 @@ void RunSearches(benchmark::State& state, bool misp) {
   state.counters["sse_done_ms"] = Percentile(done, 0.50);
   state.counters["doc_ms"] = Percentile(fetched, 0.50);
   state.counters["doc_again_ms"] = Percentile(again, 0.50);  // untimed
-  for (const auto& [name, v] : member_ms) state.counters["fed_" + name + "_ms"] = Percentile(v, 0.50);
+  for (const auto& [name, v] : member_ms)
+    state.counters["fed_" + name + "_ms"] = Percentile(v, 0.50);
   state.counters["doc_kb"] = static_cast<double>(doc.size()) / 1024;
   if (last.is_object() && last.contains("summary")) {
     state.counters["matched"] = last["summary"].value("matched", 0);
@@ -358,12 +373,24 @@ void RunSearches(benchmark::State& state, bool misp) {
 // 1,000 (or 10^5) IoCs across three iocgrid members (one POST /grid/v1/match each).
 void BM_PortalSearch(benchmark::State& state) { RunSearches(state, /*misp=*/false); }
 BENCHMARK(BM_PortalSearch)->Arg(1000)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
-BENCHMARK(BM_PortalSearch)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_PortalSearch)
+    ->Arg(100'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
 
 // The same with the third member asked through the MISP connector.
 void BM_PortalSearchMispMember(benchmark::State& state) { RunSearches(state, /*misp=*/true); }
-BENCHMARK(BM_PortalSearchMispMember)->Arg(1000)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(3.0);
-BENCHMARK(BM_PortalSearchMispMember)->Arg(100'000)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_PortalSearchMispMember)
+    ->Arg(1000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(3.0);
+BENCHMARK(BM_PortalSearchMispMember)
+    ->Arg(100'000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
 
 }  // namespace
 }  // namespace iocgrid::portal

@@ -6,9 +6,8 @@
 // nothing, 2 = error (a one-line message on stderr).
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace iocgrid::app {
 

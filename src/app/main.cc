@@ -1,10 +1,9 @@
 // iocgrid: cross-organization threat-intelligence search. One binary, subcommands.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "app/cli_check.h"
 #include "app/commands.h"

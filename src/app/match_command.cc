@@ -1,13 +1,13 @@
 // `iocgrid match`: match an analyst's indicator list against member-style data files on disk,
 // with the full match semantics of the index (exact, in-range, subdomain, url-host, component).
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/local_data.h"
@@ -133,9 +133,9 @@ int RunMatch(const MatchFlags& flags) {
         ++queries_hit;
       }
     }
-    std::string summary = fmt::format(
-        "{} hit(s) for {} of {} indicator(s) against {} indicator(s) from {} file(s)",
-        hits.size(), queries_hit, queries.size(), records.size(), data->files.size());
+    std::string summary =
+        fmt::format("{} hit(s) for {} of {} indicator(s) against {} indicator(s) from {} file(s)",
+                    hits.size(), queries_hit, queries.size(), records.size(), data->files.size());
     if (issues.count() > 0) {
       summary += fmt::format("; {} malformed line(s) skipped", issues.count());
       if (issues.hidden() > 0) summary += fmt::format(" ({} not shown)", issues.hidden());

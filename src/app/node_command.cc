@@ -1,5 +1,6 @@
 // `iocgrid node`: a member's node. `serve` answers the MISP-compatible API and the grid API,
 // `import` loads member data files into the store, `keys` manages API keys.
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "app/commands.h"
 #include "common/host_port.h"
@@ -48,8 +47,8 @@ struct ServeFlags {
 int RunServe(const ServeFlags& flags) {
   auto listen = ParseHostPort(flags.listen);
   if (!listen.ok()) {
-    return Fail("serve", "--listen: " + std::string(listen.status().message()) +
-                             " (e.g. 127.0.0.1:8443)");
+    return Fail("serve",
+                "--listen: " + std::string(listen.status().message()) + " (e.g. 127.0.0.1:8443)");
   }
   const std::string& host = listen->host;
   const uint16_t port = listen->port;
@@ -93,13 +92,15 @@ int RunServe(const ServeFlags& flags) {
   server_options.admit = [raw](const net::Request& head, size_t* limit) {
     return raw->Admit(head, limit);
   };
-  auto server = net::HttpServer::Start(server_options,
-                                       [raw](net::Request& r) { return raw->Handle(r); });
+  auto server =
+      net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
   auto snap = raw->snapshot();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started).count();
-  std::fprintf(stderr, "iocgrid node: listening on %s://%s:%u (%zu indicators indexed in %lld ms)\n",
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
+  std::fprintf(stderr,
+               "iocgrid node: listening on %s://%s:%u (%zu indicators indexed in %lld ms)\n",
                flags.tls_cert.empty() ? "http" : "https", host.c_str(), (*server)->port(),
                snap->index->size(), static_cast<long long>(ms));
   std::fflush(stderr);
@@ -145,7 +146,8 @@ int RunImport(const ImportFlags& flags) {
   for (const std::string& path : *files) {
     const size_t first_event = events.size();
     auto stats = ingest::LoadFile(
-        path, load_options, [&](core::Event&& e) {
+        path, load_options,
+        [&](core::Event&& e) {
           attributes += e.attributes.size();
           events.push_back(std::move(e));
         },
@@ -153,7 +155,8 @@ int RunImport(const ImportFlags& flags) {
           ++issues;
           if (flags.quiet || issues > 20) return;
           if (issue.line > 0) {
-            std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+            std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line,
+                         issue.message.c_str());
           } else {
             std::fprintf(stderr, "%s: %s\n", issue.path.c_str(), issue.message.c_str());
           }
@@ -181,13 +184,15 @@ int RunImport(const ImportFlags& flags) {
   if (tty) {
     import_options.progress = [&](uint64_t done) {
       std::fprintf(stderr, "\rimporting %llu/%llu attributes...",
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(attributes));
+                   static_cast<unsigned long long>(done),
+                   static_cast<unsigned long long>(attributes));
     };
   }
   // One transaction for the whole command: it lands whole or not at all.
   auto stats = (*store)->ImportEvents(events, import_options);
   if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!stats.ok()) return Fail("import", std::string(stats.status().message()) + "; nothing imported");
+  if (!stats.ok())
+    return Fail("import", std::string(stats.status().message()) + "; nothing imported");
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!flags.quiet) {
     std::fprintf(stderr,
@@ -222,7 +227,8 @@ struct KeyFlags {
 
 int RunKeysCreate(const KeyFlags& flags) {
   store::Role role;
-  if (!store::ParseRole(flags.role, &role)) return Fail("keys create", "--role must be admin or user");
+  if (!store::ParseRole(flags.role, &role))
+    return Fail("keys create", "--role must be admin or user");
   auto store = store::Store::Open(flags.data_dir, store::StoreOptions{});
   if (!store.ok()) return Fail("keys create", std::string(store.status().message()));
   std::string email = flags.email.empty() ? flags.role + "@" + flags.org : flags.email;
@@ -240,7 +246,8 @@ int RunKeysCreate(const KeyFlags& flags) {
   if (!key.ok()) return Fail("keys create", std::string(key.status().message()));
   std::printf("%s\n", key->key.c_str());
   std::fprintf(stderr, "key %lld for %s (%s, org %s); it is shown only this once\n",
-               static_cast<long long>(key->key_id), email.c_str(), flags.role.c_str(), flags.org.c_str());
+               static_cast<long long>(key->key_id), email.c_str(), flags.role.c_str(),
+               flags.org.c_str());
   return 0;
 }
 
@@ -251,12 +258,14 @@ int RunKeysList(const KeyFlags& flags) {
   if (!store.ok()) return Fail("keys list", std::string(store.status().message()));
   auto keys = (*store)->ListKeys();
   if (!keys.ok()) return Fail("keys list", std::string(keys.status().message()));
-  std::printf("%-5s %-12s %-6s %-24s %-16s %-10s %s\n", "ID", "KEY", "ROLE", "USER", "ORG", "STATE", "COMMENT");
+  std::printf("%-5s %-12s %-6s %-24s %-16s %-10s %s\n", "ID", "KEY", "ROLE", "USER", "ORG", "STATE",
+              "COMMENT");
   for (const auto& k : *keys) {
     std::string state = k.revoked ? "revoked" : "active";
     std::printf("%-5lld %-12s %-6s %-24s %-16s %-10s %s\n", static_cast<long long>(k.id),
-                (k.key_start + "..." + k.key_end).c_str(), std::string(store::RoleName(k.role)).c_str(),
-                k.user_email.c_str(), k.org_name.c_str(), state.c_str(), k.comment.c_str());
+                (k.key_start + "..." + k.key_end).c_str(),
+                std::string(store::RoleName(k.role)).c_str(), k.user_email.c_str(),
+                k.org_name.c_str(), state.c_str(), k.comment.c_str());
   }
   return 0;
 }
@@ -303,16 +312,19 @@ Command AddNodeCommand(CLI::App& app) {
       ->capture_default_str();
 
   auto import = std::make_shared<ImportFlags>();
-  CLI::App* i = node->add_subcommand(
-      "import", "import member data files (MISP events and feeds, warninglists, CSV, lists, IPsum, STIX 2.1)");
+  CLI::App* i = node->add_subcommand("import",
+                                     "import member data files (MISP events and feeds, "
+                                     "warninglists, CSV, lists, IPsum, STIX 2.1)");
   i->add_option("--data", import->data_dir, "the node's data directory")->required();
   i->add_option("paths", import->paths, "files or folders")->required()->expected(1, -1);
-  i->add_option("--event-info", import->event_info,
-                "info of events whose source names none (CSV, plain lists, IPsum, unnamed MISP events)");
+  i->add_option(
+      "--event-info", import->event_info,
+      "info of events whose source names none (CSV, plain lists, IPsum, unnamed MISP events)");
   i->add_option("--tag", import->tags, "tag every imported event (repeatable)")
       ->allow_extra_args(false);
   i->add_option("--distribution", import->distribution, "MISP distribution 0-4 for the events");
-  i->add_option("--input-format", import->input_format, "auto, warninglist, misp, csv, plain, ipsum, stix")
+  i->add_option("--input-format", import->input_format,
+                "auto, warninglist, misp, csv, plain, ipsum, stix")
       ->capture_default_str();
   i->add_option("--org", import->org, "owner organisation name")->capture_default_str();
   i->add_flag("--strict", import->strict, "refuse the whole import on any malformed entry");

@@ -1,17 +1,21 @@
 #include "app/output.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace iocgrid::app {
 
 bool ParseOutputFormat(std::string_view name, OutputFormat* out) {
-  if (name == "table") *out = OutputFormat::kTable;
-  else if (name == "json" || name == "ndjson") *out = OutputFormat::kJson;
-  else if (name == "csv") *out = OutputFormat::kCsv;
-  else return false;
+  if (name == "table")
+    *out = OutputFormat::kTable;
+  else if (name == "json" || name == "ndjson")
+    *out = OutputFormat::kJson;
+  else if (name == "csv")
+    *out = OutputFormat::kCsv;
+  else
+    return false;
   return true;
 }
 
@@ -44,13 +48,13 @@ void HitWriter::Write(const HitRow& row) {
                      "comment\n");
         header_done_ = true;
       }
-      std::fprintf(out_, "%s\n",
-                   fmt::format("{},{},{},{},{},{},{},{},{}", CsvField(row.query),
-                               CsvField(row.query_type), CsvField(row.relation),
-                               CsvField(row.matched), CsvField(row.matched_type),
-                               CsvField(row.source), CsvField(row.source_name), row.line,
-                               CsvField(row.comment))
-                       .c_str());
+      std::fprintf(
+          out_, "%s\n",
+          fmt::format("{},{},{},{},{},{},{},{},{}", CsvField(row.query), CsvField(row.query_type),
+                      CsvField(row.relation), CsvField(row.matched), CsvField(row.matched_type),
+                      CsvField(row.source), CsvField(row.source_name), row.line,
+                      CsvField(row.comment))
+              .c_str());
       return;
     case OutputFormat::kTable:
       table_rows_.push_back(row);

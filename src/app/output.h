@@ -18,16 +18,16 @@ enum class OutputFormat { kTable, kJson, kCsv };
 bool ParseOutputFormat(std::string_view name, OutputFormat* out);
 
 struct HitRow {
-  std::string query;             // as the analyst wrote it
+  std::string query;  // as the analyst wrote it
   std::string query_type;
   std::string query_normalized;
   uint32_t query_line = 0;
   std::string relation;
   std::string matched;
   std::string matched_type;
-  std::string source;            // file path
-  std::string source_name;       // list or event name
-  uint32_t line = 0;             // line in the source file (0 = unknown)
+  std::string source;       // file path
+  std::string source_name;  // list or event name
+  uint32_t line = 0;        // line in the source file (0 = unknown)
   std::string comment;
 };
 

@@ -24,7 +24,7 @@ int Fail(const std::string& what, const std::string& message) {
 
 struct PortalFlags {
   std::string config_path;
-  std::string listen;     // overrides the config
+  std::string listen;  // overrides the config
   std::string data;
   std::string web_dir;
   std::string tls_cert;
@@ -60,7 +60,9 @@ int RunServe(const PortalFlags& flags) {
   auto p = portal::Portal::Open(*config);
   if (!p.ok()) return Fail("serve", std::string(p.status().message()));
   if (int n = (*p)->store().interrupted_at_open()) {
-    std::fprintf(stderr, "iocgrid portal: %d search(es) left running by the last run marked interrupted\n", n);
+    std::fprintf(stderr,
+                 "iocgrid portal: %d search(es) left running by the last run marked interrupted\n",
+                 n);
   }
   net::ServerOptions options;
   options.host = listen->host;
@@ -70,7 +72,9 @@ int RunServe(const PortalFlags& flags) {
   options.tls_key_file = config->tls_key;
   options.body_limit_bytes = 64 * 1024 * 1024;
   portal::Portal* raw = p->get();
-  options.admit = [raw](const net::Request& head, size_t* limit) { return raw->Admit(head, limit); };
+  options.admit = [raw](const net::Request& head, size_t* limit) {
+    return raw->Admit(head, limit);
+  };
   auto server = net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
   std::fprintf(stderr, "iocgrid portal: listening on %s://%s:%u (%zu members)\n",
@@ -95,13 +99,15 @@ Result<std::unique_ptr<portal::PortalStore>> OpenStore(const PortalFlags& flags)
 
 int RunUsersCreate(const PortalFlags& flags) {
   portal::Role role;
-  if (!portal::ParseRole(flags.role, &role)) return Fail("users create", "--role must be admin or analyst");
+  if (!portal::ParseRole(flags.role, &role))
+    return Fail("users create", "--role must be admin or analyst");
   auto store = OpenStore(flags);
   if (!store.ok()) return Fail("users create", std::string(store.status().message()));
   auto key = (*store)->CreateUserKey(flags.name, role);
   if (!key.ok()) return Fail("users create", std::string(key.status().message()));
   std::printf("%s\n", key->c_str());
-  std::fprintf(stderr, "key for %s (%s); it is shown only this once\n", flags.name.c_str(), flags.role.c_str());
+  std::fprintf(stderr, "key for %s (%s); it is shown only this once\n", flags.name.c_str(),
+               flags.role.c_str());
   return 0;
 }
 
@@ -141,7 +147,8 @@ int RunMembersCheck(const PortalFlags& flags) {
     failures += !p.ok;
     std::string span = p.first_date.empty() ? "-" : p.first_date + ".." + p.last_date;
     // Plain MISP members have no stats endpoint: their size and span are unknown here.
-    std::string count = m.kind == federation::MemberKind::kMisp ? "-" : std::to_string(p.attributes);
+    std::string count =
+        m.kind == federation::MemberKind::kMisp ? "-" : std::to_string(p.attributes);
     std::printf("%-16s %-8s %-8s %6lldms %10s  %-23s %s\n", m.name.c_str(), p.ok ? "ok" : "DOWN",
                 p.version.empty() ? "-" : p.version.c_str(), static_cast<long long>(p.latency_ms),
                 count.c_str(), span.c_str(), p.error.c_str());
@@ -152,7 +159,8 @@ int RunMembersCheck(const PortalFlags& flags) {
 }  // namespace
 
 Command AddPortalCommand(CLI::App& app) {
-  CLI::App* portal = app.add_subcommand("portal", "The alliance portal: searches across every member, API and web UI");
+  CLI::App* portal = app.add_subcommand(
+      "portal", "The alliance portal: searches across every member, API and web UI");
   portal->require_subcommand(1);
   auto flags = std::make_shared<PortalFlags>();
   auto config_option = [&](CLI::App* sub) {
@@ -168,7 +176,8 @@ Command AddPortalCommand(CLI::App& app) {
   s->add_option("--threads", flags->threads, "request worker threads")->capture_default_str();
   CLI::App* users = portal->add_subcommand("users", "manage portal users and their API keys");
   users->require_subcommand(1);
-  CLI::App* uc = users->add_subcommand("create", "create a user (or a new key for one) and print the key once");
+  CLI::App* uc = users->add_subcommand(
+      "create", "create a user (or a new key for one) and print the key once");
   config_option(uc);
   uc->add_option("--name", flags->name, "user name")->required();
   uc->add_option("--role", flags->role, "analyst or admin")->capture_default_str();
@@ -179,7 +188,8 @@ Command AddPortalCommand(CLI::App& app) {
   ur->add_option("id", flags->key_id, "key id from users list")->required();
   CLI::App* members = portal->add_subcommand("members", "the alliance's members");
   members->require_subcommand(1);
-  CLI::App* mc = members->add_subcommand("check", "probe every member: status, version, latency, data span");
+  CLI::App* mc =
+      members->add_subcommand("check", "probe every member: status, version, latency, data span");
   config_option(mc);
   Command command;
   command.subcommand = portal;

@@ -1,4 +1,6 @@
 // `iocgrid search`: an analyst's search through the portal's API, from the command line.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -6,12 +8,10 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/portal_client.h"
@@ -80,7 +80,8 @@ int RunSearch(SearchFlags f) {
                                           "give --from-text to extract its indicators"));
     }
     for (const auto& issue : q.issues) {
-      if (!f.quiet) std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+      if (!f.quiet)
+        std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
     }
     json list = json::array();
     for (const auto& item : q.items) {
@@ -113,23 +114,33 @@ int RunSearch(SearchFlags f) {
   } else if (f.format == "json") {
     for (const auto& ind : doc["indicators"]) {
       for (const auto& h : ind["hits"]) {
-        json line = {{"kind", "hit"}, {"query", ind["value"]}, {"query_type", ind["type"]},
-                     {"member", h["member"]}, {"relation", h["relation"]},
-                     {"matched", h.value("matched", "")}, {"type", h.value("type", "")},
-                     {"category", h.value("category", "")}, {"event_info", h.value("event_info", "")},
-                     {"event_date", h.value("event_date", "")}, {"first_seen", h.value("first_seen", "")},
-                     {"last_seen", h.value("last_seen", "")}, {"to_ids", h.value("to_ids", false)},
-                     {"tags", h.value("tags", json::array())}, {"time_gap", h.value("time_gap", false)}};
+        json line = {{"kind", "hit"},
+                     {"query", ind["value"]},
+                     {"query_type", ind["type"]},
+                     {"member", h["member"]},
+                     {"relation", h["relation"]},
+                     {"matched", h.value("matched", "")},
+                     {"type", h.value("type", "")},
+                     {"category", h.value("category", "")},
+                     {"event_info", h.value("event_info", "")},
+                     {"event_date", h.value("event_date", "")},
+                     {"first_seen", h.value("first_seen", "")},
+                     {"last_seen", h.value("last_seen", "")},
+                     {"to_ids", h.value("to_ids", false)},
+                     {"tags", h.value("tags", json::array())},
+                     {"time_gap", h.value("time_gap", false)}};
         std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
       }
       if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
-        json line = {{"kind", "count"}, {"query", ind["value"]}, {"held_by", ind["held_by"]},
+        json line = {{"kind", "count"},
+                     {"query", ind["value"]},
+                     {"held_by", ind["held_by"]},
                      {"members_total", doc["progress"].value("members_total", 0)}};
         std::printf("%s\n", line.dump().c_str());
       }
     }
     for (const auto& m : doc["members"]) {
-      json line = {{"kind", "member"}, {"member", m["member"]}, {"status", m["status"]},
+      json line = {{"kind", "member"},    {"member", m["member"]},         {"status", m["status"]},
                    {"error", m["error"]}, {"elapsed_ms", m["elapsed_ms"]}, {"hits", m["hits"]}};
       std::printf("%s\n", line.dump().c_str());
     }
@@ -144,8 +155,8 @@ int RunSearch(SearchFlags f) {
         if (!h.value("event_date", "").empty()) ctx += " " + h.value("event_date", "");
         if (!h.value("last_seen", "").empty()) ctx += " last seen " + h.value("last_seen", "");
         std::printf("    %-14s %-10s %-40s %s%s\n", h["member"].get<std::string>().c_str(),
-                    h["relation"].get<std::string>().c_str(), h.value("matched", "").c_str(), ctx.c_str(),
-                    h.value("time_gap", false) ? "  [time gap]" : "");
+                    h["relation"].get<std::string>().c_str(), h.value("matched", "").c_str(),
+                    ctx.c_str(), h.value("time_gap", false) ? "  [time gap]" : "");
       }
     }
     std::fflush(stdout);
@@ -154,7 +165,8 @@ int RunSearch(SearchFlags f) {
       std::fprintf(stderr, "%llu hit(s) for %llu of %llu indicator(s); search %s\n",
                    static_cast<unsigned long long>(hits),
                    static_cast<unsigned long long>(doc["summary"].value("matched", 0)),
-                   static_cast<unsigned long long>(doc["summary"].value("indicators", 0)), id.c_str());
+                   static_cast<unsigned long long>(doc["summary"].value("indicators", 0)),
+                   id.c_str());
     }
   }
   for (const auto& inv : doc["invalid"]) {
@@ -170,27 +182,35 @@ int RunSearch(SearchFlags f) {
 
 Command AddSearchCommand(CLI::App& app) {
   auto flags = std::make_shared<SearchFlags>();
-  CLI::App* s = app.add_subcommand(
-      "search",
-      "Search indicators across the alliance through a portal.\n"
-      "Exit status: 0 with hits, 1 without hits, 2 on error.");
-  s->add_option("--portal", flags->portal, "the portal's base URL, e.g. https://portal.example:8080")->required();
+  CLI::App* s = app.add_subcommand("search",
+                                   "Search indicators across the alliance through a portal.\n"
+                                   "Exit status: 0 with hits, 1 without hits, 2 on error.");
+  s->add_option("--portal", flags->portal,
+                "the portal's base URL, e.g. https://portal.example:8080")
+      ->required();
   s->add_option("--key", flags->key, "your portal API key (or set IOCGRID_KEY)");
-  s->add_option("--format,-f", flags->format, "table, json (NDJSON), csv, misp, stix")->capture_default_str();
+  s->add_option("--format,-f", flags->format, "table, json (NDJSON), csv, misp, stix")
+      ->capture_default_str();
   s->add_option("--members", flags->members, "only these members (comma-separated)")
-      ->delimiter(',')->allow_extra_args(false);
+      ->delimiter(',')
+      ->allow_extra_args(false);
   s->add_option("--relations", flags->relations, "only these relations (comma-separated)")
-      ->delimiter(',')->allow_extra_args(false);
+      ->delimiter(',')
+      ->allow_extra_args(false);
   s->add_option("--label", flags->label, "a label for the search history");
   s->add_option("--tlp", flags->tlp, "TLP of the query: clear, green, amber, amber+strict, red");
   s->add_option("--since", flags->since, "only member data since (YYYY-MM-DD, unix time, 365d)");
   s->add_option("--until", flags->until, "only member data until");
-  s->add_flag("--from-text", flags->from_text, "the file is report text: extract its indicators first");
+  s->add_flag("--from-text", flags->from_text,
+              "the file is report text: extract its indicators first");
   s->add_flag("--insecure", flags->insecure, "do not verify the portal's TLS certificate");
   s->add_option("--ca-file", flags->ca_file, "CA bundle (PEM) for the portal's certificate");
-  s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")->capture_default_str();
+  s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")
+      ->capture_default_str();
   s->add_flag("--quiet,-q", flags->quiet, "no progress or summary on stderr");
-  s->add_option("file", flags->path, "indicators: one per line, CSV with type/value columns, or - for stdin")->required();
+  s->add_option("file", flags->path,
+                "indicators: one per line, CSV with type/value columns, or - for stdin")
+      ->required();
   Command command;
   command.subcommand = s;
   command.run = [flags] { return RunSearch(*flags); };

@@ -6,8 +6,8 @@ namespace iocgrid {
 
 Result<HostPort> ParseHostPort(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return InvalidArgumentError("'" + std::string(text) + "' is not HOST:PORT: " +
-                                std::string(why));
+    return InvalidArgumentError("'" + std::string(text) +
+                                "' is not HOST:PORT: " + std::string(why));
   };
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("no ':PORT'");

@@ -107,9 +107,7 @@ Result<int64_t> ParseDaysAgo(std::string_view s, int64_t now) {
   return now - n * 86400;
 }
 
-std::string FormatIsoDate(int64_t t) {
-  return FormatIsoDateTime(t).substr(0, 10);
-}
+std::string FormatIsoDate(int64_t t) { return FormatIsoDateTime(t).substr(0, 10); }
 
 std::string FormatIsoDateTime(int64_t t) {
   int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;

@@ -16,32 +16,32 @@ namespace iocgrid::core {
 
 struct Attribute {
   Indicator indicator;   // normalized
-  std::string category;        // MISP category; empty means the type's default
+  std::string category;  // MISP category; empty means the type's default
   bool to_ids = false;
-  std::string uuid;            // MISP attribute uuid, empty when the source has none
+  std::string uuid;  // MISP attribute uuid, empty when the source has none
   std::string comment;
   std::vector<std::string> tags;
-  int64_t timestamp = 0;       // unix seconds; 0 when unknown
-  std::string first_seen;      // ISO-8601 as given, empty when unknown
+  int64_t timestamp = 0;   // unix seconds; 0 when unknown
+  std::string first_seen;  // ISO-8601 as given, empty when unknown
   std::string last_seen;
-  std::string object_name;     // MISP object the attribute belongs to, empty for none
+  std::string object_name;  // MISP object the attribute belongs to, empty for none
   std::string object_relation;
-  uint32_t sighting_count = 0; // e.g. the IPsum count of blacklists
-  uint32_t line = 0;           // 1-based line in the source file; 0 when unknown
+  uint32_t sighting_count = 0;  // e.g. the IPsum count of blacklists
+  uint32_t line = 0;            // 1-based line in the source file; 0 when unknown
 };
 
 struct Event {
-  std::string uuid;            // empty when the source has none (lists, CSV)
-  std::string info;            // event info, or the warninglist / file name
-  std::string date;            // YYYY-MM-DD, empty when unknown
-  std::string org;             // creator organisation name, empty when unknown
+  std::string uuid;  // empty when the source has none (lists, CSV)
+  std::string info;  // event info, or the warninglist / file name
+  std::string date;  // YYYY-MM-DD, empty when unknown
+  std::string org;   // creator organisation name, empty when unknown
   std::vector<std::string> tags;
   int64_t timestamp = 0;
-  int threat_level_id = 4;     // MISP: 1 high .. 4 undefined
+  int threat_level_id = 4;  // MISP: 1 high .. 4 undefined
   int analysis = 0;
   int distribution = 0;
   bool published = false;
-  std::string source;          // the file it came from
+  std::string source;                 // the file it came from
   std::vector<Attribute> attributes;  // object attributes included, with object_name set
 };
 

@@ -21,7 +21,9 @@ constexpr const char* kTlds[] = {
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string_view Trim(std::string_view s) {
@@ -37,7 +39,8 @@ std::string Lower(std::string_view s) {
 }
 
 bool IsAscii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 bool AllHex(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), IsHex); }
@@ -60,10 +63,9 @@ Status Invalid(IndicatorType type, std::string_view why) {
 bool IsKnownTld(std::string_view label) {
   std::string l = Lower(label);
   if (l.rfind("xn--", 0) == 0) return true;  // IDN TLDs: the list holds them, accept any
-  return std::binary_search(std::begin(kTlds), std::end(kTlds), l,
-                            [](const auto& a, const auto& b) {
-                              return std::string_view(a) < std::string_view(b);
-                            });
+  return std::binary_search(
+      std::begin(kTlds), std::end(kTlds), l,
+      [](const auto& a, const auto& b) { return std::string_view(a) < std::string_view(b); });
 }
 
 // ---- hashes ------------------------------------------------------------------------------
@@ -118,8 +120,8 @@ Result<std::string> NormalizeDigest(IndicatorType type, std::string_view raw) {
   }
   if (!AllHex(v)) return Invalid(type, "expected hexadecimal digits only");
   if (v.size() != want) {
-    return Invalid(type, "expected " + std::to_string(want) + " hex digits, got " +
-                             std::to_string(v.size()));
+    return Invalid(
+        type, "expected " + std::to_string(want) + " hex digits, got " + std::to_string(v.size()));
   }
   return v;
 }
@@ -249,11 +251,11 @@ Result<std::string> NormalizeHost(std::string_view raw, bool require_dot) {
 }
 
 struct UrlParts {
-  std::string_view scheme;     // without "://", empty when scheme-less
-  std::string_view userinfo;   // without '@'
-  std::string_view host;       // as written (brackets kept for IPv6)
-  std::string_view port;       // without ':'
-  std::string_view rest;       // path, query and fragment
+  std::string_view scheme;    // without "://", empty when scheme-less
+  std::string_view userinfo;  // without '@'
+  std::string_view host;      // as written (brackets kept for IPv6)
+  std::string_view port;      // without ':'
+  std::string_view rest;      // path, query and fragment
 };
 
 bool SplitUrl(std::string_view v, UrlParts* parts) {
@@ -429,16 +431,16 @@ Result<std::string> NormalizeValue(IndicatorType type, std::string_view v) {
       if (StartsWithNoCase(v, "bc1")) {
         std::string l = Lower(v);
         bool ok = l.size() >= 14 && l.size() <= 74 &&
-                  std::all_of(l.begin() + 3, l.end(), [](char c) {
-                    return IsDigit(c) || (c >= 'a' && c <= 'z');
-                  });
+                  std::all_of(l.begin() + 3, l.end(),
+                              [](char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); });
         if (!ok) return Invalid(type, "invalid bech32 address");
         return l;
       }
-      bool ok = v.size() >= 26 && v.size() <= 35 && (v[0] == '1' || v[0] == '3') &&
-                std::all_of(v.begin(), v.end(), [](char c) {
-                  return (IsDigit(c) && c != '0') || (IsAlpha(c) && c != 'O' && c != 'I' && c != 'l');
-                });
+      bool ok =
+          v.size() >= 26 && v.size() <= 35 && (v[0] == '1' || v[0] == '3') &&
+          std::all_of(v.begin(), v.end(), [](char c) {
+            return (IsDigit(c) && c != '0') || (IsAlpha(c) && c != 'O' && c != 'I' && c != 'l');
+          });
       if (!ok) return Invalid(type, "expected a base58 (1..., 3...) or bech32 (bc1...) address");
       return std::string(v);
     }
@@ -463,32 +465,46 @@ bool LooksLikeDomain(std::string_view v, std::string* normalized, int* labels) {
 
 std::optional<IndicatorType> HashTypeForLength(size_t n) {
   switch (n) {
-    case 32: return T::kMd5;
-    case 40: return T::kSha1;
-    case 56: return T::kSha224;
-    case 64: return T::kSha256;
-    case 96: return T::kSha384;
-    case 128: return T::kSha512;
-    default: return std::nullopt;
+    case 32:
+      return T::kMd5;
+    case 40:
+      return T::kSha1;
+    case 56:
+      return T::kSha224;
+    case 64:
+      return T::kSha256;
+    case 96:
+      return T::kSha384;
+    case 128:
+      return T::kSha512;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<IndicatorType> FilenameHashType(IndicatorType hash) {
   switch (hash) {
-    case T::kMd5: return T::kFilenameMd5;
-    case T::kSha1: return T::kFilenameSha1;
-    case T::kSha224: return T::kFilenameSha224;
-    case T::kSha256: return T::kFilenameSha256;
-    case T::kSha384: return T::kFilenameSha384;
-    case T::kSha512: return T::kFilenameSha512;
-    case T::kSsdeep: return T::kFilenameSsdeep;
-    default: return std::nullopt;
+    case T::kMd5:
+      return T::kFilenameMd5;
+    case T::kSha1:
+      return T::kFilenameSha1;
+    case T::kSha224:
+      return T::kFilenameSha224;
+    case T::kSha256:
+      return T::kFilenameSha256;
+    case T::kSha384:
+      return T::kFilenameSha384;
+    case T::kSha512:
+      return T::kFilenameSha512;
+    case T::kSsdeep:
+      return T::kFilenameSsdeep;
+    default:
+      return std::nullopt;
   }
 }
 
 bool IsBtcAddress(std::string_view v) {
-  return NormalizeValue(T::kBtc, v).ok() &&
-         (StartsWithNoCase(v, "bc1") || v.size() >= 26);
+  return NormalizeValue(T::kBtc, v).ok() && (StartsWithNoCase(v, "bc1") || v.size() >= 26);
 }
 
 Result<Indicator> Make(IndicatorType type, std::string_view v) {
@@ -532,12 +548,14 @@ Result<std::string> NormalizeUrl(std::string_view raw) {
   std::string_view v = Trim(raw);
   if (v.empty()) return InvalidArgumentError("empty URL");
   for (char c : v) {
-    if (c == '\n' || c == '\r' || c == '\t') return InvalidArgumentError("control character in URL");
+    if (c == '\n' || c == '\r' || c == '\t')
+      return InvalidArgumentError("control character in URL");
   }
   UrlParts p;
   if (!SplitUrl(v, &p)) return InvalidArgumentError("no host in '" + std::string(v) + "'");
   auto host = NormalizeUrlHost(p.host);
-  if (!host.ok()) return InvalidArgumentError("invalid host: " + std::string(host.status().message()));
+  if (!host.ok())
+    return InvalidArgumentError("invalid host: " + std::string(host.status().message()));
   std::string out;
   out.reserve(v.size() + 8);
   if (!p.scheme.empty()) {
@@ -602,9 +620,20 @@ std::string Refang(std::string_view raw, bool* changed) {
   };
   // Longest forms first; matched case-insensitively.
   static constexpr Rule kRules[] = {
-      {"[://]", "://"}, {"[:]//", "://"}, {"[dot]", "."}, {"(dot)", "."}, {"{dot}", "."},
-      {"[.]", "."},     {"(.)", "."},     {"{.}", "."},   {"[:]", ":"},   {"[at]", "@"},
-      {"(at)", "@"},    {"[@]", "@"},     {"[/]", "/"},   {"\\.", "."},
+      {"[://]", "://"},
+      {"[:]//", "://"},
+      {"[dot]", "."},
+      {"(dot)", "."},
+      {"{dot}", "."},
+      {"[.]", "."},
+      {"(.)", "."},
+      {"{.}", "."},
+      {"[:]", ":"},
+      {"[at]", "@"},
+      {"(at)", "@"},
+      {"[@]", "@"},
+      {"[/]", "/"},
+      {"\\.", "."},
       {"\xEF\xBC\xBB.\xEF\xBC\xBD", "."},  // ［.］ full-width brackets
       {"\xEF\xBC\x8E", "."},               // ． FULLWIDTH FULL STOP
       {"\xE3\x80\x82", "."},               // 。 IDEOGRAPHIC FULL STOP
@@ -612,12 +641,20 @@ std::string Refang(std::string_view raw, bool* changed) {
   std::string_view v = raw;
   bool any = false;
   // Defanged schemes at the start: hxxp, hXXps, hxtp, htxp, h[tt]p, meow, fxp, [hxxp://].
-  static constexpr Rule kSchemes[] = {
-      {"[hxxps://]", "https://"}, {"[hxxp://]", "http://"}, {"hxxps", "https"},
-      {"hxxp", "http"},           {"hxtps", "https"},       {"hxtp", "http"},
-      {"htxps", "https"},         {"htxp", "http"},         {"h[tt]ps", "https"},
-      {"h[tt]p", "http"},         {"meows", "https"},       {"meow", "http"},
-      {"fxp", "ftp"},             {"sxxp", "sftp"}};
+  static constexpr Rule kSchemes[] = {{"[hxxps://]", "https://"},
+                                      {"[hxxp://]", "http://"},
+                                      {"hxxps", "https"},
+                                      {"hxxp", "http"},
+                                      {"hxtps", "https"},
+                                      {"hxtp", "http"},
+                                      {"htxps", "https"},
+                                      {"htxp", "http"},
+                                      {"h[tt]ps", "https"},
+                                      {"h[tt]p", "http"},
+                                      {"meows", "https"},
+                                      {"meow", "http"},
+                                      {"fxp", "ftp"},
+                                      {"sxxp", "sftp"}};
   for (const Rule& r : kSchemes) {
     if (StartsWithNoCase(v, r.from)) {
       std::string_view after = v.substr(r.from.size());
@@ -668,9 +705,8 @@ int Components(const Indicator& indicator, Component out[2]) {
 Result<Indicator> GuessIndicator(std::string_view raw) {
   std::string_view trimmed = Trim(raw);
   // Quotes and brackets that wrap a token in prose or CSV: "evil.example", <a@b.example>.
-  while (trimmed.size() >= 2 &&
-         ((trimmed.front() == '"' && trimmed.back() == '"') ||
-          (trimmed.front() == '\'' && trimmed.back() == '\''))) {
+  while (trimmed.size() >= 2 && ((trimmed.front() == '"' && trimmed.back() == '"') ||
+                                 (trimmed.front() == '\'' && trimmed.back() == '\''))) {
     trimmed = Trim(trimmed.substr(1, trimmed.size() - 2));
   }
   if (trimmed.empty()) return InvalidArgumentError("empty value");
@@ -680,8 +716,10 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   if (size_t bar = trimmed.rfind('|'); bar != std::string_view::npos && bar > 0) {
     std::string_view hash = trimmed.substr(bar + 1);
     std::optional<IndicatorType> ht;
-    if (AllHex(hash)) ht = HashTypeForLength(hash.size());
-    else if (IsSsdeep(hash)) ht = T::kSsdeep;
+    if (AllHex(hash))
+      ht = HashTypeForLength(hash.size());
+    else if (IsSsdeep(hash))
+      ht = T::kSsdeep;
     if (ht) return Make(*FilenameHashType(*ht), trimmed);
   }
   if (IsSsdeep(trimmed)) return Make(T::kSsdeep, trimmed);
@@ -702,7 +740,8 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   }
   // 5. IP with a port, [v6]:port, CIDR.
   if (v.find('/') == std::string_view::npos) {
-    if (auto ipp = NormalizeValue(T::kIpDstPort, v); ipp.ok() && v.find('|') == std::string_view::npos) {
+    if (auto ipp = NormalizeValue(T::kIpDstPort, v);
+        ipp.ok() && v.find('|') == std::string_view::npos) {
       return Indicator{T::kIpDstPort, std::move(*ipp)};
     }
   }
@@ -715,14 +754,15 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   int labels = 0;
   if (size_t slash = v.find('/'); slash != std::string_view::npos && slash > 0) {
     std::string_view host = v.substr(0, slash);
-    if (size_t colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+    if (size_t colon = host.rfind(':'); colon != std::string_view::npos)
+      host = host.substr(0, colon);
     uint32_t v4;
     if (ParseIpv4(host, &v4) || LooksLikeDomain(host, &host_norm, &labels)) return Make(T::kUrl, v);
   }
   // A host name with a port: MISP keeps the name and notes the port in the comment.
   std::string_view name = v;
-  if (size_t colon = name.rfind(':'); colon != std::string_view::npos &&
-                                      name.find(':') == colon && NormalizePort(name.substr(colon + 1)).ok()) {
+  if (size_t colon = name.rfind(':'); colon != std::string_view::npos && name.find(':') == colon &&
+                                      NormalizePort(name.substr(colon + 1)).ok()) {
     name = name.substr(0, colon);
   }
   if (LooksLikeDomain(name, &host_norm, &labels)) {
@@ -738,8 +778,7 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   }
   // 8. CVE ids. 9. AS numbers. 10. Bitcoin addresses.
   if (StartsWithNoCase(v, "CVE-")) return Make(T::kVulnerability, v);
-  if (StartsWithNoCase(v, "AS") && v.size() > 2 &&
-      std::all_of(v.begin() + 2, v.end(), IsDigit)) {
+  if (StartsWithNoCase(v, "AS") && v.size() > 2 && std::all_of(v.begin() + 2, v.end(), IsDigit)) {
     return Make(T::kAs, v);
   }
   if (IsBtcAddress(v)) return Make(T::kBtc, v);
@@ -747,7 +786,8 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   if (size_t dot = v.rfind('.'); dot != std::string_view::npos && dot > 0 && dot + 1 < v.size() &&
                                  v.find_first_of(" /") == std::string_view::npos) {
     std::string_view ext = v.substr(dot + 1);
-    bool alnum = std::all_of(ext.begin(), ext.end(), [](char c) { return IsAlpha(c) || IsDigit(c); });
+    bool alnum =
+        std::all_of(ext.begin(), ext.end(), [](char c) { return IsAlpha(c) || IsDigit(c); });
     bool has_letter = std::any_of(ext.begin(), ext.end(), IsAlpha);
     if (ext.size() <= 8 && alnum && has_letter) {
       return Make(T::kFilename, v);

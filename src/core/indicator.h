@@ -30,7 +30,7 @@ struct Indicator {
 // One matchable part of an indicator: the whole value of a plain type, or one half of a
 // composite. `value` points into the Indicator it came from (must not outlive it).
 struct Component {
-  IndicatorType type;     // the part's own type (e.g. ip-dst for the ip half of domain|ip)
+  IndicatorType type;  // the part's own type (e.g. ip-dst for the ip half of domain|ip)
   MatchFamily family;
   std::string_view value;
 };
@@ -64,9 +64,9 @@ int Components(const Indicator& indicator, Component out[2]);
 std::string_view UrlHost(std::string_view url);
 
 // Per-family normalizers, also used by the importers and the extractor.
-Result<std::string> NormalizeIp(std::string_view raw);       // address or CIDR
-Result<std::string> NormalizeDomain(std::string_view raw);   // domain or host name
-Result<std::string> NormalizeUrl(std::string_view raw);      // with or without scheme
+Result<std::string> NormalizeIp(std::string_view raw);      // address or CIDR
+Result<std::string> NormalizeDomain(std::string_view raw);  // domain or host name
+Result<std::string> NormalizeUrl(std::string_view raw);     // with or without scheme
 Result<std::string> NormalizeEmail(std::string_view raw);
 
 }  // namespace iocgrid::core

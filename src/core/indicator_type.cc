@@ -59,18 +59,41 @@ struct Alias {
   std::string_view target;
 };
 constexpr Alias kAliases[] = {
-    {"ip", "ip-dst"},          {"ipv4", "ip-dst"},         {"ipv6", "ip-dst"},
-    {"ip-addr", "ip-dst"},     {"ipv4-addr", "ip-dst"},    {"ipv6-addr", "ip-dst"},
-    {"ip_address", "ip-dst"},  {"ipaddress", "ip-dst"},    {"address", "ip-dst"},
-    {"cidr", "ip-dst"},        {"ip-range", "ip-dst"},     {"network", "ip-dst"},
-    {"ip-port", "ip-dst|port"}, {"ip:port", "ip-dst|port"}, {"ipport", "ip-dst|port"},
-    {"url-noscheme", "url"},   {"uri-path", "uri"},        {"fqdn", "hostname"},
-    {"host", "hostname"},      {"domain-name", "domain"},  {"sha-1", "sha1"},
-    {"sha-256", "sha256"},     {"sha-512", "sha512"},      {"md-5", "md5"},
-    {"email-addr", "email"},   {"e-mail", "email"},        {"cve", "vulnerability"},
-    {"asn", "AS"},             {"hash", ""},               {"filehash", ""},
-    {"file-hash", ""},         {"ioc", ""},                {"indicator", ""},
-    {"value", ""},             {"", ""},
+    {"ip", "ip-dst"},
+    {"ipv4", "ip-dst"},
+    {"ipv6", "ip-dst"},
+    {"ip-addr", "ip-dst"},
+    {"ipv4-addr", "ip-dst"},
+    {"ipv6-addr", "ip-dst"},
+    {"ip_address", "ip-dst"},
+    {"ipaddress", "ip-dst"},
+    {"address", "ip-dst"},
+    {"cidr", "ip-dst"},
+    {"ip-range", "ip-dst"},
+    {"network", "ip-dst"},
+    {"ip-port", "ip-dst|port"},
+    {"ip:port", "ip-dst|port"},
+    {"ipport", "ip-dst|port"},
+    {"url-noscheme", "url"},
+    {"uri-path", "uri"},
+    {"fqdn", "hostname"},
+    {"host", "hostname"},
+    {"domain-name", "domain"},
+    {"sha-1", "sha1"},
+    {"sha-256", "sha256"},
+    {"sha-512", "sha512"},
+    {"md-5", "md5"},
+    {"email-addr", "email"},
+    {"e-mail", "email"},
+    {"cve", "vulnerability"},
+    {"asn", "AS"},
+    {"hash", ""},
+    {"filehash", ""},
+    {"file-hash", ""},
+    {"ioc", ""},
+    {"indicator", ""},
+    {"value", ""},
+    {"", ""},
 };
 
 }  // namespace
@@ -108,9 +131,7 @@ std::string_view DefaultCategory(IndicatorType type) { return Row(type).category
 
 bool DefaultToIds(IndicatorType type) { return Row(type).to_ids; }
 
-bool IsComposite(IndicatorType type) {
-  return Row(type).name.find('|') != std::string_view::npos;
-}
+bool IsComposite(IndicatorType type) { return Row(type).name.find('|') != std::string_view::npos; }
 
 std::pair<IndicatorType, IndicatorType> CompositeParts(IndicatorType type) {
   std::string_view name = Row(type).name;
@@ -182,12 +203,18 @@ MatchFamily FamilyOf(IndicatorType type) {
 
 std::string_view FamilyName(MatchFamily family) {
   switch (family) {
-    case MatchFamily::kIp: return "ip";
-    case MatchFamily::kHost: return "host";
-    case MatchFamily::kUrl: return "url";
-    case MatchFamily::kEmail: return "email";
-    case MatchFamily::kHash: return "hash";
-    case MatchFamily::kOther: return "other";
+    case MatchFamily::kIp:
+      return "ip";
+    case MatchFamily::kHost:
+      return "host";
+    case MatchFamily::kUrl:
+      return "url";
+    case MatchFamily::kEmail:
+      return "email";
+    case MatchFamily::kHash:
+      return "hash";
+    case MatchFamily::kOther:
+      return "other";
   }
   return "other";
 }

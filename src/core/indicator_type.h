@@ -27,12 +27,12 @@ inline constexpr size_t kIndicatorTypeCount = 194;
 // What a value is, for matching. Two values compare only within one family; composites are
 // matched through their halves (see Components() in indicator.h).
 enum class MatchFamily : uint8_t {
-  kIp,      // IPv4/IPv6 address or CIDR network: ip-src, ip-dst, the ip half of composites
-  kHost,    // domain or host name: domain, hostname, the host half of domain|ip, hostname|port
-  kUrl,     // url, link (absolute or scheme-less)
-  kEmail,   // e-mail addresses of every e-mail-address type
-  kHash,    // hex digests and fuzzy hashes; equal digests match across md5/filename|md5...
-  kOther,   // everything else: compared as trimmed opaque strings, exact only
+  kIp,     // IPv4/IPv6 address or CIDR network: ip-src, ip-dst, the ip half of composites
+  kHost,   // domain or host name: domain, hostname, the host half of domain|ip, hostname|port
+  kUrl,    // url, link (absolute or scheme-less)
+  kEmail,  // e-mail addresses of every e-mail-address type
+  kHash,   // hex digests and fuzzy hashes; equal digests match across md5/filename|md5...
+  kOther,  // everything else: compared as trimmed opaque strings, exact only
 };
 
 // All types, in describeTypes.json order.

@@ -1,7 +1,8 @@
 // Loaders for member-style data files: MISP warninglist list.json, MISP event JSON (one event,
 // a list, or {"response": [...]}), CSV/TSV with a header naming type/value columns, plain
 // one-value-per-line lists (types guessed, defanged values refanged), IPsum-style
-// "ip<TAB>count" lists, and STIX 2.1 bundles (indicator patterns of simple comparisons). The format is detected from the content unless given.
+// "ip<TAB>count" lists, and STIX 2.1 bundles (indicator patterns of simple comparisons). The format
+// is detected from the content unless given.
 //
 // Bad lines never abort a load: each is reported through the error callback with file and line,
 // and skipped (the caller decides whether that is fatal: `--strict`). Only an unreadable file or
@@ -34,8 +35,8 @@ bool ParseInputFormat(std::string_view name, InputFormat* out);
 
 struct LoadIssue {
   std::string path;
-  uint32_t line = 0;      // 0 when the issue is not tied to a line
-  std::string message;    // e.g. "invalid IPv4 address '1.2.3.256'"
+  uint32_t line = 0;    // 0 when the issue is not tied to a line
+  std::string message;  // e.g. "invalid IPv4 address '1.2.3.256'"
 };
 
 struct LoadOptions {
@@ -48,7 +49,7 @@ struct LoadStats {
   InputFormat format = InputFormat::kAuto;  // the detected or given format
   uint64_t events = 0;
   uint64_t attributes = 0;
-  uint64_t skipped = 0;   // malformed or unsupported entries reported as issues
+  uint64_t skipped = 0;  // malformed or unsupported entries reported as issues
   // Invalid UTF-8 sequences (bytes in the file, or \u escapes decoding to lone surrogates)
   // replaced by U+FFFD so that no stored string can break a JSON answer (issue 8).
   uint64_t invalid_utf8 = 0;

@@ -15,10 +15,10 @@
 namespace iocgrid::net {
 
 struct Request {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as received: path and query
-  std::string path;     // percent-decoded path without the query
-  std::string query;    // raw query string without '?'
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path without the query
+  std::string query;   // raw query string without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
   std::string remote_address;

@@ -31,7 +31,7 @@ struct ClientRequest {
   std::string ca_file;           // custom CA bundle (PEM)
   std::string client_cert_file;  // client certificate (PEM)
   std::string client_key_file;
-  std::string proxy;             // e.g. http://proxy:3128
+  std::string proxy;  // e.g. http://proxy:3128
   size_t max_response_bytes = 256 * 1024 * 1024;
 };
 

@@ -4,6 +4,11 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -16,12 +21,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 
 #include "common/mutex.h"
 #include "net/http_error.h"
@@ -174,7 +173,7 @@ asio::awaitable<Response> RunHandler(Impl* impl, Request* request) {
 }
 
 asio::awaitable<std::optional<Response>> RunAdmit(Impl* impl, const Request* head,
-                                                   size_t* body_limit) {
+                                                  size_t* body_limit) {
   try {
     co_return impl->options.admit(*head, body_limit);
   } catch (...) {
@@ -200,8 +199,8 @@ asio::awaitable<Chunk> ProduceChunk(Response* response) {
 }
 
 template <class Stream>
-asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& response,
-                                    bool head, bool keep_alive, beast::error_code& ec) {
+asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& response, bool head,
+                                    bool keep_alive, beast::error_code& ec) {
   auto& lowest = beast::get_lowest_layer(stream);
   auto status = static_cast<http::status>(response.status);
   if (response.stream && !head) {
@@ -229,8 +228,8 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
     if (ec) co_return;
     asio::steady_timer poll(impl->ioc);
     for (;;) {
-      Chunk chunk = co_await asio::co_spawn(impl->workers, ProduceChunk(&response),
-                                            asio::use_awaitable);
+      Chunk chunk =
+          co_await asio::co_spawn(impl->workers, ProduceChunk(&response), asio::use_awaitable);
       if (!chunk.data.empty()) {
         lowest.expires_after(impl->options.write_timeout);
         co_await asio::async_write(stream, http::make_chunk(asio::buffer(chunk.data)),
@@ -371,7 +370,8 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl)
       if (ec) co_return;
     }
     lowest.expires_after(impl->options.read_timeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
       co_await WriteError(impl, stream, 413, "Request body too large.", request.path);
       co_await Linger(impl, stream, ctl);
@@ -383,8 +383,8 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl)
     impl->in_flight.fetch_add(1);
     bool keep_alive = parser.get().keep_alive() && !impl->stopping.load();
     bool head = parser.get().method() == http::verb::head;
-    Response response = co_await asio::co_spawn(impl->workers, RunHandler(impl, &request),
-                                                asio::use_awaitable);
+    Response response =
+        co_await asio::co_spawn(impl->workers, RunHandler(impl, &request), asio::use_awaitable);
     keep_alive = keep_alive && !impl->stopping.load();
     if (response.stream && !head) LeaveBusy(impl, ctl);  // streams have their own budget
     co_await WriteResponse(impl, stream, response, head, keep_alive, ec);
@@ -492,9 +492,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
   beast::error_code ec;
   if (!options.tls_cert_file.empty()) {
     impl->ssl.emplace(asio::ssl::context::tls_server);
-    impl->ssl->set_options(asio::ssl::context::default_workarounds |
-                           asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
-                           asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    impl->ssl->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1);
     impl->ssl->use_certificate_chain_file(options.tls_cert_file, ec);
     if (ec) {
       return InvalidArgumentError("cannot load TLS certificate " + options.tls_cert_file + ": " +

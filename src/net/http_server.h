@@ -45,9 +45,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{60000};   // per write
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds stream_poll{100};       // a stream producer with nothing yet
-  size_t max_connections = 512;       // connections working on a request
-  size_t max_idle_connections = 4096; // connections without a complete request head
-  size_t max_idle_per_ip = 256;       // of those, from one address
+  size_t max_connections = 512;                     // connections working on a request
+  size_t max_idle_connections = 4096;               // connections without a complete request head
+  size_t max_idle_per_ip = 256;                     // of those, from one address
   // Called on a worker thread once a request head is in, before its body is read (`head.body`
   // is empty). Returning a Response answers with it at once and closes the connection; the
   // body is never stored. `*body_limit` starts at body_limit_bytes and may be lowered per
@@ -78,7 +78,7 @@ class HttpServer {
   // Blocks until Stop() has completed (from another thread or a signal handler thread).
   void Wait();
 
- // Opaque to users; defined in http_server.cc.
+  // Opaque to users; defined in http_server.cc.
   struct Impl;
 
  private:

@@ -101,8 +101,8 @@ Result<std::string> StaticFiles::Resolve(std::string_view path) const {
   size_t start = 0;
   while (start <= rel.size()) {
     size_t slash = rel.find('/', start);
-    std::string_view part = rel.substr(start, slash == std::string_view::npos ? rel.npos
-                                                                                : slash - start);
+    std::string_view part =
+        rel.substr(start, slash == std::string_view::npos ? rel.npos : slash - start);
     if (part.empty() || part == "." || part == "..") return NotFoundError("bad component");
     joined += '/';
     joined += part;

@@ -1,21 +1,18 @@
 #include "node/node.h"
 
-#include "node/internal/node_impl.h"
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <map>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "common/utf8.h"
@@ -27,6 +24,7 @@
 #include "node/internal/grid.h"
 #include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
+#include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 

@@ -1,12 +1,12 @@
 #include "portal/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace iocgrid::portal {
 namespace {
@@ -33,9 +33,11 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   std::string key(4096, '\0');
   in.read(key.data(), static_cast<std::streamsize>(key.size()));
   key.resize(static_cast<size_t>(in.gcount()));
-  if (key.size() == 4096) return InvalidArgumentError("key_file " + path + " is too long for a key");
+  if (key.size() == 4096)
+    return InvalidArgumentError("key_file " + path + " is too long for a key");
   key = key.substr(0, key.find('\n'));
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n')) key.pop_back();
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n'))
+    key.pop_back();
   return key;
 }
 
@@ -44,7 +46,8 @@ Status Get(const toml::table& t, const char* key, T* out, const std::string& whe
   const toml::node* n = t.get(key);
   if (!n) return Status();
   auto v = n->value<T>();
-  if (!v) return InvalidArgumentError(where + ": '" + key + "' has the wrong type (" + Where(*n) + ")");
+  if (!v)
+    return InvalidArgumentError(where + ": '" + key + "' has the wrong type (" + Where(*n) + ")");
   *out = *v;
   return Status();
 }
@@ -61,13 +64,17 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
                                 std::string(err.description()));
   }
   PortalConfig c;
-  static const std::set<std::string> kTop = {"listen", "data", "tls_cert", "tls_key", "web_dir",
-                                             "max_running_searches", "max_indicators",
-                                             "search_timeout_ms", "time_gap_days", "retries",
-                                             "breaker_failures", "breaker_open_ms", "members"};
+  static const std::set<std::string> kTop = {"listen",           "data",
+                                             "tls_cert",         "tls_key",
+                                             "web_dir",          "max_running_searches",
+                                             "max_indicators",   "search_timeout_ms",
+                                             "time_gap_days",    "retries",
+                                             "breaker_failures", "breaker_open_ms",
+                                             "members"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {
-      return InvalidArgumentError("config: unknown setting '" + std::string(k.str()) + "' (" + Where(v) + ")");
+      return InvalidArgumentError("config: unknown setting '" + std::string(k.str()) + "' (" +
+                                  Where(v) + ")");
     }
   }
   IOCGRID_RETURN_IF_ERROR(Get(t, "listen", &c.listen, "config"));
@@ -110,14 +117,16 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
   }
   const toml::node* members = t.get("members");
   if (members && !members->is_array_of_tables()) {
-    return InvalidArgumentError("config: 'members' must be [[members]] tables (" + Where(*members) + ")");
+    return InvalidArgumentError("config: 'members' must be [[members]] tables (" + Where(*members) +
+                                ")");
   }
   std::set<std::string> names;
   if (members) {
     static const std::set<std::string> kMember = {
-        "name", "display_name", "sector", "kind", "url", "key", "key_file", "key_env", "ca_file",
-        "client_cert", "client_key", "proxy", "verify_tls", "timeout_ms", "max_concurrent",
-        "batch_size", "max_response_mb", "enabled", "disclosure", "data_kind"};
+        "name",       "display_name",    "sector",     "kind",       "url",
+        "key",        "key_file",        "key_env",    "ca_file",    "client_cert",
+        "client_key", "proxy",           "verify_tls", "timeout_ms", "max_concurrent",
+        "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind"};
     for (const toml::node& node : *members->as_array()) {
       const toml::table& m = *node.as_table();
       federation::MemberConfig mc;
@@ -131,7 +140,8 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       if (mc.name.empty()) return InvalidArgumentError(where + ": 'name' is required");
       for (char ch : mc.name) {
         if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
-          return InvalidArgumentError(where + ": name '" + mc.name + "' may hold only letters, digits, - and _");
+          return InvalidArgumentError(where + ": name '" + mc.name +
+                                      "' may hold only letters, digits, - and _");
         }
       }
       where = "member '" + mc.name + "'";
@@ -142,7 +152,8 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       std::string kind = "iocgrid";
       IOCGRID_RETURN_IF_ERROR(Get(m, "kind", &kind, where));
       if (!federation::ParseMemberKind(kind, &mc.kind)) {
-        return InvalidArgumentError(where + ": kind must be \"iocgrid\" or \"misp\", not \"" + kind + "\"");
+        return InvalidArgumentError(where + ": kind must be \"iocgrid\" or \"misp\", not \"" +
+                                    kind + "\"");
       }
       IOCGRID_RETURN_IF_ERROR(Get(m, "url", &mc.url, where));
       if (mc.url.rfind("http://", 0) != 0 && mc.url.rfind("https://", 0) != 0) {
@@ -161,10 +172,12 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
         mc.key = *k;
       } else if (!key_env.empty()) {
         const char* env = std::getenv(key_env.c_str());
-        if (!env || !*env) return InvalidArgumentError(where + ": environment variable " + key_env + " is not set");
+        if (!env || !*env)
+          return InvalidArgumentError(where + ": environment variable " + key_env + " is not set");
         mc.key = env;
       } else {
-        return InvalidArgumentError(where + ": give the member's API key as key, key_file or key_env");
+        return InvalidArgumentError(where +
+                                    ": give the member's API key as key, key_file or key_env");
       }
       std::string path;
       IOCGRID_RETURN_IF_ERROR(Get(m, "ca_file", &path, where));
@@ -197,10 +210,11 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       }
       IOCGRID_RETURN_IF_ERROR(Get(m, "data_kind", &mc.data_kind, where));
       static const std::set<std::string> kDataKinds = {
-          "honeypot", "scanner", "anonymizer", "proxy", "vpn", "tor", "cloud",
-          "threat",   "ioc",     "benign",     "warninglist"};
+          "honeypot", "scanner", "anonymizer", "proxy",  "vpn",        "tor",
+          "cloud",    "threat",  "ioc",        "benign", "warninglist"};
       if (!mc.data_kind.empty() && kDataKinds.count(mc.data_kind) == 0) {
-        return InvalidArgumentError(where + ": data_kind must be one of honeypot, scanner, "
+        return InvalidArgumentError(where +
+                                    ": data_kind must be one of honeypot, scanner, "
                                     "anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, "
                                     "warninglist");
       }

@@ -24,12 +24,12 @@ namespace iocgrid::portal {
 
 struct PortalConfig {
   std::string listen = "127.0.0.1:8080";
-  std::string data = "portal-data";       // directory of the portal's SQLite store
+  std::string data = "portal-data";  // directory of the portal's SQLite store
   std::string tls_cert;
   std::string tls_key;
-  std::string web_dir;                    // static UI files; empty = the bundled web/
+  std::string web_dir;  // static UI files; empty = the bundled web/
   size_t max_running_searches = 64;
-  size_t max_indicators = 100000;         // per search
+  size_t max_indicators = 100000;  // per search
   std::chrono::milliseconds search_timeout{30000};
   int time_gap_days = 365;
   federation::FederationOptions federation;

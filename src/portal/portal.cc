@@ -5,29 +5,28 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
-#include <thread>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
-#include <nlohmann/json.hpp>
-
+#include "common/mutex.h"
+#include "common/time.h"
 #include "extract/extractor.h"
 #include "ingest/query_reader.h"
 #include "net/http_error.h"
 #include "net/router.h"
 #include "net/static_files.h"
-#include "common/mutex.h"
-#include "common/time.h"
-#include "portal/internal/search_request.h"
 #include "portal/internal/exports.h"
 #include "portal/internal/search_job.h"
+#include "portal/internal/search_request.h"
 
 namespace iocgrid::portal {
 
@@ -101,12 +100,14 @@ struct Portal::Impl {
 
   Mutex jobs_mu;
   std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs IOCGRID_GUARDED_BY(jobs_mu);
-  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles IOCGRID_GUARDED_BY(jobs_mu);
+  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles
+      IOCGRID_GUARDED_BY(jobs_mu);
   size_t running IOCGRID_GUARDED_BY(jobs_mu) = 0;
 
   void Routes();
   using Handler = net::Response (Impl::*)(net::Request&, const PortalUser&);
-  void Add(std::vector<std::string> methods, std::string pattern, Handler h, bool admin_only = false);
+  void Add(std::vector<std::string> methods, std::string pattern, Handler h,
+           bool admin_only = false);
 
   net::Response Me(net::Request&, const PortalUser&);
   net::Response Members(net::Request&, const PortalUser&);
@@ -145,14 +146,16 @@ struct Portal::Impl {
   void Checkpoint(const std::shared_ptr<SearchJob>& job);
 };
 
-void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h, bool admin_only) {
+void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h,
+                       bool admin_only) {
   router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
     std::string_view key = req.Header("x-misp-auth");
     if (key.empty()) key = req.Header("authorization");
     if (key.rfind("Bearer ", 0) == 0) key.remove_prefix(7);
     auto user = store->Authenticate(key);
     if (!user.ok()) return Error(403, kAuthFailed, req);
-    if (admin_only && user->role != Role::kAdmin) return Error(403, "You do not have permission to do that.", req);
+    if (admin_only && user->role != Role::kAdmin)
+      return Error(403, "You do not have permission to do that.", req);
     return (this->*h)(req, *user);
   });
 }
@@ -195,9 +198,14 @@ net::Response Portal::Impl::MembersCheck(net::Request&, const PortalUser&) {
   json out = json::array();
   for (const auto& m : fed->members()) {
     federation::MemberProbe p = fed->Probe(m.name);
-    out.push_back({{"member", p.member}, {"ok", p.ok}, {"error", p.error}, {"version", p.version},
-                   {"latency_ms", p.latency_ms}, {"attributes", p.attributes},
-                   {"first_date", p.first_date}, {"last_date", p.last_date}});
+    out.push_back({{"member", p.member},
+                   {"ok", p.ok},
+                   {"error", p.error},
+                   {"version", p.version},
+                   {"latency_ms", p.latency_ms},
+                   {"attributes", p.attributes},
+                   {"first_date", p.first_date},
+                   {"last_date", p.last_date}});
   }
   return Json(out);
 }
@@ -269,9 +277,18 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
   auto job = std::make_shared<SearchJob>(meta, std::move(parsed->input), members);
   // The query is stored before any member is asked, so a crash keeps what was asked.
   json document = job->Document();
-  SearchRow row{meta.id, meta.owner, meta.label, meta.tlp, meta.shared, meta.created, "running",
-                job->input().indicators.size(), 0, document["scope"].dump(),
-                document.dump(-1, ' ', false, json::error_handler_t::replace), ""};
+  SearchRow row{meta.id,
+                meta.owner,
+                meta.label,
+                meta.tlp,
+                meta.shared,
+                meta.created,
+                "running",
+                job->input().indicators.size(),
+                0,
+                document["scope"].dump(),
+                document.dump(-1, ' ', false, json::error_handler_t::replace),
+                ""};
   Status st = store->InsertSearch(row);
   if (!st.ok()) {
     MutexLock lock(jobs_mu);
@@ -294,7 +311,8 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
     MutexLock lock(jobs_mu);
     if (!job->done()) handles[meta.id] = std::move(handle);
   }
-  return Json({{"id", meta.id}, {"status", "running"}, {"url", "/api/v1/searches/" + meta.id}}, 201);
+  return Json({{"id", meta.id}, {"status", "running"}, {"url", "/api/v1/searches/" + meta.id}},
+              201);
 }
 
 void Portal::Impl::Checkpoint(const std::shared_ptr<SearchJob>& job) {
@@ -327,9 +345,18 @@ void Portal::Impl::Persist(const PersistItem& item) {
   std::string doc = job->Document().dump(-1, ' ', false, json::error_handler_t::replace);
   std::string status = item.final ? job->status() : "running";
   if (item.final) job->SetFinalDocument(doc);
-  SearchRow row{job->meta().id, job->meta().owner, job->meta().label, job->meta().tlp,
-                job->meta().shared, job->meta().created, status, job->input().indicators.size(),
-                job->hit_count(), "", std::move(doc), job->EventLog()};
+  SearchRow row{job->meta().id,
+                job->meta().owner,
+                job->meta().label,
+                job->meta().tlp,
+                job->meta().shared,
+                job->meta().created,
+                status,
+                job->input().indicators.size(),
+                job->hit_count(),
+                "",
+                std::move(doc),
+                job->EventLog()};
   Status st = item.final ? store->FinishSearch(row) : store->CheckpointSearch(row);
   if (!st.ok()) {
     std::fprintf(stderr, "iocgrid portal: cannot persist search %s: %s\n", row.id.c_str(),
@@ -374,16 +401,24 @@ Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& use
   SearchMeta meta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
   if (!CanSee(meta, user)) return NotFoundError("no search " + id);
   if (row->document.empty()) {
-    return json{{"id", row->id}, {"label", row->label}, {"tlp", row->tlp}, {"owner", row->owner},
-                {"created", row->created}, {"status", row->status}, {"indicators", json::array()},
-                {"members", json::array()}, {"invalid", json::array()}};
+    return json{{"id", row->id},
+                {"label", row->label},
+                {"tlp", row->tlp},
+                {"owner", row->owner},
+                {"created", row->created},
+                {"status", row->status},
+                {"indicators", json::array()},
+                {"members", json::array()},
+                {"invalid", json::array()}};
   }
   json d = json::parse(row->document, nullptr, false);
   if (d.is_discarded()) return DataLossError("stored search " + id + " is unreadable");
   if (row->status == "interrupted" && !d.contains("interrupted")) {
-    d["interrupted"] = "the portal stopped (or was killed) while the search ran; the hits "
-                       "received until then are kept. Re-run it with POST "
-                       "/api/v1/searches/" + id + "/rerun.";
+    d["interrupted"] =
+        "the portal stopped (or was killed) while the search ran; the hits "
+        "received until then are kept. Re-run it with POST "
+        "/api/v1/searches/" +
+        id + "/rerun.";
   }
   d["status"] = row->status;
   return d;
@@ -402,8 +437,9 @@ net::Response Portal::Impl::GetSearch(net::Request& req, const PortalUser& user)
     if (job && CanSee(job->meta(), user) && job->FinalDocument(&r.body)) return r;
   }
   auto d = Document(req.params["id"], user);
-  if (!d.ok()) return d.status().code() == StatusCode::kNotFound ? Error(404, "Invalid search", req)
-                                                                 : net::ErrorResponse(d.status(), req.path);
+  if (!d.ok())
+    return d.status().code() == StatusCode::kNotFound ? Error(404, "Invalid search", req)
+                                                      : net::ErrorResponse(d.status(), req.path);
   return Json(*d);
 }
 
@@ -421,10 +457,13 @@ net::Response Portal::Impl::SearchEvents(net::Request& req, const PortalUser& us
   if (!job) {
     auto row = store->GetSearch(id);
     SearchMeta meta;
-    if (row.ok()) meta = SearchMeta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
+    if (row.ok())
+      meta =
+          SearchMeta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
     if (!row.ok() || !CanSee(meta, user)) return Error(404, "Invalid search", req);
     r.body = row->events;
-    if (row->status != "done") r.body += "event: done\ndata: {\"status\":\"" + row->status + "\"}\n\n";
+    if (row->status != "done")
+      r.body += "event: done\ndata: {\"status\":\"" + row->status + "\"}\n\n";
     return r;
   }
   if (!CanSee(job->meta(), user)) return Error(404, "Invalid search", req);
@@ -479,9 +518,16 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
     }
     json scope = json::parse(r.scope, nullptr, false);
     if (scope.is_discarded() || !scope.is_object()) scope = json::object();
-    out.push_back({{"id", r.id}, {"label", r.label}, {"tlp", r.tlp}, {"owner", r.owner},
-                   {"created", r.created}, {"status", status}, {"indicators", r.indicators},
-                   {"hits", hits}, {"shared", r.shared}, {"scope", scope}});
+    out.push_back({{"id", r.id},
+                   {"label", r.label},
+                   {"tlp", r.tlp},
+                   {"owner", r.owner},
+                   {"created", r.created},
+                   {"status", status},
+                   {"indicators", r.indicators},
+                   {"hits", hits},
+                   {"shared", r.shared},
+                   {"scope", scope}});
   }
   return Json(out);
 }
@@ -491,11 +537,13 @@ net::Response Portal::Impl::DeleteSearch(net::Request& req, const PortalUser& us
   auto row = store->GetSearch(id);
   if (!row.ok()) return Error(404, "Invalid search", req);
   // Another analyst's search answers exactly like a missing one: no existence oracle.
-  if (user.role != Role::kAdmin && row->owner != user.name) return Error(404, "Invalid search", req);
+  if (user.role != Role::kAdmin && row->owner != user.name)
+    return Error(404, "Invalid search", req);
   {
     MutexLock lock(jobs_mu);
     auto it = jobs.find(id);
-    if (it != jobs.end() && !it->second->done()) return Error(409, "The search is still running.", req);
+    if (it != jobs.end() && !it->second->done())
+      return Error(409, "The search is still running.", req);
     jobs.erase(id);
     handles.erase(id);
   }
@@ -563,7 +611,8 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   IOCGRID_ASSIGN_OR_RETURN(impl->store, PortalStore::Open(config.data));
-  IOCGRID_ASSIGN_OR_RETURN(impl->fed, federation::Federation::Create(config.members, config.federation));
+  IOCGRID_ASSIGN_OR_RETURN(impl->fed,
+                           federation::Federation::Create(config.members, config.federation));
   IOCGRID_ASSIGN_OR_RETURN(impl->extractor, extract::Extractor::Create(extract::ExtractOptions{}));
   impl->web_dir = FindWebDir(config.web_dir);
   if (!impl->web_dir.empty()) {
@@ -578,7 +627,8 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
 }
 
 net::Response Portal::Handle(net::Request& request) {
-  if (request.path.rfind("/api/", 0) != 0 && (request.method == "GET" || request.method == "HEAD")) {
+  if (request.path.rfind("/api/", 0) != 0 &&
+      (request.method == "GET" || request.method == "HEAD")) {
     return impl_->Static(request);
   }
   return impl_->router.Dispatch(request);

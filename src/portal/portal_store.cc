@@ -227,11 +227,11 @@ Status PortalStore::CheckpointSearch(const SearchRow& row) { return UpdateSearch
 Status PortalStore::UpdateSearch(const SearchRow& row, bool only_if_running) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement s, db_->Prepare(only_if_running
-                                    ? "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
-                                      "document = ?, events = ? WHERE id = ? AND status = 'running'"
-                                    : "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
-                                      "document = ?, events = ? WHERE id = ?"));
+      Statement s,
+      db_->Prepare(only_if_running ? "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
+                                     "document = ?, events = ? WHERE id = ? AND status = 'running'"
+                                   : "UPDATE searches SET status = ?, indicators = ?, hits = ?, "
+                                     "document = ?, events = ? WHERE id = ?"));
   s.BindText(1, row.status)
       .Bind(2, static_cast<int64_t>(row.indicators))
       .Bind(3, static_cast<int64_t>(row.hits))

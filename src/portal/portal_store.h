@@ -51,12 +51,12 @@ struct SearchRow {
   std::string tlp;
   bool shared = false;
   int64_t created = 0;
-  std::string status;        // running, done, interrupted
+  std::string status;  // running, done, interrupted
   uint64_t indicators = 0;
   uint64_t hits = 0;
-  std::string scope;         // JSON: the since/until the search applied ("{}" = unscoped)
-  std::string document;      // the JSON document: the query at creation, hits as they arrive
-  std::string events;        // the SSE event log
+  std::string scope;     // JSON: the since/until the search applied ("{}" = unscoped)
+  std::string document;  // the JSON document: the query at creation, hits as they arrive
+  std::string events;    // the SSE event log
 };
 
 class PortalStore {

@@ -266,7 +266,8 @@ Result<bool> Connection::HasColumn(std::string_view table, std::string_view colu
 
 Result<bool> Connection::HasTable(std::string_view table) {
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement stmt, PrepareOnce("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
+      Statement stmt,
+      PrepareOnce("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
   stmt.BindText(1, table);
   return stmt.Step();
 }

@@ -22,7 +22,6 @@ bool IsDiskFull(const Status& status) {
          status.message().find("(SQLITE_FULL)") != std::string_view::npos;
 }
 
-
 using internal::Connection;
 using internal::ReaderLease;
 using internal::StoreState;
@@ -38,7 +37,8 @@ Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& option
   if (options.max_size_kib > 0) {
     // SQLite refuses to grow the file past this with SQLITE_FULL, as a full disk does.
     IOCGRID_ASSIGN_OR_RETURN(int64_t page_size, connection.QueryInt("PRAGMA page_size"));
-    const int64_t pages = std::max<int64_t>(1, options.max_size_kib * 1024 / std::max<int64_t>(page_size, 512));
+    const int64_t pages =
+        std::max<int64_t>(1, options.max_size_kib * 1024 / std::max<int64_t>(page_size, 512));
     IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA max_page_count = " + std::to_string(pages)));
   }
   return Status::Ok();

@@ -25,8 +25,8 @@ namespace {
 std::string Limit(uint32_t limit, uint32_t page) {
   if (limit == 0) return {};
   // A page past the end is an empty page; SQLite's OFFSET is a signed 64-bit integer.
-  const uint64_t offset = std::min<uint64_t>(
-      static_cast<uint64_t>(std::max<uint32_t>(page, 1) - 1) * limit, INT64_MAX);
+  const uint64_t offset =
+      std::min<uint64_t>(static_cast<uint64_t>(std::max<uint32_t>(page, 1) - 1) * limit, INT64_MAX);
   return " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
 }
 

@@ -20,9 +20,9 @@ TEST(HostPortTest, ParsesHostsAndPorts) {
 }
 
 TEST(HostPortTest, RefusesPortsOutOfRangeInsteadOfWrapping) {
-  for (const char* bad : {"127.0.0.1:70000", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:",
-                          "127.0.0.1:99999999999999999999", "127.0.0.1:8x", ":80", "::1:80",
-                          "127.0.0.1", "127.0.0.1: 80"}) {
+  for (const char* bad : {"127.0.0.1:70000", "127.0.0.1:65536", "127.0.0.1:-1",
+                          "127.0.0.1:", "127.0.0.1:99999999999999999999", "127.0.0.1:8x", ":80",
+                          "::1:80", "127.0.0.1", "127.0.0.1: 80"}) {
     auto r = ParseHostPort(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

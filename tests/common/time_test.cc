@@ -17,9 +17,9 @@ TEST(TimeTest, ParsesIsoDatesAndDateTimes) {
 }
 
 TEST(TimeTest, RefusesWhatIsNotADate) {
-  for (const char* bad : {"yesterday", "2024-13-45", "2023-02-29", "2024-1-01", "d", "",
-                          "2024-01-01T25:00", "2024-01-01X", "2024-01-01T10:00:00+9",
-                          "99999999999999999999", "1969-12-31"}) {
+  for (const char* bad :
+       {"yesterday", "2024-13-45", "2023-02-29", "2024-1-01", "d", "", "2024-01-01T25:00",
+        "2024-01-01X", "2024-01-01T10:00:00+9", "99999999999999999999", "1969-12-31"}) {
     EXPECT_FALSE(ParseIsoDateTime(bad).ok()) << bad;
   }
 }

@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace iocgrid::core {
 namespace {
@@ -53,11 +52,14 @@ TEST(IndicatorTypeTest, CompositePartsNameTheHalves) {
   EXPECT_TRUE(IsComposite(IndicatorType::kDomainIp));
   EXPECT_FALSE(IsComposite(IndicatorType::kDomain));
   using P = std::pair<IndicatorType, IndicatorType>;
-  EXPECT_EQ(CompositeParts(IndicatorType::kDomainIp), P(IndicatorType::kDomain, IndicatorType::kIpDst));
-  EXPECT_EQ(CompositeParts(IndicatorType::kIpSrcPort), P(IndicatorType::kIpSrc, IndicatorType::kPort));
+  EXPECT_EQ(CompositeParts(IndicatorType::kDomainIp),
+            P(IndicatorType::kDomain, IndicatorType::kIpDst));
+  EXPECT_EQ(CompositeParts(IndicatorType::kIpSrcPort),
+            P(IndicatorType::kIpSrc, IndicatorType::kPort));
   EXPECT_EQ(CompositeParts(IndicatorType::kFilenameSha512_256),
             P(IndicatorType::kFilename, IndicatorType::kSha512_256));
-  EXPECT_EQ(CompositeParts(IndicatorType::kRegkeyValue), P(IndicatorType::kRegkey, IndicatorType::kText));
+  EXPECT_EQ(CompositeParts(IndicatorType::kRegkeyValue),
+            P(IndicatorType::kRegkey, IndicatorType::kText));
   // Every composite's halves resolve (no CHECK failure).
   for (IndicatorType t : AllIndicatorTypes()) {
     if (IsComposite(t)) CompositeParts(t);

@@ -29,9 +29,9 @@ TEST(Issue8CliTest, ServeRefusesAMissingDataDirectoryUnlessCreate) {
   EXPECT_NE(r.err.find("--create"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(typo)) << "the typo must not create a store";
   // --create makes the store (the server then fails on the missing TLS files, after it).
-  auto created = RunIocgrid({"node", "serve", "--data", typo, "--create", "--listen",
-                             "127.0.0.1:0", "--tls-cert", dir.path() + "/none.pem", "--tls-key",
-                             dir.path() + "/none.key"});
+  auto created =
+      RunIocgrid({"node", "serve", "--data", typo, "--create", "--listen", "127.0.0.1:0",
+                  "--tls-cert", dir.path() + "/none.pem", "--tls-key", dir.path() + "/none.key"});
   EXPECT_EQ(created.exit_code, 2);
   EXPECT_EQ(created.err.find("--create"), std::string::npos) << created.err;
   EXPECT_TRUE(std::filesystem::exists(typo)) << created.err;

@@ -1,12 +1,11 @@
 // `iocgrid match` as a user runs it: a real process on real files.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
 
@@ -26,14 +25,16 @@ std::vector<nlohmann::json> Lines(const std::string& ndjson) {
 }
 
 TEST(MatchCliTest, DemoQueryHitsAnonymityRangesWithStableJsonFields) {
-  auto r = RunIocgrid({"match", "--against", kData + "/members/anonymity", kData + "/members/honeypot",
-                       "--format", "json", kData + "/queries/blacktech_iocs.csv"});
+  auto r =
+      RunIocgrid({"match", "--against", kData + "/members/anonymity", kData + "/members/honeypot",
+                  "--format", "json", kData + "/queries/blacktech_iocs.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto hits = Lines(r.out);
   ASSERT_FALSE(hits.empty());
   std::set<std::string> queries;
   for (const auto& h : hits) {
-    for (const char* key : {"query", "query_type", "relation", "matched", "matched_type", "source", "line"}) {
+    for (const char* key :
+         {"query", "query_type", "relation", "matched", "matched_type", "source", "line"}) {
       EXPECT_TRUE(h.contains(key)) << key << " missing in " << h.dump();
     }
     queries.insert(h["query"].get<std::string>());
@@ -83,7 +84,8 @@ TEST(MatchCliTest, ReadsDefangedQueriesFromStdinAndReportsRelations) {
 
 TEST(MatchCliTest, MalformedLinesAreReportedWithFileAndLineAndSkipped) {
   TempDir dir;
-  std::string data = dir.Write("member.txt", "198.51.100.7\nthis is not an indicator\n203.0.113.9\n");
+  std::string data =
+      dir.Write("member.txt", "198.51.100.7\nthis is not an indicator\n203.0.113.9\n");
   auto r = RunIocgrid({"match", "--against", data, "-"}, "203.0.113.9\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find(data + ":2:"), std::string::npos) << r.err;
@@ -95,11 +97,16 @@ TEST(MatchCliTest, MalformedLinesAreReportedWithFileAndLineAndSkipped) {
 
 TEST(MatchCliTest, CsvOutputHasHeaderAndQuotedFields) {
   TempDir dir;
-  std::string data = dir.Write("member.csv", "type,value,comment\ndomain,evil.example,\"c2, stage 2\"\n");
+  std::string data =
+      dir.Write("member.csv", "type,value,comment\ndomain,evil.example,\"c2, stage 2\"\n");
   auto r = RunIocgrid({"match", "--against", data, "--format", "csv", "-"}, "evil.example\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("query,query_type,relation,matched,matched_type,source,source_name,line,comment\n", 0), 0u);
-  EXPECT_NE(r.out.find("evil.example,domain,exact,evil.example,domain,"), std::string::npos) << r.out;
+  EXPECT_EQ(
+      r.out.rfind(
+          "query,query_type,relation,matched,matched_type,source,source_name,line,comment\n", 0),
+      0u);
+  EXPECT_NE(r.out.find("evil.example,domain,exact,evil.example,domain,"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("\"c2, stage 2\""), std::string::npos) << r.out;
 }
 
@@ -107,12 +114,14 @@ TEST(MatchCliTest, ErrorsExitTwoWithOneLine) {
   auto missing = RunIocgrid({"match", "--against", "/nonexistent/dir", "-"}, "1.2.3.4\n");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("/nonexistent/dir"), std::string::npos) << missing.err;
-  auto bad_format = RunIocgrid({"match", "--against", kData + "/queries", "--format", "xml", "-"}, "1.2.3.4\n");
+  auto bad_format =
+      RunIocgrid({"match", "--against", kData + "/queries", "--format", "xml", "-"}, "1.2.3.4\n");
   EXPECT_EQ(bad_format.exit_code, 2);
   EXPECT_NE(bad_format.err.find("--format"), std::string::npos);
   auto no_args = RunIocgrid({"match"});
   EXPECT_EQ(no_args.exit_code, 2);
-  auto relation = RunIocgrid({"match", "--against", kData + "/queries", "--relations", "near", "-"}, "1.2.3.4\n");
+  auto relation = RunIocgrid({"match", "--against", kData + "/queries", "--relations", "near", "-"},
+                             "1.2.3.4\n");
   EXPECT_EQ(relation.exit_code, 2);
   EXPECT_NE(relation.err.find("near"), std::string::npos);
 }

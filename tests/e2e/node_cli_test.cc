@@ -1,21 +1,20 @@
 // `iocgrid node` as an operator runs it: real processes, a real SQLite file, real HTTP.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
 #include "store/store.h"
@@ -47,8 +46,8 @@ net::ClientResponse Post(const Background& s, const std::string& path, const std
   req.method = "POST";
   req.url = s.url() + path;
   req.body = body;
-  req.headers = {{"Authorization", key}, {"Accept", "application/json"},
-                 {"Content-Type", "application/json"}};
+  req.headers = {
+      {"Authorization", key}, {"Accept", "application/json"}, {"Content-Type", "application/json"}};
   auto r = net::Fetch(req);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r : net::ClientResponse{};
@@ -57,13 +56,15 @@ net::ClientResponse Post(const Background& s, const std::string& path, const std
 TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
   TempDir dir;
   std::string data = dir.path() + "/node";
-  auto key = RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Honeypot", "--role", "admin"});
+  auto key = RunIocgrid(
+      {"node", "keys", "create", "--data", data, "--org", "Honeypot", "--role", "admin"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   std::string api_key = Trim(key.out);
   ASSERT_EQ(api_key.size(), 40u) << key.out;
-  auto import = RunIocgrid({"node", "import", "--data", data, "--tag", "tlp:white",
-                            kShared + "/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt",
-                            kShared + "/C_member_anonymity/misp-warninglists/amazon-aws/list.json"});
+  auto import =
+      RunIocgrid({"node", "import", "--data", data, "--tag", "tlp:white",
+                  kShared + "/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt",
+                  kShared + "/C_member_anonymity/misp-warninglists/amazon-aws/list.json"});
   ASSERT_EQ(import.exit_code, 0) << import.err;
   EXPECT_NE(import.err.find("2 event(s) added"), std::string::npos) << import.err;
   // Idempotent: the same files again change nothing.
@@ -71,18 +72,21 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
                            kShared + "/D_member_honeypot/sequoia/Unauthorized_Access_Blocklist.txt",
                            kShared + "/C_member_anonymity/misp-warninglists/amazon-aws/list.json"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.err.find("0 event(s) added, 0 updated, 2 unchanged"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("0 event(s) added, 0 updated, 2 unchanged"), std::string::npos)
+      << again.err;
 
   auto serve_process = Serve(data);
   Background& serve = *serve_process;
   ASSERT_FALSE(serve.url().empty()) << serve.log();
   EXPECT_NE(serve.log().find("indicators indexed"), std::string::npos);
   // A honeypot IP by exact value through the MISP API.
-  auto search = Post(serve, "/attributes/restSearch", api_key, json{{"value", "14.63.160.31"}}.dump());
+  auto search =
+      Post(serve, "/attributes/restSearch", api_key, json{{"value", "14.63.160.31"}}.dump());
   ASSERT_EQ(search.status, 200) << search.body;
   json found = json::parse(search.body);
   ASSERT_EQ(found["response"]["Attribute"].size(), 1u);
-  EXPECT_EQ(found["response"]["Attribute"][0]["Event"]["info"], "Unauthorized_Access_Blocklist.txt");
+  EXPECT_EQ(found["response"]["Attribute"][0]["Event"]["info"],
+            "Unauthorized_Access_Blocklist.txt");
   // An AWS address inside a range only through the grid API.
   auto match = Post(serve, "/grid/v1/match", api_key, "[\"3.5.140.10\", \"14.63.160.31\"]");
   ASSERT_EQ(match.status, 200);
@@ -100,7 +104,8 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
 TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
   TempDir dir;
   std::string data = dir.path() + "/node";
-  std::string api_key = Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
+  std::string api_key =
+      Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
   ASSERT_EQ(api_key.size(), 40u);
   auto serve_process = Serve(data);
   Background& serve = *serve_process;
@@ -112,8 +117,8 @@ TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
   // The next grid request notices the new data and a background rebuild swaps it in.
   bool found = false;
   for (int i = 0; i < 100 && !found; ++i) {
-    found = Post(serve, "/grid/v1/match", api_key, "[\"late.example\"]").body.find("\"relation\":\"exact\"") !=
-            std::string::npos;
+    found = Post(serve, "/grid/v1/match", api_key, "[\"late.example\"]")
+                .body.find("\"relation\":\"exact\"") != std::string::npos;
     if (!found) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(found);
@@ -122,18 +127,24 @@ TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
 TEST(NodeCliTest, KeysListShowsNoSecretsAndRevokeWorks) {
   TempDir dir;
   std::string data = dir.path() + "/node";
-  auto key = RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--comment", "portal"});
+  auto key = RunIocgrid(
+      {"node", "keys", "create", "--data", data, "--org", "Acme", "--comment", "portal"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   std::string api_key = Trim(key.out);
   auto list = RunIocgrid({"node", "keys", "list", "--data", data});
   ASSERT_EQ(list.exit_code, 0);
   EXPECT_EQ(list.out.find(api_key), std::string::npos) << "the clear key must never be listed";
-  EXPECT_NE(list.out.find(api_key.substr(0, 4) + "..." + api_key.substr(36)), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(api_key.substr(0, 4) + "..." + api_key.substr(36)), std::string::npos)
+      << list.out;
   EXPECT_NE(list.out.find("portal"), std::string::npos);
   EXPECT_EQ(RunIocgrid({"node", "keys", "revoke", "--data", data, "1"}).exit_code, 0);
-  EXPECT_NE(RunIocgrid({"node", "keys", "list", "--data", data}).out.find("revoked"), std::string::npos);
+  EXPECT_NE(RunIocgrid({"node", "keys", "list", "--data", data}).out.find("revoked"),
+            std::string::npos);
   EXPECT_EQ(RunIocgrid({"node", "keys", "revoke", "--data", data, "99"}).exit_code, 2);
-  EXPECT_EQ(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--role", "root"}).exit_code, 2);
+  EXPECT_EQ(
+      RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--role", "root"})
+          .exit_code,
+      2);
 }
 
 TEST(NodeCliTest, ServeRefusesBadListenAddress) {

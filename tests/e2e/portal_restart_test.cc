@@ -8,10 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
 #include "tests/e2e/process.h"
@@ -61,13 +60,16 @@ class PortalRestartTest : public ::testing::TestWithParam<int> {
     node_ = std::make_unique<Background>(
         std::vector<std::string>{"node", "serve", "--data", node_data_, "--listen", "127.0.0.1:0"});
     ASSERT_FALSE(node_->url().empty()) << node_->log();
-    config_ = dir_.Write(
-        "portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\nsearch_timeout_ms = 120000\n"
-                       "[[members]]\nname = \"hp\"\nkind = \"iocgrid\"\nurl = \"" + node_->url() +
-                           "\"\nkey = \"" + node_key + "\"\n"
-                           "[[members]]\nname = \"slow\"\nkind = \"iocgrid\"\nurl = \"" + hung_.url() +
-                           "\"\nkey = \"" + std::string(40, 'x') + "\"\ntimeout_ms = 120000\n");
-    key_ = Trim(RunIocgrid({"portal", "users", "create", "--config", config_, "--name", "alice"}).out);
+    config_ = dir_.Write("portal.toml",
+                         "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\nsearch_timeout_ms = 120000\n"
+                         "[[members]]\nname = \"hp\"\nkind = \"iocgrid\"\nurl = \"" +
+                             node_->url() + "\"\nkey = \"" + node_key +
+                             "\"\n"
+                             "[[members]]\nname = \"slow\"\nkind = \"iocgrid\"\nurl = \"" +
+                             hung_.url() + "\"\nkey = \"" + std::string(40, 'x') +
+                             "\"\ntimeout_ms = 120000\n");
+    key_ =
+        Trim(RunIocgrid({"portal", "users", "create", "--config", config_, "--name", "alice"}).out);
     ASSERT_EQ(key_.size(), 40u);
   }
 
@@ -130,7 +132,8 @@ TEST_P(PortalRestartTest, ARunningSearchKeepsWhatItReceived) {
   EXPECT_EQ(d["scope"]["since"], "2020-01-01T00:00:00Z");
   auto csv = Call(portal.url(), "GET", "/api/v1/searches/" + id + "/export?format=csv");
   EXPECT_NE(csv.body.find("198.51.100.7"), std::string::npos) << csv.body;
-  json exported = json::parse(Call(portal.url(), "GET", "/api/v1/searches/" + id + "/export?format=json").body);
+  json exported =
+      json::parse(Call(portal.url(), "GET", "/api/v1/searches/" + id + "/export?format=json").body);
   EXPECT_EQ(exported["indicators"].size(), 3u);
   json history = json::parse(Call(portal.url(), "GET", "/api/v1/searches").body);
   ASSERT_EQ(history.size(), 1u);

@@ -22,7 +22,8 @@ ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]})
+      close(fd);
     std::vector<char*> argv;
     std::string bin = IOCGRID_BINARY;
     argv.push_back(bin.data());
@@ -130,7 +131,8 @@ int Background::Stop(int signal) {
 void Background::DrainLog() {
   char buf[4096];
   ssize_t n;
-  while (fd_ >= 0 && (n = read(fd_, buf, sizeof(buf))) > 0) log_.append(buf, static_cast<size_t>(n));
+  while (fd_ >= 0 && (n = read(fd_, buf, sizeof(buf))) > 0)
+    log_.append(buf, static_cast<size_t>(n));
 }
 
 TempDir::TempDir() {

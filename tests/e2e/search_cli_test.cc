@@ -6,12 +6,11 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/e2e/process.h"
 
@@ -28,19 +27,24 @@ std::string Trim(std::string s) {
 TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
   TempDir dir;
   std::string node_data = dir.path() + "/node";
-  std::string node_key = Trim(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
+  std::string node_key =
+      Trim(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
   ASSERT_EQ(node_key.size(), 40u);
   std::string member_file = dir.Write("member.txt", "198.51.100.0/24\nevil.example\n");
   ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data, member_file}).exit_code, 0);
   Background node({"node", "serve", "--data", node_data, "--listen", "127.0.0.1:0"});
   ASSERT_FALSE(node.url().empty()) << node.log();
-  std::string config = dir.Write("portal.toml",
-                                 "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n"
-                                 "[[members]]\nname = \"hp\"\nkind = \"iocgrid\"\nurl = \"" + node.url() +
-                                     "\"\nkey = \"" + node_key + "\"\n"
-                                     "[[members]]\nname = \"gone\"\nkind = \"iocgrid\"\nurl = \"http://127.0.0.1:9\"\n"
-                                     "key = \"" + std::string(40, 'x') + "\"\ntimeout_ms = 2000\n");
-  std::string key = Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  std::string config = dir.Write(
+      "portal.toml",
+      "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n"
+      "[[members]]\nname = \"hp\"\nkind = \"iocgrid\"\nurl = \"" +
+          node.url() + "\"\nkey = \"" + node_key +
+          "\"\n"
+          "[[members]]\nname = \"gone\"\nkind = \"iocgrid\"\nurl = \"http://127.0.0.1:9\"\n"
+          "key = \"" +
+          std::string(40, 'x') + "\"\ntimeout_ms = 2000\n");
+  std::string key =
+      Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
   ASSERT_EQ(key.size(), 40u);
   Background portal({"portal", "serve", "--config", config});
   ASSERT_FALSE(portal.url().empty()) << portal.log();
@@ -55,13 +59,14 @@ TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
   while (std::getline(in, line)) {
     json j = json::parse(line);
     if (j["kind"] == "hit") {
-      for (const char* k : {"query", "member", "relation", "matched", "type", "category", "event_info",
-                            "first_seen", "last_seen"}) {
+      for (const char* k : {"query", "member", "relation", "matched", "type", "category",
+                            "event_info", "first_seen", "last_seen"}) {
         EXPECT_TRUE(j.contains(k)) << k;
       }
       hits.insert(j["query"].get<std::string>() + " " + j["relation"].get<std::string>());
     } else if (j["kind"] == "member") {
-      for (const char* k : {"member", "status", "error", "elapsed_ms", "hits"}) EXPECT_TRUE(j.contains(k)) << k;
+      for (const char* k : {"member", "status", "error", "elapsed_ms", "hits"})
+        EXPECT_TRUE(j.contains(k)) << k;
       members[j["member"]] = j["status"];
     }
   }
@@ -69,15 +74,19 @@ TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
   EXPECT_EQ(members["hp"], "done");
   EXPECT_EQ(members["gone"], "failed");
 
-  auto table = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "198.51.100.7\n");
+  auto table =
+      RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "198.51.100.7\n");
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_NE(table.out.find("held by 1 of 2 members"), std::string::npos) << table.out;
-  auto csv = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--format", "csv", "-"}, "evil.example\n");
+  auto csv = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--format", "csv", "-"},
+                        "evil.example\n");
   EXPECT_EQ(csv.exit_code, 0);
   EXPECT_EQ(csv.out.rfind("query,query_type,member,relation", 0), 0u) << csv.out;
-  auto none = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "203.0.113.200\n");
+  auto none =
+      RunIocgrid({"search", "--portal", portal.url(), "--key", key, "-"}, "203.0.113.200\n");
   EXPECT_EQ(none.exit_code, 1) << none.err;
-  auto badkey = RunIocgrid({"search", "--portal", portal.url(), "--key", std::string(40, 'b'), "-"}, "1.2.3.4\n");
+  auto badkey = RunIocgrid({"search", "--portal", portal.url(), "--key", std::string(40, 'b'), "-"},
+                           "1.2.3.4\n");
   EXPECT_EQ(badkey.exit_code, 2);
   EXPECT_NE(badkey.err.find("Authentication failed"), std::string::npos) << badkey.err;
   auto check = RunIocgrid({"portal", "members", "check", "--config", config});

@@ -59,7 +59,8 @@ TEST_F(NodeProcessTest, BodiesWithoutAKeyAreRefusedOnTheirHeaders) {
     senders.emplace_back([&, i] {
       std::string req =
           "POST /events/add HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-          "Content-Length: 262144000\r\n\r\n" + std::string(1 << 20, '[');
+          "Content-Length: 262144000\r\n\r\n" +
+          std::string(1 << 20, '[');
       answers[i] = testutil::RawExchange(PortOf(node_->url()), req);
     });
   }

@@ -22,9 +22,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/event.h"
 #include "core/indicator.h"
 #include "federation/federation.h"
-#include "core/event.h"
 #include "net/http_server.h"
 #include "node/node.h"
 
@@ -38,7 +38,7 @@ inline core::Indicator Ind(std::string_view type, std::string_view value) {
 }
 
 inline core::Attribute Attr(std::string_view type, std::string_view value,
-                              int64_t ts = 1709251200) {
+                            int64_t ts = 1709251200) {
   core::Attribute a;
   a.indicator = Ind(type, value);
   a.to_ids = true;
@@ -48,7 +48,7 @@ inline core::Attribute Attr(std::string_view type, std::string_view value,
 }
 
 inline core::Event MakeEvent(std::string uuid, std::string info,
-                               std::vector<core::Attribute> attrs) {
+                             std::vector<core::Attribute> attrs) {
   core::Event e;
   e.uuid = std::move(uuid);
   e.info = std::move(info);

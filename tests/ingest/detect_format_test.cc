@@ -12,9 +12,9 @@ namespace {
 using testing::SharedData;
 
 TEST(InputFormatTest, NamesRoundTrip) {
-  for (InputFormat format : {InputFormat::kAuto, InputFormat::kWarninglist, InputFormat::kMispEvent,
-                             InputFormat::kCsv, InputFormat::kPlain, InputFormat::kIpsum,
-                             InputFormat::kStix}) {
+  for (InputFormat format :
+       {InputFormat::kAuto, InputFormat::kWarninglist, InputFormat::kMispEvent, InputFormat::kCsv,
+        InputFormat::kPlain, InputFormat::kIpsum, InputFormat::kStix}) {
     InputFormat parsed = InputFormat::kAuto;
     ASSERT_TRUE(ParseInputFormat(InputFormatName(format), &parsed)) << InputFormatName(format);
     EXPECT_EQ(parsed, format);

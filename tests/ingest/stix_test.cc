@@ -21,8 +21,9 @@ Loaded Load(const std::string& path, InputFormat format = InputFormat::kAuto) {
   Loaded out;
   LoadOptions options;
   options.format = format;
-  auto stats = LoadFile(path, options, [&](Event&& e) { out.events.push_back(std::move(e)); },
-                        [&](const LoadIssue& i) { out.issues.push_back(i); });
+  auto stats = LoadFile(
+      path, options, [&](Event&& e) { out.events.push_back(std::move(e)); },
+      [&](const LoadIssue& i) { out.issues.push_back(i); });
   EXPECT_TRUE(stats.ok()) << stats.status().ToString();
   if (stats.ok()) out.stats = *stats;
   return out;
@@ -42,7 +43,8 @@ TEST(StixBundleTest, SimpleComparisonsBecomeAttributes) {
   const Event& e = l.events[0];
   EXPECT_EQ(e.uuid, "5d0092c5-5f74-4287-9642-33f4c354e56d");
   std::set<std::string> got;
-  for (const auto& a : e.attributes) got.insert(std::string(core::TypeName(a.indicator.type)) + " " + a.indicator.value);
+  for (const auto& a : e.attributes)
+    got.insert(std::string(core::TypeName(a.indicator.type)) + " " + a.indicator.value);
   EXPECT_EQ(got, (std::set<std::string>{
                      "ip-dst 198.51.100.7",
                      "sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -55,7 +57,8 @@ TEST(StixBundleTest, SimpleComparisonsBecomeAttributes) {
     EXPECT_TRUE(a.to_ids);
     EXPECT_EQ(a.first_seen, "2024-01-01T00:00:00Z");
     if (a.indicator.value == "198.51.100.7") {
-      EXPECT_EQ(a.uuid, "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");  // one comparison: the indicator's id
+      EXPECT_EQ(a.uuid,
+                "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");  // one comparison: the indicator's id
       EXPECT_EQ(a.comment, "C2 server");
       EXPECT_EQ(a.tags, std::vector<std::string>{"malicious-activity"});
     }
@@ -81,7 +84,8 @@ TEST(StixBundleTest, UnsupportedPatternsAreReportedAndSkipped) {
 TEST(StixBundleTest, NotABundleIsAnError) {
   LoadOptions options;
   options.format = InputFormat::kStix;
-  auto r = LoadContent("x.json", "{\"type\": \"indicator\"}", options, [](Event&&) {}, [](const LoadIssue&) {});
+  auto r = LoadContent(
+      "x.json", "{\"type\": \"indicator\"}", options, [](Event&&) {}, [](const LoadIssue&) {});
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
 }
 

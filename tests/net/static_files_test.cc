@@ -34,7 +34,8 @@ class StaticFilesTest : public ::testing::Test {
     auto files = StaticFiles::Open((dir_ / "web").string());
     ASSERT_TRUE(files.ok()) << files.status().ToString();
     files_.emplace(std::move(*files));
-    auto server = HttpServer::Start(ServerOptions{}, [this](Request& r) { return files_->Serve(r); });
+    auto server =
+        HttpServer::Start(ServerOptions{}, [this](Request& r) { return files_->Serve(r); });
     ASSERT_TRUE(server.ok());
     server_ = std::move(*server);
   }
@@ -65,13 +66,28 @@ TEST_F(StaticFilesTest, ServesFilesUnderTheRootWithFixedTypes) {
 }
 
 TEST_F(StaticFilesTest, NothingOutsideTheRootIsReachable) {
-  for (const char* target :
-       {"//etc/passwd", "/%2Fetc%2Fpasswd", "/%2fetc/passwd", "/../secret.toml",
-        "/..%2Fsecret.toml", "/%2E%2E/secret.toml", "/css/../../secret.toml",
-        "/css/%2e%2e/%2e%2e/secret.toml", "/%252e%252e/secret.toml", "/link.html",
-        "/etc/passwd", "/etc/hostname", "/index.html%00.png", "/..\\secret.toml",
-        "/css%5c..%5c..%5csecret.toml", "/proc/self/environ", "/./index.html", "/css//style.css",
-        "/notes.bin", "/css/", "/css", "///etc/passwd"}) {
+  for (const char* target : {"//etc/passwd",
+                             "/%2Fetc%2Fpasswd",
+                             "/%2fetc/passwd",
+                             "/../secret.toml",
+                             "/..%2Fsecret.toml",
+                             "/%2E%2E/secret.toml",
+                             "/css/../../secret.toml",
+                             "/css/%2e%2e/%2e%2e/secret.toml",
+                             "/%252e%252e/secret.toml",
+                             "/link.html",
+                             "/etc/passwd",
+                             "/etc/hostname",
+                             "/index.html%00.png",
+                             "/..\\secret.toml",
+                             "/css%5c..%5c..%5csecret.toml",
+                             "/proc/self/environ",
+                             "/./index.html",
+                             "/css//style.css",
+                             "/notes.bin",
+                             "/css/",
+                             "/css",
+                             "///etc/passwd"}) {
     std::string r = Raw(target);
     EXPECT_NE(r.find("404 Not Found"), std::string::npos) << target << "\n" << r;
     EXPECT_EQ(r.find("member-secret"), std::string::npos) << target;

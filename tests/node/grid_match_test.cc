@@ -1,8 +1,7 @@
 // POST /grid/v1/match over real HTTP: request forms, relations, time scope, errors, and the
 // hits on real member data against an independent linear-scan oracle.
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
@@ -37,16 +36,21 @@ class GridMatchTest : public NodeFixture {
   }
 
   void Seed() {
-    AddEvent({{"info", "c2 infrastructure"},
-              {"date", "2024-03-01"},
-              {"Attribute",
-               {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}, {"timestamp", "1709251200"}},
-                {{"type", "domain"}, {"value", "evil.example"}, {"timestamp", "1709251200"}},
-                {{"type", "url"}, {"value", "http://bad.example/gate.php"}, {"timestamp", "1709251200"}},
-                {{"type", "domain|ip"}, {"value", "mixed.example|203.0.113.9"}, {"timestamp", "1709251200"}},
-                {{"type", "md5"}, {"value", "d41d8cd98f00b204e9800998ecf8427e"},
-                 {"first_seen", "2019-01-01T00:00:00Z"}, {"last_seen", "2019-06-01T00:00:00Z"}}}},
-              {"Tag", {{{"name", "tlp:amber"}}}}});
+    AddEvent(
+        {{"info", "c2 infrastructure"},
+         {"date", "2024-03-01"},
+         {"Attribute",
+          {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}, {"timestamp", "1709251200"}},
+           {{"type", "domain"}, {"value", "evil.example"}, {"timestamp", "1709251200"}},
+           {{"type", "url"}, {"value", "http://bad.example/gate.php"}, {"timestamp", "1709251200"}},
+           {{"type", "domain|ip"},
+            {"value", "mixed.example|203.0.113.9"},
+            {"timestamp", "1709251200"}},
+           {{"type", "md5"},
+            {"value", "d41d8cd98f00b204e9800998ecf8427e"},
+            {"first_seen", "2019-01-01T00:00:00Z"},
+            {"last_seen", "2019-06-01T00:00:00Z"}}}},
+         {"Tag", {{{"name", "tlp:amber"}}}}});
   }
 
   std::map<std::string, std::set<std::string>> RelationsByQuery(const std::vector<json>& lines) {
@@ -61,9 +65,9 @@ class GridMatchTest : public NodeFixture {
 
 TEST_F(GridMatchTest, JsonArrayGetsEveryRelationWithContext) {
   Seed();
-  json body = json::array({"198.51.100.7", "a.evil.example", "hxxp://evil[.]example/x", "bad.example",
-                           "203.0.113.9", "D41D8CD98F00B204E9800998ECF8427E", "198.51.100.0/25",
-                           "unrelated.example"});
+  json body = json::array({"198.51.100.7", "a.evil.example", "hxxp://evil[.]example/x",
+                           "bad.example", "203.0.113.9", "D41D8CD98F00B204E9800998ECF8427E",
+                           "198.51.100.0/25", "unrelated.example"});
   auto r = Call("POST", "/grid/v1/match", body.dump(), user_key_);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.Header("content-type"), "application/x-ndjson");
@@ -97,7 +101,8 @@ TEST_F(GridMatchTest, JsonArrayGetsEveryRelationWithContext) {
 
 TEST_F(GridMatchTest, NdjsonAndObjectFormsAndRelationFilter) {
   Seed();
-  std::string ndjson = "\"198.51.100.7\"\n{\"value\": \"evil.example\", \"type\": \"domain\"}\nbad.example\n";
+  std::string ndjson =
+      "\"198.51.100.7\"\n{\"value\": \"evil.example\", \"type\": \"domain\"}\nbad.example\n";
   auto r = Call("POST", "/grid/v1/match?relations=in-range,exact", ndjson, user_key_,
                 {{"Content-Type", "application/x-ndjson"}});
   ASSERT_EQ(r.status, 200) << r.body;
@@ -115,7 +120,8 @@ TEST_F(GridMatchTest, NdjsonAndObjectFormsAndRelationFilter) {
 TEST_F(GridMatchTest, TimeScopeFiltersMemberData) {
   Seed();
   json in_2019 = {{"indicators", {"d41d8cd98f00b204e9800998ecf8427e", "198.51.100.7"}},
-                  {"since", "2019-01-01"}, {"until", "2019-12-31"}};
+                  {"since", "2019-01-01"},
+                  {"until", "2019-12-31"}};
   auto rel = RelationsByQuery(Lines(Call("POST", "/grid/v1/match", in_2019.dump()).body));
   EXPECT_EQ(rel.count("d41d8cd98f00b204e9800998ecf8427e"), 1u);  // seen in 2019
   EXPECT_EQ(rel.count("198.51.100.7"), 0u);                      // only 2024 data
@@ -123,7 +129,8 @@ TEST_F(GridMatchTest, TimeScopeFiltersMemberData) {
 
 TEST_F(GridMatchTest, InvalidIndicatorsAreReportedPerLine) {
   Seed();
-  json body = json::array({"198.51.100.7", "this is not an ioc", {{"value", "1.2.3.999"}, {"type", "ip-dst"}}});
+  json body = json::array(
+      {"198.51.100.7", "this is not an ioc", {{"value", "1.2.3.999"}, {"type", "ip-dst"}}});
   auto lines = Lines(Call("POST", "/grid/v1/match", body.dump()).body);
   int errors = 0;
   for (const auto& l : lines) {
@@ -142,7 +149,9 @@ TEST_F(GridMatchTest, MalformedRequestsGetMispErrors) {
   EXPECT_NE(Json(r)["message"].get<std::string>().find("Invalid JSON"), std::string::npos);
   EXPECT_EQ(Call("POST", "/grid/v1/match", "{\"indicators\": 5}").status, 400);
   EXPECT_EQ(Call("POST", "/grid/v1/match", "[5]").status, 400);
-  EXPECT_EQ(Call("POST", "/grid/v1/match", "{\"indicators\": [\"a\"], \"relations\": [\"near\"]}").status, 400);
+  EXPECT_EQ(
+      Call("POST", "/grid/v1/match", "{\"indicators\": [\"a\"], \"relations\": [\"near\"]}").status,
+      400);
   EXPECT_EQ(Call("POST", "/grid/v1/match", "").status, 400);
   EXPECT_EQ(Call("POST", "/grid/v1/match", "[\"1.2.3.4\"]", "").status, 403);
 }
@@ -151,15 +160,21 @@ TEST_F(GridMatchTest, TooManyIndicatorsIs413) {
   NodeOptions options;
   options.max_match_values = 3;
   StartNode(options);
-  EXPECT_EQ(Call("POST", "/grid/v1/match", json::array({"a.example", "b.example", "c.example", "d.example"}).dump()).status, 413);
+  EXPECT_EQ(Call("POST", "/grid/v1/match",
+                 json::array({"a.example", "b.example", "c.example", "d.example"}).dump())
+                .status,
+            413);
 }
 
 TEST_F(GridMatchTest, WritesAreVisibleToTheNextMatch) {
   Seed();
-  EXPECT_TRUE(RelationsByQuery(Lines(Call("POST", "/grid/v1/match", "[\"fresh.example\"]").body)).empty());
-  auto r = Call("POST", "/attributes/add/1", json{{"type", "domain"}, {"value", "fresh.example"}}.dump());
+  EXPECT_TRUE(
+      RelationsByQuery(Lines(Call("POST", "/grid/v1/match", "[\"fresh.example\"]").body)).empty());
+  auto r = Call("POST", "/attributes/add/1",
+                json{{"type", "domain"}, {"value", "fresh.example"}}.dump());
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(RelationsByQuery(Lines(Call("POST", "/grid/v1/match", "[\"fresh.example\"]").body))["fresh.example"],
+  EXPECT_EQ(RelationsByQuery(
+                Lines(Call("POST", "/grid/v1/match", "[\"fresh.example\"]").body))["fresh.example"],
             std::set<std::string>{"exact"});
 }
 
@@ -169,10 +184,12 @@ TEST_F(GridMatchTest, RealMemberDataAgainstLinearScanOracle) {
   const std::string shared = IOCGRID_SHARED_DATA_DIR;
   std::vector<core::Event> events;
   std::vector<std::pair<uint32_t, uint32_t>> v4_ranges;  // (network, mask)
-  for (const char* list : {"amazon-aws", "microsoft-azure", "google-gcp", "vpn-ipv4", "oracle-oci"}) {
+  for (const char* list :
+       {"amazon-aws", "microsoft-azure", "google-gcp", "vpn-ipv4", "oracle-oci"}) {
     std::string path = shared + "/C_member_anonymity/misp-warninglists/" + list + "/list.json";
-    auto stats = ingest::LoadFile(path, {}, [&](core::Event&& e) { events.push_back(std::move(e)); },
-                                  [](const ingest::LoadIssue&) {});
+    auto stats = ingest::LoadFile(
+        path, {}, [&](core::Event&& e) { events.push_back(std::move(e)); },
+        [](const ingest::LoadIssue&) {});
     ASSERT_TRUE(stats.ok()) << stats.status().ToString();
     // The oracle reads the JSON itself.
     std::ifstream in(path);
@@ -192,7 +209,8 @@ TEST_F(GridMatchTest, RealMemberDataAgainstLinearScanOracle) {
   ASSERT_TRUE(node_->RefreshIndex().ok());
 
   std::set<std::string> clients;
-  for (const char* log : {"/E_logs/apache/secrepo_access-2018-12-15.log", "/E_logs/apache/secrepo_access.log.2021-10-22"}) {
+  for (const char* log : {"/E_logs/apache/secrepo_access-2018-12-15.log",
+                          "/E_logs/apache/secrepo_access.log.2021-10-22"}) {
     std::ifstream in(shared + log);
     std::string line;
     while (std::getline(in, line)) {
@@ -213,7 +231,8 @@ TEST_F(GridMatchTest, RealMemberDataAgainstLinearScanOracle) {
   }
   json body = json::array();
   for (const auto& ip : clients) body.push_back(ip);
-  auto r = Call("POST", "/grid/v1/match", json{{"indicators", body}, {"max_hits_per_indicator", 0}}.dump());
+  auto r = Call("POST", "/grid/v1/match",
+                json{{"indicators", body}, {"max_hits_per_indicator", 0}}.dump());
   ASSERT_EQ(r.status, 200);
   std::map<std::string, size_t> got;
   for (const auto& l : Lines(r.body)) {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/utf8.h"
-#include "core/indicator.h"
 #include "core/event.h"
+#include "core/indicator.h"
 #include "tests/node/node_test_util.h"
 
 namespace iocgrid::node {

@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <thread>
-
 #include <set>
 #include <string>
+#include <thread>
 
 #include "tests/node/node_test_util.h"
 
@@ -27,28 +26,40 @@ std::string PyMispEvent(const std::string& uuid = "1ce1ab05-0d39-4b0e-8a1d-5e2c3
              {"threat_level_id", "4"},
              {"analysis", "0"},
              {"Attribute",
-              {{{"uuid", "92fcb8c2-1111-4b0e-8a1d-5e2c3d4e5f60"}, {"type", "ip-dst"},
-                {"value", "198.51.100.7"}, {"category", "Network activity"}, {"to_ids", true},
-                {"disable_correlation", false}, {"comment", "c2"}},
-               {{"type", "domain|ip"}, {"value", "Evil.Example|203.0.113.9"}, {"category", "Network activity"}},
-               {{"type", "filename|md5"}, {"value", "drop.exe|D41D8CD98F00B204E9800998ECF8427E"},
+              {{{"uuid", "92fcb8c2-1111-4b0e-8a1d-5e2c3d4e5f60"},
+                {"type", "ip-dst"},
+                {"value", "198.51.100.7"},
+                {"category", "Network activity"},
+                {"to_ids", true},
+                {"disable_correlation", false},
+                {"comment", "c2"}},
+               {{"type", "domain|ip"},
+                {"value", "Evil.Example|203.0.113.9"},
+                {"category", "Network activity"}},
+               {{"type", "filename|md5"},
+                {"value", "drop.exe|D41D8CD98F00B204E9800998ECF8427E"},
                 {"category", "Payload delivery"}},
                {{"type", "ip-src"}, {"value", "192.0.2.0/24"}, {"category", "Network activity"}}}},
              {"Object",
               {{{"name", "url"},
                 {"meta-category", "network"},
-                {"Attribute", {{{"type", "url"}, {"value", "http://evil.example/gate.php"},
-                                {"object_relation", "url"}, {"category", "Network activity"}}}}}}},
+                {"Attribute",
+                 {{{"type", "url"},
+                   {"value", "http://evil.example/gate.php"},
+                   {"object_relation", "url"},
+                   {"category", "Network activity"}}}}}}},
              {"Tag", {{{"name", "tlp:green"}}}}};
   return ev.dump();
 }
 
 // The flag set PyMISP always sends with search() (misp-api.md 7.2).
 json SearchBody(json value) {
-  return {{"returnFormat", "json"}, {"value", std::move(value)}, {"withAttachments", 0},
-          {"metadata", 0}, {"enforceWarninglist", 0}, {"includeEventUuid", 0},
-          {"includeEventTags", 1}, {"sgReferenceOnly", 0}, {"includeContext", 0},
-          {"headerless", 0}, {"includeSightings", 0}, {"includeDecayScore", 0},
+  return {{"returnFormat", "json"},   {"value", std::move(value)},
+          {"withAttachments", 0},     {"metadata", 0},
+          {"enforceWarninglist", 0},  {"includeEventUuid", 0},
+          {"includeEventTags", 1},    {"sgReferenceOnly", 0},
+          {"includeContext", 0},      {"headerless", 0},
+          {"includeSightings", 0},    {"includeDecayScore", 0},
           {"includeCorrelations", 0}, {"excludeDecayed", 0}};
 }
 
@@ -65,7 +76,8 @@ TEST_F(NodeApiTest, MissingOrWrongKeyIs403WithMispBody) {
   }
   auto basic = Call("GET", "/users/view/me", "", "Basic " + admin_key_);
   EXPECT_EQ(basic.status, 403);
-  auto ajax = Call("GET", "/users/view/me", "", std::string(40, 'b'), {{"X-Requested-With", "XMLHttpRequest"}});
+  auto ajax = Call("GET", "/users/view/me", "", std::string(40, 'b'),
+                   {{"X-Requested-With", "XMLHttpRequest"}});
   EXPECT_EQ(Json(ajax)["message"], "Authentication failed.");
 }
 
@@ -97,7 +109,8 @@ TEST_F(NodeApiTest, PyMispConstructorCallsSucceed) {
   auto me = Call("GET", "/users/view/me");
   ASSERT_EQ(me.status, 200);
   json m = Json(me);
-  for (const char* k : {"User", "Role", "UserSetting", "Organisation"}) EXPECT_TRUE(m.contains(k)) << k;
+  for (const char* k : {"User", "Role", "UserSetting", "Organisation"})
+    EXPECT_TRUE(m.contains(k)) << k;
   EXPECT_TRUE(m["User"]["id"].is_string());
   EXPECT_EQ(m["Organisation"]["name"], "Alliance");
   EXPECT_TRUE(m["Role"]["perm_site_admin"].get<bool>());
@@ -136,7 +149,8 @@ TEST_F(NodeApiTest, AddingAnExistingUuidIs404WithLocation) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
   auto again = Call("POST", "/events/add", PyMispEvent());
   EXPECT_EQ(again.status, 404);
-  EXPECT_NE(Json(again)["message"].get<std::string>().find("Event already exists"), std::string::npos);
+  EXPECT_NE(Json(again)["message"].get<std::string>().find("Event already exists"),
+            std::string::npos);
   EXPECT_EQ(again.Header("location"), "/events/view/1ce1ab05-0d39-4b0e-8a1d-5e2c3d4e5f60");
 }
 
@@ -162,9 +176,11 @@ TEST_F(NodeApiTest, UserRoleCannotWrite) {
 TEST_F(NodeApiTest, RestSearchMatchesLikeMisp) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
   // Exact, case-insensitive, either half of a composite; CIDR containment is not MISP's.
-  auto r = Call("POST", "/attributes/restSearch",
-                SearchBody({"198.51.100.7", "EVIL.EXAMPLE", "d41d8cd98f00b204e9800998ecf8427e",
-                            "192.0.2.5"}).dump(), user_key_);
+  auto r = Call(
+      "POST", "/attributes/restSearch",
+      SearchBody({"198.51.100.7", "EVIL.EXAMPLE", "d41d8cd98f00b204e9800998ecf8427e", "192.0.2.5"})
+          .dump(),
+      user_key_);
   ASSERT_EQ(r.status, 200) << r.body;
   json body = Json(r);
   ASSERT_TRUE(body["response"]["Attribute"].is_array());
@@ -177,7 +193,8 @@ TEST_F(NodeApiTest, RestSearchMatchesLikeMisp) {
     EXPECT_TRUE(a["Event"]["distribution"].is_string());
     // includeEventTags: the event's tag is inherited
     bool inherited = false;
-    for (const auto& t : a["Tag"]) inherited |= t["name"] == "tlp:green" && t.value("inherited", 0) == 1;
+    for (const auto& t : a["Tag"])
+      inherited |= t["name"] == "tlp:green" && t.value("inherited", 0) == 1;
     EXPECT_TRUE(inherited) << a.dump();
   }
   EXPECT_EQ(values, (std::set<std::string>{"198.51.100.7", "evil.example|203.0.113.9",
@@ -187,22 +204,28 @@ TEST_F(NodeApiTest, RestSearchMatchesLikeMisp) {
 
 TEST_F(NodeApiTest, RestSearchWildcardTypeAndFormats) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
-  auto wildcard = Json(Call("POST", "/attributes/restSearch", json{{"value", "%evil.example%"}}.dump()));
+  auto wildcard =
+      Json(Call("POST", "/attributes/restSearch", json{{"value", "%evil.example%"}}.dump()));
   EXPECT_EQ(wildcard["response"]["Attribute"].size(), 2u);  // domain|ip and the url
   auto typed = Json(Call("POST", "/attributes/restSearch", json{{"type", "ip-src"}}.dump()));
   ASSERT_EQ(typed["response"]["Attribute"].size(), 1u);
   EXPECT_EQ(typed["response"]["Attribute"][0]["value"], "192.0.2.0/24");
-  auto csv = Call("POST", "/attributes/restSearch", json{{"returnFormat", "csv"}, {"type", "ip-dst"}}.dump());
+  auto csv = Call("POST", "/attributes/restSearch",
+                  json{{"returnFormat", "csv"}, {"type", "ip-dst"}}.dump());
   ASSERT_EQ(csv.status, 200);
-  EXPECT_EQ(csv.body.rfind("uuid,event_id,category,type,value,comment,to_ids,date", 0), 0u) << csv.body;
+  EXPECT_EQ(csv.body.rfind("uuid,event_id,category,type,value,comment,to_ids,date", 0), 0u)
+      << csv.body;
   EXPECT_NE(csv.body.find("\"198.51.100.7\""), std::string::npos);
   // text applies to_ids=1 and published=1 implicitly; the event is unpublished.
-  auto text = Call("POST", "/attributes/restSearch", json{{"returnFormat", "text"}, {"type", "ip-dst"}}.dump());
+  auto text = Call("POST", "/attributes/restSearch",
+                   json{{"returnFormat", "text"}, {"type", "ip-dst"}}.dump());
   EXPECT_EQ(text.body, "");
-  auto text_all = Call("POST", "/attributes/restSearch",
-                       json{{"returnFormat", "text"}, {"type", "ip-dst"}, {"published", {true, false}}}.dump());
+  auto text_all =
+      Call("POST", "/attributes/restSearch",
+           json{{"returnFormat", "text"}, {"type", "ip-dst"}, {"published", {true, false}}}.dump());
   EXPECT_EQ(text_all.body, "198.51.100.7\n");
-  auto paged = Call("POST", "/attributes/restSearch", json{{"type", {"ip-dst", "ip-src", "url"}}, {"limit", 2}, {"page", 1}}.dump());
+  auto paged = Call("POST", "/attributes/restSearch",
+                    json{{"type", {"ip-dst", "ip-src", "url"}}, {"limit", 2}, {"page", 1}}.dump());
   EXPECT_EQ(Json(paged)["response"]["Attribute"].size(), 2u);
   EXPECT_EQ(paged.Header("x-result-count"), "3");  // a full page hints at more
 }
@@ -210,15 +233,19 @@ TEST_F(NodeApiTest, RestSearchWildcardTypeAndFormats) {
 TEST_F(NodeApiTest, RestSearchBadInputGetsMispErrors) {
   auto empty = Call("POST", "/attributes/restSearch", "");
   EXPECT_EQ(empty.status, 400);
-  EXPECT_EQ(Json(empty)["message"],
-            "Either specify the search terms in the url, or POST a json with the filter parameters.");
+  EXPECT_EQ(
+      Json(empty)["message"],
+      "Either specify the search terms in the url, or POST a json with the filter parameters.");
   auto broken = Call("POST", "/attributes/restSearch", "{\"value\": [");
   EXPECT_EQ(broken.status, 405);
-  EXPECT_NE(Json(broken)["message"].get<std::string>().find("Invalid JSON input"), std::string::npos);
-  auto format = Call("POST", "/attributes/restSearch", json{{"returnFormat", "yaml"}, {"value", "x"}}.dump());
+  EXPECT_NE(Json(broken)["message"].get<std::string>().find("Invalid JSON input"),
+            std::string::npos);
+  auto format =
+      Call("POST", "/attributes/restSearch", json{{"returnFormat", "yaml"}, {"value", "x"}}.dump());
   EXPECT_EQ(format.status, 404);
   EXPECT_EQ(Json(format)["message"], "Invalid output format.");
-  auto wrong_type = Call("POST", "/attributes/restSearch", json{{"value", {{"XOR", {"a"}}}}}.dump());
+  auto wrong_type =
+      Call("POST", "/attributes/restSearch", json{{"value", {{"XOR", {"a"}}}}}.dump());
   EXPECT_EQ(wrong_type.status, 400);
   auto get = Call("GET", "/attributes/restSearch");
   EXPECT_EQ(get.status, 400);
@@ -228,7 +255,8 @@ TEST_F(NodeApiTest, RestSearchBadInputGetsMispErrors) {
 
 TEST_F(NodeApiTest, RequestWrapperIsUnwrapped) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
-  auto r = Json(Call("POST", "/attributes/restSearch", json{{"request", {{"value", "198.51.100.7"}}}}.dump()));
+  auto r = Json(Call("POST", "/attributes/restSearch",
+                     json{{"request", {{"value", "198.51.100.7"}}}}.dump()));
   EXPECT_EQ(r["response"]["Attribute"].size(), 1u);
 }
 
@@ -242,7 +270,8 @@ TEST_F(NodeApiTest, EventsRestSearchReturnsWholeEvents) {
   EXPECT_EQ(body["response"][0]["Event"]["Attribute"].size(), 4u);
   auto none = Json(Call("POST", "/events/restSearch", SearchBody("10.9.9.9").dump()));
   EXPECT_EQ(none["response"].size(), 0u);
-  auto meta = Json(Call("POST", "/events/restSearch", json{{"eventinfo", "%test%"}, {"metadata", 1}}.dump()));
+  auto meta = Json(
+      Call("POST", "/events/restSearch", json{{"eventinfo", "%test%"}, {"metadata", 1}}.dump()));
   ASSERT_EQ(meta["response"].size(), 1u);
   EXPECT_FALSE(meta["response"][0]["Event"].contains("Attribute"));
 }
@@ -251,7 +280,8 @@ TEST_F(NodeApiTest, ViewHeadIndexAndDelete) {
   json added = Json(Call("POST", "/events/add", PyMispEvent()));
   std::string id = added["Event"]["id"];
   EXPECT_EQ(Call("GET", "/events/view/" + id).status, 200);
-  EXPECT_EQ(Json(Call("GET", "/events/view/1ce1ab05-0d39-4b0e-8a1d-5e2c3d4e5f60"))["Event"]["id"], id);
+  EXPECT_EQ(Json(Call("GET", "/events/view/1ce1ab05-0d39-4b0e-8a1d-5e2c3d4e5f60"))["Event"]["id"],
+            id);
   EXPECT_EQ(Call("HEAD", "/events/view/" + id).status, 200);
   EXPECT_EQ(Call("HEAD", "/events/view/999").status, 404);
   auto missing = Call("GET", "/events/view/999");
@@ -273,45 +303,58 @@ TEST_F(NodeApiTest, ViewHeadIndexAndDelete) {
 TEST_F(NodeApiTest, AddAttributeAndDuplicateAndDelete) {
   json added = Json(Call("POST", "/events/add", PyMispEvent()));
   std::string id = added["Event"]["id"];
-  auto r = Call("POST", "/attributes/add/" + id,
-                json{{"type", "domain"}, {"value", "New.Evil.Example."}, {"category", "Network activity"}}.dump());
+  auto r = Call(
+      "POST", "/attributes/add/" + id,
+      json{{"type", "domain"}, {"value", "New.Evil.Example."}, {"category", "Network activity"}}
+          .dump());
   ASSERT_EQ(r.status, 200) << r.body;
   json a = Json(r)["Attribute"];
   EXPECT_EQ(a["value"], "new.evil.example");
   EXPECT_EQ(a["type"], "domain");
-  auto dup = Call("POST", "/attributes/add/" + id,
-                  json{{"type", "domain"}, {"value", "new.evil.example"}, {"category", "Network activity"}}.dump());
+  auto dup =
+      Call("POST", "/attributes/add/" + id,
+           json{{"type", "domain"}, {"value", "new.evil.example"}, {"category", "Network activity"}}
+               .dump());
   EXPECT_EQ(dup.status, 403);
   EXPECT_EQ(Json(dup)["name"], "Could not add Attribute");
-  auto bad = Call("POST", "/attributes/add/" + id, json{{"type", "ip-dst"}, {"value", "999.1.1.1"}}.dump());
+  auto bad = Call("POST", "/attributes/add/" + id,
+                  json{{"type", "ip-dst"}, {"value", "999.1.1.1"}}.dump());
   EXPECT_EQ(bad.status, 403);
-  EXPECT_EQ(Call("POST", "/attributes/add/424242", json{{"type", "domain"}, {"value", "x.example"}}.dump()).status, 404);
+  EXPECT_EQ(Call("POST", "/attributes/add/424242",
+                 json{{"type", "domain"}, {"value", "x.example"}}.dump())
+                .status,
+            404);
   std::string attr_id = a["id"];
   EXPECT_EQ(Call("GET", "/attributes/view/" + attr_id).status, 200);
   auto del = Call("POST", "/attributes/delete/" + attr_id);
   EXPECT_EQ(Json(del)["message"], "Attribute deleted.");
-  auto after = Json(Call("POST", "/attributes/restSearch", json{{"value", "new.evil.example"}}.dump()));
+  auto after =
+      Json(Call("POST", "/attributes/restSearch", json{{"value", "new.evil.example"}}.dump()));
   EXPECT_EQ(after["response"]["Attribute"].size(), 0u);
 }
 
 TEST_F(NodeApiTest, SightingsByValueAndById) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
-  auto r = Call("POST", "/sightings/add", json{{"value", "198.51.100.7"}, {"source", "honeypot"}, {"type", "0"}}.dump(), user_key_);
+  auto r = Call("POST", "/sightings/add",
+                json{{"value", "198.51.100.7"}, {"source", "honeypot"}, {"type", "0"}}.dump(),
+                user_key_);
   ASSERT_EQ(r.status, 200);
   json s = Json(r);
   ASSERT_TRUE(s.contains("Sighting")) << r.body;
   EXPECT_EQ(s["Sighting"]["source"], "honeypot");
   EXPECT_TRUE(s["Sighting"]["attribute_id"].is_string());
   auto none = Json(Call("POST", "/sightings/add", json{{"value", "10.10.10.10"}}.dump()));
-  EXPECT_EQ(none["message"],
-            "Could not add the Sighting. Reason: No valid attributes found that match the criteria.");
+  EXPECT_EQ(
+      none["message"],
+      "Could not add the Sighting. Reason: No valid attributes found that match the criteria.");
 }
 
 TEST_F(NodeApiTest, BadInputNeverChangesStoredData) {
   ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
   auto before = node_->store().Stats();
   Call("POST", "/events/add", "{broken");
-  Call("POST", "/events/edit/1", "{\"info\": 5, \"Attribute\": [{\"type\": \"ip-dst\", \"value\": \"x\"}]}");
+  Call("POST", "/events/edit/1",
+       "{\"info\": 5, \"Attribute\": [{\"type\": \"ip-dst\", \"value\": \"x\"}]}");
   Call("POST", "/attributes/add/1", "[{\"type\": \"md5\", \"value\": \"123\"}]");
   Call("POST", "/events/delete/9999");
   Call("POST", "/sightings/add", "[1,2");
@@ -349,7 +392,8 @@ TEST_F(NodeApiTest, ConcurrencyCapPerKeyIs429AndReleasesItsSlots) {
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", "/servers/getVersion").status, 200) << i;
   // Heavy requests in parallel on one key: some find the slot taken.
   json values = json::array();
-  for (int i = 0; i < 20000; ++i) values.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1");
+  for (int i = 0; i < 20000; ++i)
+    values.push_back("10." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ".1");
   const std::string body = json{{"value", values}, {"limit", 10}}.dump();
   std::atomic<int> ok{0}, limited{0}, other{0};
   std::vector<std::thread> clients;

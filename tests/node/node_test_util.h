@@ -2,15 +2,14 @@
 // port, called with libcurl like any client.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -54,7 +53,8 @@ class NodeFixture : public ::testing::Test {
     server_options.admit = [raw](const net::Request& head, size_t* limit) {
       return raw->Admit(head, limit);
     };
-    auto server = net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
+    auto server =
+        net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
   }
@@ -74,7 +74,8 @@ class NodeFixture : public ::testing::Test {
     req.method = method;
     req.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
     req.body = body;
-    req.headers = {{"Accept", "application/json"}, {"Content-Type", "application/json"},
+    req.headers = {{"Accept", "application/json"},
+                   {"Content-Type", "application/json"},
                    {"User-Agent", "PyMISP 2.5.34.1 - Python 3.11"}};
     std::string k = key == "-" ? admin_key_ : key;
     if (!k.empty()) req.headers.emplace_back("Authorization", k);

@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace iocgrid::node {
 namespace {
@@ -23,7 +22,8 @@ TEST(SearchParamsTest, ValueFormsAsMispReadsThem) {
   auto ands = ParseSearchParams(json{{"value", "a&&b&&!c"}}, kNow);
   EXPECT_EQ(ands->value.any, (V{"a", "b"}));
   EXPECT_EQ(ands->value.none, (V{"c"}));
-  auto obj = ParseSearchParams(json{{"value", {{"OR", {"a"}}, {"AND", {"b"}}, {"NOT", {"c"}}}}}, kNow);
+  auto obj =
+      ParseSearchParams(json{{"value", {{"OR", {"a"}}, {"AND", {"b"}}, {"NOT", {"c"}}}}}, kNow);
   std::set<std::string> any(obj->value.any.begin(), obj->value.any.end());
   EXPECT_EQ(any, (std::set<std::string>{"a", "b"}));  // MISP: AND behaves as OR for values
   EXPECT_EQ(obj->value.none, (V{"c"}));
@@ -35,8 +35,8 @@ TEST(SearchParamsTest, EmailTypesWidenToEmail) {
 }
 
 TEST(SearchParamsTest, LooseFlagsAndAlwaysSentZeros) {
-  json body = {{"returnFormat", "json"}, {"withAttachments", 0}, {"includeEventTags", 1},
-               {"includeEventUuid", "1"}, {"to_ids", "0"}, {"published", true}};
+  json body = {{"returnFormat", "json"},  {"withAttachments", 0}, {"includeEventTags", 1},
+               {"includeEventUuid", "1"}, {"to_ids", "0"},        {"published", true}};
   auto p = ParseSearchParams(body, kNow);
   ASSERT_TRUE(p.ok());
   EXPECT_TRUE(p->include_event_tags);
@@ -52,7 +52,7 @@ TEST(SearchParamsTest, TimesAreRelativeAbsoluteOrRanges) {
   EXPECT_EQ(*ResolveTime("12h", kNow), kNow - 12 * 3600);
   EXPECT_EQ(*ResolveTime("1600000000", kNow), 1600000000);
   EXPECT_EQ(*ResolveTime("2023-11-14", kNow), 1699920000);
-  EXPECT_EQ(*ResolveTime("not a time", kNow), kNow + 1);  // matches nothing, as MISP
+  EXPECT_EQ(*ResolveTime("not a time", kNow), kNow + 1);         // matches nothing, as MISP
   EXPECT_FALSE(ResolveTime("12345678901234567890", kNow).ok());  // issue 8: was a stoll throw
   EXPECT_FALSE(ResolveTime("9999999999d", kNow).ok());
   auto p = ParseSearchParams(json{{"timestamp", {"1d", "2d"}}}, kNow);

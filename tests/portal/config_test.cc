@@ -67,18 +67,26 @@ TEST(PortalConfigTest, ErrorsNameTheProblem) {
   };
   EXPECT_NE(bad("listen = \n").find("line 1"), std::string::npos);
   EXPECT_NE(bad("lisen = \"x\"\n").find("unknown setting 'lisen'"), std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nkind = \"opencti\"\nurl = \"https://x\"\nkey = \"k\"\n").find("kind must be"),
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nkind = \"opencti\"\nurl = \"https://x\"\nkey = \"k\"\n")
+                .find("kind must be"),
             std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"ftp://x\"\nkey = \"k\"\n").find("'url'"), std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\n").find("API key"), std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n[[members]]\nname = \"a\"\nurl = \"https://y\"\nkey = \"k\"\n")
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"ftp://x\"\nkey = \"k\"\n").find("'url'"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\n").find("API key"),
+            std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n[[members]]\nname = "
+                "\"a\"\nurl = \"https://y\"\nkey = \"k\"\n")
                 .find("listed twice"),
             std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey_file = \"/nonexistent/k\"\n").find("key_file"),
+  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey_file = \"/nonexistent/k\"\n")
+                .find("key_file"),
             std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\ntimeout_ms = \"soon\"\n").find("timeout_ms"),
+  EXPECT_NE(
+      bad("[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\ntimeout_ms = \"soon\"\n")
+          .find("timeout_ms"),
+      std::string::npos);
+  EXPECT_NE(bad("[[members]]\nname = \"a b\"\nurl = \"https://x\"\nkey = \"k\"\n").find("name"),
             std::string::npos);
-  EXPECT_NE(bad("[[members]]\nname = \"a b\"\nurl = \"https://x\"\nkey = \"k\"\n").find("name"), std::string::npos);
 }
 
 TEST(PortalConfigTest, MissingFileIsNotFound) {

@@ -8,8 +8,9 @@ namespace iocgrid::portal {
 namespace {
 
 TEST_F(PortalApiTest, SearchMergesMembersAndReportsTheDeadOne) {
-  json d = Search({{"indicators", {"198.51.100.7", "hxxp://a.evil[.]example/x", "203.0.113.50",
-                                   "D41D8CD98F00B204E9800998ECF8427E", "nothing.example", "not an ioc"}},
+  json d = Search({{"indicators",
+                    {"198.51.100.7", "hxxp://a.evil[.]example/x", "203.0.113.50",
+                     "D41D8CD98F00B204E9800998ECF8427E", "nothing.example", "not an ioc"}},
                    {"label", "case 42"}});
   EXPECT_EQ(d["status"], "done");
   const json* ip = Indicator(d, "198.51.100.7");
@@ -23,8 +24,10 @@ TEST_F(PortalApiTest, SearchMergesMembersAndReportsTheDeadOne) {
   EXPECT_TRUE((*url)["hits"].empty());
   const json* in_misp_range = Indicator(d, "203.0.113.50");
   ASSERT_NE(in_misp_range, nullptr);
-  EXPECT_EQ(HitKeys(*in_misp_range), std::set<std::string>{"mispmember:in-range"});  // from the CIDR cache
-  EXPECT_EQ(HitKeys(*Indicator(d, "D41D8CD98F00B204E9800998ECF8427E")), std::set<std::string>{"honeypot:exact"});
+  EXPECT_EQ(HitKeys(*in_misp_range),
+            std::set<std::string>{"mispmember:in-range"});  // from the CIDR cache
+  EXPECT_EQ(HitKeys(*Indicator(d, "D41D8CD98F00B204E9800998ECF8427E")),
+            std::set<std::string>{"honeypot:exact"});
   ASSERT_EQ(d["invalid"].size(), 1u);
   EXPECT_EQ(d["invalid"][0]["value"], "not an ioc");
   std::map<std::string, std::string> status;
@@ -79,7 +82,8 @@ TEST_F(PortalApiTest, TimeGapIsFlaggedAgainstTheIndicatorsOwnDate) {
 TEST_F(PortalApiTest, CsvAndFreeTextInput) {
   json csv = Search({{"csv", "type,value\nip-dst,198.51.100.7\ndomain,proxy.example\n"}});
   EXPECT_EQ(csv["summary"]["matched"], 2);
-  // Extraction drops documentation ranges and reserved names, so the report names real-looking ones.
+  // Extraction drops documentation ranges and reserved names, so the report names real-looking
+  // ones.
   json text = Search({{"text", "The actor used relay-proxy[.]net and 45.61.187[.]248 for C2."}});
   EXPECT_EQ(text["summary"]["matched"], 2);
 }
@@ -100,13 +104,16 @@ TEST_F(PortalApiTest, ExportsCsvMispAndStix) {
   auto csv = Call("GET", "/api/v1/searches/" + id + "/export?format=csv");
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv.body.rfind("query,query_type,member,relation,matched", 0), 0u);
-  EXPECT_NE(csv.body.find("198.51.100.7,ip-dst,anonymity,in-range,198.51.100.0/24"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("198.51.100.7,ip-dst,anonymity,in-range,198.51.100.0/24"),
+            std::string::npos)
+      << csv.body;
   json misp = json::parse(Call("GET", "/api/v1/searches/" + id + "/export?format=misp").body);
   ASSERT_TRUE(misp.contains("Event"));
   EXPECT_EQ(misp["Event"]["Attribute"].size(), 2u);
   bool tagged = false;
   for (const auto& a : misp["Event"]["Attribute"]) {
-    for (const auto& t : a.value("Tag", json::array())) tagged |= t["name"] == "iocgrid:member=\"honeypot\"";
+    for (const auto& t : a.value("Tag", json::array()))
+      tagged |= t["name"] == "iocgrid:member=\"honeypot\"";
   }
   EXPECT_TRUE(tagged);
   json stix = json::parse(Call("GET", "/api/v1/searches/" + id + "/export?format=stix").body);
@@ -122,13 +129,17 @@ TEST_F(PortalApiTest, HistoryVisibilityRolesAndDelete) {
   json shared = Search({{"indicators", {"proxy.example"}}, {"shared", true}});
   std::string id = mine["id"];
   EXPECT_EQ(Call("GET", "/api/v1/searches/" + id, "", other_key_).status, 404);
-  EXPECT_EQ(Call("GET", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status, 200);
+  EXPECT_EQ(
+      Call("GET", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status,
+      200);
   EXPECT_EQ(Call("GET", "/api/v1/searches/" + id, "", admin_key_).status, 200);
   json history = json::parse(Call("GET", "/api/v1/searches", "", other_key_).body);
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0]["id"], shared["id"]);
   // Another analyst's search cannot be deleted, and the answer does not tell it exists.
-  EXPECT_EQ(Call("DELETE", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status, 404);
+  EXPECT_EQ(
+      Call("DELETE", "/api/v1/searches/" + shared["id"].get<std::string>(), "", other_key_).status,
+      404);
   EXPECT_EQ(Call("DELETE", "/api/v1/searches/" + id).status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/searches/" + id).status, 404);
   EXPECT_EQ(Call("POST", "/api/v1/members/check", "", analyst_key_).status, 403);
@@ -148,8 +159,14 @@ TEST_F(PortalApiTest, BadRequestsAndAuth) {
   EXPECT_EQ(json::parse(Call("GET", "/api/v1/me").body)["name"], "alice");
   EXPECT_EQ(Call("POST", "/api/v1/searches", "{oops").status, 400);
   EXPECT_EQ(Call("POST", "/api/v1/searches", json{{"indicators", "1.2.3.4"}}.dump()).status, 400);
-  EXPECT_EQ(Call("POST", "/api/v1/searches", json{{"indicators", {"1.2.3.4"}}, {"members", {"nobody"}}}.dump()).status, 400);
-  EXPECT_EQ(Call("POST", "/api/v1/searches", json{{"indicators", {"1.2.3.4"}}, {"relations", {"near"}}}.dump()).status, 400);
+  EXPECT_EQ(Call("POST", "/api/v1/searches",
+                 json{{"indicators", {"1.2.3.4"}}, {"members", {"nobody"}}}.dump())
+                .status,
+            400);
+  EXPECT_EQ(Call("POST", "/api/v1/searches",
+                 json{{"indicators", {"1.2.3.4"}}, {"relations", {"near"}}}.dump())
+                .status,
+            400);
   EXPECT_EQ(Call("POST", "/api/v1/searches", json{{"label", "x"}}.dump()).status, 400);
   EXPECT_EQ(Call("GET", "/api/v1/searches/nope").status, 404);
   json members = json::parse(Call("GET", "/api/v1/members").body);

@@ -9,10 +9,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -48,7 +47,8 @@ inline TestNode StartNode(const std::string& dir, const json& event) {
   auto user = t.node->store().EnsureUser("portal@alliance.test", "Member", store::Role::kAdmin);
   t.key = t.node->store().CreateKey(user->id, store::KeyOptions{})->key;
   node::Node* raw = t.node.get();
-  t.server = std::move(*net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); }));
+  t.server = std::move(*net::HttpServer::Start(net::ServerOptions{},
+                                               [raw](net::Request& r) { return raw->Handle(r); }));
   net::ClientRequest req;
   req.method = "POST";
   req.url = t.url() + "/events/add";
@@ -63,23 +63,29 @@ class PortalApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = TempDir();
-    anonymity_ = StartNode(root_ + "/anonymity",
-                           {{"info", "vpn-ipv4"}, {"date", "2026-03-01"},
-                            {"Attribute", {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}},
+    anonymity_ =
+        StartNode(root_ + "/anonymity", {{"info", "vpn-ipv4"},
+                                         {"date", "2026-03-01"},
+                                         {"Attribute",
+                                          {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}},
                                            {{"type", "domain"}, {"value", "proxy.example"}},
                                            {{"type", "ip-dst"}, {"value", "45.61.187.0/24"}},
                                            {{"type", "domain"}, {"value", "relay-proxy.net"}}}},
-                            {"Tag", {{{"name", "tlp:white"}}}}});
+                                         {"Tag", {{{"name", "tlp:white"}}}}});
     honeypot_ = StartNode(root_ + "/honeypot",
-                          {{"info", "attackers"}, {"date", "2026-04-01"},
-                           {"Attribute", {{{"type", "ip-src"}, {"value", "198.51.100.7"},
-                                           {"first_seen", "2026-04-01T00:00:00Z"},
-                                           {"last_seen", "2026-04-02T00:00:00Z"}},
-                                          {{"type", "md5"}, {"value", "d41d8cd98f00b204e9800998ecf8427e"}}}}});
-    misp_ = StartNode(root_ + "/misp",
-                      {{"info", "misp member event"}, {"date", "2025-01-01"},
-                       {"Attribute", {{{"type", "domain"}, {"value", "evil.example"}},
-                                      {{"type", "ip-dst"}, {"value", "203.0.113.0/24"}}}}});
+                          {{"info", "attackers"},
+                           {"date", "2026-04-01"},
+                           {"Attribute",
+                            {{{"type", "ip-src"},
+                              {"value", "198.51.100.7"},
+                              {"first_seen", "2026-04-01T00:00:00Z"},
+                              {"last_seen", "2026-04-02T00:00:00Z"}},
+                             {{"type", "md5"}, {"value", "d41d8cd98f00b204e9800998ecf8427e"}}}}});
+    misp_ = StartNode(root_ + "/misp", {{"info", "misp member event"},
+                                        {"date", "2025-01-01"},
+                                        {"Attribute",
+                                         {{{"type", "domain"}, {"value", "evil.example"}},
+                                          {{"type", "ip-dst"}, {"value", "203.0.113.0/24"}}}}});
     OpenPortal();
   }
 
@@ -89,8 +95,8 @@ class PortalApiTest : public ::testing::Test {
     PortalConfig config;
     config.data = root_ + "/portal";
     config.search_timeout = 20s;
-    auto member = [](std::string name, federation::MemberKind kind, std::string url, std::string key,
-                     federation::Disclosure d) {
+    auto member = [](std::string name, federation::MemberKind kind, std::string url,
+                     std::string key, federation::Disclosure d) {
       federation::MemberConfig m;
       m.name = name;
       m.display_name = name + " member";
@@ -105,8 +111,8 @@ class PortalApiTest : public ::testing::Test {
                                     anonymity_.key, federation::Disclosure::kFull));
     config.members.push_back(member("honeypot", federation::MemberKind::kIocgrid, honeypot_.url(),
                                     honeypot_.key, disclosure_honeypot_));
-    config.members.push_back(member("mispmember", federation::MemberKind::kMisp, misp_.url(), misp_.key,
-                                    federation::Disclosure::kFull));
+    config.members.push_back(member("mispmember", federation::MemberKind::kMisp, misp_.url(),
+                                    misp_.key, federation::Disclosure::kFull));
     // A member that is down: nothing listens on this port.
     config.members.push_back(member("down", federation::MemberKind::kIocgrid, "http://127.0.0.1:9",
                                     std::string(40, 'x'), federation::Disclosure::kFull));
@@ -121,8 +127,11 @@ class PortalApiTest : public ::testing::Test {
     }
     Portal* raw = portal_.get();
     net::ServerOptions options;
-    options.admit = [raw](const net::Request& head, size_t* limit) { return raw->Admit(head, limit); };
-    server_ = std::move(*net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); }));
+    options.admit = [raw](const net::Request& head, size_t* limit) {
+      return raw->Admit(head, limit);
+    };
+    server_ = std::move(
+        *net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); }));
   }
 
   void TearDown() override {
@@ -131,8 +140,8 @@ class PortalApiTest : public ::testing::Test {
     std::filesystem::remove_all(root_);
   }
 
-  net::ClientResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
-                           std::string key = "") {
+  net::ClientResponse Call(const std::string& method, const std::string& path,
+                           const std::string& body = "", std::string key = "") {
     net::ClientRequest req;
     req.method = method;
     req.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
@@ -168,7 +177,8 @@ class PortalApiTest : public ::testing::Test {
 
   static std::set<std::string> HitKeys(const json& ind) {
     std::set<std::string> out;
-    for (const auto& h : ind["hits"]) out.insert(h["member"].get<std::string>() + ":" + h["relation"].get<std::string>());
+    for (const auto& h : ind["hits"])
+      out.insert(h["member"].get<std::string>() + ":" + h["relation"].get<std::string>());
     return out;
   }
 

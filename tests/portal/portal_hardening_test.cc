@@ -15,10 +15,10 @@ TEST_F(PortalApiTest, NoFileOutsideTheWebRootIsServed) {
   std::string secret = root_ + "/portal/portal.toml";
   std::ofstream(secret) << "key = \"member-secret-key\"\n";
   for (std::string target :
-       {std::string("//etc/passwd"), std::string("/%2Fetc%2Fpasswd"), std::string("//proc/self/environ"),
-        "/" + secret, "/%2F" + secret.substr(1), std::string("/../../../../etc/passwd"),
-        std::string("/%2e%2e/%2e%2e/etc/passwd"), std::string("/..%5c..%5cetc%5cpasswd"),
-        std::string("/index.html%00.js")}) {
+       {std::string("//etc/passwd"), std::string("/%2Fetc%2Fpasswd"),
+        std::string("//proc/self/environ"), "/" + secret, "/%2F" + secret.substr(1),
+        std::string("/../../../../etc/passwd"), std::string("/%2e%2e/%2e%2e/etc/passwd"),
+        std::string("/..%5c..%5cetc%5cpasswd"), std::string("/index.html%00.js")}) {
     std::string r = testutil::RawGet(Port(*server_), target);
     EXPECT_NE(r.find("404 Not Found"), std::string::npos) << target << "\n" << r.substr(0, 300);
     EXPECT_EQ(r.find("root:"), std::string::npos) << target;
@@ -91,7 +91,8 @@ TEST_F(PortalApiTest, EveryBadFieldIs400NamingIt) {
     EXPECT_EQ(e.value("url", ""), "/api/v1/searches");
   }
   // A 20-digit number is refused, not wrapped.
-  auto big = Call("POST", "/api/v1/searches", R"({"indicators":["1.2.3.4"],"since":99999999999999999999})");
+  auto big = Call("POST", "/api/v1/searches",
+                  R"({"indicators":["1.2.3.4"],"since":99999999999999999999})");
   EXPECT_EQ(big.status, 400) << big.body;
   // Nothing was started by any of them.
   EXPECT_TRUE(json::parse(Call("GET", "/api/v1/searches").body).empty());
@@ -133,7 +134,8 @@ TEST_F(PortalApiTest, BodiesAreNotReadBeforeTheKeyIsChecked) {
 
 TEST_F(PortalApiTest, ASearchCanBeRerun) {
   json d = Search({{"indicators", {{{"value", "198.51.100.7"}, {"date", "2019-05-01"}}}},
-                   {"members", {"honeypot"}}, {"label", "again"}});
+                   {"members", {"honeypot"}},
+                   {"label", "again"}});
   auto r = Call("POST", "/api/v1/searches/" + d["id"].get<std::string>() + "/rerun");
   ASSERT_EQ(r.status, 201) << r.body;
   std::string id = json::parse(r.body)["id"];

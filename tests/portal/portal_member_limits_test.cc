@@ -11,9 +11,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -69,14 +68,15 @@ TEST(PortalMemberLimitsTest, AGigabyteAnswerAndAHungMemberEndClearly) {
     m.timeout = 3s;
     return m;
   };
+  config.members.push_back(member("flood", "http://127.0.0.1:" + std::to_string((*flood)->port())));
   config.members.push_back(
-      member("flood", "http://127.0.0.1:" + std::to_string((*flood)->port())));
-  config.members.push_back(member("hung", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))));
+      member("hung", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))));
   auto p = Portal::Open(config);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   std::string key = *(*p)->store().CreateUserKey("alice", Role::kAnalyst);
   Portal* raw = p->get();
-  auto server = net::HttpServer::Start(net::ServerOptions{}, [raw](net::Request& r) { return raw->Handle(r); });
+  auto server = net::HttpServer::Start(net::ServerOptions{},
+                                       [raw](net::Request& r) { return raw->Handle(r); });
   ASSERT_TRUE(server.ok());
   long rss_before = MaxRssMb();
 
@@ -101,7 +101,8 @@ TEST(PortalMemberLimitsTest, AGigabyteAnswerAndAHungMemberEndClearly) {
   std::map<std::string, json> members;
   for (const auto& m : d["members"]) members[m["member"]] = m;
   EXPECT_EQ(members["flood"]["status"], "failed");
-  EXPECT_NE(members["flood"]["error"].get<std::string>().find("answer larger than"), std::string::npos)
+  EXPECT_NE(members["flood"]["error"].get<std::string>().find("answer larger than"),
+            std::string::npos)
       << members["flood"].dump();
   EXPECT_NE(members["hung"]["status"], "done");
   EXPECT_FALSE(members["hung"]["error"].get<std::string>().empty());

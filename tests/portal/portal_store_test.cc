@@ -79,8 +79,18 @@ TEST_F(PortalStoreTest, ADamagedPageIsAnErrorNotATruncatedList) {
     auto s = PortalStore::Open(dir_);
     ASSERT_TRUE(s.ok());
     for (int i = 0; i < 2000; ++i) {
-      SearchRow row{"id" + std::to_string(i), "alice", std::string(1000, 'l'), "amber", false,
-                    i, "done", 1, 0, "{}", "", ""};
+      SearchRow row{"id" + std::to_string(i),
+                    "alice",
+                    std::string(1000, 'l'),
+                    "amber",
+                    false,
+                    i,
+                    "done",
+                    1,
+                    0,
+                    "{}",
+                    "",
+                    ""};
       ASSERT_TRUE((*s)->InsertSearch(row).ok());
     }
     ASSERT_EQ((*s)->ListSearches()->size(), 2000u);
@@ -115,8 +125,9 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
     SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(row).ok());
   }
-  Sql(dir_, "ALTER TABLE searches DROP COLUMN scope; PRAGMA user_version = 0;"
-            " PRAGMA application_id = 0;");
+  Sql(dir_,
+      "ALTER TABLE searches DROP COLUMN scope; PRAGMA user_version = 0;"
+      " PRAGMA application_id = 0;");
   {
     auto s = PortalStore::Open(dir_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -73,7 +73,8 @@ TEST_F(SqliteTest, ForEachRowVisitsEveryRowAndStopsOnTheCallbacksError) {
 
 // A step error part-way (here a row that fails a cast in the middle) is the loop's result.
 TEST_F(SqliteTest, ForEachRowReturnsAnErrorPartWay) {
-  ASSERT_TRUE(db_->Exec("CREATE TABLE t(v); INSERT INTO t VALUES ('{}'), ('not json'), ('[]')").ok());
+  ASSERT_TRUE(
+      db_->Exec("CREATE TABLE t(v); INSERT INTO t VALUES ('{}'), ('not json'), ('[]')").ok());
   auto select = db_->Prepare("SELECT json_valid(v), json(v) FROM t ORDER BY rowid");
   ASSERT_TRUE(select.ok());
   int rows = 0;

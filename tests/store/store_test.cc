@@ -115,9 +115,9 @@ TEST(StoreImportTest, PersistsEventWithCompositesObjectsAndTags) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   core::Event e = MakeEvent(U(1), "Phishing wave",
-                              {Attr("ip-dst", "198.51.100.7", U(101)),
-                               Attr("domain|ip", "Evil.Example|198.51.100.8", U(102)),
-                               Attr("filename|md5", "a|b.exe|d41d8cd98f00b204e9800998ecf8427e")});
+                            {Attr("ip-dst", "198.51.100.7", U(101)),
+                             Attr("domain|ip", "Evil.Example|198.51.100.8", U(102)),
+                             Attr("filename|md5", "a|b.exe|d41d8cd98f00b204e9800998ecf8427e")});
   e.tags = {"tlp:green"};
   e.attributes[0].tags = {"kill-chain:c2"};
   e.attributes[0].first_seen = "2024-01-01T00:00:00Z";
@@ -445,8 +445,8 @@ TEST(StoreSightingTest, AddsByValueAndById) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   core::Event e = MakeEvent(U(1), "x",
-                              {Attr("ip-dst", "198.51.100.7", U(101)),
-                               Attr("domain|ip", "evil.example|198.51.100.7", U(102))});
+                            {Attr("ip-dst", "198.51.100.7", U(101)),
+                             Attr("domain|ip", "evil.example|198.51.100.7", U(102))});
   e.attributes[0].sighting_count = 3;  // e.g. IPsum's list count
   ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
   auto by_value = store->AddSighting(testing::SightingOfValues({"198.51.100.7"}, "ids"));

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/event.h"
 #include "core/indicator.h"
 #include "gtest/gtest.h"
-#include "core/event.h"
 #include "store/options.h"
 
 namespace iocgrid::store::testing {
@@ -38,8 +38,7 @@ class TempDir {
   std::string path_;
 };
 
-inline core::Attribute Attr(std::string_view type, std::string_view value,
-                              std::string uuid = "") {
+inline core::Attribute Attr(std::string_view type, std::string_view value, std::string uuid = "") {
   core::Attribute a;
   auto indicator = core::ParseIndicator(type, value);
   EXPECT_TRUE(indicator.ok()) << type << " " << value << ": " << indicator.status().ToString();
@@ -50,7 +49,7 @@ inline core::Attribute Attr(std::string_view type, std::string_view value,
 }
 
 inline core::Event MakeEvent(std::string uuid, std::string info,
-                               std::vector<core::Attribute> attributes) {
+                             std::vector<core::Attribute> attributes) {
   core::Event e;
   e.uuid = std::move(uuid);
   e.info = std::move(info);

@@ -1,9 +1,8 @@
-#include "federation/internal/federation_impl.h"
-
 #include <future>
 #include <utility>
 
 #include "federation/internal/dto.h"
+#include "federation/internal/federation_impl.h"
 
 namespace iocgrid::federation::internal {
 

@@ -236,8 +236,8 @@ std::string MispCidrSearchBody(int64_t since_timestamp, size_t limit, size_t pag
   // "%/%" is MISP's LIKE wildcard (a value starting with '%'): only values holding a '/', the
   // CIDRs, come back, instead of every IP attribute. With MISP's LIMIT/OFFSET paging that
   // shortens every page's scan as well as the number of pages.
-  json body = {{"returnFormat", "json"}, {"type", CidrTypes()},    {"value", "%/%"},
-               {"limit", limit},         {"page", page},           {"includeContext", true},
+  json body = {{"returnFormat", "json"},  {"type", CidrTypes()}, {"value", "%/%"},
+               {"limit", limit},          {"page", page},        {"includeContext", true},
                {"includeEventTags", true}};
   if (since_timestamp > 0) {
     body["timestamp"] = since_timestamp;

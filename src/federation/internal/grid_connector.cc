@@ -1,8 +1,7 @@
-#include "federation/internal/federation_impl.h"
-
 #include <utility>
 
 #include "federation/internal/dto.h"
+#include "federation/internal/federation_impl.h"
 
 namespace iocgrid::federation::internal {
 

@@ -52,7 +52,8 @@ bool ParsePattern(std::string_view p, std::vector<Comparison>* out, std::string*
     }
     // A comparison: object-path, operator, literal.
     size_t start = i;
-    while (i < p.size() && p[i] != ' ' && p[i] != '=' && p[i] != '!' && p[i] != '<' && p[i] != '>') {
+    while (i < p.size() && p[i] != ' ' && p[i] != '=' && p[i] != '!' && p[i] != '<' &&
+           p[i] != '>') {
       if (p[i] == '\'') {  // quoted path component: hashes.'SHA-256'
         ++i;
         while (i < p.size() && p[i] != '\'') ++i;
@@ -113,20 +114,23 @@ std::string TypeForPath(const std::string& path, const std::string& value) {
   if (lower == "windows-registry-key:key") return "regkey";
   if (lower == "autonomous-system:number") return "AS";
   static const std::pair<const char*, const char*> kHashes[] = {
-      {"md5", "md5"},         {"sha-1", "sha1"},     {"sha1", "sha1"},   {"sha-256", "sha256"},
-      {"sha256", "sha256"},   {"sha-512", "sha512"}, {"sha512", "sha512"}, {"ssdeep", "ssdeep"},
-      {"tlsh", "tlsh"},       {"sha3-256", "sha3-256"}};
+      {"md5", "md5"},       {"sha-1", "sha1"},       {"sha1", "sha1"},     {"sha-256", "sha256"},
+      {"sha256", "sha256"}, {"sha-512", "sha512"},   {"sha512", "sha512"}, {"ssdeep", "ssdeep"},
+      {"tlsh", "tlsh"},     {"sha3-256", "sha3-256"}};
   for (const char* prefix : {"file:hashes.", "artifact:hashes."}) {
     if (lower.rfind(prefix, 0) != 0) continue;
     std::string algo = lower.substr(std::string_view(prefix).size());
-    if (algo.size() >= 2 && algo.front() == '\'' && algo.back() == '\'') algo = algo.substr(1, algo.size() - 2);
+    if (algo.size() >= 2 && algo.front() == '\'' && algo.back() == '\'')
+      algo = algo.substr(1, algo.size() - 2);
     for (const auto& [name, type] : kHashes) {
       if (algo == name) return type;
     }
   }
   if (lower.rfind("x509-certificate:hashes.", 0) == 0) {
-    if (lower.find("sha-1") != std::string::npos || lower.find("sha1") != std::string::npos) return "x509-fingerprint-sha1";
-    if (lower.find("sha-256") != std::string::npos || lower.find("sha256") != std::string::npos) return "x509-fingerprint-sha256";
+    if (lower.find("sha-1") != std::string::npos || lower.find("sha1") != std::string::npos)
+      return "x509-fingerprint-sha1";
+    if (lower.find("sha-256") != std::string::npos || lower.find("sha256") != std::string::npos)
+      return "x509-fingerprint-sha256";
     if (lower.find("md5") != std::string::npos) return "x509-fingerprint-md5";
   }
   return {};
@@ -144,7 +148,8 @@ bool LooksLikeStixBundle(std::string_view json) {
   std::string_view head = json.substr(0, 4096);
   size_t t = head.find("\"bundle\"");
   return t != std::string_view::npos && head.find("\"type\"") != std::string_view::npos &&
-         (head.find("\"objects\"") != std::string_view::npos || head.find("\"spec_version\"") != std::string_view::npos ||
+         (head.find("\"objects\"") != std::string_view::npos ||
+          head.find("\"spec_version\"") != std::string_view::npos ||
           head.find("bundle--") != std::string_view::npos);
 }
 
@@ -158,8 +163,8 @@ Status LoadStixBundle(const LoadContext& context, std::string_view content) {
   }
   simdjson::dom::object bundle;
   std::string_view type;
-  if (doc.get_object().get(bundle) != simdjson::SUCCESS || bundle["type"].get_string().get(type) != simdjson::SUCCESS ||
-      type != "bundle") {
+  if (doc.get_object().get(bundle) != simdjson::SUCCESS ||
+      bundle["type"].get_string().get(type) != simdjson::SUCCESS || type != "bundle") {
     return InvalidArgumentError("not a STIX 2.1 bundle (no top-level \"type\": \"bundle\")");
   }
   simdjson::dom::array objects;
@@ -213,12 +218,14 @@ Status LoadStixBundle(const LoadContext& context, std::string_view content) {
     for (const Comparison& c : comparisons) {
       std::string misp_type = TypeForPath(c.path, c.value);
       if (misp_type.empty()) {
-        context.Skip(0, "indicator " + std::to_string(position) + ": unsupported object path '" + c.path + "'");
+        context.Skip(0, "indicator " + std::to_string(position) + ": unsupported object path '" +
+                            c.path + "'");
         continue;
       }
       auto indicator = core::ParseIndicator(misp_type, c.value);
       if (!indicator.ok()) {
-        context.Skip(0, "indicator " + std::to_string(position) + ": " + std::string(indicator.status().message()));
+        context.Skip(0, "indicator " + std::to_string(position) + ": " +
+                            std::string(indicator.status().message()));
         continue;
       }
       Attribute a;
@@ -234,7 +241,8 @@ Status LoadStixBundle(const LoadContext& context, std::string_view content) {
     }
   }
   if (others > 0) {
-    context.Note(0, std::to_string(others) + " STIX object(s) that are not indicators were not imported");
+    context.Note(
+        0, std::to_string(others) + " STIX object(s) that are not indicators were not imported");
   }
   context.Emit(std::move(event));
   return Status();

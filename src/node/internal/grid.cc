@@ -1,5 +1,7 @@
 #include "node/internal/grid.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -8,8 +10,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "common/json_depth.h"
 #include "core/indicator.h"
@@ -324,7 +324,8 @@ Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values) {
     // simdjson only needs SIMDJSON_PADDING bytes of capacity after the text.
     req.body.reserve(req.body.size() + simdjson::SIMDJSON_PADDING);
     od::document doc;
-    if (auto error = parser.iterate(req.body.data(), req.body.size(), req.body.capacity()).get(doc)) {
+    if (auto error =
+            parser.iterate(req.body.data(), req.body.size(), req.body.capacity()).get(doc)) {
       return JsonStatus(error);
     }
     od::json_type kind;
@@ -338,8 +339,9 @@ Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values) {
       if (auto error = doc.get_array().get(items)) return JsonStatus(error);
       IOCGRID_RETURN_IF_ERROR(AddItems(items, max_values, &out));
     } else {
-      return InvalidArgumentError("send a JSON array of indicators, an object with \"indicators\", "
-                                  "or NDJSON lines");
+      return InvalidArgumentError(
+          "send a JSON array of indicators, an object with \"indicators\", "
+          "or NDJSON lines");
     }
     // On Demand reads lazily: text after the value (or a broken tail) is found only here.
     if (out.indicators.size() <= max_values && !AtEnd(doc)) {
@@ -409,7 +411,8 @@ bool IsCanonicalIpv4(std::string_view v) {
 
 Result<core::Indicator> ParseQuery(const std::string& type, std::string_view value) {
   if (!type.empty()) return core::ParseIndicator(type, value);
-  if (IsCanonicalIpv4(value)) return core::Indicator{core::IndicatorType::kIpDst, std::string(value)};
+  if (IsCanonicalIpv4(value))
+    return core::Indicator{core::IndicatorType::kIpDst, std::string(value)};
   return core::GuessIndicator(value);
 }
 

@@ -1,19 +1,16 @@
-#include "node/internal/node_impl.h"
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <map>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "common/utf8.h"
@@ -25,6 +22,7 @@
 #include "node/internal/grid.h"
 #include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
+#include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 
@@ -43,7 +41,8 @@ net::Response Node::Impl::GridMatch(net::Request& req, Call& call) {
   GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
   uint64_t count = 0;
   std::vector<std::string> audited;
-  net::Response r = HandleGridMatch(req, ctx, &count, options.store.audit_values ? &audited : nullptr);
+  net::Response r =
+      HandleGridMatch(req, ctx, &count, options.store.audit_values ? &audited : nullptr);
   call.Note(count, std::move(audited));
   return r;
 }
@@ -70,7 +69,8 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                {"last_date", stats->last_date},
                {"last_import", stats->last_import},
                {"index_entries", snap && snap->index ? snap->index->size() : 0},
-               {"index_bytes", snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
+               {"index_bytes",
+                snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name}};
   call.Note(0);

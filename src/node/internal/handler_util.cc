@@ -1,19 +1,16 @@
-#include "node/internal/node_impl.h"
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <map>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/csv.h"
 #include "common/json_depth.h"
@@ -26,6 +23,7 @@
 #include "node/internal/grid.h"
 #include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
+#include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 
@@ -127,7 +125,6 @@ RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_obj
   return out;
 }
 
-
 // MISP compresses IPv6 search values before comparing (misp-api.md 2.3); the store holds
 // canonical values, so the same is done here.
 void CompressIpv6(std::vector<std::string>* values) {
@@ -158,7 +155,7 @@ store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
     const std::string& t = p.threat_level_id.any.front();
     if (auto level = store::ParseDecimal<uint8_t>(t)) q.threat_level_id = *level;
   }
-  q.deleted = p.deleted == 1 ? store::DeletedFilter::kOnly
+  q.deleted = p.deleted == 1   ? store::DeletedFilter::kOnly
               : p.deleted == 2 ? store::DeletedFilter::kBoth
                                : store::DeletedFilter::kExclude;
   q.timestamp = ToRange(p.attribute_timestamp);

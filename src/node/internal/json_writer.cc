@@ -23,11 +23,21 @@ void JsonWriter::String(std::string_view s, bool) {
       continue;
     }
     switch (c) {
-      case '"': *out_ += "\\\""; break;
-      case '\\': *out_ += "\\\\"; break;
-      case '\n': *out_ += "\\n"; break;
-      case '\r': *out_ += "\\r"; break;
-      case '\t': *out_ += "\\t"; break;
+      case '"':
+        *out_ += "\\\"";
+        break;
+      case '\\':
+        *out_ += "\\\\";
+        break;
+      case '\n':
+        *out_ += "\\n";
+        break;
+      case '\r':
+        *out_ += "\\r";
+        break;
+      case '\t':
+        *out_ += "\\t";
+        break;
       default:
         if (c < 0x20) {
           *out_ += "\\u00";

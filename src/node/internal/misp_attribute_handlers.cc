@@ -1,19 +1,16 @@
-#include "node/internal/node_impl.h"
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <map>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "common/utf8.h"
@@ -25,6 +22,7 @@
 #include "node/internal/grid.h"
 #include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
+#include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 
@@ -49,7 +47,8 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, Call& call) {
     attributes.push_back(std::move(*a));
   }
   store::AddAttributeOptions add_options;
-  add_options.break_on_duplicate = !(req.params.count("flag") && req.params["flag"] == "breakOnDuplicate:0");
+  add_options.break_on_duplicate =
+      !(req.params.count("flag") && req.params["flag"] == "breakOnDuplicate:0");
   auto ids = store->AddAttributes(req.params["event"], attributes, add_options);
   if (!ids.ok()) {
     if (ids.status().code() == StatusCode::kNotFound) return Error(404, "Invalid event.", req);
@@ -107,7 +106,8 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
   if (!body.ok()) return Error(405, kInvalidJson, req);
   // Read in place: copying the DOM (twice) was the other recursion path issue 8 found.
   const json* sighting = &*body;
-  if (sighting->is_object() && sighting->contains("Sighting") && (*sighting)["Sighting"].is_object()) {
+  if (sighting->is_object() && sighting->contains("Sighting") &&
+      (*sighting)["Sighting"].is_object()) {
     sighting = &(*sighting)["Sighting"];
   }
   const json& s = *sighting;
@@ -121,7 +121,8 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
   } else if (s.contains("uuid") && s["uuid"].is_string()) {
     sr.attribute = s["uuid"].get<std::string>();
   }
-  if (s.contains("value") && s["value"].is_string()) sr.values.push_back(s["value"].get<std::string>());
+  if (s.contains("value") && s["value"].is_string())
+    sr.values.push_back(s["value"].get<std::string>());
   if (s.contains("values") && s["values"].is_array()) {
     for (const json& v : s["values"]) {
       if (v.is_string()) sr.values.push_back(v.get<std::string>());
@@ -131,13 +132,15 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
   if (s.contains("type")) {
     std::string t = s["type"].is_string() ? s["type"].get<std::string>() : s["type"].dump();
     if (t != "0" && t != "1" && t != "2") {
-      return JsonResponse(json{{"message", "Could not add the Sighting. Reason: Invalid type."}}.dump());
+      return JsonResponse(
+          json{{"message", "Could not add the Sighting. Reason: Invalid type."}}.dump());
     }
     sr.type = t[0] - '0';
   }
   if (s.contains("source") && s["source"].is_string()) sr.source = s["source"].get<std::string>();
   if (s.contains("timestamp") && !s["timestamp"].is_null()) {
-    std::string t = s["timestamp"].is_string() ? s["timestamp"].get<std::string>() : s["timestamp"].dump();
+    std::string t =
+        s["timestamp"].is_string() ? s["timestamp"].get<std::string>() : s["timestamp"].dump();
     auto seconds = store::ParseDecimal<int64_t>(t);
     if (!seconds) return Error(400, "'timestamp' must be unix seconds", req);
     sr.timestamp = *seconds;

@@ -1,9 +1,8 @@
 #include "node/internal/misp_dto.h"
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "core/indicator.h"
 #include "node/internal/search_params.h"
@@ -277,8 +276,8 @@ Result<int> SmallInt(const json& obj, const char* key, int fallback, int lo, int
   if (!parsed) return InvalidArgumentError(std::string("'") + key + "' must be a number");
   const int v = *parsed;
   if (v < lo || v > hi) {
-    return InvalidArgumentError(std::string("'") + key + "' must be between " +
-                                std::to_string(lo) + " and " + std::to_string(hi));
+    return InvalidArgumentError(std::string("'") + key + "' must be between " + std::to_string(lo) +
+                                " and " + std::to_string(hi));
   }
   return v;
 }
@@ -307,7 +306,8 @@ Result<int64_t> Timestamp(const json& obj, const char* key) {
   if (t.empty() && it->is_string()) return 0;
   std::optional<int64_t> v = store::ParseDecimal<int64_t>(t);
   if (!v || *v < 0 || *v > 253402300799) {
-    return InvalidArgumentError(std::string("'") + key + "' must be unix seconds (up to year 9999)");
+    return InvalidArgumentError(std::string("'") + key +
+                                "' must be unix seconds (up to year 9999)");
   }
   return *v;
 }
@@ -359,7 +359,8 @@ Result<core::Attribute> ParseAttributeJson(const json& in) {
   } else {
     a.to_ids = core::DefaultToIds(*type);
   }
-  if (auto it = body.find("uuid"); it != body.end() && it->is_string()) a.uuid = it->get<std::string>();
+  if (auto it = body.find("uuid"); it != body.end() && it->is_string())
+    a.uuid = it->get<std::string>();
   if (auto it = body.find("comment"); it != body.end() && it->is_string()) {
     a.comment = it->get<std::string>();
   }
@@ -390,9 +391,8 @@ const json& UnwrapEvent(const json& in) {
 }
 
 Status CheckAttributeShape(const json& a) {
-  const json& body = a.is_object() && a.contains("Attribute") && a["Attribute"].is_object()
-                         ? a["Attribute"]
-                         : a;
+  const json& body =
+      a.is_object() && a.contains("Attribute") && a["Attribute"].is_object() ? a["Attribute"] : a;
   if (!body.is_object()) return InvalidArgumentError("an attribute must be a JSON object");
   return Timestamp(body, "timestamp").status();
 }
@@ -417,7 +417,8 @@ Status CheckEventShape(const json& in) {
     if (!o.is_object()) return InvalidArgumentError(where + " is not an object");
     auto attrs = ListField(o, "Attribute");
     if (!attrs.ok()) return attrs.status().WithContext(where);
-    for (const json& a : **attrs) IOCGRID_RETURN_IF_ERROR(CheckAttributeShape(a).WithContext(where));
+    for (const json& a : **attrs)
+      IOCGRID_RETURN_IF_ERROR(CheckAttributeShape(a).WithContext(where));
   }
   return Status();
 }
@@ -426,14 +427,18 @@ Result<core::Event> ParseEventJson(const json& in, bool require_info) {
   const json& e = UnwrapEvent(in);
   if (!e.is_object()) return InvalidArgumentError("the event must be a JSON object");
   core::Event event;
-  if (auto it = e.find("info"); it != e.end() && it->is_string()) event.info = it->get<std::string>();
+  if (auto it = e.find("info"); it != e.end() && it->is_string())
+    event.info = it->get<std::string>();
   if (require_info && event.info.empty()) return InvalidArgumentError("'info' is required");
-  if (auto it = e.find("uuid"); it != e.end() && it->is_string()) event.uuid = it->get<std::string>();
-  if (auto it = e.find("date"); it != e.end() && it->is_string()) event.date = it->get<std::string>();
+  if (auto it = e.find("uuid"); it != e.end() && it->is_string())
+    event.uuid = it->get<std::string>();
+  if (auto it = e.find("date"); it != e.end() && it->is_string())
+    event.date = it->get<std::string>();
   IOCGRID_ASSIGN_OR_RETURN(event.distribution, SmallInt(e, "distribution", 0, 0, 4));
   IOCGRID_ASSIGN_OR_RETURN(event.threat_level_id, SmallInt(e, "threat_level_id", 4, 1, 4));
   IOCGRID_ASSIGN_OR_RETURN(event.analysis, SmallInt(e, "analysis", 0, 0, 2));
-  if (auto it = e.find("published"); it != e.end()) event.published = LooseBool(*it).value_or(false);
+  if (auto it = e.find("published"); it != e.end())
+    event.published = LooseBool(*it).value_or(false);
   IOCGRID_ASSIGN_OR_RETURN(event.timestamp, Timestamp(e, "timestamp"));
   event.tags = TagNames(e);
   event.source = "api";
@@ -452,7 +457,8 @@ Result<core::Event> ParseEventJson(const json& in, bool require_info) {
     int m = 0;
     for (const json& o : *objects) {
       ++m;
-      if (!o.is_object()) return InvalidArgumentError("Object " + std::to_string(m) + " is not an object");
+      if (!o.is_object())
+        return InvalidArgumentError("Object " + std::to_string(m) + " is not an object");
       std::string name = o.contains("name") ? Text(o["name"]) : "";
       auto attrs = ListField(o, "Attribute");
       if (!attrs.ok()) return attrs.status().WithContext("Object " + std::to_string(m));

@@ -1,19 +1,16 @@
-#include "node/internal/node_impl.h"
-
 #include <algorithm>
 #include <chrono>
-#include <ctime>
-#include <map>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "common/json_depth.h"
 #include "common/utf8.h"
@@ -25,6 +22,7 @@
 #include "node/internal/grid.h"
 #include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
+#include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 
@@ -97,8 +95,18 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
   r.headers.emplace_back("X-Response-Format", "csv");
   std::vector<std::string> columns = params->requested_attributes;
   if (columns.empty()) {
-    columns = {"uuid", "event_id", "category", "type", "value", "comment", "to_ids", "date",
-               "object_relation", "attribute_tag", "object_uuid", "object_name",
+    columns = {"uuid",
+               "event_id",
+               "category",
+               "type",
+               "value",
+               "comment",
+               "to_ids",
+               "date",
+               "object_relation",
+               "attribute_tag",
+               "object_uuid",
+               "object_name",
                "object_meta_category"};
   }
   if (!params->headerless) {
@@ -110,20 +118,32 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
     for (size_t i = 0; i < columns.size(); ++i) {
       const std::string& c = columns[i];
       std::string cell;
-      if (c == "uuid") cell = a.uuid;
-      else if (c == "event_id") cell = std::to_string(a.event_id);
-      else if (c == "category") cell = a.category;
-      else if (c == "type") cell = std::string(core::TypeName(a.type));
-      else if (c == "value") cell = a.value;
-      else if (c == "comment") cell = a.comment;
-      else if (c == "to_ids") cell = a.to_ids ? "1" : "0";
-      else if (c == "date" || c == "timestamp") cell = std::to_string(a.timestamp);
-      else if (c == "object_relation") cell = a.object_relation;
+      if (c == "uuid")
+        cell = a.uuid;
+      else if (c == "event_id")
+        cell = std::to_string(a.event_id);
+      else if (c == "category")
+        cell = a.category;
+      else if (c == "type")
+        cell = std::string(core::TypeName(a.type));
+      else if (c == "value")
+        cell = a.value;
+      else if (c == "comment")
+        cell = a.comment;
+      else if (c == "to_ids")
+        cell = a.to_ids ? "1" : "0";
+      else if (c == "date" || c == "timestamp")
+        cell = std::to_string(a.timestamp);
+      else if (c == "object_relation")
+        cell = a.object_relation;
       else if (c == "attribute_tag") {
         for (size_t t = 0; t < a.tags.size(); ++t) cell += (t ? "," : "") + a.tags[t].name;
-      } else if (c == "event_info" && e) cell = e->info;
-      else if (c == "event_uuid" && e) cell = e->uuid;
-      else if (c == "event_date" && e) cell = e->date;
+      } else if (c == "event_info" && e)
+        cell = e->info;
+      else if (c == "event_uuid" && e)
+        cell = e->uuid;
+      else if (c == "event_date" && e)
+        cell = e->date;
       r.body += (i ? "," : "") + CsvCell(cell);
     }
     r.body += "\n";
@@ -137,11 +157,10 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
   if (params->return_format != "json") return Error(404, "Invalid output format.", req);
   // Attribute-level filters choose the events; the events come back whole (misp-api.md 3.1).
   std::vector<int64_t> event_ids;
-  bool attribute_filters = !(params->value.empty() && params->type.empty() &&
-                             params->category.empty() && params->tags.empty() &&
-                             !params->to_ids && params->uuid.empty() &&
-                             params->object_relation.empty() && params->value1.empty() &&
-                             params->value2.empty());
+  bool attribute_filters =
+      !(params->value.empty() && params->type.empty() && params->category.empty() &&
+        params->tags.empty() && !params->to_ids && params->uuid.empty() &&
+        params->object_relation.empty() && params->value1.empty() && params->value2.empty());
   if (attribute_filters) {
     store::AttributeQuery query = ToAttributeQuery(*params);
     query.limit = 0;
@@ -174,8 +193,8 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
     } else {
       event_ids = std::vector<int64_t>(
           event_ids.begin() + static_cast<std::ptrdiff_t>(start),
-          event_ids.begin() + static_cast<std::ptrdiff_t>(
-                                  std::min(event_ids.size(), start + params->limit)));
+          event_ids.begin() +
+              static_cast<std::ptrdiff_t>(std::min(event_ids.size(), start + params->limit)));
     }
   }
   call.Note(params->value.any.size() + params->value.none.size(),
@@ -194,7 +213,8 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
       // to_ids also filters the attributes inside each returned event (misp-api.md 3.1).
       auto keep = [&](const store::AttributeRecord& a) { return a.to_ids == *params->to_ids; };
       std::erase_if(event->attributes, [&](const auto& a) { return !keep(a); });
-      for (auto& o : event->objects) std::erase_if(o.attributes, [&](const auto& a) { return !keep(a); });
+      for (auto& o : event->objects)
+        std::erase_if(o.attributes, [&](const auto& a) { return !keep(a); });
     }
     WriteEvent(w, *event, params->metadata);
   }
@@ -207,7 +227,8 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
   if (req.method == "POST" && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     auto parsed = ParseBody(req);
     if (!parsed.ok()) return Error(405, kInvalidJson, req);
-    if (!parsed->is_object()) return Error(400, "The filter parameters must be a JSON object.", req);
+    if (!parsed->is_object())
+      return Error(400, "The filter parameters must be a JSON object.", req);
     body = std::move(*parsed);
   }
   store::EventQuery q;
@@ -234,8 +255,10 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
     q.eventinfo = info.find('%') == std::string::npos ? "%" + info + "%" : info;
   }
   if (auto it = body.find("published"); it != body.end()) q.published = LooseBool(*it);
-  if (auto it = body.find("datefrom"); it != body.end() && it->is_string()) q.date_from = it->get<std::string>();
-  if (auto it = body.find("dateuntil"); it != body.end() && it->is_string()) q.date_to = it->get<std::string>();
+  if (auto it = body.find("datefrom"); it != body.end() && it->is_string())
+    q.date_from = it->get<std::string>();
+  if (auto it = body.find("dateuntil"); it != body.end() && it->is_string())
+    q.date_to = it->get<std::string>();
   {
     // limit and page as restSearch reads them: whole numbers >= 1, else 400.
     json paging = json::object();
@@ -247,7 +270,8 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
     q.limit = p->limit;
     q.page = p->page;
   }
-  if (auto it = body.find("direction"); it != body.end() && it->is_string()) q.descending = it->get<std::string>() == "desc";
+  if (auto it = body.find("direction"); it != body.end() && it->is_string())
+    q.descending = it->get<std::string>() == "desc";
   auto events = store->ListEvents(q);
   if (!events.ok()) return StatusError(events.status(), req);
   call.Note(q.value.any.size() + q.value.none.size(), AuditedValues(q.value.any, q.value.none));

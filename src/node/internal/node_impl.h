@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,15 +20,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/mutex.h"
 #include "common/result.h"
 #include "net/http.h"
 #include "net/router.h"
 #include "node/internal/json_writer.h"
-#include "node/node.h"
 #include "node/internal/search_params.h"
+#include "node/node.h"
 #include "store/store.h"
 
 namespace iocgrid::node {
@@ -175,7 +174,7 @@ struct Node::Impl {
   std::vector<std::string> AuditedValues(const std::vector<std::string>& any,
                                          const std::vector<std::string>& none) const;
   store::AuditEntry AuditRow(const net::Request& req, const store::AuthContext* auth,
-                            int status) const;
+                             int status) const;
 };
 
 }  // namespace iocgrid::node

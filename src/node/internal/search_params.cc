@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "store/number.h"
@@ -171,7 +170,8 @@ Result<uint32_t> PositiveInt(const json& v, const char* name) {
       n = ParseDecimal<uint64_t>(s).value_or(UINT64_MAX);
     }
   }
-  if (!n || *n == 0) return InvalidArgumentError(Quoted(name) + " must be a whole number of 1 or more");
+  if (!n || *n == 0)
+    return InvalidArgumentError(Quoted(name) + " must be a whole number of 1 or more");
   return static_cast<uint32_t>(std::min<uint64_t>(*n, UINT32_MAX));
 }
 
@@ -222,11 +222,16 @@ Result<int64_t> ResolveTime(std::string_view text, int64_t now) {
       return InvalidArgumentError("relative time " + s.substr(0, 24) + " is out of range");
     }
     switch (unit) {
-      case 's': return now - *n;
-      case 'm': return now - *n * 60;
-      case 'h': return now - *n * 3600;
-      case 'd': return now - *n * 86400;
-      default: return now - *n * 7 * 86400;
+      case 's':
+        return now - *n;
+      case 'm':
+        return now - *n * 60;
+      case 'h':
+        return now - *n * 3600;
+      case 'd':
+        return now - *n * 86400;
+      default:
+        return now - *n * 7 * 86400;
     }
   }
   const char* formats[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"};
@@ -271,10 +276,18 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
     TermFilter* target;
   };
   const TermParam terms[] = {
-      {"value", &p.value},       {"value1", &p.value1},       {"value2", &p.value2},
-      {"type", &p.type},         {"category", &p.category},   {"org", &p.org},
-      {"tags", &p.tags},         {"tag", &p.tags},            {"eventid", &p.eventid},
-      {"uuid", &p.uuid},         {"eventinfo", &p.eventinfo}, {"object_relation", &p.object_relation},
+      {"value", &p.value},
+      {"value1", &p.value1},
+      {"value2", &p.value2},
+      {"type", &p.type},
+      {"category", &p.category},
+      {"org", &p.org},
+      {"tags", &p.tags},
+      {"tag", &p.tags},
+      {"eventid", &p.eventid},
+      {"uuid", &p.uuid},
+      {"eventinfo", &p.eventinfo},
+      {"object_relation", &p.object_relation},
       {"threat_level_id", &p.threat_level_id},
   };
   TermSink sink(max_terms);
@@ -329,8 +342,10 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
   IOCGRID_RETURN_IF_ERROR(ParseRange(get("timestamp"), "timestamp", now, &p.attribute_timestamp));
   IOCGRID_RETURN_IF_ERROR(
       ParseRange(get("attribute_timestamp"), "attribute_timestamp", now, &p.attribute_timestamp));
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("event_timestamp"), "event_timestamp", now, &p.event_timestamp));
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("publish_timestamp"), "publish_timestamp", now, &p.publish_timestamp));
+  IOCGRID_RETURN_IF_ERROR(
+      ParseRange(get("event_timestamp"), "event_timestamp", now, &p.event_timestamp));
+  IOCGRID_RETURN_IF_ERROR(
+      ParseRange(get("publish_timestamp"), "publish_timestamp", now, &p.publish_timestamp));
   IOCGRID_RETURN_IF_ERROR(ParseRange(get("last"), "last", now, &p.publish_timestamp));
   IOCGRID_RETURN_IF_ERROR(ParseRange(get("first_seen"), "first_seen", now, &p.first_seen));
   IOCGRID_RETURN_IF_ERROR(ParseRange(get("last_seen"), "last_seen", now, &p.last_seen));
@@ -363,7 +378,8 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
   if (const json& v = get("page"); !v.is_null()) {
     IOCGRID_ASSIGN_OR_RETURN(p.page, PositiveInt(v, "page"));
   }
-  IOCGRID_ASSIGN_OR_RETURN(p.include_event_tags, AnyFlag(body, "includeEventTags", "includeAllTags"));
+  IOCGRID_ASSIGN_OR_RETURN(p.include_event_tags,
+                           AnyFlag(body, "includeEventTags", "includeAllTags"));
   IOCGRID_ASSIGN_OR_RETURN(p.include_event_uuid,
                            AnyFlag(body, "includeEventUuid", "includeAttributeUuid"));
   IOCGRID_ASSIGN_OR_RETURN(p.include_context, Flag(body, "includeContext"));
@@ -371,7 +387,8 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
   IOCGRID_ASSIGN_OR_RETURN(p.metadata, Flag(body, "metadata"));
   IOCGRID_ASSIGN_OR_RETURN(p.headerless, Flag(body, "headerless"));
   if (const json& v = get("requested_attributes"); !v.is_null()) {
-    if (!v.is_array()) return InvalidArgumentError("'requested_attributes' must be a list of names");
+    if (!v.is_array())
+      return InvalidArgumentError("'requested_attributes' must be a list of names");
     for (const json& item : v) {
       if (!item.is_string()) {
         return InvalidArgumentError("'requested_attributes' must be a list of names");
@@ -380,7 +397,8 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
     }
   }
   if (const json& v = get("order"); !v.is_null()) {
-    if (!v.is_string()) return InvalidArgumentError("'order' must be a string such as \"value desc\"");
+    if (!v.is_string())
+      return InvalidArgumentError("'order' must be a string such as \"value desc\"");
     p.order = v.get<std::string>();
   }
   return p;

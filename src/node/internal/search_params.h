@@ -8,12 +8,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/result.h"
 
@@ -37,16 +36,16 @@ struct TimeRange {
 
 struct SearchParams {
   std::string return_format = "json";
-  TermFilter value;       // value1 OR value2
+  TermFilter value;  // value1 OR value2
   TermFilter value1;
   TermFilter value2;
   TermFilter type;
   TermFilter category;
-  TermFilter org;         // creator org: id, name or uuid
+  TermFilter org;  // creator org: id, name or uuid
   TermFilter tags;
-  TermFilter eventid;     // event id or uuid
-  TermFilter uuid;        // attribute uuid
-  TermFilter eventinfo;   // with % wildcards
+  TermFilter eventid;    // event id or uuid
+  TermFilter uuid;       // attribute uuid
+  TermFilter eventinfo;  // with % wildcards
   TermFilter object_relation;
   TermFilter threat_level_id;
   std::optional<bool> to_ids;
@@ -54,7 +53,7 @@ struct SearchParams {
   int deleted = 0;              // 0 live only, 1 deleted only, 2 both
   TimeRange attribute_timestamp;
   TimeRange event_timestamp;
-  TimeRange publish_timestamp;  // "last", "publish_timestamp"
+  TimeRange publish_timestamp;           // "last", "publish_timestamp"
   std::optional<std::string> date_from;  // Event.date >= (YYYY-MM-DD)
   std::optional<std::string> date_to;
   TimeRange first_seen;
@@ -66,8 +65,8 @@ struct SearchParams {
   bool include_event_uuid = false;
   bool include_context = false;
   bool include_sightings = false;
-  bool metadata = false;                 // events: no attributes
-  bool headerless = false;               // csv
+  bool metadata = false;                          // events: no attributes
+  bool headerless = false;                        // csv
   std::vector<std::string> requested_attributes;  // csv columns
   std::string order;
 

@@ -67,17 +67,20 @@ std::string StixPattern(const std::string& type, const std::string& value) {
   if (type == "ip-src" || type == "ip-dst" || type == "ip-src|port" || type == "ip-dst|port") {
     return eq(left.find(':') != std::string::npos ? "ipv6-addr:value" : "ipv4-addr:value", left);
   }
-  if (type == "domain" || type == "hostname" || type == "hostname|port") return eq("domain-name:value", left);
+  if (type == "domain" || type == "hostname" || type == "hostname|port")
+    return eq("domain-name:value", left);
   if (type == "domain|ip") return eq("domain-name:value", left);
   if (type == "url" || type == "link") return eq("url:value", value);
   if (type.find("email") != std::string::npos) return eq("email-addr:value", value);
   static const std::pair<const char*, const char*> kHashes[] = {
-      {"md5", "MD5"}, {"sha1", "SHA-1"}, {"sha256", "SHA-256"}, {"sha512", "SHA-512"},
-      {"sha224", "SHA-224"}, {"sha384", "SHA-384"}, {"ssdeep", "SSDEEP"}, {"tlsh", "TLSH"}};
+      {"md5", "MD5"},        {"sha1", "SHA-1"},     {"sha256", "SHA-256"}, {"sha512", "SHA-512"},
+      {"sha224", "SHA-224"}, {"sha384", "SHA-384"}, {"ssdeep", "SSDEEP"},  {"tlsh", "TLSH"}};
   for (const auto& [misp, stix] : kHashes) {
-    if (type == misp) return "[file:hashes.'" + std::string(stix) + "' = '" + StixEscape(value) + "']";
+    if (type == misp)
+      return "[file:hashes.'" + std::string(stix) + "' = '" + StixEscape(value) + "']";
     if (type == std::string("filename|") + misp) {
-      return "[file:name = '" + StixEscape(left) + "' AND file:hashes.'" + stix + "' = '" + StixEscape(right) + "']";
+      return "[file:name = '" + StixEscape(left) + "' AND file:hashes.'" + stix + "' = '" +
+             StixEscape(right) + "']";
     }
   }
   if (type == "filename") return eq("file:name", value);
@@ -97,12 +100,13 @@ std::string ExportCsv(const json& d) {
       if (h.contains("tags")) {
         for (const auto& t : h["tags"]) tags += (tags.empty() ? "" : ";") + t.get<std::string>();
       }
-      out += CsvField(Str(ind, "value")) + "," + CsvField(Str(ind, "type")) + "," + CsvField(Str(h, "member")) + "," +
-             CsvField(Str(h, "relation")) + "," + CsvField(Str(h, "matched")) + "," + CsvField(Str(h, "type")) + "," +
+      out += CsvField(Str(ind, "value")) + "," + CsvField(Str(ind, "type")) + "," +
+             CsvField(Str(h, "member")) + "," + CsvField(Str(h, "relation")) + "," +
+             CsvField(Str(h, "matched")) + "," + CsvField(Str(h, "type")) + "," +
              CsvField(Str(h, "category")) + "," + CsvField(Str(h, "event_info")) + "," +
              CsvField(Str(h, "event_date")) + "," + CsvField(Str(h, "first_seen")) + "," +
-             CsvField(Str(h, "last_seen")) + "," + (h.value("to_ids", false) ? "1" : "0") + "," + CsvField(tags) +
-             "," + (h.value("time_gap", false) ? "1" : "0") + "\n";
+             CsvField(Str(h, "last_seen")) + "," + (h.value("to_ids", false) ? "1" : "0") + "," +
+             CsvField(tags) + "," + (h.value("time_gap", false) ? "1" : "0") + "\n";
     }
   }
   return out;
@@ -188,22 +192,26 @@ json ExportStixBundle(const json& d) {
                        {"valid_from", now},
                        {"labels", {Str(ind, "type")}}});
     for (const auto& h : ind["hits"]) {
-      json s = {{"type", "sighting"},
-                {"spec_version", "2.1"},
-                {"id", "sighting--" + StableUuid(id + "/" + Str(h, "member") + "/" + Str(h, "matched") + "/" + Str(h, "event_uuid"))},
-                {"created", now},
-                {"modified", now},
-                {"created_by_ref", identity},
-                {"sighting_of_ref", id},
-                {"count", 1},
-                {"description", "held by member " + Str(h, "member") + " (" + Str(h, "relation") +
-                                    (Str(h, "matched").empty() ? "" : ": " + Str(h, "matched")) + ")"}};
+      json s = {
+          {"type", "sighting"},
+          {"spec_version", "2.1"},
+          {"id", "sighting--" + StableUuid(id + "/" + Str(h, "member") + "/" + Str(h, "matched") +
+                                           "/" + Str(h, "event_uuid"))},
+          {"created", now},
+          {"modified", now},
+          {"created_by_ref", identity},
+          {"sighting_of_ref", id},
+          {"count", 1},
+          {"description", "held by member " + Str(h, "member") + " (" + Str(h, "relation") +
+                              (Str(h, "matched").empty() ? "" : ": " + Str(h, "matched")) + ")"}};
       if (!Str(h, "first_seen").empty()) s["first_seen"] = Str(h, "first_seen");
       if (!Str(h, "last_seen").empty()) s["last_seen"] = Str(h, "last_seen");
       objects.push_back(s);
     }
   }
-  return {{"type", "bundle"}, {"id", "bundle--" + StableUuid("bundle/" + d.value("id", ""))}, {"objects", objects}};
+  return {{"type", "bundle"},
+          {"id", "bundle--" + StableUuid("bundle/" + d.value("id", ""))},
+          {"objects", objects}};
 }
 
 }  // namespace iocgrid::portal::internal

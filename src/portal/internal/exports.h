@@ -1,9 +1,8 @@
 // Exports of a finished (or running) search document (docs/portal-api.md "export").
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace iocgrid::portal::internal {
 

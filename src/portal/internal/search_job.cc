@@ -27,7 +27,6 @@ int64_t DayOf(const std::string& text) {
   return t.ok() ? *t : 0;
 }
 
-
 // The member data's own time for a hit: last seen, else first seen, else the event date, else
 // the attribute timestamp.
 int64_t HitTime(const federation::MemberHit& h) {
@@ -39,7 +38,8 @@ int64_t HitTime(const federation::MemberHit& h) {
 
 }  // namespace
 
-SearchJob::SearchJob(SearchMeta meta, SearchInput input, std::vector<federation::MemberConfig> members)
+SearchJob::SearchJob(SearchMeta meta, SearchInput input,
+                     std::vector<federation::MemberConfig> members)
     : meta_(std::move(meta)), input_(std::move(input)) {
   for (auto& m : members) {
     MemberState state;
@@ -54,7 +54,8 @@ SearchJob::SearchJob(SearchMeta meta, SearchInput input, std::vector<federation:
 }
 
 void SearchJob::AppendEvent(const std::string& name, const json& data) {
-  events_ += "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+  events_ += "event: " + name +
+             "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
 }
 
 json SearchJob::MemberJson(const MemberState& m) const {
@@ -66,14 +67,16 @@ json SearchJob::MemberJson(const MemberState& m) const {
           {"status", federation::MemberStatusName(m.status)},
           {"error", m.error},
           {"elapsed_ms", m.elapsed_ms},
-          {"hits", m.config.disclosure == federation::Disclosure::kCount ? json(nullptr) : json(m.hits)},
+          {"hits",
+           m.config.disclosure == federation::Disclosure::kCount ? json(nullptr) : json(m.hits)},
           {"relations", RelationNames(m.relations)}};
 }
 
 json SearchJob::ProgressJson() const {
   size_t done = 0;
   for (const auto& m : members_) {
-    done += m.status != federation::MemberStatus::kQueued && m.status != federation::MemberStatus::kRunning;
+    done += m.status != federation::MemberStatus::kQueued &&
+            m.status != federation::MemberStatus::kRunning;
   }
   return {{"members_total", members_.size()}, {"members_done", done}, {"hits", total_hits_}};
 }
@@ -181,7 +184,8 @@ void SearchJob::OnDone() {
   MutexLock lock(mu_);
   done_ = true;
   elapsed_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started_).count();
+                    std::chrono::steady_clock::now() - started_)
+                    .count();
   AppendEvent("done", SummaryJson());
 }
 
@@ -244,7 +248,8 @@ json SearchJob::Document() const {
   if (meta_.request.is_object()) d["request"] = meta_.request;
   d["elapsed_ms"] = done_ ? elapsed_ms_
                           : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started_).count();
+                                std::chrono::steady_clock::now() - started_)
+                                .count();
   d["progress"] = ProgressJson();
   json members = json::array();
   for (const auto& m : members_) members.push_back(MemberJson(m));

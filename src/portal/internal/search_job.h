@@ -7,10 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/mutex.h"
 #include "core/indicator.h"
@@ -19,9 +18,9 @@
 namespace iocgrid::portal::internal {
 
 struct SearchInput {
-  std::vector<std::string> raw;               // as the analyst wrote each indicator
-  std::vector<core::Indicator> indicators;    // normalized, parallel to raw
-  std::vector<std::string> dates;             // the indicator's own date, or empty
+  std::vector<std::string> raw;                              // as the analyst wrote each indicator
+  std::vector<core::Indicator> indicators;                   // normalized, parallel to raw
+  std::vector<std::string> dates;                            // the indicator's own date, or empty
   std::vector<std::pair<std::string, std::string>> invalid;  // (value, reason)
 };
 
@@ -69,8 +68,8 @@ class SearchJob {
 
  private:
   struct Hit {
-    size_t member;                 // index into members_
-    federation::MemberHit hit;     // already reduced to the member's disclosure
+    size_t member;              // index into members_
+    federation::MemberHit hit;  // already reduced to the member's disclosure
     bool time_gap = false;
   };
   struct MemberState {
@@ -94,7 +93,7 @@ class SearchJob {
 
   mutable Mutex mu_;
   std::vector<MemberState> members_ IOCGRID_GUARDED_BY(mu_);
-  std::vector<std::vector<Hit>> hits_ IOCGRID_GUARDED_BY(mu_);  // per indicator
+  std::vector<std::vector<Hit>> hits_ IOCGRID_GUARDED_BY(mu_);      // per indicator
   std::vector<std::vector<bool>> held_by_ IOCGRID_GUARDED_BY(mu_);  // [indicator][member]
   uint64_t total_hits_ IOCGRID_GUARDED_BY(mu_) = 0;
   bool done_ IOCGRID_GUARDED_BY(mu_) = false;
@@ -107,6 +106,5 @@ class SearchJob {
 
 // The names of the relations in `mask`, in strength order ("exact", ..., "in-range").
 std::vector<std::string> RelationNames(index::RelationMask mask);
-
 
 }  // namespace iocgrid::portal::internal

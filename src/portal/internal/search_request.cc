@@ -61,7 +61,8 @@ Status ParseIndicatorList(const json& list, const SearchRequestLimits& limits, S
     for (const auto& [k, v] : item.items()) {
       auto at = std::find(kNames.begin(), kNames.end(), k);
       if (at == kNames.end()) return FieldError("indicators", "items have no field '" + k + "'.");
-      if (!v.is_string()) return FieldError("indicators", "item field '" + k + "' must be a string.");
+      if (!v.is_string())
+        return FieldError("indicators", "item field '" + k + "' must be a string.");
       fields[at - kNames.begin()] = v.get_ref<const std::string&>();
     }
     if (fields[0].empty()) return FieldError("indicators", "items need a non-empty \"value\".");
@@ -90,14 +91,16 @@ Result<int64_t> ParseTime(const json& v, std::string_view field, int64_t now) {
     }
     auto t = ParseIsoDateTime(s);
     if (!t.ok()) {
-      return FieldError(field, "must be a date (YYYY-MM-DD), a date-time, a number of days "
-                               "such as \"30d\", or unix seconds; got '" +
-                                   s.substr(0, 64) + "'.");
+      return FieldError(field,
+                        "must be a date (YYYY-MM-DD), a date-time, a number of days "
+                        "such as \"30d\", or unix seconds; got '" +
+                            s.substr(0, 64) + "'.");
     }
     return *t;
   }
-  return FieldError(field, "must be a date string such as \"2024-03-01\" or \"30d\", or unix "
-                           "seconds.");
+  return FieldError(field,
+                    "must be a date string such as \"2024-03-01\" or \"30d\", or unix "
+                    "seconds.");
 }
 
 }  // namespace
@@ -110,8 +113,8 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
     return InvalidArgumentError("The search must be a JSON object (see docs/portal-api.md).");
   }
   static constexpr std::array<std::string_view, 11> kFields = {
-      "indicators", "csv",   "text",   "members",       "relations", "since",
-      "until",      "label", "tlp",    "time_gap_days", "shared"};
+      "indicators", "csv",   "text", "members",       "relations", "since",
+      "until",      "label", "tlp",  "time_gap_days", "shared"};
   for (const auto& [k, v] : doc.items()) {
     if (std::find(kFields.begin(), kFields.end(), k) == kFields.end()) {
       return InvalidArgumentError("Unknown field '" + k.substr(0, 64) +
@@ -131,7 +134,8 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
   } else if (auto csv = doc.find("csv"); csv != doc.end()) {
     if (!csv->is_string()) return FieldError("csv", "must be a string.");
     ingest::QueryFile q = ingest::ParseQueries("csv", csv->get_ref<const std::string&>());
-    if (q.items.size() > limits.max_indicators) return TooMany(q.items.size(), limits.max_indicators);
+    if (q.items.size() > limits.max_indicators)
+      return TooMany(q.items.size(), limits.max_indicators);
     for (auto& item : q.items) {
       in.raw.push_back(item.raw);
       in.indicators.push_back(std::move(item.indicator));
@@ -169,9 +173,10 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
     for (const json& r : *it) {
       index::Relation rel;
       if (!r.is_string() || !index::ParseRelation(r.get_ref<const std::string&>(), &rel)) {
-        return FieldError("relations", "holds the unknown relation " + r.dump(-1, ' ', false,
-                          json::error_handler_t::replace).substr(0, 64) +
-                          " (exact, component, url-host, subdomain, in-range).");
+        return FieldError("relations",
+                          "holds the unknown relation " +
+                              r.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 64) +
+                              " (exact, component, url-host, subdomain, in-range).");
       }
       mask |= index::RelationBit(rel);
     }
@@ -194,7 +199,7 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
     }
   }
   if (auto it = doc.find("tlp"); it != doc.end()) {
-    static constexpr std::array<std::string_view, 6> kTlp = {"clear", "white", "green",
+    static constexpr std::array<std::string_view, 6> kTlp = {"clear", "white",        "green",
                                                              "amber", "amber+strict", "red"};
     if (!it->is_string() ||
         std::find(kTlp.begin(), kTlp.end(), it->get_ref<const std::string&>()) == kTlp.end()) {
@@ -207,7 +212,8 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
     out.shared = it->get<bool>();
   }
   if (auto it = doc.find("time_gap_days"); it != doc.end()) {
-    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > kMaxTimeGapDays) ||
+    if (!it->is_number_integer() ||
+        (it->is_number_unsigned() && it->get<uint64_t>() > kMaxTimeGapDays) ||
         it->get<int64_t>() < 0 || it->get<int64_t>() > kMaxTimeGapDays) {
       return FieldError("time_gap_days", "must be a whole number of days from 0 to 36500.");
     }

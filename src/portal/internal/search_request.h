@@ -7,12 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/result.h"
 #include "index/match_index.h"
@@ -32,9 +31,9 @@ struct SearchRequestLimits {
 
 struct ParsedSearch {
   SearchInput input;
-  std::vector<std::string> members;         // chosen names; empty = every enabled member
+  std::vector<std::string> members;  // chosen names; empty = every enabled member
   std::optional<index::RelationMask> relations;
-  std::optional<int64_t> since, until;      // unix seconds
+  std::optional<int64_t> since, until;  // unix seconds
   std::string label;
   std::string tlp = "amber";
   bool shared = false;

@@ -97,8 +97,8 @@ Status EventWriter::LoadStoredAttributes(int64_t event_id, StoredAttrs* out) {
 }
 
 Status EventWriter::LoadStoredObjects(int64_t event_id, Objects* objects) {
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement stmt, c_.Prepare("SELECT id, uuid, deleted FROM objects WHERE event_id = ?1"));
+  IOCGRID_ASSIGN_OR_RETURN(Statement stmt,
+                           c_.Prepare("SELECT id, uuid, deleted FROM objects WHERE event_id = ?1"));
   stmt.Bind(1, event_id);
   return stmt.ForEachRow([&](const Statement& row) {
     objects->stored.emplace(KeyOf(row.Text(1)), std::make_pair(row.Int(0), row.Int(2) != 0));

@@ -47,8 +47,7 @@ void EventWriter::Progress() {
   if (++done_ % kProgressEvery == 0 && options_.progress) options_.progress(done_);
 }
 
-Result<int64_t> EventWriter::Write(const core::Event& event, WriteMode mode,
-                                   int64_t target_id) {
+Result<int64_t> EventWriter::Write(const core::Event& event, WriteMode mode, int64_t target_id) {
   IOCGRID_ASSIGN_OR_RETURN(Target target, ResolveTarget(event, mode, target_id));
   IOCGRID_ASSIGN_OR_RETURN(Fields fields, ResolveFields(event, target));
   if (target.stored) {
@@ -184,8 +183,8 @@ Status EventWriter::WriteAttributes(const core::Event& event, const Target& targ
     if (!a.uuid.empty()) {
       IOCGRID_ASSIGN_OR_RETURN(row.uuid, CanonicalUuid(a.uuid));
     } else {
-      row.uuid = DerivedAttributeUuid(target.uuid, a.object_name.empty() ? 0 : objects.ordinal,
-                                      row, a.indicator.value);
+      row.uuid = DerivedAttributeUuid(target.uuid, a.object_name.empty() ? 0 : objects.ordinal, row,
+                                      a.indicator.value);
       row.derived_uuid = true;
     }
     IOCGRID_RETURN_IF_ERROR(

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "store/attribute_query.h"
 #include "sqlite/connection.h"
+#include "store/attribute_query.h"
 
 namespace iocgrid::store::internal {
 

@@ -245,7 +245,8 @@ Result<std::vector<EventInfo>> LoadEvents(Connection& connection, std::vector<in
 Result<int64_t> ResolveRef(Connection& connection, std::string_view table,
                            std::string_view id_or_uuid) {
   const std::optional<int64_t> id =
-      id_or_uuid.size() <= 18 && id_or_uuid.find_first_not_of("0123456789") == std::string_view::npos
+      id_or_uuid.size() <= 18 &&
+              id_or_uuid.find_first_not_of("0123456789") == std::string_view::npos
           ? ParseDecimal<int64_t>(id_or_uuid)
           : std::nullopt;
   const bool numeric = id.has_value();
