@@ -102,6 +102,36 @@ export const rerunSearch = (id) =>
 export const deleteSearch = (id) =>
   getJSON(`/searches/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
+export const listSifts = () => getJSON('/sifts');
+export const getSift = (id, signal) =>
+  getJSON(`/sifts/${encodeURIComponent(id)}?observables=false`, { signal });
+
+// POST /sifts with the file itself as the body (streamed by the browser), through
+// XMLHttpRequest for its upload progress: onProgress(sentBytes, totalBytes).
+export function uploadSift(file, query, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${API}/sifts${query ? `?${query}` : ''}`);
+    xhr.setRequestHeader('Authorization', getKey());
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', /\.gz$/i.test(file.name) ? 'application/gzip' : 'application/octet-stream');
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onerror = () => reject(new ApiError(0, 'Cannot reach the portal: the upload was cut.'));
+    xhr.onload = () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        /* not JSON */
+      }
+      if (xhr.status === 201 && body && body.id) return resolve(body);
+      const message = body && typeof body.message === 'string' ? body.message : `${xhr.status} ${xhr.statusText}`;
+      return reject(new ApiError(xhr.status, message, body && body.name ? body.name : ''));
+    };
+    xhr.send(file);
+  });
+}
+
 export const EXPORTS = {
   csv: { label: 'CSV', ext: 'csv', mime: 'text/csv' },
   json: { label: 'JSON', ext: 'json', mime: 'application/json' },

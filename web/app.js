@@ -2,11 +2,13 @@
 //   #/new            the search form (default)
 //   #/search/ID      one search: members' status, results grouped by indicator, exports
 //   #/history        past searches
+//   #/sift, #/sift/ID  sift a log, one sift's report (sift-view.js)
 // The API key never appears in a URL: it is in sessionStorage and in the Authorization header.
 
 import * as api from './api.js';
 import { h, clear, $, fmtTime, plural } from './dom.js';
 import { renderSearch } from './search-view.js';
+import { renderSiftForm, renderSiftReport } from './sift-view.js';
 import { RELATIONS, RELATION_HELP, parseList } from './model.js';
 
 const state = {
@@ -489,6 +491,14 @@ async function route() {
     markNav('');
     document.title = 'Search — iocgrid portal';
     mount(renderSearch(decodeURIComponent(m[1]), { announce, errorBox, tlpBadge }));
+  } else if (/^#\/sift\/[^/?#]+$/.test(hash)) {
+    markNav('sift');
+    document.title = 'Sift — iocgrid portal';
+    mount(renderSiftReport(decodeURIComponent(hash.slice('#/sift/'.length)), { errorBox }));
+  } else if (hash === '#/sift') {
+    markNav('sift');
+    document.title = 'Sift a log — iocgrid portal';
+    mount(renderSiftForm({ errorBox }));
   } else if (hash === '#/history') {
     markNav('history');
     document.title = 'History — iocgrid portal';

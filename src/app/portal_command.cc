@@ -30,6 +30,7 @@ struct PortalFlags {
   std::string tls_cert;
   std::string tls_key;
   int threads = 4;
+  int64_t max_sift_upload_mb = 0;  // 0: the config's (default 2048)
   // users
   std::string name;
   std::string role = "analyst";
@@ -44,6 +45,11 @@ Result<portal::PortalConfig> Load(const PortalFlags& f) {
   if (!f.web_dir.empty()) c->web_dir = f.web_dir;
   if (!f.tls_cert.empty()) c->tls_cert = f.tls_cert;
   if (!f.tls_key.empty()) c->tls_key = f.tls_key;
+  if (f.max_sift_upload_mb != 0) {
+    auto bytes = portal::SiftUploadBytes(f.max_sift_upload_mb);
+    if (!bytes.ok()) return Status(bytes.status()).WithContext("--max-sift-upload-mb");
+    c->max_sift_upload_bytes = *bytes;
+  }
   return c;
 }
 
@@ -75,6 +81,7 @@ int RunServe(const PortalFlags& flags) {
   options.admit = [raw](const net::Request& head, size_t* limit) {
     return raw->Admit(head, limit);
   };
+  options.stream_body = [raw](const net::Request& head) { return raw->StreamBody(head); };
   auto server = net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
   std::fprintf(stderr, "iocgrid portal: listening on %s://%s:%u (%zu members)\n",
@@ -86,6 +93,7 @@ int RunServe(const PortalFlags& flags) {
   std::fprintf(stderr, "iocgrid portal: %s received, finishing in-flight requests\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Stop(std::chrono::seconds(10));
+  server->reset();  // before the portal: an upload cut short still holds its sink
   p->reset();
   std::fprintf(stderr, "iocgrid portal: stopped\n");
   return 0;
@@ -174,6 +182,9 @@ Command AddPortalCommand(CLI::App& app) {
   s->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM)");
   s->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)");
   s->add_option("--threads", flags->threads, "request worker threads")->capture_default_str();
+  s->add_option("--max-sift-upload-mb", flags->max_sift_upload_mb,
+                "largest log upload to POST /api/v1/sifts, in MiB (overrides the config's "
+                "max_sift_upload_mb; default 2048)");
   CLI::App* users = portal->add_subcommand("users", "manage portal users and their API keys");
   users->require_subcommand(1);
   CLI::App* uc = users->add_subcommand(

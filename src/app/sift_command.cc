@@ -22,6 +22,7 @@
 #include "common/csv.h"
 #include "common/time.h"
 #include "index/match_index.h"
+#include "sift/report.h"
 #include "sift/rules.h"
 #include "sift/sifter.h"
 
@@ -31,6 +32,7 @@ namespace {
 using json = nlohmann::json;
 using ojson = nlohmann::ordered_json;  // output keys in the documented order
 using sift::Class;
+using sift::Hit;
 
 struct SiftFlags {
   std::vector<std::string> against;
@@ -52,15 +54,6 @@ struct SiftFlags {
   bool quiet = false;
   size_t max_issues_shown = 10;
   std::vector<std::string> logs;
-};
-
-struct Hit {
-  std::string member;  // portal member, or empty for a local source
-  std::string source;  // local file
-  std::string relation;
-  std::string matched;
-  std::string name;  // list or event name
-  Class cls = Class::kUnknown;
 };
 
 int Fail(const std::string& message) {
@@ -141,12 +134,10 @@ Status MatchThroughPortal(const SiftFlags& f, const sift::ClassRules& rules,
   if (members->status != 200) return UnavailableError(PortalApiError(*members));
   json mdoc = json::parse(members->body, nullptr, false);
   if (!mdoc.is_array()) return UnavailableError("the portal's member list is not a JSON array");
-  Class default_class = *rules.ClassOfKind(rules.default_member_kind);
+  Class default_class = sift::MemberClass(rules, "");
   for (const json& m : mdoc) {
     if (!m.is_object()) continue;
-    std::string kind = m.value("data_kind", "");
-    auto c = kind.empty() ? Result<Class>(default_class) : rules.ClassOfKind(kind);
-    member_class[m.value("name", "")] = c.ok() ? *c : default_class;
+    member_class[m.value("name", "")] = sift::MemberClass(rules, m.value("data_kind", ""));
   }
 
   json list = json::array();
@@ -186,29 +177,11 @@ Status MatchThroughPortal(const SiftFlags& f, const sift::ClassRules& rules,
     }
     if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
       // Members that disclose only counts: held by someone, kind unknown.
-      Hit hit;
-      hit.member = fmt::format("({} member(s), undisclosed)", ind.value("held_by", 0));
-      hit.relation = "exact";
-      hit.cls = default_class;
-      out.push_back(std::move(hit));
+      out.push_back(sift::UndisclosedHit(ind.value("held_by", 0), rules));
     }
   }
   return Status::Ok();
 }
-
-struct ClassStats {
-  uint64_t observables = 0;
-  uint64_t lines = 0;
-  uint64_t clients = 0;
-  uint64_t client_lines = 0;
-};
-
-struct AlertCells {
-  uint64_t alerted_threat = 0;
-  uint64_t alerted_noise = 0;
-  uint64_t alerted_unknown = 0;
-  uint64_t not_alerted_threat_or_anonymizer = 0;
-};
 
 ojson HitsJson(const std::vector<Hit>& hits) {
   ojson out = ojson::array();
@@ -329,59 +302,27 @@ int RunSift(SiftFlags f) {
   }
 
   // 3. Classes, per-class lines, alert cells.
-  std::vector<Class> cls(obs.size(), Class::kUnknown);
-  std::vector<Class> hit_classes;
-  for (size_t i = 0; i < obs.size(); ++i) {
-    hit_classes.clear();
-    for (const Hit& h : hits[i]) hit_classes.push_back(h.cls);
-    cls[i] = rules.Decide(hit_classes);
-  }
-  std::array<ClassStats, sift::kClassCount> by_class{};
-  AlertCells cells;
-  uint64_t clients = 0, client_lines = 0;
-  for (size_t i = 0; i < obs.size(); ++i) {
-    ClassStats& c = by_class[static_cast<size_t>(cls[i])];
-    ++c.observables;
-    if ((obs[i].fields & sift::FieldBit(sift::Field::kClient)) == 0) continue;
-    ++clients;
-    ++c.clients;
-    client_lines += obs[i].lines;
-    c.client_lines += obs[i].lines;
-    if (obs[i].alerts > 0) {
-      if (cls[i] == Class::kThreat) ++cells.alerted_threat;
-      if (cls[i] == Class::kNoise) ++cells.alerted_noise;
-      if (cls[i] == Class::kUnknown) ++cells.alerted_unknown;
-    } else if (cls[i] == Class::kThreat || cls[i] == Class::kAnonymizer) {
-      ++cells.not_alerted_threat_or_anonymizer;
-    }
-  }
-  Status grouped = sifter.ForEachLineGroup([&](std::span<const uint32_t> ids, uint64_t n) {
-    std::array<bool, sift::kClassCount> seen{};
-    for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
-    for (size_t c = 0; c < seen.size(); ++c) {
-      if (seen[c]) by_class[c].lines += n;
-    }
-  });
+  sift::Tally tally = sift::Classify(rules, obs, hits);
+  const std::vector<Class>& cls = tally.classes;
+  const auto& by_class = tally.by_class;
+  const sift::AlertCells& cells = tally.cells;
+  const uint64_t clients = tally.clients;
+  Status grouped = sifter.ForEachLineGroup(
+      [&](std::span<const uint32_t> ids, uint64_t n) { sift::CountLines(ids, n, &tally); });
   if (!grouped.ok()) return Fail(std::string(grouped.message()));
   auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
 
   // 4. Output. Observables by class, then most lines first.
-  std::vector<uint32_t> order(obs.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    if (cls[a] != cls[b]) return cls[a] < cls[b];
-    if (obs[a].lines != obs[b].lines) return obs[a].lines > obs[b].lines;
-    return obs[a].value < obs[b].value;
-  });
+  std::vector<uint32_t> order = sift::ReportOrder(obs, cls);
   ojson summary = {{"kind", "summary"},         {"lines", counts.lines},
                    {"parsed", counts.parsed},   {"malformed", counts.malformed},
                    {"cut", counts.cut},         {"internal", counts.internal},
                    {"observables", obs.size()}, {"alerts", counts.alerts}};
   ojson jc = ojson::object();
   for (Class c : sift::kAllClasses) {
-    const ClassStats& s = by_class[static_cast<size_t>(c)];
+    const sift::ClassStats& s = by_class[static_cast<size_t>(c)];
     jc[std::string(sift::ClassName(c))] = {{"observables", s.observables}, {"lines", s.lines}};
   }
   summary["by_class"] = jc;
@@ -436,7 +377,7 @@ int RunSift(SiftFlags f) {
     std::printf("%-11s %12s %8s %9s %8s %12s\n", "class", "observables", "clients", "clients%",
                 "lines", "lines%");
     for (Class c : sift::kAllClasses) {
-      const ClassStats& s = by_class[static_cast<size_t>(c)];
+      const sift::ClassStats& s = by_class[static_cast<size_t>(c)];
       std::printf("%-11s %12llu %8llu %9s %8llu %12s\n", std::string(sift::ClassName(c)).c_str(),
                   static_cast<unsigned long long>(s.observables),
                   static_cast<unsigned long long>(s.clients), Percent(s.clients, clients).c_str(),

@@ -172,12 +172,45 @@ asio::awaitable<Response> RunHandler(Impl* impl, Request* request) {
   }
 }
 
-asio::awaitable<std::optional<Response>> RunAdmit(Impl* impl, const Request* head,
-                                                  size_t* body_limit) {
+// What admission decided: answer at once (verdict), stream the body into a sink, or neither.
+struct Admission {
+  std::optional<Response> verdict;
+  std::unique_ptr<BodySink> sink;
+};
+
+asio::awaitable<Admission> RunAdmit(Impl* impl, const Request* head, size_t* body_limit) {
+  Admission a;
   try {
-    co_return impl->options.admit(*head, body_limit);
+    if (impl->options.admit) a.verdict = impl->options.admit(*head, body_limit);
+    if (!a.verdict && impl->options.stream_body) {
+      BodyStream s = impl->options.stream_body(*head);
+      a.verdict = std::move(s.refusal);
+      if (!a.verdict) a.sink = std::move(s.sink);
+    }
   } catch (...) {
     LogException("admit", std::current_exception());
+    a.sink.reset();
+    a.verdict = ErrorResponse(500, "An Internal Error Has Occurred.", head->path);
+  }
+  co_return a;
+}
+
+asio::awaitable<Status> RunSinkWrite(BodySink* sink, std::string_view piece) {
+  try {
+    co_return sink->Write(piece);
+  } catch (...) {
+    LogException("body sink", std::current_exception());
+    co_return InternalError("the upload's reader failed");
+  }
+}
+
+// Takes the sink so that it is destroyed here, on the worker, after Finish.
+asio::awaitable<Response> RunSinkFinish(std::unique_ptr<BodySink> sink, const Request* head,
+                                        Status status) {
+  try {
+    co_return sink->Finish(*head, std::move(status));
+  } catch (...) {
+    LogException("body sink", std::current_exception());
     co_return ErrorResponse(500, "An Internal Error Has Occurred.", head->path);
   }
 }
@@ -302,10 +335,169 @@ std::string TargetPath(const http::request_header<>& h) {
   return PercentDecode(target.substr(0, target.find('?')), false);
 }
 
+// Why reading a streamed body stopped, from the read's error.
+Status BodyReadError(Impl* impl, const beast::error_code& ec, uint64_t received, uint64_t max,
+                     bool past_deadline) {
+  std::string at = " after " + std::to_string(received) + " byte(s) of the body";
+  if (ec == http::error::body_limit) {
+    return ResourceExhaustedError("the body is larger than " + std::to_string(max) + " bytes");
+  }
+  if (ec == beast::error::timeout) {
+    if (past_deadline) {
+      return DeadlineExceededError("the upload took longer than " +
+                                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                      impl->options.stream_timeout)
+                                                      .count()) +
+                                   " s" + at);
+    }
+    return DeadlineExceededError("the client sent nothing for " +
+                                 std::to_string(impl->options.stream_idle_timeout.count()) + " ms" +
+                                 at);
+  }
+  if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
+      ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor) {
+    return DataLossError("the connection closed" + at);
+  }
+  return InvalidArgumentError("malformed body (" + ec.message() + ")" + at);
+}
+
+constexpr size_t kStreamPieceBytes = 256 * 1024;
+
+// Reads a body into `sink` piece by piece: one buffer, the sink's cap, an idle timeout per read
+// and a deadline for the whole body. The sink runs on the worker pool between reads.
+template <class Stream>
+asio::awaitable<Status> StreamBody(Impl* impl, Stream& stream, beast::flat_buffer& buffer,
+                                   http::request_parser<http::buffer_body>& parser,
+                                   BodySink* sink) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  std::vector<char> piece(kStreamPieceBytes);
+  const auto deadline = std::chrono::steady_clock::now() + impl->options.stream_timeout;
+  uint64_t received = 0;
+  beast::error_code ec;
+  Status status;
+  while (status.ok() && !parser.is_done()) {
+    size_t filled = 0;
+    while (filled < piece.size() / 2 && !parser.is_done()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (impl->stopping.load()) {
+        status = UnavailableError("the server is shutting down");
+        break;
+      }
+      parser.get().body().data = piece.data() + filled;
+      parser.get().body().size = piece.size() - filled;
+      lowest.expires_after(std::max(std::chrono::milliseconds(1),
+                                    std::min(impl->options.stream_idle_timeout, left)));
+      co_await http::async_read_some(stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+      filled = piece.size() - parser.get().body().size;
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        status = BodyReadError(impl, ec, received + filled, sink->max_bytes(),
+                               std::chrono::steady_clock::now() >= deadline);
+        break;
+      }
+    }
+    if (filled == 0) continue;
+    received += filled;
+    // What arrived before an error still counts: the sink can say how far the upload got.
+    Status written = co_await asio::co_spawn(
+        impl->workers, RunSinkWrite(sink, std::string_view(piece.data(), filled)),
+        asio::use_awaitable);
+    if (status.ok()) status = written;
+  }
+  co_return status;
+}
+
+// A request whose body goes into a sink; its Finish answers. Returns whether the connection
+// may serve another request.
+template <class Stream>
+asio::awaitable<bool> ServeStreamed(Impl* impl, Stream& stream, beast::flat_buffer& buffer,
+                                    http::request_parser<http::string_body>& head_parser,
+                                    Request* request, std::unique_ptr<BodySink> sink,
+                                    SessionCtl* ctl) {
+  impl->in_flight.fetch_add(1);
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::error_code ec;
+  http::request_parser<http::buffer_body> parser(std::move(head_parser));
+  parser.body_limit(sink->max_bytes());
+  Status status;
+  if (auto length = parser.content_length(); length && *length > sink->max_bytes()) {
+    status = ResourceExhaustedError("the body is larger than " + std::to_string(sink->max_bytes()) +
+                                    " bytes");
+  } else if (parser.get()[http::field::expect] == "100-continue") {
+    http::response<http::empty_body> cont{http::status::continue_, 11};
+    lowest.expires_after(impl->options.write_timeout);
+    co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) status = DataLossError("the connection closed before the body");
+  }
+  if (status.ok()) status = co_await StreamBody(impl, stream, buffer, parser, sink.get());
+  const bool complete = status.ok() && parser.is_done();
+  Response response = co_await asio::co_spawn(
+      impl->workers, RunSinkFinish(std::move(sink), request, status), asio::use_awaitable);
+  bool keep_alive = complete && parser.get().keep_alive() && !impl->stopping.load();
+  co_await WriteResponse(impl, stream, response, false, keep_alive, ec);
+  LeaveBusy(impl, ctl);
+  impl->in_flight.fetch_sub(1);
+  {
+    MutexLock lock(impl->mu);
+    impl->cv.SignalAll();
+  }
+  if (!complete && !ec) co_await Linger(impl, stream, ctl);
+  co_return keep_alive && !ec;
+}
+
+// A request whose body is read whole (up to `body_limit`); the handler answers. Returns whether
+// the connection may serve another request.
+template <class Stream>
+asio::awaitable<bool> ServeBuffered(Impl* impl, Stream& stream, beast::flat_buffer& buffer,
+                                    http::request_parser<http::string_body>& parser,
+                                    Request* request, size_t body_limit, SessionCtl* ctl) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::error_code ec;
+  if (auto length = parser.content_length(); length && *length > body_limit) {
+    co_await WriteError(impl, stream, 413, "Request body too large.", request->path);
+    co_await Linger(impl, stream, ctl);
+    co_return false;
+  }
+  parser.body_limit(body_limit);
+  if (parser.get()[http::field::expect] == "100-continue") {
+    http::response<http::empty_body> cont{http::status::continue_, 11};
+    lowest.expires_after(impl->options.write_timeout);
+    co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+  }
+  lowest.expires_after(impl->options.read_timeout);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == http::error::body_limit) {
+    co_await WriteError(impl, stream, 413, "Request body too large.", request->path);
+    co_await Linger(impl, stream, ctl);
+    co_return false;
+  }
+  if (ec) co_return false;
+  request->body = std::move(parser.get().body());
+
+  impl->in_flight.fetch_add(1);
+  bool keep_alive = parser.get().keep_alive() && !impl->stopping.load();
+  bool head = parser.get().method() == http::verb::head;
+  Response response =
+      co_await asio::co_spawn(impl->workers, RunHandler(impl, request), asio::use_awaitable);
+  keep_alive = keep_alive && !impl->stopping.load();
+  if (response.stream && !head) LeaveBusy(impl, ctl);  // streams have their own budget
+  co_await WriteResponse(impl, stream, response, head, keep_alive, ec);
+  LeaveBusy(impl, ctl);
+  impl->in_flight.fetch_sub(1);
+  {
+    MutexLock lock(impl->mu);
+    impl->cv.SignalAll();
+  }
+  co_return keep_alive && !ec;
+}
+
 template <class Stream>
 asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl) {
   beast::flat_buffer buffer;
-  auto& lowest = beast::get_lowest_layer(stream);
   bool first = true;
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -315,7 +507,8 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::error_code ec;
     EnterIdle(impl, ctl);
-    lowest.expires_after(first ? impl->options.header_timeout : impl->options.idle_timeout);
+    beast::get_lowest_layer(stream).expires_after(first ? impl->options.header_timeout
+                                                        : impl->options.idle_timeout);
     first = false;
     co_await http::async_read_header(stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
@@ -348,53 +541,25 @@ asio::awaitable<void> ServeRequests(Impl* impl, Stream& stream, SessionCtl* ctl)
 
     Request request = RequestHead(parser.get(), ctl->remote);
     size_t body_limit = impl->options.body_limit_bytes;
-    if (impl->options.admit) {
-      std::optional<Response> verdict = co_await asio::co_spawn(
-          impl->workers, RunAdmit(impl, &request, &body_limit), asio::use_awaitable);
-      if (verdict) {
-        co_await WriteResponse(impl, stream, *verdict, false, false, ec);
-        if (!parser.is_done()) co_await Linger(impl, stream, ctl);
-        co_return;
-      }
+    Admission admission;
+    if (impl->options.admit || impl->options.stream_body) {
+      admission = co_await asio::co_spawn(impl->workers, RunAdmit(impl, &request, &body_limit),
+                                          asio::use_awaitable);
     }
-    if (auto length = parser.content_length(); length && *length > body_limit) {
-      co_await WriteError(impl, stream, 413, "Request body too large.", request.path);
-      co_await Linger(impl, stream, ctl);
+    if (admission.verdict) {
+      co_await WriteResponse(impl, stream, *admission.verdict, false, false, ec);
+      if (!parser.is_done()) co_await Linger(impl, stream, ctl);
       co_return;
     }
-    parser.body_limit(body_limit);
-    if (parser.get()[http::field::expect] == "100-continue") {
-      http::response<http::empty_body> cont{http::status::continue_, 11};
-      lowest.expires_after(impl->options.write_timeout);
-      co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;
+    // (No co_await inside ?: with GCC 12: STYLE.md section 8.)
+    bool again = false;
+    if (admission.sink) {
+      again = co_await ServeStreamed(impl, stream, buffer, parser, &request,
+                                     std::move(admission.sink), ctl);
+    } else {
+      again = co_await ServeBuffered(impl, stream, buffer, parser, &request, body_limit, ctl);
     }
-    lowest.expires_after(impl->options.read_timeout);
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      co_await WriteError(impl, stream, 413, "Request body too large.", request.path);
-      co_await Linger(impl, stream, ctl);
-      co_return;
-    }
-    if (ec) co_return;
-    request.body = std::move(parser.get().body());
-
-    impl->in_flight.fetch_add(1);
-    bool keep_alive = parser.get().keep_alive() && !impl->stopping.load();
-    bool head = parser.get().method() == http::verb::head;
-    Response response =
-        co_await asio::co_spawn(impl->workers, RunHandler(impl, &request), asio::use_awaitable);
-    keep_alive = keep_alive && !impl->stopping.load();
-    if (response.stream && !head) LeaveBusy(impl, ctl);  // streams have their own budget
-    co_await WriteResponse(impl, stream, response, head, keep_alive, ec);
-    LeaveBusy(impl, ctl);
-    impl->in_flight.fetch_sub(1);
-    {
-      MutexLock lock(impl->mu);
-      impl->cv.SignalAll();
-    }
-    if (ec || !keep_alive) co_return;
+    if (!again) co_return;
   }
 }
 

@@ -14,6 +14,10 @@
 //     (max_idle_connections, max_idle_per_ip). When a budget is full the oldest idle
 //     connection is closed to make room, so idle sockets (slowloris) never lock out clients
 //     that send requests. max_connections caps busy connections; past it new ones get 503.
+//   - Streamed request bodies (ServerOptions::stream_body, uploads) are read piece by piece into
+//     a BodySink with backpressure: memory is one buffer per upload, the sink's own cap replaces
+//     the body limit, a silent client is cut after stream_idle_timeout, and the sink runs on
+//     the worker pool between reads, never parking a worker while the client is slow.
 //   - Streamed responses (server-sent events) never park a worker: a producer that has
 //     nothing yet returns an empty chunk and is called again after stream_poll.
 //
@@ -53,6 +57,13 @@ struct ServerOptions {
   // body is never stored. `*body_limit` starts at body_limit_bytes and may be lowered per
   // request (e.g. per route or role).
   std::function<std::optional<Response>(const Request& head, size_t* body_limit)> admit;
+  // Called on a worker thread after admit let a request through, before its body is read: may
+  // take the body as a stream (net::BodySink, for uploads that must not be held in memory) or
+  // refuse the request. Empty or returning an empty BodyStream: the body is read whole.
+  std::function<BodyStream(const Request& head)> stream_body;
+  // A streamed body: the longest the client may send nothing, and the longest it may take.
+  std::chrono::milliseconds stream_idle_timeout{30000};
+  std::chrono::milliseconds stream_timeout{std::chrono::hours(2)};
   // TLS: both set means HTTPS only.
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -64,12 +64,19 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
                                 std::string(err.description()));
   }
   PortalConfig c;
-  static const std::set<std::string> kTop = {"listen",           "data",
-                                             "tls_cert",         "tls_key",
-                                             "web_dir",          "max_running_searches",
-                                             "max_indicators",   "search_timeout_ms",
-                                             "time_gap_days",    "retries",
-                                             "breaker_failures", "breaker_open_ms",
+  static const std::set<std::string> kTop = {"listen",
+                                             "data",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "web_dir",
+                                             "max_running_searches",
+                                             "max_indicators",
+                                             "search_timeout_ms",
+                                             "time_gap_days",
+                                             "retries",
+                                             "breaker_failures",
+                                             "breaker_open_ms",
+                                             "max_sift_upload_mb",
                                              "members"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {
@@ -102,6 +109,15 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
   if (t.get("time_gap_days")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "time_gap_days", &n, "config"));
     c.time_gap_days = static_cast<int>(n);
+  }
+  if (const toml::node* node = t.get("max_sift_upload_mb")) {
+    IOCGRID_RETURN_IF_ERROR(Get(t, "max_sift_upload_mb", &n, "config"));
+    auto bytes = SiftUploadBytes(n);
+    if (!bytes.ok()) {
+      return InvalidArgumentError("config: " + std::string(bytes.status().message()) + " (" +
+                                  Where(*node) + ")");
+    }
+    c.max_sift_upload_bytes = *bytes;
   }
   if (t.get("retries")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "retries", &n, "config"));
@@ -227,6 +243,14 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
     }
   }
   return c;
+}
+
+Result<uint64_t> SiftUploadBytes(int64_t mb) {
+  if (mb < 1 || mb > kMaxSiftUploadMb) {
+    return InvalidArgumentError("max_sift_upload_mb must be a whole number of MiB from 1 to " +
+                                std::to_string(kMaxSiftUploadMb) + ", not " + std::to_string(mb));
+  }
+  return static_cast<uint64_t>(mb) << 20;
 }
 
 Result<PortalConfig> LoadConfig(const std::string& path) {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,16 @@ struct PortalConfig {
   size_t max_indicators = 100000;  // per search
   std::chrono::milliseconds search_timeout{30000};
   int time_gap_days = 365;
+  // POST /api/v1/sifts: the largest log upload (bytes as received; gzip counts compressed).
+  // Config `max_sift_upload_mb`, flag --max-sift-upload-mb; default 2 GiB.
+  uint64_t max_sift_upload_bytes = uint64_t{2048} << 20;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
 };
+
+// max_sift_upload_mb as bytes. Errors: kInvalidArgument outside 1..kMaxSiftUploadMb (1 TiB).
+inline constexpr int64_t kMaxSiftUploadMb = int64_t{1} << 20;
+Result<uint64_t> SiftUploadBytes(int64_t mb);
 
 // Reads and validates a TOML config. Relative paths (data, key_file, ca_file, ...) are relative
 // to the config file's folder. Errors: kNotFound (no file), kInvalidArgument naming the key and

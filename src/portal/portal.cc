@@ -25,37 +25,31 @@
 #include "net/router.h"
 #include "net/static_files.h"
 #include "portal/internal/exports.h"
+#include "portal/internal/portal_impl.h"
 #include "portal/internal/search_job.h"
 #include "portal/internal/search_request.h"
 
 namespace iocgrid::portal {
 
 using json = nlohmann::json;
+using internal::Error;
 using internal::ExportCsv;
 using internal::ExportMispEvent;
 using internal::ExportStixBundle;
+using internal::Json;
+using internal::kAuthFailed;
+using internal::NewId;
 using internal::SearchInput;
 using internal::SearchJob;
 using internal::SearchMeta;
 
 namespace {
 
-constexpr const char* kAuthFailed =
-    "Authentication failed. Please make sure you pass the API key of an API enabled user along "
-    "in the Authorization header.";
-
 int64_t Now() { return UnixNow(); }
 
-net::Response Json(const json& body, int status = 200) {
-  net::Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
+}  // namespace
 
-net::Response Error(int status, std::string_view message, const net::Request& req) {
-  return net::ErrorResponse(status, message, req.path);
-}
+namespace internal {
 
 std::string NewId() {
   unsigned char b[8];
@@ -69,7 +63,7 @@ std::string NewId() {
   return out;
 }
 
-}  // namespace
+}  // namespace internal
 
 std::string FindWebDir(const std::string& configured) {
   namespace fs = std::filesystem;
@@ -88,71 +82,10 @@ std::string FindWebDir(const std::string& configured) {
   return configured;
 }
 
-struct Portal::Impl {
-  PortalConfig config;
-  std::unique_ptr<PortalStore> store;
-  std::unique_ptr<federation::Federation> fed;
-  std::unique_ptr<extract::Extractor> extractor;
-  std::string web_dir;
-  std::optional<net::StaticFiles> static_files;  // none when no web directory was found
-  net::Router router;
-  std::atomic<bool> stopping{false};  // set when the portal shuts down: searches end interrupted
-
-  Mutex jobs_mu;
-  std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs IOCGRID_GUARDED_BY(jobs_mu);
-  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles
-      IOCGRID_GUARDED_BY(jobs_mu);
-  size_t running IOCGRID_GUARDED_BY(jobs_mu) = 0;
-
-  void Routes();
-  using Handler = net::Response (Impl::*)(net::Request&, const PortalUser&);
-  void Add(std::vector<std::string> methods, std::string pattern, Handler h,
-           bool admin_only = false);
-
-  net::Response Me(net::Request&, const PortalUser&);
-  net::Response Members(net::Request&, const PortalUser&);
-  net::Response MembersCheck(net::Request&, const PortalUser&);
-  net::Response CreateSearch(net::Request&, const PortalUser&);
-  net::Response GetSearch(net::Request&, const PortalUser&);
-  net::Response SearchEvents(net::Request&, const PortalUser&);
-  net::Response ListSearches(net::Request&, const PortalUser&);
-  net::Response DeleteSearch(net::Request&, const PortalUser&);
-  net::Response Export(net::Request&, const PortalUser&);
-  net::Response Rerun(net::Request&, const PortalUser&);
-  net::Response Static(net::Request&);
-  // Starts a search from a request body (POST /searches and re-runs).
-  net::Response StartSearch(std::string_view body, const net::Request& req, const PortalUser& user);
-
-  // The document of a search, running (in memory) or finished (from the store).
-  Result<json> Document(const std::string& id, const PortalUser& user);
-  bool CanSee(const SearchMeta& meta, const PortalUser& user) const {
-    return user.role == Role::kAdmin || meta.owner == user.name || meta.shared;
-  }
-  void Finish(const std::shared_ptr<SearchJob>& job);
-
-  // Finished searches are serialized and written to the store on this thread, not on the
-  // federation's dispatcher thread, whose callbacks must not block.
-  Mutex persist_mu;
-  CondVar persist_cv;
-  struct PersistItem {
-    std::shared_ptr<SearchJob> job;
-    bool final = false;  // false: a checkpoint of a running search (hits so far)
-  };
-  std::deque<PersistItem> persist_queue IOCGRID_GUARDED_BY(persist_mu);
-  bool persist_stop IOCGRID_GUARDED_BY(persist_mu) = false;
-  std::thread persister;
-  void PersistLoop();
-  void Persist(const PersistItem& item);
-  void Checkpoint(const std::shared_ptr<SearchJob>& job);
-};
-
 void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h,
                        bool admin_only) {
   router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
-    std::string_view key = req.Header("x-misp-auth");
-    if (key.empty()) key = req.Header("authorization");
-    if (key.rfind("Bearer ", 0) == 0) key.remove_prefix(7);
-    auto user = store->Authenticate(key);
+    auto user = store->Authenticate(internal::RequestKey(req));
     if (!user.ok()) return Error(403, kAuthFailed, req);
     if (admin_only && user->role != Role::kAdmin)
       return Error(403, "You do not have permission to do that.", req);
@@ -171,6 +104,9 @@ void Portal::Impl::Routes() {
   Add({"GET"}, "/api/v1/searches/{id}/events", &Impl::SearchEvents);
   Add({"GET"}, "/api/v1/searches/{id}/export", &Impl::Export);
   Add({"POST"}, "/api/v1/searches/{id}/rerun", &Impl::Rerun);
+  Add({"POST"}, "/api/v1/sifts", &Impl::CreateSiftBuffered);
+  Add({"GET"}, "/api/v1/sifts", &Impl::ListSifts);
+  Add({"GET"}, "/api/v1/sifts/{id}", &Impl::GetSift);
 }
 
 net::Response Portal::Impl::Me(net::Request&, const PortalUser& user) {
@@ -226,55 +162,77 @@ net::Response Portal::Impl::Rerun(net::Request& req, const PortalUser& user) {
 
 net::Response Portal::Impl::StartSearch(std::string_view body, const net::Request& req,
                                         const PortalUser& user) {
+  auto prepared = PrepareSearch(body, user);
+  if (!prepared.ok()) {
+    int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return Error(status, prepared.status().message(), req);
+  }
+  return LaunchSearch(std::move(*prepared), req, /*slot_held=*/false);
+}
+
+Result<internal::PreparedSearch> Portal::Impl::PrepareSearch(std::string_view body,
+                                                             const PortalUser& user) {
   internal::SearchRequestLimits limits;
   limits.max_indicators = config.max_indicators;
   limits.default_time_gap_days = config.time_gap_days;
   limits.now = Now();
-  auto parsed = internal::ParseSearchRequest(body, *extractor, limits);
-  if (!parsed.ok()) {
-    int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
-    return Error(status, parsed.status().message(), req);
-  }
-  federation::SearchRequest sr;
-  std::vector<federation::MemberConfig> members;
+  IOCGRID_ASSIGN_OR_RETURN(internal::ParsedSearch parsed,
+                           internal::ParseSearchRequest(body, *extractor, limits));
+  internal::PreparedSearch out;
   const std::vector<federation::MemberConfig> all_members = fed->members();
-  for (const auto& w : parsed->members) {
+  for (const auto& w : parsed.members) {
     bool known = std::any_of(all_members.begin(), all_members.end(),
                              [&](const federation::MemberConfig& m) { return m.name == w; });
-    if (!known) return Error(400, "Unknown member '" + w + "'.", req);
+    if (!known) return InvalidArgumentError("Unknown member '" + w + "'.");
   }
   for (const auto& m : all_members) {
-    bool chosen = parsed->members.empty()
-                      ? m.enabled
-                      : std::find(parsed->members.begin(), parsed->members.end(), m.name) !=
-                            parsed->members.end();
-    if (chosen) members.push_back(m);
+    bool chosen = parsed.members.empty() ? m.enabled
+                                         : std::find(parsed.members.begin(), parsed.members.end(),
+                                                     m.name) != parsed.members.end();
+    if (chosen) out.members.push_back(m);
   }
-  if (members.empty()) return Error(400, "No member to ask: none is enabled or chosen.", req);
-  if (parsed->relations) sr.relations = *parsed->relations;
-  sr.since = parsed->since;
-  sr.until = parsed->until;
-
-  SearchMeta meta;
+  if (out.members.empty())
+    return InvalidArgumentError("No member to ask: none is enabled or chosen.");
+  federation::SearchRequest& sr = out.request;
+  if (parsed.relations) sr.relations = *parsed.relations;
+  sr.since = parsed.since;
+  sr.until = parsed.until;
+  SearchMeta& meta = out.meta;
   meta.id = NewId();
   meta.owner = user.name;
-  meta.label = parsed->label;
-  meta.tlp = parsed->tlp;
-  meta.shared = parsed->shared;
+  meta.label = parsed.label;
+  meta.tlp = parsed.tlp;
+  meta.shared = parsed.shared;
   meta.created = Now();
-  meta.time_gap_days = parsed->time_gap_days;
-  meta.request = std::move(parsed->normalized);
-  {
-    MutexLock lock(jobs_mu);
-    if (running >= config.max_running_searches) {
-      return Error(429, "Too many searches are running; retry in a moment.", req);
-    }
-    ++running;
+  meta.time_gap_days = parsed.time_gap_days;
+  meta.request = std::move(parsed.normalized);
+  out.input = std::move(parsed.input);
+  return out;
+}
+
+bool Portal::Impl::TakeSlot() {
+  MutexLock lock(jobs_mu);
+  if (running >= config.max_running_searches) return false;
+  ++running;
+  return true;
+}
+
+void Portal::Impl::ReleaseSlot() {
+  MutexLock lock(jobs_mu);
+  --running;
+}
+
+net::Response Portal::Impl::LaunchSearch(internal::PreparedSearch search, const net::Request& req,
+                                         bool slot_held) {
+  if (!slot_held && !TakeSlot()) {
+    return Error(429, "Too many searches are running; retry in a moment.", req);
   }
-  sr.indicators = parsed->input.indicators;
-  for (const auto& m : members) sr.members.push_back(m.name);
+  const SearchMeta meta = search.meta;
+  federation::SearchRequest sr = std::move(search.request);
+  sr.indicators = search.input.indicators;
+  for (const auto& m : search.members) sr.members.push_back(m.name);
   sr.deadline = std::chrono::steady_clock::now() + config.search_timeout;
-  auto job = std::make_shared<SearchJob>(meta, std::move(parsed->input), members);
+  auto job = std::make_shared<SearchJob>(meta, std::move(search.input), search.members);
   // The query is stored before any member is asked, so a crash keeps what was asked.
   json document = job->Document();
   SearchRow row{meta.id,
@@ -291,8 +249,7 @@ net::Response Portal::Impl::StartSearch(std::string_view body, const net::Reques
                 ""};
   Status st = store->InsertSearch(row);
   if (!st.ok()) {
-    MutexLock lock(jobs_mu);
-    --running;
+    ReleaseSlot();
     return net::ErrorResponse(st, req.path);
   }
   {
@@ -363,8 +320,9 @@ void Portal::Impl::Persist(const PersistItem& item) {
                  st.ToString().c_str());
   }
   if (!item.final) return;
-  MutexLock lock(jobs_mu);
-  --running;
+  // A sift's report is final once its search is stored.
+  if (!job->meta().sift_id.empty()) FinishSift(job->meta().sift_id, *job);
+  ReleaseSlot();
 }
 
 void Portal::Impl::PersistLoop() {
@@ -398,7 +356,7 @@ Result<json> Portal::Impl::Document(const std::string& id, const PortalUser& use
   }
   auto row = store->GetSearch(id);
   if (!row.ok()) return row.status();
-  SearchMeta meta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
+  SearchMeta meta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}, {}};
   if (!CanSee(meta, user)) return NotFoundError("no search " + id);
   if (row->document.empty()) {
     return json{{"id", row->id},
@@ -458,8 +416,8 @@ net::Response Portal::Impl::SearchEvents(net::Request& req, const PortalUser& us
     auto row = store->GetSearch(id);
     SearchMeta meta;
     if (row.ok())
-      meta =
-          SearchMeta{row->id, row->owner, row->label, row->tlp, row->shared, row->created, 0, {}};
+      meta = SearchMeta{row->id,      row->owner, row->label, row->tlp, row->shared,
+                        row->created, 0,          {},         {}};
     if (!row.ok() || !CanSee(meta, user)) return Error(404, "Invalid search", req);
     r.body = row->events;
     if (row->status != "done")
@@ -508,7 +466,7 @@ net::Response Portal::Impl::ListSearches(net::Request& req, const PortalUser& us
   }
   json out = json::array();
   for (const auto& r : *rows) {
-    SearchMeta meta{r.id, r.owner, r.label, r.tlp, r.shared, r.created, 0, {}};
+    SearchMeta meta{r.id, r.owner, r.label, r.tlp, r.shared, r.created, 0, {}, {}};
     if (!CanSee(meta, user)) continue;
     uint64_t hits = r.hits;
     std::string status = r.status;
@@ -634,12 +592,13 @@ net::Response Portal::Handle(net::Request& request) {
   return impl_->router.Dispatch(request);
 }
 
+net::BodyStream Portal::StreamBody(const net::Request& head) { return impl_->StreamSift(head); }
+
 std::optional<net::Response> Portal::Admit(const net::Request& head, size_t* /*body_limit*/) {
   if (head.path.rfind("/api/", 0) == 0) {
-    std::string_view key = head.Header("x-misp-auth");
-    if (key.empty()) key = head.Header("authorization");
-    if (key.rfind("Bearer ", 0) == 0) key.remove_prefix(7);
-    if (!impl_->store->Authenticate(key).ok()) return Error(403, kAuthFailed, head);
+    if (!impl_->store->Authenticate(internal::RequestKey(head)).ok()) {
+      return Error(403, kAuthFailed, head);
+    }
     return std::nullopt;
   }
   if (head.method != "GET" && head.method != "HEAD") {

@@ -32,6 +32,10 @@ class Portal {
   // For net::ServerOptions::admit: an API request needs a valid key before its body is read;
   // anything else may only GET or HEAD the web UI, without a body.
   std::optional<net::Response> Admit(const net::Request& head, size_t* body_limit);
+  // For net::ServerOptions::stream_body: POST /api/v1/sifts takes its log as a stream (checked
+  // on the head first: key, query parameters, content type, running budget); other requests
+  // are read whole.
+  net::BodyStream StreamBody(const net::Request& head);
 
   PortalStore& store();
   federation::Federation& federation();

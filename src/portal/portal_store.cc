@@ -48,9 +48,22 @@ Status AddSearchScope(Connection& c) {
   return c.Exec("ALTER TABLE searches ADD COLUMN scope TEXT NOT NULL DEFAULT '{}'");
 }
 
+// Version 3: sifts (issue 9). What a log upload left: observables with their counts, line
+// groups as observable ids, the summary; and the final report once the search ended. The log
+// itself is never stored.
+constexpr std::string_view kSchemaV3 = R"sql(
+CREATE TABLE sifts(id TEXT PRIMARY KEY, owner TEXT NOT NULL, label TEXT NOT NULL,
+  tlp TEXT NOT NULL, shared INTEGER NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL,
+  search_id TEXT NOT NULL, lines INTEGER NOT NULL, observables INTEGER NOT NULL,
+  request TEXT NOT NULL, result TEXT NOT NULL, groups BLOB NOT NULL,
+  report TEXT NOT NULL DEFAULT '');
+CREATE INDEX sifts_created ON sifts(created);
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
+    {.version = 3, .sql = kSchemaV3, .apply = nullptr},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -107,8 +120,11 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   IOCGRID_RETURN_IF_ERROR(sqlite::Migrate(*db, path, kSchema));
   IOCGRID_RETURN_IF_ERROR(
       db->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));
+  const int interrupted = static_cast<int>(db->Changes());
+  IOCGRID_RETURN_IF_ERROR(
+      db->Exec("UPDATE sifts SET status='interrupted' WHERE status='searching';"));
   std::unique_ptr<PortalStore> s(new PortalStore(std::move(db)));
-  s->interrupted_ = static_cast<int>(s->db_->Changes());
+  s->interrupted_ = interrupted;
   return s;
 }
 
@@ -273,6 +289,91 @@ Status PortalStore::DeleteSearch(const std::string& id) {
   IOCGRID_RETURN_IF_ERROR(s.Run());
   if (db_->Changes() == 0) return NotFoundError("no search " + id);
   return Status();
+}
+
+constexpr std::string_view kSiftColumns =
+    "id, owner, label, tlp, shared, created, status, search_id, lines, observables";
+
+namespace {
+
+SiftRow ReadSiftRow(const Statement& s) {
+  SiftRow r;
+  r.id = std::string(s.Text(0));
+  r.owner = std::string(s.Text(1));
+  r.label = std::string(s.Text(2));
+  r.tlp = std::string(s.Text(3));
+  r.shared = s.Int(4) != 0;
+  r.created = s.Int(5);
+  r.status = std::string(s.Text(6));
+  r.search_id = std::string(s.Text(7));
+  r.lines = static_cast<uint64_t>(s.Int(8));
+  r.observables = static_cast<uint64_t>(s.Int(9));
+  return r;
+}
+
+}  // namespace
+
+Status PortalStore::InsertSift(const SiftRow& row) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("INSERT INTO sifts(" + std::string(kSiftColumns) +
+                   ", request, result, groups, report) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                   "?, ?, ?)"));
+  s.BindText(1, row.id)
+      .BindText(2, row.owner)
+      .BindText(3, row.label)
+      .BindText(4, row.tlp)
+      .Bind(5, row.shared ? 1 : 0)
+      .Bind(6, row.created)
+      .BindText(7, row.status)
+      .BindText(8, row.search_id)
+      .Bind(9, static_cast<int64_t>(row.lines))
+      .Bind(10, static_cast<int64_t>(row.observables))
+      .BindText(11, row.request)
+      .BindText(12, row.result)
+      .BindBlob(13, {reinterpret_cast<const unsigned char*>(row.groups.data()), row.groups.size()})
+      .BindText(14, row.report);
+  return s.Run();
+}
+
+Status PortalStore::FinishSift(const std::string& id, const std::string& status,
+                               const std::string& report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("UPDATE sifts SET status = ?, report = ? WHERE id = ?"));
+  s.BindText(1, status).BindText(2, report).BindText(3, id);
+  IOCGRID_RETURN_IF_ERROR(s.Run());
+  if (db_->Changes() == 0) return NotFoundError("no sift " + id);
+  return Status();
+}
+
+Result<SiftRow> PortalStore::GetSift(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT " + std::string(kSiftColumns) +
+                                                     ", request, result, groups, report FROM "
+                                                     "sifts WHERE id = ?"));
+  s.BindText(1, id);
+  IOCGRID_ASSIGN_OR_RETURN(bool found, s.Step());
+  if (!found) return NotFoundError("no sift " + id);
+  SiftRow r = ReadSiftRow(s);
+  r.request = std::string(s.Text(10));
+  r.result = std::string(s.Text(11));
+  auto blob = s.Blob(12);
+  r.groups.assign(reinterpret_cast<const char*>(blob.data()), blob.size());
+  r.report = std::string(s.Text(13));
+  return r;
+}
+
+Result<std::vector<SiftRow>> PortalStore::ListSifts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(Statement s,
+                           db_->Prepare("SELECT " + std::string(kSiftColumns) +
+                                        " FROM sifts ORDER BY created DESC, rowid DESC"));
+  std::vector<SiftRow> out;
+  IOCGRID_RETURN_IF_ERROR(
+      s.ForEachRow([&](const Statement& row) { out.push_back(ReadSiftRow(row)); }));
+  return out;
 }
 
 }  // namespace iocgrid::portal

@@ -1,6 +1,7 @@
 // PortalStore: the portal's own SQLite file (DATA/portal.db, WAL): analysts and their API keys
-// (SHA-256 only), and searches with their final result document and event log, so that a
-// restart loses no finished search. Searches still running at a restart are marked interrupted.
+// (SHA-256 only), searches with their final result document and event log, and sifts (their
+// observables and report, never the log), so that a restart loses no finished search. Searches
+// still running at a restart are marked interrupted.
 //
 // The file has a schema version with forward-only migrations (sqlite/migrate.h); a file from
 // before versioning is upgraded, a newer one refused.
@@ -59,12 +60,30 @@ struct SearchRow {
   std::string events;    // the SSE event log
 };
 
+// A sift (POST /api/v1/sifts): what its upload left (never the log), its search, its report.
+struct SiftRow {
+  std::string id;
+  std::string owner;
+  std::string label;
+  std::string tlp;
+  bool shared = false;
+  int64_t created = 0;
+  std::string status;     // searching, done, interrupted
+  std::string search_id;  // empty when nothing was public to search
+  uint64_t lines = 0;
+  uint64_t observables = 0;
+  std::string request;  // JSON: the query parameters, normalized
+  std::string result;   // JSON: summary counts, malformed examples, observables
+  std::string groups;   // binary: the line groups (portal/internal/sift_job.h)
+  std::string report;   // JSON: the final report, once the search ended
+};
+
 class PortalStore {
  public:
   // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
-  // interrupted. Errors: kUnavailable / kPermissionDenied when the file cannot be opened,
-  // kUnimplemented when its schema version is newer than this binary knows (the message names
-  // both), kInvalidArgument when it is not a portal store.
+  // interrupted (and the sifts waiting on them). Errors: kUnavailable / kPermissionDenied when the
+  // file cannot be opened, kUnimplemented when its schema version is newer than this binary knows
+  // (the message names both), kInvalidArgument when it is not a portal store.
   static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir);
   ~PortalStore();
   PortalStore(const PortalStore&) = delete;
@@ -88,6 +107,14 @@ class PortalStore {
   // Newest first; without document/events.
   Result<std::vector<SearchRow>> ListSearches();
   Status DeleteSearch(const std::string& id);
+  Status InsertSift(const SiftRow& row);
+  // Sets the status and the final report.
+  Status FinishSift(const std::string& id, const std::string& status, const std::string& report);
+  // Errors: kNotFound.
+  Result<SiftRow> GetSift(const std::string& id);
+  // Newest first; without request, result, groups and report.
+  Result<std::vector<SiftRow>> ListSifts();
+
   // The number of searches marked interrupted at Open.
   int interrupted_at_open() const { return interrupted_; }
 

@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/check.h"
 #include "core/ip.h"
 
 namespace iocgrid::sift {
@@ -261,6 +263,28 @@ struct Sifter::Impl {
   std::vector<char> spool_buf;
   Status spool_status;
 
+  // A log arriving in pieces (BeginStream .. EndStream).
+  struct StreamState {
+    enum class Mode : uint8_t { kUndecided, kPlain, kGzip, kBetweenMembers, kTrailing };
+    std::string name;
+    Mode mode = Mode::kUndecided;
+    std::array<char, 2> magic{};  // the first bytes, until they tell plain from gzip
+    size_t magic_len = 0;
+    uint64_t bytes_in = 0;
+    uint64_t inflated = 0;
+    uint64_t max_inflated = 0;
+    z_stream z{};
+    bool z_init = false;
+    std::vector<char> out;
+    std::string carry;
+    bool skipping = false;
+    Status error;
+    ~StreamState() {
+      if (z_init) inflateEnd(&z);
+    }
+  };
+  std::unique_ptr<StreamState> stream;
+
   // Per-file state.
   std::unique_ptr<LineParser> parser;
   size_t file_no = 0;
@@ -498,6 +522,98 @@ struct Sifter::Impl {
     if (!carry->empty()) Line(*carry, false);
     carry->clear();
   }
+
+  // "NAME: WHAT after N bytes received (M line(s) read)".
+  Status StreamError(StatusCode code, std::string_view what) const {
+    return Status(code, stream->name + ": " + std::string(what) + " after " +
+                            std::to_string(stream->bytes_in) + " byte(s) received (" +
+                            std::to_string(files.back().lines) + " line(s) read)");
+  }
+
+  Status StartMember() {
+    StreamState& st = *stream;
+    int rc = st.z_init ? inflateReset(&st.z) : inflateInit2(&st.z, 16 + MAX_WBITS);
+    if (rc != Z_OK) return ResourceExhaustedError("cannot start a gzip reader");
+    st.z_init = true;
+    if (st.out.empty()) st.out.resize(1 << 18);
+    return Status::Ok();
+  }
+
+  // Inflates from `data` until it is used up or a gzip member ends; *used says how much of it
+  // was taken.
+  Status Inflate(std::string_view data, size_t* used) {
+    StreamState& st = *stream;
+    z_stream& z = st.z;
+    size_t take = std::min<size_t>(data.size(), 1u << 30);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(take);
+    for (;;) {
+      z.next_out = reinterpret_cast<Bytef*>(st.out.data());
+      z.avail_out = static_cast<uInt>(st.out.size());
+      int rc = inflate(&z, Z_NO_FLUSH);
+      size_t produced = st.out.size() - z.avail_out;
+      st.inflated += produced;
+      if (st.max_inflated != 0 && st.inflated > st.max_inflated) {
+        return StreamError(
+            StatusCode::kResourceExhausted,
+            "the gzip stream inflates to more than " + std::to_string(st.max_inflated) + " bytes");
+      }
+      if (produced > 0) Feed(std::string_view(st.out.data(), produced), &st.carry, &st.skipping);
+      if (rc == Z_STREAM_END) {
+        st.mode = StreamState::Mode::kBetweenMembers;
+        break;
+      }
+      if (rc == Z_BUF_ERROR) break;  // wants more input
+      if (rc != Z_OK) {
+        return StreamError(StatusCode::kDataLoss, std::string("corrupt gzip data (") +
+                                                      (z.msg != nullptr ? z.msg : "inflate") + ")");
+      }
+      if (z.avail_in == 0 && z.avail_out != 0) break;
+    }
+    *used = take - z.avail_in;
+    return Status::Ok();
+  }
+
+  Status StreamData(std::string_view data) {
+    using Mode = StreamState::Mode;
+    StreamState& st = *stream;
+    while (!data.empty()) {
+      switch (st.mode) {
+        case Mode::kPlain:
+          Feed(data, &st.carry, &st.skipping);
+          return Status::Ok();
+        case Mode::kTrailing:  // after the last gzip member: ignored, as gzread does
+          return Status::Ok();
+        case Mode::kGzip: {
+          size_t used = 0;
+          IOCGRID_RETURN_IF_ERROR(Inflate(data, &used));
+          data.remove_prefix(used);
+          break;
+        }
+        case Mode::kUndecided:
+        case Mode::kBetweenMembers: {
+          size_t need = std::min(data.size(), st.magic.size() - st.magic_len);
+          std::memcpy(st.magic.data() + st.magic_len, data.data(), need);
+          st.magic_len += need;
+          data.remove_prefix(need);
+          if (st.magic_len < st.magic.size()) return Status::Ok();
+          st.magic_len = 0;
+          const std::array<char, 2> magic = st.magic;
+          bool gz = magic[0] == '\x1f' && magic[1] == '\x8b';
+          if (st.mode == Mode::kBetweenMembers && !gz) {
+            st.mode = Mode::kTrailing;
+            return Status::Ok();
+          }
+          st.mode = gz ? Mode::kGzip : Mode::kPlain;
+          if (gz) IOCGRID_RETURN_IF_ERROR(StartMember());
+          // The mode is decided now: this goes no deeper.
+          IOCGRID_RETURN_IF_ERROR(StreamData(std::string_view(magic.data(), magic.size())));
+          break;
+        }
+      }
+    }
+    return Status::Ok();
+  }
 };
 
 Sifter::Sifter(SiftOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -507,6 +623,7 @@ const std::vector<Observable>& Sifter::observables() const {
   impl_->Sync();
   return impl_->observables;
 }
+size_t Sifter::observable_count() const { return impl_->observables.size(); }
 const SiftCounts& Sifter::counts() const { return impl_->counts; }
 const std::vector<MalformedLine>& Sifter::malformed_examples() const { return impl_->malformed; }
 const std::vector<FileStats>& Sifter::files() const { return impl_->files; }
@@ -523,6 +640,49 @@ Status Sifter::AddContent(std::string_view name, std::string_view content) {
     return InvalidArgumentError(std::string(name) + ": cannot tell the log format");
   }
   return Status::Ok();
+}
+
+void Sifter::BeginStream(std::string_view name, uint64_t max_inflated_bytes) {
+  Impl& m = *impl_;
+  m.stream = std::make_unique<Impl::StreamState>();
+  m.stream->name = std::string(name);
+  m.stream->max_inflated = max_inflated_bytes;
+  m.BeginFile(name);
+}
+
+Status Sifter::WriteStream(std::string_view piece) {
+  Impl& m = *impl_;
+  IOCGRID_CHECK(m.stream != nullptr);
+  Impl::StreamState& st = *m.stream;
+  if (!st.error.ok()) return st.error;
+  st.bytes_in += piece.size();
+  st.error = m.StreamData(piece);
+  return st.error;
+}
+
+Status Sifter::EndStream() {
+  Impl& m = *impl_;
+  IOCGRID_CHECK(m.stream != nullptr);
+  Impl::StreamState& st = *m.stream;
+  if (!st.error.ok()) return st.error;
+  using Mode = Impl::StreamState::Mode;
+  if (st.mode == Mode::kUndecided && st.magic_len > 0) {
+    st.mode = Mode::kPlain;  // a one-byte log
+    m.Feed(std::string_view(st.magic.data(), st.magic_len), &st.carry, &st.skipping);
+  }
+  if (st.mode == Mode::kGzip) {
+    st.error = m.StreamError(StatusCode::kDataLoss, "truncated gzip stream");
+    return st.error;
+  }
+  m.Finish(&st.carry);
+  if (m.files.back().lines > 0 && m.parser == nullptr) {
+    st.error = InvalidArgumentError(st.name + ": cannot tell the log format");
+  }
+  return st.error;
+}
+
+uint64_t Sifter::stream_bytes_in() const {
+  return impl_->stream == nullptr ? 0 : impl_->stream->bytes_in;
 }
 
 Status Sifter::AddFile(const std::string& path, const ProgressFn& progress) {

@@ -92,7 +92,23 @@ class Sifter {
   // Same for a log already in memory (not compressed); `name` names it in messages.
   Status AddContent(std::string_view name, std::string_view content);
 
+  // Reads a log that arrives in pieces (an upload), plain or gzip (recognized by its magic
+  // bytes, concatenated members too), exactly as AddFile reads a file: BeginStream, then
+  // WriteStream with each piece in order (any sizes), then EndStream. Memory stays one inflate
+  // window and one line, however long the stream. `max_inflated_bytes` caps what a gzip stream
+  // may inflate to (0: no cap). WriteStream errors: kDataLoss for corrupt gzip data,
+  // kResourceExhausted past max_inflated_bytes. EndStream errors: kDataLoss for a truncated gzip
+  // stream, kInvalidArgument when the format cannot be told. Every message says how far it got
+  // (bytes received and lines read); after an error the stream is over and what was read stays
+  // counted. `bytes_in` is what the stream received so far.
+  void BeginStream(std::string_view name, uint64_t max_inflated_bytes = 0);
+  Status WriteStream(std::string_view piece);
+  Status EndStream();
+  uint64_t stream_bytes_in() const;
+
   const std::vector<Observable>& observables() const;
+  // The number of distinct observables so far (cheap: no copying of counters).
+  size_t observable_count() const;
   const SiftCounts& counts() const;
   const std::vector<MalformedLine>& malformed_examples() const;
   const std::vector<FileStats>& files() const;

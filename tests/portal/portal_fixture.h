@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -117,6 +118,11 @@ class PortalApiTest : public ::testing::Test {
     config.members.push_back(member("down", federation::MemberKind::kIocgrid, "http://127.0.0.1:9",
                                     std::string(40, 'x'), federation::Disclosure::kFull));
     config.federation.retries = 0;
+    // What each member's data is (sifts class hits by it).
+    config.members[0].data_kind = "anonymizer";
+    config.members[1].data_kind = "honeypot";
+    config.members[2].data_kind = "threat";
+    if (configure_) configure_(config);
     auto p = Portal::Open(config);
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     portal_ = std::move(*p);
@@ -130,6 +136,8 @@ class PortalApiTest : public ::testing::Test {
     options.admit = [raw](const net::Request& head, size_t* limit) {
       return raw->Admit(head, limit);
     };
+    options.stream_body = [raw](const net::Request& head) { return raw->StreamBody(head); };
+    if (configure_server_) configure_server_(options);
     server_ = std::move(
         *net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); }));
   }
@@ -185,6 +193,9 @@ class PortalApiTest : public ::testing::Test {
   std::string root_;
   TestNode anonymity_, honeypot_, misp_;
   federation::Disclosure disclosure_honeypot_ = federation::Disclosure::kFull;
+  // Changes to the portal's config and server options, applied by OpenPortal.
+  std::function<void(PortalConfig&)> configure_;
+  std::function<void(net::ServerOptions&)> configure_server_;
   std::unique_ptr<Portal> portal_;
   std::unique_ptr<net::HttpServer> server_;
   std::string analyst_key_, other_key_, admin_key_;

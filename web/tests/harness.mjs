@@ -224,14 +224,15 @@ export async function startAlliance() {
       `key = ${tomlString(m.key)}`,
       `timeout_ms = ${m.timeout_ms || 5000}`,
       'disclosure = "full"',
+      ...(m.data_kind ? [`data_kind = ${tomlString(m.data_kind)}`] : []),
       '',
     ].join('\n');
     fs.writeFileSync(configPath, [
       'listen = "127.0.0.1:0"',
       `data = ${tomlString(path.join(tmp, 'portal-data'))}`,
       '',
-      member({ ...honeypot, display_name: 'Honeypot network', sector: 'research' }),
-      member({ ...anonymity, display_name: 'Anonymity infrastructure', sector: 'cloud' }),
+      member({ ...honeypot, display_name: 'Honeypot network', sector: 'research', data_kind: 'honeypot' }),
+      member({ ...anonymity, display_name: 'Anonymity infrastructure', sector: 'cloud', data_kind: 'anonymizer' }),
       member({
         name: 'offline', display_name: 'Offline member', sector: 'government',
         url: `http://127.0.0.1:${offlinePort}`, key: 'X'.repeat(40), timeout_ms: 3000,

@@ -245,6 +245,7 @@ json SearchJob::Document() const {
   }
   d["scope"] = scope;
   d["time_gap_days"] = meta_.time_gap_days;
+  if (!meta_.sift_id.empty()) d["sift"] = meta_.sift_id;
   if (meta_.request.is_object()) d["request"] = meta_.request;
   d["elapsed_ms"] = done_ ? elapsed_ms_
                           : std::chrono::duration_cast<std::chrono::milliseconds>(

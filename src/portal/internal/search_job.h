@@ -33,6 +33,7 @@ struct SearchMeta {
   int64_t created = 0;
   int time_gap_days = 365;
   nlohmann::json request;  // the normalized request (search_request.h), for re-runs
+  std::string sift_id;     // the sift whose observables this search matches, if any
 };
 
 class SearchJob {

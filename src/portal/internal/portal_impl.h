@@ -1,0 +1,168 @@
+// Portal::Impl: the portal's state and its route handlers, shared by the files that implement
+// them: portal.cc (searches, members, exports, persistence) and sifts.cc (log uploads,
+// POST/GET /api/v1/sifts). Internal to the portal component.
+//
+// Thread-safety: as Portal: handlers run concurrently on the HTTP server's workers; the maps are
+// guarded by the mutexes named on them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/mutex.h"
+#include "extract/extractor.h"
+#include "federation/federation.h"
+#include "net/http.h"
+#include "net/http_error.h"
+#include "net/router.h"
+#include "net/static_files.h"
+#include "portal/config.h"
+#include "portal/internal/search_job.h"
+#include "portal/internal/sift_job.h"
+#include "portal/portal.h"
+#include "portal/portal_store.h"
+#include "sift/rules.h"
+
+namespace iocgrid::portal {
+
+namespace internal {
+
+inline constexpr const char* kAuthFailed =
+    "Authentication failed. Please make sure you pass the API key of an API enabled user along "
+    "in the Authorization header.";
+
+// A random 16-hex-digit id (searches, sifts).
+std::string NewId();
+
+inline net::Response Json(const nlohmann::json& body, int status = 200) {
+  net::Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+inline net::Response Error(int status, std::string_view message, const net::Request& req) {
+  return net::ErrorResponse(status, message, req.path);
+}
+
+// The API key of a request: X-MISP-AUTH, else Authorization (with or without "Bearer ").
+inline std::string_view RequestKey(const net::Request& req) {
+  std::string_view key = req.Header("x-misp-auth");
+  if (key.empty()) key = req.Header("authorization");
+  if (key.rfind("Bearer ", 0) == 0) key.remove_prefix(7);
+  return key;
+}
+
+// A search ready to run: parsed, its members chosen, its id given (PrepareSearch), not yet
+// stored or started (LaunchSearch).
+struct PreparedSearch {
+  SearchMeta meta;
+  SearchInput input;
+  federation::SearchRequest request;
+  std::vector<federation::MemberConfig> members;
+};
+
+}  // namespace internal
+
+struct Portal::Impl {
+  using json = nlohmann::json;
+  using SearchJob = internal::SearchJob;
+  using SearchMeta = internal::SearchMeta;
+  using SiftJob = internal::SiftJob;
+
+  PortalConfig config;
+  std::unique_ptr<PortalStore> store;
+  std::unique_ptr<federation::Federation> fed;
+  std::unique_ptr<extract::Extractor> extractor;
+  std::string web_dir;
+  std::optional<net::StaticFiles> static_files;  // none when no web directory was found
+  net::Router router;
+  std::atomic<bool> stopping{false};  // set when the portal shuts down: searches end interrupted
+  sift::ClassRules sift_rules = sift::DefaultRules();
+
+  Mutex jobs_mu;
+  std::unordered_map<std::string, std::shared_ptr<SearchJob>> jobs IOCGRID_GUARDED_BY(jobs_mu);
+  std::unordered_map<std::string, std::unique_ptr<federation::SearchHandle>> handles
+      IOCGRID_GUARDED_BY(jobs_mu);
+  // Searches running and sift uploads in progress (each holds one of max_running_searches).
+  size_t running IOCGRID_GUARDED_BY(jobs_mu) = 0;
+
+  // Sifts uploading, or whose search still runs; finished ones live in the store only.
+  Mutex sifts_mu;
+  std::unordered_map<std::string, std::shared_ptr<SiftJob>> sifts IOCGRID_GUARDED_BY(sifts_mu);
+
+  void Routes();
+  using Handler = net::Response (Impl::*)(net::Request&, const PortalUser&);
+  void Add(std::vector<std::string> methods, std::string pattern, Handler h,
+           bool admin_only = false);
+
+  net::Response Me(net::Request&, const PortalUser&);
+  net::Response Members(net::Request&, const PortalUser&);
+  net::Response MembersCheck(net::Request&, const PortalUser&);
+  net::Response CreateSearch(net::Request&, const PortalUser&);
+  net::Response GetSearch(net::Request&, const PortalUser&);
+  net::Response SearchEvents(net::Request&, const PortalUser&);
+  net::Response ListSearches(net::Request&, const PortalUser&);
+  net::Response DeleteSearch(net::Request&, const PortalUser&);
+  net::Response Export(net::Request&, const PortalUser&);
+  net::Response Rerun(net::Request&, const PortalUser&);
+  net::Response Static(net::Request&);
+  // Starts a search from a request body (POST /searches and re-runs).
+  net::Response StartSearch(std::string_view body, const net::Request& req, const PortalUser& user);
+  // Parses a search body and chooses its members. Errors: kInvalidArgument (400: bad field,
+  // unknown member, no member), kResourceExhausted (413: too many indicators).
+  Result<internal::PreparedSearch> PrepareSearch(std::string_view body, const PortalUser& user);
+  // Stores and starts a prepared search; 201 with its id, or the error response. With
+  // `slot_held` the caller already holds one of max_running_searches for it.
+  net::Response LaunchSearch(internal::PreparedSearch search, const net::Request& req,
+                             bool slot_held);
+  // Takes one of max_running_searches; false when none is free. ReleaseSlot gives it back.
+  bool TakeSlot();
+  void ReleaseSlot();
+
+  // The document of a search, running (in memory) or finished (from the store).
+  Result<json> Document(const std::string& id, const PortalUser& user);
+  bool CanSee(const SearchMeta& meta, const PortalUser& user) const {
+    return user.role == Role::kAdmin || meta.owner == user.name || meta.shared;
+  }
+  void Finish(const std::shared_ptr<SearchJob>& job);
+
+  // Sifts (sifts.cc).
+  net::BodyStream StreamSift(const net::Request& head);
+  net::Response FinishUpload(const net::Request& head, const std::shared_ptr<SiftJob>& job,
+                             Status status);
+  void DropSift(const std::shared_ptr<SiftJob>& job, bool release_slot);
+  // After a sift's search ended (the persister thread): stores the sift's final report.
+  void FinishSift(const std::string& sift_id, const SearchJob& search);
+  net::Response CreateSiftBuffered(net::Request&, const PortalUser&);
+  net::Response GetSift(net::Request&, const PortalUser&);
+  net::Response ListSifts(net::Request&, const PortalUser&);
+  // The data_kind of each configured member, by name.
+  std::unordered_map<std::string, std::string> MemberKinds() const;
+
+  // Finished searches are serialized and written to the store on this thread, not on the
+  // federation's dispatcher thread, whose callbacks must not block.
+  Mutex persist_mu;
+  CondVar persist_cv;
+  struct PersistItem {
+    std::shared_ptr<SearchJob> job;
+    bool final = false;  // false: a checkpoint of a running search (hits so far)
+  };
+  std::deque<PersistItem> persist_queue IOCGRID_GUARDED_BY(persist_mu);
+  bool persist_stop IOCGRID_GUARDED_BY(persist_mu) = false;
+  std::thread persister;
+  void PersistLoop();
+  void Persist(const PersistItem& item);
+  void Checkpoint(const std::shared_ptr<SearchJob>& job);
+};
+
+}  // namespace iocgrid::portal

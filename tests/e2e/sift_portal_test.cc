@@ -1,0 +1,191 @@
+// A sift through the portal (POST /api/v1/sifts) against `iocgrid sift --portal` on the same log
+// and members, all real processes on loopback: per-observable classes and hits and the summary
+// must be equal. Then the report survives a portal restart, and neither the portal's SQLite
+// files nor its log hold any of the log's lines.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "net/http_client.h"
+#include "tests/e2e/process.h"
+
+namespace iocgrid::e2e {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kLog =
+    std::string(IOCGRID_SHARED_DATA_DIR) + "/E_logs/apache/secrepo_access-2018-12-15.log";
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// value -> "class | hit; hit; ..." (hits sorted), from observables of either output.
+std::map<std::string, std::string> ClassesAndHits(const std::vector<json>& observables) {
+  std::map<std::string, std::string> out;
+  for (const json& o : observables) {
+    std::set<std::string> hits;
+    for (const json& h : o["hits"]) {
+      hits.insert(h.value("member", "") + " " + h.value("relation", "") + " " +
+                  h.value("matched", "") + " " + h.value("name", ""));
+    }
+    std::string row = o["class"].get<std::string>() + " |";
+    for (const std::string& h : hits) row += " " + h + ";";
+    out[o["value"]] = row;
+  }
+  return out;
+}
+
+class SiftPortalTest : public ::testing::Test {
+ protected:
+  // A node serving `files`, as a portal member of `kind` with `disclosure`.
+  std::string Member(const std::string& name, const std::vector<std::string>& files,
+                     const std::string& kind, const std::string& disclosure) {
+    std::string data = dir_.path() + "/" + name;
+    std::string key =
+        Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", name}).out);
+    EXPECT_EQ(key.size(), 40u);
+    std::vector<std::string> args = {"node", "import", "--data", data, "-q"};
+    args.insert(args.end(), files.begin(), files.end());
+    EXPECT_EQ(RunIocgrid(args).exit_code, 0);
+    nodes_.push_back(std::make_unique<Background>(
+        std::vector<std::string>{"node", "serve", "--data", data, "--listen", "127.0.0.1:0"}));
+    EXPECT_FALSE(nodes_.back()->url().empty()) << nodes_.back()->log();
+    return "[[members]]\nname = \"" + name + "\"\nkind = \"iocgrid\"\nurl = \"" +
+           nodes_.back()->url() + "\"\nkey = \"" + key + "\"\ndata_kind = \"" + kind +
+           "\"\ndisclosure = \"" + disclosure + "\"\n";
+  }
+
+  net::ClientResponse Call(const std::string& base, const std::string& method,
+                           const std::string& path, const std::string& body = "") {
+    net::ClientRequest req;
+    req.method = method;
+    req.url = base + path;
+    req.body = body;
+    req.timeout = 120s;
+    req.headers = {{"Authorization", key_}, {"Content-Type", "text/plain"}};
+    auto r = net::Fetch(req);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : net::ClientResponse{};
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<Background>> nodes_;
+  std::string key_;
+};
+
+TEST_F(SiftPortalTest, ThePortalsReportEqualsTheCliAndKeepsNoLogLine) {
+  const std::string log = ReadFile(kLog);
+  ASSERT_GT(log.size(), 100000u) << kLog;
+  // A count-disclosure member holding five of the log's clients: its hits are undisclosed.
+  std::set<std::string> clients;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line) && clients.size() < 5;) {
+    clients.insert(line.substr(0, line.find(' ')));
+  }
+  std::string intel_list;
+  for (const std::string& c : clients) intel_list += c + "\n";
+  std::string members =
+      Member(
+          "hp",
+          {std::string(IOCGRID_PROJECT_DATA_DIR) + "/members/honeypot/ipsum-level3.txt",
+           std::string(IOCGRID_PROJECT_DATA_DIR) + "/members/honeypot/shadowwhisperer-probes.txt"},
+          "honeypot", "full") +
+      Member("tor",
+             {std::string(IOCGRID_PROJECT_DATA_DIR) + "/members/anonymity/tor/tor-nodes.lst"},
+             "tor", "existence") +
+      Member("intel", {dir_.Write("intel.txt", intel_list)}, "threat", "count");
+  std::string config =
+      dir_.Write("portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n" + members);
+  key_ = Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  ASSERT_EQ(key_.size(), 40u);
+
+  std::string id;
+  json report;
+  {
+    Background portal({"portal", "serve", "--config", config});
+    ASSERT_FALSE(portal.url().empty()) << portal.log();
+    auto cli = RunIocgrid(
+        {"sift", "--portal", portal.url(), "--key", key_, "--format", "json", "--quiet", kLog});
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    std::vector<json> cli_observables;
+    json cli_summary;
+    std::istringstream out(cli.out);
+    for (std::string line; std::getline(out, line);) {
+      json j = json::parse(line);
+      if (j["kind"] == "observable") cli_observables.push_back(j);
+      if (j["kind"] == "summary") cli_summary = j;
+    }
+    auto created = Call(portal.url(), "POST", "/api/v1/sifts?label=secrepo", log);
+    ASSERT_EQ(created.status, 201) << created.body;
+    id = json::parse(created.body)["id"];
+    for (int i = 0; i < 1200; ++i) {
+      report = json::parse(Call(portal.url(), "GET", "/api/v1/sifts/" + id).body);
+      if (report["status"] != "searching") break;
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(report["status"], "done") << report.dump().substr(0, 500);
+    std::vector<json> portal_observables(report["observables"].begin(),
+                                         report["observables"].end());
+    auto expected = ClassesAndHits(cli_observables);
+    EXPECT_EQ(ClassesAndHits(portal_observables), expected);
+    size_t classed = 0;
+    for (const auto& [value, row] : expected) classed += row.rfind("unknown", 0) != 0;
+    EXPECT_GE(classed, 5u) << "the members must hold some of the log's clients";
+    for (const char* k :
+         {"lines", "parsed", "malformed", "cut", "internal", "observables", "alerts"}) {
+      EXPECT_EQ(report["summary"][k], cli_summary[k]) << k;
+    }
+    for (const auto& [cls, stats] : cli_summary["by_class"].items()) {
+      EXPECT_EQ(report["summary"]["by_class"][cls]["observables"], stats["observables"]) << cls;
+      EXPECT_EQ(report["summary"]["by_class"][cls]["lines"], stats["lines"]) << cls;
+    }
+    EXPECT_EQ(report["alert_cells"], cli_summary["alert_cells"]);
+    portal.Stop(SIGTERM);
+    portal.DrainLog();
+    // No line of the log in the portal's log.
+    for (const char* piece : {"SeznamBot/3.2", "Honeypot%20-%20Howto.pdf", "self.logs/access"}) {
+      EXPECT_EQ(portal.log().find(piece), std::string::npos) << piece;
+    }
+  }
+  // After a restart, the same report from the store.
+  Background again({"portal", "serve", "--config", config});
+  ASSERT_FALSE(again.url().empty()) << again.log();
+  json stored = json::parse(Call(again.url(), "GET", "/api/v1/sifts/" + id).body);
+  EXPECT_EQ(stored["status"], "done");
+  EXPECT_EQ(stored["observables"], report["observables"]);
+  EXPECT_EQ(stored["summary"], report["summary"]);
+  // The portal's SQLite files hold the observables, never a line of the log: not its paths,
+  // not its user agents.
+  std::string files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() + "/pdata")) {
+    if (e.is_regular_file()) files += ReadFile(e.path().string());
+  }
+  ASSERT_FALSE(files.empty());
+  for (const char* piece :
+       {"SeznamBot/3.2", "Honeypot%20-%20Howto.pdf", "self.logs/access", "[15/Dec/2018:02:18:31"}) {
+    EXPECT_EQ(files.find(piece), std::string::npos) << piece << " is stored";
+  }
+  EXPECT_NE(files.find("77.75.78.160"), std::string::npos) << "the observables are stored";
+}
+
+}  // namespace
+}  // namespace iocgrid::e2e

@@ -1,0 +1,108 @@
+// The "Sift a log" page in a real headless Chromium against the real system on loopback: a log
+// from data/ is uploaded through the page, and every number the report shows must equal the
+// API's report (GET /api/v1/sifts/{id}) for the same sift.
+//
+//   node --test web/tests/
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+import { REPO, apiCall, launchBrowser, screenshotPath, startAlliance } from './harness.mjs';
+
+const LOG = path.join(REPO, 'data/logs/secrepo_access.log.2021-10-22');
+const CLASSES = ['threat', 'noise', 'anonymizer', 'benign', 'unknown'];
+const CELLS = ['alerted_threat', 'alerted_noise', 'alerted_unknown', 'not_alerted_threat_or_anonymizer'];
+const num = (n) => Number(n ?? 0).toLocaleString('en');
+const share = (p, w) => (Number(w) > 0 ? `${((100 * Number(p)) / Number(w)).toFixed(1)}%` : '–');
+
+describe('sift a log', { timeout: 240_000 }, () => {
+  let alliance;
+  let browser;
+  let page;
+
+  before(async () => {
+    alliance = await startAlliance();
+    browser = await launchBrowser({ colorScheme: 'light' });
+    page = browser.page;
+    await page.goto(`${alliance.url}/`);
+    await page.locator('#key').fill(alliance.key);
+    await page.locator('#key').press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'New search' }).waitFor();
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (alliance) await alliance.stop();
+  });
+
+  test('upload a log, then the report shows exactly what the API reports', async () => {
+    await page.getByRole('link', { name: 'Sift a log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sift a log' }).waitFor();
+    await page.locator('#sift-file').setInputFiles(LOG);
+    await page.locator('#sift-label').fill('ui sift: secrepo');
+    await page.locator('#sift-submit').click();
+    await page.waitForURL(/#\/sift\/[0-9a-f]+$/, { timeout: 30_000 });
+    const id = decodeURIComponent(page.url().split('#/sift/')[1]);
+    // The search behind it waits for the "slow" member; the page follows it to the end.
+    await page.locator('#sift-status').filter({ hasText: /^(done|interrupted)$/ }).waitFor({ timeout: 60_000 });
+
+    const api = await apiCall(alliance, `/api/v1/sifts/${id}`);
+    assert.equal(api.status, 200, api.text);
+    const r = api.json;
+    assert.equal(r.label, 'ui sift: secrepo');
+    assert.equal(r.summary.lines, 644, 'wc -l of the log');
+    assert.equal((await page.locator('#sift-title').textContent()).trim(), r.label);
+
+    for (const key of ['lines', 'parsed', 'malformed', 'cut', 'internal', 'observables', 'clients', 'alerts']) {
+      const shown = (await page.locator(`#sift-summary [data-key="${key}"] dd`).textContent()).trim();
+      assert.equal(shown, num(r.summary[key]), `summary ${key}`);
+    }
+    for (const key of CELLS) {
+      const shown = (await page.locator(`#sift-cells [data-cell="${key}"] .cell-num`).textContent()).trim();
+      assert.equal(shown, num(r.alert_cells[key]), `alert cell ${key}`);
+    }
+    let observables = 0;
+    for (const c of CLASSES) {
+      const x = r.summary.by_class[c];
+      observables += x.observables;
+      const cells = await page.locator(`#sift-classes tr[data-class="${c}"] td`).allTextContents();
+      assert.deepEqual(cells.map((s) => s.trim()), [
+        num(x.observables), num(x.clients), share(x.clients, r.summary.clients),
+        num(x.lines), share(x.lines, r.summary.lines),
+      ], `class ${c}`);
+      const values = await page.locator(`.sift-top[data-class="${c}"] tbody tr`).evaluateAll(
+        (rows) => rows.map((row) => row.dataset.value));
+      assert.deepEqual(values, r.top[c].map((o) => o.value), `top ${c}`);
+    }
+    assert.equal(observables, r.summary.observables, 'every observable has one class');
+    assert.ok(r.summary.observables > 100, 'the log has its clients');
+    await page.screenshot({ path: screenshotPath('sift-report-light.png'), fullPage: true });
+
+    // Drill-down: a top observable's member hits inline, then the search behind the sift.
+    const withHits = CLASSES.flatMap((c) => r.top[c]).find((o) => o.hits.length > 0);
+    if (withHits) {
+      const row = page.locator(`.sift-top tbody tr[data-value="${withHits.value}"]`);
+      await row.locator('summary').click();
+      const items = await row.locator('details li').allTextContents();
+      assert.equal(items.length, withHits.hits.length);
+      assert.ok(items[0].includes(withHits.hits[0].member), items[0]);
+    }
+    await page.locator('#sift-search-link').click();
+    await page.waitForURL(new RegExp(`#/search/${r.search.id}$`));
+    await page.locator('#search-title').filter({ hasText: `sift: ${r.label}` }).waitFor();
+    assert.deepEqual(browser.errors, []);
+  });
+
+  test('a failed upload shows the API message', async () => {
+    await page.goto(`${alliance.url}/#/sift`);
+    await page.getByRole('heading', { level: 1, name: 'Sift a log' }).waitFor();
+    await page.locator('#sift-file').setInputFiles({ name: 'empty.log', mimeType: 'text/plain', buffer: Buffer.alloc(0) });
+    await page.locator('#sift-submit').click();
+    const api = await apiCall(alliance, '/api/v1/sifts', { method: 'POST' });
+    const shown = page.locator('#sift-error .api-message');
+    await shown.waitFor();
+    assert.equal((await shown.textContent()).trim(), api.json.message);
+    assert.match(api.json.message, /empty/);
+  });
+});
