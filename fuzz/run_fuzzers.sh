@@ -29,6 +29,7 @@ grid_request   16384 json
 member_reply   32768 json
 portal_config   8192 toml
 search_request 32768 json
+sift_upload    32768 http
 combined_log   16384 http
 json_log       16384 json
 eve_log        16384 json

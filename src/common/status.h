@@ -81,9 +81,6 @@ inline Status ResourceExhaustedError(std::string_view m) {
 }
 inline Status UnavailableError(std::string_view m) { return {StatusCode::kUnavailable, m}; }
 inline Status DataLossError(std::string_view m) { return {StatusCode::kDataLoss, m}; }
-inline Status DeadlineExceededError(std::string_view m) {
-  return {StatusCode::kDeadlineExceeded, m};
-}
 inline Status InternalError(std::string_view m) { return {StatusCode::kInternal, m}; }
 
 }  // namespace iocgrid

@@ -344,15 +344,16 @@ Status BodyReadError(Impl* impl, const beast::error_code& ec, uint64_t received,
   }
   if (ec == beast::error::timeout) {
     if (past_deadline) {
-      return DeadlineExceededError("the upload took longer than " +
-                                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                      impl->options.stream_timeout)
-                                                      .count()) +
-                                   " s" + at);
+      return Status(StatusCode::kDeadlineExceeded,
+                    "the upload took longer than " +
+                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                           impl->options.stream_timeout)
+                                           .count()) +
+                        " s" + at);
     }
-    return DeadlineExceededError("the client sent nothing for " +
-                                 std::to_string(impl->options.stream_idle_timeout.count()) + " ms" +
-                                 at);
+    return Status(StatusCode::kDeadlineExceeded,
+                  "the client sent nothing for " +
+                      std::to_string(impl->options.stream_idle_timeout.count()) + " ms" + at);
   }
   if (ec == http::error::partial_message || ec == http::error::end_of_stream ||
       ec == asio::error::eof || ec == asio::error::connection_reset ||
