@@ -45,8 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         sift::testing::Dump(whole) != sift::testing::Dump(streamed)) {
       std::abort();
     }
-    if (ended.ok() != (whole.counts().lines == 0 || whole.files().back().format !=
-                                                        sift::LogFormat::kAuto)) {
+    if (ended.ok() !=
+        (whole.counts().lines == 0 || whole.files().back().format != sift::LogFormat::kAuto)) {
       std::abort();
     }
   }

@@ -11,6 +11,11 @@ namespace iocgrid::portal::internal {
 
 using json = nlohmann::json;
 
+namespace {
+constexpr const char* kFormatHint =
+    "give ?format= (combined, common, json, eve, modsec, zeek, csv) if it is a log";
+}  // namespace
+
 SiftJob::SiftJob(SiftMeta meta, const sift::SiftOptions& options, SiftLimits limits)
     : meta_(std::move(meta)), limits_(limits), sifter_(std::make_unique<sift::Sifter>(options)) {
   sifter_->BeginStream("upload", limits_.max_inflated_bytes);
@@ -34,16 +39,35 @@ Status SiftJob::Write(std::string_view piece) {
                                "takes them all); split the log" +
                                where());
   }
-  if (s.ok() && sifter_->files().back().format == sift::LogFormat::kAuto &&
-      bytes_.load() >= limits_.detect_within_bytes && lines_.load() > 0) {
-    s = InvalidArgumentError("upload: cannot tell the log format from its first " +
-                             std::to_string(lines_.load()) +
-                             " line(s); give ?format= (combined, common, json, eve, modsec, "
-                             "zeek, csv)" +
-                             where());
+  if (s.ok() && bytes_.load() >= limits_.detect_within_bytes && lines_.load() > 0) {
+    s = CheckLooksLikeALog(where());
   }
   if (!s.ok()) write_failed_ = true;
   return s;
+}
+
+// Binary garbage and the wrong file fail early: the format must be told, and something must
+// parse, within the first detect_within_bytes.
+Status SiftJob::CheckLooksLikeALog(const std::string& where) const {
+  const sift::SiftCounts& c = sifter_->counts();
+  const sift::LogFormat format = sifter_->files().back().format;
+  if (format == sift::LogFormat::kAuto) {
+    return InvalidArgumentError("upload: cannot tell the log format from its first " +
+                                std::to_string(c.lines) + " line(s); " + kFormatHint + where);
+  }
+  if (sifter_->observable_count() > 0 || c.internal > 0 || c.invalid_values > 0 ||
+      c.malformed * 2 <= c.lines) {
+    return Status::Ok();
+  }
+  return InvalidArgumentError("upload: nothing in its first " + std::to_string(c.lines) +
+                              " line(s) parses as a " + std::string(sift::LogFormatName(format)) +
+                              " log" + FirstProblem() + "; " + kFormatHint + where);
+}
+
+std::string SiftJob::FirstProblem() const {
+  const auto& m = sifter_->malformed_examples();
+  if (m.empty()) return "";
+  return " (line " + std::to_string(m[0].line) + ": " + m[0].reason + ")";
 }
 
 Result<std::shared_ptr<const SiftResult>> SiftJob::End() {
@@ -62,6 +86,14 @@ Result<std::shared_ptr<const SiftResult>> SiftJob::End() {
   if (sifter_->counts().lines == 0) {
     sifter_.reset();
     return InvalidArgumentError("The upload is empty: send the log as the request body.");
+  }
+  if (sifter_->counts().malformed == sifter_->counts().lines) {
+    Status none = InvalidArgumentError(
+        "upload: none of its " + std::to_string(sifter_->counts().lines) + " line(s) parses as a " +
+        std::string(sift::LogFormatName(sifter_->files().back().format)) + " log" + FirstProblem() +
+        "; " + kFormatHint);
+    sifter_.reset();
+    return none;
   }
   auto r = std::make_shared<SiftResult>();
   r->format = std::string(sift::LogFormatName(sifter_->files().back().format));

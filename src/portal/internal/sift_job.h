@@ -73,12 +73,14 @@ class SiftJob {
 
   // The upload (net::BodySink). Write errors: kDataLoss (corrupt gzip), kResourceExhausted
   // (more distinct observables than max_observables, or a gzip that inflates past its cap),
-  // kInvalidArgument (the log format cannot be told from the first detect_within_bytes).
+  // kInvalidArgument (within the first detect_within_bytes, the log format cannot be told or
+  // nothing parses as it: binary garbage, the wrong file).
   // Every message says how far the upload got. After an error, write_failed() is true.
   Status Write(std::string_view piece);
   bool write_failed() const { return write_failed_; }
   // Ends the upload: the result, with the sifter (and its spool) freed. Errors: kDataLoss for a
-  // truncated gzip, kInvalidArgument when the format cannot be told or the upload is empty.
+  // truncated gzip, kInvalidArgument when the format cannot be told, no line parses, or the
+  // upload is empty.
   Result<std::shared_ptr<const SiftResult>> End();
 
   // "uploading", "searching", "done", "interrupted" (set by the portal).
@@ -92,6 +94,9 @@ class SiftJob {
   std::shared_ptr<const SiftResult> result() const;
 
  private:
+  Status CheckLooksLikeALog(const std::string& where) const;
+  std::string FirstProblem() const;
+
   const SiftMeta meta_;
   const SiftLimits limits_;
   std::unique_ptr<sift::Sifter> sifter_;  // during the upload only
