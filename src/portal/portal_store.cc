@@ -50,14 +50,15 @@ Status AddSearchScope(Connection& c) {
 
 // Version 3: sifts (issue 9). What a log upload left: observables with their counts, line
 // groups as observable ids, the summary; and the final report once the search ended. The log
-// itself is never stored.
+// itself is never stored. (IF NOT EXISTS: a file stamped back to version 0, as the upgrade tests
+// do, holds the table already.)
 constexpr std::string_view kSchemaV3 = R"sql(
-CREATE TABLE sifts(id TEXT PRIMARY KEY, owner TEXT NOT NULL, label TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS sifts(id TEXT PRIMARY KEY, owner TEXT NOT NULL, label TEXT NOT NULL,
   tlp TEXT NOT NULL, shared INTEGER NOT NULL, created INTEGER NOT NULL, status TEXT NOT NULL,
   search_id TEXT NOT NULL, lines INTEGER NOT NULL, observables INTEGER NOT NULL,
   request TEXT NOT NULL, result TEXT NOT NULL, groups BLOB NOT NULL,
   report TEXT NOT NULL DEFAULT '');
-CREATE INDEX sifts_created ON sifts(created);
+CREATE INDEX IF NOT EXISTS sifts_created ON sifts(created);
 )sql";
 
 constexpr sqlite::Migration kMigrations[] = {

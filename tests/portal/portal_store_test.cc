@@ -117,7 +117,7 @@ void Sql(const std::string& dir, const std::string& sql) {
 }
 
 // A file written before the portal store had a version (no user_version, no application_id)
-// and before the scope column: it opens, its rows survive, and it is stamped version 2.
+// and before the scope column: it opens, its rows survive, and it is stamped version 3.
 TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   {
     auto s = PortalStore::Open(dir_);
@@ -141,7 +141,7 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "2");
+  EXPECT_EQ(version, "3");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -166,7 +166,59 @@ TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
   EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 3"), std::string::npos) << message;
+}
+
+SiftRow ASift(std::string id, std::string status) {
+  return SiftRow{std::move(id),
+                 "alice",
+                 "web",
+                 "amber",
+                 false,
+                 5,
+                 std::move(status),
+                 "s1",
+                 10,
+                 2,
+                 "{}",
+                 "{\"observables\":[]}",
+                 std::string("\x01\x00\x02", 3),
+                 ""};
+}
+
+// Version 3 (sifts) on a version-2 file: the searches stay, sifts can be stored and read back,
+// binary line groups intact; a sift whose search still ran is interrupted at the next open.
+TEST_F(PortalStoreTest, Version2StoresGainSifts) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
+    ASSERT_TRUE((*s)->InsertSearch(row).ok());
+  }
+  Sql(dir_, "DROP TABLE sifts; PRAGMA user_version = 2;");
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_TRUE((*s)->GetSearch("old").ok());
+    ASSERT_TRUE((*s)->InsertSift(ASift("a", "searching")).ok());
+    ASSERT_TRUE((*s)->InsertSift(ASift("b", "done")).ok());
+    EXPECT_FALSE((*s)->InsertSift(ASift("b", "done")).ok()) << "ids are unique";
+    ASSERT_TRUE((*s)->FinishSift("b", "done", "{\"final\":1}").ok());
+    EXPECT_EQ((*s)->FinishSift("nope", "done", "").code(), StatusCode::kNotFound);
+  }
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok());
+  auto a = (*s)->GetSift("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->status, "interrupted");
+  EXPECT_EQ(a->groups, std::string("\x01\x00\x02", 3));
+  EXPECT_EQ(a->lines, 10u);
+  EXPECT_EQ((*s)->GetSift("b")->report, "{\"final\":1}");
+  EXPECT_EQ((*s)->GetSift("c").status().code(), StatusCode::kNotFound);
+  auto list = (*s)->ListSifts();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_TRUE(list->at(0).report.empty()) << "the list leaves the documents out";
 }
 
 TEST_F(PortalStoreTest, AnotherSqliteFileIsRefused) {
