@@ -36,7 +36,7 @@ export const TEXT = {
   'report.back': 'Sift another log',
   'report.meta': 'Owner {owner} · {created} · format {format} · {bytes} received',
   'report.statusSearching': 'Matching the observables across the alliance: {done} of {total} members answered.',
-  'report.statusDone': 'Done: every member was asked.',
+  'report.statusDone': 'Done: {answered} of {total} members answered.',
   'report.statusInterrupted': 'The search behind this sift was interrupted; classes may be incomplete.',
   'report.statusNoSearch': 'Nothing in this log was public to search: every address and name was internal.',
   'report.openSearch': 'Open the search with every member hit',
@@ -76,6 +76,7 @@ export const TEXT = {
   'top.alerts': 'Alerts',
   'top.seen': 'First and last seen',
   'top.hits': 'Member hits',
+  'top.hitCountOne': 'Show 1 hit',
   'top.hitCount': 'Show {count} hits',
   'top.noHits': 'No member holds it.',
   'hit.line': '{member} · {relation} · {matched} {name}',
@@ -246,7 +247,8 @@ export function renderSiftReport(id, { errorBox }) {
 
   function statusLine(r) {
     const search = r.search;
-    let text = t('report.statusDone');
+    const members = (search && Array.isArray(search.members)) ? search.members : [];
+    let text = t('report.statusDone', { answered: members.filter((m) => m.status === 'done').length, total: members.length });
     if (!search) text = t('report.statusNoSearch');
     else if (r.status === 'searching') {
       const p = search.progress || {};
@@ -263,7 +265,7 @@ export function renderSiftReport(id, { errorBox }) {
       ['internal', s.internal], ['observables', s.observables], ['clients', s.clients], ['alerts', s.alerts],
     ];
     const examples = Array.isArray(s.malformed_examples) ? s.malformed_examples : [];
-    return h('section.panel#sift-summary',
+    return h('section#sift-summary.panel',
       h('h2', t('summary.title')),
       h('dl.stats', items.map(([key, value]) => h('div.stat', { dataset: { key } },
         h('dt', t(`summary.${key}`)), h('dd.num', num(value))))),
@@ -271,7 +273,7 @@ export function renderSiftReport(id, { errorBox }) {
   }
 
   function cells(c, s) {
-    return h('section.panel#sift-cells',
+    return h('section#sift-cells.panel',
       h('h2', t('cells.title')),
       Number(s.alerts ?? 0) === 0 ? h('p.hint', t('cells.noAlerts')) : null,
       h('div.cells', CELLS.map((key) => h('div.cell', { dataset: { cell: key } },
@@ -280,7 +282,7 @@ export function renderSiftReport(id, { errorBox }) {
 
   function classes(s) {
     const by = s.by_class || {};
-    return h('section.panel#sift-classes',
+    return h('section#sift-classes.panel',
       h('h2', t('classes.title')),
       h('div.table-wrap', h('table.class-table',
         h('thead', h('tr', ['class', 'observables', 'clients', 'clientShare', 'lines', 'lineShare'].map((k) => h('th', { scope: 'col' }, t(`classes.${k}`))))),
@@ -313,7 +315,7 @@ export function renderSiftReport(id, { errorBox }) {
   function hits(list) {
     if (list.length === 0) return h('span.muted', t('top.noHits'));
     return h('details.hits-detail',
-      h('summary', t('top.hitCount', { count: list.length })),
+      h('summary', list.length === 1 ? t('top.hitCountOne') : t('top.hitCount', { count: list.length })),
       h('ul.small', list.map((x) => h('li', t('hit.line', {
         member: x.member ?? '', relation: x.relation ?? '', matched: x.matched ?? '', name: x.name ?? '',
       }).trim()))));
