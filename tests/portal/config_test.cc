@@ -89,6 +89,20 @@ TEST(PortalConfigTest, ErrorsNameTheProblem) {
             std::string::npos);
 }
 
+TEST(PortalConfigTest, SiftUploadCapIsMiBAndChecked) {
+  EXPECT_EQ(ParseConfig("", "/tmp")->max_sift_upload_bytes, uint64_t{2048} << 20);
+  EXPECT_EQ(ParseConfig("max_sift_upload_mb = 16\n", "/tmp")->max_sift_upload_bytes,
+            uint64_t{16} << 20);
+  for (const char* text :
+       {"max_sift_upload_mb = 0\n", "max_sift_upload_mb = -5\n", "max_sift_upload_mb = 2000000\n",
+        "max_sift_upload_mb = \"2G\"\n", "max_sift_upload_mb = 1.5\n"}) {
+    auto c = ParseConfig(text, "/tmp");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find("max_sift_upload_mb"), std::string_view::npos)
+        << c.status().message();
+  }
+}
+
 TEST(PortalConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/portal.toml").status().code(), StatusCode::kNotFound);
 }
