@@ -146,6 +146,24 @@ void Portal::Impl::DropSift(const std::shared_ptr<SiftJob>& job, bool release_sl
   if (release_slot) ReleaseSlot();
 }
 
+Result<internal::PreparedSearch> Portal::Impl::SiftSearch(const net::Request& head,
+                                                          const internal::SiftResult& result,
+                                                          const std::string& sift_id) {
+  // One search for every distinct public observable, typed as the sifter typed it, with the
+  // search fields of the upload's query (checked on the head already).
+  auto request = internal::ParseSiftQuery(head.query);
+  json body = request.ok() ? request->search : json::object();
+  json list = json::array();
+  for (const sift::Observable& o : result.observables) {
+    list.push_back({{"value", o.value}, {"type", core::TypeName(o.type)}});
+  }
+  body["indicators"] = std::move(list);
+  IOCGRID_ASSIGN_OR_RETURN(PortalUser user, store->Authenticate(internal::RequestKey(head)));
+  IOCGRID_ASSIGN_OR_RETURN(internal::PreparedSearch prepared, PrepareSearch(body.dump(), user));
+  prepared.meta.sift_id = sift_id;
+  return prepared;
+}
+
 net::Response Portal::Impl::FinishUpload(const net::Request& head,
                                          const std::shared_ptr<SiftJob>& job, Status status) {
   if (!status.ok()) {
@@ -182,25 +200,13 @@ net::Response Portal::Impl::FinishUpload(const net::Request& head,
               ""};
   std::optional<internal::PreparedSearch> search;
   if (!result.observables.empty()) {
-    // One search for every distinct public observable, typed as the sifter typed it.
-    auto request = internal::ParseSiftQuery(head.query);  // checked on the head already
-    json body = request.ok() ? request->search : json::object();
-    json list = json::array();
-    for (const sift::Observable& o : result.observables) {
-      list.push_back({{"value", o.value}, {"type", core::TypeName(o.type)}});
-    }
-    body["indicators"] = std::move(list);
-    auto user = store->Authenticate(internal::RequestKey(head));
-    if (!user.ok()) {
-      DropSift(job, true);
-      return Error(403, internal::kAuthFailed, head);
-    }
-    auto prepared = PrepareSearch(body.dump(), *user);
+    auto prepared = SiftSearch(head, result, meta.id);
     if (!prepared.ok()) {
       DropSift(job, true);
-      return UploadError(prepared.status(), head);
+      return prepared.status().code() == StatusCode::kPermissionDenied
+                 ? Error(403, internal::kAuthFailed, head)
+                 : UploadError(prepared.status(), head);
     }
-    prepared->meta.sift_id = meta.id;
     row.search_id = prepared->meta.id;
     job->set_search_id(row.search_id);
     search = std::move(*prepared);

@@ -141,6 +141,11 @@ struct Portal::Impl {
   net::Response FinishUpload(const net::Request& head, const std::shared_ptr<SiftJob>& job,
                              Status status);
   void DropSift(const std::shared_ptr<SiftJob>& job, bool release_slot);
+  // The one search of an uploaded sift. Errors: kPermissionDenied (the key went away),
+  // PrepareSearch's.
+  Result<internal::PreparedSearch> SiftSearch(const net::Request& head,
+                                              const internal::SiftResult& result,
+                                              const std::string& sift_id);
   // After a sift's search ended (the persister thread): stores the sift's final report.
   void FinishSift(const std::string& sift_id, const SearchJob& search);
   net::Response CreateSiftBuffered(net::Request&, const PortalUser&);
