@@ -44,7 +44,7 @@ declare -A allowed=(
   [net]="common net"
   [node]="common core index ingest store net node"
   [federation]="common core index net federation"
-  [portal]="common core index ingest extract net federation sqlite portal"
+  [portal]="common core index ingest extract sift net federation sqlite portal"
 )
 for comp in "${!allowed[@]}"; do
   [ -d "$comp" ] || continue
