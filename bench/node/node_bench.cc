@@ -32,6 +32,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::node {
 namespace {
@@ -53,10 +54,7 @@ struct Fixture {
   double open_seconds = 0;
 
   Fixture() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "iocgrid-nodebench-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir = tmpl;
+    dir = ::iocgrid::test::MakeTempDir("iocgrid-nodebench");
     {
       bench::EventSpec spec;
       spec.uuid = "5f4d3c2b-0000-4000-8000-00000000beef";

@@ -51,6 +51,7 @@
 #include "net/http_server.h"
 #include "node/node.h"
 #include "portal/portal.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::portal {
 namespace {
@@ -85,10 +86,7 @@ struct Fixture {
   double cidr_cache_seconds = -1;  // the MISP member's CIDR cache load, once
 
   Fixture() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "iocgrid-portalbench-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    dir = tmpl;
+    dir = ::iocgrid::test::MakeTempDir("iocgrid-portalbench");
     for (int i = 0; i < kMembers; ++i) StartMember(i);
     PortalConfig config;
     config.data = dir + "/portal";

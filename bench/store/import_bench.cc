@@ -9,15 +9,12 @@
 #include "benchmark/benchmark.h"
 #include "core/event.h"
 #include "store/store.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::store {
 namespace {
 
-std::string MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "iocgrid-bench-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) std::abort();
-  return pattern;
-}
+std::string MakeTempDir() { return test::MakeTempDir("iocgrid-bench"); }
 
 // A MISP-like event: ip-dst, domain and md5 attributes with uuids, plus a few composites.
 core::Event LargeEvent(int64_t count, bool with_uuids) {

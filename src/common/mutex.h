@@ -35,6 +35,8 @@ class IOCGRID_CAPABILITY("mutex") Mutex {
 
   void Lock() IOCGRID_ACQUIRE() { mu_.lock(); }
   void Unlock() IOCGRID_RELEASE() { mu_.unlock(); }
+  // Takes the mutex only when it is free; true when taken (the caller then calls Unlock).
+  bool TryLock() IOCGRID_THREAD_ANNOTATION(try_acquire_capability(true)) { return mu_.try_lock(); }
 
  private:
   friend class CondVar;

@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/ascii.h"
 #include "common/check.h"
 
 namespace iocgrid::core {
@@ -43,14 +44,6 @@ const std::unordered_map<std::string_view, IndicatorType>& NameMap() {
     return m;
   }();
   return map;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Aliases seen in feeds, CSV exports and tools. An empty target means "guess from the value".
@@ -113,9 +106,9 @@ Result<std::optional<IndicatorType>> ResolveTypeName(std::string_view name) {
   while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
   while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
   if (auto t = TypeFromName(name)) return std::optional<IndicatorType>(*t);
-  std::string lower = Lower(name);
+  std::string lower = AsciiLower(name);
   for (const TypeRow& row : kTypes) {
-    if (Lower(row.name) == lower) return std::optional<IndicatorType>(row.type);
+    if (AsciiLower(row.name) == lower) return std::optional<IndicatorType>(row.type);
   }
   for (const Alias& a : kAliases) {
     if (a.alias == lower) {

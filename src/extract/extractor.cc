@@ -20,7 +20,6 @@
 namespace iocgrid::extract {
 
 using core::IndicatorType;
-using internal::Lower;
 using T = IndicatorType;
 
 namespace {
@@ -128,7 +127,7 @@ Result<std::vector<core::IndicatorType>> ParseTypeList(std::string_view list) {
   while (pos <= list.size()) {
     size_t comma = list.find(',', pos);
     if (comma == std::string_view::npos) comma = list.size();
-    std::string name = Lower(list.substr(pos, comma - pos));
+    std::string name = AsciiLower(list.substr(pos, comma - pos));
     name.erase(0, name.find_first_not_of(' '));
     name.erase(name.find_last_not_of(' ') + 1);
     pos = comma + 1;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/mutex.h"
 
 namespace iocgrid::net {
@@ -61,7 +62,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
-    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    AsciiLowerInPlace(name);
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
       value.remove_prefix(1);

@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 
+#include "common/ascii.h"
+
 namespace iocgrid::net {
 namespace {
 
@@ -38,7 +40,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   size_t colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    AsciiLowerInPlace(name);
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();

@@ -204,6 +204,24 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mo
   return connection;
 }
 
+namespace {
+
+int CountStatement(unsigned type, void* context, void* /*stmt*/, void* sql) {
+  const char* text = static_cast<const char*>(sql);
+  // A trigger's statements are traced as "-- " comments; only top-level statements count.
+  bool trigger = text != nullptr && text[0] == '-' && text[1] == '-';
+  if (type == SQLITE_TRACE_STMT && !trigger) {
+    static_cast<std::atomic<int64_t>*>(context)->fetch_add(1, std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void Connection::CountStatementsInto(std::atomic<int64_t>* counter) {
+  sqlite3_trace_v2(db_.get(), SQLITE_TRACE_STMT, &CountStatement, counter);
+}
+
 Status Connection::Exec(std::string_view sql) {
   std::string text(sql);
   char* error = nullptr;

@@ -8,6 +8,7 @@
 // guarantees it (the Store's writer mutex and reader pool, the PortalStore's mutex).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -136,6 +137,11 @@ class Connection {
   Result<bool> HasColumn(std::string_view table, std::string_view column);
   // True when the schema has a table named `table`.
   Result<bool> HasTable(std::string_view table);
+
+  // From now on, adds 1 to `*counter` each time a statement starts running on this connection
+  // (trigger bodies not counted; SQLite's statement trace). For tests and benchmarks that
+  // check how many statements an operation costs. `counter` must outlive the connection.
+  void CountStatementsInto(std::atomic<int64_t>* counter);
 
   int64_t LastInsertRowid() const;
   int64_t Changes() const;

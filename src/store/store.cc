@@ -55,7 +55,7 @@ ReaderLease::~ReaderLease() {
     // Ends the read snapshot. A failure here leaves the connection unusable, so drop it.
     if (!connection_->Exec("COMMIT").ok()) return;
   }
-  std::lock_guard<std::mutex> lock(state_->pool_mu);
+  MutexLock lock(state_->pool_mu);
   if (state_->idle_readers.size() <
       static_cast<size_t>(std::max(state_->options.max_idle_readers, 0))) {
     state_->idle_readers.push_back(std::move(connection_));
@@ -76,13 +76,14 @@ Result<std::unique_ptr<Connection>> StoreState::OpenReader() const {
   IOCGRID_RETURN_IF_ERROR(ApplyConnectionPragmas(*connection, options));
   // Readers never write, so a bug cannot turn a read path into a second writer.
   IOCGRID_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only = ON"));
+  connection->CountStatementsInto(&statements_run);
   return connection;
 }
 
 Result<ReaderLease> StoreState::AcquireReader() {
   std::unique_ptr<Connection> connection;
   {
-    std::lock_guard<std::mutex> lock(pool_mu);
+    MutexLock lock(pool_mu);
     if (!idle_readers.empty()) {
       connection = std::move(idle_readers.back());
       idle_readers.pop_back();
@@ -145,36 +146,42 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
   auto state = std::make_unique<StoreState>();
   state->path = path;
   state->options = options;
-  IOCGRID_ASSIGN_OR_RETURN(
-      state->writer, Connection::Open(path,
-                                      options.create_if_missing ? Connection::Mode::kReadWriteCreate
-                                                                : Connection::Mode::kReadWrite,
-                                      options.busy_timeout_ms));
-  Connection& writer = *state->writer;
-  // The first read tells a foreign file (NOTADB) apart before anything is written.
-  Result<int64_t> probe = writer.QueryInt("PRAGMA schema_version");
-  if (!probe.ok()) return probe.status().WithContext("store " + path);
-  // A new file gets 16 KiB pages (SQLite's default is 4 KiB): fewer, fuller B-tree pages make a
-  // bulk import about 13% cheaper in CPU (docs/performance.md). Only possible before the file has
-  // any content; an existing store keeps its page size.
-  if (*probe == 0) IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA page_size = 16384"));
-
-  // WAL: readers never block the writer nor each other; a commit is one append to the log.
   {
-    IOCGRID_ASSIGN_OR_RETURN(internal::Statement wal,
-                             writer.PrepareOnce("PRAGMA journal_mode = WAL"));
-    IOCGRID_ASSIGN_OR_RETURN(bool wal_row, wal.Step());
-    if (!wal_row || wal.Text(0) != "wal") {
-      return UnavailableError("store " + path + ": cannot switch to WAL journal mode");
+    // Nobody else sees the state yet; the lock is for the analysis (writer is guarded).
+    MutexLock lock(state->write_mu);
+    IOCGRID_ASSIGN_OR_RETURN(
+        state->writer,
+        Connection::Open(path,
+                         options.create_if_missing ? Connection::Mode::kReadWriteCreate
+                                                   : Connection::Mode::kReadWrite,
+                         options.busy_timeout_ms));
+    Connection& writer = *state->writer;
+    writer.CountStatementsInto(&state->statements_run);
+    // The first read tells a foreign file (NOTADB) apart before anything is written.
+    Result<int64_t> probe = writer.QueryInt("PRAGMA schema_version");
+    if (!probe.ok()) return probe.status().WithContext("store " + path);
+    // A new file gets 16 KiB pages (SQLite's default is 4 KiB): fewer, fuller B-tree pages make a
+    // bulk import about 13% cheaper in CPU (docs/performance.md). Only possible before the file has
+    // any content; an existing store keeps its page size.
+    if (*probe == 0) IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA page_size = 16384"));
+
+    // WAL: readers never block the writer nor each other; a commit is one append to the log.
+    {
+      IOCGRID_ASSIGN_OR_RETURN(internal::Statement wal,
+                               writer.PrepareOnce("PRAGMA journal_mode = WAL"));
+      IOCGRID_ASSIGN_OR_RETURN(bool wal_row, wal.Step());
+      if (!wal_row || wal.Text(0) != "wal") {
+        return UnavailableError("store " + path + ": cannot switch to WAL journal mode");
+      }
     }
+    IOCGRID_RETURN_IF_ERROR(writer.Exec(options.sync_full ? "PRAGMA synchronous = FULL"
+                                                          : "PRAGMA synchronous = NORMAL"));
+    IOCGRID_RETURN_IF_ERROR(internal::ApplyConnectionPragmas(writer, options));
+    // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
+    // huge -wal file behind.
+    IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));
+    IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
   }
-  IOCGRID_RETURN_IF_ERROR(
-      writer.Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
-  IOCGRID_RETURN_IF_ERROR(internal::ApplyConnectionPragmas(writer, options));
-  // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
-  // huge -wal file behind.
-  IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));
-  IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
   return std::make_unique<Store>(std::move(state));
 }
 

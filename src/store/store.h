@@ -162,6 +162,10 @@ class Store {
   Result<StoreStats> Stats();
   // The newest audit entries first, at most `limit` (0 = all).
   Result<std::vector<AuditEntry>> ListAudit(uint32_t limit);
+  // SQL statements started by this Store's connections since Open (SQLite's statement trace;
+  // trigger bodies not counted). For tests and benchmarks that check what an operation costs,
+  // e.g. that a 1,000-value filter is one statement, not 1,000.
+  int64_t StatementsRun() const;
   // PRAGMA integrity_check and foreign_key_check. Errors: kDataLoss with SQLite's first report.
   Status CheckIntegrity();
 

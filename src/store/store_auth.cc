@@ -225,8 +225,7 @@ Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
   if (now - last_used >= kLastUsedGranularitySeconds) {
     // Best effort and never waiting: while an import holds the writer, the stamp is skipped
     // rather than stalling the request.
-    std::unique_lock<std::mutex> lock(state_->write_mu, std::try_to_lock);
-    if (lock.owns_lock()) {
+    if (state_->write_mu.TryLock()) {
       Result<Statement> update =
           state_->writer->Prepare("UPDATE api_keys SET last_used = ?2 WHERE id = ?1");
       if (update.ok()) {
@@ -234,6 +233,7 @@ Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
         // A failed stamp (e.g. another process holds the lock) must not fail authentication.
         update->Run().IgnoreError();
       }
+      state_->write_mu.Unlock();
     }
   }
   return context;

@@ -324,6 +324,10 @@ Result<uint64_t> Store::DataGeneration() {
   return static_cast<uint64_t>(v);
 }
 
+int64_t Store::StatementsRun() const {
+  return state_->statements_run.load(std::memory_order_relaxed);
+}
+
 Status Store::CheckIntegrity() {
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
   {

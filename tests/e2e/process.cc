@@ -135,23 +135,4 @@ void Background::DrainLog() {
     log_.append(buf, static_cast<size_t>(n));
 }
 
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-e2e-XXXXXX").string();
-  char* made = mkdtemp(tmpl.data());
-  if (made == nullptr) std::abort();
-  path_ = made;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string TempDir::Write(const std::string& name, const std::string& content) const {
-  std::string p = path_ + "/" + name;
-  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
-
 }  // namespace iocgrid::e2e

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/temp_dir.h"
+
 namespace iocgrid::e2e {
 
 struct ProcessResult {
@@ -39,18 +41,6 @@ class Background {
 };
 
 // A fresh empty directory under the system temp dir, removed by the destructor.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  // Writes `content` to path()/name and returns the full path.
-  std::string Write(const std::string& name, const std::string& content) const;
-
- private:
-  std::string path_;
-};
+using TempDir = ::iocgrid::test::TempDir;
 
 }  // namespace iocgrid::e2e

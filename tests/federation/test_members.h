@@ -27,6 +27,7 @@
 #include "federation/federation.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::federation::testing {
 
@@ -68,9 +69,7 @@ class TestNode {
 
   static std::unique_ptr<TestNode> Start(Front front = nullptr) {
     auto n = std::unique_ptr<TestNode>(new TestNode());
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-fed-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) return nullptr;
-    n->dir_ = tmpl;
+    n->dir_ = ::iocgrid::test::MakeTempDir("iocgrid-fed");
     node::NodeOptions options;
     options.data_dir = n->dir_;
     options.max_concurrent_per_key = 1000;

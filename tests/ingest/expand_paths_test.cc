@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ingest/loader.h"
+#include "tests/common/temp_dir.h"
 #include "tests/ingest/test_util.h"
 
 namespace iocgrid::ingest {
@@ -16,10 +17,7 @@ namespace fs = std::filesystem;
 class ExpandPathsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("iocgrid_expand_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-             "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
+    root_ = test::MakeTempDir("iocgrid-expand");
     for (const char* file :
          {"b.txt", "a.csv", "sub/z.json", "sub/deeper/y.lst", ".hidden", "README.md", "readme.txt",
           "LICENSE", "notes.md", ".git/config", "sub/.cache/x.txt"}) {

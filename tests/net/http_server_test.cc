@@ -15,6 +15,7 @@
 
 #include "net/http_client.h"
 #include "net/http_error.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::net {
 namespace {
@@ -193,8 +194,8 @@ TEST(HttpServerTest, StopLetsInFlightRequestsFinish) {
 }
 
 TEST(HttpServerTest, ServesHttpsWithGivenCertificate) {
-  auto dir = std::filesystem::temp_directory_path() / ("iocgrid-tls-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
+  test::TempDir temp("iocgrid-tls");
+  std::filesystem::path dir = temp.path();
   std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
   std::string cmd =
       "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
@@ -215,7 +216,6 @@ TEST(HttpServerTest, ServesHttpsWithGivenCertificate) {
   ClientRequest untrusted;
   untrusted.url = req.url;
   EXPECT_EQ(Fetch(untrusted).status().code(), StatusCode::kUnavailable);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(HttpServerTest, StartFailsClearlyOnBadTlsFiles) {

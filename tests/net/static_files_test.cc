@@ -11,6 +11,7 @@
 
 #include "net/http_server.h"
 #include "tests/common/raw_http.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::net {
 namespace {
@@ -20,9 +21,7 @@ namespace fs = std::filesystem;
 class StaticFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "iocgrid-static-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = ::iocgrid::test::MakeTempDir("iocgrid-static");
     fs::create_directories(dir_ / "web" / "css");
     Write(dir_ / "web" / "index.html", "<h1>iocgrid</h1>");
     Write(dir_ / "web" / "app.js", "console.log(1)");

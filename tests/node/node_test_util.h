@@ -14,6 +14,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::node {
 
@@ -25,9 +26,7 @@ class NodeFixture : public ::testing::Test {
     server_.reset();
     node_.reset();
     if (dir_.empty()) {
-      std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-node-XXXXXX").string();
-      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-      dir_ = tmpl;
+      dir_ = ::iocgrid::test::MakeTempDir("iocgrid-node");
     }
     options.data_dir = dir_;
     auto node = Node::Open(options);

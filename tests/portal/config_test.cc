@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/common/temp_dir.h"
+
 namespace iocgrid::portal {
 namespace {
 
 TEST(PortalConfigTest, ReadsTheDocumentedShape) {
-  auto dir = std::filesystem::temp_directory_path() / ("iocgrid-cfg-" + std::to_string(getpid()));
+  test::TempDir temp("iocgrid-cfg");
+  std::filesystem::path dir = temp.path();
   std::filesystem::create_directories(dir / "keys");
   std::ofstream(dir / "keys" / "anonymity.key") << std::string(40, 'k') << "\n";
   setenv("IOCGRID_TEST_MISP_KEY", std::string(40, 'e').c_str(), 1);
@@ -56,7 +59,6 @@ disclosure = "existence"
   EXPECT_EQ(m.max_concurrent, 2);
   EXPECT_EQ(m.disclosure, federation::Disclosure::kExistence);
   EXPECT_EQ(m.sector, "national CERT");
-  std::filesystem::remove_all(dir);
 }
 
 TEST(PortalConfigTest, ErrorsNameTheProblem) {

@@ -18,17 +18,14 @@
 #include "net/http_server.h"
 #include "node/node.h"
 #include "portal/portal.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::portal {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-inline std::string TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-portal-XXXXXX").string();
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+inline std::string TempDir() { return test::MakeTempDir("iocgrid-portal"); }
 
 // A real node with an admin key and some data.
 struct TestNode {

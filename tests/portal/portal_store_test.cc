@@ -8,16 +8,14 @@
 #include <fstream>
 #include <string>
 
+#include "tests/common/temp_dir.h"
+
 namespace iocgrid::portal {
 namespace {
 
 class PortalStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-pstore-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
+  void SetUp() override { dir_ = ::iocgrid::test::MakeTempDir("iocgrid-pstore"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;
 };

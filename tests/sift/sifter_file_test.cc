@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sift/sifter.h"
+#include "tests/common/temp_dir.h"
 #include "tests/sift/sift_test_util.h"
 
 namespace iocgrid::sift {
@@ -66,17 +67,10 @@ TEST(SharedLogsTest, ModsecurityNativeGzip) {
   EXPECT_EQ(s.counts().internal, 3u);
 }
 
-class TempDir : public ::testing::Test {
+class SifterFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sift_test_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
+  std::string Path(const std::string& name) const { return dir_.Path(name); }
+  test::TempDir dir_{"iocgrid-sift"};
 };
 
 std::string Lines(int n) {
@@ -94,8 +88,6 @@ void WriteGzip(const std::string& path, const std::string& text) {
   gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
   gzclose(gz);
 }
-
-using SifterFileTest = TempDir;
 
 TEST_F(SifterFileTest, MissingFileIsNotFound) {
   Sifter s{SiftOptions{}};
@@ -136,7 +128,7 @@ TEST_F(SifterFileTest, UndetectableFormatIsAnError) {
 
 TEST_F(SifterFileTest, DirectoryIsAReadError) {
   Sifter s{SiftOptions{}};
-  EXPECT_FALSE(s.AddFile(dir_.string()).ok());
+  EXPECT_FALSE(s.AddFile(dir_.path()).ok());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "sqlite/api_key.h"
 #include "sqlite/connection.h"
 #include "sqlite/migrate.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::sqlite {
 namespace {
@@ -19,9 +20,7 @@ namespace {
 class SqliteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "iocgrid-sqlite-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    dir_ = ::iocgrid::test::MakeTempDir("iocgrid-sqlite");
     path_ = dir_ + "/test.db";
     auto db = Connection::Open(path_, Connection::Mode::kReadWriteCreate, 1000);
     ASSERT_TRUE(db.ok()) << db.status().ToString();

@@ -12,31 +12,12 @@
 #include "core/indicator.h"
 #include "gtest/gtest.h"
 #include "store/options.h"
+#include "tests/common/temp_dir.h"
 
 namespace iocgrid::store::testing {
 
-// A fresh directory under TMPDIR (mkdtemp), removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "iocgrid-store-XXXXXX").string();
-    char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A fresh directory under TMPDIR, removed with everything in it on destruction.
+using TempDir = ::iocgrid::test::TempDir;
 
 inline core::Attribute Attr(std::string_view type, std::string_view value, std::string uuid = "") {
   core::Attribute a;

@@ -225,7 +225,7 @@ void Run::FindDots(std::vector<Pos>* domain, std::vector<Pos>* ipv4, std::vector
       size_t len = p - i - 1;
       if (len >= 2 && len <= kMaxExtension && (p == n || !word_char(t[p]))) {
         char ext[kMaxExtension];
-        for (size_t j = 0; j < len; ++j) ext[j] = ToLower(t[i + 1 + j]);
+        for (size_t j = 0; j < len; ++j) ext[j] = AsciiToLower(t[i + 1 + j]);
         if (impl_.file_extensions.Find(std::string_view(ext, len)) != 0) {
           file->push_back(static_cast<Pos>(p));
         }

@@ -35,7 +35,7 @@ using internal::Workspace;
 
 HsScratch Extractor::Impl::Borrow() const {
   {
-    std::lock_guard<std::mutex> lock(pool_mu);
+    MutexLock lock(pool_mu);
     if (!pool.empty()) {
       HsScratch s = std::move(pool.back());
       pool.pop_back();
@@ -48,13 +48,13 @@ HsScratch Extractor::Impl::Borrow() const {
 }
 
 void Extractor::Impl::Return(HsScratch s) const {
-  std::lock_guard<std::mutex> lock(pool_mu);
+  MutexLock lock(pool_mu);
   if (pool.size() < 16) pool.push_back(std::move(s));
 }
 
 std::unique_ptr<Workspace> Extractor::Impl::BorrowWorkspace() const {
   {
-    std::lock_guard<std::mutex> lock(pool_mu);
+    MutexLock lock(pool_mu);
     if (!workspaces.empty()) {
       std::unique_ptr<Workspace> ws = std::move(workspaces.back());
       workspaces.pop_back();
@@ -68,7 +68,7 @@ std::unique_ptr<Workspace> Extractor::Impl::BorrowWorkspace() const {
 void Extractor::Impl::ReturnWorkspace(std::unique_ptr<Workspace> ws) const {
   ws->Clear();
   size_t bytes = ws->RetainedBytes();
-  std::lock_guard<std::mutex> lock(pool_mu);
+  MutexLock lock(pool_mu);
   if (pooled_bytes + bytes <= kMaxPooledBytes && workspaces.size() < 16) {
     pooled_bytes += bytes;
     workspaces.push_back(std::move(ws));

@@ -9,12 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "core/ip.h"
 #include "extract/extractor.h"
 #include "extract/internal/anchors.h"
@@ -66,8 +66,8 @@ struct Extractor::Impl {
 
   // Scratch pool: Extract() is const and concurrent; each call borrows a
   // scratch.
-  mutable std::mutex pool_mu;
-  mutable std::vector<internal::HsScratch> pool;
+  mutable Mutex pool_mu;
+  mutable std::vector<internal::HsScratch> pool IOCGRID_GUARDED_BY(pool_mu);
 
   internal::HsScratch Borrow() const;
   void Return(internal::HsScratch s) const;
@@ -76,8 +76,8 @@ struct Extractor::Impl {
   // that a call does not page-fault them in again: at most kMaxPooledBytes in all. A call's
   // buffers take about twice its text, so a 32 MiB text's are kept and a 64 MiB text's freed.
   static constexpr size_t kMaxPooledBytes = size_t{128} << 20;
-  mutable std::vector<std::unique_ptr<internal::Workspace>> workspaces;
-  mutable size_t pooled_bytes = 0;
+  mutable std::vector<std::unique_ptr<internal::Workspace>> workspaces IOCGRID_GUARDED_BY(pool_mu);
+  mutable size_t pooled_bytes IOCGRID_GUARDED_BY(pool_mu) = 0;
 
   std::unique_ptr<internal::Workspace> BorrowWorkspace() const;
   void ReturnWorkspace(std::unique_ptr<internal::Workspace> ws) const;

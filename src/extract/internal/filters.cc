@@ -167,7 +167,7 @@ bool IsFileLikeTld(std::string_view tld) {
 
 bool IsMessageIdHeader(std::string_view header) {
   for (std::string_view h : kMessageIdHeaders) {
-    if (EqualsNoCase(header, h)) return true;
+    if (EqualsIgnoreAsciiCase(header, h)) return true;
   }
   return false;
 }
@@ -235,7 +235,7 @@ bool Run::VersionContext(size_t start) const {
   if (w == i || i - w > 20) return false;
   std::string_view word = t_.substr(w, i - w);
   for (std::string_view v : kVersionWords) {
-    if (EqualsNoCase(word, v)) return true;
+    if (EqualsIgnoreAsciiCase(word, v)) return true;
   }
   return false;
 }

@@ -87,7 +87,7 @@ void DecodeEntities(std::string_view s, std::string* out) {
       }
     } else {
       for (const Entity& e : kEntities) {
-        if (EqualsNoCase(name, e.name)) {
+        if (EqualsIgnoreAsciiCase(name, e.name)) {
           *out += e.utf8;
           done = true;
           break;
@@ -109,7 +109,7 @@ bool IsBlockTag(std::string_view tag) {
       "section", "article",    "header", "footer", "hr",  "dt",    "dd",  "title",
       "code",    "figcaption", "thead",  "tbody",  "nav", "aside", "main"};
   for (std::string_view b : kBlock) {
-    if (EqualsNoCase(tag, b)) return true;
+    if (EqualsIgnoreAsciiCase(tag, b)) return true;
   }
   return false;
 }
@@ -120,21 +120,21 @@ std::string_view AttributeValue(std::string_view inside, std::string_view attr) 
   while (i < inside.size()) {
     size_t found = std::string_view::npos;
     for (size_t p = i; p + attr.size() <= inside.size(); ++p) {
-      if (EqualsNoCase(inside.substr(p, attr.size()), attr) &&
-          (p == 0 || internal::IsSpace(inside[p - 1]))) {
+      if (EqualsIgnoreAsciiCase(inside.substr(p, attr.size()), attr) &&
+          (p == 0 || IsAsciiSpace(inside[p - 1]))) {
         found = p;
         break;
       }
     }
     if (found == std::string_view::npos) return {};
     size_t p = found + attr.size();
-    while (p < inside.size() && internal::IsSpace(inside[p])) ++p;
+    while (p < inside.size() && IsAsciiSpace(inside[p])) ++p;
     if (p >= inside.size() || inside[p] != '=') {
       i = found + attr.size();
       continue;
     }
     ++p;
-    while (p < inside.size() && internal::IsSpace(inside[p])) ++p;
+    while (p < inside.size() && IsAsciiSpace(inside[p])) ++p;
     if (p >= inside.size()) return {};
     char q = inside[p];
     if (q == '"' || q == '\'') {
@@ -143,7 +143,7 @@ std::string_view AttributeValue(std::string_view inside, std::string_view attr) 
       return inside.substr(p + 1, close - p - 1);
     }
     size_t e = p;
-    while (e < inside.size() && !internal::IsSpace(inside[e]) && inside[e] != '>') ++e;
+    while (e < inside.size() && !IsAsciiSpace(inside[e]) && inside[e] != '>') ++e;
     return inside.substr(p, e - p);
   }
   return {};
@@ -183,15 +183,15 @@ std::string HtmlToText(std::string_view html) {
     std::string_view tag = rest.substr(0, name_end);
     i = close + 1;
     run = i;
-    if (!closing && (EqualsNoCase(tag, "script") || EqualsNoCase(tag, "style"))) {
+    if (!closing && (EqualsIgnoreAsciiCase(tag, "script") || EqualsIgnoreAsciiCase(tag, "style"))) {
       // Skip the element's content: code and CSS, not report text.
-      std::string end_tag = "</" + Lower(tag);
+      std::string end_tag = "</" + AsciiLower(tag);
       size_t p = i;
       size_t found = std::string_view::npos;
       while (p < html.size()) {
         size_t lt = html.find("</", p);
         if (lt == std::string_view::npos) break;
-        if (StartsWithNoCase(html.substr(lt), end_tag)) {
+        if (StartsWithIgnoreAsciiCase(html.substr(lt), end_tag)) {
           found = lt;
           break;
         }
@@ -205,15 +205,15 @@ std::string HtmlToText(std::string_view html) {
     }
     if (IsBlockTag(tag)) {
       text += '\n';
-    } else if (EqualsNoCase(tag, "td") || EqualsNoCase(tag, "th")) {
+    } else if (EqualsIgnoreAsciiCase(tag, "td") || EqualsIgnoreAsciiCase(tag, "th")) {
       text += '\t';
     }
     if (!closing) {
       // Link targets are often the indicators themselves ("click here" -> href).
       for (std::string_view attr : {std::string_view("href"), std::string_view("src")}) {
         std::string_view v = AttributeValue(inside, attr);
-        if (!v.empty() && v[0] != '#' && !StartsWithNoCase(v, "javascript:") &&
-            !StartsWithNoCase(v, "data:")) {
+        if (!v.empty() && v[0] != '#' && !StartsWithIgnoreAsciiCase(v, "javascript:") &&
+            !StartsWithIgnoreAsciiCase(v, "data:")) {
           text += ' ';
           DecodeEntities(v, &text);
           text += ' ';
@@ -226,7 +226,7 @@ std::string HtmlToText(std::string_view html) {
 }
 
 bool LooksLikeHtml(std::string_view s, std::string_view name) {
-  std::string lower_name = Lower(name);
+  std::string lower_name = AsciiLower(name);
   for (std::string_view ext : {".html", ".htm", ".xhtml"}) {
     if (lower_name.size() >= ext.size() &&
         lower_name.compare(lower_name.size() - ext.size(), ext.size(), ext) == 0) {
@@ -237,9 +237,9 @@ bool LooksLikeHtml(std::string_view s, std::string_view name) {
   size_t p = head.find_first_not_of(" \t\r\n");
   if (p == std::string_view::npos) return false;
   head.remove_prefix(p);
-  return StartsWithNoCase(head, "<!doctype html") || StartsWithNoCase(head, "<html") ||
-         StartsWithNoCase(head, "<?xml") || StartsWithNoCase(head, "<head") ||
-         StartsWithNoCase(head, "<body");
+  return StartsWithIgnoreAsciiCase(head, "<!doctype html") ||
+         StartsWithIgnoreAsciiCase(head, "<html") || StartsWithIgnoreAsciiCase(head, "<?xml") ||
+         StartsWithIgnoreAsciiCase(head, "<head") || StartsWithIgnoreAsciiCase(head, "<body");
 }
 
 }  // namespace iocgrid::extract::internal

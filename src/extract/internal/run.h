@@ -37,7 +37,7 @@ using core::IndicatorType;
 // has grown). Inline: the scanners call it for every host and path token.
 inline std::string_view LowerInto(std::string_view s, std::string& out) {
   out.assign(s);
-  for (char& c : out) c = ToLower(c);
+  for (char& c : out) c = AsciiToLower(c);
   return out;
 }
 

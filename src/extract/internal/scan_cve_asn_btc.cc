@@ -56,7 +56,8 @@ void Run::ScanBtc(size_t anchor_end, bool bech32) {
   size_t f = anchor_end;
   while (f < t_.size() && IsAlnum(t_[f])) ++f;
   covered_[anchor] = f;
-  if (bech32 ? !StartsWithNoCase(t_.substr(s), "bc1") : (t_[s] != '1' && t_[s] != '3')) return;
+  if (bech32 ? !StartsWithIgnoreAsciiCase(t_.substr(s), "bc1") : (t_[s] != '1' && t_[s] != '3'))
+    return;
   std::string_view v = t_.substr(s, f - s);
   bool ok = bech32 ? IsBech32Address(v) : IsBase58CheckAddress(v);
   if (!ok || Claimed(s, f, kClaimAny)) return;

@@ -134,7 +134,7 @@ void Run::ScanDottedQuad(size_t s, size_t f, bool v_prefixed) {
       type = T::kIpDstPort;
       end = p;
     }
-  } else if (after == '/' && At(f + 1) != '/' && !IsSpace(At(f + 1)) && At(f + 1) != '\0') {
+  } else if (after == '/' && At(f + 1) != '/' && !IsAsciiSpace(At(f + 1)) && At(f + 1) != '\0') {
     size_t url_end = UrlEnd(f, before);
     if (url_end > f + 1) {
       Claim(s, url_end, kClaimAny);
@@ -182,7 +182,7 @@ void Run::ScanName(size_t s, size_t f, size_t label_count, std::string_view tld)
     path_at = f + 1;
     while (IsDigit(At(path_at))) ++path_at;
   }
-  if (At(path_at) == '/' && At(path_at + 1) != '/' && !IsSpace(At(path_at + 1)) &&
+  if (At(path_at) == '/' && At(path_at + 1) != '/' && !IsAsciiSpace(At(path_at + 1)) &&
       At(path_at + 1) != '\0') {
     size_t url_end = UrlEnd(path_at, before);
     if (url_end > path_at + 1) {

@@ -60,10 +60,10 @@ size_t Run::UnquotedPathEnd(size_t start, size_t line_end, bool regkey) const {
       size_t w = i + 1;
       std::string_view next = t_.substr(w, 4);
       if ((next.size() >= 3 && IsAlpha(next[0]) && next[1] == ':' && next[2] == '\\') ||
-          next.rfind('%', 0) == 0 || StartsWithNoCase(next, "HK")) {
+          next.rfind('%', 0) == 0 || StartsWithIgnoreAsciiCase(next, "HK")) {
         break;
       }
-      while (w < line_end && !IsSpace(t_[w]) && t_[w] != '\\' && !invalid(t_[w])) ++w;
+      while (w < line_end && !IsAsciiSpace(t_[w]) && t_[w] != '\\' && !invalid(t_[w])) ++w;
       if (w < line_end && t_[w] == '\\') {
         i = w;
         continue;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/ascii.h"
+
 namespace iocgrid::extract::internal {
 
 // Character classes by table: the scanners test every byte of a token, and the
@@ -43,29 +45,6 @@ inline bool IsAlpha(char c) { return (ClassOf(c) & kAlphaClass) != 0; }
 inline bool IsAlnum(char c) { return (ClassOf(c) & (kDigitClass | kAlphaClass)) != 0; }
 inline bool IsHex(char c) { return (ClassOf(c) & kHexClass) != 0; }
 inline bool IsLabelChar(char c) { return (ClassOf(c) & kLabelClass) != 0; }
-inline bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-inline char ToLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-inline std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ToLower(c);
-  return out;
-}
-
-inline bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ToLower(a[i]) != ToLower(b[i])) return false;
-  }
-  return true;
-}
-
-inline bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsNoCase(s.substr(0, prefix.size()), prefix);
-}
+// Space, case folding and case-insensitive compares: common/ascii.h.
 
 }  // namespace iocgrid::extract::internal

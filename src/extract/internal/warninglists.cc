@@ -5,20 +5,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/ascii.h"
 #include "extract/internal/filters.h"
 
 namespace iocgrid::extract::internal {
 namespace {
 
 constexpr size_t kMaxListBytes = 16 << 20;  // the largest bundled list is ~300 KiB
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // Reads data/warninglists/<name>/list.json and returns its "list" entries.
 Result<std::vector<std::string>> ReadList(const std::string& dir, const std::string& name) {
@@ -45,7 +38,7 @@ Result<std::vector<std::string>> ReadList(const std::string& dir, const std::str
 // subdomains".
 void AddHosts(const std::vector<std::string>& raw, uint32_t bit, StringTable* table) {
   for (const std::string& e : raw) {
-    std::string v = Lower(e);
+    std::string v = AsciiLower(e);
     while (!v.empty() && v.front() == '.') v.erase(0, 1);
     while (!v.empty() && v.back() == '.') v.pop_back();
     if (!v.empty()) table->Add(v, bit);

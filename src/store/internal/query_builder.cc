@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "common/ascii.h"
 #include "store/number.h"
 
 namespace iocgrid::store::internal {
@@ -22,14 +23,6 @@ bool AllDigits(std::string_view value) {
     if (c < '0' || c > '9') return false;
   }
   return true;
-}
-
-std::string Lower(std::string_view value) {
-  std::string out(value);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 std::string JsonIntArray(const std::vector<int64_t>& values) {
@@ -169,7 +162,7 @@ std::string EventRefMatch(SqlFilter& filter, const std::vector<std::string>& ref
     if (auto id = ParseDecimal<int64_t>(ref); id && AllDigits(ref)) {
       ids.push_back(*id);
     } else {
-      uuids.push_back(Lower(ref));
+      uuids.push_back(AsciiLower(ref));
     }
   }
   std::string out = "0";
@@ -192,7 +185,7 @@ std::string OrgMatch(SqlFilter& filter, const std::vector<std::string>& refs,
   for (const std::string& ref : refs) {
     if (auto id = ParseDecimal<int64_t>(ref); id && AllDigits(ref)) ids.push_back(*id);
     names.push_back(ref);
-    names.push_back(Lower(ref));  // uuids are stored lower-case
+    names.push_back(AsciiLower(ref));  // uuids are stored lower-case
   }
   return std::string(org_column) + " IN (SELECT id FROM organisations WHERE id IN (SELECT value " +
          "FROM json_each(" + filter.Param(JsonIntArray(ids)) + ")) OR name IN (SELECT value FROM " +
@@ -263,8 +256,8 @@ SqlFilter BuildAttributeFilter(const AttributeQuery& query) {
   AddInFilter(filter, query.object_relation, "a.object_relation");
   {
     ListFilter uuids;
-    for (const std::string& u : query.uuid.any) uuids.any.push_back(Lower(u));
-    for (const std::string& u : query.uuid.none) uuids.none.push_back(Lower(u));
+    for (const std::string& u : query.uuid.any) uuids.any.push_back(AsciiLower(u));
+    for (const std::string& u : query.uuid.none) uuids.none.push_back(AsciiLower(u));
     AddInFilter(filter, uuids, "a.uuid");
   }
   AddListRef(filter, query.tags,

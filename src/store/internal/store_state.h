@@ -5,12 +5,13 @@
 // immutable after Open.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/result.h"
 #include "sqlite/connection.h"
 #include "store/options.h"
@@ -47,11 +48,14 @@ struct StoreState {
   std::string path;
   StoreOptions options;
 
-  std::mutex write_mu;
-  std::unique_ptr<Connection> writer;  // guarded by write_mu
+  Mutex write_mu;
+  std::unique_ptr<Connection> writer IOCGRID_GUARDED_BY(write_mu);
 
-  std::mutex pool_mu;
-  std::vector<std::unique_ptr<Connection>> idle_readers;  // guarded by pool_mu
+  Mutex pool_mu;
+  std::vector<std::unique_ptr<Connection>> idle_readers IOCGRID_GUARDED_BY(pool_mu);
+
+  // Statements started on the writer and every reader (Store::StatementsRun).
+  mutable std::atomic<int64_t> statements_run{0};
 
   int64_t Now() const;
   // Opens a reader connection with the store's pragmas.
@@ -64,7 +68,7 @@ struct StoreState {
 // holding write_mu; a non-OK status from `fn` rolls everything back.
 template <typename Fn>
 Status RunWrite(StoreState& state, Fn&& fn) {
-  std::lock_guard<std::mutex> lock(state.write_mu);
+  MutexLock lock(state.write_mu);
   Transaction tx(*state.writer);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   IOCGRID_RETURN_IF_ERROR(fn(*state.writer));

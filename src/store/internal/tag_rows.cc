@@ -12,7 +12,7 @@
 namespace iocgrid::store::internal {
 
 Result<int64_t> EventWriter::TagId(std::string_view name) {
-  std::string key = LowerAscii(name);
+  std::string key = AsciiLower(name);
   if (auto it = tag_ids_.find(key); it != tag_ids_.end()) return it->second;
   int64_t id = 0;
   {
@@ -34,7 +34,7 @@ Result<int64_t> EventWriter::TagId(std::string_view name) {
 }
 
 Result<int64_t> EventWriter::OrgId(std::string_view name) {
-  std::string key = LowerAscii(name);
+  std::string key = AsciiLower(name);
   if (auto it = org_ids_.find(key); it != org_ids_.end()) return it->second;
   IOCGRID_ASSIGN_OR_RETURN(int64_t id, EnsureOrgId(c_, name, now_));
   org_ids_.emplace(std::move(key), id);

@@ -3,17 +3,10 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "common/ascii.h"
 #include "sqlite/api_key.h"
 
 namespace iocgrid::store::internal {
-
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::vector<std::string> NormalizeTags(const std::vector<std::string>& a,
                                        const std::vector<std::string>* b) {
@@ -22,13 +15,13 @@ std::vector<std::string> NormalizeTags(const std::vector<std::string>& a,
   auto add = [&](const std::vector<std::string>& names) {
     for (const std::string& name : names) {
       if (name.empty()) continue;
-      if (seen.insert(LowerAscii(name)).second) out.push_back(name);
+      if (seen.insert(AsciiLower(name)).second) out.push_back(name);
     }
   };
   add(a);
   if (b != nullptr) add(*b);
   std::sort(out.begin(), out.end(), [](const std::string& x, const std::string& y) {
-    return LowerAscii(x) < LowerAscii(y);
+    return AsciiLower(x) < AsciiLower(y);
   });
   return out;
 }
@@ -36,13 +29,13 @@ std::vector<std::string> NormalizeTags(const std::vector<std::string>& a,
 bool SameTags(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   }
   return true;
 }
 
 std::string TagColour(std::string_view name) {
-  const std::string digest = sqlite::Sha256(LowerAscii(name));
+  const std::string digest = sqlite::Sha256(AsciiLower(name));
   static constexpr char kHex[] = "0123456789abcdef";
   std::string colour = "#";
   for (int i = 0; i < 3; ++i) {

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace iocgrid::store::internal {
+#include "common/ascii.h"  // AsciiLower: tag names compare case-insensitively
 
-std::string LowerAscii(std::string_view text);
+namespace iocgrid::store::internal {
 
 // Tag names deduplicated case-insensitively, first spelling kept, sorted case-insensitively;
 // `b`'s names, when given, are added after `a`'s.

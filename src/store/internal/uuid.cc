@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "common/ascii.h"
+
 namespace iocgrid::store::internal {
 namespace {
 
@@ -59,10 +61,10 @@ Result<std::string> CanonicalUuid(std::string_view text) {
       if (c != '-') return InvalidArgumentError("invalid uuid '" + std::string(text) + "'");
       continue;
     }
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+    if (!IsAsciiHex(c)) {
       return InvalidArgumentError("invalid uuid '" + std::string(text) + "'");
     }
+    c = AsciiToLower(c);
   }
   return out;
 }
