@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "common/ascii.h"
 #include "net/http.h"
 #include "sift/log_parser.h"
 
@@ -27,9 +28,7 @@ std::vector<std::string> SplitList(std::string_view v) {
   size_t pos = 0;
   while (pos <= v.size()) {
     size_t comma = std::min(v.find(',', pos), v.size());
-    std::string_view item = v.substr(pos, comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    std::string_view item = TrimAscii(v.substr(pos, comma - pos));
     if (!item.empty()) out.emplace_back(item);
     pos = comma + 1;
   }
@@ -132,9 +131,7 @@ Result<SiftRequest> ParseSiftQuery(std::string_view query) {
 }
 
 Status CheckSiftContentType(std::string_view content_type, std::string_view content_encoding) {
-  std::string type(content_type.substr(0, content_type.find(';')));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string type = AsciiLower(TrimAscii(content_type.substr(0, content_type.find(';'))));
   static const std::set<std::string, std::less<>> kTypes = {"",
                                                             "application/octet-stream",
                                                             "text/plain",
@@ -151,8 +148,7 @@ Status CheckSiftContentType(std::string_view content_type, std::string_view cont
         "': send the log itself as the body (application/octet-stream, text/plain or "
         "application/gzip), not a form.");
   }
-  std::string encoding(content_encoding);
-  for (char& c : encoding) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string encoding = AsciiLower(TrimAscii(content_encoding));
   if (!encoding.empty() && encoding != "gzip" && encoding != "identity") {
     return InvalidArgumentError("Unsupported Content-Encoding '" + Printable(encoding) +
                                 "' (gzip, or none).");
