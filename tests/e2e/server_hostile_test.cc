@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "tests/common/peak_rss.h"
 #include "tests/common/raw_http.h"
 #include "tests/e2e/process.h"
 
@@ -20,16 +21,6 @@ using namespace std::chrono_literals;
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// Peak resident memory of a process, in MB (VmHWM).
-long PeakRssMb(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  }
-  return -1;
 }
 
 uint16_t PortOf(const std::string& url) {
@@ -52,7 +43,7 @@ class NodeProcessTest : public ::testing::Test {
 };
 
 TEST_F(NodeProcessTest, BodiesWithoutAKeyAreRefusedOnTheirHeaders) {
-  long before = PeakRssMb(node_->pid());
+  long before = test::PeakRssKib(std::to_string(node_->pid())) / 1024;
   std::vector<std::thread> senders;
   std::vector<std::string> answers(4);
   for (int i = 0; i < 4; ++i) {
@@ -69,7 +60,8 @@ TEST_F(NodeProcessTest, BodiesWithoutAKeyAreRefusedOnTheirHeaders) {
     EXPECT_NE(a.find("403 Forbidden"), std::string::npos) << a.substr(0, 200);
     EXPECT_NE(a.find("\"url\":\"/events/add\""), std::string::npos) << a.substr(0, 300);
   }
-  EXPECT_LT(PeakRssMb(node_->pid()) - before, 64) << "the unauthenticated bodies were buffered";
+  EXPECT_LT(test::PeakRssKib(std::to_string(node_->pid())) / 1024 - before, 64)
+      << "the unauthenticated bodies were buffered";
   // With the key the node answers as before.
   net::ClientRequest req;
   req.url = node_->url() + "/servers/getVersion";

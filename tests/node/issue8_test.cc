@@ -12,6 +12,7 @@
 #include "common/utf8.h"
 #include "core/event.h"
 #include "core/indicator.h"
+#include "tests/common/peak_rss.h"
 #include "tests/node/node_test_util.h"
 
 namespace iocgrid::node {
@@ -95,22 +96,6 @@ TEST_F(Issue8Test, ThirtyThousandDeepBodiesAreRefusedOnEveryJsonEndpoint) {
   EXPECT_EQ(Call("POST", "/attributes/restSearch", DeepValue(2)).status, 200);
 }
 
-// VmHWM (peak RSS) of this process, in KiB, after resetting it.
-long PeakKib(bool reset) {
-  if (reset) std::ofstream("/proc/self/clear_refs") << "5";
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) {
-      std::istringstream fields(line.substr(6));
-      long kib = -1;
-      fields >> kib;
-      return kib;
-    }
-  }
-  return -1;
-}
-
 // A JSON list of 10^6 distinct addresses (about 15 MB).
 std::string MillionAddresses() {
   std::string list = "[";
@@ -125,9 +110,10 @@ std::string MillionAddresses() {
 TEST_F(Issue8Test, MillionValueSearchIsRefusedWithBoundedMemory) {
   const std::string body = "{\"returnFormat\":\"json\",\"value\":" + MillionAddresses() + "}";
   const long body_kib = static_cast<long>(body.size() / 1024);
-  const long before = PeakKib(true);
+  test::ResetPeakRss();
+  const long before = test::PeakRssKib();
   auto r = Call("POST", "/attributes/restSearch", body, user_key_);
-  const long peak = PeakKib(false);
+  const long peak = test::PeakRssKib();
   ExpectError(r, 413, "split", "10^6 values");
   // The client's copy, curl's and the server's body are unavoidable; a DOM of the values
   // (what the node built before) costs several times more.

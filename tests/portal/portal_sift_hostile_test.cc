@@ -65,7 +65,7 @@ class LogGenerator {
 };
 
 TEST_F(PortalSiftTest, UnauthenticatedHugeUploadIsRefusedBeforeItsBody) {
-  long before = PeakRssKb();
+  long before = test::PeakRssKib();
   std::string head =
       "POST /api/v1/sifts HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
       "Content-Length: 524288000\r\n\r\n";
@@ -85,7 +85,7 @@ TEST_F(PortalSiftTest, UnauthenticatedHugeUploadIsRefusedBeforeItsBody) {
       "POST /api/v1/sifts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n" +
           std::string(1 << 20, 'B'));
   EXPECT_NE(chunked.find("403 Forbidden"), std::string::npos) << chunked.substr(0, 300);
-  EXPECT_LT(PeakRssKb() - before, 32 * 1024) << "the unauthenticated body was buffered";
+  EXPECT_LT(test::PeakRssKib() - before, 32 * 1024) << "the unauthenticated body was buffered";
   EXPECT_TRUE(json::parse(Call("GET", "/api/v1/sifts").body).empty());
 }
 
@@ -264,7 +264,7 @@ TEST_F(PortalSiftTest, MoreDistinctObservablesThanASearchTakesIs413) {
 TEST_F(PortalSiftTest, A200MegabyteUploadKeepsMemoryBounded) {
   constexpr size_t kTotal = 200u << 20;
   LogGenerator gen(20000, 10);
-  long before = PeakRssKb();
+  long before = test::PeakRssKib();
   int fd = testutil::ConnectLoopback(server_->port());
   ASSERT_GE(fd, 0);
   SendAll(fd, "POST /api/v1/sifts?label=big HTTP/1.1\r\nHost: x\r\nAuthorization: " + analyst_key_ +
@@ -285,7 +285,7 @@ TEST_F(PortalSiftTest, A200MegabyteUploadKeepsMemoryBounded) {
   ASSERT_NE(answer.find("201 Created"), std::string::npos) << answer.substr(0, 400);
   json created = ErrorBody(answer);
   json r = WaitForSift(created.value("id", ""));
-  long growth_mb = (PeakRssKb() - before) / 1024;
+  long growth_mb = (test::PeakRssKib() - before) / 1024;
   std::printf("[ sift memory ] %zu MB streamed: peak RSS grew by %ld MB\n", sent >> 20, growth_mb);
   RecordProperty("upload_mb", static_cast<int>(sent >> 20));
   RecordProperty("rss_growth_mb", static_cast<int>(growth_mb));

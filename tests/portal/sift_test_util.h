@@ -8,33 +8,13 @@
 #include <fstream>
 #include <string>
 
+#include "tests/common/gzip.h"
+#include "tests/common/peak_rss.h"
 #include "tests/portal/portal_fixture.h"
 
 namespace iocgrid::portal {
 
-// Peak resident memory of this process (VmHWM), in KiB.
-inline long PeakRssKb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
-inline std::string Gzip(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+using test::Gzip;
 
 // A combined log line.
 inline std::string Combined(const std::string& client, const std::string& path,

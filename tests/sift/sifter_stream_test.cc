@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sift/sifter.h"
+#include "tests/common/gzip.h"
 #include "tests/sift/sift_test_util.h"
 
 namespace iocgrid::sift {
@@ -21,20 +22,6 @@ std::string Read(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string Gzip(const std::string& text) {
-  z_stream z{};
-  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, text.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 // Streams `data` in pieces of `piece` bytes; the status of EndStream (or the first error).
@@ -70,7 +57,8 @@ TEST(SifterStreamTest, ConcatenatedGzipMembersAreOneLog) {
   std::string a = "1.2.3.4 - - [01/Mar/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n";
   std::string b = "5.6.7.8 - - [01/Mar/2024:10:00:01 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"x\"\n";
   Sifter s{SiftOptions{}};
-  ASSERT_TRUE(Stream(&s, Gzip(a) + Gzip(b), 3).ok());
+  ASSERT_TRUE(
+      Stream(&s, test::Gzip(a, Z_BEST_COMPRESSION) + test::Gzip(b, Z_BEST_COMPRESSION), 3).ok());
   EXPECT_EQ(s.counts().lines, 2u);
   EXPECT_EQ(s.observable_count(), 2u);
 }
@@ -81,7 +69,7 @@ TEST(SifterStreamTest, TruncatedGzipSaysHowFarItGot) {
     log += "81.2.69." + std::to_string(i % 200) +
            " - - [01/Mar/2024:10:00:00 +0000] \"GET /x HTTP/1.1\" 200 1 \"-\" \"ua\"\n";
   }
-  std::string gz = Gzip(log).substr(0, 3000);
+  std::string gz = test::Gzip(log, Z_BEST_COMPRESSION).substr(0, 3000);
   Sifter s{SiftOptions{}};
   Status st = Stream(&s, gz, 1000);
   EXPECT_EQ(st.code(), StatusCode::kDataLoss);
@@ -92,7 +80,7 @@ TEST(SifterStreamTest, TruncatedGzipSaysHowFarItGot) {
             std::string_view::npos);
   EXPECT_GT(s.counts().lines, 0u) << "what was read stays counted";
   // Corrupt deflate data in the middle.
-  std::string corrupt = Gzip(log);
+  std::string corrupt = test::Gzip(log, Z_BEST_COMPRESSION);
   for (size_t i = 50; i < 80; ++i) corrupt[i] = static_cast<char>(~corrupt[i]);
   Sifter c{SiftOptions{}};
   Status bad = Stream(&c, corrupt, 4096);
@@ -103,7 +91,7 @@ TEST(SifterStreamTest, TruncatedGzipSaysHowFarItGot) {
 
 TEST(SifterStreamTest, AGzipBombStopsAtItsCap) {
   std::string zeros(16 << 20, '\n');  // 16 MiB of empty lines compress to ~16 KiB
-  std::string gz = Gzip(zeros);
+  std::string gz = test::Gzip(zeros, Z_BEST_COMPRESSION);
   Sifter s{SiftOptions{}};
   Status st = Stream(&s, gz, 65536, 1 << 20);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
