@@ -3,13 +3,15 @@
 #   make demo   install what is missing, build the iocgrid binary only, run the demo on the
 #               bundled data (no test targets: those are for make test)
 #   make bench  build the Release preset and run the benchmarks (figures for README)
+#   make format rewrite every C++ source with clang-format 14 (ctest Style.Format checks it)
+#   make lint   clang-format check plus clang-tidy 14 with .clang-tidy over src/ (ctest Style.Tidy)
 #   make fuzz   build the fuzz preset (clang, libFuzzer + ASan + UBSan) and run every fuzz
 #               target for FUZZ_SECONDS each (docs/fuzzing.md)
 PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build test demo bench fuzz clean
+.PHONY: all deps configure build test demo bench fuzz clean format lint
 
 all: build
 
@@ -39,6 +41,13 @@ fuzz: deps
 	cmake --preset fuzz
 	cmake --build --preset fuzz -j $(JOBS) --target iocgrid_fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run_fuzzers.sh build/fuzz $(FUZZ_TARGETS)
+
+format:
+	bash scripts/check-format.sh --fix
+
+lint: configure
+	bash scripts/check-format.sh
+	bash scripts/check-tidy.sh $(BUILD_DIR)
 
 clean:
 	rm -rf build
