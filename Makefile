@@ -5,13 +5,14 @@
 #   make bench  build the Release preset and run the benchmarks (figures for README)
 #   make format rewrite every C++ source with clang-format 14 (ctest Style.Format checks it)
 #   make lint   clang-format check plus clang-tidy 14 with .clang-tidy over src/ (ctest Style.Tidy)
+#   make screenshots  rerun the browser page tests, rewriting docs/screenshots/ (README's pictures)
 #   make fuzz   build the fuzz preset (clang, libFuzzer + ASan + UBSan) and run every fuzz
 #               target for FUZZ_SECONDS each (docs/fuzzing.md)
 PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps configure build test demo bench fuzz clean format lint
+.PHONY: all deps configure build test demo bench fuzz clean format lint screenshots
 
 all: build
 
@@ -35,6 +36,9 @@ bench: deps
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 	@bash scripts/bench.sh build/release
+
+screenshots: build
+	cd web && IOCGRID_DOC_SCREENSHOTS=1 IOCGRID_BINARY=$(CURDIR)/$(BUILD_DIR)/iocgrid node --test tests/pages.test.mjs
 
 FUZZ_SECONDS ?= 30
 fuzz: deps

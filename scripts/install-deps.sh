@@ -25,6 +25,7 @@ PACKAGES=(
   python3 jq openssl ca-certificates
   poppler-utils                           # pdftotext: PDF reports for extract
   chromium                                # headless browser for the web UI tests
+  fonts-noto-cjk                          # Japanese glyphs for the UI and its screenshots
 )
 
 # Node.js for the web UI tests: keep a newer one that is already installed (e.g. NodeSource),
@@ -47,11 +48,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The web UI's test dependencies (playwright-core, driving the Debian chromium above; no
-# browser download), from the npm registry, pinned by web/package-lock.json.
+# The web UI's test dependencies (playwright-core, driving the Debian chromium above, no
+# browser download; axe-core, the accessibility rules the browser tests run), from the npm
+# registry, pinned by web/package-lock.json.
 web="$(dirname "$0")/../web"
 if [ -f "$web/package-lock.json" ] && \
-   { [ ! -d "$web/node_modules/playwright-core" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; }; then
+   { [ ! -d "$web/node_modules/playwright-core" ] || [ ! -d "$web/node_modules/axe-core" ] || \
+     [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; }; then
   echo "install-deps: npm ci in web/" >&2
   (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi

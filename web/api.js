@@ -1,5 +1,7 @@
 // The portal REST API (docs/portal-api.md). The API key lives in sessionStorage only (gone when
 // the tab closes, never in a URL) and goes in the Authorization header of every request.
+// No DOM and no catalog here at module level: the results worker imports this module too. Errors
+// carry the server's {name, message}; the UI maps them to catalog entries (ui.js).
 
 const KEY_STORAGE = 'iocgrid.portal.key';
 export const API = '/api/v1';
@@ -25,12 +27,23 @@ export function forgetKey() {
 }
 
 // An API failure: status is the HTTP status (0 when the portal could not be reached) and
-// message the API's {"message"} text, or a plain description when the body had none.
+// message the API's {"message"} text, or a plain description when the body had none; apiName
+// is the API's {"name"}; code names a failure the UI itself detected ('network', 'no-stream',
+// 'bad-answer'), with message the browser's own words for it.
 export class ApiError extends Error {
-  constructor(status, message, name = '') {
+  constructor(status, message, name = '', code = '') {
     super(message);
     this.status = status;
     this.apiName = name;
+    this.code = code;
+  }
+
+  toJSON() {
+    return { status: this.status, message: this.message, name: this.apiName, code: this.code };
+  }
+
+  static from(o) {
+    return new ApiError(o.status || 0, o.message || '', o.name || '', o.code || '');
   }
 }
 
@@ -59,7 +72,7 @@ async function errorFrom(res) {
       /* not JSON: fall back to the status line below */
     }
   }
-  if (!message) message = `${res.status} ${res.statusText || 'error'}`.trim();
+  if (!message) return new ApiError(res.status, `${res.status} ${res.statusText || ''}`.trim(), '', 'http');
   return new ApiError(res.status, message, name);
 }
 
@@ -76,7 +89,7 @@ export async function request(path, { method = 'GET', body, key = getKey(), sign
     res = await fetch(API + path, init);
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
-    throw new ApiError(0, 'Cannot reach the portal: ' + (e && e.message ? e.message : String(e)));
+    throw new ApiError(0, e && e.message ? e.message : String(e), '', 'network');
   }
   if (!res.ok) {
     const err = await errorFrom(res);
@@ -93,6 +106,7 @@ export async function getJSON(path, opts) {
 
 export const me = (key) => getJSON('/me', { key });
 export const members = () => getJSON('/members');
+export const checkMembers = () => getJSON('/members/check', { method: 'POST' });
 export const listSearches = () => getJSON('/searches');
 export const getSearch = (id, signal) => getJSON(`/searches/${encodeURIComponent(id)}`, { signal });
 export const startSearch = (body) => getJSON('/searches', { method: 'POST', body });
@@ -116,7 +130,7 @@ export function uploadSift(file, query, onProgress) {
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.setRequestHeader('Content-Type', /\.gz$/i.test(file.name) ? 'application/gzip' : 'application/octet-stream');
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onerror = () => reject(new ApiError(0, 'Cannot reach the portal: the upload was cut.'));
+    xhr.onerror = () => reject(new ApiError(0, 'upload cut', '', 'network'));
     xhr.onload = () => {
       let body = null;
       try {
@@ -125,18 +139,19 @@ export function uploadSift(file, query, onProgress) {
         /* not JSON */
       }
       if (xhr.status === 201 && body && body.id) return resolve(body);
-      const message = body && typeof body.message === 'string' ? body.message : `${xhr.status} ${xhr.statusText}`;
-      return reject(new ApiError(xhr.status, message, body && body.name ? body.name : ''));
+      if (!body || typeof body.message !== 'string') return reject(new ApiError(xhr.status, `${xhr.status} ${xhr.statusText}`.trim(), '', 'http'));
+      return reject(new ApiError(xhr.status, body.message, typeof body.name === 'string' ? body.name : ''));
     };
     xhr.send(file);
   });
 }
 
+// Every export format of GET /searches/{id}/export (labels: catalog keys export.<format>).
 export const EXPORTS = {
-  csv: { label: 'CSV', ext: 'csv', mime: 'text/csv' },
-  json: { label: 'JSON', ext: 'json', mime: 'application/json' },
-  misp: { label: 'MISP event', ext: 'misp.json', mime: 'application/json' },
-  stix: { label: 'STIX 2.1', ext: 'stix.json', mime: 'application/json' },
+  csv: { ext: 'csv', mime: 'text/csv' },
+  json: { ext: 'json', mime: 'application/json' },
+  misp: { ext: 'misp.json', mime: 'application/json' },
+  stix: { ext: 'stix.json', mime: 'application/json' },
 };
 
 // Downloads an export through fetch + Blob (a plain link could not carry the key header).
@@ -170,12 +185,13 @@ export async function downloadExport(id, format) {
 // Reads GET /searches/{id}/events as server-sent events with fetch() + ReadableStream
 // (EventSource cannot send the Authorization header). Calls onEvent(type, data) for each event
 // (data parsed as JSON when it parses, else the raw string). Resolves when the stream ends.
-export async function streamEvents(id, onEvent, signal) {
+export async function streamEvents(id, onEvent, signal, key = getKey()) {
   const res = await request(`/searches/${encodeURIComponent(id)}/events`, {
     signal,
+    key,
     accept: 'text/event-stream',
   });
-  if (!res.body) throw new ApiError(0, 'This browser cannot read streamed responses');
+  if (!res.body) throw new ApiError(0, 'ReadableStream', '', 'no-stream');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const parser = new SseParser(onEvent);
   try {

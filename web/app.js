@@ -1,15 +1,20 @@
-// iocgrid portal web UI: sign-in, new search, live results, history. Hash routes:
+// iocgrid portal web UI: sign-in, language, routing, the new-search form. Hash routes:
 //   #/new            the search form (default)
-//   #/search/ID      one search: members' status, results grouped by indicator, exports
-//   #/history        past searches
+//   #/search/ID      one search (search-view.js)
+//   #/history        past searches (history-view.js)
+//   #/members        the alliance's members (members-view.js)
 //   #/sift, #/sift/ID  sift a log, one sift's report (sift-view.js)
 // The API key never appears in a URL: it is in sessionStorage and in the Authorization header.
 
 import * as api from './api.js';
-import { h, clear, $, fmtTime, plural } from './dom.js';
+import { h, clear, $, u } from './dom.js';
+import { LANGS, currentLang, onLangChange, preferredLang, setAttr, setLang, setText, t, T } from './i18n.js';
 import { renderSearch } from './search-view.js';
+import { historyView } from './history-view.js';
+import { membersView } from './members-view.js';
 import { renderSiftForm, renderSiftReport } from './sift-view.js';
-import { RELATIONS, RELATION_HELP, parseList } from './model.js';
+import { RELATIONS, parseList } from './model.js';
+import { errorBox, msg } from './ui.js';
 
 const state = {
   me: null,          // {name, role} once signed in
@@ -18,49 +23,44 @@ const state = {
     mode: 'list', text: '', members: null, relations: [...RELATIONS], since: '', until: '',
     label: '', tlp: 'amber', shared: false,
   },
-  cleanup: null,     // the current view's teardown (aborts streams)
+  cleanup: null,     // the current view's teardown (aborts streams, ends workers)
+  titleKey: 'title.signin',
 };
 
 const main = () => $('#main');
 
-// ---------------------------------------------------------------- notices
+// ---------------------------------------------------------------- routes
 
-export function announce(message, kind = 'info') {
-  const box = $('#toast');
-  clear(box, h('span', message), h('button.link.toast-close', {
-    type: 'button', 'aria-label': 'Dismiss', on: { click: () => { box.hidden = true; } },
-  }, '×'));
-  box.className = `toast toast-${kind}`;
-  box.hidden = false;
-  clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => {
-    box.hidden = true;
-  }, kind === 'error' ? 12000 : 5000);
-}
+// One entry per page: the hash pattern, the nav entry it lights (if any), the title key, and
+// the view (a function of the match returning {node, focus, cleanup}).
+const ROUTES = [
+  { re: /^#\/search\/([^/?#]+)$/, nav: '', title: 'title.search', view: (m) => renderSearch(decodeURIComponent(m[1])) },
+  { re: /^#\/history$/, nav: 'history', title: 'title.history', view: () => historyView() },
+  { re: /^#\/sift\/([^/?#]+)$/, nav: 'sift', title: 'title.siftReport', view: (m) => renderSiftReport(decodeURIComponent(m[1])) },
+  { re: /^#\/sift$/, nav: 'sift', title: 'title.sift', view: () => renderSiftForm() },
+  { re: /^#\/members$/, nav: 'members', title: 'title.members', view: () => membersView(state.me) },
+  { re: /^(#\/new)?$|^#\/?$/, nav: 'new', title: 'title.new', view: () => newSearchView() },
+];
 
-export function errorBox(err, what) {
-  const msg = err instanceof api.ApiError || err instanceof Error ? err.message : String(err);
-  const status = err && err.status ? ` (HTTP ${err.status})` : '';
-  return h('div.error-box', { role: 'alert' },
-    h('strong', what ? `${what}: ` : 'Error: '),
-    h('span.api-message', msg),
-    h('span.muted', status));
+function setTitle(key) {
+  state.titleKey = key;
+  document.title = t('title.page', { page: t(key) });
 }
 
 // ---------------------------------------------------------------- sign-in
 
 function signInView(message) {
-  const keyInput = h('input#key', {
+  const keyInput = h('input#key.mono', {
     type: 'password', name: 'key', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
-    required: true, 'aria-describedby': 'key-help', class: 'mono',
+    required: true, 'aria-describedby': 'key-help',
   });
   const show = h('input#show-key', {
     type: 'checkbox',
     on: { change: () => { keyInput.type = show.checked ? 'text' : 'password'; } },
   });
   const err = h('div#signin-error', { 'aria-live': 'assertive' });
-  if (message) err.append(errorBox(message, 'Signed out'));
-  const button = h('button.primary', { type: 'submit' }, 'Sign in');
+  if (message) err.append(errorBox(message, 'signin.signedOut'));
+  const button = h('button#signin-submit.primary', { type: 'submit', i18n: ['signin.submit'] });
   const form = h('form.card.signin', {
     on: {
       submit: async (e) => {
@@ -68,12 +68,12 @@ function signInView(message) {
         const key = keyInput.value.trim();
         clear(err);
         if (!key) {
-          err.append(errorBox('Paste your portal API key first.', 'Cannot sign in'));
+          err.append(errorBox(msg('signin.needKey'), 'signin.cannot'));
           keyInput.focus();
           return;
         }
         button.disabled = true;
-        button.textContent = 'Checking key…';
+        setText(button, 'signin.checking');
         try {
           const who = await api.me(key);
           api.setKey(key);
@@ -86,23 +86,21 @@ function signInView(message) {
             route();
           }
         } catch (ex) {
-          err.append(errorBox(ex, 'Sign-in failed'));
+          err.append(errorBox(ex, 'signin.failed'));
           keyInput.select();
           keyInput.focus();
         } finally {
           button.disabled = false;
-          button.textContent = 'Sign in';
+          setText(button, 'signin.submit');
         }
       },
     },
   },
-  h('h1', { tabindex: '-1' }, 'Sign in to the iocgrid portal'),
-  h('label', { for: 'key' }, 'Portal API key'),
+  h('h1', { tabindex: '-1', i18n: ['signin.title'] }),
+  h('label', { for: 'key', i18n: ['signin.key'] }),
   keyInput,
-  h('p#key-help.hint',
-    'Paste the 40-character key from ', h('code', 'iocgrid portal users create'),
-    '. It stays in this browser tab only (session storage) and is sent in the Authorization header, never in a URL.'),
-  h('label.check', show, ' Show the key while typing'),
+  h('p#key-help.hint', { i18n: ['signin.help', { command: h('code', { user: true }, 'iocgrid portal users create') }] }),
+  h('label.check', { for: 'show-key' }, show, T('signin.show')),
   err,
   h('div.actions', button));
   return { node: h('div.narrow', form), focus: keyInput };
@@ -115,12 +113,11 @@ function showUser() {
   nav.hidden = !state.me;
   if (!state.me) return;
   bar.append(
-    h('span.who', h('span.sr-only', 'Signed in as '), h('strong', state.me.name || '?'),
-      h('span.role', state.me.role || '')),
-    h('button.link', {
-      type: 'button',
-      on: { click: () => signOut() },
-    }, 'Sign out'),
+    h('span.who',
+      h('span.sr-only', { i18n: ['user.signedInAs'] }),
+      u(state.me.name || '?', 'strong'),
+      h('span.role', { i18n: ['user.role', { role: state.me.role || '' }] })),
+    h('button#signout.link', { type: 'button', on: { click: () => signOut() }, i18n: ['user.signOut'] }),
   );
 }
 
@@ -129,28 +126,13 @@ function signOut(message) {
   state.me = null;
   state.members = null;
   showUser();
+  setTitle('title.signin');
   mount(signInView(message));
 }
 
 // ---------------------------------------------------------------- new search
 
-const MODES = {
-  list: {
-    label: 'List',
-    help: 'One indicator per line: IPs, CIDRs, domains, URLs, hashes, e-mail addresses. Defanged values (hxxp, [.]) are fine; lines starting with # are skipped.',
-    placeholder: '198.51.100.7\n203.0.113.0/24\nevil[.]example\nhxxps://bad.example/login\n44d88612fea8a8f36de82e1278abb02f',
-  },
-  csv: {
-    label: 'CSV',
-    help: 'CSV with a header row naming a value column (and optionally type, date, first_seen).',
-    placeholder: 'type,value,date\nip-dst,198.51.100.7,2024-03-01\ndomain,evil.example,2024-03-02',
-  },
-  text: {
-    label: 'Free text',
-    help: 'A report, an e-mail or notes: the portal extracts the indicators first.',
-    placeholder: 'Paste a threat report here. Indicators such as 198.51.100[.]7 or hxxp://evil.example/a are extracted.',
-  },
-};
+const MODES = ['list', 'csv', 'text'];
 
 async function loadMembers() {
   if (!state.members) state.members = await api.members();
@@ -166,30 +148,32 @@ function newSearchView() {
   });
   const help = h('p#ioc-help.hint');
   const count = h('p#ioc-count.hint.count', { 'aria-live': 'polite' });
-  const modeRadios = Object.entries(MODES).map(([mode, spec]) => {
+  const modeRadios = MODES.map((mode) => {
     const input = h('input', {
       type: 'radio', name: 'mode', value: mode, id: `mode-${mode}`, checked: d.mode === mode,
       on: { change: () => { d.mode = mode; syncMode(); } },
     });
-    return h('label.seg', { for: `mode-${mode}` }, input, h('span', spec.label));
+    return h('label.seg', { for: `mode-${mode}` }, input, T(`form.mode.${mode}`));
   });
   function syncMode() {
-    const spec = MODES[d.mode];
-    help.textContent = spec.help;
-    textarea.placeholder = spec.placeholder;
+    setText(help, `form.help.${d.mode}`);
+    setAttr(textarea, 'placeholder', `form.placeholder.${d.mode}`);
     syncCount();
   }
   function syncCount() {
     d.text = textarea.value;
     if (d.mode === 'list') {
       const n = parseList(textarea.value).length;
-      count.textContent = n ? plural(n, 'indicator') : '';
+      if (n) setText(count, 'form.count.list', { n });
+      else clear(count);
     } else if (d.mode === 'csv') {
       const rows = textarea.value.split(/\r\n|\r|\n/).filter((l) => l.trim()).length;
-      count.textContent = rows > 1 ? `${plural(rows - 1, 'row')} after the header` : '';
+      if (rows > 1) setText(count, 'form.count.csv', { n: rows - 1 });
+      else clear(count);
     } else {
       const chars = textarea.value.length;
-      count.textContent = chars ? `${chars.toLocaleString('en')} characters of text` : '';
+      if (chars) setText(count, 'form.count.text', { n: chars });
+      else clear(count);
     }
   }
   textarea.addEventListener('input', syncCount);
@@ -200,12 +184,17 @@ function newSearchView() {
     }
   });
 
-  const fileInput = h('input#ioc-file', {
-    type: 'file', accept: '.txt,.csv,.tsv,.log,.eml,.md,text/*',
+  // The browser draws a file input's button in its own language, so the input is hidden and a
+  // label from the catalog stands in for it (the input keeps the focus and the keyboard).
+  const fileName = h('span#ioc-file-name.muted.small', { i18n: ['form.file.none'] });
+  const fileInput = h('input#ioc-file.file-hidden', {
+    type: 'file', accept: '.txt,.csv,.tsv,.log,.eml,.md,text/*', 'aria-describedby': 'ioc-file-name',
     on: {
       change: async () => {
         const f = fileInput.files && fileInput.files[0];
         if (!f) return;
+        fileName.removeAttribute('data-i18n');
+        clear(fileName, u(f.name));
         textarea.value = await f.text();
         if (/\.(csv|tsv)$/i.test(f.name)) d.mode = 'csv';
         else if (/\.(eml|md|log)$/i.test(f.name)) d.mode = 'text';
@@ -217,17 +206,17 @@ function newSearchView() {
   });
 
   // Members (filled once GET /members answers)
-  const membersBox = h('div#member-checks.checks', h('p.muted', 'Loading members…'));
+  const membersBox = h('div#member-checks.checks', h('p.muted', { i18n: ['form.members.loading'] }));
   const membersSet = h('fieldset.members-set',
-    h('legend', 'Members to ask'),
+    h('legend', { i18n: ['form.members.legend'] }),
     h('div.mini-actions',
-      h('button.link', { type: 'button', on: { click: () => setAll(membersBox, true) } }, 'All'),
-      h('button.link', { type: 'button', on: { click: () => setAll(membersBox, false) } }, 'None')),
+      h('button.link', { type: 'button', on: { click: () => setAll(membersBox, true) }, i18n: ['form.all'] }),
+      h('button.link', { type: 'button', on: { click: () => setAll(membersBox, false) }, i18n: ['form.none'] })),
     membersBox);
   loadMembers().then((list) => {
     clear(membersBox);
     if (!Array.isArray(list) || list.length === 0) {
-      membersBox.append(h('p.empty', 'This portal has no members configured.'));
+      membersBox.append(h('p.empty', { i18n: ['form.members.none'] }));
       return;
     }
     for (const m of list) {
@@ -235,22 +224,30 @@ function newSearchView() {
       const enabled = m.enabled !== false;
       const checked = enabled && (d.members ? d.members.includes(name) : true);
       const id = `member-${name}`;
-      const details = [m.sector, m.kind, m.disclosure && m.disclosure !== 'full' ? `discloses ${m.disclosure} only` : '']
-        .filter(Boolean).map(String).join(' · ');
+      const facts = [
+        m.sector ? u(m.sector) : null,
+        m.kind ? u(m.kind) : null,
+        m.disclosure && m.disclosure !== 'full' ? T('member.disclosesOnly', { level: m.disclosure }) : null,
+      ].filter(Boolean);
+      const details = [];
+      facts.forEach((f, k) => {
+        if (k) details.push(T('common.sep'));
+        details.push(f);
+      });
       membersBox.append(h('label.check', { for: id, class: enabled ? '' : 'disabled' },
         h('input', {
           type: 'checkbox', id, name: 'member', value: name, checked, disabled: !enabled,
           on: { change: () => { d.members = checkedValues(membersBox); } },
         }),
         h('span',
-          h('span.member-name', String(m.display_name || name)),
-          m.display_name && m.display_name !== name ? h('span.mono.muted', ` ${name}`) : null,
-          details ? h('span.muted.small', ` — ${details}`) : null,
-          enabled ? null : h('span.badge.st-skipped', 'disabled'))));
+          u(m.display_name || name, 'span.member-name'),
+          m.display_name && m.display_name !== name ? u(name, 'span.mono.muted.member-id') : null,
+          details.length ? h('span.muted.small.member-facts', details) : null,
+          enabled ? null : h('span.badge.st-skipped', { i18n: ['member.disabled'] }))));
     }
   }).catch((err) => {
     clear(membersBox);
-    membersBox.append(errorBox(err, 'Cannot load the members'));
+    membersBox.append(errorBox(err, 'form.members.cannotLoad'));
   });
 
   const relBox = h('div#relation-checks.checks', RELATIONS.map((r) => h('label.check', { for: `rel-${r}` },
@@ -258,23 +255,25 @@ function newSearchView() {
       type: 'checkbox', id: `rel-${r}`, name: 'relation', value: r, checked: d.relations.includes(r),
       on: { change: () => { d.relations = checkedValues(relBox); } },
     }),
-    h('span', h('span.badge.rel', { dataset: { rel: r } }, r), h('span.muted.small', ` ${RELATION_HELP[r]}`)))));
+    h('span', h('span.badge.rel', { dataset: { rel: r }, i18n: ['relation.name', { rel: r }] }),
+      h('span.muted.small.rel-help', { i18n: [`relation.help.${r}`] })))));
 
-  const field = (id, label, input, hint) => h('div.field',
-    h('label', { for: id }, label), input, hint ? h('p.hint', { id: `${id}-hint` }, hint) : null);
-  const since = h('input#since', { type: 'text', value: d.since, placeholder: 'e.g. 365d or 2024-01-01', 'aria-describedby': 'since-hint', autocomplete: 'off' });
-  const until = h('input#until', { type: 'text', value: d.until, placeholder: 'e.g. 2025-12-31', 'aria-describedby': 'until-hint', autocomplete: 'off' });
-  const label = h('input#label', { type: 'text', value: d.label, placeholder: 'e.g. case 42', maxlength: '200', autocomplete: 'off' });
-  const tlp = h('select#tlp', ['clear', 'green', 'amber', 'amber+strict', 'red'].map((t) =>
-    h('option', { value: t }, `TLP:${t.toUpperCase()}`)));
+  const field = (id, labelKey, input, hintKey) => h('div.field',
+    h('label', { for: id, i18n: [labelKey] }), input,
+    hintKey ? h('p.hint', { id: `${id}-hint`, i18n: [hintKey] }) : null);
+  const since = h('input#since', { type: 'text', value: d.since, 'aria-describedby': 'since-hint', autocomplete: 'off', i18nAttrs: { placeholder: ['form.since.placeholder'] } });
+  const until = h('input#until', { type: 'text', value: d.until, 'aria-describedby': 'until-hint', autocomplete: 'off', i18nAttrs: { placeholder: ['form.until.placeholder'] } });
+  const label = h('input#label', { type: 'text', value: d.label, maxlength: '200', autocomplete: 'off', i18nAttrs: { placeholder: ['form.label.placeholder'] } });
+  const tlp = h('select#tlp', ['clear', 'green', 'amber', 'amber+strict', 'red'].map((v) =>
+    h('option', { value: v, i18n: ['tlp.badge', { tlp: v.toUpperCase() }] })));
   tlp.value = d.tlp;
   const shared = h('input#shared', { type: 'checkbox', checked: d.shared });
-  for (const [el, key] of [[since, 'since'], [until, 'until'], [label, 'label'], [tlp, 'tlp']]) {
-    el.addEventListener('input', () => { d[key] = el.value; });
+  for (const [el, k] of [[since, 'since'], [until, 'until'], [label, 'label'], [tlp, 'tlp']]) {
+    el.addEventListener('input', () => { d[k] = el.value; });
   }
   shared.addEventListener('change', () => { d.shared = shared.checked; });
 
-  const submit = h('button#search-submit.primary', { type: 'submit' }, 'Search');
+  const submit = h('button#search-submit.primary', { type: 'submit', i18n: ['form.submit'] });
   const form = h('form.search-form', {
     novalidate: true,
     on: {
@@ -285,23 +284,23 @@ function newSearchView() {
         const text = textarea.value;
         if (d.mode === 'list') {
           const values = parseList(text);
-          if (!values.length) return fail('Enter at least one indicator.', textarea);
+          if (!values.length) return fail('form.err.noIndicator', textarea);
           body.indicators = values;
         } else if (d.mode === 'csv') {
-          if (!text.trim()) return fail('Paste CSV text with a header row.', textarea);
+          if (!text.trim()) return fail('form.err.noCsv', textarea);
           body.csv = text;
         } else {
-          if (!text.trim()) return fail('Paste the text to extract indicators from.', textarea);
+          if (!text.trim()) return fail('form.err.noText', textarea);
           body.text = text;
         }
         const mboxes = [...membersBox.querySelectorAll('input[name=member]:not(:disabled)')];
         if (mboxes.length) {
           const chosen = mboxes.filter((b) => b.checked).map((b) => b.value);
-          if (!chosen.length) return fail('Choose at least one member to ask.', mboxes[0]);
+          if (!chosen.length) return fail('form.err.noMember', mboxes[0]);
           body.members = chosen;
         }
         const rels = checkedValues(relBox);
-        if (!rels.length) return fail('Choose at least one relation.', relBox.querySelector('input'));
+        if (!rels.length) return fail('form.err.noRelation', relBox.querySelector('input'));
         if (rels.length !== RELATIONS.length) body.relations = rels;
         if (since.value.trim()) body.since = since.value.trim();
         if (until.value.trim()) body.until = until.value.trim();
@@ -309,42 +308,43 @@ function newSearchView() {
         body.tlp = tlp.value;
         body.shared = shared.checked;
         submit.disabled = true;
-        submit.textContent = 'Starting…';
+        setText(submit, 'form.starting');
         try {
           const started = await api.startSearch(body);
-          if (!started || !started.id) throw new Error('The portal answered without a search id.');
+          if (!started || !started.id) throw new api.ApiError(0, '', '', 'bad-answer');
           location.hash = `#/search/${encodeURIComponent(started.id)}`;
         } catch (ex) {
-          formError.append(errorBox(ex, 'The search did not start'));
+          formError.append(errorBox(ex, 'form.err.notStarted'));
           submit.disabled = false;
-          submit.textContent = 'Search';
+          setText(submit, 'form.submit');
         }
         return undefined;
       },
     },
   },
-  h('h1', { tabindex: '-1' }, 'New search'),
+  h('h1', { tabindex: '-1', i18n: ['form.title'] }),
   h('fieldset.indicators-set',
-    h('legend', 'Indicators'),
-    h('div.segmented', { role: 'radiogroup', 'aria-label': 'Input format' }, modeRadios),
-    h('label.sr-only', { for: 'ioc-input' }, 'Indicators to search'),
+    h('legend', { i18n: ['form.indicators'] }),
+    h('div.segmented', { role: 'radiogroup', i18nAttrs: { 'aria-label': ['form.mode.label'] } }, modeRadios),
+    h('label.sr-only', { for: 'ioc-input', i18n: ['form.input.label'] }),
     textarea,
     h('div.below-input', help, count),
-    h('div.file-row', h('label', { for: 'ioc-file' }, 'Or load a file: '), fileInput)),
-  h('div.grid2', membersSet, h('fieldset', h('legend', 'Relations'), relBox)),
+    h('div.file-row', h('span', { i18n: ['form.file'] }), fileInput,
+      h('label.button.file-button', { for: 'ioc-file', i18n: ['form.file.choose'] }), fileName)),
+  h('div.grid2', membersSet, h('fieldset', h('legend', { i18n: ['form.relations'] }), relBox)),
   h('fieldset',
-    h('legend', 'Scope and handling'),
+    h('legend', { i18n: ['form.scope'] }),
     h('div.grid4',
-      field('since', 'Member data since', since, 'YYYY-MM-DD, unix time or e.g. 365d'),
-      field('until', 'Until', until, 'YYYY-MM-DD or unix time'),
-      field('label', 'Label', label),
-      field('tlp', 'TLP of this query', tlp)),
-    h('label.check', { for: 'shared' }, shared, ' Share this search with every analyst of the alliance')),
+      field('since', 'form.since', since, 'form.since.hint'),
+      field('until', 'form.until', until, 'form.until.hint'),
+      field('label', 'form.label', label),
+      field('tlp', 'form.tlp', tlp)),
+    h('label.check', { for: 'shared' }, shared, T('form.shared'))),
   formError,
-  h('div.actions', submit, h('span.hint', h('kbd', 'Ctrl'), '+', h('kbd', 'Enter'), ' in the text box also searches')));
+  h('div.actions', submit, h('span.hint', { i18n: ['form.shortcut', { ctrl: h('kbd', { i18n: ['key.ctrl'] }), enter: h('kbd', { i18n: ['key.enter'] }) }] })));
 
-  function fail(message, focusEl) {
-    formError.append(errorBox(message, 'Cannot search yet'));
+  function fail(key, focusEl) {
+    formError.append(errorBox(msg(key), 'form.err.cannot'));
     if (focusEl) focusEl.focus();
   }
   syncMode();
@@ -362,81 +362,19 @@ function setAll(box, on) {
   }
 }
 
-// ---------------------------------------------------------------- history
+// ---------------------------------------------------------------- language switch
 
-function historyView() {
-  const body = h('div#history-body', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p.muted', 'Loading history…'));
-  const refresh = h('button', { type: 'button', on: { click: () => load() } }, 'Refresh');
-  const node = h('section.history',
-    h('div.page-head', h('h1', { tabindex: '-1' }, 'Search history'), refresh),
-    body);
-
-  async function load() {
-    body.setAttribute('aria-busy', 'true');
-    let list;
-    try {
-      list = await api.listSearches();
-    } catch (err) {
-      clear(body, errorBox(err, 'Cannot load the history'));
-      body.setAttribute('aria-busy', 'false');
-      return;
-    }
-    body.setAttribute('aria-busy', 'false');
-    clear(body);
-    if (!Array.isArray(list) || list.length === 0) {
-      body.append(h('div.empty',
-        h('p', 'No searches yet.'),
-        h('p', h('a', { href: '#/new' }, 'Start a new search'))));
-      return;
-    }
-    const rows = list.map((s) => {
-      const id = String(s.id ?? '');
-      const del = h('button.danger', {
-        type: 'button',
-        'aria-label': `Delete search ${s.label || id}`,
-        on: {
-          click: async () => {
-            if (!window.confirm(`Delete the search "${s.label || id}"? This cannot be undone.`)) return;
-            del.disabled = true;
-            try {
-              await api.deleteSearch(id);
-              announce(`Deleted the search ${s.label ? `"${s.label}"` : id}.`);
-              await load();
-              const h1 = node.querySelector('h1');
-              if (h1) h1.focus();
-            } catch (err) {
-              del.disabled = false;
-              announce(`Cannot delete: ${err.message}`, 'error');
-            }
-          },
-        },
-      }, 'Delete');
-      return h('tr', { dataset: { id } },
-        h('td.nowrap', fmtTime(s.created)),
-        h('td', h('a.open', { href: `#/search/${encodeURIComponent(id)}` }, s.label ? String(s.label) : h('span.muted', `(no label) ${id}`))),
-        h('td', s.tlp ? tlpBadge(s.tlp) : ''),
-        h('td', String(s.owner ?? '')),
-        h('td', h('span.badge', { class: `st-${s.status}` }, String(s.status ?? ''))),
-        h('td.num', String(s.indicators ?? '')),
-        h('td.num', String(s.hits ?? '')),
-        h('td', s.shared ? 'shared' : ''),
-        h('td.actions-cell',
-          h('a.button', { href: `#/search/${encodeURIComponent(id)}`, 'aria-label': `Open search ${s.label || id}` }, 'Open'),
-          ' ', del));
-    });
-    body.append(h('div.table-wrap', h('table.history-table',
-      h('caption.sr-only', 'Past searches, newest first'),
-      h('thead', h('tr', ['Created', 'Label', 'TLP', 'Owner', 'Status', 'Indicators', 'Hits', 'Shared', ''].map((c) =>
-        h('th', { scope: 'col' }, c)))),
-      h('tbody', rows))));
-  }
-  load();
-  return { node, focus: node.querySelector('h1') };
-}
-
-export function tlpBadge(tlp) {
-  const t = String(tlp).toLowerCase();
-  return h('span.tlp', { dataset: { tlp: t } }, `TLP:${t.toUpperCase()}`);
+function langSwitch() {
+  const select = h('select#lang', {
+    i18nAttrs: { 'aria-label': ['lang.label'] },
+    on: {
+      change: async () => {
+        await setLang(select.value, { remember: true });
+      },
+    },
+  }, LANGS.map((code) => h('option', { value: code, lang: code, i18n: [`lang.${code}`] })));
+  select.value = currentLang();
+  return h('div.lang-switch', select);
 }
 
 // ---------------------------------------------------------------- routing
@@ -468,6 +406,7 @@ async function route() {
     const key = api.getKey();
     if (!key) {
       markNav('');
+      setTitle('title.signin');
       mount(signInView());
       return;
     }
@@ -475,49 +414,53 @@ async function route() {
       state.me = await api.me(key);
       showUser();
     } catch (err) {
+      setTitle('title.signin');
       if (err.status === 403 || err.status === 401) {
         api.forgetKey();
         mount(signInView(err));
       } else {
-        mount({ node: h('div.narrow', errorBox(err, 'Cannot reach the portal'),
-          h('button', { type: 'button', on: { click: () => route() } }, 'Try again')) });
+        mount({
+          node: h('div.narrow', errorBox(err, 'app.cannotReach'),
+            h('button', { type: 'button', on: { click: () => route() }, i18n: ['common.retry'] })),
+        });
       }
       return;
     }
   }
   const hash = location.hash || '#/new';
-  const m = /^#\/search\/([^/?#]+)$/.exec(hash);
-  if (m) {
-    markNav('');
-    document.title = 'Search — iocgrid portal';
-    mount(renderSearch(decodeURIComponent(m[1]), { announce, errorBox, tlpBadge }));
-  } else if (/^#\/sift\/[^/?#]+$/.test(hash)) {
-    markNav('sift');
-    document.title = 'Sift — iocgrid portal';
-    mount(renderSiftReport(decodeURIComponent(hash.slice('#/sift/'.length)), { errorBox }));
-  } else if (hash === '#/sift') {
-    markNav('sift');
-    document.title = 'Sift a log — iocgrid portal';
-    mount(renderSiftForm({ errorBox }));
-  } else if (hash === '#/history') {
-    markNav('history');
-    document.title = 'History — iocgrid portal';
-    mount(historyView());
-  } else {
-    markNav('new');
-    document.title = 'New search — iocgrid portal';
-    mount(newSearchView());
+  for (const r of ROUTES) {
+    const m = r.re.exec(hash);
+    if (!m) continue;
+    markNav(r.nav);
+    setTitle(r.title);
+    mount(r.view(m));
+    return;
   }
+  markNav('');
+  setTitle('title.notFound');
+  mount({
+    node: h('section.narrow', h('h1', { tabindex: '-1', i18n: ['app.noPage'] }),
+      h('p', h('a', { href: '#/new', i18n: ['app.toNew'] }))),
+  });
 }
 
-window.addEventListener('hashchange', () => route());
-document.addEventListener('DOMContentLoaded', () => {
+async function start() {
+  await setLang(preferredLang());
+  $('#header-tools').prepend(langSwitch());
+  onLangChange(() => {
+    setTitle(state.titleKey);
+    const sel = $('#lang');
+    if (sel) sel.value = currentLang();
+  });
   const skip = $('#skip');
   skip.addEventListener('click', (e) => {
     e.preventDefault();
     const target = main().querySelector('h1') || main();
     target.focus();
   });
+  window.addEventListener('hashchange', () => route());
   route();
-});
+}
 
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+else start();

@@ -1,8 +1,13 @@
 // Tiny DOM builder. Every piece of text goes through textContent / createTextNode, so nothing a
 // server or a user wrote is ever parsed as HTML. There is no innerHTML anywhere in this UI.
 
+import { setAttr, setText, markUser } from './i18n.js';
+
 // h('tag#id.class1.class2', {attr: value, on: {click: fn}}, child, child...)
 // Children: strings/numbers (become text nodes), Nodes, arrays (flattened), null/false (skipped).
+// Text from the catalog: {i18n: ['key', args]} for the content, {i18nAttrs: {title: ['key',
+// args]}} for attributes. Data (values, names, labels from the server or the user): {user: true}
+// marks the element, and u('text') is a <span data-user> with the text.
 export function h(spec, attrs, ...children) {
   const [head, ...classes] = spec.split('.');
   const [tag, id] = head.split('#');
@@ -18,6 +23,12 @@ export function h(spec, attrs, ...children) {
       if (v === null || v === undefined || v === false) continue;
       if (k === 'on') {
         for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+      } else if (k === 'i18n') {
+        continue;  // after the children (below)
+      } else if (k === 'i18nAttrs') {
+        for (const [attr, [key, args]] of Object.entries(v)) setAttr(el, attr, key, args);
+      } else if (k === 'user') {
+        markUser(el);
       } else if (k === 'class') {
         el.className = [el.className, v].filter(Boolean).join(' ');
       } else if (k === 'dataset') {
@@ -36,6 +47,14 @@ export function h(spec, attrs, ...children) {
     }
   }
   append(el, children);
+  if (attrs && attrs.i18n) setText(el, attrs.i18n[0], attrs.i18n[1] || {});
+  return el;
+}
+
+// User or server data as text: <span data-user>text</span> (or another spec: u('td.mono', x)).
+export function u(text, spec = 'span') {
+  const el = h(spec, { user: true });
+  el.textContent = text === null || text === undefined ? '' : String(text);
   return el;
 }
 
@@ -57,25 +76,4 @@ export function clear(el, ...children) {
 
 export function $(sel, root = document) {
   return root.querySelector(sel);
-}
-
-// "2026-11-26 02:14 UTC" from unix seconds.
-export function fmtTime(unix) {
-  if (!unix && unix !== 0) return '';
-  const d = new Date(Number(unix) * 1000);
-  if (Number.isNaN(d.getTime())) return String(unix);
-  return d.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-}
-
-export function fmtMs(ms) {
-  if (ms === null || ms === undefined || ms === '') return '';
-  const n = Number(ms);
-  if (!Number.isFinite(n)) return '';
-  if (n < 1) return '<1 ms';
-  if (n < 1000) return `${n} ms`;
-  return `${(n / 1000).toFixed(n < 10000 ? 2 : 1)} s`;
-}
-
-export function plural(n, one, many = one + 's') {
-  return `${n} ${n === 1 ? one : many}`;
 }

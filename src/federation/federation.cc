@@ -254,6 +254,8 @@ MemberProbe Federation::Probe(const std::string& member) { return impl_->Probe(m
 
 std::vector<MemberConfig> Federation::members() const { return impl_->members(); }
 
+std::vector<MemberBreaker> Federation::Breakers() { return impl_->Breakers(); }
+
 Status Federation::RefreshCidrCache(const std::string& member) {
   return impl_->RefreshCidrCache(member);
 }

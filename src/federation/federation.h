@@ -102,6 +102,9 @@ class Federation {
   MemberProbe Probe(const std::string& member);
 
   std::vector<MemberConfig> members() const;
+  // Every member's circuit breaker, in config order. Blocking (read on the federation thread);
+  // empty when called from a federation callback.
+  std::vector<MemberBreaker> Breakers();
   // Refreshes a MISP member's CIDR cache now (blocking). Errors: kNotFound, the
   // member's.
   Status RefreshCidrCache(const std::string& member);

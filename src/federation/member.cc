@@ -73,4 +73,16 @@ std::string_view MemberStatusName(MemberStatus status) {
   return "failed";
 }
 
+std::string_view BreakerStateName(BreakerState state) {
+  switch (state) {
+    case BreakerState::kClosed:
+      return "closed";
+    case BreakerState::kOpen:
+      return "open";
+    case BreakerState::kHalfOpen:
+      return "half_open";
+  }
+  return "closed";
+}
+
 }  // namespace iocgrid::federation

@@ -113,4 +113,19 @@ struct MemberProbe {
   std::string last_date;
 };
 
+// A member's circuit breaker as the federation holds it now (the portal's members page).
+enum class BreakerState : uint8_t {
+  kClosed,    // searches ask the member
+  kOpen,      // searches skip the member until retry_in_ms has passed
+  kHalfOpen,  // the next search (or the one running now) is the trial
+};
+std::string_view BreakerStateName(BreakerState state);  // "closed", "open", "half_open"
+
+struct MemberBreaker {
+  std::string member;
+  BreakerState state = BreakerState::kClosed;
+  int consecutive_failures = 0;
+  int64_t retry_in_ms = 0;  // kOpen: until the next trial is let through; else 0
+};
+
 }  // namespace iocgrid::federation

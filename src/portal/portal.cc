@@ -113,7 +113,20 @@ net::Response Portal::Impl::Me(net::Request&, const PortalUser& user) {
   return Json({{"name", user.name}, {"role", RoleName(user.role)}});
 }
 
+void Portal::Impl::RecordAnswer(const federation::MemberReply& reply) {
+  MutexLock lock(answers_mu);
+  last_answers[reply.member] = LastAnswer{std::string(federation::MemberStatusName(reply.status)),
+                                          reply.error, reply.elapsed_ms, Now()};
+}
+
 net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
+  std::unordered_map<std::string, LastAnswer> answers;
+  {
+    MutexLock lock(answers_mu);
+    answers = last_answers;
+  }
+  std::vector<federation::MemberBreaker> breakers;
+  if (user.role == Role::kAdmin) breakers = fed->Breakers();
   json out = json::array();
   for (const auto& m : fed->members()) {
     json j = {{"name", m.name},
@@ -124,7 +137,22 @@ net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
               {"data_kind", m.data_kind},
               {"enabled", m.enabled}};
     j["relations"] = internal::RelationNames(federation::SupportedRelations(m.kind));
-    if (user.role == Role::kAdmin) j["url"] = m.url;
+    j["last_search"] = nullptr;
+    if (auto it = answers.find(m.name); it != answers.end()) {
+      j["last_search"] = {{"status", it->second.status},
+                          {"error", it->second.error},
+                          {"elapsed_ms", it->second.elapsed_ms},
+                          {"at", it->second.at}};
+    }
+    if (user.role == Role::kAdmin) {
+      j["url"] = m.url;
+      for (const auto& b : breakers) {
+        if (b.member != m.name) continue;
+        j["breaker"] = {{"state", federation::BreakerStateName(b.state)},
+                        {"consecutive_failures", b.consecutive_failures},
+                        {"retry_in_ms", b.retry_in_ms}};
+      }
+    }
     out.push_back(j);
   }
   return Json(out);
@@ -259,6 +287,7 @@ net::Response Portal::Impl::LaunchSearch(internal::PreparedSearch search, const 
   federation::SearchCallbacks cb;
   cb.on_status = [job](const std::string& m, federation::MemberStatus s) { job->OnStatus(m, s); };
   cb.on_reply = [this, job](federation::MemberReply r) {
+    RecordAnswer(r);
     job->OnReply(std::move(r));
     Checkpoint(job);  // hits received so far survive a crash
   };
@@ -393,6 +422,18 @@ net::Response Portal::Impl::GetSearch(net::Request& req, const PortalUser& user)
     }
     net::Response r;
     if (job && CanSee(job->meta(), user) && job->FinalDocument(&r.body)) return r;
+    if (!job) {
+      // A finished search from the store: its document as it was written, without a parse and
+      // a re-serialization (a search of 10^5 indicators is tens of megabytes).
+      auto row = store->GetSearch(req.params["id"]);
+      if (row.ok() && row->status == "done" && !row->document.empty()) {
+        SearchMeta meta{row->id,      row->owner, row->label, row->tlp, row->shared,
+                        row->created, 0,          {},         {}};
+        if (!CanSee(meta, user)) return Error(404, "Invalid search", req);
+        r.body = std::move(row->document);
+        return r;
+      }
+    }
   }
   auto d = Document(req.params["id"], user);
   if (!d.ok())

@@ -307,9 +307,24 @@ TEST(BreakerTest, OpensAfterFailuresAndClosesWhenTheMemberIsBack) {
   options.breaker_open_for = 300ms;
   auto fed = Federation::Create({node->Config("a")}, options);
   ASSERT_TRUE(fed.ok());
+  auto breaker = [&fed] {
+    std::vector<MemberBreaker> all = (*fed)->Breakers();
+    EXPECT_EQ(all.size(), 1u);
+    return all.empty() ? MemberBreaker{} : all[0];
+  };
+  EXPECT_EQ(breaker().member, "a");
+  EXPECT_EQ(breaker().state, BreakerState::kClosed);
   EXPECT_EQ(RunSearch(**fed, BasicRequest()).replies["a"].status, MemberStatus::kFailed);
+  EXPECT_EQ(breaker().state, BreakerState::kClosed);
+  EXPECT_EQ(breaker().consecutive_failures, 1);
   EXPECT_EQ(RunSearch(**fed, BasicRequest()).replies["a"].status, MemberStatus::kFailed);
   EXPECT_EQ(node->requests(), 2u);
+  MemberBreaker open = breaker();
+  EXPECT_EQ(open.state, BreakerState::kOpen);
+  EXPECT_EQ(BreakerStateName(open.state), "open");
+  EXPECT_EQ(open.consecutive_failures, 2);
+  EXPECT_GT(open.retry_in_ms, 0);
+  EXPECT_LE(open.retry_in_ms, 300);
   auto skipped = RunSearch(**fed, BasicRequest()).replies["a"];
   EXPECT_EQ(skipped.status, MemberStatus::kSkipped);
   EXPECT_NE(skipped.error.find("circuit open"), std::string::npos) << skipped.error;
@@ -318,6 +333,8 @@ TEST(BreakerTest, OpensAfterFailuresAndClosesWhenTheMemberIsBack) {
 
   // Still down at the trial: the breaker opens again at once.
   std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(breaker().state, BreakerState::kHalfOpen);  // the next search is the trial
+  EXPECT_EQ(breaker().retry_in_ms, 0);
   EXPECT_EQ(RunSearch(**fed, BasicRequest()).replies["a"].status, MemberStatus::kFailed);
   EXPECT_EQ(RunSearch(**fed, BasicRequest()).replies["a"].status, MemberStatus::kSkipped);
 
@@ -326,6 +343,8 @@ TEST(BreakerTest, OpensAfterFailuresAndClosesWhenTheMemberIsBack) {
   std::this_thread::sleep_for(400ms);
   ExpectHealthyHits(RunSearch(**fed, BasicRequest()).replies["a"]);
   ExpectHealthyHits(RunSearch(**fed, BasicRequest()).replies["a"]);
+  EXPECT_EQ(breaker().state, BreakerState::kClosed);
+  EXPECT_EQ(breaker().consecutive_failures, 0);
 }
 
 TEST(ProbeTest, ReportsVersionAndDataOfANode) {

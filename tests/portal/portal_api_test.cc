@@ -148,9 +148,18 @@ TEST_F(PortalApiTest, HistoryVisibilityRolesAndDelete) {
 TEST_F(PortalApiTest, FinishedSearchesSurviveARestart) {
   json d = Search({{"indicators", {"198.51.100.7"}}});
   OpenPortal();
-  json again = json::parse(Call("GET", "/api/v1/searches/" + d["id"].get<std::string>()).body);
+  // served from the store as it was written: the same document
+  auto stored = Call("GET", "/api/v1/searches/" + d["id"].get<std::string>());
+  EXPECT_EQ(stored.status, 200);
+  json again = json::parse(stored.body);
+  EXPECT_EQ(again, d);
   EXPECT_EQ(again["status"], "done");
   EXPECT_EQ(again["summary"]["hits"], d["summary"]["hits"]);
+  // and only to those who may see it
+  EXPECT_EQ(Call("GET", "/api/v1/searches/" + d["id"].get<std::string>(), "", other_key_).status,
+            404);
+  EXPECT_EQ(Call("GET", "/api/v1/searches/" + d["id"].get<std::string>(), "", admin_key_).status,
+            200);
 }
 
 TEST_F(PortalApiTest, BadRequestsAndAuth) {
@@ -172,6 +181,57 @@ TEST_F(PortalApiTest, BadRequestsAndAuth) {
   json members = json::parse(Call("GET", "/api/v1/members").body);
   EXPECT_EQ(members.size(), 4u);
   EXPECT_FALSE(members[0].contains("url"));  // analysts do not see member URLs
+}
+
+TEST_F(PortalApiTest, MembersShowTheLastSearchAndAdminsTheBreaker) {
+  // Nothing asked yet: no last search; analysts never see URLs or breakers.
+  json members = json::parse(Call("GET", "/api/v1/members").body);
+  ASSERT_EQ(members.size(), 4u);
+  for (const auto& m : members) {
+    EXPECT_TRUE(m["last_search"].is_null()) << m.dump();
+    EXPECT_FALSE(m.contains("breaker")) << m.dump();
+    EXPECT_FALSE(m.contains("url")) << m.dump();
+  }
+  json admin = json::parse(Call("GET", "/api/v1/members", "", admin_key_).body);
+  for (const auto& m : admin) {
+    EXPECT_EQ(m["breaker"]["state"], "closed") << m.dump();
+    EXPECT_EQ(m["breaker"]["consecutive_failures"], 0) << m.dump();
+    EXPECT_EQ(m["breaker"]["retry_in_ms"], 0) << m.dump();
+  }
+
+  Search({{"indicators", {"198.51.100.7"}}});
+  auto by_name = [](const json& list) {
+    std::map<std::string, json> out;
+    for (const auto& m : list) out[m["name"].get<std::string>()] = m;
+    return out;
+  };
+  auto seen = by_name(json::parse(Call("GET", "/api/v1/members").body));
+  EXPECT_EQ(seen["honeypot"]["last_search"]["status"], "done");
+  EXPECT_EQ(seen["honeypot"]["last_search"]["error"], "");
+  EXPECT_GE(seen["honeypot"]["last_search"]["elapsed_ms"].get<int64_t>(), 0);
+  EXPECT_GT(seen["honeypot"]["last_search"]["at"].get<int64_t>(), 1700000000);
+  EXPECT_EQ(seen["down"]["last_search"]["status"], "failed");
+  EXPECT_FALSE(seen["down"]["last_search"]["error"].get<std::string>().empty());
+  EXPECT_FALSE(seen["down"].contains("breaker"));
+
+  // The member that is down fails twice more: its breaker opens (3 failures by default).
+  auto admin_view = by_name(json::parse(Call("GET", "/api/v1/members", "", admin_key_).body));
+  EXPECT_EQ(admin_view["down"]["breaker"]["state"], "closed");
+  EXPECT_EQ(admin_view["down"]["breaker"]["consecutive_failures"], 1);
+  EXPECT_EQ(admin_view["honeypot"]["breaker"]["consecutive_failures"], 0);
+  Search({{"indicators", {"198.51.100.7"}}, {"members", {"down"}}});
+  Search({{"indicators", {"198.51.100.7"}}, {"members", {"down"}}});
+  admin_view = by_name(json::parse(Call("GET", "/api/v1/members", "", admin_key_).body));
+  EXPECT_EQ(admin_view["down"]["breaker"]["state"], "open");
+  EXPECT_EQ(admin_view["down"]["breaker"]["consecutive_failures"], 3);
+  EXPECT_GT(admin_view["down"]["breaker"]["retry_in_ms"].get<int64_t>(), 0);
+  EXPECT_EQ(admin_view["honeypot"]["breaker"]["state"], "closed");
+  // The next search skips it, and its last search says so.
+  Search({{"indicators", {"198.51.100.7"}}, {"members", {"down"}}});
+  seen = by_name(json::parse(Call("GET", "/api/v1/members").body));
+  EXPECT_EQ(seen["down"]["last_search"]["status"], "skipped");
+  EXPECT_NE(seen["down"]["last_search"]["error"].get<std::string>().find("circuit open"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -18,6 +18,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEB_DIR = path.resolve(here, '..');
 export const REPO = path.resolve(WEB_DIR, '..');
 export const SCREENSHOTS = path.join(here, 'screenshots');
+// The screenshots README.md and README.ja.md show (committed) are rewritten only when asked
+// (`make screenshots` sets IOCGRID_DOC_SCREENSHOTS=1): a test run never changes the source tree.
+export const DOC_SCREENSHOTS = process.env.IOCGRID_DOC_SCREENSHOTS === '1'
+  ? path.join(REPO, 'docs', 'screenshots')
+  : path.join(SCREENSHOTS, 'docs');
 
 export const BINARY = process.env.IOCGRID_BINARY || path.join(REPO, 'build/core-dev/iocgrid');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -171,8 +176,14 @@ export const DATA = {
 // Starts an alliance on loopback: "honeypot" and "anonymity" iocgrid nodes, an "offline" member
 // whose URL points at a closed port, a "slow" member that accepts connections and never answers
 // (so every search stays running for SLOW_TIMEOUT_MS, long enough to watch it live), and the
-// portal serving web/ and the API. Returns the URLs, the analyst's key and stop().
-export async function startAlliance() {
+// portal serving web/ and the API. Two more members are the anonymity node again under other
+// names and disclosure levels: "vendor" (existence only) and "agency" (counts only), so the UI
+// shows withheld details and counts-only rows from real answers.
+//
+// `bulk: N` adds two nodes with generated data for N indicators: "sensors" holds N addresses
+// (10.x.y.z) and "ranges" every fifth /24 network around them, so a search for the N addresses
+// has 1.2·N hits (exact, and in-range for a fifth). Returns the URLs, an analyst's and an admin's key, and stop().
+export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
   await checkBinary();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-'));
   const procs = [];
@@ -195,7 +206,7 @@ export async function startAlliance() {
       const { stdout } = await run(['node', 'keys', 'create', '--data', data, '--org', name, '--role', 'admin']);
       const key = stdout.trim().split(/\s+/).pop();
       if (!/^[A-Za-z0-9]{40}$/.test(key)) throw new Error(`node keys create printed no key: ${stdout}`);
-      await run(['node', 'import', '--data', data, '-q', ...importFiles]);
+      await run(['node', 'import', '--data', data, '-q', ...importFiles], { timeoutMs: 120_000 });
       const srv = await startServer(['node', 'serve', '--data', data, '--listen', '127.0.0.1:0'], {
         ready: /listening on (https?:\/\/[^\s()]+)/, name: `node ${name}`, logFile: path.join(tmp, `node-${name}.log`),
       });
@@ -205,10 +216,16 @@ export async function startAlliance() {
 
     const importHoneypot = [honeypotList];
     if (fs.existsSync(DATA.sequoia)) importHoneypot.push(DATA.sequoia);
-    const [honeypot, anonymity] = await Promise.all([
-      node('honeypot', importHoneypot),
-      node('anonymity', [anonymityCsv]),
-    ]);
+    const starts = [node('honeypot', importHoneypot), node('anonymity', [anonymityCsv])];
+    if (bulk) {
+      const { addresses, networks } = bulkData(bulk);
+      const sensorsList = path.join(files, 'sensor-addresses.txt');
+      fs.writeFileSync(sensorsList, `${addresses.join('\n')}\n`);
+      const rangesList = path.join(files, 'hosting-ranges.txt');
+      fs.writeFileSync(rangesList, `${networks.join('\n')}\n`);
+      starts.push(node('sensors', [sensorsList]), node('ranges', [rangesList]));
+    }
+    const [honeypot, anonymity, sensors, ranges] = await Promise.all(starts);
     const offlinePort = await closedPort();
     const slow = await hangingServer();
     procs.push(slow);
@@ -223,14 +240,11 @@ export async function startAlliance() {
       `url = ${tomlString(m.url)}`,
       `key = ${tomlString(m.key)}`,
       `timeout_ms = ${m.timeout_ms || 5000}`,
-      'disclosure = "full"',
-      ...(m.data_kind ? [`data_kind = ${tomlString(m.data_kind)}`] : []),
+      `disclosure = ${tomlString(m.disclosure || 'full')}`,
+      m.data_kind ? `data_kind = ${tomlString(m.data_kind)}` : '',
       '',
     ].join('\n');
-    fs.writeFileSync(configPath, [
-      'listen = "127.0.0.1:0"',
-      `data = ${tomlString(path.join(tmp, 'portal-data'))}`,
-      '',
+    const members = [
       member({ ...honeypot, display_name: 'Honeypot network', sector: 'research', data_kind: 'honeypot' }),
       member({ ...anonymity, display_name: 'Anonymity infrastructure', sector: 'cloud', data_kind: 'anonymizer' }),
       member({
@@ -241,23 +255,57 @@ export async function startAlliance() {
         name: 'slow', display_name: 'Slow member', sector: 'finance',
         url: `http://127.0.0.1:${slow.port}`, key: 'Y'.repeat(40), timeout_ms: SLOW_TIMEOUT_MS,
       }),
+    ];
+    if (extraMembers) {
+      members.push(
+        member({ ...anonymity, name: 'vendor', display_name: 'Security vendor', sector: 'it', disclosure: 'existence', data_kind: 'threat' }),
+        member({ ...anonymity, name: 'agency', display_name: 'National agency', sector: 'government', disclosure: 'count' }));
+    }
+    if (bulk) {
+      members.push(
+        member({ ...sensors, display_name: 'Sensor grid', sector: 'telecom', data_kind: 'scanner', timeout_ms: 60000 }),
+        member({ ...ranges, display_name: 'Hosting ranges', sector: 'cloud', data_kind: 'cloud', timeout_ms: 60000 }));
+    }
+    fs.writeFileSync(configPath, [
+      'listen = "127.0.0.1:0"',
+      `data = ${tomlString(path.join(tmp, 'portal-data'))}`,
+      '',
+      ...members,
     ].join('\n'));
 
     const { stdout: userOut } = await run(['portal', 'users', 'create', '--config', configPath, '--name', 'alice', '--role', 'analyst']);
     const key = userOut.trim().split(/\s+/).pop();
     if (!key) throw new Error(`portal users create printed no key: ${userOut}`);
+    const { stdout: adminOut } = await run(['portal', 'users', 'create', '--config', configPath, '--name', 'root', '--role', 'admin']);
+    const adminKey = adminOut.trim().split(/\s+/).pop();
 
     const portal = await startServer(['portal', 'serve', '--config', configPath], {
       ready: /listening on (https?:\/\/[^\s()]+)/, name: 'portal', logFile: path.join(tmp, 'portal.log'),
     });
     procs.push(portal);
     return {
-      tmp, configPath, key, url: portal.url.replace(/\/$/, ''), portal, members: { honeypot, anonymity, offlinePort, slowPort: slow.port }, stop,
+      tmp, configPath, key, adminKey, url: portal.url.replace(/\/$/, ''), portal,
+      members: { honeypot, anonymity, sensors, ranges, offlinePort, slowPort: slow.port }, stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+// N distinct addresses 10.a.b.c (c in 1..250), and every fifth /24 network among those that
+// hold them: each address is held exactly, a fifth of them in range too.
+export function bulkData(n) {
+  const addresses = [];
+  const networks = [];
+  for (let k = 0; k < n; k += 1) {
+    const net = Math.floor(k / 250);
+    const a = Math.floor(net / 256);
+    const b = net % 256;
+    addresses.push(`10.${a}.${b}.${(k % 250) + 1}`);
+    if (k % 250 === 0 && net % 5 === 0) networks.push(`10.${a}.${b}.0/24`);
+  }
+  return { addresses, networks, inRange: (k) => Math.floor(k / 250) % 5 === 0 };
 }
 
 // API helper for cross-checking what the UI shows against what the API says.
@@ -279,7 +327,9 @@ export async function apiCall(alliance, pathname, { method = 'GET', key = allian
 
 // A fresh headless Chromium (its own empty --user-data-dir) via playwright-core. No browser
 // download: Debian's chromium package.
-export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 1400, height: 950 } } = {}) {
+// `locale` sets the browser's preferred language (navigator.languages) and time zone: 'ja-JP'
+// is Japan Standard Time, anything else UTC.
+export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 1400, height: 950 }, locale = 'en-US' } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-chromium-'));
   const headful = Boolean(process.env.IOCGRID_WEB_HEADFUL);
@@ -298,6 +348,9 @@ export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 
     ],
     viewport,
     colorScheme,
+    locale,
+    timezoneId: locale.startsWith('ja') ? 'Asia/Tokyo' : 'UTC',
+    permissions: ['clipboard-read', 'clipboard-write'],
     acceptDownloads: true,
     timeout: 60_000,
   });
@@ -325,4 +378,29 @@ export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 
 export function screenshotPath(name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return path.join(SCREENSHOTS, name);
+}
+
+// Parses RFC 4180 CSV (quoted fields, doubled quotes, line breaks in quotes).
+export function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let k = 0; k < text.length; k += 1) {
+    const c = text[k];
+    if (quoted) {
+      if (c === '"' && text[k + 1] === '"') { field += '"'; k += 1; } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[k + 1] === '\n') k += 1;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field || row.length) { row.push(field); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, k) => [h, r[k]])));
 }

@@ -25,7 +25,8 @@ function writeLog(dir) {
 const CLASSES = ['threat', 'noise', 'anonymizer', 'benign', 'unknown'];
 const CELLS = ['alerted_threat', 'alerted_noise', 'alerted_unknown', 'not_alerted_threat_or_anonymizer'];
 const num = (n) => Number(n ?? 0).toLocaleString('en');
-const share = (p, w) => (Number(w) > 0 ? `${((100 * Number(p)) / Number(w)).toFixed(1)}%` : '–');
+const PERCENT = new Intl.NumberFormat('en', { style: 'percent', maximumFractionDigits: 1 });
+const share = (p, w) => (Number(w) > 0 ? PERCENT.format(Number(p) / Number(w)) : '—');
 
 describe('sift a log', { timeout: 240_000 }, () => {
   let alliance;
@@ -57,7 +58,7 @@ describe('sift a log', { timeout: 240_000 }, () => {
     await page.waitForURL(/#\/sift\/[0-9a-f]+$/, { timeout: 30_000 });
     const id = decodeURIComponent(page.url().split('#/sift/')[1]);
     // The search behind it waits for the "slow" member; the page follows it to the end.
-    await page.locator('#sift-status').filter({ hasText: /^(done|interrupted)$/ }).waitFor({ timeout: 60_000 });
+    await page.locator('#sift-status[data-status="done"], #sift-status[data-status="interrupted"]').waitFor({ timeout: 60_000 });
 
     const api = await apiCall(alliance, `/api/v1/sifts/${id}`);
     assert.equal(api.status, 200, api.text);

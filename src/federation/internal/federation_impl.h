@@ -118,6 +118,7 @@ class FederationImpl {
 
   std::unique_ptr<SearchHandle> Search(SearchRequest request, SearchCallbacks callbacks);
   MemberProbe Probe(const std::string& member);
+  std::vector<MemberBreaker> Breakers();
   std::vector<MemberConfig> members() const;
   Status RefreshCidrCache(const std::string& member);
 

@@ -68,4 +68,31 @@ MemberProbe FederationImpl::Probe(const std::string& member) {
   return probe;
 }
 
+std::vector<MemberBreaker> FederationImpl::Breakers() {
+  std::vector<MemberBreaker> out;
+  if (dispatcher_->OnDispatcherThread()) return out;
+  std::promise<void> finished;
+  auto fut = finished.get_future();
+  // Breaker fields are touched only on the dispatcher thread: read them there.
+  dispatcher_->Post([this, &out, &finished] {
+    Clock::time_point now = Clock::now();
+    for (const auto& m : members_) {
+      MemberBreaker b;
+      b.member = m->config.name;
+      b.consecutive_failures = m->consecutive_failures;
+      if (m->open && now < m->open_until && !m->trial_running) {
+        b.state = BreakerState::kOpen;
+        b.retry_in_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(m->open_until - now).count();
+      } else if (m->open) {
+        b.state = BreakerState::kHalfOpen;
+      }
+      out.push_back(std::move(b));
+    }
+    finished.set_value();
+  });
+  fut.get();
+  return out;
+}
+
 }  // namespace iocgrid::federation::internal

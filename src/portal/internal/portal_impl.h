@@ -96,6 +96,18 @@ struct Portal::Impl {
   // Searches running and sift uploads in progress (each holds one of max_running_searches).
   size_t running IOCGRID_GUARDED_BY(jobs_mu) = 0;
 
+  // Each member's part in the latest search that asked it: the health an analyst sees on the
+  // members page without probing anybody (GET /members `last_search`).
+  struct LastAnswer {
+    std::string status;
+    std::string error;
+    int64_t elapsed_ms = 0;
+    int64_t at = 0;  // unix seconds
+  };
+  Mutex answers_mu;
+  std::unordered_map<std::string, LastAnswer> last_answers IOCGRID_GUARDED_BY(answers_mu);
+  void RecordAnswer(const federation::MemberReply& reply);
+
   // Sifts uploading, or whose search still runs; finished ones live in the store only.
   Mutex sifts_mu;
   std::unordered_map<std::string, std::shared_ptr<SiftJob>> sifts IOCGRID_GUARDED_BY(sifts_mu);
