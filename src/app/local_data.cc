@@ -49,11 +49,15 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
     progress->Show(fmt::format("loading {}/{} files, {:L} indicators...", files_done,
                                data.files.size(), data.records.size()));
   };
+  // Events of list files arrive in parts: memory stays bounded by the index, not by whole
+  // events of millions of attributes.
+  ingest::LoadOptions part_options = options;
+  part_options.max_attributes_per_event = 4096;
   for (const std::string& path : data.files) {
     size_t issues_before = issues->count();
     size_t first_event = data.events.size();
     auto stats = ingest::LoadFile(
-        path, options,
+        path, part_options,
         [&](core::Event&& event) {
           auto event_no = static_cast<uint32_t>(data.events.size());
           data.events.push_back(

@@ -2,7 +2,9 @@
 // with the full match semantics of the index (exact, in-range, subdomain, url-host, component).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -31,6 +33,70 @@ struct MatchFlags {
   bool from_text = false;
   bool quiet = false;
   size_t max_issues_shown = 20;
+};
+
+// Queries are matched in batches (MatchAll prefetches across a batch), their hits written, and
+// the batch dropped: a million-line query file costs no more memory than its text.
+class QueryBatches {
+ public:
+  QueryBatches(const LocalData& data, const index::MatchOptions& options, HitWriter* writer)
+      : data_(data), options_(options), writer_(writer) {
+    batch_.reserve(kBatch);
+  }
+
+  void Add(std::string_view raw, const core::Indicator& indicator, uint32_t line) {
+    batch_.push_back(indicator);
+    raw_.push_back(raw == indicator.value ? std::string() : std::string(raw));
+    line_.push_back(line);
+    if (batch_.size() == kBatch) Flush();
+  }
+
+  void Flush() {
+    if (batch_.empty()) return;
+    const index::MatchIndex& idx = *data_.index;
+    std::vector<bool> hit(batch_.size(), false);
+    for (const index::Hit& h : idx.MatchAll(batch_, options_)) {
+      const core::Indicator& query = batch_[h.query];
+      const RecordInfo& record = data_.records[h.record];
+      const EventInfo& event = data_.events[record.event];
+      HitRow row;
+      row.query = raw_[h.query].empty() ? query.value : raw_[h.query];
+      row.query_type = core::TypeName(query.type);
+      row.query_normalized = query.value;
+      row.query_line = line_[h.query];
+      row.relation = index::RelationName(h.relation);
+      row.matched = idx.entry_value(h.entry);
+      row.matched_type = core::TypeName(idx.entry_type(h.entry));
+      row.source = event.source;
+      row.source_name = event.name;
+      row.line = record.line;
+      row.comment = record.comment;
+      writer_->Write(row);
+      ++hits_;
+      if (!hit[h.query]) ++queries_hit_;
+      hit[h.query] = true;
+    }
+    queries_ += batch_.size();
+    batch_.clear();
+    raw_.clear();
+    line_.clear();
+  }
+
+  size_t queries() const { return queries_; }
+  size_t queries_hit() const { return queries_hit_; }
+  size_t hits() const { return hits_; }
+
+ private:
+  static constexpr size_t kBatch = 4096;
+  const LocalData& data_;
+  const index::MatchOptions& options_;
+  HitWriter* writer_;
+  std::vector<core::Indicator> batch_;
+  std::vector<std::string> raw_;  // empty where the value was written normalized
+  std::vector<uint32_t> line_;
+  size_t queries_ = 0;
+  size_t queries_hit_ = 0;
+  size_t hits_ = 0;
 };
 
 int Fail(const std::string& message) {
@@ -62,87 +128,73 @@ int RunMatch(const MatchFlags& flags) {
   }
   match_options.max_hits_per_query = flags.max_hits_per_query;
 
-  // Queries first: a typo in the query path should fail before a long load.
-  std::vector<core::Indicator> queries;
-  std::vector<std::string> query_raw;
-  std::vector<uint32_t> query_line;
+  // The query file is read first: a typo in its path fails before a long load.
   IssueReporter issues(flags.max_issues_shown, flags.quiet);
+  std::string query_text;
+  std::vector<extract::ExtractedIndicator> extracted;
   if (flags.from_text) {
     auto text = extract::LoadDocument(flags.query_path);
     if (!text.ok()) return Fail(std::string(text.status().message()));
     auto extractor = extract::Extractor::Create(extract::ExtractOptions{});
     if (!extractor.ok()) return Fail(std::string(extractor.status().message()));
-    for (auto& found : (*extractor)->Extract(*text)) {
-      if (!found.benign_reason.empty()) continue;
-      query_raw.push_back(found.indicator.value);
-      query_line.push_back(found.line);
-      queries.push_back(std::move(found.indicator));
-    }
+    extracted = (*extractor)->Extract(*text);
   } else {
-    auto query_file = ingest::ReadQueryFile(flags.query_path);
-    if (!query_file.ok()) return Fail(std::string(query_file.status().message()));
-    for (const auto& issue : query_file->issues) issues.Report(issue);
-    for (auto& item : query_file->items) {
-      query_raw.push_back(std::move(item.raw));
-      query_line.push_back(item.line);
-      queries.push_back(std::move(item.indicator));
+    auto text = ingest::ReadQueryText(flags.query_path);
+    if (!text.ok()) return Fail(std::string(text.status().message()));
+    query_text = std::move(text).value();
+    if (flags.strict) {
+      // Queries stream past once matched, so --strict checks every line before any output.
+      size_t malformed = 0;
+      ingest::ForEachQuery(
+          flags.query_path, query_text, [](const ingest::QueryView&) {},
+          [&](const ingest::LoadIssue& issue) {
+            issues.Report(issue);
+            ++malformed;
+          });
+      if (malformed > 0) {
+        return Fail(fmt::format("{} malformed query line(s) (--strict)", malformed));
+      }
     }
-  }
-  size_t query_issues = issues.count();
-  if (flags.strict && query_issues > 0) {
-    return Fail(fmt::format("{} malformed query line(s) (--strict)", query_issues));
   }
 
   // Load every data file into one index; record ids point into `data->records`.
   Progress progress(!flags.quiet);
   auto data = LoadLocalData(flags.against, load_options, flags.strict, &issues, &progress);
   if (!data.ok()) return Fail(std::string(data.status().message()));
-  const std::vector<RecordInfo>& records = data->records;
-  const std::vector<EventInfo>& events = data->events;
-  const index::MatchIndex* idx = data->index.get();
-
-  std::vector<index::Hit> hits = idx->MatchAll(queries, match_options);
 
   HitWriter writer(format, stdout);
-  for (const index::Hit& hit : hits) {
-    const RecordInfo& record = records[hit.record];
-    const EventInfo& event = events[record.event];
-    HitRow row;
-    row.query = query_raw[hit.query];
-    row.query_type = core::TypeName(queries[hit.query].type);
-    row.query_normalized = queries[hit.query].value;
-    row.query_line = query_line[hit.query];
-    row.relation = index::RelationName(hit.relation);
-    row.matched = idx->entry_value(hit.entry);
-    row.matched_type = core::TypeName(idx->entry_type(hit.entry));
-    row.source = event.source;
-    row.source_name = event.name;
-    row.line = record.line;
-    row.comment = record.comment;
-    writer.Write(row);
+  QueryBatches batches(*data, match_options, &writer);
+  if (flags.from_text) {
+    for (const extract::ExtractedIndicator& found : extracted) {
+      if (!found.benign_reason.empty()) continue;
+      batches.Add(found.indicator.value, found.indicator, found.line);
+    }
+  } else {
+    ingest::ForEachQuery(
+        flags.query_path, query_text,
+        [&](const ingest::QueryView& query) {
+          batches.Add(query.raw, query.indicator, query.line);
+        },
+        [&](const ingest::LoadIssue& issue) {
+          if (!flags.strict) issues.Report(issue);  // --strict reported them above
+        });
   }
+  batches.Flush();
   writer.Finish();
 
   std::fflush(stdout);  // results before the summary, also on a shared terminal
   if (!flags.quiet) {
-    size_t queries_hit = 0;
-    std::vector<bool> seen(queries.size(), false);
-    for (const index::Hit& hit : hits) {
-      if (!seen[hit.query]) {
-        seen[hit.query] = true;
-        ++queries_hit;
-      }
-    }
     std::string summary =
         fmt::format("{} hit(s) for {} of {} indicator(s) against {} indicator(s) from {} file(s)",
-                    hits.size(), queries_hit, queries.size(), records.size(), data->files.size());
+                    batches.hits(), batches.queries_hit(), batches.queries(), data->records.size(),
+                    data->files.size());
     if (issues.count() > 0) {
       summary += fmt::format("; {} malformed line(s) skipped", issues.count());
       if (issues.hidden() > 0) summary += fmt::format(" ({} not shown)", issues.hidden());
     }
     std::fprintf(stderr, "%s\n", summary.c_str());
   }
-  return hits.empty() ? kExitNotFound : kExitFound;
+  return batches.hits() == 0 ? kExitNotFound : kExitFound;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "app/local_data.h"
 #include "app/portal_client.h"
 #include "common/csv.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 #include "index/match_index.h"
 #include "sift/report.h"
@@ -183,20 +184,39 @@ Status MatchThroughPortal(const SiftFlags& f, const sift::ClassRules& rules,
   return Status::Ok();
 }
 
-ojson HitsJson(const std::vector<Hit>& hits) {
-  ojson out = ojson::array();
+// One NDJSON observable line, written directly (a DOM per observable cost a fifth of a large
+// sift's time).
+void WriteObservableLine(const sift::Observable& o, Class cls, const std::vector<Hit>& hits,
+                         std::string* out) {
+  out->clear();
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Field("kind", "observable");
+  w.Field("value", o.value);
+  w.Field("type", core::TypeName(o.type));
+  w.Field("field", sift::FieldName(o.field));
+  w.FieldInt("lines", static_cast<int64_t>(o.lines));
+  w.Field("first_seen", Iso(o.first_seen));
+  w.Field("last_seen", Iso(o.last_seen));
+  w.FieldInt("alerts", static_cast<int64_t>(o.alerts));
+  w.Field("class", sift::ClassName(cls));
+  w.Key("hits");
+  w.BeginArray();
   for (const Hit& h : hits) {
-    ojson j;
-    if (!h.member.empty())
-      j["member"] = h.member;
-    else
-      j["source"] = h.source;
-    j["relation"] = h.relation;
-    j["matched"] = h.matched;
-    j["name"] = h.name;
-    out.push_back(std::move(j));
+    w.BeginObject();
+    if (!h.member.empty()) {
+      w.Field("member", h.member);
+    } else {
+      w.Field("source", h.source);
+    }
+    w.Field("relation", h.relation);
+    w.Field("matched", h.matched);
+    w.Field("name", h.name);
+    w.EndObject();
   }
-  return out;
+  w.EndArray();
+  w.EndObject();
+  *out += '\n';
 }
 
 std::string Percent(uint64_t part, uint64_t whole) {
@@ -334,19 +354,10 @@ int RunSift(SiftFlags f) {
   summary["elapsed_ms"] = elapsed_ms;
 
   if (f.format == "json" || f.format == "ndjson") {
+    std::string line;
     for (uint32_t i : order) {
-      const sift::Observable& o = obs[i];
-      ojson line = {{"kind", "observable"},
-                    {"value", o.value},
-                    {"type", core::TypeName(o.type)},
-                    {"field", sift::FieldName(o.field)},
-                    {"lines", o.lines},
-                    {"first_seen", Iso(o.first_seen)},
-                    {"last_seen", Iso(o.last_seen)},
-                    {"alerts", o.alerts},
-                    {"class", sift::ClassName(cls[i])},
-                    {"hits", HitsJson(hits[i])}};
-      std::printf("%s\n", line.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+      WriteObservableLine(obs[i], cls[i], hits[i], &line);
+      std::fwrite(line.data(), 1, line.size(), stdout);
     }
     std::printf("%s\n", summary.dump().c_str());
   } else if (f.format == "csv") {

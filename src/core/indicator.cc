@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/ascii.h"
+#include "core/fast_value.h"
 #include "core/ip.h"
 
 namespace iocgrid::core {
@@ -14,43 +16,13 @@ namespace {
 
 using T = IndicatorType;
 
-constexpr const char* kTlds[] = {
-#include "core/tld_list.inc"
-};
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ToLower(c);
-  return out;
-}
-
 bool IsAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
-bool AllHex(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), IsHex); }
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (ToLower(s[i]) != ToLower(prefix[i])) return false;
-  }
-  return true;
+bool AllHex(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsAsciiHex);
 }
 
 Status Invalid(IndicatorType type, std::string_view why) {
@@ -58,14 +30,6 @@ Status Invalid(IndicatorType type, std::string_view why) {
   m += ": ";
   m += why;
   return InvalidArgumentError(m);
-}
-
-bool IsKnownTld(std::string_view label) {
-  std::string l = Lower(label);
-  if (l.rfind("xn--", 0) == 0) return true;  // IDN TLDs: the list holds them, accept any
-  return std::binary_search(
-      std::begin(kTlds), std::end(kTlds), l,
-      [](const auto& a, const auto& b) { return std::string_view(a) < std::string_view(b); });
 }
 
 // ---- hashes ------------------------------------------------------------------------------
@@ -116,7 +80,7 @@ Result<std::string> NormalizeDigest(IndicatorType type, std::string_view raw) {
                      type == T::kX509FingerprintSha256;
   for (char c : raw) {
     if (fingerprint && c == ':') continue;  // MISP strips the colons of x509 fingerprints
-    v += ToLower(c);
+    v += AsciiToLower(c);
   }
   if (!AllHex(v)) return Invalid(type, "expected hexadecimal digits only");
   if (v.size() != want) {
@@ -131,11 +95,11 @@ bool IsSsdeep(std::string_view v) {
   size_t c1 = v.find(':');
   if (c1 == 0 || c1 == std::string_view::npos) return false;
   for (size_t i = 0; i < c1; ++i) {
-    if (!IsDigit(v[i])) return false;
+    if (!IsAsciiDigit(v[i])) return false;
   }
   size_t c2 = v.find(':', c1 + 1);
   if (c2 == std::string_view::npos || c2 == c1 + 1) return false;
-  auto b64 = [](char c) { return IsDigit(c) || IsAlpha(c) || c == '+' || c == '/'; };
+  auto b64 = [](char c) { return IsAsciiDigit(c) || IsAsciiAlpha(c) || c == '+' || c == '/'; };
   for (size_t i = c1 + 1; i < c2; ++i) {
     if (!b64(v[i])) return false;
   }
@@ -159,7 +123,7 @@ Result<std::string> NormalizeHashValue(IndicatorType type, std::string_view raw)
       }
       return std::string(raw);
     case T::kTlsh: {
-      std::string v = Lower(raw);
+      std::string v = AsciiLower(raw);
       std::string_view body = v;
       if (body.rfind("t1", 0) == 0) body.remove_prefix(2);
       if (!AllHex(body) || (body.size() != 70 && body.size() != 72 && body.size() != 64)) {
@@ -168,7 +132,7 @@ Result<std::string> NormalizeHashValue(IndicatorType type, std::string_view raw)
       return v;
     }
     case T::kTelfhash: {
-      std::string v = Lower(raw);
+      std::string v = AsciiLower(raw);
       std::string_view body = v;
       if (body.rfind("t1", 0) == 0) body.remove_prefix(2);
       if (!AllHex(body)) return Invalid(type, "expected hexadecimal digits");
@@ -213,7 +177,7 @@ Status CheckHostSyntax(std::string_view host, bool require_dot) {
     if (label.empty()) return InvalidArgumentError("empty label in '" + std::string(host) + "'");
     if (label.size() > 63) return InvalidArgumentError("label longer than 63 characters");
     for (char c : label) {
-      if (!(IsDigit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_')) {
+      if (!(IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_')) {
         std::string why = "invalid character '";
         why += c;
         why += "' in '" + std::string(host) + "'";
@@ -226,14 +190,14 @@ Status CheckHostSyntax(std::string_view host, bool require_dot) {
   // A name whose last label is all digits is an IP address or garbage, never a domain.
   size_t last = host.rfind('.');
   std::string_view tld = last == std::string_view::npos ? host : host.substr(last + 1);
-  if (std::all_of(tld.begin(), tld.end(), IsDigit)) {
+  if (std::all_of(tld.begin(), tld.end(), IsAsciiDigit)) {
     return InvalidArgumentError("'" + std::string(host) + "' ends in a numeric label");
   }
   return Status();
 }
 
 Result<std::string> NormalizeHost(std::string_view raw, bool require_dot) {
-  std::string_view v = Trim(raw);
+  std::string_view v = TrimAscii(raw);
   // Wildcard and leading-dot forms from lists ("*.evil.example", ".evil.example") mean the
   // domain and its subdomains, which is what the subdomain relation already does.
   if (v.rfind("*.", 0) == 0) v.remove_prefix(2);
@@ -241,10 +205,10 @@ Result<std::string> NormalizeHost(std::string_view raw, bool require_dot) {
   while (!v.empty() && v.back() == '.') v.remove_suffix(1);  // trailing dots (FQDN form)
   std::string host;
   if (IsAscii(v)) {
-    host = Lower(v);
+    host = AsciiLower(v);
   } else {
     IOCGRID_ASSIGN_OR_RETURN(host, ToPunycode(v));
-    host = Lower(host);
+    host = AsciiLower(host);
   }
   IOCGRID_RETURN_IF_ERROR(CheckHostSyntax(host, require_dot));
   return host;
@@ -263,8 +227,8 @@ bool SplitUrl(std::string_view v, UrlParts* parts) {
   size_t sep = v.find("://");
   if (sep != std::string_view::npos && sep > 0) {
     std::string_view scheme = v.substr(0, sep);
-    bool ok = IsAlpha(scheme[0]) && std::all_of(scheme.begin(), scheme.end(), [](char c) {
-                return IsAlpha(c) || IsDigit(c) || c == '+' || c == '-' || c == '.';
+    bool ok = IsAsciiAlpha(scheme[0]) && std::all_of(scheme.begin(), scheme.end(), [](char c) {
+                return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '+' || c == '-' || c == '.';
               });
     if (ok) {
       parts->scheme = scheme;
@@ -297,7 +261,7 @@ bool SplitUrl(std::string_view v, UrlParts* parts) {
       parts->host = authority;
     }
   }
-  if (!std::all_of(parts->port.begin(), parts->port.end(), IsDigit)) return false;
+  if (!std::all_of(parts->port.begin(), parts->port.end(), IsAsciiDigit)) return false;
   return !parts->host.empty();
 }
 
@@ -317,8 +281,8 @@ Result<std::string> NormalizeUrlHost(std::string_view host) {
 // ---- composites ----------------------------------------------------------------------------
 
 Result<std::string> NormalizePort(std::string_view raw) {
-  std::string_view v = Trim(raw);
-  if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), IsDigit)) {
+  std::string_view v = TrimAscii(raw);
+  if (v.empty() || v.size() > 5 || !std::all_of(v.begin(), v.end(), IsAsciiDigit)) {
     return InvalidArgumentError("invalid port '" + std::string(v) + "'");
   }
   int p = std::atoi(std::string(v).c_str());
@@ -362,9 +326,9 @@ Result<std::string> NormalizeComposite(IndicatorType type, std::string_view v) {
     return Invalid(type, "expected two parts separated by '|'");
   }
   auto [lt, rt] = CompositeParts(type);
-  auto l = NormalizeValue(lt, Trim(left));
+  auto l = NormalizeValue(lt, TrimAscii(left));
   if (!l.ok()) return Invalid(type, "left part: " + std::string(l.status().message()));
-  auto r = NormalizeValue(rt, Trim(right));
+  auto r = NormalizeValue(rt, TrimAscii(right));
   if (!r.ok()) return Invalid(type, "right part: " + std::string(r.status().message()));
   return *l + "|" + *r;
 }
@@ -374,6 +338,7 @@ Result<std::string> NormalizeValue(IndicatorType type, std::string_view v) {
   if (IsComposite(type)) return NormalizeComposite(type, v);
   switch (FamilyOf(type)) {
     case MatchFamily::kIp: {
+      if (IsCanonicalIpv4(v)) return std::string(v);  // fast_value.h: its own canonical form
       auto r = NormalizeIp(v);
       if (!r.ok()) return Invalid(type, r.status().message());
       return r;
@@ -406,9 +371,9 @@ Result<std::string> NormalizeValue(IndicatorType type, std::string_view v) {
     }
     case T::kAs: {
       std::string_view n = v;
-      if (StartsWithNoCase(n, "AS")) n.remove_prefix(2);
-      n = Trim(n);
-      if (n.empty() || n.size() > 10 || !std::all_of(n.begin(), n.end(), IsDigit)) {
+      if (StartsWithIgnoreAsciiCase(n, "AS")) n.remove_prefix(2);
+      n = TrimAscii(n);
+      if (n.empty() || n.size() > 10 || !std::all_of(n.begin(), n.end(), IsAsciiDigit)) {
         return Invalid(type, "expected an AS number like AS13335 or 13335");
       }
       uint64_t asn = std::strtoull(std::string(n).c_str(), nullptr, 10);
@@ -421,26 +386,26 @@ Result<std::string> NormalizeValue(IndicatorType type, std::string_view v) {
       // CVE-YYYY-NNNN+ (MISP validates CVE ids; other advisory ids are kept verbatim).
       if (u.rfind("CVE-", 0) == 0) {
         bool ok = u.size() >= 13 && u[8] == '-' &&
-                  std::all_of(u.begin() + 4, u.begin() + 8, IsDigit) &&
-                  std::all_of(u.begin() + 9, u.end(), IsDigit);
+                  std::all_of(u.begin() + 4, u.begin() + 8, IsAsciiDigit) &&
+                  std::all_of(u.begin() + 9, u.end(), IsAsciiDigit);
         if (!ok) return Invalid(type, "expected CVE-YYYY-NNNN");
       }
       return u;
     }
     case T::kBtc: {
-      if (StartsWithNoCase(v, "bc1")) {
-        std::string l = Lower(v);
+      if (StartsWithIgnoreAsciiCase(v, "bc1")) {
+        std::string l = AsciiLower(v);
         bool ok = l.size() >= 14 && l.size() <= 74 &&
                   std::all_of(l.begin() + 3, l.end(),
-                              [](char c) { return IsDigit(c) || (c >= 'a' && c <= 'z'); });
+                              [](char c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'z'); });
         if (!ok) return Invalid(type, "invalid bech32 address");
         return l;
       }
-      bool ok =
-          v.size() >= 26 && v.size() <= 35 && (v[0] == '1' || v[0] == '3') &&
-          std::all_of(v.begin(), v.end(), [](char c) {
-            return (IsDigit(c) && c != '0') || (IsAlpha(c) && c != 'O' && c != 'I' && c != 'l');
-          });
+      bool ok = v.size() >= 26 && v.size() <= 35 && (v[0] == '1' || v[0] == '3') &&
+                std::all_of(v.begin(), v.end(), [](char c) {
+                  return (IsAsciiDigit(c) && c != '0') ||
+                         (IsAsciiAlpha(c) && c != 'O' && c != 'I' && c != 'l');
+                });
       if (!ok) return Invalid(type, "expected a base58 (1..., 3...) or bech32 (bc1...) address");
       return std::string(v);
     }
@@ -461,25 +426,6 @@ bool LooksLikeDomain(std::string_view v, std::string* normalized, int* labels) {
   *labels = static_cast<int>(std::count(host.begin(), host.end(), '.')) + 1;
   *normalized = std::move(*r);
   return true;
-}
-
-std::optional<IndicatorType> HashTypeForLength(size_t n) {
-  switch (n) {
-    case 32:
-      return T::kMd5;
-    case 40:
-      return T::kSha1;
-    case 56:
-      return T::kSha224;
-    case 64:
-      return T::kSha256;
-    case 96:
-      return T::kSha384;
-    case 128:
-      return T::kSha512;
-    default:
-      return std::nullopt;
-  }
 }
 
 std::optional<IndicatorType> FilenameHashType(IndicatorType hash) {
@@ -504,7 +450,7 @@ std::optional<IndicatorType> FilenameHashType(IndicatorType hash) {
 }
 
 bool IsBtcAddress(std::string_view v) {
-  return NormalizeValue(T::kBtc, v).ok() && (StartsWithNoCase(v, "bc1") || v.size() >= 26);
+  return NormalizeValue(T::kBtc, v).ok() && (StartsWithIgnoreAsciiCase(v, "bc1") || v.size() >= 26);
 }
 
 Result<Indicator> Make(IndicatorType type, std::string_view v) {
@@ -516,7 +462,7 @@ Result<Indicator> Make(IndicatorType type, std::string_view v) {
 }  // namespace
 
 Result<std::string> NormalizeIp(std::string_view raw) {
-  auto net = ParseIpNetwork(Trim(raw));
+  auto net = ParseIpNetwork(TrimAscii(raw));
   if (!net.ok()) return net.status();
   return FormatIpNetwork(*net);
 }
@@ -526,7 +472,7 @@ Result<std::string> NormalizeDomain(std::string_view raw) {
 }
 
 Result<std::string> NormalizeEmail(std::string_view raw) {
-  std::string_view v = Trim(raw);
+  std::string_view v = TrimAscii(raw);
   if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
   size_t at = v.rfind('@');
   if (at == std::string_view::npos || at == 0 || at + 1 >= v.size()) {
@@ -534,18 +480,18 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
   }
   std::string_view local = v.substr(0, at);
   for (char c : local) {
-    if (IsSpace(c) || c == '<' || c == '>' || c == ',' || c == ';') {
+    if (IsAsciiSpace(c) || c == '<' || c == '>' || c == ',' || c == ';') {
       return InvalidArgumentError("invalid character in the local part");
     }
   }
   auto domain = NormalizeHost(v.substr(at + 1), /*require_dot=*/false);
   if (!domain.ok()) return domain.status();
   // MISP lower-cases e-mail addresses whole (AttributeValidationTool::modifyBeforeValidation).
-  return Lower(local) + "@" + *domain;
+  return AsciiLower(local) + "@" + *domain;
 }
 
 Result<std::string> NormalizeUrl(std::string_view raw) {
-  std::string_view v = Trim(raw);
+  std::string_view v = TrimAscii(raw);
   if (v.empty()) return InvalidArgumentError("empty URL");
   for (char c : v) {
     if (c == '\n' || c == '\r' || c == '\t')
@@ -559,7 +505,7 @@ Result<std::string> NormalizeUrl(std::string_view raw) {
   std::string out;
   out.reserve(v.size() + 8);
   if (!p.scheme.empty()) {
-    out += Lower(p.scheme);
+    out += AsciiLower(p.scheme);
     out += "://";
   }
   if (!p.userinfo.empty()) {
@@ -584,7 +530,7 @@ std::string_view UrlHost(std::string_view url) {
 }
 
 Result<Indicator> ParseIndicator(IndicatorType type, std::string_view raw) {
-  return Make(type, Trim(raw));
+  return Make(type, TrimAscii(raw));
 }
 
 Result<Indicator> ParseIndicator(std::string_view type_name, std::string_view raw) {
@@ -592,7 +538,7 @@ Result<Indicator> ParseIndicator(std::string_view type_name, std::string_view ra
   if (!type.ok()) return type.status();
   if (!type->has_value()) return GuessIndicator(raw);
   // The lenient aliases for scheme-less URLs and ip:port need refanging like guessed input.
-  return Make(**type, Trim(raw));
+  return Make(**type, TrimAscii(raw));
 }
 
 int Components(const Indicator& indicator, Component out[2]) {
@@ -614,21 +560,26 @@ int Components(const Indicator& indicator, Component out[2]) {
 }
 
 Result<Indicator> GuessIndicator(std::string_view raw) {
-  std::string_view trimmed = Trim(raw);
+  if (Indicator plain; GuessPlainIndicator(raw, &plain)) return plain;
+  return GuessIndicatorGeneric(raw);
+}
+
+Result<Indicator> GuessIndicatorGeneric(std::string_view raw) {
+  std::string_view trimmed = TrimAscii(raw);
   // Quotes and brackets that wrap a token in prose or CSV: "evil.example", <a@b.example>.
   while (trimmed.size() >= 2 && ((trimmed.front() == '"' && trimmed.back() == '"') ||
                                  (trimmed.front() == '\'' && trimmed.back() == '\''))) {
-    trimmed = Trim(trimmed.substr(1, trimmed.size() - 2));
+    trimmed = TrimAscii(trimmed.substr(1, trimmed.size() - 2));
   }
   if (trimmed.empty()) return InvalidArgumentError("empty value");
 
   // Hashes are checked before refanging, as MISP does: "[.]" never occurs in a hash.
-  if (auto t = HashTypeForLength(trimmed.size()); t && AllHex(trimmed)) return Make(*t, trimmed);
+  if (auto t = HashTypeForHexLength(trimmed.size()); t && AllHex(trimmed)) return Make(*t, trimmed);
   if (size_t bar = trimmed.rfind('|'); bar != std::string_view::npos && bar > 0) {
     std::string_view hash = trimmed.substr(bar + 1);
     std::optional<IndicatorType> ht;
     if (AllHex(hash))
-      ht = HashTypeForLength(hash.size());
+      ht = HashTypeForHexLength(hash.size());
     else if (IsSsdeep(hash))
       ht = T::kSsdeep;
     if (ht) return Make(*FilenameHashType(*ht), trimmed);
@@ -683,13 +634,14 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   if (v.find('\\') != std::string_view::npos) {
     static constexpr std::string_view kHives[] = {"HKLM", "HKCU", "HKCR", "HKU\\", "HKCC", "HKEY_"};
     for (std::string_view h : kHives) {
-      if (StartsWithNoCase(v, h)) return Make(T::kRegkey, v);
+      if (StartsWithIgnoreAsciiCase(v, h)) return Make(T::kRegkey, v);
     }
     return Make(T::kFilename, v);
   }
   // 8. CVE ids. 9. AS numbers. 10. Bitcoin addresses.
-  if (StartsWithNoCase(v, "CVE-")) return Make(T::kVulnerability, v);
-  if (StartsWithNoCase(v, "AS") && v.size() > 2 && std::all_of(v.begin() + 2, v.end(), IsDigit)) {
+  if (StartsWithIgnoreAsciiCase(v, "CVE-")) return Make(T::kVulnerability, v);
+  if (StartsWithIgnoreAsciiCase(v, "AS") && v.size() > 2 &&
+      std::all_of(v.begin() + 2, v.end(), IsAsciiDigit)) {
     return Make(T::kAs, v);
   }
   if (IsBtcAddress(v)) return Make(T::kBtc, v);
@@ -697,9 +649,9 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   if (size_t dot = v.rfind('.'); dot != std::string_view::npos && dot > 0 && dot + 1 < v.size() &&
                                  v.find_first_of(" /") == std::string_view::npos) {
     std::string_view ext = v.substr(dot + 1);
-    bool alnum =
-        std::all_of(ext.begin(), ext.end(), [](char c) { return IsAlpha(c) || IsDigit(c); });
-    bool has_letter = std::any_of(ext.begin(), ext.end(), IsAlpha);
+    bool alnum = std::all_of(ext.begin(), ext.end(),
+                             [](char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); });
+    bool has_letter = std::any_of(ext.begin(), ext.end(), IsAsciiAlpha);
     if (ext.size() <= 8 && alnum && has_letter) {
       return Make(T::kFilename, v);
     }

@@ -49,7 +49,13 @@ Result<Indicator> ParseIndicator(std::string_view type_name, std::string_view ra
 // "a.evil.example" -> hostname, "hxxp://evil[.]example/a" -> url, "CVE-2021-44228" ->
 // vulnerability, "AS13335" -> AS, "a@b.example" -> email-src, 1.2.3.0/24 -> ip-dst), and
 // normalizes. Errors: kInvalidArgument when the text is empty or is no recognizable indicator.
+// Plain values (a canonical dotted quad, a hex digest, a plain domain) take the fast path of
+// fast_value.h, with the same result.
 Result<Indicator> GuessIndicator(std::string_view raw);
+
+// GuessIndicator without the fast path: what the fast path is checked against
+// (tests/core/fast_value_test.cc, fuzz/fast_value_fuzz.cc).
+Result<Indicator> GuessIndicatorGeneric(std::string_view raw);
 
 // Undoes common defanging: hxxp/hXXp/hxxps/fxp/meow/h[tt]p schemes, [.] (.) {.} [dot] (dot) \.,
 // [:] [://] [@] [at], and full-width dots. Sets *changed (if given) when anything was undone.

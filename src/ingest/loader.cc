@@ -152,7 +152,8 @@ Result<LoadStats> LoadContent(std::string_view path, std::string_view content,
     content = repaired;
   }
   stats.format = options.format == InputFormat::kAuto ? DetectText(path, content) : options.format;
-  const internal::LoadContext context(path, on_event, on_issue, &stats);
+  const internal::LoadContext context(path, on_event, on_issue, &stats,
+                                      options.max_attributes_per_event);
   if (stats.invalid_utf8 > 0) {
     context.Note(
         0, std::to_string(stats.invalid_utf8) + " invalid UTF-8 sequences replaced with U+FFFD");

@@ -43,6 +43,12 @@ struct LoadOptions {
   InputFormat format = InputFormat::kAuto;
   // Files larger than this are refused (kResourceExhausted); 0 = no cap.
   uint64_t max_file_bytes = 0;
+  // 0: every event is handed over whole. Otherwise the list formats (plain, IPsum, CSV,
+  // warninglist), whose one event per file can hold millions of attributes, hand it over in parts
+  // of at most this many attributes, each with the event's header; LoadStats counts the event
+  // once. For consumers that only index values (iocgrid match, sift --against): memory stays
+  // bounded by a part, not the file.
+  uint32_t max_attributes_per_event = 0;
 };
 
 struct LoadStats {

@@ -12,13 +12,20 @@ namespace {
 
 using internal::Trim;
 
-void AddIssue(QueryFile* file, std::string_view path, uint32_t line, std::string message) {
-  LoadIssue issue;
-  issue.path = std::string(path);
-  issue.line = line;
-  issue.message = std::move(message);
-  file->issues.push_back(std::move(issue));
-}
+// Where ForEachQuery sends what it finds.
+struct QueryOut {
+  std::string_view path;
+  const QuerySink& on_query;
+  const IssueSink& on_issue;
+
+  void Issue(uint32_t line, std::string message) const {
+    LoadIssue issue;
+    issue.path = std::string(path);
+    issue.line = line;
+    issue.message = std::move(message);
+    on_issue(issue);
+  }
+};
 
 // The date of a CSV row: a first_seen or date column, else "first_seen=YYYY-MM-DD" inside any
 // other cell (e.g. a free-form "context" column).
@@ -43,8 +50,7 @@ std::string RowDate(const internal::CsvColumns& columns, const std::vector<std::
   return {};
 }
 
-void ParseCsvQueries(std::string_view path, std::string_view content, char delimiter,
-                     QueryFile* file) {
+void ParseCsvQueries(std::string_view content, char delimiter, const QueryOut& out) {
   internal::CsvReader reader(content, delimiter);
   std::vector<std::string> fields;
   uint32_t line = 0;
@@ -55,7 +61,7 @@ void ParseCsvQueries(std::string_view path, std::string_view content, char delim
   const size_t value_index = static_cast<size_t>(columns.value);
   while (reader.Next(&fields, &line, &error)) {
     if (!error.empty()) {
-      AddIssue(file, path, line, error + "; rest of the file skipped");
+      out.Issue(line, error + "; rest of the file skipped");
       return;
     }
     bool blank = true;
@@ -63,7 +69,7 @@ void ParseCsvQueries(std::string_view path, std::string_view content, char delim
     if (blank) continue;
     const std::string_view raw = value_index < fields.size() ? Trim(fields[value_index]) : "";
     if (raw.empty()) {
-      AddIssue(file, path, line, "no value in column '" + columns.names[value_index] + "'");
+      out.Issue(line, "no value in column '" + columns.names[value_index] + "'");
       continue;
     }
     const std::string_view type_cell =
@@ -72,19 +78,15 @@ void ParseCsvQueries(std::string_view path, std::string_view content, char delim
             : std::string_view();
     Result<core::Indicator> indicator = internal::ParseCsvValue(columns, type_cell, raw);
     if (!indicator.ok()) {
-      AddIssue(file, path, line, internal::SkipMessage(raw, indicator.status()));
+      out.Issue(line, internal::SkipMessage(raw, indicator.status()));
       continue;
     }
-    QueryItem item;
-    item.raw = std::string(raw);
-    item.indicator = std::move(indicator).value();
-    item.line = line;
-    item.date = RowDate(columns, fields);
-    file->items.push_back(std::move(item));
+    const std::string date = RowDate(columns, fields);
+    out.on_query(QueryView{raw, *indicator, line, date});
   }
 }
 
-void ParsePlainQueries(std::string_view path, std::string_view content, QueryFile* file) {
+void ParsePlainQueries(std::string_view content, const QueryOut& out) {
   internal::LineCursor cursor(content);
   std::string_view line;
   uint32_t number = 0;
@@ -97,23 +99,19 @@ void ParsePlainQueries(std::string_view path, std::string_view content, QueryFil
     internal::SplitFirstToken(text, &token, &rest);
     Result<core::Indicator> indicator = core::GuessIndicator(token);
     if (!indicator.ok()) {
-      AddIssue(file, path, number,
-               "no indicator in '" + internal::Abbreviate(text) +
-                   "': " + internal::QuotedMessage(indicator.status()));
+      out.Issue(number, "no indicator in '" + internal::Abbreviate(text) +
+                            "': " + internal::QuotedMessage(indicator.status()));
       continue;
     }
-    QueryItem item;
-    item.raw = std::string(token);
-    item.indicator = std::move(indicator).value();
-    item.line = number;
-    file->items.push_back(std::move(item));
+    out.on_query(QueryView{token, *indicator, number, {}});
   }
 }
 
 }  // namespace
 
-QueryFile ParseQueries(std::string_view path, std::string_view content) {
-  QueryFile file;
+void ForEachQuery(std::string_view path, std::string_view content, const QuerySink& on_query,
+                  const IssueSink& on_issue) {
+  const QueryOut out{path, on_query, on_issue};
   content = internal::StripBom(content);
   internal::LineCursor cursor(content);
   std::string_view line;
@@ -123,22 +121,42 @@ QueryFile ParseQueries(std::string_view path, std::string_view content) {
     if (trimmed.empty() || trimmed.front() == '#') continue;
     char delimiter = 0;
     if (internal::LooksLikeCsvHeader(trimmed, &delimiter)) {
-      ParseCsvQueries(path, content, delimiter, &file);
-      return file;
+      ParseCsvQueries(content, delimiter, out);
+      return;
     }
     break;
   }
-  ParsePlainQueries(path, content, &file);
+  ParsePlainQueries(content, out);
+}
+
+QueryFile ParseQueries(std::string_view path, std::string_view content) {
+  QueryFile file;
+  ForEachQuery(
+      path, content,
+      [&](const QueryView& query) {
+        QueryItem item;
+        item.raw = std::string(query.raw);
+        item.indicator = query.indicator;
+        item.line = query.line;
+        item.date = std::string(query.date);
+        file.items.push_back(std::move(item));
+      },
+      [&](const LoadIssue& issue) { file.issues.push_back(issue); });
   return file;
 }
 
-Result<QueryFile> ReadQueryFile(const std::string& path) {
+Result<std::string> ReadQueryText(const std::string& path) {
   IOCGRID_ASSIGN_OR_RETURN(std::string content, internal::ReadWholeFile(path, 0));
   if (internal::IsGzip(content)) {
     Result<std::string> text = internal::Gunzip(content, 0, /*truncate=*/false);
     if (!text.ok()) return text.status().WithContext(path);
     content = std::move(text).value();
   }
+  return content;
+}
+
+Result<QueryFile> ReadQueryFile(const std::string& path) {
+  IOCGRID_ASSIGN_OR_RETURN(std::string content, ReadQueryText(path));
   return ParseQueries(path, content);
 }
 

@@ -71,13 +71,13 @@ Result<std::string> ReadWholeFile(const std::string& path, uint64_t max_bytes) {
   }
   if (!std::filesystem::exists(status)) return NotFoundError(path + ": no such file");
   if (std::filesystem::is_directory(status)) return InvalidArgumentError(path + ": is a directory");
-  if (std::filesystem::is_regular_file(status) && max_bytes != 0) {
+  if (std::filesystem::is_regular_file(status)) {
     const uintmax_t size = std::filesystem::file_size(path, ec);
-    if (!ec && size > max_bytes) {
+    if (!ec && max_bytes != 0 && size > max_bytes) {
       return ResourceExhaustedError(path + ": " + std::to_string(size) + " bytes, over the " +
                                     std::to_string(max_bytes) + "-byte limit");
     }
-    if (!ec) content.reserve(static_cast<size_t>(size));
+    if (!ec) content.reserve(static_cast<size_t>(size));  // one allocation, no regrowth copies
   }
   errno = 0;
   FilePtr file(std::fopen(path.c_str(), "rb"));

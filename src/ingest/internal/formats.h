@@ -18,9 +18,10 @@ namespace iocgrid::ingest::internal {
 class LoadContext {
  public:
   // `on_event`, `on_issue` and `stats` must outlive the context.
+  // `max_part`: LoadOptions::max_attributes_per_event.
   LoadContext(std::string_view path, const EventSink& on_event, const IssueSink& on_issue,
-              LoadStats* stats)
-      : path_(path), on_event_(on_event), on_issue_(on_issue), stats_(stats) {}
+              LoadStats* stats, uint32_t max_part = 0)
+      : path_(path), on_event_(on_event), on_issue_(on_issue), stats_(stats), max_part_(max_part) {}
 
   std::string_view path() const { return path_; }
   // The file name without folders ("-" for standard input).
@@ -32,7 +33,10 @@ class LoadContext {
   void Skip(uint32_t line, std::string message) const;
   // Counts `count` skipped entries reported by one issue.
   void SkipMany(uint64_t count, uint32_t line, std::string message) const;
-  // Hands an event to the sink, counting it and its attributes.
+  // Adds an attribute to a list format's event; when the event reaches the part size, hands the
+  // attributes so far over as a part (see LoadOptions::max_attributes_per_event).
+  void Add(Event* event, Attribute&& attribute) const;
+  // Hands an event (or its last part) to the sink, counting it and its attributes.
   void Emit(Event&& event) const;
 
  private:
@@ -40,6 +44,8 @@ class LoadContext {
   const EventSink& on_event_;
   const IssueSink& on_issue_;
   LoadStats* stats_;
+  uint32_t max_part_;
+  mutable bool part_emitted_ = false;  // a part of the current event has been handed over
 };
 
 Status LoadWarninglist(const LoadContext& context, std::string_view content);

@@ -249,7 +249,7 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
     Attribute attribute;
     attribute.indicator = std::move(indicator).value();
     attribute.line = entry.line;
-    event.attributes.push_back(std::move(attribute));
+    context.Add(&event, std::move(attribute));
   }
   context.Emit(std::move(event));
   return Status::Ok();

@@ -39,7 +39,31 @@ void LoadContext::SkipMany(uint64_t count, uint32_t line, std::string message) c
   Note(line, std::move(message));
 }
 
+void LoadContext::Add(Event* event, Attribute&& attribute) const {
+  event->attributes.push_back(std::move(attribute));
+  if (max_part_ == 0 || event->attributes.size() < max_part_) return;
+  Event part;
+  part.uuid = event->uuid;
+  part.info = event->info;
+  part.date = event->date;
+  part.org = event->org;
+  part.tags = event->tags;
+  part.timestamp = event->timestamp;
+  part.threat_level_id = event->threat_level_id;
+  part.analysis = event->analysis;
+  part.distribution = event->distribution;
+  part.published = event->published;
+  part.source = event->source;
+  part.attributes = std::move(event->attributes);
+  event->attributes.clear();
+  Emit(std::move(part));
+  part_emitted_ = true;
+}
+
 void LoadContext::Emit(Event&& event) const {
+  const bool later_part = part_emitted_;
+  part_emitted_ = false;
+  if (later_part && event.attributes.empty()) return;  // the parts held every attribute
   // JSON \u escapes can still decode to lone surrogates after the file-level repair.
   size_t replaced = 0;
   auto repair = [&replaced](std::string& s) {
@@ -55,7 +79,7 @@ void LoadContext::Emit(Event&& event) const {
     for (std::string& t : a.tags) repair(t);
   }
   stats_->invalid_utf8 += replaced;
-  ++stats_->events;
+  if (!later_part) ++stats_->events;
   stats_->attributes += event.attributes.size();
   if (on_event_) on_event_(std::move(event));
 }
@@ -214,7 +238,7 @@ Status LoadCsv(const LoadContext& context, std::string_view content) {
     attribute.indicator = std::move(indicator).value();
     attribute.line = line;
     ApplyCsvContext(columns, fields, &attribute);
-    event.attributes.push_back(std::move(attribute));
+    context.Add(&event, std::move(attribute));
   }
   context.Emit(std::move(event));
   return Status::Ok();
@@ -244,7 +268,7 @@ Status LoadPlain(const LoadContext& context, std::string_view content) {
     attribute.to_ids = core::DefaultToIds(attribute.indicator.type);
     attribute.comment = std::string(rest);
     attribute.line = number;
-    event.attributes.push_back(std::move(attribute));
+    context.Add(&event, std::move(attribute));
   }
   context.Emit(std::move(event));
   return Status::Ok();
@@ -282,7 +306,7 @@ Status LoadIpsum(const LoadContext& context, std::string_view content) {
       attribute.comment =
           "listed by " + std::to_string(*count) + (*count == 1 ? " blacklist" : " blacklists");
     }
-    event.attributes.push_back(std::move(attribute));
+    context.Add(&event, std::move(attribute));
   }
   context.Emit(std::move(event));
   return Status::Ok();

@@ -12,17 +12,15 @@
 #include <vector>
 
 #include "common/json_depth.h"
+#include "common/json_writer.h"
 #include "core/indicator.h"
 #include "index/match_index.h"
 #include "net/http_error.h"
-#include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
 #include "node/internal/search_params.h"
 #include "store/number.h"
 
 namespace iocgrid::node {
-
-using internal::JsonWriter;
 
 namespace {
 
@@ -387,33 +385,9 @@ struct MatchStream {
   bool Next(std::string* out);
 };
 
-// A canonical dotted quad ("1.2.3.4": four decimal octets 0..255 without leading zeros and
-// nothing else). GuessIndicator returns such a value unchanged as ip-dst, so the hot path of a
-// grid match (most queries are addresses) skips its refanging copy and generic parsing.
-bool IsCanonicalIpv4(std::string_view v) {
-  if (v.size() < 7 || v.size() > 15) return false;
-  int octets = 0;
-  size_t i = 0;
-  while (true) {
-    const size_t start = i;
-    unsigned value = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && i - start < 3) {
-      value = value * 10 + static_cast<unsigned>(v[i] - '0');
-      ++i;
-    }
-    const size_t digits = i - start;
-    if (digits == 0 || value > 255 || (digits > 1 && v[start] == '0')) return false;
-    if (++octets == 4) return i == v.size();
-    if (i >= v.size() || v[i] != '.') return false;
-    ++i;
-  }
-}
-
 Result<core::Indicator> ParseQuery(const std::string& type, std::string_view value) {
   if (!type.empty()) return core::ParseIndicator(type, value);
-  if (IsCanonicalIpv4(value))
-    return core::Indicator{core::IndicatorType::kIpDst, std::string(value)};
-  return core::GuessIndicator(value);
+  return core::GuessIndicator(value);  // plain values take the fast path (core/fast_value.h)
 }
 
 bool MatchStream::Next(std::string* out) {

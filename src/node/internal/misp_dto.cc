@@ -11,7 +11,6 @@
 
 namespace iocgrid::node {
 
-using internal::JsonWriter;
 using json = nlohmann::json;
 
 void WriteSeen(JsonWriter& w, const std::optional<int64_t>& unix_us) {

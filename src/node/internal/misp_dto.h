@@ -10,32 +10,32 @@
 #include <string>
 #include <vector>
 
+#include "common/json_writer.h"
 #include "common/result.h"
 #include "core/event.h"
-#include "node/internal/json_writer.h"
 #include "store/records.h"
 
 namespace iocgrid::node {
 
 // One element of attributes/restSearch's "Attribute" list (misp-api.md section 2.6).
-void WriteSearchAttribute(internal::JsonWriter& w, const store::AttributeRecord& a,
+void WriteSearchAttribute(JsonWriter& w, const store::AttributeRecord& a,
                           const store::EventInfo* event, bool include_event_uuid,
                           bool include_context);
 
 // The {"Event": {...}} body of events/view (section 3.2); `metadata` leaves out attributes and
 // objects.
-void WriteEvent(internal::JsonWriter& w, const store::EventRecord& e, bool metadata);
+void WriteEvent(JsonWriter& w, const store::EventRecord& e, bool metadata);
 
 // One event row of events/index (section 3.4).
-void WriteEventIndexRow(internal::JsonWriter& w, const store::EventInfo& e);
+void WriteEventIndexRow(JsonWriter& w, const store::EventInfo& e);
 
 // A full attribute as inside an event (section 3.2).
-void WriteAttribute(internal::JsonWriter& w, const store::AttributeRecord& a);
+void WriteAttribute(JsonWriter& w, const store::AttributeRecord& a);
 
-void WriteTags(internal::JsonWriter& w, const std::vector<store::Tag>& tags);
+void WriteTags(JsonWriter& w, const std::vector<store::Tag>& tags);
 
 // "2024-01-31T12:00:00.000000+00:00" or null.
-void WriteSeen(internal::JsonWriter& w, const std::optional<int64_t>& unix_us);
+void WriteSeen(JsonWriter& w, const std::optional<int64_t>& unix_us);
 
 // Reads an event as PyMISP sends it to events/add and events/edit: {"Event": {...}} or bare,
 // with Attribute[], Object[] (each with Attribute[]) and Tag[]. Every attribute's value is

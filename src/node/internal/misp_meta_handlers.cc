@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/json_depth.h"
+#include "common/json_writer.h"
 #include "common/utf8.h"
 #include "core/indicator.h"
 #include "core/ip.h"
@@ -20,7 +21,6 @@
 #include "net/router.h"
 #include "node/internal/describe_types.h"
 #include "node/internal/grid.h"
-#include "node/internal/json_writer.h"
 #include "node/internal/misp_dto.h"
 #include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
@@ -29,7 +29,6 @@
 namespace iocgrid::node {
 
 using namespace internal;  // the helpers of node_impl.h
-using internal::JsonWriter;
 
 net::Response Node::Impl::GetVersion(net::Request&, Call&) {
   json j = {{"version", options.misp_version},

@@ -20,11 +20,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/json_writer.h"
 #include "common/mutex.h"
 #include "common/result.h"
 #include "net/http.h"
 #include "net/router.h"
-#include "node/internal/json_writer.h"
 #include "node/internal/search_params.h"
 #include "node/node.h"
 #include "store/store.h"

@@ -1,8 +1,8 @@
-#include "node/internal/json_writer.h"
+#include "common/json_writer.h"
 
 #include "common/utf8.h"
 
-namespace iocgrid::node::internal {
+namespace iocgrid {
 
 void JsonWriter::String(std::string_view s, bool) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -52,4 +52,4 @@ void JsonWriter::String(std::string_view s, bool) {
   *out_ += '"';
 }
 
-}  // namespace iocgrid::node::internal
+}  // namespace iocgrid

@@ -1,6 +1,6 @@
-// A small append-only JSON writer for large responses (restSearch pages, grid match streams),
-// where building a DOM per row would cost more than the search. Strings are escaped per RFC
-// 8259; invalid UTF-8 bytes are replaced with U+FFFD so a response is always valid JSON.
+// A small append-only JSON writer for large outputs (restSearch pages, grid match streams, sift
+// NDJSON), where building a DOM per row would cost more than the work. Strings are escaped per
+// RFC 8259; invalid UTF-8 bytes are replaced with U+FFFD so a response is always valid JSON.
 //
 // Thread-safety: one writer per thread.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace iocgrid::node::internal {
+namespace iocgrid {
 
 class JsonWriter {
  public:
@@ -110,4 +110,4 @@ class JsonWriter {
   bool first_ = true;
 };
 
-}  // namespace iocgrid::node::internal
+}  // namespace iocgrid
