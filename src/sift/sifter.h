@@ -37,6 +37,10 @@ struct SiftOptions {
   size_t max_line_bytes = kMaxLineBytes;
   size_t max_malformed_examples = 10;  // malformed lines kept with file:line: reason
   bool annotate = false;               // spool every line's record for ForEachLine
+  // A plain file at least this large, of a format whose lines stand alone (combined, common,
+  // JSON lines, EVE), is read by two threads and merged (the same result as one pass; see
+  // sifter_split.cc). 0: always one thread.
+  uint64_t split_min_bytes = uint64_t{32} << 20;
 };
 
 struct Observable {
@@ -61,6 +65,7 @@ struct FileStats {
   LogFormat format = LogFormat::kAuto;
   uint64_t lines = 0;
   uint64_t alerts = 0;
+  bool split = false;  // read by two threads (SiftOptions::split_min_bytes)
 };
 
 struct SiftCounts {

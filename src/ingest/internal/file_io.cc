@@ -8,6 +8,8 @@
 #include <memory>
 #include <system_error>
 
+#include "common/huge_pages.h"
+
 #ifdef IOCGRID_HAVE_ZLIB
 #include <zlib.h>
 #endif
@@ -77,7 +79,10 @@ Result<std::string> ReadWholeFile(const std::string& path, uint64_t max_bytes) {
       return ResourceExhaustedError(path + ": " + std::to_string(size) + " bytes, over the " +
                                     std::to_string(max_bytes) + "-byte limit");
     }
-    if (!ec) content.reserve(static_cast<size_t>(size));  // one allocation, no regrowth copies
+    if (!ec) {
+      content.reserve(static_cast<size_t>(size));  // one allocation, no regrowth copies
+      AdviseHugePages(content.data(), content.capacity());
+    }
   }
   errno = 0;
   FilePtr file(std::fopen(path.c_str(), "rb"));
