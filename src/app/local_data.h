@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/huge_pages.h"
 #include "common/result.h"
 #include "index/match_index.h"
 #include "ingest/loader.h"
@@ -30,7 +31,7 @@ struct RecordInfo {
 struct LocalData {
   std::vector<std::string> files;
   std::vector<EventInfo> events;
-  std::vector<RecordInfo> records;  // index::RecordId -> record
+  HugeVector<RecordInfo> records;  // index::RecordId -> record (one per stored indicator)
   std::shared_ptr<const index::MatchIndex> index;
 };
 

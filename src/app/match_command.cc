@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/commands.h"
@@ -33,6 +36,7 @@ struct MatchFlags {
   bool from_text = false;
   bool quiet = false;
   size_t max_issues_shown = 20;
+  uint32_t threads = 2;
 };
 
 // Queries are matched in batches (MatchAll prefetches across a batch), their hits written, and
@@ -82,6 +86,13 @@ class QueryBatches {
     line_.clear();
   }
 
+  // Counts what `other` (another part of the same query file) matched.
+  void Absorb(const QueryBatches& other) {
+    queries_ += other.queries_;
+    queries_hit_ += other.queries_hit_;
+    hits_ += other.hits_;
+  }
+
   size_t queries() const { return queries_; }
   size_t queries_hit() const { return queries_hit_; }
   size_t hits() const { return hits_; }
@@ -98,6 +109,68 @@ class QueryBatches {
   size_t queries_hit_ = 0;
   size_t hits_ = 0;
 };
+
+// A plain query list of at least this many bytes is matched by two threads.
+constexpr size_t kSplitQueryBytes = size_t{4} << 20;
+
+// Matches a query text, a large plain list by two threads: the second half (from the first line
+// break past the middle) on a thread with its own batches, its hits written to a temporary file
+// (kept in memory for the table, which sorts them anyway) and appended after the first half's;
+// its malformed lines reported after the first half's. The output is the one pass's.
+Status MatchInTwoHalves(const std::string& path, std::string_view text, uint32_t threads,
+                        const LocalData& data, const index::MatchOptions& options,
+                        OutputFormat format, HitWriter* writer, QueryBatches* batches,
+                        const ingest::IssueSink& report) {
+  auto add = [](QueryBatches* b) {
+    return [b](const ingest::QueryView& q) { b->Add(q.raw, q.indicator, q.line); };
+  };
+  const size_t break_at =
+      threads > 1 && text.size() >= kSplitQueryBytes && !ingest::IsCsvQueryText(text)
+          ? text.find('\n', text.size() / 2)
+          : std::string_view::npos;
+  if (break_at == std::string_view::npos || break_at + 1 >= text.size()) {
+    ingest::ForEachQuery(path, text, add(batches), report);
+    return Status::Ok();
+  }
+  const std::string_view head = text.substr(0, break_at + 1);
+  const std::string_view tail = text.substr(break_at + 1);
+  const auto tail_first_line =
+      static_cast<uint32_t>(std::count(head.begin(), head.end(), '\n') + 1);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill(
+      format == OutputFormat::kTable ? nullptr : std::tmpfile(), &std::fclose);
+  if (format != OutputFormat::kTable && spill == nullptr) {
+    return UnavailableError(std::string("cannot create a temporary file: ") + std::strerror(errno));
+  }
+  HitWriter tail_writer(format, spill.get(), /*header=*/false);
+  QueryBatches tail_batches(data, options, &tail_writer);
+  std::vector<ingest::LoadIssue> tail_issues;
+  std::thread worker([&] {
+    ingest::ForEachPlainQuery(
+        path, tail, tail_first_line, add(&tail_batches),
+        [&](const ingest::LoadIssue& issue) { tail_issues.push_back(issue); });
+    tail_batches.Flush();
+  });
+  ingest::ForEachPlainQuery(path, head, 1, add(batches), report);
+  batches->Flush();
+  worker.join();
+  for (const ingest::LoadIssue& issue : tail_issues) report(issue);
+  batches->Absorb(tail_batches);
+  if (format == OutputFormat::kTable) {
+    writer->AppendTableRows(std::move(tail_writer));
+    return Status::Ok();
+  }
+  if (tail_batches.hits() > 0) writer->WriteHeader();
+  std::fflush(stdout);
+  if (std::fflush(spill.get()) != 0 || std::fseek(spill.get(), 0, SEEK_SET) != 0) {
+    return DataLossError(std::string("temporary file: ") + std::strerror(errno));
+  }
+  std::vector<char> buf(1 << 16);
+  for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), spill.get())) > 0;) {
+    std::fwrite(buf.data(), 1, n, stdout);
+  }
+  if (std::ferror(spill.get())) return DataLossError("temporary file: read error");
+  return Status::Ok();
+}
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "iocgrid match: %s\n", message.c_str());
@@ -164,20 +237,18 @@ int RunMatch(const MatchFlags& flags) {
 
   HitWriter writer(format, stdout);
   QueryBatches batches(*data, match_options, &writer);
+  const auto report = [&](const ingest::LoadIssue& issue) {
+    if (!flags.strict) issues.Report(issue);  // --strict reported them above
+  };
   if (flags.from_text) {
     for (const extract::ExtractedIndicator& found : extracted) {
       if (!found.benign_reason.empty()) continue;
       batches.Add(found.indicator.value, found.indicator, found.line);
     }
-  } else {
-    ingest::ForEachQuery(
-        flags.query_path, query_text,
-        [&](const ingest::QueryView& query) {
-          batches.Add(query.raw, query.indicator, query.line);
-        },
-        [&](const ingest::LoadIssue& issue) {
-          if (!flags.strict) issues.Report(issue);  // --strict reported them above
-        });
+  } else if (Status split = MatchInTwoHalves(flags.query_path, query_text, flags.threads, *data,
+                                             match_options, format, &writer, &batches, report);
+             !split.ok()) {
+    return Fail(std::string(split.message()));
   }
   batches.Flush();
   writer.Finish();
@@ -232,6 +303,11 @@ Command AddMatchCommand(CLI::App& app) {
   sub->add_flag("--quiet,-q", flags->quiet, "no summary, progress or per-line warnings on stderr");
   sub->add_option("--max-warnings", flags->max_issues_shown,
                   "print at most N malformed-line warnings (a count follows)")
+      ->capture_default_str();
+  sub->add_option("--threads", flags->threads,
+                  "1 or 2: a plain query list of 4 MB or more is matched by two threads (the "
+                  "output is the same)")
+      ->check(CLI::Range(1, 2))
       ->capture_default_str();
   Command command;
   command.subcommand = sub;

@@ -19,7 +19,21 @@ bool ParseOutputFormat(std::string_view name, OutputFormat* out) {
   return true;
 }
 
-HitWriter::HitWriter(OutputFormat format, std::FILE* out) : format_(format), out_(out) {}
+HitWriter::HitWriter(OutputFormat format, std::FILE* out, bool header)
+    : format_(format), out_(out), header_done_(!header) {}
+
+void HitWriter::WriteHeader() {
+  if (format_ != OutputFormat::kCsv || header_done_) return;
+  std::fprintf(out_,
+               "query,query_type,relation,matched,matched_type,source,source_name,line,"
+               "comment\n");
+  header_done_ = true;
+}
+
+void HitWriter::AppendTableRows(HitWriter&& other) {
+  for (HitRow& row : other.table_rows_) table_rows_.push_back(std::move(row));
+  other.table_rows_.clear();
+}
 
 void HitWriter::Write(const HitRow& row) {
   switch (format_) {
@@ -42,12 +56,7 @@ void HitWriter::Write(const HitRow& row) {
       return;
     }
     case OutputFormat::kCsv:
-      if (!header_done_) {
-        std::fprintf(out_,
-                     "query,query_type,relation,matched,matched_type,source,source_name,line,"
-                     "comment\n");
-        header_done_ = true;
-      }
+      WriteHeader();
       std::fprintf(
           out_, "%s\n",
           fmt::format("{},{},{},{},{},{},{},{},{}", CsvField(row.query), CsvField(row.query_type),

@@ -35,8 +35,14 @@ struct HitRow {
 // `out` must outlive the writer.
 class HitWriter {
  public:
-  HitWriter(OutputFormat format, std::FILE* out);
+  // `header`: false for a writer whose rows continue another writer's output (no CSV header).
+  HitWriter(OutputFormat format, std::FILE* out, bool header = true);
   void Write(const HitRow& row);
+  // Writes the CSV header unless it was written (or not wanted); other formats have none. For
+  // rows that another writer wrote without a header and that are appended to this output.
+  void WriteHeader();
+  // Adds the rows `other` (same format, table) kept, after this writer's own.
+  void AppendTableRows(HitWriter&& other);
   void Finish();
 
  private:

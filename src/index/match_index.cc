@@ -8,11 +8,11 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/huge_pages.h"
 #include "core/indicator_type.h"
 #include "core/ip.h"
 #include "index/internal/exact_table.h"
 #include "index/internal/hash.h"
-#include "index/internal/huge_page_allocator.h"
 #include "index/internal/ip_ranges.h"
 
 // Layout and algorithms: docs/index.md. In short: the values sit in one arena; each entry is 16
@@ -263,8 +263,8 @@ bool ParseRelation(std::string_view name, Relation* out) {
 // ---- The index ----------------------------------------------------------------------------
 
 struct MatchIndex::Impl {
-  internal::HugeVector<char> arena;
-  internal::HugeVector<Entry> entries;
+  HugeVector<char> arena;
+  HugeVector<Entry> entries;
   internal::ExactTable exact;
   internal::IpRanges<uint32_t> v4;
   internal::IpRanges<Ip6> v6;

@@ -86,11 +86,12 @@ void ParseCsvQueries(std::string_view content, char delimiter, const QueryOut& o
   }
 }
 
-void ParsePlainQueries(std::string_view content, const QueryOut& out) {
+void ParsePlainQueries(std::string_view content, uint32_t first_line, const QueryOut& out) {
   internal::LineCursor cursor(content);
   std::string_view line;
-  uint32_t number = 0;
-  while (cursor.Next(&line, &number)) {
+  uint32_t local = 0;
+  while (cursor.Next(&line, &local)) {
+    const uint32_t number = first_line - 1 + local;
     std::string_view text = Trim(line);
     if (text.empty() || internal::IsCommentLine(text)) continue;
     text = internal::StripTrailingComment(text);
@@ -107,12 +108,8 @@ void ParsePlainQueries(std::string_view content, const QueryOut& out) {
   }
 }
 
-}  // namespace
-
-void ForEachQuery(std::string_view path, std::string_view content, const QuerySink& on_query,
-                  const IssueSink& on_issue) {
-  const QueryOut out{path, on_query, on_issue};
-  content = internal::StripBom(content);
+// The CSV delimiter when `content` (BOM stripped) is a CSV/TSV query file, else 0.
+char CsvDelimiter(std::string_view content) {
   internal::LineCursor cursor(content);
   std::string_view line;
   uint32_t number = 0;
@@ -120,13 +117,32 @@ void ForEachQuery(std::string_view path, std::string_view content, const QuerySi
     const std::string_view trimmed = Trim(line);
     if (trimmed.empty() || trimmed.front() == '#') continue;
     char delimiter = 0;
-    if (internal::LooksLikeCsvHeader(trimmed, &delimiter)) {
-      ParseCsvQueries(content, delimiter, out);
-      return;
-    }
-    break;
+    return internal::LooksLikeCsvHeader(trimmed, &delimiter) ? delimiter : 0;
   }
-  ParsePlainQueries(content, out);
+  return 0;
+}
+
+}  // namespace
+
+bool IsCsvQueryText(std::string_view content) {
+  return CsvDelimiter(internal::StripBom(content)) != 0;
+}
+
+void ForEachPlainQuery(std::string_view path, std::string_view slice, uint32_t first_line,
+                       const QuerySink& on_query, const IssueSink& on_issue) {
+  if (first_line == 1) slice = internal::StripBom(slice);
+  ParsePlainQueries(slice, first_line, QueryOut{path, on_query, on_issue});
+}
+
+void ForEachQuery(std::string_view path, std::string_view content, const QuerySink& on_query,
+                  const IssueSink& on_issue) {
+  const QueryOut out{path, on_query, on_issue};
+  content = internal::StripBom(content);
+  if (const char delimiter = CsvDelimiter(content); delimiter != 0) {
+    ParseCsvQueries(content, delimiter, out);
+    return;
+  }
+  ParsePlainQueries(content, 1, out);
 }
 
 QueryFile ParseQueries(std::string_view path, std::string_view content) {

@@ -46,6 +46,15 @@ struct QueryFile {
 void ForEachQuery(std::string_view path, std::string_view content, const QuerySink& on_query,
                   const IssueSink& on_issue);
 
+// True when ForEachQuery reads `content` as CSV/TSV (its first non-comment line is a header
+// naming the columns); otherwise it is a plain list, one value per line.
+bool IsCsvQueryText(std::string_view content);
+
+// ForEachQuery for a slice of a plain list (not CSV), its lines numbered from `first_line`: for
+// reading one file's parts on several threads. A slice starting at line 1 may begin with a BOM.
+void ForEachPlainQuery(std::string_view path, std::string_view slice, uint32_t first_line,
+                       const QuerySink& on_query, const IssueSink& on_issue);
+
 // Parses query text into a QueryFile (ForEachQuery, collected). `path` only names it in issues.
 QueryFile ParseQueries(std::string_view path, std::string_view content);
 

@@ -137,6 +137,48 @@ TEST(MatchCliTest, RelationFilterKeepsOnlyChosenRelations) {
   EXPECT_EQ(hits[0]["relation"], "exact");
 }
 
+// A plain query list of 4 MB or more is matched by two threads (--threads 2, the default):
+// output, warnings, summary and exit code are those of one thread, in every format, with
+// malformed lines and hits in both halves and a CSV whose first half has no hit.
+TEST(MatchCliTest, TwoThreadsGiveTheOutputOfOne) {
+  TempDir dir;
+  std::string data_text;
+  std::string queries = "# a large list\n";
+  for (int i = 0; i < 400000; ++i) {
+    const std::string ip = "81." + std::to_string(i / 65536) + "." +
+                           std::to_string((i / 256) % 256) + "." + std::to_string(i % 256);
+    queries += ip + "\n";
+    if (i % 97 == 0) data_text += ip + "\n";
+    if (i == 1000 || i == 250000) queries += "not an indicator!!\n";
+  }
+  queries += "evil.example.com\nD41D8CD98F00B204E9800998ECF8427E\n";
+  data_text += "example.com\nd41d8cd98f00b204e9800998ecf8427e\n";
+  const std::string data = dir.Write("data.txt", data_text);
+  const std::string list = dir.Write("queries.txt", queries);
+  ASSERT_GT(queries.size(), size_t{4} << 20);
+  // Hits only in the second half.
+  const std::string late = dir.Write("late.txt", std::string(5 << 20, '\n') + "example.com\n");
+  for (const char* format : {"json", "csv", "table"}) {
+    for (const std::string& q : {list, late}) {
+      auto one = RunIocgrid({"match", "--threads", "1", "--format", format, "--against", data, q});
+      auto two = RunIocgrid({"match", "--format", format, "--against", data, q});
+      EXPECT_EQ(one.exit_code, 0) << one.err;
+      EXPECT_EQ(two.exit_code, one.exit_code);
+      EXPECT_EQ(two.out, one.out) << format << " " << q;
+      EXPECT_EQ(two.err, one.err) << format << " " << q;
+    }
+  }
+  auto csv = RunIocgrid({"match", "--format", "csv", "--against", data, late});
+  EXPECT_EQ(csv.out.rfind("query,query_type,", 0), 0u) << csv.out;
+  auto json = RunIocgrid({"match", "--format", "json", "--against", data, list});
+  EXPECT_EQ(Lines(json.out).size(), 400000u / 97 + 1 + 2);  // every 97th, a subdomain, a hash
+  EXPECT_NE(json.err.find("queries.txt:1003: no indicator"), std::string::npos) << json.err;
+  EXPECT_NE(json.err.find("queries.txt:250004: no indicator"), std::string::npos) << json.err;
+  auto bad = RunIocgrid({"match", "--threads", "3", "--against", data, list});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--threads"), std::string::npos) << bad.err;
+}
+
 TEST(MatchCliTest, HelpExplainsTheCommand) {
   auto r = RunIocgrid({"match", "--help"});
   EXPECT_EQ(r.exit_code, 0);

@@ -207,6 +207,51 @@ TEST(SiftCliTest, ExitCodesAndErrors) {
 }
 
 // The oracle: sift's per-IP hits equal `iocgrid match` of the same distinct IPs.
+// A plain combined log of 32 MB or more is read by two threads (--threads 2, the default): the
+// report is the one-thread report in every format (the summary's elapsed_ms aside).
+TEST(SiftCliTest, TwoThreadsGiveTheReportOfOne) {
+  TempDir dir;
+  Alliance a(dir);
+  std::string big;
+  const std::string lines[] = {
+      "45.33.32.156 - - [15/Dec/2023:10:00:0", "185.220.101.4 - - [15/Dec/2023:11:00:0",
+      "81.2.69.142 - - [15/Dec/2023:12:00:0",  "10.0.0.7 - - [15/Dec/2023:13:00:0",
+      "unknown - - [15/Dec/2023:13:30:0",      "198.18.0.1 - - [15/Dec/2023:14:00:0"};
+  for (int i = 0; big.size() < (size_t{33} << 20); ++i) {
+    if (i % 1000 == 999) {
+      big += "garbage " + std::to_string(i) + "\n";
+      continue;
+    }
+    const std::string client =
+        i % 7 == 0 ? "82." + std::to_string(i % 200) + "." + std::to_string(i % 250) + ".9" : "";
+    const std::string& head = lines[static_cast<size_t>(i) % std::size(lines)];
+    big += (client.empty() ? head : client + head.substr(head.find(' '))) + std::to_string(i % 10) +
+           " +0000] \"GET /index.html?q=" + std::to_string(i) +
+           " HTTP/1.1\" 200 512 \"-\" \"curl/8\"\n";
+  }
+  const std::string log = dir.Write("big.log", big);
+  auto strip_elapsed = [](std::string out) {
+    const size_t at = out.find("\"elapsed_ms\":");
+    if (at != std::string::npos) out.erase(at, out.find('}', at) - at);
+    const size_t ms = out.find(" ms\n");  // the table's first line
+    if (ms != std::string::npos) out.erase(out.rfind(',', ms), ms - out.rfind(',', ms));
+    return out;
+  };
+  for (const char* format : {"json", "csv", "table"}) {
+    auto one = RunIocgrid(a.Args({"--threads", "1", "--format", format, log}));
+    auto two = RunIocgrid(a.Args({"--format", format, log}));
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(two.exit_code, 0) << two.err;
+    EXPECT_EQ(strip_elapsed(two.out), strip_elapsed(one.out)) << format;
+    EXPECT_EQ(two.err, one.err) << format;
+  }
+  auto report = RunIocgrid(a.Args({"--format", "json", log}));
+  std::vector<json> rows = Ndjson(report.out);
+  ASSERT_FALSE(rows.empty());
+  EXPECT_GT(rows.back()["malformed"].get<int>(), 100);
+  EXPECT_GT(rows.back()["observables"].get<int>(), 1000);
+}
+
 TEST(SiftCliTest, OracleAgreesWithMatchOnTheSharedLogs) {
   TempDir dir;
   const std::string shared = IOCGRID_SHARED_DATA_DIR;

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "index/internal/huge_page_allocator.h"
+#include "common/huge_pages.h"
 
 namespace iocgrid::index::internal {
 

@@ -56,6 +56,7 @@ void LoadContext::Add(Event* event, Attribute&& attribute) const {
   part.source = event->source;
   part.attributes = std::move(event->attributes);
   event->attributes.clear();
+  event->attributes.reserve(max_part_);  // no regrowth copies of the next part
   Emit(std::move(part));
   part_emitted_ = true;
 }
