@@ -114,6 +114,10 @@ class LineParser {
                                                    const ParserOptions& options);
 
   LogFormat format() const { return format_; }
+  // True when every RawObservable that Parse gives points into the line itself (not into a
+  // buffer of the parser's, which the next Parse reuses): the sifter may then parse several
+  // lines before it looks their values up.
+  virtual bool ObservablesPointIntoLine() const { return false; }
 
   // Parses one line (without its newline; a trailing '\r' is ignored). On error `out` holds
   // nothing and the Status (kInvalidArgument) says why, e.g. "no [timestamp]".

@@ -33,6 +33,7 @@ bool Unset(std::string_view v) { return v.empty() || v == "-" || v == "(empty)";
 class CombinedParser final : public LineParser {
  public:
   explicit CombinedParser(LogFormat format) : LineParser(format) {}
+  bool ObservablesPointIntoLine() const override { return true; }
 
  private:
   Status DoParse(std::string_view line, ParsedLine* out) override {
