@@ -26,7 +26,17 @@ void Progress::Done() {
   shown_ = false;
 }
 
+void IssueReporter::ReplayInto(IssueReporter* out) const {
+  for (const ingest::LoadIssue& issue : held_) out->Report(issue);
+  out->count_ += count_ - held_.size();
+}
+
 void IssueReporter::Report(const std::string& path, uint64_t line, const std::string& message) {
+  if (hold_) {
+    ++count_;
+    if (held_.size() < max_shown_) held_.push_back({path, static_cast<uint32_t>(line), message});
+    return;
+  }
   ++count_;
   if (quiet_ || count_ > max_shown_) return;
   if (line > 0) {

@@ -55,8 +55,18 @@ class Progress {
 class IssueReporter {
  public:
   IssueReporter(size_t max_shown, bool quiet) : max_shown_(max_shown), quiet_(quiet) {}
+  // A reporter that holds the first `max_shown` issues (and counts the rest) instead of
+  // printing them, until ReplayInto: for work on another thread whose issues must come out
+  // after the main thread's, in order.
+  static IssueReporter Holding(size_t max_shown) {
+    IssueReporter r(max_shown, true);
+    r.hold_ = true;
+    return r;
+  }
   void Report(const std::string& path, uint64_t line, const std::string& message);
   void Report(const ingest::LoadIssue& issue) { Report(issue.path, issue.line, issue.message); }
+  // Reports the held issues to `out` (those not held are counted there as hidden).
+  void ReplayInto(IssueReporter* out) const;
   size_t count() const { return count_; }
   size_t hidden() const { return count_ > max_shown_ ? count_ - max_shown_ : 0; }
 
@@ -64,6 +74,8 @@ class IssueReporter {
   size_t max_shown_;
   bool quiet_;
   size_t count_ = 0;
+  bool hold_ = false;
+  std::vector<ingest::LoadIssue> held_;
 };
 
 // Loads every file under `paths` (files or folders, ingest::ExpandPaths) into one index.

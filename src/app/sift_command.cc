@@ -11,8 +11,10 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -90,7 +92,7 @@ std::string KindOfEvent(const EventInfo& e, const std::vector<KindOverride>& ove
 
 Status MatchLocally(const SiftFlags& f, const sift::ClassRules& rules,
                     const std::vector<core::Indicator>& queries,
-                    const index::MatchOptions& match_options, IssueReporter* issues,
+                    const index::MatchOptions& match_options, const LocalData& data,
                     std::vector<std::vector<Hit>>* hits) {
   std::vector<KindOverride> overrides;
   for (const std::string& k : f.kinds) {
@@ -103,9 +105,6 @@ Status MatchLocally(const SiftFlags& f, const sift::ClassRules& rules,
     IOCGRID_RETURN_IF_ERROR(rules.ClassOfKind(o.kind).status().WithContext("--kind"));
     overrides.push_back(std::move(o));
   }
-  Progress progress(!f.quiet);
-  IOCGRID_ASSIGN_OR_RETURN(
-      LocalData data, LoadLocalData(f.against, ingest::LoadOptions{}, false, issues, &progress));
   std::vector<Class> event_class(data.events.size(), Class::kUnknown);
   for (size_t e = 0; e < data.events.size(); ++e) {
     event_class[e] = *rules.ClassOfKind(KindOfEvent(data.events[e], overrides, rules));
@@ -289,6 +288,18 @@ int RunSift(SiftFlags f) {
     if (annotate != stdout) annotate_owner.reset(annotate);
   }
 
+  // The data files load on a thread of their own while the logs are read; their issues are
+  // reported after the logs' malformed lines, as when they loaded afterwards.
+  IssueReporter load_issues = IssueReporter::Holding(f.max_issues_shown);
+  std::optional<Result<LocalData>> loaded;
+  std::jthread loader;
+  if (f.portal.empty()) {
+    loader = std::jthread([&] {
+      Progress silent(false);
+      loaded.emplace(LoadLocalData(f.against, ingest::LoadOptions{}, false, &load_issues, &silent));
+    });
+  }
+
   // 1. Read the logs: distinct observables only.
   sift::Sifter sifter(options);
   {
@@ -317,9 +328,15 @@ int RunSift(SiftFlags f) {
   queries.reserve(obs.size());
   for (const sift::Observable& o : obs) queries.push_back(core::Indicator{o.type, o.value});
   std::vector<std::vector<Hit>> hits(obs.size());
+  if (f.portal.empty()) {
+    loader.join();
+    load_issues.ReplayInto(&issues);
+    if (!loaded->ok()) return Fail(std::string(loaded->status().message()));
+  }
   if (!queries.empty()) {
-    Status s = f.portal.empty() ? MatchLocally(f, rules, queries, match_options, &issues, &hits)
-                                : MatchThroughPortal(f, rules, queries, &hits);
+    Status s = f.portal.empty()
+                   ? MatchLocally(f, rules, queries, match_options, loaded->value(), &hits)
+                   : MatchThroughPortal(f, rules, queries, &hits);
     if (!s.ok()) return Fail(std::string(s.message()));
   }
 

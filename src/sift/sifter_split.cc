@@ -144,22 +144,7 @@ void Sifter::Impl::MergeTail(Impl& tail) {
   std::vector<uint32_t> remap(tail.observables.size());
   for (size_t j = 0; j < tail.observables.size(); ++j) {
     Observable& o = tail.observables[j];
-    std::string value_key(core::FamilyName(core::FamilyOf(o.type)));
-    value_key += '\x1f';
-    value_key += o.value;
-    uint32_t id = 0;
-    if (auto it = by_value.find(value_key); it != by_value.end()) {
-      id = it->second;
-    } else {
-      id = static_cast<uint32_t>(observables.size());
-      by_value.emplace(std::move(value_key), id);
-      Observable fresh;
-      fresh.value = std::move(o.value);
-      fresh.type = o.type;
-      fresh.field = o.field;
-      observables.push_back(std::move(fresh));
-      hot.emplace_back();
-    }
+    const auto id = static_cast<uint32_t>(Intern(std::move(o.value), o.type, o.field));
     remap[j] = id;
     Hot& h = hot[id];
     const Hot& t = tail.hot[j];

@@ -121,7 +121,8 @@ struct Sifter::Impl {
 
   StringMap<int32_t> raw_cache[5];  // per ValueKind: raw text -> id (or internal / invalid)
   Ipv4Map v4_cache;                 // dotted quads -> id (or internal)
-  StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id
+  Ipv4Map v4_ids;                   // normalized IPv4 observables -> id
+  StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id, for the other observables
   std::unordered_set<std::string> internal_values;
 
   // Line groups: lines with no or one observable are counted here; lines with several go to
@@ -192,20 +193,36 @@ struct Sifter::Impl {
       if (internal_values.insert(ind->value).second) ++counts.internal;
       return kInternalId;
     }
-    std::string k(core::FamilyName(core::FamilyOf(ind->type)));
-    k += '\x1f';
-    k += ind->value;
-    auto it = by_value.find(k);
-    if (it != by_value.end()) return static_cast<int32_t>(it->second);
-    auto id = static_cast<uint32_t>(observables.size());
-    by_value.emplace(std::move(k), id);
+    return Intern(std::move(ind->value), ind->type, o.field);
+  }
+
+  // The id of the observable (type's family, value), added with `field` when new. IPv4
+  // addresses (most observables) are keyed by their 32 bits in v4_ids, others by
+  // "family\x1fvalue" in by_value.
+  int32_t Intern(std::string value, core::IndicatorType type, Field field) {
+    const bool ip = core::FamilyOf(type) == core::MatchFamily::kIp;
+    uint32_t v4 = 0;
+    std::string k;
+    if (ip && core::ParseIpv4(value, &v4)) {
+      int32_t id = 0;
+      if (v4_ids.Find(v4, &id)) return id;
+      v4_ids.Insert(v4, static_cast<int32_t>(observables.size()));
+    } else {
+      k = core::FamilyName(core::FamilyOf(type));
+      k += '\x1f';
+      k += value;
+      auto it = by_value.find(k);
+      if (it != by_value.end()) return static_cast<int32_t>(it->second);
+      by_value.emplace(std::move(k), static_cast<uint32_t>(observables.size()));
+    }
+    const auto id = static_cast<int32_t>(observables.size());
     Observable ob;
-    ob.value = std::move(ind->value);
-    ob.type = ind->type;
-    ob.field = o.field;
+    ob.value = std::move(value);
+    ob.type = type;
+    ob.field = field;
     observables.push_back(std::move(ob));
     hot.emplace_back();
-    return static_cast<int32_t>(id);
+    return id;
   }
 
   void Malformed(std::string_view path, uint64_t number, const Status& status) {
