@@ -163,11 +163,18 @@ struct Sifter::Impl {
   std::vector<uint32_t> ids;
   std::string key;
 
-  int32_t Lookup(const RawObservable& o) {
+  // Whether `o` is a plain dotted quad (*v4: its address).
+  static bool PlainIpv4(const RawObservable& o, uint32_t* v4) {
+    return (o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) &&
+           core::ParseIpv4(o.raw, v4);
+  }
+
+  // `pre`: the observable's PlainIpv4 answer when already known (1 << 32 | address for a dotted
+  // quad, 1 for none), 0 when not.
+  int32_t Lookup(const RawObservable& o, uint64_t pre = 0) {
     // The fast path: a plain dotted quad (most clients of most logs) is its own canonical form.
-    uint32_t v4 = 0;
-    if ((o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) &&
-        core::ParseIpv4(o.raw, &v4)) {
+    uint32_t v4 = static_cast<uint32_t>(pre);
+    if (pre > 1 || (pre == 0 && PlainIpv4(o, &v4))) {
       int32_t id = 0;
       if (v4_cache.Find(v4, &id)) return id;
       id = Resolve(o);
@@ -248,6 +255,7 @@ struct Sifter::Impl {
     ParsedLine parsed;
     std::vector<uint32_t> ids;      // of the line's observables that are kept, in order
     std::vector<FieldMask> fields;  // parallel to ids: the field each was seen in
+    std::vector<uint64_t> v4;       // parallel to parsed.observables: Lookup's `pre`
     int32_t alert_id = -3;          // -3: no alert
   };
   std::array<Pending, kBatch> batch;
@@ -272,6 +280,7 @@ struct Sifter::Impl {
     p->alert_id = -3;
     p->ids.clear();
     p->fields.clear();
+    p->v4.clear();
     if (parser == nullptr) {
       LogFormat format = options.format;
       if (format == LogFormat::kAuto) format = DetectLogFormat(line);
@@ -299,9 +308,11 @@ struct Sifter::Impl {
     ++counts.parsed;
     for (const RawObservable& o : p->parsed.observables) {
       uint32_t v4 = 0;
-      if ((o.kind == ValueKind::kIp || o.kind == ValueKind::kHostOrIp) &&
-          core::ParseIpv4(o.raw, &v4)) {
+      if (PlainIpv4(o, &v4)) {
         v4_cache.Prefetch(v4);
+        p->v4.push_back(uint64_t{1} << 32 | v4);
+      } else {
+        p->v4.push_back(1);
       }
     }
   }
@@ -311,9 +322,10 @@ struct Sifter::Impl {
     for (size_t i = 0; i < batched; ++i) {
       Pending& p = batch[i];
       if (p.state != Pending::State::kParsed) continue;
-      for (const RawObservable& o : p.parsed.observables) {
+      for (size_t k = 0; k < p.parsed.observables.size(); ++k) {
+        const RawObservable& o = p.parsed.observables[k];
         if ((options.fields & FieldBit(o.field)) == 0) continue;
-        int32_t id = Lookup(o);
+        int32_t id = Lookup(o, p.v4[k]);
         if (id < 0) continue;
         p.ids.push_back(static_cast<uint32_t>(id));
         p.fields.push_back(FieldBit(o.field));
