@@ -120,9 +120,11 @@ struct Sifter::Impl {
   std::vector<FileStats> files;
 
   StringMap<int32_t> raw_cache[5];  // per ValueKind: raw text -> id (or internal / invalid)
-  Ipv4Map v4_cache;                 // dotted quads -> id (or internal)
-  Ipv4Map v4_ids;                   // normalized IPv4 observables -> id
-  StringMap<uint32_t> by_value;     // "family\x1fvalue" -> id, for the other observables
+  // IPv4 addresses -> observable id, or kInternalId for an internal one. A plain dotted quad is
+  // its own normalized form, so this one table is both the raw-text cache of dotted quads and
+  // the index of IPv4 observables (whatever raw form they came in): one cache miss per line.
+  Ipv4Map v4_ids;
+  StringMap<uint32_t> by_value;  // "family\x1fvalue" -> id, for the other observables
   std::unordered_set<std::string> internal_values;
 
   // Line groups: lines with no or one observable are counted here; lines with several go to
@@ -176,9 +178,9 @@ struct Sifter::Impl {
     uint32_t v4 = static_cast<uint32_t>(pre);
     if (pre > 1 || (pre == 0 && PlainIpv4(o, &v4))) {
       int32_t id = 0;
-      if (v4_cache.Find(v4, &id)) return id;
+      if (v4_ids.Find(v4, &id)) return id;
       id = Resolve(o);
-      v4_cache.Insert(v4, id);
+      if (id < 0) v4_ids.Insert(v4, id);  // Intern indexed the observables
       return id;
     }
     auto& cache = raw_cache[static_cast<size_t>(o.kind)];
@@ -240,7 +242,7 @@ struct Sifter::Impl {
   }
 
   // The line loop is a short pipeline over a batch of lines, so that the two cache misses a
-  // line costs (its client's slot in v4_cache, then its counters in `hot`; random over 10^5
+  // line costs (its client's slot in v4_ids, then its counters in `hot`; random over 10^5
   // clients) overlap across lines instead of adding up: parse every line of the batch and
   // prefetch its addresses' slots; look up every line's ids in order (so ids are given in
   // first-seen order, as one line at a time would) and prefetch their counters; then count each
@@ -269,7 +271,7 @@ struct Sifter::Impl {
   }
 
   // Stage 1: counts the line, detects the format on the first line, parses; prefetches the
-  // v4_cache slots of the line's dotted quads.
+  // v4_ids slots of the line's dotted quads.
   void ParseLine(std::string_view line, bool cut, Pending* p) {
     ++line_no;
     ++counts.lines;
@@ -309,7 +311,7 @@ struct Sifter::Impl {
     for (const RawObservable& o : p->parsed.observables) {
       uint32_t v4 = 0;
       if (PlainIpv4(o, &v4)) {
-        v4_cache.Prefetch(v4);
+        v4_ids.Prefetch(v4);
         p->v4.push_back(uint64_t{1} << 32 | v4);
       } else {
         p->v4.push_back(1);
