@@ -16,6 +16,17 @@ TEST(TimeTest, ParsesIsoDatesAndDateTimes) {
   EXPECT_EQ(FormatIsoDate(0), "1970-01-01");
 }
 
+TEST(TimeTest, FormattedDateTimesParseBackToTheSameSecond) {
+  EXPECT_EQ(FormatIsoDateTime(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatIsoDateTime(253402300799), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatIsoDateTime(-1), "1969-12-31T23:59:59Z");
+  for (int64_t t = 0; t < 253402300799; t += 7777777 + t / 1000) {
+    Result<int64_t> back = ParseIsoDateTime(FormatIsoDateTime(t));
+    ASSERT_TRUE(back.ok()) << t;
+    EXPECT_EQ(*back, t);
+  }
+}
+
 TEST(TimeTest, RefusesWhatIsNotADate) {
   for (const char* bad :
        {"yesterday", "2024-13-45", "2023-02-29", "2024-1-01", "d", "", "2024-01-01T25:00",

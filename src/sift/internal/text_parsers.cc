@@ -36,6 +36,27 @@ class CombinedParser final : public LineParser {
   bool ObservablesPointIntoLine() const override { return true; }
 
  private:
+  // Busy logs write many lines a second: the last timestamp's text and value are kept.
+  bool ParseTime(std::string_view text, int64_t* out) {
+    if (last_time_size_ != 0 && text.size() == last_time_size_ &&
+        std::memcmp(text.data(), last_time_text_, text.size()) == 0) {
+      *out = last_time_;
+      return true;
+    }
+    if (!ParseApacheTime(text, out)) return false;
+    if (!text.empty() && text.size() <= sizeof last_time_text_) {
+      std::memcpy(last_time_text_, text.data(), text.size());
+      last_time_size_ = text.size();
+      last_time_ = *out;
+    }
+    return true;
+  }
+
+  char last_time_text_[40] = {};
+  size_t last_time_size_ = 0;
+  int64_t last_time_ = 0;
+
+ private:
   Status DoParse(std::string_view line, ParsedLine* out) override {
     if (line.empty()) {
       out->ignored = true;
@@ -59,7 +80,7 @@ class CombinedParser final : public LineParser {
     if (n < 3) return InvalidArgumentError("expected 'host ident user [timestamp]'");
     size_t close = line.find(']', open + 2);
     if (close == std::string_view::npos) return InvalidArgumentError("unterminated [timestamp");
-    if (!ParseApacheTime(line.substr(open + 2, close - open - 2), &out->time)) {
+    if (!ParseTime(line.substr(open + 2, close - open - 2), &out->time)) {
       return InvalidArgumentError("bad timestamp");
     }
     size_t q = close + 1;
