@@ -224,11 +224,40 @@ std::string Percent(uint64_t part, uint64_t whole) {
   return fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
 }
 
+// `--against` takes every path that follows it, so `sift --against DATA a.log b.log` would load
+// a.log as data (a web log's lines start with an address, which a plain list accepts) and sift
+// only b.log. An --against file whose first line is an Apache/nginx log line is refused instead.
+Status CheckAgainstIsNoLog(const std::vector<std::string>& against) {
+  IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> files, ingest::ExpandPaths(against));
+  for (const std::string& path : files) {
+    std::ifstream in(path, std::ios::binary);
+    std::string head(64 * 1024, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    std::string_view line = head;
+    while (!line.empty() && (line.front() == '\n' || line.front() == '#')) {
+      const size_t nl = line.find('\n');
+      line = nl == std::string_view::npos ? std::string_view() : line.substr(nl + 1);
+    }
+    line = line.substr(0, line.find('\n'));
+    const sift::LogFormat format = sift::DetectLogFormat(line);
+    if (format == sift::LogFormat::kCombined || format == sift::LogFormat::kCommon) {
+      return InvalidArgumentError(
+          "--against " + path + " looks like a web server log (" +
+          std::string(sift::LogFormatName(format)) +
+          "), not data: --against takes every path after it, so put -- before the logs "
+          "(iocgrid sift --against DATA... -- LOG...)");
+    }
+  }
+  return Status::Ok();
+}
+
 int RunSift(SiftFlags f) {
   auto started = std::chrono::steady_clock::now();
   if (f.against.empty() == f.portal.empty()) {
     return Fail("give either --against DATA... or --portal URL (with --key)");
   }
+  if (Status s = CheckAgainstIsNoLog(f.against); !s.ok()) return Fail(std::string(s.message()));
   if (!f.portal.empty() && f.key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
     if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");

@@ -252,6 +252,20 @@ TEST(SiftCliTest, TwoThreadsGiveTheReportOfOne) {
   EXPECT_GT(rows.back()["observables"].get<int>(), 1000);
 }
 
+// --against takes every path after it: a log given there by mistake is refused with the fix,
+// never loaded as data while only the last log is sifted.
+TEST(SiftCliTest, ALogAfterAgainstIsRefusedWithTheFix) {
+  TempDir dir;
+  Alliance a(dir);
+  const std::string second = dir.Write("second.log", kAccessLog);
+  auto r = RunIocgrid(a.Args({a.log, second}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("looks like a web server log"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("put -- before the logs"), std::string::npos) << r.err;
+  auto ok = RunIocgrid(a.Args({"--", a.log, second}));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 TEST(SiftCliTest, OracleAgreesWithMatchOnTheSharedLogs) {
   TempDir dir;
   const std::string shared = IOCGRID_SHARED_DATA_DIR;
