@@ -38,6 +38,7 @@ declare -A allowed=(
   [core]="common core"
   [index]="common core index"
   [ingest]="common core ingest"
+  [psi]="common core psi"
   [extract]="common core extract"
   [sqlite]="common sqlite"
   [store]="common core sqlite store"
