@@ -81,6 +81,8 @@ class OprfKey {
   Point EvaluateInput(std::string_view input) const;
 
  private:
+  OprfKey() = default;  // a zero scalar: only Generate and FromBytes make keys
+
   SecretScalar k_;
 };
 

@@ -222,8 +222,8 @@ Result<Frame> ParseFrame(std::string_view bytes, const FrameLimits& limits) {
     return ResourceExhaustedError(std::to_string(count) + " items in one frame > " +
                                   std::to_string(limits.max_items));
   }
-  if (f.kind == FrameKind::kTagChanges ? f.param > 1
-                                       : f.kind != FrameKind::kBuckets && f.param != 0) {
+  const bool pages = f.kind == FrameKind::kTags || f.kind == FrameKind::kTagChanges;
+  if (pages ? f.param > 1 : f.kind != FrameKind::kBuckets && f.param != 0) {
     return InvalidArgumentError("frame parameter not valid for its kind");
   }
   // Fixed-size kinds must add up exactly; labels at least reach their fixed parts.

@@ -4,11 +4,12 @@
 //   offset size field
 //   0      4    magic "IGP1"
 //   4      1    kind (FrameKind)
-//   5      1    param: bucket bits for kBuckets, 1 = "more pages follow" for kTagChanges, else 0
+//   5      1    param: bucket bits for kBuckets; for kTags and kTagChanges 1 = "more pages may
+//               follow" (a page as long as asked), else 0
 //   6      2    reserved, 0
 //   8      4    key epoch
 //   12     4    item count
-//   16     8    cursor generation (kTagChanges: resume after this row; else 0)
+//   16     8    cursor generation (tag pages: resume after this row, else 0)
 //   24     8    cursor id
 //   32     ...  items: kPoints 32 bytes each; kTags 12; kTagChanges 13 (tag, then 0 = live /
 //               1 = removed); kBuckets 4 (bucket number); kLabels 12-byte tag, 4-byte length,

@@ -24,6 +24,7 @@
 #include "index/match_index.h"
 #include "ingest/loader.h"
 #include "psi/keys.h"
+#include "tests/common/derived_queries.h"
 
 namespace iocgrid::psi {
 namespace {
@@ -48,84 +49,6 @@ void LoadInto(const std::vector<std::string>& paths, std::vector<Indicator>* out
   }
 }
 
-void Add(std::string_view type, std::string_view value, std::vector<Indicator>* out) {
-  if (auto parsed = core::ParseIndicator(type, value); parsed.ok()) out->push_back(*parsed);
-}
-
-std::string Net(core::IpNetwork net, unsigned length) {
-  const unsigned full = net.v6 ? 128 : 32;
-  for (unsigned bit = length; bit < full; ++bit) net.bytes[bit / 8] &= ~(0x80u >> (bit % 8));
-  net.prefix = static_cast<uint8_t>(length);
-  return core::FormatIpNetwork(net);
-}
-
-// Queries that exercise every relation against `stored`: variations of every k-th value.
-void DeriveQueries(const std::vector<Indicator>& stored, size_t every,
-                   std::vector<Indicator>* out) {
-  for (size_t i = 0; i < stored.size(); i += every) {
-    const Indicator& s = stored[i];
-    const std::string& v = s.value;
-    out->push_back(s);
-    core::Component parts[2];
-    int n = core::Components(s, parts);
-    for (int p = 0; p < n; ++p) {
-      const std::string part(parts[p].value);
-      switch (parts[p].family) {
-        case core::MatchFamily::kIp: {
-          auto net = core::ParseIpNetwork(part);
-          if (!net.ok()) break;
-          const unsigned full = net->v6 ? 128 : 32;
-          core::IpNetwork inside = *net;
-          inside.bytes[net->v6 ? 15 : 3] |= 1;  // an address in it (or its neighbour)
-          inside.prefix = static_cast<uint8_t>(full);
-          Add("ip-dst", core::FormatIpNetwork(inside), out);
-          // Networks around it, no wider than a /8 (v4) or /24 (v6): wider queries exceed the
-          // range budget by design (keys_test.cc covers that report).
-          const unsigned widest = net->v6 ? 24 : 8;
-          for (unsigned cut : {1u, 3u, 7u, 11u}) {
-            if (net->prefix >= cut + widest) Add("ip-src", Net(*net, net->prefix - cut), out);
-          }
-          if (net->prefix + 2u <= full) Add("ip-dst", Net(inside, net->prefix + 2u), out);
-          if (net->is_address()) {
-            Add("ip-dst|port", part + "|443", out);
-            Add("url", net->v6 ? "http://[" + part + "]/x" : "http://" + part + "/x", out);
-            Add("domain|ip", "q.example|" + part, out);
-          }
-          break;
-        }
-        case core::MatchFamily::kHost:
-          Add("hostname", "www." + part, out);
-          Add("url", "https://x." + part + "/path", out);
-          Add("domain|ip", part + "|192.0.2.1", out);
-          break;
-        case core::MatchFamily::kUrl:
-          if (std::string_view host = core::UrlHost(part); !host.empty()) {
-            Add("hostname", host, out);
-            Add("hostname", "a." + std::string(host), out);
-          }
-          break;
-        case core::MatchFamily::kHash:
-          if (part.size() == 32) Add("filename|md5", "q.exe|" + part, out);
-          Add("md5", part, out);
-          break;
-        default:
-          break;
-      }
-    }
-    (void)v;
-  }
-}
-
-void LogClients(const std::string& path, size_t max, std::vector<Indicator>* out) {
-  std::ifstream in(path);
-  std::string line;
-  std::set<std::string> seen;
-  while (std::getline(in, line) && seen.size() < max) {
-    std::string ip = line.substr(0, line.find(' '));
-    if (seen.insert(ip).second) Add("ip-src", ip, out);
-  }
-}
-
 class RelationsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -137,8 +60,8 @@ class RelationsTest : public ::testing::Test {
          kShared + "/G_misp/events", kShared + "/G_misp/feed_circl_osint_sample"},
         stored_);
     LoadInto({kShared + "/A_query_blacktech/blacktech_iocs.csv"}, queries_);
-    LogClients(kShared + "/E_logs/apache/secrepo_access-2018-12-15.log", 500, queries_);
-    DeriveQueries(*stored_, 97, queries_);
+    test::LogClients(kShared + "/E_logs/apache/secrepo_access-2018-12-15.log", 500, queries_);
+    test::DeriveQueries(*stored_, 97, queries_);
   }
   static void TearDownTestSuite() {
     delete stored_;

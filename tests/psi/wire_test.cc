@@ -48,6 +48,9 @@ TEST(WireTest, EveryKindRoundTrips) {
   Frame tags;
   tags.kind = FrameKind::kTags;
   tags.tags = {TagOf(1), TagOf(2)};
+  tags.param = 1;  // a full-set page after which more may follow
+  tags.cursor_generation = 3;
+  tags.cursor_id = 4;
   frames.push_back(tags);
   Frame changes;
   changes.kind = FrameKind::kTagChanges;
