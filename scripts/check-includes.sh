@@ -43,7 +43,7 @@ declare -A allowed=(
   [sqlite]="common sqlite"
   [store]="common core sqlite store"
   [net]="common net"
-  [node]="common core index ingest store net node"
+  [node]="common core index ingest psi store net node"
   [federation]="common core index net federation"
   [portal]="common core index ingest extract sift net federation sqlite portal"
 )
