@@ -22,6 +22,7 @@
 #include "ingest/loader.h"
 #include "psi/keys.h"
 #include "psi/oprf.h"
+#include "psi/querier.h"
 #include "psi/wire.h"
 #include "tests/common/derived_queries.h"
 #include "tests/common/raw_http.h"
@@ -42,13 +43,6 @@ psi::PrefixLengths LengthsFrom(const json& j) {
   for (unsigned v : j["v6"]) out.v6.set(v);
   return out;
 }
-
-// One expanded key of one query, and what the OPRF made of it.
-struct AskedKey {
-  size_t query = 0;
-  std::string key;
-  psi::OprfOutput output;
-};
 
 class PsiNodeTest : public NodeFixture {
  protected:
@@ -126,43 +120,20 @@ class PsiNodeTest : public NodeFixture {
     return f.ok() ? *f : psi::Frame{};
   }
 
-  // Expands, blinds, has the node evaluate, unblinds and derives: the querier's first round.
-  // `incomplete` (when given) gets the queries whose range expansion exceeded the budget.
-  std::vector<AskedKey> Evaluate(const std::vector<core::Indicator>& queries, const json& info,
-                                 std::set<size_t>* incomplete = nullptr) {
-    psi::RangeDeclaration declaration{LengthsFrom(info["ranges"]), LengthsFrom(info["below"])};
-    std::vector<AskedKey> asked;
-    for (size_t q = 0; q < queries.size(); ++q) {
-      std::vector<std::string> keys;
-      const bool complete = psi::QueryKeys(queries[q], declaration, psi::QueryKeyOptions{}, &keys);
-      if (incomplete && !complete) incomplete->insert(q);
-      EXPECT_TRUE(complete || incomplete) << queries[q].value;
-      for (std::string& k : keys) asked.push_back(AskedKey{q, std::move(k), {}});
-    }
-    // One request per max_points_per_request points, as the node's info says.
-    const size_t chunk = info["limits"]["max_points_per_request"];
-    for (size_t start = 0; start < asked.size(); start += chunk) {
-      const size_t end = std::min(asked.size(), start + chunk);
-      psi::Frame request;
-      request.kind = psi::FrameKind::kPoints;
-      request.epoch = info["epoch"];
-      std::vector<psi::SecretScalar> inverses;
-      for (size_t i = start; i < end; ++i) {
-        psi::Blinded b = psi::Blind(asked[i].key);
-        request.points.push_back(b.point);
-        inverses.push_back(b.inverse);
-      }
-      psi::Frame answer =
-          Parse(Call("POST", "/grid/v1/psi/evaluate", psi::EncodeFrame(request), user_key_),
-                psi::FrameKind::kPoints);
-      EXPECT_EQ(answer.points.size(), end - start);
-      for (size_t i = 0; i < answer.points.size(); ++i) {
-        auto prf = psi::Finalize(answer.points[i], inverses[i]);
-        EXPECT_TRUE(prf.ok());
-        if (prf.ok()) asked[start + i].output = psi::DeriveOutput(asked[start + i].key, *prf);
-      }
-    }
-    return asked;
+  // The OPRF output of one key string, through the node (one evaluation).
+  psi::OprfOutput OutputOf(const std::string& key, const json& info) {
+    psi::Blinded b = psi::Blind(key);
+    psi::Frame request;
+    request.kind = psi::FrameKind::kPoints;
+    request.epoch = info["epoch"];
+    request.points = {b.point};
+    psi::Frame answer =
+        Parse(Call("POST", "/grid/v1/psi/evaluate", psi::EncodeFrame(request), user_key_),
+              psi::FrameKind::kPoints);
+    EXPECT_EQ(answer.points.size(), 1u);
+    auto prf = psi::Finalize(answer.points.empty() ? psi::Point{} : answer.points[0], b.inverse);
+    EXPECT_TRUE(prf.ok());
+    return psi::DeriveOutput(key, prf.ok() ? *prf : psi::Point{});
   }
 
   // Full-set mode: every page of one class.
@@ -184,57 +155,56 @@ class PsiNodeTest : public NodeFixture {
     }
   }
 
-  // Bucketed mode: the buckets of the asked tags' top 16 bits, both classes.
-  std::set<std::string> Buckets(uint32_t epoch, const std::vector<AskedKey>& asked) {
-    std::set<std::string> tags;
+  // A whole private search through psi::Querier over HTTP, in full-set or bucketed mode; then
+  // MatchIndex over the entries the labels name decides the relations, query by query (what a
+  // portal connector does). `incomplete` gets the queries over the range budget.
+  HitSet PrivateSearch(const std::vector<core::Indicator>& queries, bool bucketed,
+                       std::set<size_t>* incomplete = nullptr) {
+    const json info = Json(Call("GET", "/grid/v1/psi/info", "", user_key_));
+    const uint32_t epoch = info["epoch"];
+    psi::QuerierOptions options;
+    options.max_points_per_frame = info["limits"]["max_points_per_request"];
+    options.max_labels_per_frame = info["limits"]["max_labels_per_request"];
+    psi::Querier q(queries, {LengthsFrom(info["ranges"]), LengthsFrom(info["below"])}, epoch,
+                   options);
+    if (incomplete) incomplete->insert(q.incomplete().begin(), q.incomplete().end());
+    EXPECT_TRUE(incomplete || q.incomplete().empty());
+    std::vector<psi::Frame> answers;
+    for (const psi::Frame& f : q.Blind()) {
+      answers.push_back(Parse(Call("POST", "/grid/v1/psi/evaluate", psi::EncodeFrame(f), user_key_),
+                              psi::FrameKind::kPoints));
+    }
+    Status accepted = q.AcceptEvaluations(answers);
+    EXPECT_TRUE(accepted.ok()) << accepted.ToString();
+    std::set<std::string> member;
     for (bool below : {false, true}) {
-      psi::Frame f;
-      f.kind = psi::FrameKind::kBuckets;
-      f.param = 16;
-      f.epoch = epoch;
-      for (const AskedKey& a : asked) {
-        f.buckets.push_back(uint32_t{a.output.tag[0]} << 8 | a.output.tag[1]);
+      if (below && !q.needs_below()) continue;
+      if (!bucketed) {
+        std::set<std::string> page = FullSet(epoch, below, below ? 0 : 7);
+        member.insert(page.begin(), page.end());
+        continue;
       }
       psi::Frame got = Parse(
           Call("POST", std::string("/grid/v1/psi/buckets?class=") + (below ? "below" : "values"),
-               psi::EncodeFrame(f), user_key_),
+               psi::EncodeFrame(q.BucketRequest(below)), user_key_),
           psi::FrameKind::kTags);
-      for (const psi::Tag& t : got.tags) tags.insert(Bytes(t));
+      for (const psi::Tag& t : got.tags) member.insert(Bytes(t));
     }
-    return tags;
-  }
-
-  // Labels of the shared tags, opened; then MatchIndex over the entries they name decides the
-  // relations, query by query.
-  HitSet Resolve(const std::vector<core::Indicator>& queries, const std::vector<AskedKey>& asked,
-                 const std::set<std::string>& member_tags, uint32_t epoch) {
-    psi::Frame request;
-    request.kind = psi::FrameKind::kTags;
-    request.epoch = epoch;
-    std::multimap<std::string, const AskedKey*> by_tag;
-    for (const AskedKey& a : asked) {
-      if (!member_tags.count(Bytes(a.output.tag))) continue;
-      by_tag.emplace(Bytes(a.output.tag), &a);
-      request.tags.push_back(a.output.tag);
-    }
-    psi::Frame labels =
-        Parse(Call("POST", "/grid/v1/psi/labels", psi::EncodeFrame(request), user_key_),
-              psi::FrameKind::kLabels);
-    std::map<size_t, std::map<std::string, json>> candidates;  // query -> uuid -> hit
-    for (const psi::LabeledTag& l : labels.labels) {
-      auto [first, last] = by_tag.equal_range(Bytes(l.tag));
-      for (auto it = first; it != last; ++it) {
-        auto opened = psi::OpenLabel(it->second->output, epoch, l.label);
-        EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-        if (!opened.ok()) continue;
-        json content = json::parse(*opened);
-        for (const json& hit : content["hits"]) {
-          candidates[it->second->query][hit["attribute_uuid"]] = hit;
-        }
-      }
+    for (const psi::Frame& f :
+         q.LabelRequests([&](const psi::Tag& t) { return member.count(Bytes(t)) > 0; })) {
+      Status st =
+          q.AcceptLabels(Parse(Call("POST", "/grid/v1/psi/labels", psi::EncodeFrame(f), user_key_),
+                               psi::FrameKind::kLabels));
+      EXPECT_TRUE(st.ok()) << st.ToString();
     }
     HitSet out;
-    for (const auto& [q, hits] : candidates) {
+    for (size_t i = 0; i < queries.size(); ++i) {
+      std::map<std::string, json> hits;  // by attribute uuid
+      for (const std::string& content : q.contents()[i]) {
+        const json label = json::parse(content);
+        for (const json& hit : label["hits"]) hits[hit["attribute_uuid"]] = hit;
+      }
+      if (hits.empty()) continue;
       index::MatchIndex::Builder builder;
       std::vector<std::string> uuids;
       for (const auto& [uuid, hit] : hits) {
@@ -243,11 +213,10 @@ class PsiNodeTest : public NodeFixture {
         builder.Add(core::Indicator{*type, hit["matched"]}, static_cast<uint32_t>(uuids.size()));
         uuids.push_back(uuid);
       }
-      auto idx = builder.Build();
       std::vector<index::Hit> found;
-      idx->Match(queries[q], 0, index::MatchOptions{}, &found);
+      builder.Build()->Match(queries[i], 0, index::MatchOptions{}, &found);
       for (const index::Hit& h : found) {
-        out.emplace(q, uuids[h.record], std::string(index::RelationName(h.relation)));
+        out.emplace(i, uuids[h.record], std::string(index::RelationName(h.relation)));
       }
     }
     return out;
@@ -307,7 +276,6 @@ TEST_F(PsiNodeTest, PrivateSearchEqualsGridMatchInBothModes) {
   Seed();
   const json info = WaitReady(user_key_);
   EXPECT_GT(info["tags"].get<int>(), 12);
-  const uint32_t epoch = info["epoch"];
   const std::vector<std::string> raw = Queries();
   const std::vector<core::Indicator> queries = Parsed(raw);
   const HitSet plain = Plain(json(raw));
@@ -316,12 +284,8 @@ TEST_F(PsiNodeTest, PrivateSearchEqualsGridMatchInBothModes) {
   for (const auto& h : plain) relations.insert(std::get<2>(h));
   EXPECT_EQ(relations.size(), 5u);
 
-  std::vector<AskedKey> asked = Evaluate(queries, info);
-  std::set<std::string> full = FullSet(epoch, false, /*page=*/7);
-  std::set<std::string> below = FullSet(epoch, true);
-  full.insert(below.begin(), below.end());
-  EXPECT_EQ(Resolve(queries, asked, full, epoch), plain);
-  EXPECT_EQ(Resolve(queries, asked, Buckets(epoch, asked), epoch), plain);
+  EXPECT_EQ(PrivateSearch(queries, /*bucketed=*/false), plain);
+  EXPECT_EQ(PrivateSearch(queries, /*bucketed=*/true), plain);
 }
 
 // The shared member data (cloud ranges v4 and v6, Tor exits, MISP events with composites, URLs
@@ -351,8 +315,7 @@ TEST_F(PsiNodeTest, SharedMemberDataEqualsGridMatch) {
   }
   ASSERT_TRUE(node_->store().ImportEvents(events, store::ImportOptions{}).ok());
   ASSERT_TRUE(node_->RefreshIndex().ok());
-  const json info = WaitReady(user_key_);
-  const uint32_t epoch = info["epoch"];
+  WaitReady(user_key_);
 
   std::vector<core::Indicator> queries;
   auto blacktech = ingest::LoadFile(
@@ -372,11 +335,7 @@ TEST_F(PsiNodeTest, SharedMemberDataEqualsGridMatch) {
   HitSet plain = Plain(typed);
 
   std::set<size_t> incomplete;
-  std::vector<AskedKey> asked = Evaluate(queries, info, &incomplete);
-  std::set<std::string> member = FullSet(epoch, false);
-  std::set<std::string> below = FullSet(epoch, true);
-  member.insert(below.begin(), below.end());
-  HitSet found = Resolve(queries, asked, member, epoch);
+  HitSet found = PrivateSearch(queries, /*bucketed=*/false, &incomplete);
   // Queried IPv6 networks between /65 and /117 exceed the range budget by design
   // (docs/private-search.md "In-range"); they are reported, and left out here.
   for (HitSet* set : {&plain, &found}) {
@@ -393,19 +352,18 @@ TEST_F(PsiNodeTest, SharedMemberDataEqualsGridMatch) {
 TEST_F(PsiNodeTest, LabelsCarryTheHitContext) {
   Seed();
   const json info = WaitReady(user_key_);
-  std::vector<core::Indicator> q = Parsed({"evil.example"});
-  std::vector<AskedKey> asked = Evaluate(q, info);
-  ASSERT_EQ(asked.size(), 2u);  // host evil.example, host example
+  const psi::OprfOutput stored = OutputOf(std::string("host\0evil.example", 17), info);
+  const psi::OprfOutput parent = OutputOf(std::string("host\0example", 12), info);
   psi::Frame request;
   request.kind = psi::FrameKind::kTags;
   request.epoch = info["epoch"];
-  request.tags = {asked[0].output.tag, asked[1].output.tag};
+  request.tags = {stored.tag, parent.tag};
   psi::Frame labels =
       Parse(Call("POST", "/grid/v1/psi/labels", psi::EncodeFrame(request), user_key_),
             psi::FrameKind::kLabels);
   ASSERT_EQ(labels.labels.size(), 1u);  // "example" is no stored key
-  const AskedKey& hit = asked[0].output.tag == labels.labels[0].tag ? asked[0] : asked[1];
-  auto opened = psi::OpenLabel(hit.output, info["epoch"], labels.labels[0].label);
+  EXPECT_EQ(labels.labels[0].tag, stored.tag);
+  auto opened = psi::OpenLabel(stored, info["epoch"], labels.labels[0].label);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   json content = json::parse(*opened);
   EXPECT_EQ(content["class"], "host");
@@ -417,9 +375,8 @@ TEST_F(PsiNodeTest, LabelsCarryTheHitContext) {
   // A flipped byte, or the other key's output, never opens.
   std::string bad = labels.labels[0].label;
   bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 1);
-  EXPECT_EQ(psi::OpenLabel(hit.output, info["epoch"], bad).status().code(), StatusCode::kDataLoss);
-  const AskedKey& other = &hit == &asked[0] ? asked[1] : asked[0];
-  EXPECT_FALSE(psi::OpenLabel(other.output, info["epoch"], labels.labels[0].label).ok());
+  EXPECT_EQ(psi::OpenLabel(stored, info["epoch"], bad).status().code(), StatusCode::kDataLoss);
+  EXPECT_FALSE(psi::OpenLabel(parent, info["epoch"], labels.labels[0].label).ok());
 }
 
 TEST_F(PsiNodeTest, WritesReachTheTagsIncrementally) {
@@ -430,16 +387,8 @@ TEST_F(PsiNodeTest, WritesReachTheTagsIncrementally) {
   psi::Frame first = Parse(Call("GET", "/grid/v1/psi/tags?class=values", "", user_key_),
                            psi::FrameKind::kTagChanges);
   ASSERT_FALSE(first.changes.empty());
-  std::vector<AskedKey> before = Evaluate(Parsed({"new.example", "evil.example"}), info);
-  auto tag_of = [&](std::string_view key) {
-    for (const AskedKey& a : before) {
-      if (a.key == key) return Bytes(a.output.tag);
-    }
-    ADD_FAILURE() << "not asked";
-    return std::string();
-  };
-  const std::string added_tag = tag_of(std::string_view("host\0new.example", 16));
-  const std::string gone_tag = tag_of(std::string_view("host\0evil.example", 17));
+  const std::string added_tag = Bytes(OutputOf(std::string("host\0new.example", 16), info).tag);
+  const std::string gone_tag = Bytes(OutputOf(std::string("host\0evil.example", 17), info).tag);
 
   AddEvent({{"info", "later"}, {"Attribute", {{{"type", "domain"}, {"value", "new.example"}}}}});
   auto evil = Json(Call("POST", "/attributes/restSearch", json{{"value", "evil.example"}}.dump()));
@@ -479,13 +428,11 @@ TEST_F(PsiNodeTest, AnotherProcesssImportIsTaggedWithoutARequest) {
     e.attributes.push_back(a);
     ASSERT_TRUE((*other)->ImportEvents({&e, 1}, store::ImportOptions{}).ok());
   }
-  std::vector<AskedKey> asked = Evaluate(Parsed({"100.64.1.2"}), info);
-  const std::string want = Bytes(std::find_if(asked.begin(), asked.end(), [](const AskedKey& a) {
-                                   return a.key == std::string(
-                                                       "ip\0"
-                                                       "100.64.1.2",
-                                                       13);
-                                 })->output.tag);
+  const std::string want = Bytes(OutputOf(std::string("ip\0"
+                                                      "100.64.1.2",
+                                                      13),
+                                          info)
+                                     .tag);
   bool seen = false;
   for (int i = 0; i < 200 && !seen; ++i) {
     seen = FullSet(info["epoch"], false).count(want) > 0;
