@@ -177,7 +177,7 @@ def psi_frame(kind, items, param=0, epoch=1, count=None, g=0, i=0, reserved=0):
 
 
 pt = bytes(range(32))
-tag = bytes(range(12))
+tag = bytes(range(11))
 pf = {
  'points.bin': psi_frame(1, [pt, bytes(32)]),
  'tags.bin': psi_frame(2, [tag, tag[::-1]]),

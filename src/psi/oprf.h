@@ -4,7 +4,7 @@
 //
 //   H1(x)     = ristretto255_from_hash(SHA-512("iocgrid-psi-v1/H1" || x))
 //   F(k, x)   = H1(x)^k
-//   tag       = SHA-512("iocgrid-psi-v1/H2" || len(x) || x || F(k, x))[0..12)
+//   tag       = SHA-512("iocgrid-psi-v1/H2" || len(x) || x || F(k, x))[0..11)
 //   label key = SHA-512("iocgrid-psi-v1/H3" || len(x) || x || F(k, x))[0..32)
 //
 // The querier blinds H1(x) with a fresh random scalar r, the member raises the blinded point to
@@ -33,7 +33,7 @@ namespace iocgrid::psi {
 
 inline constexpr size_t kPointBytes = 32;     // an encoded ristretto255 element
 inline constexpr size_t kScalarBytes = 32;    // a scalar mod the group order, little-endian
-inline constexpr size_t kTagBytes = 12;       // see docs/private-search.md "Tag size"
+inline constexpr size_t kTagBytes = 11;       // see docs/private-search.md "Tag size"
 inline constexpr size_t kLabelKeyBytes = 32;  // an XChaCha20-Poly1305 key
 // A sealed label is nonce || ciphertext || MAC.
 inline constexpr size_t kLabelOverheadBytes = 24 + 16;

@@ -124,25 +124,33 @@ Status Querier::AcceptLabels(const Frame& labels) {
   if (labels.kind != FrameKind::kLabels || labels.epoch != epoch_) {
     return InvalidArgumentError("the member answered with another frame kind or key epoch");
   }
+  // A tag two of the member's keys share (the birthday bound of 88-bit tags over ~10^9 keys)
+  // comes with two labels, of which ours opens one: a tag fails only when none of its labels
+  // opens under any of our keys with that tag.
+  // All or nothing: what a failing answer carried is never kept.
+  std::unordered_map<std::string, bool> opened;
+  std::vector<std::pair<size_t, std::string>> found;
   for (const LabeledTag& l : labels.labels) {
-    auto [first, last] = by_tag_.equal_range(TagBytes(l.tag));
+    const std::string tag = TagBytes(l.tag);
+    auto [first, last] = by_tag_.equal_range(tag);
     if (first == last) return InvalidArgumentError("the member sent a label for a tag not asked");
-    // Keys sharing a tag are the same key string (or, with probability 2^-96 per pair, not):
-    // the label opens under each key it was sealed for, and is kept for each of their queries.
-    bool opened_any = false;
+    bool& any = opened[tag];
     for (auto it = first; it != last; ++it) {
       const Key& k = keys_[it->second];
       Result<std::string> plain = OpenLabel(k.output, epoch_, l.label);
       if (!plain.ok()) continue;
-      opened_any = true;
-      std::vector<std::string>& mine = contents_[k.query];
-      if (std::find(mine.begin(), mine.end(), *plain) == mine.end()) {
-        mine.push_back(std::move(*plain));
-      }
+      any = true;
+      found.emplace_back(k.query, std::move(*plain));
     }
-    if (!opened_any) {
+  }
+  for (const auto& [tag, any] : opened) {
+    if (!any) {
       return DataLossError("a label from the member does not authenticate (tampered or wrong)");
     }
+  }
+  for (auto& [query, plain] : found) {
+    std::vector<std::string>& mine = contents_[query];
+    if (std::find(mine.begin(), mine.end(), plain) == mine.end()) mine.push_back(std::move(plain));
   }
   return Status();
 }

@@ -73,7 +73,8 @@ class Querier {
   // set, or the tags of the buckets it answered), at most max_labels_per_frame each.
   std::vector<Frame> LabelRequests(const std::function<bool(const Tag&)>& member_has) const;
   // One labels answer. Errors: kInvalidArgument for another epoch or a tag never asked,
-  // kDataLoss for a label that authenticates under none of the keys with its tag.
+  // kDataLoss for a tag none of whose labels authenticates under our keys with that tag. A
+  // failed answer adds nothing to contents().
   Status AcceptLabels(const Frame& labels);
 
   // The opened labels of each query (JSON text, node/internal/psi_precompute.cc's format),

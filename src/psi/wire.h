@@ -11,8 +11,8 @@
 //   12     4    item count
 //   16     8    cursor generation (tag pages: resume after this row, else 0)
 //   24     8    cursor id
-//   32     ...  items: kPoints 32 bytes each; kTags 12; kTagChanges 13 (tag, then 0 = live /
-//               1 = removed); kBuckets 4 (bucket number); kLabels 12-byte tag, 4-byte length,
+//   32     ...  items: kPoints 32 bytes each; kTags 11; kTagChanges 12 (tag, then 0 = live /
+//               1 = removed); kBuckets 4 (bucket number); kLabels 11-byte tag, 4-byte length,
 //               that many bytes of sealed label
 //
 // ParseFrame is a bounded parser: it checks every length against the input and the limits

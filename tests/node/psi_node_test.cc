@@ -264,7 +264,7 @@ TEST_F(PsiNodeTest, InfoCreatesTheKeyOnFirstUse) {
   ASSERT_EQ(r.status, 200) << r.body;
   json info = Json(r);
   EXPECT_EQ(info["epoch"], 1);
-  EXPECT_EQ(info["tag_bytes"], 12);
+  EXPECT_EQ(info["tag_bytes"], 11);
   EXPECT_EQ(info["ranges"]["v4"], json::array({8, 12, 16, 20, 24, 28, 32}));
   EXPECT_EQ(info["below"]["v4"], json::array({16, 24}));
   EXPECT_EQ(info["modes"], json::array({"full-set", "bucketed"}));

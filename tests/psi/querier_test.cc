@@ -174,6 +174,25 @@ TEST(QuerierTest, TamperedOrUnaskedLabelsFailTheSearch) {
   EXPECT_TRUE(q.AcceptLabels(labels).ok());
 }
 
+// Two of the member's keys may share a tag (88 bits over 10^9 keys): both labels come back,
+// ours opens, the other is ignored.
+TEST(QuerierTest, ASharedTagsForeignLabelIsIgnored) {
+  Member member(Stored());
+  Querier q(Queries(), member.declaration(), Member::kEpoch, QuerierOptions{});
+  std::vector<Frame> answers;
+  for (const Frame& f : q.Blind()) answers.push_back(member.Evaluate(f));
+  ASSERT_TRUE(q.AcceptEvaluations(answers).ok());
+  std::vector<Frame> requests = q.LabelRequests([&](const Tag& t) { return member.Has(t); });
+  Frame labels = member.Labels(requests[0]);
+  OprfOutput stranger = DeriveOutput("another key", OprfKey::Generate().EvaluateInput("x"));
+  labels.labels.insert(labels.labels.begin(),
+                       {labels.labels[0].tag, SealLabel(stranger, Member::kEpoch, "theirs")});
+  ASSERT_TRUE(q.AcceptLabels(labels).ok());
+  size_t opened = 0;
+  for (const auto& c : q.contents()) opened += c.size();
+  EXPECT_EQ(opened, 4u);
+}
+
 TEST(QuerierTest, WideNetworksAreReportedIncomplete) {
   Member member(Stored());
   std::vector<core::Indicator> queries = {I("ip-dst", "10.0.0.0/4"), I("ip-dst", "1.2.3.4")};
