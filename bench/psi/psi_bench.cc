@@ -133,8 +133,8 @@ void BM_FullSetSize(benchmark::State& state) {
   const double n = static_cast<double>(state.range(0));
   state.counters["tags_per_value"] = static_cast<double>(point) / n;
   state.counters["below_tags_per_value"] = static_cast<double>(below) / n;
-  state.counters["full_set_MB"] = static_cast<double>(point * (kTagBytes + 1)) / 1e6;
-  state.counters["below_set_MB"] = static_cast<double>(below * (kTagBytes + 1)) / 1e6;
+  state.counters["full_set_MB"] = static_cast<double>(point * kTagBytes) / 1e6;
+  state.counters["below_set_MB"] = static_cast<double>(below * kTagBytes) / 1e6;
 }
 BENCHMARK(BM_FullSetSize)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
