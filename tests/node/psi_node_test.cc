@@ -336,7 +336,7 @@ TEST_F(PsiNodeTest, SharedMemberDataEqualsGridMatch) {
 
   std::set<size_t> incomplete;
   HitSet found = PrivateSearch(queries, /*bucketed=*/false, &incomplete);
-  // Queried IPv6 networks between /65 and /117 exceed the range budget by design
+  // Queried IPv6 networks between /65 and /118 exceed the range budget by design
   // (docs/private-search.md "In-range"); they are reported, and left out here.
   for (HitSet* set : {&plain, &found}) {
     for (auto it = set->begin(); it != set->end();) {

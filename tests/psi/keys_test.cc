@@ -173,6 +173,21 @@ TEST(QueryKeysTest, RangeBudgetIsReported) {
   EXPECT_TRUE(complete);
 }
 
+// The boundary docs/private-search.md states: IPv6 networks /65 to /118 are over the budget
+// with the default below lengths, /119 and /64 are not.
+TEST(QueryKeysTest, Ipv6BudgetBoundary) {
+  RangeDeclaration d = DeclareRanges(PrefixLengths{}, RangeOptions{});
+  bool complete = false;
+  for (unsigned p : {64u, 65u, 100u, 118u, 119u, 127u}) {
+    Query(I("ip-dst", "2001:db8::/" + std::to_string(p)), d, &complete);
+    EXPECT_EQ(complete, p == 64 || p >= 119) << p;
+  }
+  Query(I("ip-dst", "10.0.0.0/7"), d, &complete);
+  EXPECT_FALSE(complete);
+  Query(I("ip-dst", "10.0.0.0/8"), d, &complete);
+  EXPECT_TRUE(complete);
+}
+
 TEST(QueryKeysTest, CompositeAsksShapeAndHalves) {
   std::vector<std::string> keys = Query(I("domain|ip", "a.evil.example|1.2.3.4"), V4({24}));
   EXPECT_EQ(keys, Sorted({K("pair:host|ip", "a.evil.example|1.2.3.4"), K("host", "a.evil.example"),
