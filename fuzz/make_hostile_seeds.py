@@ -166,3 +166,32 @@ hr = {
  'hostile_method.http': b'G\x00T /events/view/1 HTTP/1.1\r\n\r\nBREW /x HTTP/1.0\r\n\r\n',
 }
 for k,v in hr.items(): w('http_request', k, v)
+# ---- psi_frame (psi/wire.h: the binary private-search frames)
+import struct
+
+
+def psi_frame(kind, items, param=0, epoch=1, count=None, g=0, i=0, reserved=0):
+    n = len(items) if count is None else count
+    return (b'IGP1' + bytes([kind, param]) + struct.pack('>HIIQQ', reserved, epoch, n, g, i) +
+            b''.join(items))
+
+
+pt = bytes(range(32))
+tag = bytes(range(11))
+pf = {
+ 'points.bin': psi_frame(1, [pt, bytes(32)]),
+ 'tags.bin': psi_frame(2, [tag, tag[::-1]]),
+ 'tag_changes.bin': psi_frame(3, [tag + b'\0', tag + b'\1'], param=1, g=7, i=99),
+ 'buckets.bin': psi_frame(4, [struct.pack('>I', 3), struct.pack('>I', 65535)], param=16),
+ 'labels.bin': psi_frame(5, [tag + struct.pack('>I', 5) + b'hello', tag + struct.pack('>I', 0)]),
+ 'empty.bin': psi_frame(2, []),
+ 'hostile_huge_count.bin': psi_frame(1, [], count=0xffffffff),
+ 'hostile_label_length_past_end.bin': psi_frame(5, [tag + struct.pack('>I', 0x7fffffff) + b'x']),
+ 'hostile_bucket_out_of_bits.bin': psi_frame(4, [struct.pack('>I', 256)], param=8),
+ 'hostile_reserved.bin': psi_frame(2, [tag], reserved=1),
+ 'hostile_truncated.bin': psi_frame(1, [pt])[:-1],
+ 'hostile_trailing.bin': psi_frame(2, [tag]) + b'\0',
+ 'hostile_bad_magic.bin': b'IGP2' + psi_frame(2, [tag])[4:],
+ 'hostile_change_flag.bin': psi_frame(3, [tag + b'\2']),
+}
+for k,v in pf.items(): w('psi_frame', k, v)

@@ -37,6 +37,7 @@ modsec_log     32768 http
 zeek_log       16384 indicators
 csv_log        16384 indicators
 http_request   20000 http
+psi_frame       4096 -
 "
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -38,11 +38,12 @@ declare -A allowed=(
   [core]="common core"
   [index]="common core index"
   [ingest]="common core ingest"
+  [psi]="common core psi"
   [extract]="common core extract"
   [sqlite]="common sqlite"
   [store]="common core sqlite store"
   [net]="common net"
-  [node]="common core index ingest store net node"
+  [node]="common core index ingest psi store net node"
   [federation]="common core index net federation"
   [portal]="common core index ingest extract sift net federation sqlite portal"
 )

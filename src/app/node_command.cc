@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -42,6 +43,9 @@ struct ServeFlags {
   int64_t max_store_mb = 0;
   bool create = false;
   std::string org = "ORGNAME";
+  uint64_t psi_evaluations_per_day = node::PsiOptions{}.evaluations_per_org_per_day;
+  int psi_threads = 1;
+  bool psi_value_labels = false;
 };
 
 int RunServe(const ServeFlags& flags) {
@@ -66,6 +70,9 @@ int RunServe(const ServeFlags& flags) {
   options.max_search_values = flags.max_search_values;
   options.max_match_values = flags.max_match_values;
   options.store.max_size_kib = flags.max_store_mb * 1024;
+  options.psi.evaluations_per_org_per_day = flags.psi_evaluations_per_day;
+  options.psi.precompute_threads = std::max(1, flags.psi_threads);
+  options.psi.label_context = !flags.psi_value_labels;
   // A typo in --data must not serve an empty store (issue 8): only --create, an import or
   // `keys create` makes one.
   options.store.create_if_missing = flags.create;
@@ -310,6 +317,14 @@ Command AddNodeCommand(CLI::App& app) {
   s->add_option("--max-store-mb", serve->max_store_mb,
                 "largest store file; writes beyond it fail as on a full disk (0 = no cap)")
       ->capture_default_str();
+  s->add_option("--psi-evaluations-per-day", serve->psi_evaluations_per_day,
+                "private search: OPRF evaluations per querying organisation per UTC day")
+      ->capture_default_str();
+  s->add_option("--psi-threads", serve->psi_threads,
+                "private search: threads for the precompute of tags and labels")
+      ->capture_default_str();
+  s->add_flag("--psi-value-labels", serve->psi_value_labels,
+              "private search: labels disclose only the matched value and type, not the context");
 
   auto import = std::make_shared<ImportFlags>();
   CLI::App* i = node->add_subcommand("import",

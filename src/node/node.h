@@ -1,6 +1,6 @@
 // Node: a member's server. It owns the member's Store and an in-memory MatchIndex snapshot of
 // its live attributes, and answers a MISP-compatible REST subset (misp-api.md; docs/node-api.md)
-// plus the grid API (/grid/v1/match, /grid/v1/stats).
+// plus the grid API (/grid/v1/match, /grid/v1/stats) and private search (/grid/v1/psi/...).
 //
 // The index is rebuilt from the store at Open and after every write; readers keep using the
 // previous immutable snapshot until the new one is swapped in, so they never wait for a rebuild.
@@ -11,6 +11,7 @@
 // Thread-safety: Handle() is called concurrently by the HTTP server's workers.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -21,10 +22,37 @@
 #include "common/result.h"
 #include "index/match_index.h"
 #include "net/http.h"
+#include "psi/keys.h"
 #include "store/options.h"
 #include "store/store.h"
 
 namespace iocgrid::node {
+
+// Private search (issue 10; docs/private-search.md): the node answers /grid/v1/psi/* with no
+// set-up step, creating its OPRF key on first use and keeping tags and labels current in the
+// background.
+struct PsiOptions {
+  // OPRF evaluations per querying organisation (the API key's) per UTC day before 429.
+  uint64_t evaluations_per_org_per_day = 2000000;
+  // Items per request: blinded points to evaluate, tags whose labels are asked, bucket numbers.
+  size_t max_points_per_request = 65536;
+  size_t max_labels_per_request = 4096;
+  size_t max_buckets_per_request = 65536;
+  // Tags per page of a full or incremental tag download, and per bucket answer.
+  size_t max_tags_per_page = 262144;
+  size_t max_bucket_tags = 1048576;
+  // Attributes described in one key's label at most (a wide below key may cover many).
+  size_t max_label_entries = 1000;
+  // Labels carry the hit's full context (as /grid/v1/match); false: only value and type.
+  bool label_context = true;
+  // Threads evaluating the OPRF during the precompute, and stale attributes per batch.
+  int precompute_threads = 1;
+  size_t precompute_batch = 2048;
+  // How the member tags its IPs (psi/keys.h); changing it needs a re-tag.
+  psi::RangeOptions ranges;
+  // How often the precompute looks for data written by other processes (`node import`).
+  std::chrono::milliseconds poll{2000};
+};
 
 struct NodeOptions {
   std::string data_dir;
@@ -38,6 +66,7 @@ struct NodeOptions {
   int max_concurrent_per_key = 16;
   // Grid match: indicators matched and written per streamed chunk.
   size_t match_chunk = 4096;
+  PsiOptions psi;
 };
 
 // What the match index maps an entry's record id to.
@@ -46,6 +75,12 @@ struct IndexSnapshot {
   std::vector<int64_t> attribute_ids;  // record id -> attribute id
   uint64_t generation = 0;             // store generation it reflects (this process's writes)
   uint64_t data_generation = 0;        // the file's data generation (any process's writes)
+  // Private search, once its key exists: the prefix lengths of the live IP values (for the
+  // declared range lengths), and the stale-attribute sequence read before the attributes, so
+  // that this snapshot re-tags only changes it contains.
+  bool psi = false;
+  psi::PrefixLengths ip_prefix_lengths;
+  int64_t psi_dirty_upto = 0;
 };
 
 class Node {
@@ -60,6 +95,7 @@ class Node {
   net::Response Handle(net::Request& request);
   // For net::ServerOptions::admit: every node route needs a valid key, checked on the request
   // head before its body is read (a refused request is audited, best effort, and answered 403).
+  // A private-search request's body limit is lowered to its largest frame (PsiOptions).
   std::optional<net::Response> Admit(const net::Request& head, size_t* body_limit);
 
   store::Store& store();

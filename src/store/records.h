@@ -227,4 +227,47 @@ struct ImportStats {
   std::vector<int64_t> event_ids;  // in input order
 };
 
+// ---- Private search (issue 10; docs/private-search.md "Member store") ----------------------
+
+// One of the node's OPRF keys. `secret` is the serialised scalar (psi::OprfKey); never logged.
+struct PsiKey {
+  uint32_t epoch = 0;
+  std::string secret;
+  int64_t created = 0;  // unix seconds
+};
+
+// An attribute whose keys need new tags or labels: its value before the change (empty when it
+// was new or only its context changed).
+struct PsiDirty {
+  int64_t seq = 0;
+  int64_t attribute_id = 0;
+  std::string old_type;  // MISP type name
+  std::string old_value;
+};
+
+// A key string's stored state: the tag, the OPRF output it came from, the sealed label.
+struct PsiTagRow {
+  std::string key;
+  bool below = false;  // a below key (psi/keys.h): a separate download class
+  std::string tag;     // psi::kTagBytes bytes
+  std::string prf;     // psi::kPointBytes bytes
+  std::string label;   // sealed; empty for a removed key
+  bool live = true;    // false: the key no longer has entries (kept so that syncs see it go)
+};
+
+// One row of a tag listing (a full-set or change page).
+struct PsiTagListing {
+  int64_t id = 0;
+  int64_t generation = 0;
+  std::string tag;
+  bool live = true;
+};
+
+struct PsiStats {
+  uint64_t generation = 0;  // bumped by every ApplyPsiChanges
+  uint64_t tags = 0;        // live value and range keys
+  uint64_t below_tags = 0;  // live below keys
+  uint64_t pending = 0;     // attributes waiting for new tags or labels
+};
+
 }  // namespace iocgrid::store

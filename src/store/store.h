@@ -18,9 +18,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -43,7 +45,7 @@ bool IsDiskFull(const Status& status);
 class Store {
  public:
   // The schema version this binary writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // The database file inside the data directory.
   static constexpr std::string_view kFileName = "iocgrid.db";
 
@@ -133,6 +135,51 @@ class Store {
   // audit_values). Errors: kNotFound for an unknown id, or the write's.
   Status UpdateAudit(int64_t id, int status, uint64_t value_count,
                      const std::vector<std::string>& values);
+
+  // ---- Private search (docs/private-search.md "Member store") --------------------------------
+  // The node computes tags and labels (it links psi); the store keeps them, the OPRF key and the
+  // quota, and its triggers record which attributes changed once a key exists.
+
+  // The newest OPRF key, or nullopt before private search was first used.
+  Result<std::optional<PsiKey>> GetPsiKey();
+  // Stores the first key (epoch 1) and marks every attribute stale, in one transaction, so
+  // that the first precompute covers all data; counts as a data write (DataGeneration).
+  // Errors: kAlreadyExists when a key exists (another request created it first).
+  Result<PsiKey> CreatePsiKey(std::string_view secret);
+  // The highest stale-attribute sequence number (0 when none): read before a snapshot of the
+  // attributes, it bounds what that snapshot can re-tag.
+  Result<int64_t> PsiDirtyHighWater();
+  // Stale attributes with seq <= `max_seq`, oldest first, at most `limit`.
+  Result<std::vector<PsiDirty>> ReadPsiDirty(int64_t max_seq, size_t limit);
+  // The stored rows of `keys` under `epoch` (live or not), in no particular order; keys
+  // without a row are absent.
+  Result<std::vector<PsiTagRow>> GetPsiTags(uint32_t epoch, std::span<const std::string> keys);
+  // In one transaction: a new PSI generation; each row upserted under `epoch` with it (a row
+  // with live = false only marks an existing live row removed and drops its label); stale
+  // attributes with seq <= `done_seq` deleted. Not a data write (the index stays valid).
+  Status ApplyPsiChanges(uint32_t epoch, std::span<const PsiTagRow> rows, int64_t done_seq);
+  // Tags in (generation, id) order after the cursor (after_generation, after_id), of one class
+  // (below or not): live ones only when `live_only` (a full download), else removals too (an
+  // incremental one). At most `limit` rows.
+  Result<std::vector<PsiTagListing>> ListPsiTags(uint32_t epoch, bool below, bool live_only,
+                                                 int64_t after_generation, int64_t after_id,
+                                                 size_t limit);
+  // Live tags of one class in the byte ranges [lo, hi) of `ranges` (tag prefixes, a bucket
+  // each), sorted. Errors: kResourceExhausted when there are more than `max_tags`.
+  Result<std::vector<std::string>> PsiTagsInRanges(
+      uint32_t epoch, bool below, std::span<const std::pair<std::string, std::string>> ranges,
+      size_t max_tags);
+  // The sealed labels of live rows with these tags, as (tag, label) pairs; a tag two keys share
+  // appears twice, an unknown tag not at all.
+  Result<std::vector<std::pair<std::string, std::string>>> GetPsiLabels(
+      uint32_t epoch, std::span<const std::string> tags);
+  // Adds `count` OPRF evaluations to org's use on `day` (days since the epoch, UTC) unless that
+  // would exceed `limit`; returns what is left. Errors: kResourceExhausted (nothing added), the
+  // message naming the limit and what is left.
+  Result<uint64_t> ConsumePsiQuota(int64_t org_id, int64_t day, uint64_t count, uint64_t limit);
+  // Evaluations `org_id` used on `day`.
+  Result<uint64_t> PsiQuotaUsed(int64_t org_id, int64_t day);
+  Result<PsiStats> GetPsiStats(uint32_t epoch);
 
   // ---- Reads ----------------------------------------------------------------------------------
 

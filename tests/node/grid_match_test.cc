@@ -30,11 +30,6 @@ std::vector<json> Lines(const std::string& body) {
 
 class GridMatchTest : public NodeFixture {
  protected:
-  void AddEvent(const json& event) {
-    auto r = Call("POST", "/events/add", event.dump());
-    ASSERT_EQ(r.status, 200) << r.body;
-  }
-
   void Seed() {
     AddEvent(
         {{"info", "c2 infrastructure"},

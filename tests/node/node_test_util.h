@@ -84,6 +84,12 @@ class NodeFixture : public ::testing::Test {
     return resp.ok() ? *resp : net::ClientResponse{};
   }
 
+  // events/add with the admin key; the event must be accepted.
+  void AddEvent(const nlohmann::json& event) {
+    auto r = Call("POST", "/events/add", event.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
   nlohmann::json Json(const net::ClientResponse& r) {
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << r.body.substr(0, 500);

@@ -457,35 +457,7 @@ bool MatchStream::Next(std::string* out) {
       const store::EventInfo* e = rows.FindEvent(a.event_id);
       lw.BeginObject();
       lw.Field("relation", index::RelationName(hit.relation));
-      lw.Field("matched", a.value);
-      lw.Field("type", core::TypeName(a.type));
-      lw.Field("category", a.category);
-      lw.Field("to_ids", a.to_ids);
-      lw.Field("comment", a.comment);
-      lw.FieldId("attribute_id", a.id);
-      lw.Field("attribute_uuid", a.uuid);
-      lw.FieldInt("timestamp", a.timestamp);
-      lw.Key("first_seen");
-      WriteSeen(lw, a.first_seen_us);
-      lw.Key("last_seen");
-      WriteSeen(lw, a.last_seen_us);
-      lw.FieldInt("sightings", a.import_sightings);
-      if (e) {
-        lw.Key("event");
-        lw.BeginObject();
-        lw.FieldId("id", e->id);
-        lw.Field("uuid", e->uuid);
-        lw.Field("info", e->info);
-        lw.Field("date", e->date);
-        lw.Field("org", e->orgc_name);
-        lw.FieldInt("threat_level_id", e->threat_level_id);
-        lw.Field("published", e->published);
-        lw.EndObject();
-      }
-      lw.Key("tags");
-      lw.BeginArray();
-      for (const auto& t : a.tags) lw.String(t.name);
-      lw.EndArray();
+      WriteHitContext(lw, a, e);
       lw.EndObject();
       ++written;
     }
@@ -527,6 +499,38 @@ bool MatchStream::Next(std::string* out) {
 }
 
 }  // namespace
+
+void WriteHitContext(JsonWriter& w, const store::AttributeRecord& a, const store::EventInfo* e) {
+  w.Field("matched", a.value);
+  w.Field("type", core::TypeName(a.type));
+  w.Field("category", a.category);
+  w.Field("to_ids", a.to_ids);
+  w.Field("comment", a.comment);
+  w.FieldId("attribute_id", a.id);
+  w.Field("attribute_uuid", a.uuid);
+  w.FieldInt("timestamp", a.timestamp);
+  w.Key("first_seen");
+  WriteSeen(w, a.first_seen_us);
+  w.Key("last_seen");
+  WriteSeen(w, a.last_seen_us);
+  w.FieldInt("sightings", a.import_sightings);
+  if (e) {
+    w.Key("event");
+    w.BeginObject();
+    w.FieldId("id", e->id);
+    w.Field("uuid", e->uuid);
+    w.Field("info", e->info);
+    w.Field("date", e->date);
+    w.Field("org", e->orgc_name);
+    w.FieldInt("threat_level_id", e->threat_level_id);
+    w.Field("published", e->published);
+    w.EndObject();
+  }
+  w.Key("tags");
+  w.BeginArray();
+  for (const auto& t : a.tags) w.String(t.name);
+  w.EndArray();
+}
 
 net::Response HandleGridMatch(net::Request& request, const GridContext& context,
                               uint64_t* value_count, std::vector<std::string>* audit_values) {

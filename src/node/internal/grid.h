@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json_writer.h"
 #include "net/http.h"
 #include "node/node.h"
 #include "store/store.h"
@@ -23,6 +24,11 @@ struct GridContext {
   size_t max_values;
   size_t chunk;
 };
+
+// Writes one hit's context into an open JSON object, everything but its relation: the attribute
+// ("matched", "type", ..., "sightings"), its event (when `e` is not null) and its tags. The one
+// shape of a hit, shared by grid match answers and private-search labels (psi_labels.cc).
+void WriteHitContext(JsonWriter& w, const store::AttributeRecord& a, const store::EventInfo* e);
 
 // Parses the request and returns a streaming response; *value_count gets the number of
 // indicators received and, when not null, *audit_values a copy of them (--audit-values). Bad

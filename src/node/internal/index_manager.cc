@@ -24,6 +24,7 @@
 #include "node/internal/misp_dto.h"
 #include "node/internal/node_impl.h"
 #include "node/internal/search_params.h"
+#include "psi/keys.h"
 #include "store/number.h"
 
 namespace iocgrid::node {
@@ -34,29 +35,40 @@ Status Node::Impl::Rebuild() {
   MutexLock rebuild_lock(rebuild_mu);
   uint64_t generation = store->generation();
   IOCGRID_ASSIGN_OR_RETURN(uint64_t data_generation, store->DataGeneration());
+  const bool psi = psi_on.load();
   {
     MutexLock lock(snapshot_mu);
     if (current && current->generation == generation &&
-        current->data_generation == data_generation) {
+        current->data_generation == data_generation && current->psi == psi) {
       return Status();
     }
   }
   auto snap = std::make_shared<IndexSnapshot>();
   snap->generation = generation;
   snap->data_generation = data_generation;
+  snap->psi = psi;
+  // Read before the attributes: every queued change up to here is in the scan below, so the
+  // precompute may re-tag it from this snapshot (psi_precompute.cc).
+  if (psi) {
+    IOCGRID_ASSIGN_OR_RETURN(snap->psi_dirty_upto, store->PsiDirtyHighWater());
+  }
   index::MatchIndex::Builder builder;
   core::Indicator indicator;
   Status st = store->ForEachLiveAttribute([&](const store::LiveAttribute& a) {
     indicator.type = a.type;
     indicator.value.assign(a.value);
+    if (psi) psi::CollectPrefixLengths(indicator, &snap->ip_prefix_lengths);
     builder.Add(indicator, static_cast<index::RecordId>(snap->attribute_ids.size()));
     snap->attribute_ids.push_back(a.id);
     return Status();
   });
   IOCGRID_RETURN_IF_ERROR(st);
   snap->index = builder.Build();
-  MutexLock lock(snapshot_mu);
-  current = std::move(snap);
+  {
+    MutexLock lock(snapshot_mu);
+    current = std::move(snap);
+  }
+  if (psi) WakePsi();
   return Status();
 }
 

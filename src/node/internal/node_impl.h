@@ -7,9 +7,13 @@
 //   misp_event_handlers.cc  events view/add/edit/delete/publish
 //   misp_attribute_handlers.cc attributes add/view/delete, sightings/add
 //   grid_handlers.cc        /grid/v1/match and /grid/v1/stats
+//   psi_precompute.cc       private search: the OPRF key, the background precompute of tags
+//                           and labels (psi_labels.cc builds a key's label)
+//   psi_handlers.cc         /grid/v1/psi/info, evaluate, tags, buckets, labels
 //   handler_util.cc         the small helpers below
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,6 +31,7 @@
 #include "net/router.h"
 #include "node/internal/search_params.h"
 #include "node/node.h"
+#include "psi/oprf.h"
 #include "store/store.h"
 
 namespace iocgrid::node {
@@ -167,6 +172,39 @@ struct Node::Impl {
   net::Response SightingsAdd(net::Request&, Call&);
   net::Response GridMatch(net::Request&, Call&);
   net::Response GridStats(net::Request&, Call&);
+
+  // ---- Private search (docs/private-search.md "Node API") ----
+  // The key: absent until first use (psi_key unset), then loaded or created once; a copy is
+  // taken per request. psi_on is read by Rebuild without the lock.
+  Mutex psi_mu;
+  std::optional<psi::OprfKey> psi_key IOCGRID_GUARDED_BY(psi_mu);
+  uint32_t psi_epoch IOCGRID_GUARDED_BY(psi_mu) = 0;
+  std::atomic<bool> psi_on{false};
+  // The precompute thread: woken after each rebuild, and every options.psi.poll.
+  Mutex psi_loop_mu;
+  CondVar psi_cv;
+  bool psi_wake IOCGRID_GUARDED_BY(psi_loop_mu) = false;
+  bool psi_stop IOCGRID_GUARDED_BY(psi_loop_mu) = false;
+  std::thread psi_thread;
+
+  // At Open: loads an existing key (and turns private search on). Errors: the store's, or
+  // kDataLoss for a stored key that does not parse.
+  Status LoadPsiKey();
+  // The key and its epoch, created on first use (all data queued for the precompute).
+  Result<std::pair<psi::OprfKey, uint32_t>> EnsurePsiKey();
+  void StartPsi();
+  void StopPsi();
+  void WakePsi();
+  void PsiLoop();
+  // One batch of stale attributes: new tags and labels for every key they had or have.
+  // Returns false when none was left for the current snapshot.
+  Result<bool> PsiRefreshBatch();
+
+  net::Response PsiInfo(net::Request&, Call&);
+  net::Response PsiEvaluate(net::Request&, Call&);
+  net::Response PsiTags(net::Request&, Call&);
+  net::Response PsiBuckets(net::Request&, Call&);
+  net::Response PsiLabels(net::Request&, Call&);
 
   net::Response EventResponse(std::string_view id, const net::Request& req, bool metadata);
   // The queried values as the audit log keeps them (--audit-values; empty otherwise): the OR

@@ -165,8 +165,106 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_time ON audit_log(time);
 )sql";
 
+// Version 2 (issue 10): private search. The node's OPRF keys, one row per distinct key string
+// of its data (tag, OPRF output, sealed label, the generation of its last change), the
+// attributes whose tags are stale, and the daily evaluation quota per querying organisation.
+// The triggers mark an attribute stale whenever it, its tags or its event's disclosed fields
+// change, from any process (a running node or `node import`), but only once private search is
+// on (a key exists): a node that never serves it pays one empty-table probe per row written.
+// The old value is kept for updates and deletes, so that the keys it had can be re-labelled.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE psi_keys (
+  epoch   INTEGER PRIMARY KEY,
+  secret  BLOB NOT NULL,
+  created INTEGER NOT NULL
+);
+
+CREATE TABLE psi_tags (
+  id         INTEGER PRIMARY KEY,
+  epoch      INTEGER NOT NULL,
+  key        BLOB NOT NULL,
+  below      INTEGER NOT NULL,
+  tag        BLOB NOT NULL,
+  prf        BLOB NOT NULL,
+  label      BLOB,
+  live       INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  UNIQUE (epoch, key)
+);
+CREATE INDEX psi_tags_changes ON psi_tags(epoch, below, generation, id);
+CREATE INDEX psi_tags_tag ON psi_tags(epoch, tag);
+
+CREATE TABLE psi_dirty (
+  seq          INTEGER PRIMARY KEY,
+  attribute_id INTEGER NOT NULL,
+  old_type     TEXT,
+  old_value    TEXT
+);
+
+CREATE TABLE psi_quota (
+  org_id INTEGER NOT NULL,
+  day    INTEGER NOT NULL,
+  used   INTEGER NOT NULL,
+  PRIMARY KEY (org_id, day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER psi_attribute_insert AFTER INSERT ON attributes
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER psi_attribute_update AFTER UPDATE ON attributes
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id, old_type, old_value)
+  VALUES (NEW.id, OLD.type, OLD.match_value);
+END;
+
+CREATE TRIGGER psi_attribute_delete AFTER DELETE ON attributes
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id, old_type, old_value)
+  VALUES (OLD.id, OLD.type, OLD.match_value);
+END;
+
+CREATE TRIGGER psi_event_update AFTER UPDATE OF info, date, orgc_id, threat_level_id, published,
+  deleted ON events
+WHEN EXISTS (SELECT 1 FROM psi_keys) AND (OLD.info IS NOT NEW.info OR OLD.date IS NOT NEW.date
+  OR OLD.orgc_id IS NOT NEW.orgc_id OR OLD.threat_level_id IS NOT NEW.threat_level_id
+  OR OLD.published IS NOT NEW.published OR OLD.deleted IS NOT NEW.deleted)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) SELECT id FROM attributes WHERE event_id = NEW.id;
+END;
+
+CREATE TRIGGER psi_attribute_tag_insert AFTER INSERT ON attribute_tags
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) VALUES (NEW.attribute_id);
+END;
+
+CREATE TRIGGER psi_attribute_tag_delete AFTER DELETE ON attribute_tags
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) VALUES (OLD.attribute_id);
+END;
+
+CREATE TRIGGER psi_event_tag_insert AFTER INSERT ON event_tags
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) SELECT id FROM attributes WHERE event_id = NEW.event_id;
+END;
+
+CREATE TRIGGER psi_event_tag_delete AFTER DELETE ON event_tags
+WHEN EXISTS (SELECT 1 FROM psi_keys)
+BEGIN
+  INSERT INTO psi_dirty (attribute_id) SELECT id FROM attributes WHERE event_id = OLD.event_id;
+END;
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
+    {.version = 2, .sql = kSchemaV2, .apply = nullptr},
 };
 
 // No store was ever written without a version, so an unversioned file with tables is refused.
