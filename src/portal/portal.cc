@@ -82,9 +82,9 @@ std::string FindWebDir(const std::string& configured) {
   return configured;
 }
 
-void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h,
+void Portal::Impl::Add(std::vector<std::string> methods, std::string_view pattern, Handler h,
                        bool admin_only) {
-  router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
+  router.Add(std::move(methods), pattern, [this, h, admin_only](net::Request& req) {
     auto user = store->Authenticate(internal::RequestKey(req));
     if (!user.ok()) return Error(403, kAuthFailed, req);
     if (admin_only && user->role != Role::kAdmin)

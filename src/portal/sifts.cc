@@ -38,7 +38,7 @@ class SiftSink final : public net::BodySink {
   Status Write(std::string_view piece) override { return job_->Write(piece); }
   net::Response Finish(const net::Request& head, Status status) override {
     finished_ = true;
-    return portal_->FinishUpload(head, job_, std::move(status));
+    return portal_->FinishUpload(head, job_, status);
   }
 
  private:
@@ -165,7 +165,8 @@ Result<internal::PreparedSearch> Portal::Impl::SiftSearch(const net::Request& he
 }
 
 net::Response Portal::Impl::FinishUpload(const net::Request& head,
-                                         const std::shared_ptr<SiftJob>& job, Status status) {
+                                         const std::shared_ptr<SiftJob>& job,
+                                         const Status& status) {
   if (!status.ok()) {
     DropSift(job, true);
     if (status.code() == StatusCode::kResourceExhausted && !job->write_failed()) {

@@ -143,7 +143,7 @@ struct Node::Impl {
 
   using AuthedHandler = net::Response (Impl::*)(net::Request&, Call&);
   // `json_body`: the body, when any, is JSON whose nesting is checked before the handler runs.
-  void Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+  void Add(std::vector<std::string> methods, std::string_view pattern, AuthedHandler h,
            bool admin_only = false, bool json_body = true);
   // Runs `h` for an authenticated request between its two audit writes.
   net::Response RunAudited(net::Request& req, store::AuthContext auth, AuthedHandler h,
