@@ -124,7 +124,7 @@ net::BodyStream Portal::Impl::StreamSift(const net::Request& head) {
   meta.label = request->label;
   meta.tlp = request->search.value("tlp", "amber");
   meta.shared = request->search.value("shared", false);
-  meta.created = UnixNow();
+  meta.created = config.clock.Now();
   meta.request = request->normalized;
   internal::SiftLimits limits;
   limits.max_observables = config.max_indicators;

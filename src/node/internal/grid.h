@@ -22,6 +22,7 @@ struct GridContext {
   std::shared_ptr<const IndexSnapshot> snapshot;
   size_t max_values;
   size_t chunk;
+  int64_t now;  // unix seconds of the request (the node's clock): "since": "30d" counts from it
 };
 
 // Parses the request and returns a streaming response; *value_count gets the number of

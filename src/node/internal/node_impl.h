@@ -45,8 +45,6 @@ inline constexpr const char* kInvalidJson =
 inline constexpr const char* kEmptySearch =
     "Either specify the search terms in the url, or POST a json with the filter parameters.";
 
-int64_t Now();
-
 net::Response JsonResponse(std::string body, int status = 200);
 
 net::Response Error(int status, std::string_view message, const net::Request& req);
@@ -75,9 +73,10 @@ struct RestSearchRequest {
   const SearchParams& operator*() const { return *params; }
 };
 
-// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values).
+// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values); `now`:
+// what relative times ("last": "30d") count back from.
 RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object,
-                                  size_t max_values);
+                                  size_t max_values, int64_t now);
 
 inline store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
 
