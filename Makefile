@@ -51,7 +51,7 @@ format:
 
 lint: configure
 	bash scripts/check-format.sh
-	bash scripts/check-tidy.sh $(BUILD_DIR)
+	python3 scripts/check-tidy.py $(BUILD_DIR)
 
 clean:
 	rm -rf build

@@ -100,6 +100,7 @@ std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const
     }
     if (!subs.empty() && !HasPositionals(current)) {
       std::vector<std::string> names;
+      names.reserve(subs.size());
       for (const CLI::App* s : subs) names.push_back(s->get_name());
       return "unknown subcommand '" + std::string(arg) + "' for " + CommandPath(current) +
              Suggestion(arg, names);

@@ -22,10 +22,7 @@ constexpr const char* kDescription =
     "  iocgrid sift --against DATA... LOG...     sort a web/WAF/IDS log's clients by what the "
     "alliance knows\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  iocgrid::net::GlobalInit();  // before any thread (STYLE.md section 8)
+int Run(int argc, char** argv) {
   CLI::App app(kDescription, "iocgrid");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("iocgrid ") + IOCGRID_VERSION);
@@ -65,6 +62,22 @@ int main(int argc, char** argv) {
         return iocgrid::app::kExitError;
       }
     }
+  }
+  return iocgrid::app::kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  iocgrid::net::GlobalInit();  // before any thread (STYLE.md section 8)
+  // Setting up the commands can throw too (std::bad_alloc, CLI11's ConstructionError): fail
+  // closed with one line, as for a command.
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "iocgrid: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "iocgrid: internal error: unknown exception\n");
   }
   return iocgrid::app::kExitError;
 }

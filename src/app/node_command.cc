@@ -13,6 +13,7 @@
 
 #include "app/commands.h"
 #include "common/host_port.h"
+#include "common/time.h"
 #include "ingest/loader.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -244,10 +245,8 @@ int RunKeysCreate(const KeyFlags& flags) {
   store::KeyOptions key_options;
   key_options.comment = flags.comment;
   if (flags.expires_days > 0) {
-    key_options.expires = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count() +
-                          int64_t{flags.expires_days} * 86400;
+    // The store above runs on the system clock (StoreOptions{}), as UnixNow does.
+    key_options.expires = UnixNow() + int64_t{flags.expires_days} * 86400;
   }
   auto key = (*store)->CreateKey(user->id, key_options);
   if (!key.ok()) return Fail("keys create", std::string(key.status().message()));

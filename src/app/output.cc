@@ -79,7 +79,7 @@ void HitWriter::Finish() {
   auto where = [](const HitRow& r) {
     return r.line > 0 ? fmt::format("{}:{}", r.source, r.line) : r.source;
   };
-  const size_t kCap = 48;  // wider values are printed whole, they just stop aligning
+  constexpr size_t kCap = 48;  // wider values are printed whole, they just stop aligning
   size_t wq = 5, wt = 4, wr = 8, wm = 7, ws = 6;
   for (const HitRow& r : table_rows_) {
     ws = std::max(ws, std::min(kCap * 2, where(r).size()));

@@ -24,11 +24,13 @@ inline constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 inline void AdviseHugePages(void* data, size_t size) {
 #ifdef MADV_HUGEPAGE
+  // The aligned range is found by offsets from `data`, so no pointer is made from an integer.
   constexpr uintptr_t kHuge = kHugePageBytes;
   const auto begin = reinterpret_cast<uintptr_t>(data);
   const uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t last = (begin + size) & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  if (last > first)
+    madvise(static_cast<char*>(data) + (first - begin), last - first, MADV_HUGEPAGE);
 #else
   (void)data;
   (void)size;

@@ -60,7 +60,12 @@ class [[nodiscard]] Result {
 // (which may be a declaration: `IOCGRID_ASSIGN_OR_RETURN(auto x, Parse(s));`).
 #define IOCGRID_ASSIGN_OR_RETURN(lhs, expr) \
   IOCGRID_ASSIGN_OR_RETURN_IMPL_(IOCGRID_CONCAT_(iocgrid_result_, __LINE__), lhs, expr)
+// bugprone-macro-parentheses is off for this one macro, for two reasons: `tmp` is always the
+// identifier made by IOCGRID_CONCAT_ (no expression to bracket), and `lhs` may be a declaration
+// (`auto x`), which brackets would turn into an expression.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define IOCGRID_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return tmp.status();                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -1,18 +1,59 @@
+// Wall-clock time and dates, one home for both.
+//
+// Clock: "now" in unix seconds, injected into every component that stamps or compares times
+// (store, node, portal), so that tests drive time instead of sleeping (STYLE.md section 7).
+//
 // Dates as users and members write them, parsed strictly: one home for "2024-03-01",
 // "2024-03-01T12:00:00Z", "2024-03-01 12:00:00+09:00" and "30d" (30 days before now), so that
 // "2024-13-45", "yesterday" or "-5d" are errors everywhere instead of being ignored.
+//
+// Thread-safety: every function and every Clock method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/check.h"
 #include "common/result.h"
 
 namespace iocgrid {
 
-// Unix seconds now (the system clock).
+// Unix seconds now (the system clock). Components take a Clock instead, so tests can set time.
 int64_t UnixNow();
+
+// The time a component runs on: the system clock (default-constructed), or for tests a manual
+// clock that stands still until Set or Advance moves it. A Clock is a small value; copies of a
+// manual clock share its time, so a test keeps one copy and hands another to the component.
+class Clock {
+ public:
+  // The system clock.
+  Clock() = default;
+  // A manual clock reading `unix_seconds` until moved.
+  static Clock Manual(int64_t unix_seconds) {
+    Clock c;
+    c.manual_ = std::make_shared<std::atomic<int64_t>>(unix_seconds);
+    return c;
+  }
+
+  // Unix seconds now.
+  int64_t Now() const { return manual_ ? manual_->load() : UnixNow(); }
+  bool is_manual() const { return manual_ != nullptr; }
+  // Move a manual clock (every copy of it). REQUIRES: is_manual().
+  void Set(int64_t unix_seconds) const {
+    IOCGRID_CHECK(manual_ != nullptr);
+    manual_->store(unix_seconds);
+  }
+  void Advance(int64_t seconds) const {
+    IOCGRID_CHECK(manual_ != nullptr);
+    manual_->fetch_add(seconds);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int64_t>> manual_;  // null: the system clock
+};
 
 // An ISO 8601 date or date-time: YYYY-MM-DD, optionally followed by 'T' or ' ' and
 // HH:MM[:SS[.fraction]] and an optional 'Z' or ±HH:MM / ±HHMM offset (UTC when none).

@@ -38,12 +38,12 @@ const TypeRow& Row(IndicatorType type) {
 }
 
 const std::unordered_map<std::string_view, IndicatorType>& NameMap() {
-  static const std::unordered_map<std::string_view, IndicatorType> map = [] {
+  static const std::unordered_map<std::string_view, IndicatorType> kMap = [] {
     std::unordered_map<std::string_view, IndicatorType> m;
     for (const TypeRow& row : kTypes) m.emplace(row.name, row.type);
     return m;
   }();
-  return map;
+  return kMap;
 }
 
 // Aliases seen in feeds, CSV exports and tools. An empty target means "guess from the value".

@@ -179,8 +179,8 @@ std::string FormatIpNetwork(const IpNetwork& net) {
   // (the first one on a tie).
   uint16_t g[8];
   for (int i = 0; i < 8; ++i) {
-    g[i] = static_cast<uint16_t>((net.bytes[static_cast<size_t>(2 * i)] << 8) |
-                                 net.bytes[static_cast<size_t>(2 * i + 1)]);
+    g[i] = static_cast<uint16_t>((net.bytes[2 * static_cast<size_t>(i)] << 8) |
+                                 net.bytes[2 * static_cast<size_t>(i) + 1]);
   }
   int best = -1, best_len = 0;
   for (int i = 0; i < 8;) {

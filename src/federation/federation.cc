@@ -195,7 +195,8 @@ void FederationImpl::Finish(const std::shared_ptr<SearchState>& s, MemberRun* ru
   if (s->callbacks.on_reply) s->callbacks.on_reply(std::move(reply));
   if (--s->remaining == 0) {
     if (s->callbacks.on_done) s->callbacks.on_done();
-    auto keep = s;  // `s` may be the reference held by active_
+    // `s` may be the reference held by active_, so erasing it would free the state under us.
+    auto keep = s;  // NOLINT(performance-unnecessary-copy-initialization): holds it alive
     active_.erase(keep);
     MutexLock lock(keep->mu);
     keep->done = true;

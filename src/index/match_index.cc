@@ -125,8 +125,8 @@ TypeTable MakeTypeTable() {
 }
 
 const TypeTable& Types() {
-  static const TypeTable table = MakeTypeTable();
-  return table;
+  static const TypeTable kTable = MakeTypeTable();
+  return kTable;
 }
 
 inline uint64_t KeyHash(uint32_t tag, std::string_view value) {
@@ -397,7 +397,7 @@ void MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record) {
         if (ip.v6) {
           for (int i = 0; i < 8; ++i) {
             net.bytes[static_cast<size_t>(i)] = static_cast<uint8_t>(ip.a6.hi >> (56 - 8 * i));
-            net.bytes[static_cast<size_t>(8 + i)] = static_cast<uint8_t>(ip.a6.lo >> (56 - 8 * i));
+            net.bytes[8 + static_cast<size_t>(i)] = static_cast<uint8_t>(ip.a6.lo >> (56 - 8 * i));
           }
           exact.Add(KeyHash(kIpTag, core::FormatIpNetwork(net)), MakeRef(entry, kUrlHostKey));
         } else {

@@ -98,7 +98,7 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
     std::string line = k + ": " + v;
     curl_slist* next = curl_slist_append(headers.get(), line.c_str());
     if (!next) return InternalError("curl_slist_append failed");
-    headers.release();
+    (void)headers.release();  // now owned by `next`
     headers.reset(next);
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <future>
@@ -82,7 +83,7 @@ constexpr size_t kMaxStreams = 4096;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 64 * 1024 * 1024;
 
-void LogException(const char* where, std::exception_ptr e) {
+void LogException(const char* where, const std::exception_ptr& e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
@@ -599,7 +600,7 @@ asio::awaitable<void> TlsSession(Impl* impl, tcp::socket socket, std::string rem
   }
 }
 
-void OnSessionDone(std::exception_ptr e) { LogException("session", e); }
+void OnSessionDone(const std::exception_ptr& e) { LogException("session", e); }
 
 asio::awaitable<void> Listen(Impl* impl) {
   for (;;) {
@@ -647,7 +648,17 @@ void RaiseDescriptorLimit() {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(2000)); }
+HttpServer::~HttpServer() {
+  // Stop() throws only when the system cannot post to the io_context or join a thread
+  // (std::system_error). Nothing sane is left to do then: say why, and end as an escaping
+  // exception would (std::terminate), with a line in the log.
+  try {
+    Stop(std::chrono::milliseconds(2000));
+  } catch (...) {
+    LogException("stop", std::current_exception());
+    std::abort();
+  }
+}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& options,
                                                       Handler handler) {

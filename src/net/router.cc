@@ -22,7 +22,7 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 }  // namespace
 
-void Router::Add(std::vector<std::string> methods, std::string pattern, Handler handler) {
+void Router::Add(std::vector<std::string> methods, std::string_view pattern, Handler handler) {
   routes_.push_back(Route{std::move(methods), SplitPath(pattern), std::move(handler)});
 }
 

@@ -17,7 +17,7 @@ namespace iocgrid::net {
 class Router {
  public:
   // `methods` is a list like {"GET", "HEAD"}. Later routes never shadow earlier ones.
-  void Add(std::vector<std::string> methods, std::string pattern, Handler handler);
+  void Add(std::vector<std::string> methods, std::string_view pattern, Handler handler);
   Response Dispatch(Request& request) const;
 
  private:

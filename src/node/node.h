@@ -56,6 +56,9 @@ struct PsiOptions {
 
 struct NodeOptions {
   std::string data_dir;
+  // The store's options. Its clock (store.clock) is the node's too: what restSearch "last" and
+  // grid match "since" count back from, and what key expiry and audit rows use. One clock, so
+  // the node and its store never disagree about now.
   store::StoreOptions store;
   // MISP version this node answers to getVersion (PyMISP parses it as a.b.c).
   std::string misp_version = "2.5.1";

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/time.h"
 #include "federation/federation.h"
 #include "federation/member.h"
 
@@ -38,6 +39,9 @@ struct PortalConfig {
   uint64_t max_sift_upload_bytes = uint64_t{2048} << 20;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
+  // Not a setting: the portal's time (search and sift created, keys' last_used, members' last
+  // answer, what a "30d" search window counts back from). Tests pass Clock::Manual.
+  Clock clock;
 };
 
 // max_sift_upload_mb as bytes. Errors: kInvalidArgument outside 1..kMaxSiftUploadMb (1 TiB).

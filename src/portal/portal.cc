@@ -43,12 +43,6 @@ using internal::SearchInput;
 using internal::SearchJob;
 using internal::SearchMeta;
 
-namespace {
-
-int64_t Now() { return UnixNow(); }
-
-}  // namespace
-
 namespace internal {
 
 std::string NewId() {
@@ -82,9 +76,9 @@ std::string FindWebDir(const std::string& configured) {
   return configured;
 }
 
-void Portal::Impl::Add(std::vector<std::string> methods, std::string pattern, Handler h,
+void Portal::Impl::Add(std::vector<std::string> methods, std::string_view pattern, Handler h,
                        bool admin_only) {
-  router.Add(std::move(methods), std::move(pattern), [this, h, admin_only](net::Request& req) {
+  router.Add(std::move(methods), pattern, [this, h, admin_only](net::Request& req) {
     auto user = store->Authenticate(internal::RequestKey(req));
     if (!user.ok()) return Error(403, kAuthFailed, req);
     if (admin_only && user->role != Role::kAdmin)
@@ -116,7 +110,7 @@ net::Response Portal::Impl::Me(net::Request&, const PortalUser& user) {
 void Portal::Impl::RecordAnswer(const federation::MemberReply& reply) {
   MutexLock lock(answers_mu);
   last_answers[reply.member] = LastAnswer{std::string(federation::MemberStatusName(reply.status)),
-                                          reply.error, reply.elapsed_ms, Now()};
+                                          reply.error, reply.elapsed_ms, config.clock.Now()};
 }
 
 net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
@@ -203,7 +197,7 @@ Result<internal::PreparedSearch> Portal::Impl::PrepareSearch(std::string_view bo
   internal::SearchRequestLimits limits;
   limits.max_indicators = config.max_indicators;
   limits.default_time_gap_days = config.time_gap_days;
-  limits.now = Now();
+  limits.now = config.clock.Now();
   IOCGRID_ASSIGN_OR_RETURN(internal::ParsedSearch parsed,
                            internal::ParseSearchRequest(body, *extractor, limits));
   internal::PreparedSearch out;
@@ -231,7 +225,7 @@ Result<internal::PreparedSearch> Portal::Impl::PrepareSearch(std::string_view bo
   meta.label = parsed.label;
   meta.tlp = parsed.tlp;
   meta.shared = parsed.shared;
-  meta.created = Now();
+  meta.created = config.clock.Now();
   meta.time_gap_days = parsed.time_gap_days;
   meta.request = std::move(parsed.normalized);
   out.input = std::move(parsed.input);
@@ -609,7 +603,7 @@ Portal::~Portal() {
 Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  IOCGRID_ASSIGN_OR_RETURN(impl->store, PortalStore::Open(config.data));
+  IOCGRID_ASSIGN_OR_RETURN(impl->store, PortalStore::Open(config.data, config.clock));
   IOCGRID_ASSIGN_OR_RETURN(impl->fed,
                            federation::Federation::Create(config.members, config.federation));
   IOCGRID_ASSIGN_OR_RETURN(impl->extractor, extract::Extractor::Create(extract::ExtractOptions{}));

@@ -1,6 +1,5 @@
 #include "portal/portal_store.h"
 
-#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -15,12 +14,6 @@ namespace {
 
 using sqlite::Connection;
 using sqlite::Statement;
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // PRAGMA application_id of portal stores ("IOCP"; the node's store is "IOCG").
 constexpr int32_t kPortalApplicationId = 0x494f4350;
@@ -105,11 +98,12 @@ bool ParseRole(std::string_view name, Role* out) {
   return true;
 }
 
-PortalStore::PortalStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
+PortalStore::PortalStore(std::unique_ptr<Connection> db, Clock clock)
+    : db_(std::move(db)), clock_(std::move(clock)) {}
 
 PortalStore::~PortalStore() = default;
 
-Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_dir) {
+Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_dir, Clock clock) {
   if (!sqlite::InitCrypto()) return InternalError("libsodium initialisation failed");
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
@@ -124,7 +118,7 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   const int interrupted = static_cast<int>(db->Changes());
   IOCGRID_RETURN_IF_ERROR(
       db->Exec("UPDATE sifts SET status='interrupted' WHERE status='searching';"));
-  std::unique_ptr<PortalStore> s(new PortalStore(std::move(db)));
+  std::unique_ptr<PortalStore> s(new PortalStore(std::move(db), std::move(clock)));
   s->interrupted_ = interrupted;
   return s;
 }
@@ -139,7 +133,7 @@ Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role rol
     IOCGRID_ASSIGN_OR_RETURN(Statement up,
                              db_->Prepare("INSERT INTO users(name, role, created) VALUES(?, ?, ?) "
                                           "ON CONFLICT(name) DO UPDATE SET role=excluded.role"));
-    up.BindText(1, name).BindText(2, RoleName(role)).Bind(3, Now());
+    up.BindText(1, name).BindText(2, RoleName(role)).Bind(3, clock_.Now());
     IOCGRID_RETURN_IF_ERROR(up.Run());
   }
   IOCGRID_ASSIGN_OR_RETURN(Statement sel, db_->Prepare("SELECT id FROM users WHERE name = ?"));
@@ -155,7 +149,7 @@ Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role rol
       .BindBlob(2, {reinterpret_cast<const unsigned char*>(hash.data()), hash.size()})
       .BindText(3, std::string_view(key).substr(0, 4))
       .BindText(4, std::string_view(key).substr(sqlite::kApiKeyLength - 4))
-      .Bind(5, Now());
+      .Bind(5, clock_.Now());
   IOCGRID_RETURN_IF_ERROR(ins.Run());
   IOCGRID_RETURN_IF_ERROR(tx.Commit());
   return key;
@@ -186,7 +180,7 @@ Status PortalStore::RevokeKey(int64_t key_id) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s, db_->Prepare("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked = 0"));
-  s.Bind(1, Now()).Bind(2, key_id);
+  s.Bind(1, clock_.Now()).Bind(2, key_id);
   IOCGRID_RETURN_IF_ERROR(s.Run());
   if (db_->Changes() == 0) return NotFoundError("no live key with id " + std::to_string(key_id));
   return Status();

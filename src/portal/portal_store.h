@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/time.h"
 
 namespace iocgrid::sqlite {
 class Connection;
@@ -84,7 +85,9 @@ class PortalStore {
   // interrupted (and the sifts waiting on them). Errors: kUnavailable / kPermissionDenied when the
   // file cannot be opened, kUnimplemented when its schema version is newer than this binary knows
   // (the message names both), kInvalidArgument when it is not a portal store.
-  static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir);
+  // `clock` stamps users' and keys' created and last_used times.
+  static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir,
+                                                   Clock clock = Clock());
   ~PortalStore();
   PortalStore(const PortalStore&) = delete;
   PortalStore& operator=(const PortalStore&) = delete;
@@ -119,11 +122,12 @@ class PortalStore {
   int interrupted_at_open() const { return interrupted_; }
 
  private:
-  explicit PortalStore(std::unique_ptr<sqlite::Connection> db);
+  PortalStore(std::unique_ptr<sqlite::Connection> db, Clock clock);
   Status UpdateSearch(const SearchRow& row, bool only_if_running);
 
   std::mutex mu_;
   std::unique_ptr<sqlite::Connection> db_;  // guarded by mu_
+  const Clock clock_;
   int interrupted_ = 0;
 };
 

@@ -38,7 +38,7 @@ class SiftSink final : public net::BodySink {
   Status Write(std::string_view piece) override { return job_->Write(piece); }
   net::Response Finish(const net::Request& head, Status status) override {
     finished_ = true;
-    return portal_->FinishUpload(head, job_, std::move(status));
+    return portal_->FinishUpload(head, job_, status);
   }
 
  private:
@@ -124,7 +124,7 @@ net::BodyStream Portal::Impl::StreamSift(const net::Request& head) {
   meta.label = request->label;
   meta.tlp = request->search.value("tlp", "amber");
   meta.shared = request->search.value("shared", false);
-  meta.created = UnixNow();
+  meta.created = config.clock.Now();
   meta.request = request->normalized;
   internal::SiftLimits limits;
   limits.max_observables = config.max_indicators;
@@ -165,7 +165,8 @@ Result<internal::PreparedSearch> Portal::Impl::SiftSearch(const net::Request& he
 }
 
 net::Response Portal::Impl::FinishUpload(const net::Request& head,
-                                         const std::shared_ptr<SiftJob>& job, Status status) {
+                                         const std::shared_ptr<SiftJob>& job,
+                                         const Status& status) {
   if (!status.ok()) {
     DropSift(job, true);
     if (status.code() == StatusCode::kResourceExhausted && !job->write_failed()) {

@@ -84,8 +84,8 @@ LogFormat DetectLogFormat(std::string_view line) {
 
 JsonFieldNames JsonFieldNames::Defaults() {
   JsonFieldNames n;
-  auto add = [&n](Field f, std::initializer_list<const char*> paths) {
-    for (const char* p : paths) n.paths.emplace_back(p, f);
+  auto add = [&n](Field f, std::initializer_list<const char*> names) {
+    for (const char* p : names) n.paths.emplace_back(p, f);
   };
   // nginx json log_format, Caddy, Traefik, Zeek JSON, generic.
   add(Field::kClient,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/time.h"
 #include "store/records.h"
 
 namespace iocgrid::store {
@@ -33,8 +34,8 @@ struct StoreOptions {
   // The node's own organisation: owner (org) of imported events, creator when the source names
   // none. Created on first use.
   std::string local_org = "ORGNAME";
-  // Unix seconds now; injected by tests. Unset = the system clock.
-  std::function<int64_t()> clock;
+  // Stamps created/modified/last_used times and decides key expiry. Tests pass Clock::Manual.
+  Clock clock;
 };
 
 struct ImportOptions {

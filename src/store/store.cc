@@ -3,7 +3,6 @@
 #include "store/store.h"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -60,13 +59,6 @@ ReaderLease::~ReaderLease() {
       static_cast<size_t>(std::max(state_->options.max_idle_readers, 0))) {
     state_->idle_readers.push_back(std::move(connection_));
   }
-}
-
-int64_t StoreState::Now() const {
-  if (options.clock) return options.clock();
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 Result<std::unique_ptr<Connection>> StoreState::OpenReader() const {

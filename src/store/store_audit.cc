@@ -26,7 +26,7 @@ std::string AuditValues(const std::vector<std::string>& values) {
 
 Result<int64_t> Store::AppendAudit(const AuditEntry& entry) {
   if (entry.action.empty()) return InvalidArgumentError("audit entry without action");
-  const int64_t now = entry.time != 0 ? entry.time : state_->Now();
+  const int64_t now = entry.time != 0 ? entry.time : state_->options.clock.Now();
   const bool keep_values = state_->options.audit_values && !entry.values.empty();
   const std::string values = keep_values ? AuditValues(entry.values) : std::string();
   int64_t id = 0;

@@ -51,7 +51,7 @@ User ReadUser(const Statement& stmt, int first) {
 
 Result<Organisation> Store::EnsureOrganisation(std::string_view name) {
   if (name.empty()) return InvalidArgumentError("empty organisation name");
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
     return internal::EnsureOrgId(c, name, now).status();
   });
@@ -78,7 +78,7 @@ Result<Organisation> Store::GetOrganisation(std::string_view id_name_or_uuid) {
 Result<User> Store::EnsureUser(std::string_view email, std::string_view org_name, Role role) {
   if (email.empty()) return InvalidArgumentError("empty user email");
   if (org_name.empty()) return InvalidArgumentError("empty organisation name");
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   User user;
   Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t org_id, internal::EnsureOrgId(c, org_name, now));
@@ -106,7 +106,7 @@ Result<NewApiKey> Store::CreateKey(int64_t user_id, const KeyOptions& options) {
   NewApiKey created;
   created.key = sqlite::NewApiKey();
   const std::string hash = sqlite::Sha256(created.key);
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   Status status = internal::RunWrite(*state_, [&](Connection& c) -> Status {
     {
       IOCGRID_ASSIGN_OR_RETURN(Statement user, c.Prepare("SELECT 1 FROM users WHERE id = ?1"));
@@ -167,7 +167,7 @@ Result<std::vector<ApiKeyInfo>> Store::ListKeys() {
 }
 
 Status Store::RevokeKey(int64_t key_id) {
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   return internal::RunWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(
         Statement update,
@@ -183,7 +183,7 @@ Status Store::RevokeKey(int64_t key_id) {
 Result<AuthContext> Store::AuthenticateKey(std::string_view key) {
   if (!IsKeyShaped(key)) return PermissionDeniedError("malformed API key");
   std::string digest = sqlite::Sha256(key);
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
 
   AuthContext context;
   int64_t revoked = 0;

@@ -47,7 +47,7 @@ Result<PsiKey> Store::CreatePsiKey(std::string_view secret) {
   PsiKey key;
   key.epoch = 1;
   key.secret = std::string(secret);
-  key.created = state_->Now();
+  key.created = state_->options.clock.Now();
   // A data write: other processes' index snapshots see a new generation and re-read the
   // stale-attribute high water, so the first precompute starts without waiting for an import.
   Status st = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {

@@ -88,7 +88,7 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   if (request.attribute.empty() && request.values.empty()) {
     return InvalidArgumentError("No valid attributes found.");
   }
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   const int64_t when = request.timestamp != 0 ? request.timestamp : now;
   std::vector<Sighting> created;
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {

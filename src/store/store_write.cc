@@ -114,7 +114,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
       }
     }
     for (const std::string& ddl : dropped) IOCGRID_RETURN_IF_ERROR(c.Exec(ddl));
-    return SetMeta(c, "last_import", std::to_string(state_->Now()));
+    return SetMeta(c, "last_import", std::to_string(state_->options.clock.Now()));
   });
   IOCGRID_RETURN_IF_ERROR(status);
   generation_.fetch_add(1, std::memory_order_acq_rel);
@@ -148,7 +148,7 @@ Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const core::Ev
 }
 
 Status Store::DeleteEvent(std::string_view id_or_uuid, bool hard) {
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     IOCGRID_ASSIGN_OR_RETURN(
@@ -165,7 +165,7 @@ Status Store::DeleteEvent(std::string_view id_or_uuid, bool hard) {
 }
 
 Status Store::PublishEvent(std::string_view id_or_uuid) {
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   return internal::RunWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     IOCGRID_ASSIGN_OR_RETURN(
@@ -253,7 +253,7 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
 }
 
 Status Store::DeleteAttribute(std::string_view id_or_uuid, bool hard) {
-  const int64_t now = state_->Now();
+  const int64_t now = state_->options.clock.Now();
   Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "attributes", id_or_uuid));
     int64_t event_id = 0;

@@ -122,6 +122,20 @@ TEST_F(GridMatchTest, TimeScopeFiltersMemberData) {
   EXPECT_EQ(rel.count("198.51.100.7"), 0u);                      // only 2024 data
 }
 
+TEST_F(GridMatchTest, RelativeSinceCountsBackFromTheNodesClock) {
+  Clock clock = Clock::Manual(1'710'460'800);  // 2024-03-15: the seeded data is 14 days old
+  NodeOptions options;
+  options.store.clock = clock;
+  StartNode(options);
+  Seed();
+  json body = {{"indicators", {"198.51.100.7"}}, {"since", "30d"}};
+  auto rel = RelationsByQuery(Lines(Call("POST", "/grid/v1/match", body.dump()).body));
+  EXPECT_EQ(rel.count("198.51.100.7"), 1u);
+  clock.Advance(int64_t{60} * 86400);  // 2024-05-14: now 74 days old, outside "30d"
+  rel = RelationsByQuery(Lines(Call("POST", "/grid/v1/match", body.dump()).body));
+  EXPECT_EQ(rel.count("198.51.100.7"), 0u);
+}
+
 TEST_F(GridMatchTest, InvalidIndicatorsAreReportedPerLine) {
   Seed();
   json body = json::array(

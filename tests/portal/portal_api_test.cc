@@ -79,6 +79,18 @@ TEST_F(PortalApiTest, TimeGapIsFlaggedAgainstTheIndicatorsOwnDate) {
   EXPECT_FALSE((*Indicator(recent, "198.51.100.7"))["hits"][0]["time_gap"].get<bool>());
 }
 
+TEST_F(PortalApiTest, CreatedTimeAndRelativeWindowComeFromThePortalsClock) {
+  const int64_t kMarch1st2026 = 1'772'323'200;
+  configure_ = [&](PortalConfig& c) { c.clock = Clock::Manual(kMarch1st2026); };
+  OpenPortal();
+  json d = Search({{"indicators", {"198.51.100.7"}}, {"members", {"honeypot"}}, {"since", "30d"}});
+  EXPECT_EQ(d["created"], kMarch1st2026);
+  EXPECT_EQ(d["scope"]["since"], "2026-01-30T00:00:00Z");  // 30 days before the clock
+  auto stix = json::parse(
+      Call("GET", "/api/v1/searches/" + d["id"].get<std::string>() + "/export?format=stix").body);
+  EXPECT_EQ(stix["objects"][0]["created"], "2026-03-01T00:00:00.000Z");
+}
+
 TEST_F(PortalApiTest, CsvAndFreeTextInput) {
   json csv = Search({{"csv", "type,value\nip-dst,198.51.100.7\ndomain,proxy.example\n"}});
   EXPECT_EQ(csv["summary"]["matched"], 2);

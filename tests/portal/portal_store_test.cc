@@ -40,6 +40,23 @@ TEST_F(PortalStoreTest, KeysAuthenticateUntilRevoked) {
   EXPECT_EQ((*s)->RevokeKey(keys->at(0).id).code(), StatusCode::kNotFound);
 }
 
+TEST_F(PortalStoreTest, KeyTimesComeFromTheStoresClock) {
+  Clock clock = Clock::Manual(1'700'000'000);
+  auto s = PortalStore::Open(dir_, clock);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->CreateUserKey("alice", Role::kAnalyst).ok());
+  clock.Advance(3600);
+  auto keys = (*s)->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->at(0).created, 1'700'000'000);
+  EXPECT_EQ(keys->at(0).revoked, 0);
+  ASSERT_TRUE((*s)->RevokeKey(keys->at(0).id).ok());
+  keys = (*s)->ListKeys();
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(keys->at(0).revoked, 1'700'003'600);
+}
+
 TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
   {
     auto s = PortalStore::Open(dir_);

@@ -16,14 +16,14 @@ class AuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
     StoreOptions options;
-    options.clock = [this] { return now_; };
+    options.clock = clock_;  // a copy: it shares clock_'s time
     auto opened = Store::Open(dir_.path(), options);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
   }
 
   TempDir dir_;
-  int64_t now_ = 1'700'000'000;
+  Clock clock_ = Clock::Manual(1'700'000'000);
   std::unique_ptr<Store> store_;
 };
 
@@ -46,7 +46,7 @@ TEST_F(AuthTest, CreatedKeyIs40AlphanumericsAndAuthenticates) {
 TEST_F(AuthTest, WrongMalformedRevokedAndExpiredKeysAreDenied) {
   auto user = store_->EnsureUser("u@acme.example", "ACME", Role::kUser);
   ASSERT_TRUE(user.ok());
-  auto key = store_->CreateKey(user->id, testing::KeyWith("", now_ + 100));
+  auto key = store_->CreateKey(user->id, testing::KeyWith("", clock_.Now() + 100));
   ASSERT_TRUE(key.ok());
   std::string wrong = key->key;
   wrong[20] = wrong[20] == 'a' ? 'b' : 'a';  // same first/last 4: found by lookup, hash differs
@@ -55,7 +55,7 @@ TEST_F(AuthTest, WrongMalformedRevokedAndExpiredKeysAreDenied) {
   EXPECT_EQ(store_->AuthenticateKey(std::string(39, 'a') + "!").status().code(),
             StatusCode::kPermissionDenied);
   EXPECT_TRUE(store_->AuthenticateKey(key->key).ok());
-  now_ += 100;
+  clock_.Advance(100);
   auto expired = store_->AuthenticateKey(key->key);
   EXPECT_EQ(expired.status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(expired.status().message(), "Auth key is expired");
@@ -84,7 +84,7 @@ TEST_F(AuthTest, ListKeysShowsHintsNeverTheKey) {
   EXPECT_EQ(info.key_end, key->key.substr(36));
   EXPECT_EQ(info.org_name, "ACME");
   EXPECT_EQ(info.comment, "cli");
-  EXPECT_EQ(info.last_used, now_);
+  EXPECT_EQ(info.last_used, clock_.Now());
   EXPECT_EQ(info.revoked, 0);
 }
 

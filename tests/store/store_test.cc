@@ -502,7 +502,7 @@ TEST(StoreAuditTest, KeepsValuesOnlyWhenAsked) {
 TEST(StoreStatsTest, CountsByTypeTimeSpanAndLastImport) {
   TempDir dir;
   StoreOptions options;
-  options.clock = [] { return int64_t{1'800'000'000}; };
+  options.clock = Clock::Manual(1'800'000'000);
   auto store = OpenOrDie(dir.path(), options);
   auto empty = store->Stats();
   ASSERT_TRUE(empty.ok());

@@ -28,7 +28,8 @@ bool ValidUtf8(std::string_view s) {
 // Converts with iconv; false when the input is not valid in `from`.
 bool Convert(std::string_view in, const char* from, std::string* out) {
   iconv_t cd = iconv_open("UTF-8", from);
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  // (iconv_t)-1 is iconv_open's documented error value (POSIX), hence the integer cast.
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;  // NOLINT(performance-no-int-to-ptr)
   out->clear();
   out->resize(in.size() * 4 + 16);
   char* src = const_cast<char*>(in.data());  // iconv's API is not const-correct

@@ -25,8 +25,8 @@ void FederationImpl::StartCidrRefresh(MemberState* m) {
   FetchCidrPage(m, owner, m->cidr ? m->cidr_max_timestamp : 0, m->cidr_max_timestamp, 1);
 }
 
-void FederationImpl::FetchCidrPage(MemberState* m, std::shared_ptr<Owner> owner, int64_t since,
-                                   int64_t max_ts, size_t page) {
+void FederationImpl::FetchCidrPage(MemberState* m, const std::shared_ptr<Owner>& owner,
+                                   int64_t since, int64_t max_ts, size_t page) {
   size_t limit = std::max<size_t>(1, m->config.cidr_page_limit);
   owner->deadline = Clock::now() + options_.cidr_page_timeout;
   ClientRequest req = MakeRequest(*m, "POST", "/attributes/restSearch",

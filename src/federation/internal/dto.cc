@@ -130,9 +130,9 @@ void AppendTagNames(dom::object o, std::vector<std::string>* out) {
 const std::vector<std::string>& CidrTypes() {
   // The types whose value (or a half of it) can be a network; misp-api.md
   // section 2.
-  static const std::vector<std::string> types = {"ip-src", "ip-dst", "ip-src|port", "ip-dst|port",
-                                                 "domain|ip"};
-  return types;
+  static const std::vector<std::string> kTypes = {"ip-src", "ip-dst", "ip-src|port", "ip-dst|port",
+                                                  "domain|ip"};
+  return kTypes;
 }
 
 int DaysFromCivil(int y, unsigned m, unsigned d) {

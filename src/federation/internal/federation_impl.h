@@ -16,6 +16,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -138,7 +139,7 @@ class FederationImpl {
   // Sends with the member's concurrency limit, retries with backoff on
   // connection errors and 5xx, and hands `done` a 2xx response or the final
   // error (never when owner is finished).
-  ClientRequest MakeRequest(const MemberState& m, std::string method, std::string path,
+  ClientRequest MakeRequest(const MemberState& m, std::string method, std::string_view path,
                             std::string body) const;
   void Send(std::shared_ptr<void> keep, MemberState* m, Owner* owner, ClientRequest req, Done done,
             int attempt);
@@ -153,15 +154,15 @@ class FederationImpl {
     std::vector<std::string> values;
   };
   void SendMispPage(const std::shared_ptr<SearchState>& s, MemberRun* run,
-                    std::shared_ptr<const MispBatch> batch, size_t page);
+                    const std::shared_ptr<const MispBatch>& batch, size_t page);
   void MatchCidr(const std::shared_ptr<SearchState>& s, MemberRun* run);
   void MaybeFinishMisp(const std::shared_ptr<SearchState>& s, MemberRun* run);
 
   // CIDR cache.
   void EnsureCidr(MemberState* m, std::function<void(const Status&)> ready);
   void StartCidrRefresh(MemberState* m);
-  void FetchCidrPage(MemberState* m, std::shared_ptr<Owner> owner, int64_t since, int64_t max_ts,
-                     size_t page);
+  void FetchCidrPage(MemberState* m, const std::shared_ptr<Owner>& owner, int64_t since,
+                     int64_t max_ts, size_t page);
   void EndCidrRefresh(MemberState* m, const Status& status);
   void ScheduleCidrRefresh(MemberState* m);
 

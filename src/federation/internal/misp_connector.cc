@@ -59,7 +59,7 @@ void FederationImpl::StartMisp(const std::shared_ptr<SearchState>& s, MemberRun*
 }
 
 void FederationImpl::SendMispPage(const std::shared_ptr<SearchState>& s, MemberRun* run,
-                                  std::shared_ptr<const MispBatch> batch, size_t page) {
+                                  const std::shared_ptr<const MispBatch>& batch, size_t page) {
   MemberState* m = run->member;
   size_t limit = std::max<size_t>(1, m->config.page_limit);
   ClientRequest req = MakeRequest(*m, "POST", "/attributes/restSearch",

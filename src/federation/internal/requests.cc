@@ -7,13 +7,13 @@
 namespace iocgrid::federation::internal {
 
 ClientRequest FederationImpl::MakeRequest(const MemberState& m, std::string method,
-                                          std::string path, std::string body) const {
+                                          std::string_view path, std::string body) const {
   const MemberConfig& c = m.config;
   ClientRequest r;
   r.method = std::move(method);
   std::string base = c.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  r.url = base + path;
+  r.url = base.append(path);
   r.body = std::move(body);
   r.headers = {{"Authorization", c.key},
                {"Accept", "application/json"},

@@ -101,45 +101,44 @@ net::Response Node::Impl::RunAudited(net::Request& req, store::AuthContext auth,
   return r;
 }
 
-void Node::Impl::Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+void Node::Impl::Add(std::vector<std::string> methods, std::string_view pattern, AuthedHandler h,
                      bool admin_only, bool json_body) {
-  router.Add(
-      std::move(methods), std::move(pattern), [this, h, admin_only, json_body](net::Request& req) {
-        auto auth = Authenticate(req);
-        if (!auth.ok() || (admin_only && auth->user.role != store::Role::kAdmin)) {
-          // A refused request does nothing, so its row is best effort.
-          auto row = store->AppendAudit(AuditRow(req, auth.ok() ? &*auth : nullptr, 403));
-          if (!row.ok())
-            std::fprintf(stderr, "iocgrid node: audit: %s\n", row.status().ToString().c_str());
-          if (auth.ok()) return Error(403, "You do not have permission to do that.", req);
-          bool ajax = req.Header("x-requested-with") == "XMLHttpRequest";
-          return Error(403, ajax ? "Authentication failed." : kAuthFailed, req);
-        }
-        {
-          MutexLock lock(keys_mu);
-          int& n = in_flight_by_key[auth->key_id];
-          if (n >= options.max_concurrent_per_key) {
-            net::Response r = Error(429, "Rate limit exceeded.", req);
-            r.headers.emplace_back("X-Rate-Limit-Limit",
-                                   std::to_string(options.max_concurrent_per_key));
-            r.headers.emplace_back("X-Rate-Limit-Remaining", "0");
-            r.headers.emplace_back("X-Rate-Limit-Reset", "1");
-            return r;
-          }
-          ++n;
-        }
-        // Released however the handler ends: a throw (caught by the server) must not leave the key
-        // counted as busy for ever.
-        struct Release {
-          Impl* impl;
-          int64_t key;
-          ~Release() {
-            MutexLock lock(impl->keys_mu);
-            --impl->in_flight_by_key[key];
-          }
-        } release{this, auth->key_id};
-        return RunAudited(req, std::move(*auth), h, json_body);
-      });
+  router.Add(std::move(methods), pattern, [this, h, admin_only, json_body](net::Request& req) {
+    auto auth = Authenticate(req);
+    if (!auth.ok() || (admin_only && auth->user.role != store::Role::kAdmin)) {
+      // A refused request does nothing, so its row is best effort.
+      auto row = store->AppendAudit(AuditRow(req, auth.ok() ? &*auth : nullptr, 403));
+      if (!row.ok())
+        std::fprintf(stderr, "iocgrid node: audit: %s\n", row.status().ToString().c_str());
+      if (auth.ok()) return Error(403, "You do not have permission to do that.", req);
+      bool ajax = req.Header("x-requested-with") == "XMLHttpRequest";
+      return Error(403, ajax ? "Authentication failed." : kAuthFailed, req);
+    }
+    {
+      MutexLock lock(keys_mu);
+      int& n = in_flight_by_key[auth->key_id];
+      if (n >= options.max_concurrent_per_key) {
+        net::Response r = Error(429, "Rate limit exceeded.", req);
+        r.headers.emplace_back("X-Rate-Limit-Limit",
+                               std::to_string(options.max_concurrent_per_key));
+        r.headers.emplace_back("X-Rate-Limit-Remaining", "0");
+        r.headers.emplace_back("X-Rate-Limit-Reset", "1");
+        return r;
+      }
+      ++n;
+    }
+    // Released however the handler ends: a throw (caught by the server) must not leave the key
+    // counted as busy for ever.
+    struct Release {
+      Impl* impl;
+      int64_t key;
+      ~Release() {
+        MutexLock lock(impl->keys_mu);
+        --impl->in_flight_by_key[key];
+      }
+    } release{this, auth->key_id};
+    return RunAudited(req, std::move(*auth), h, json_body);
+  });
 }
 
 }  // namespace iocgrid::node

@@ -72,12 +72,6 @@ struct MatchRequest {
   bool include_misses = false;
 };
 
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status SetRelations(std::string_view list, index::MatchOptions* match) {
   match->relations = 0;
   while (!list.empty()) {
@@ -175,8 +169,8 @@ Status AddItems(od::array items, size_t max_values, MatchRequest* out) {
 }
 
 // The members of {"indicators": [...], "since", "until", "relations", ...}, in any order.
-Status ReadMatchObject(od::object obj, size_t max_values, MatchRequest* out) {
-  const int64_t now = Now();
+// `now`: what "since": "30d" counts back from.
+Status ReadMatchObject(od::object obj, size_t max_values, int64_t now, MatchRequest* out) {
   bool has_indicators = false;
   for (auto field_result : obj) {
     od::field field;
@@ -233,8 +227,7 @@ Status ReadMatchObject(od::object obj, size_t max_values, MatchRequest* out) {
   return Status();
 }
 
-Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
-  int64_t now = Now();
+Status ParseOptionsFromQuery(const net::Request& req, int64_t now, MatchRequest* out) {
   for (auto [name, target] : {std::pair{"since", &out->since}, std::pair{"until", &out->until}}) {
     std::string v = req.QueryParam(name);
     if (v.empty()) continue;
@@ -256,10 +249,10 @@ Status ParseOptionsFromQuery(const net::Request& req, MatchRequest* out) {
   return Status();
 }
 
-Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values) {
+Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values, int64_t now) {
   MatchRequest out;
   out.match.max_hits_per_query = 10000;
-  IOCGRID_RETURN_IF_ERROR(ParseOptionsFromQuery(req, &out));
+  IOCGRID_RETURN_IF_ERROR(ParseOptionsFromQuery(req, now, &out));
   std::string_view body = req.body;
   size_t first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) {
@@ -331,7 +324,7 @@ Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values) {
     if (kind == od::json_type::object) {
       od::object obj;
       if (auto error = doc.get_object().get(obj)) return JsonStatus(error);
-      IOCGRID_RETURN_IF_ERROR(ReadMatchObject(obj, max_values, &out));
+      IOCGRID_RETURN_IF_ERROR(ReadMatchObject(obj, max_values, now, &out));
     } else if (kind == od::json_type::array) {
       od::array items;
       if (auto error = doc.get_array().get(items)) return JsonStatus(error);
@@ -534,7 +527,7 @@ void WriteHitContext(JsonWriter& w, const store::AttributeRecord& a, const store
 
 net::Response HandleGridMatch(net::Request& request, const GridContext& context,
                               uint64_t* value_count, std::vector<std::string>* audit_values) {
-  auto parsed = ParseMatchRequest(request, context.max_values);
+  auto parsed = ParseMatchRequest(request, context.max_values, context.now);
   if (!parsed.ok()) {
     int status = parsed.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
     return net::ErrorResponse(status, parsed.status().message(), request.path);

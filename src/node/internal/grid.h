@@ -23,6 +23,7 @@ struct GridContext {
   std::shared_ptr<const IndexSnapshot> snapshot;
   size_t max_values;
   size_t chunk;
+  int64_t now;  // unix seconds of the request (the node's clock): "since": "30d" counts from it
 };
 
 // Writes one hit's context into an open JSON object, everything but its relation: the attribute

@@ -37,7 +37,8 @@ net::Response Node::Impl::GridMatch(net::Request& req, Call& call) {
     snap = current;
   }
   RefreshIfStale(*snap);
-  GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk};
+  GridContext ctx{store.get(), std::move(snap), options.max_match_values, options.match_chunk,
+                  options.store.clock.Now()};
   uint64_t count = 0;
   std::vector<std::string> audited;
   net::Response r =

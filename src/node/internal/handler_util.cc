@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -28,12 +27,6 @@
 #include "store/number.h"
 
 namespace iocgrid::node::internal {
-
-int64_t Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 net::Response JsonResponse(std::string body, int status) {
   net::Response r;
@@ -76,7 +69,7 @@ net::Response SaveFail(std::string_view name, std::string_view field, const Stat
 }
 
 RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object,
-                                  size_t max_values) {
+                                  size_t max_values, int64_t now) {
   RestSearchRequest out;
   if (req.method == "GET") {
     out.error = Error(400,
@@ -106,7 +99,7 @@ RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_obj
     out.error = Error(400, kEmptySearch, req);
     return out;
   }
-  auto params = ParseSearchParams(*body, Now(), max_values);
+  auto params = ParseSearchParams(*body, now, max_values);
   if (!params.ok()) {
     bool too_big = params.status().code() == StatusCode::kResourceExhausted;
     out.error = too_big ? Error(413, too_many, req) : net::ErrorResponse(params.status(), req.path);

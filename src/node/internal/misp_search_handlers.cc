@@ -31,7 +31,8 @@ namespace iocgrid::node {
 using namespace internal;  // the helpers of node_impl.h
 
 net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
-  auto params = ParseRestSearch(req, /*refuse_empty_object=*/true, options.max_search_values);
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/true, options.max_search_values,
+                                options.store.clock.Now());
   if (!params.ok()) return *params.error;
   const std::string& format = params->return_format;
   if (format != "json" && format != "csv" && format != "text" && format != "count") {
@@ -151,7 +152,8 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
 }
 
 net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
-  auto params = ParseRestSearch(req, /*refuse_empty_object=*/false, options.max_search_values);
+  auto params = ParseRestSearch(req, /*refuse_empty_object=*/false, options.max_search_values,
+                                options.store.clock.Now());
   if (!params.ok()) return *params.error;
   if (params->return_format != "json") return Error(404, "Invalid output format.", req);
   // Attribute-level filters choose the events; the events come back whole (misp-api.md 3.1).
@@ -222,6 +224,7 @@ net::Response Node::Impl::EventsRestSearch(net::Request& req, Call& call) {
 }
 
 net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
+  const int64_t now = options.store.clock.Now();
   json body = json::object();
   if (req.method == "POST" && req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
     auto parsed = ParseBody(req);
@@ -235,7 +238,7 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
   auto terms = [&](const char* name, store::ListFilter* out) -> Status {
     if (!body.contains(name)) return Status();
     json sub = {{"value", body[name]}};
-    auto p = ParseSearchParams(sub, Now());
+    auto p = ParseSearchParams(sub, now);
     if (!p.ok()) return p.status().WithContext(name);
     *out = ToList(p->value);
     return Status();
@@ -264,7 +267,7 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
     for (const char* k : {"limit", "page"}) {
       if (auto it = body.find(k); it != body.end()) paging[k] = *it;
     }
-    auto p = ParseSearchParams(paging, Now());
+    auto p = ParseSearchParams(paging, now);
     if (!p.ok()) return StatusError(p.status(), req);
     q.limit = p->limit;
     q.page = p->page;

@@ -50,8 +50,6 @@ inline constexpr const char* kInvalidJson =
 inline constexpr const char* kEmptySearch =
     "Either specify the search terms in the url, or POST a json with the filter parameters.";
 
-int64_t Now();
-
 net::Response JsonResponse(std::string body, int status = 200);
 
 net::Response Error(int status, std::string_view message, const net::Request& req);
@@ -80,9 +78,10 @@ struct RestSearchRequest {
   const SearchParams& operator*() const { return *params; }
 };
 
-// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values).
+// `max_values`: filter terms accepted in one request (NodeOptions::max_search_values); `now`:
+// what relative times ("last": "30d") count back from.
 RestSearchRequest ParseRestSearch(const net::Request& req, bool refuse_empty_object,
-                                  size_t max_values);
+                                  size_t max_values, int64_t now);
 
 inline store::ListFilter ToList(const TermFilter& f) { return store::ListFilter{f.any, f.none}; }
 
@@ -148,7 +147,7 @@ struct Node::Impl {
 
   using AuthedHandler = net::Response (Impl::*)(net::Request&, Call&);
   // `json_body`: the body, when any, is JSON whose nesting is checked before the handler runs.
-  void Add(std::vector<std::string> methods, std::string pattern, AuthedHandler h,
+  void Add(std::vector<std::string> methods, std::string_view pattern, AuthedHandler h,
            bool admin_only = false, bool json_body = true);
   // Runs `h` for an authenticated request between its two audit writes.
   net::Response RunAudited(net::Request& req, store::AuthContext auth, AuthedHandler h,

@@ -142,7 +142,7 @@ net::Response Node::Impl::PsiInfo(net::Request& req, Call& call) {
   auto stored_key = store->GetPsiKey();
   if (!stored_key.ok()) return StatusError(stored_key.status(), req);
   const PsiOptions& o = options.psi;
-  auto used = store->PsiQuotaUsed(call.auth.org.id, Now() / kSecondsPerDay);
+  auto used = store->PsiQuotaUsed(call.auth.org.id, options.store.clock.Now() / kSecondsPerDay);
   if (!used.ok()) return StatusError(used.status(), req);
   const psi::RangeDeclaration declaration = psi::DeclareRanges(snap->ip_prefix_lengths, o.ranges);
   json body = {
@@ -187,7 +187,7 @@ net::Response Node::Impl::PsiEvaluate(net::Request& req, Call& call) {
   if (frame->epoch != epoch) return EpochError(frame->epoch, epoch, req);
   // Counted before any work, invalid points included: the quota bounds what a querier can
   // learn about small domains (IPv4) by asking, whatever it sends.
-  const int64_t now = Now();
+  const int64_t now = options.store.clock.Now();
   auto left = store->ConsumePsiQuota(call.auth.org.id, now / kSecondsPerDay, frame->points.size(),
                                      o.evaluations_per_org_per_day);
   if (!left.ok()) {

@@ -114,7 +114,7 @@ struct Portal::Impl {
 
   void Routes();
   using Handler = net::Response (Impl::*)(net::Request&, const PortalUser&);
-  void Add(std::vector<std::string> methods, std::string pattern, Handler h,
+  void Add(std::vector<std::string> methods, std::string_view pattern, Handler h,
            bool admin_only = false);
 
   net::Response Me(net::Request&, const PortalUser&);
@@ -151,7 +151,7 @@ struct Portal::Impl {
   // Sifts (sifts.cc).
   net::BodyStream StreamSift(const net::Request& head);
   net::Response FinishUpload(const net::Request& head, const std::shared_ptr<SiftJob>& job,
-                             Status status);
+                             const Status& status);
   void DropSift(const std::shared_ptr<SiftJob>& job, bool release_slot);
   // The one search of an uploaded sift. Errors: kPermissionDenied (the key went away),
   // PrepareSearch's.

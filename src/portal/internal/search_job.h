@@ -24,7 +24,10 @@ struct SearchInput {
   std::vector<std::pair<std::string, std::string>> invalid;  // (value, reason)
 };
 
-struct SearchMeta {
+// bugprone-exception-escape sees nlohmann::json's destructor, which may throw std::bad_alloc (it
+// frees nested values through a heap stack instead of recursing); out of memory there ends the
+// process either way, so SearchMeta's implicit noexcept members stay as they are.
+struct SearchMeta {  // NOLINT(bugprone-exception-escape)
   std::string id;
   std::string owner;
   std::string label;

@@ -86,7 +86,7 @@ class EventWriter {
  public:
   EventWriter(Connection& c, const StoreState& state, const ImportOptions& options,
               ImportStats* stats)
-      : c_(c), state_(state), options_(options), stats_(stats), now_(state.Now()) {}
+      : c_(c), state_(state), options_(options), stats_(stats), now_(state.options.clock.Now()) {}
 
   // Returns the event id.
   Result<int64_t> Write(const core::Event& event, WriteMode mode, int64_t target_id);

@@ -1,5 +1,5 @@
-// The Store's private state: the writer connection behind its mutex, the reader pool, options
-// and the clock. Shared by store*.cc only.
+// The Store's private state: the writer connection behind its mutex, the reader pool and the
+// options (the clock is options.clock). Shared by store*.cc only.
 //
 // Thread-safety: `writer` only under `write_mu`; the pool under `pool_mu`; the rest is
 // immutable after Open.
@@ -57,7 +57,6 @@ struct StoreState {
   // Statements started on the writer and every reader (Store::StatementsRun).
   mutable std::atomic<int64_t> statements_run{0};
 
-  int64_t Now() const;
   // Opens a reader connection with the store's pragmas.
   Result<std::unique_ptr<Connection>> OpenReader() const;
   // A pooled reader inside BEGIN (deferred): all its queries see one snapshot.
