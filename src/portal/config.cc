@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/ascii.h"
+
 namespace iocgrid::portal {
 namespace {
 
@@ -35,10 +37,7 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   key.resize(static_cast<size_t>(in.gcount()));
   if (key.size() == 4096)
     return InvalidArgumentError("key_file " + path + " is too long for a key");
-  key = key.substr(0, key.find('\n'));
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n'))
-    key.pop_back();
-  return key;
+  return std::string(TrimAscii(std::string_view(key).substr(0, key.find('\n'))));
 }
 
 template <typename T>
@@ -155,7 +154,7 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       IOCGRID_RETURN_IF_ERROR(Get(m, "name", &mc.name, where));
       if (mc.name.empty()) return InvalidArgumentError(where + ": 'name' is required");
       for (char ch : mc.name) {
-        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
+        if (!(IsAsciiAlnum(ch) || ch == '-' || ch == '_')) {
           return InvalidArgumentError(where + ": name '" + mc.name +
                                       "' may hold only letters, digits, - and _");
         }

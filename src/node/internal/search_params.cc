@@ -4,6 +4,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "store/number.h"
 
 namespace iocgrid::node {
@@ -87,14 +88,13 @@ Status ParseTerms(const json& v, const char* name, TermSink& sink, TermFilter* f
       return InvalidArgumentError(Quoted(name) + " nests OR/AND/NOT objects too deeply");
     }
     for (const auto& [key, list] : v.items()) {
-      std::string k = key;
-      for (char& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (k != "OR" && k != "AND" && k != "NOT") {
+      const bool is_not = EqualsIgnoreAsciiCase(key, "NOT");
+      if (!is_not && !EqualsIgnoreAsciiCase(key, "OR") && !EqualsIgnoreAsciiCase(key, "AND")) {
         return InvalidArgumentError(Quoted(name) + " object keys must be OR, AND or NOT");
       }
       TermFilter part;
       IOCGRID_RETURN_IF_ERROR(ParseTerms(list, name, sink, &part, nesting + 1));
-      auto& positive = k == "NOT" ? f->none : f->any;
+      auto& positive = is_not ? f->none : f->any;
       for (auto& s : part.any) positive.push_back(std::move(s));
       for (auto& s : part.none) f->none.push_back(std::move(s));
     }
