@@ -133,6 +133,53 @@ struct ImportFlags {
   bool quiet = false;
 };
 
+// What the files held: their events, and the counts the summary line reports.
+struct Loaded {
+  std::vector<core::Event> events;
+  size_t issues = 0;  // malformed entries skipped
+  uint64_t attributes = 0;
+  uint64_t invalid_utf8 = 0;
+};
+
+// Loads every file in turn; malformed entries are counted and the first 20 printed (unless
+// --quiet). Errors: the first file that cannot be loaded (the message names it).
+Result<Loaded> LoadAll(const std::vector<std::string>& files,
+                       const ingest::LoadOptions& load_options, const ImportFlags& flags) {
+  Loaded out;
+  std::vector<core::Event>& events = out.events;
+  size_t& issues = out.issues;
+  for (const std::string& path : files) {
+    const size_t first_event = events.size();
+    auto stats = ingest::LoadFile(
+        path, load_options,
+        [&](core::Event&& e) {
+          out.attributes += e.attributes.size();
+          events.push_back(std::move(e));
+        },
+        [&](const ingest::LoadIssue& issue) {
+          ++issues;
+          if (flags.quiet || issues > 20) return;
+          if (issue.line > 0) {
+            std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line,
+                         issue.message.c_str());
+          } else {
+            std::fprintf(stderr, "%s: %s\n", issue.path.c_str(), issue.message.c_str());
+          }
+        });
+    if (!stats.ok()) return stats.status().WithContext(path);
+    out.invalid_utf8 += stats->invalid_utf8;
+    // CSV, plain lists and IPsum name no event, so the loader names it after the file;
+    // --event-info names it instead (it was ignored for these formats, issue 8).
+    const bool unnamed_format = stats->format == ingest::InputFormat::kCsv ||
+                                stats->format == ingest::InputFormat::kPlain ||
+                                stats->format == ingest::InputFormat::kIpsum;
+    if (unnamed_format && !flags.event_info.empty()) {
+      for (size_t k = first_event; k < events.size(); ++k) events[k].info = flags.event_info;
+    }
+  }
+  return out;
+}
+
 int RunImport(const ImportFlags& flags) {
   ingest::LoadOptions load_options;
   if (!ingest::ParseInputFormat(flags.input_format, &load_options.format)) {
@@ -147,39 +194,12 @@ int RunImport(const ImportFlags& flags) {
   auto store = store::Store::Open(flags.data_dir, store_options);
   if (!store.ok()) return Fail("import", std::string(store.status().message()));
 
-  std::vector<core::Event> events;
-  size_t issues = 0;
-  uint64_t attributes = 0;
-  uint64_t invalid_utf8 = 0;
-  for (const std::string& path : *files) {
-    const size_t first_event = events.size();
-    auto stats = ingest::LoadFile(
-        path, load_options,
-        [&](core::Event&& e) {
-          attributes += e.attributes.size();
-          events.push_back(std::move(e));
-        },
-        [&](const ingest::LoadIssue& issue) {
-          ++issues;
-          if (flags.quiet || issues > 20) return;
-          if (issue.line > 0) {
-            std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line,
-                         issue.message.c_str());
-          } else {
-            std::fprintf(stderr, "%s: %s\n", issue.path.c_str(), issue.message.c_str());
-          }
-        });
-    if (!stats.ok()) return Fail("import", std::string(stats.status().WithContext(path).message()));
-    invalid_utf8 += stats->invalid_utf8;
-    // CSV, plain lists and IPsum name no event, so the loader names it after the file;
-    // --event-info names it instead (it was ignored for these formats, issue 8).
-    const bool unnamed_format = stats->format == ingest::InputFormat::kCsv ||
-                                stats->format == ingest::InputFormat::kPlain ||
-                                stats->format == ingest::InputFormat::kIpsum;
-    if (unnamed_format && !flags.event_info.empty()) {
-      for (size_t k = first_event; k < events.size(); ++k) events[k].info = flags.event_info;
-    }
-  }
+  auto loaded = LoadAll(*files, load_options, flags);
+  if (!loaded.ok()) return Fail("import", std::string(loaded.status().message()));
+  const std::vector<core::Event>& events = loaded->events;
+  const size_t issues = loaded->issues;
+  const uint64_t attributes = loaded->attributes;
+  const uint64_t invalid_utf8 = loaded->invalid_utf8;
   if (flags.strict && issues > 0) {
     return Fail("import", fmt::format("{} malformed entries (--strict); nothing imported", issues));
   }

@@ -46,22 +46,15 @@ int Fail(const std::string& message) {
   return kExitError;
 }
 
-int RunSearch(SearchFlags f) {
-  if (f.key.empty()) {
-    if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
-  }
-  if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");
-  while (!f.portal.empty() && f.portal.back() == '/') f.portal.pop_back();
-  static const std::vector<std::string> kFormats = {"table", "json", "csv", "misp", "stix"};
-  if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
-    return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
-  }
+// The search request (docs/portal-api.md): the indicators of f.path (or its text, with
+// --from-text) and the flags' filters. Errors: kInvalidArgument, saying what to fix.
+Result<json> BuildSearchBody(const SearchFlags& f) {
   std::string content;
   if (f.path == "-") {
     content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   } else {
     std::ifstream in(f.path, std::ios::binary);
-    if (!in) return Fail("cannot read " + f.path);
+    if (!in) return InvalidArgumentError("cannot read " + f.path);
     std::stringstream ss;
     ss << in.rdbuf();
     content = ss.str();
@@ -73,11 +66,12 @@ int RunSearch(SearchFlags f) {
     ingest::QueryFile q = ingest::ParseQueries(f.path, content);
     if (q.items.empty()) {
       // Prose gave a warning per line and then this; the fix is one flag away (issue 8).
-      return Fail("no valid indicator in " + f.path +
-                  (q.issues.empty() ? std::string()
-                                    : " (" + std::to_string(q.issues.size()) +
-                                          " lines are not indicators): if it is report text, "
-                                          "give --from-text to extract its indicators"));
+      return InvalidArgumentError("no valid indicator in " + f.path +
+                                  (q.issues.empty()
+                                       ? std::string()
+                                       : " (" + std::to_string(q.issues.size()) +
+                                             " lines are not indicators): if it is report text, "
+                                             "give --from-text to extract its indicators"));
     }
     for (const auto& issue : q.issues) {
       if (!f.quiet)
@@ -89,7 +83,7 @@ int RunSearch(SearchFlags f) {
       if (!item.date.empty()) i["date"] = item.date;
       list.push_back(i);
     }
-    if (list.empty()) return Fail("no valid indicator in " + f.path);
+    if (list.empty()) return InvalidArgumentError("no valid indicator in " + f.path);
     body["indicators"] = list;
   }
   if (!f.members.empty()) body["members"] = f.members;
@@ -98,6 +92,76 @@ int RunSearch(SearchFlags f) {
   if (!f.tlp.empty()) body["tlp"] = f.tlp;
   if (!f.since.empty()) body["since"] = f.since;
   if (!f.until.empty()) body["until"] = f.until;
+  return body;
+}
+
+// --format json: a line per hit, per count-only indicator and per member.
+void PrintJsonLines(json& doc) {  // not const: operator[] adds a missing key as null
+  for (const auto& ind : doc["indicators"]) {
+    for (const auto& h : ind["hits"]) {
+      json line = {{"kind", "hit"},
+                   {"query", ind["value"]},
+                   {"query_type", ind["type"]},
+                   {"member", h["member"]},
+                   {"relation", h["relation"]},
+                   {"matched", h.value("matched", "")},
+                   {"type", h.value("type", "")},
+                   {"category", h.value("category", "")},
+                   {"event_info", h.value("event_info", "")},
+                   {"event_date", h.value("event_date", "")},
+                   {"first_seen", h.value("first_seen", "")},
+                   {"last_seen", h.value("last_seen", "")},
+                   {"to_ids", h.value("to_ids", false)},
+                   {"tags", h.value("tags", json::array())},
+                   {"time_gap", h.value("time_gap", false)}};
+      std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    }
+    if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
+      json line = {{"kind", "count"},
+                   {"query", ind["value"]},
+                   {"held_by", ind["held_by"]},
+                   {"members_total", doc["progress"].value("members_total", 0)}};
+      std::printf("%s\n", line.dump().c_str());
+    }
+  }
+  for (const auto& m : doc["members"]) {
+    json line = {{"kind", "member"},    {"member", m["member"]},         {"status", m["status"]},
+                 {"error", m["error"]}, {"elapsed_ms", m["elapsed_ms"]}, {"hits", m["hits"]}};
+    std::printf("%s\n", line.dump().c_str());
+  }
+}
+
+// --format table: each held indicator with its hits.
+void PrintTable(json& doc) {  // not const, as PrintJsonLines
+  size_t total = doc["progress"].value("members_total", 0);
+  for (const auto& ind : doc["indicators"]) {
+    if (ind.value("held_by", 0) == 0) continue;
+    std::printf("%s  (%s)  held by %d of %zu members\n", ind["value"].get<std::string>().c_str(),
+                ind["type"].get<std::string>().c_str(), ind.value("held_by", 0), total);
+    for (const auto& h : ind["hits"]) {
+      std::string ctx = h.value("event_info", "");
+      if (!h.value("event_date", "").empty()) ctx += " " + h.value("event_date", "");
+      if (!h.value("last_seen", "").empty()) ctx += " last seen " + h.value("last_seen", "");
+      std::printf("    %-14s %-10s %-40s %s%s\n", h["member"].get<std::string>().c_str(),
+                  h["relation"].get<std::string>().c_str(), h.value("matched", "").c_str(),
+                  ctx.c_str(), h.value("time_gap", false) ? "  [time gap]" : "");
+    }
+  }
+}
+
+int RunSearch(SearchFlags f) {
+  if (f.key.empty()) {
+    if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
+  }
+  if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");
+  while (!f.portal.empty() && f.portal.back() == '/') f.portal.pop_back();
+  static const std::vector<std::string> kFormats = {"table", "json", "csv", "misp", "stix"};
+  if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
+    return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
+  }
+  auto built = BuildSearchBody(f);
+  if (!built.ok()) return Fail(std::string(built.status().message()));
+  const json& body = *built;
   PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
   std::string id;
   auto searched = RunPortalSearch(portal, body, f.timeout_s, !f.quiet, &id);
@@ -112,53 +176,9 @@ int RunSearch(SearchFlags f) {
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
   } else if (f.format == "json") {
-    for (const auto& ind : doc["indicators"]) {
-      for (const auto& h : ind["hits"]) {
-        json line = {{"kind", "hit"},
-                     {"query", ind["value"]},
-                     {"query_type", ind["type"]},
-                     {"member", h["member"]},
-                     {"relation", h["relation"]},
-                     {"matched", h.value("matched", "")},
-                     {"type", h.value("type", "")},
-                     {"category", h.value("category", "")},
-                     {"event_info", h.value("event_info", "")},
-                     {"event_date", h.value("event_date", "")},
-                     {"first_seen", h.value("first_seen", "")},
-                     {"last_seen", h.value("last_seen", "")},
-                     {"to_ids", h.value("to_ids", false)},
-                     {"tags", h.value("tags", json::array())},
-                     {"time_gap", h.value("time_gap", false)}};
-        std::printf("%s\n", line.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
-      }
-      if (ind["hits"].empty() && ind.value("held_by", 0) > 0) {
-        json line = {{"kind", "count"},
-                     {"query", ind["value"]},
-                     {"held_by", ind["held_by"]},
-                     {"members_total", doc["progress"].value("members_total", 0)}};
-        std::printf("%s\n", line.dump().c_str());
-      }
-    }
-    for (const auto& m : doc["members"]) {
-      json line = {{"kind", "member"},    {"member", m["member"]},         {"status", m["status"]},
-                   {"error", m["error"]}, {"elapsed_ms", m["elapsed_ms"]}, {"hits", m["hits"]}};
-      std::printf("%s\n", line.dump().c_str());
-    }
+    PrintJsonLines(doc);
   } else {
-    size_t total = doc["progress"].value("members_total", 0);
-    for (const auto& ind : doc["indicators"]) {
-      if (ind.value("held_by", 0) == 0) continue;
-      std::printf("%s  (%s)  held by %d of %zu members\n", ind["value"].get<std::string>().c_str(),
-                  ind["type"].get<std::string>().c_str(), ind.value("held_by", 0), total);
-      for (const auto& h : ind["hits"]) {
-        std::string ctx = h.value("event_info", "");
-        if (!h.value("event_date", "").empty()) ctx += " " + h.value("event_date", "");
-        if (!h.value("last_seen", "").empty()) ctx += " last seen " + h.value("last_seen", "");
-        std::printf("    %-14s %-10s %-40s %s%s\n", h["member"].get<std::string>().c_str(),
-                    h["relation"].get<std::string>().c_str(), h.value("matched", "").c_str(),
-                    ctx.c_str(), h.value("time_gap", false) ? "  [time gap]" : "");
-      }
-    }
+    PrintTable(doc);
     std::fflush(stdout);
     if (!f.quiet) {
       PrintMemberStatuses(doc);

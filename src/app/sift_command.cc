@@ -252,6 +252,229 @@ Status CheckAgainstIsNoLog(const std::vector<std::string>& against) {
   return Status::Ok();
 }
 
+// The flags that shape sifting and matching, checked. Errors: kInvalidArgument naming the
+// flag or the rules file.
+struct SiftSetup {
+  sift::SiftOptions options;
+  index::MatchOptions match;
+  sift::ClassRules rules = sift::DefaultRules();
+};
+
+Result<SiftSetup> ReadSetup(const SiftFlags& f) {
+  SiftSetup setup;
+  if (!sift::ParseLogFormat(f.log_format, &setup.options.format)) {
+    return InvalidArgumentError("unknown --log-format '" + f.log_format +
+                                "' (auto, combined, common, json, eve, modsec, zeek, csv)");
+  }
+  if (!f.fields.empty()) {
+    setup.options.fields = 0;
+    for (const std::string& name : f.fields) {
+      sift::Field field;
+      if (!sift::ParseField(name, &field)) {
+        return InvalidArgumentError("unknown field '" + name +
+                                    "' (client, server, host, url, dns, sni, hash)");
+      }
+      setup.options.fields |= sift::FieldBit(field);
+    }
+  }
+  for (const std::string& spec : f.json_fields) {
+    IOCGRID_RETURN_IF_ERROR(setup.options.parser.json_fields.Override(spec));
+  }
+  if (!f.relations.empty()) {
+    setup.match.relations = 0;
+    for (const std::string& name : f.relations) {
+      index::Relation r;
+      if (!index::ParseRelation(name, &r)) {
+        return InvalidArgumentError("unknown relation '" + name +
+                                    "' (exact, component, url-host, subdomain, in-range)");
+      }
+      setup.match.relations |= index::RelationBit(r);
+    }
+  }
+  if (!f.rules_path.empty()) {
+    std::ifstream in(f.rules_path, std::ios::binary);
+    if (!in) return InvalidArgumentError("cannot read rules file " + f.rules_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto parsed = sift::ParseRules(ss.str());
+    if (!parsed.ok()) return parsed.status().WithContext(f.rules_path);
+    setup.rules = std::move(*parsed);
+  }
+  setup.options.annotate = !f.annotate.empty();
+  if (f.threads == 1) setup.options.split_min_bytes = 0;
+  return setup;
+}
+
+// What every output format prints: the observables in report order, with classes and hits.
+struct SiftReport {
+  const std::vector<sift::Observable>& obs;
+  const std::vector<std::vector<Hit>>& hits;
+  const sift::Tally& tally;
+  const sift::SiftCounts& counts;
+  std::vector<uint32_t> order;
+  int64_t elapsed_ms = 0;
+};
+
+// --format json / ndjson: a line per observable, then the summary line.
+void PrintJsonLines(const SiftReport& r) {
+  std::string line;
+  for (uint32_t i : r.order) {
+    WriteObservableLine(r.obs[i], r.tally.classes[i], r.hits[i], &line);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  const sift::SiftCounts& counts = r.counts;
+  ojson summary = {{"kind", "summary"},           {"lines", counts.lines},
+                   {"parsed", counts.parsed},     {"malformed", counts.malformed},
+                   {"cut", counts.cut},           {"internal", counts.internal},
+                   {"observables", r.obs.size()}, {"alerts", counts.alerts}};
+  ojson jc = ojson::object();
+  for (Class c : sift::kAllClasses) {
+    const sift::ClassStats& s = r.tally.by_class[static_cast<size_t>(c)];
+    jc[std::string(sift::ClassName(c))] = {{"observables", s.observables}, {"lines", s.lines}};
+  }
+  summary["by_class"] = jc;
+  const sift::AlertCells& cells = r.tally.cells;
+  summary["alert_cells"] = {
+      {"alerted_threat", cells.alerted_threat},
+      {"alerted_noise", cells.alerted_noise},
+      {"alerted_unknown", cells.alerted_unknown},
+      {"not_alerted_threat_or_anonymizer", cells.not_alerted_threat_or_anonymizer}};
+  summary["elapsed_ms"] = r.elapsed_ms;
+  std::printf("%s\n", summary.dump().c_str());
+}
+
+// --format csv: a row per observable.
+void PrintCsv(const SiftReport& r) {
+  std::printf("value,type,field,lines,first_seen,last_seen,alerts,class,hits\n");
+  for (uint32_t i : r.order) {
+    const sift::Observable& o = r.obs[i];
+    std::string h;
+    for (const Hit& hit : r.hits[i]) {
+      if (!h.empty()) h += ';';
+      h += (hit.member.empty() ? hit.source : hit.member) + " " + hit.relation + " " + hit.matched;
+    }
+    std::printf("%s,%s,%s,%llu,%s,%s,%llu,%s,%s\n", CsvField(o.value).c_str(),
+                std::string(core::TypeName(o.type)).c_str(),
+                std::string(sift::FieldName(o.field)).c_str(),
+                static_cast<unsigned long long>(o.lines), Iso(o.first_seen).c_str(),
+                Iso(o.last_seen).c_str(), static_cast<unsigned long long>(o.alerts),
+                std::string(sift::ClassName(r.tally.classes[i])).c_str(), CsvField(h).c_str());
+  }
+}
+
+// --format table: counts, the class table, the alert cells, then the top `top` of each class.
+void PrintTable(const SiftReport& r, size_t top) {
+  const sift::SiftCounts& counts = r.counts;
+  std::printf(
+      "%s lines (%s parsed, %s malformed, %s cut), %s internal address(es) not sent, "
+      "%s distinct observable(s), %s alert(s), %lld ms\n\n",
+      fmt::format("{:L}", counts.lines).c_str(), fmt::format("{:L}", counts.parsed).c_str(),
+      fmt::format("{:L}", counts.malformed).c_str(), fmt::format("{:L}", counts.cut).c_str(),
+      fmt::format("{:L}", counts.internal).c_str(), fmt::format("{:L}", r.obs.size()).c_str(),
+      fmt::format("{:L}", counts.alerts).c_str(), static_cast<long long>(r.elapsed_ms));
+  std::printf("%-11s %12s %8s %9s %8s %12s\n", "class", "observables", "clients", "clients%",
+              "lines", "lines%");
+  for (Class c : sift::kAllClasses) {
+    const sift::ClassStats& s = r.tally.by_class[static_cast<size_t>(c)];
+    std::printf("%-11s %12llu %8llu %9s %8llu %12s\n", std::string(sift::ClassName(c)).c_str(),
+                static_cast<unsigned long long>(s.observables),
+                static_cast<unsigned long long>(s.clients),
+                Percent(s.clients, r.tally.clients).c_str(),
+                static_cast<unsigned long long>(s.lines), Percent(s.lines, counts.lines).c_str());
+  }
+  const sift::AlertCells& cells = r.tally.cells;
+  std::printf(
+      "\nalerts x classes (clients)%s\n",
+      counts.alerts == 0 ? "  [no alert source among the logs: EVE, ModSecurity, WAF CSV]" : "");
+  std::printf("  alerted & known threat          %8llu\n",
+              static_cast<unsigned long long>(cells.alerted_threat));
+  std::printf("  alerted & noise (untargeted)    %8llu\n",
+              static_cast<unsigned long long>(cells.alerted_noise));
+  std::printf("  alerted & unknown (a look?)     %8llu\n",
+              static_cast<unsigned long long>(cells.alerted_unknown));
+  std::printf("  NOT alerted & threat/anonymizer %8llu   (what the WAF let through)\n",
+              static_cast<unsigned long long>(cells.not_alerted_threat_or_anonymizer));
+  const std::vector<Class>& cls = r.tally.classes;
+  Class current = Class::kUnknown;
+  size_t shown = 0;
+  bool first = true;
+  for (uint32_t i : r.order) {
+    if (first || cls[i] != current) {
+      current = cls[i];
+      shown = 0;
+      first = false;
+      std::printf("\ntop %s\n", std::string(sift::ClassName(current)).c_str());
+    }
+    if (shown++ >= top) continue;
+    const sift::Observable& o = r.obs[i];
+    std::string via;
+    for (const Hit& h : r.hits[i]) {
+      std::string who = h.member.empty() ? h.name : h.member;
+      if (who.empty()) who = h.source;
+      if (via.find(who) == std::string::npos) via += (via.empty() ? "" : "; ") + who;
+    }
+    if (via.size() > 60) via = via.substr(0, 57) + "...";
+    std::printf("  %-40s %-8s %7llu lines %5llu alerts  %s .. %s  %s\n", o.value.c_str(),
+                std::string(sift::FieldName(o.field)).c_str(),
+                static_cast<unsigned long long>(o.lines), static_cast<unsigned long long>(o.alerts),
+                Iso(o.first_seen).c_str(), Iso(o.last_seen).c_str(), via.c_str());
+  }
+}
+
+// --annotate: one JSON line per log line, naming the classes of the observables it held.
+// Errors: the spool's (kDataLoss), kDataLoss on a write error.
+Status WriteAnnotations(const sift::Sifter& sifter, const std::vector<Class>& cls, std::FILE* out) {
+  const auto& files = sifter.files();
+  Status s = sifter.ForEachLine([&](size_t file, uint64_t line, std::span<const uint32_t> ids) {
+    std::array<bool, sift::kClassCount> seen{};
+    for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
+    std::string classes;
+    for (size_t c = 0; c < seen.size(); ++c) {
+      if (!seen[c]) continue;
+      if (!classes.empty()) classes += ',';
+      classes += fmt::format("\"{}\"", sift::ClassName(static_cast<Class>(c)));
+    }
+    std::fprintf(out, "{\"file\":%s,\"line\":%llu,\"classes\":[%s]}\n",
+                 json(files[file].path).dump().c_str(), static_cast<unsigned long long>(line),
+                 classes.c_str());
+  });
+  if (s.ok() && std::fflush(out) != 0) s = DataLossError("write error");
+  return s;
+}
+
+// Sifts every log in turn, with a progress line on stderr when `show_progress`. Errors: the
+// first log's that fails (the message names it).
+Status ReadLogs(const std::vector<std::string>& logs, bool show_progress, sift::Sifter* sifter) {
+  Progress progress(show_progress);
+  for (const std::string& log : logs) {
+    Status s = sifter->AddFile(log, [&](uint64_t bytes, uint64_t lines) {
+      progress.Show(fmt::format("sifting {}: {:L} MB, {:L} lines, {:L} observables...", log,
+                                bytes >> 20, lines, sifter->observables().size()));
+    });
+    if (!s.ok()) {
+      progress.Done();
+      return s;
+    }
+  }
+  progress.Done();
+  return Status();
+}
+
+// The one-line count summary on stderr that machine formats (json, csv) add for a person.
+void PrintCountsLine(const SiftReport& r) {
+  const auto& by_class = r.tally.by_class;
+  std::fprintf(stderr,
+               "%llu line(s), %llu malformed, %zu observable(s): %llu threat, %llu noise, "
+               "%llu anonymizer, %llu benign, %llu unknown\n",
+               static_cast<unsigned long long>(r.counts.lines),
+               static_cast<unsigned long long>(r.counts.malformed), r.obs.size(),
+               static_cast<unsigned long long>(by_class[0].observables),
+               static_cast<unsigned long long>(by_class[1].observables),
+               static_cast<unsigned long long>(by_class[2].observables),
+               static_cast<unsigned long long>(by_class[3].observables),
+               static_cast<unsigned long long>(by_class[4].observables));
+}
+
 int RunSift(SiftFlags f) {
   auto started = std::chrono::steady_clock::now();
   if (f.against.empty() == f.portal.empty()) {
@@ -265,53 +488,11 @@ int RunSift(SiftFlags f) {
   if (f.format != "table" && f.format != "json" && f.format != "ndjson" && f.format != "csv") {
     return Fail("unknown --format '" + f.format + "' (table, json, csv)");
   }
-  sift::SiftOptions options;
-  if (!sift::ParseLogFormat(f.log_format, &options.format)) {
-    return Fail("unknown --log-format '" + f.log_format +
-                "' (auto, combined, common, json, eve, modsec, zeek, csv)");
-  }
-  if (!f.fields.empty()) {
-    options.fields = 0;
-    for (const std::string& name : f.fields) {
-      sift::Field field;
-      if (!sift::ParseField(name, &field)) {
-        return Fail("unknown field '" + name + "' (client, server, host, url, dns, sni, hash)");
-      }
-      options.fields |= sift::FieldBit(field);
-    }
-  }
-  for (const std::string& spec : f.json_fields) {
-    if (Status s = options.parser.json_fields.Override(spec); !s.ok()) {
-      return Fail(std::string(s.message()));
-    }
-  }
-  index::MatchOptions match_options;
-  if (!f.relations.empty()) {
-    match_options.relations = 0;
-    for (const std::string& name : f.relations) {
-      index::Relation r;
-      if (!index::ParseRelation(name, &r)) {
-        return Fail("unknown relation '" + name +
-                    "' (exact, component, url-host, subdomain, in-range)");
-      }
-      match_options.relations |= index::RelationBit(r);
-    }
-  }
-  sift::ClassRules rules = sift::DefaultRules();
-  if (!f.rules_path.empty()) {
-    std::ifstream in(f.rules_path, std::ios::binary);
-    if (!in) return Fail("cannot read rules file " + f.rules_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    auto parsed = sift::ParseRules(ss.str());
-    if (!parsed.ok()) return Fail(f.rules_path + ": " + std::string(parsed.status().message()));
-    rules = std::move(*parsed);
-  }
-  if (f.threads == 1) options.split_min_bytes = 0;
+  auto setup = ReadSetup(f);
+  if (!setup.ok()) return Fail(std::string(setup.status().message()));
   std::FILE* annotate = nullptr;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> annotate_owner(nullptr, &std::fclose);
   if (!f.annotate.empty()) {
-    options.annotate = true;
     annotate = f.annotate == "-" ? stdout : std::fopen(f.annotate.c_str(), "wb");
     if (annotate == nullptr) return Fail("cannot write " + f.annotate);
     if (annotate != stdout) annotate_owner.reset(annotate);
@@ -330,21 +511,9 @@ int RunSift(SiftFlags f) {
   }
 
   // 1. Read the logs: distinct observables only.
-  sift::Sifter sifter(options);
-  {
-    Progress progress(!f.quiet);
-    for (const std::string& log : f.logs) {
-      Status s = sifter.AddFile(log, [&](uint64_t bytes, uint64_t lines) {
-        progress.Show(fmt::format("sifting {}: {:L} MB, {:L} lines, {:L} observables...", log,
-                                  bytes >> 20, lines, sifter.observables().size()));
-      });
-      if (!s.ok()) {
-        progress.Done();
-        return Fail(std::string(s.message()));
-      }
-    }
-    progress.Done();
-  }
+  sift::Sifter sifter(setup->options);
+  if (Status s = ReadLogs(f.logs, !f.quiet, &sifter); !s.ok())
+    return Fail(std::string(s.message()));
   IssueReporter issues(f.max_issues_shown, f.quiet);
   for (const sift::MalformedLine& m : sifter.malformed_examples()) {
     issues.Report(m.path, m.line, m.reason);
@@ -364,153 +533,36 @@ int RunSift(SiftFlags f) {
   }
   if (!queries.empty()) {
     Status s = f.portal.empty()
-                   ? MatchLocally(f, rules, queries, match_options, loaded->value(), &hits)
-                   : MatchThroughPortal(f, rules, queries, &hits);
+                   ? MatchLocally(f, setup->rules, queries, setup->match, loaded->value(), &hits)
+                   : MatchThroughPortal(f, setup->rules, queries, &hits);
     if (!s.ok()) return Fail(std::string(s.message()));
   }
 
   // 3. Classes, per-class lines, alert cells.
-  sift::Tally tally = sift::Classify(rules, obs, hits);
-  const std::vector<Class>& cls = tally.classes;
-  const auto& by_class = tally.by_class;
-  const sift::AlertCells& cells = tally.cells;
-  const uint64_t clients = tally.clients;
+  sift::Tally tally = sift::Classify(setup->rules, obs, hits);
   Status grouped = sifter.ForEachLineGroup(
       [&](std::span<const uint32_t> ids, uint64_t n) { sift::CountLines(ids, n, &tally); });
   if (!grouped.ok()) return Fail(std::string(grouped.message()));
-  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
+  const int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count();
 
   // 4. Output. Observables by class, then most lines first.
-  std::vector<uint32_t> order = sift::ReportOrder(obs, cls);
-  ojson summary = {{"kind", "summary"},         {"lines", counts.lines},
-                   {"parsed", counts.parsed},   {"malformed", counts.malformed},
-                   {"cut", counts.cut},         {"internal", counts.internal},
-                   {"observables", obs.size()}, {"alerts", counts.alerts}};
-  ojson jc = ojson::object();
-  for (Class c : sift::kAllClasses) {
-    const sift::ClassStats& s = by_class[static_cast<size_t>(c)];
-    jc[std::string(sift::ClassName(c))] = {{"observables", s.observables}, {"lines", s.lines}};
-  }
-  summary["by_class"] = jc;
-  summary["alert_cells"] = {
-      {"alerted_threat", cells.alerted_threat},
-      {"alerted_noise", cells.alerted_noise},
-      {"alerted_unknown", cells.alerted_unknown},
-      {"not_alerted_threat_or_anonymizer", cells.not_alerted_threat_or_anonymizer}};
-  summary["elapsed_ms"] = elapsed_ms;
-
+  const SiftReport report{obs,       hits, tally, counts, sift::ReportOrder(obs, tally.classes),
+                          elapsed_ms};
   if (f.format == "json" || f.format == "ndjson") {
-    std::string line;
-    for (uint32_t i : order) {
-      WriteObservableLine(obs[i], cls[i], hits[i], &line);
-      std::fwrite(line.data(), 1, line.size(), stdout);
-    }
-    std::printf("%s\n", summary.dump().c_str());
+    PrintJsonLines(report);
   } else if (f.format == "csv") {
-    std::printf("value,type,field,lines,first_seen,last_seen,alerts,class,hits\n");
-    for (uint32_t i : order) {
-      const sift::Observable& o = obs[i];
-      std::string h;
-      for (const Hit& hit : hits[i]) {
-        if (!h.empty()) h += ';';
-        h +=
-            (hit.member.empty() ? hit.source : hit.member) + " " + hit.relation + " " + hit.matched;
-      }
-      std::printf("%s,%s,%s,%llu,%s,%s,%llu,%s,%s\n", CsvField(o.value).c_str(),
-                  std::string(core::TypeName(o.type)).c_str(),
-                  std::string(sift::FieldName(o.field)).c_str(),
-                  static_cast<unsigned long long>(o.lines), Iso(o.first_seen).c_str(),
-                  Iso(o.last_seen).c_str(), static_cast<unsigned long long>(o.alerts),
-                  std::string(sift::ClassName(cls[i])).c_str(), CsvField(h).c_str());
-    }
+    PrintCsv(report);
   } else {
-    std::printf(
-        "%s lines (%s parsed, %s malformed, %s cut), %s internal address(es) not sent, "
-        "%s distinct observable(s), %s alert(s), %lld ms\n\n",
-        fmt::format("{:L}", counts.lines).c_str(), fmt::format("{:L}", counts.parsed).c_str(),
-        fmt::format("{:L}", counts.malformed).c_str(), fmt::format("{:L}", counts.cut).c_str(),
-        fmt::format("{:L}", counts.internal).c_str(), fmt::format("{:L}", obs.size()).c_str(),
-        fmt::format("{:L}", counts.alerts).c_str(), static_cast<long long>(elapsed_ms));
-    std::printf("%-11s %12s %8s %9s %8s %12s\n", "class", "observables", "clients", "clients%",
-                "lines", "lines%");
-    for (Class c : sift::kAllClasses) {
-      const sift::ClassStats& s = by_class[static_cast<size_t>(c)];
-      std::printf("%-11s %12llu %8llu %9s %8llu %12s\n", std::string(sift::ClassName(c)).c_str(),
-                  static_cast<unsigned long long>(s.observables),
-                  static_cast<unsigned long long>(s.clients), Percent(s.clients, clients).c_str(),
-                  static_cast<unsigned long long>(s.lines), Percent(s.lines, counts.lines).c_str());
-    }
-    std::printf(
-        "\nalerts x classes (clients)%s\n",
-        counts.alerts == 0 ? "  [no alert source among the logs: EVE, ModSecurity, WAF CSV]" : "");
-    std::printf("  alerted & known threat          %8llu\n",
-                static_cast<unsigned long long>(cells.alerted_threat));
-    std::printf("  alerted & noise (untargeted)    %8llu\n",
-                static_cast<unsigned long long>(cells.alerted_noise));
-    std::printf("  alerted & unknown (a look?)     %8llu\n",
-                static_cast<unsigned long long>(cells.alerted_unknown));
-    std::printf("  NOT alerted & threat/anonymizer %8llu   (what the WAF let through)\n",
-                static_cast<unsigned long long>(cells.not_alerted_threat_or_anonymizer));
-    Class current = Class::kUnknown;
-    size_t shown = 0;
-    bool first = true;
-    for (uint32_t i : order) {
-      if (first || cls[i] != current) {
-        current = cls[i];
-        shown = 0;
-        first = false;
-        std::printf("\ntop %s\n", std::string(sift::ClassName(current)).c_str());
-      }
-      if (shown++ >= f.top) continue;
-      const sift::Observable& o = obs[i];
-      std::string via;
-      for (const Hit& h : hits[i]) {
-        std::string who = h.member.empty() ? h.name : h.member;
-        if (who.empty()) who = h.source;
-        if (via.find(who) == std::string::npos) via += (via.empty() ? "" : "; ") + who;
-      }
-      if (via.size() > 60) via = via.substr(0, 57) + "...";
-      std::printf("  %-40s %-8s %7llu lines %5llu alerts  %s .. %s  %s\n", o.value.c_str(),
-                  std::string(sift::FieldName(o.field)).c_str(),
-                  static_cast<unsigned long long>(o.lines),
-                  static_cast<unsigned long long>(o.alerts), Iso(o.first_seen).c_str(),
-                  Iso(o.last_seen).c_str(), via.c_str());
-    }
+    PrintTable(report, f.top);
   }
   std::fflush(stdout);
-
   if (annotate != nullptr) {
-    const auto& files = sifter.files();
-    Status s = sifter.ForEachLine([&](size_t file, uint64_t line, std::span<const uint32_t> ids) {
-      std::array<bool, sift::kClassCount> seen{};
-      for (uint32_t id : ids) seen[static_cast<size_t>(cls[id])] = true;
-      std::string classes;
-      for (size_t c = 0; c < seen.size(); ++c) {
-        if (!seen[c]) continue;
-        if (!classes.empty()) classes += ',';
-        classes += fmt::format("\"{}\"", sift::ClassName(static_cast<Class>(c)));
-      }
-      std::fprintf(annotate, "{\"file\":%s,\"line\":%llu,\"classes\":[%s]}\n",
-                   json(files[file].path).dump().c_str(), static_cast<unsigned long long>(line),
-                   classes.c_str());
-    });
-    if (s.ok() && std::fflush(annotate) != 0) s = DataLossError("write error");
+    Status s = WriteAnnotations(sifter, tally.classes, annotate);
     if (!s.ok()) return Fail(f.annotate + ": " + std::string(s.message()));
   }
-  if (!f.quiet && f.format != "table") {
-    std::fprintf(stderr,
-                 "%llu line(s), %llu malformed, %zu observable(s): %llu threat, %llu noise, "
-                 "%llu anonymizer, %llu benign, %llu unknown\n",
-                 static_cast<unsigned long long>(counts.lines),
-                 static_cast<unsigned long long>(counts.malformed), obs.size(),
-                 static_cast<unsigned long long>(by_class[0].observables),
-                 static_cast<unsigned long long>(by_class[1].observables),
-                 static_cast<unsigned long long>(by_class[2].observables),
-                 static_cast<unsigned long long>(by_class[3].observables),
-                 static_cast<unsigned long long>(by_class[4].observables));
-  }
+  if (!f.quiet && f.format != "table") PrintCountsLine(report);
   if (!f.quiet && issues.hidden() > 0) {
     std::fprintf(stderr, "%llu malformed line(s) in all (%zu not shown)\n",
                  static_cast<unsigned long long>(counts.malformed), issues.hidden());

@@ -63,15 +63,7 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (colon != std::string_view::npos) {
     std::string name(line.substr(0, colon));
     AsciiLowerInPlace(name);
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-      value.remove_prefix(1);
-    }
-    while (!value.empty() &&
-           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
-      value.remove_suffix(1);
-    }
-    t->response.headers.emplace_back(std::move(name), std::string(value));
+    t->response.headers.emplace_back(std::move(name), TrimAscii(line.substr(colon + 1)));
   } else if (line.rfind("HTTP/", 0) == 0) {
     t->response.headers.clear();  // a new response (after 100 Continue)
   }

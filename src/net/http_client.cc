@@ -41,10 +41,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
     AsciiLowerInPlace(name);
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
-    sink->response->headers.emplace_back(std::move(name), std::move(value));
+    sink->response->headers.emplace_back(std::move(name),
+                                         TrimAscii(std::string_view(line).substr(colon + 1)));
   } else if (line.rfind("HTTP/", 0) == 0) {
     sink->response->headers.clear();  // a new response (after 100 Continue or a redirect)
   }

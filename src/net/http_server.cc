@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/mutex.h"
 #include "net/http_error.h"
 
@@ -157,7 +158,7 @@ Request RequestHead(const http::request_header<>& in, const std::string& remote)
   if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
   for (const auto& field : in) {
     std::string name(field.name_string());
-    for (char& c : name) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    AsciiLowerInPlace(name);
     r.headers.emplace_back(std::move(name), std::string(field.value()));
   }
   r.remote_address = remote;

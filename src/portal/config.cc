@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/ascii.h"
+
 namespace iocgrid::portal {
 namespace {
 
@@ -35,10 +37,7 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   key.resize(static_cast<size_t>(in.gcount()));
   if (key.size() == 4096)
     return InvalidArgumentError("key_file " + path + " is too long for a key");
-  key = key.substr(0, key.find('\n'));
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\n'))
-    key.pop_back();
-  return key;
+  return std::string(TrimAscii(std::string_view(key).substr(0, key.find('\n'))));
 }
 
 template <typename T>
@@ -52,18 +51,8 @@ Status Get(const toml::table& t, const char* key, T* out, const std::string& whe
   return Status();
 }
 
-}  // namespace
-
-Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_dir) {
-  toml::table t;
-  try {
-    // toml++ is built with exceptions here; they stop at this adapter (STYLE.md section 5).
-    t = toml::parse(text);
-  } catch (const toml::parse_error& err) {
-    return InvalidArgumentError("config line " + std::to_string(err.source().begin.line) + ": " +
-                                std::string(err.description()));
-  }
-  PortalConfig c;
+// The top-level settings (every one but [[members]]) into *c; paths resolve against base_dir.
+Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalConfig* c) {
   static const std::set<std::string> kTop = {"listen",
                                              "data",
                                              "tls_cert",
@@ -84,31 +73,31 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
                                   Where(v) + ")");
     }
   }
-  IOCGRID_RETURN_IF_ERROR(Get(t, "listen", &c.listen, "config"));
-  IOCGRID_RETURN_IF_ERROR(Get(t, "data", &c.data, "config"));
-  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_cert", &c.tls_cert, "config"));
-  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_key", &c.tls_key, "config"));
-  IOCGRID_RETURN_IF_ERROR(Get(t, "web_dir", &c.web_dir, "config"));
-  c.data = Resolve(base_dir, c.data);
-  c.tls_cert = Resolve(base_dir, c.tls_cert);
-  c.tls_key = Resolve(base_dir, c.tls_key);
-  c.web_dir = Resolve(base_dir, c.web_dir);
+  IOCGRID_RETURN_IF_ERROR(Get(t, "listen", &c->listen, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "data", &c->data, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_cert", &c->tls_cert, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "tls_key", &c->tls_key, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "web_dir", &c->web_dir, "config"));
+  c->data = Resolve(base_dir, c->data);
+  c->tls_cert = Resolve(base_dir, c->tls_cert);
+  c->tls_key = Resolve(base_dir, c->tls_key);
+  c->web_dir = Resolve(base_dir, c->web_dir);
   int64_t n = 0;
   if (t.get("max_running_searches")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "max_running_searches", &n, "config"));
-    c.max_running_searches = static_cast<size_t>(std::max<int64_t>(1, n));
+    c->max_running_searches = static_cast<size_t>(std::max<int64_t>(1, n));
   }
   if (t.get("max_indicators")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "max_indicators", &n, "config"));
-    c.max_indicators = static_cast<size_t>(std::max<int64_t>(1, n));
+    c->max_indicators = static_cast<size_t>(std::max<int64_t>(1, n));
   }
   if (t.get("search_timeout_ms")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "search_timeout_ms", &n, "config"));
-    c.search_timeout = std::chrono::milliseconds(std::max<int64_t>(100, n));
+    c->search_timeout = std::chrono::milliseconds(std::max<int64_t>(100, n));
   }
   if (t.get("time_gap_days")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "time_gap_days", &n, "config"));
-    c.time_gap_days = static_cast<int>(n);
+    c->time_gap_days = static_cast<int>(n);
   }
   if (const toml::node* node = t.get("max_sift_upload_mb")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "max_sift_upload_mb", &n, "config"));
@@ -117,20 +106,157 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       return InvalidArgumentError("config: " + std::string(bytes.status().message()) + " (" +
                                   Where(*node) + ")");
     }
-    c.max_sift_upload_bytes = *bytes;
+    c->max_sift_upload_bytes = *bytes;
   }
   if (t.get("retries")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "retries", &n, "config"));
-    c.federation.retries = static_cast<int>(n);
+    c->federation.retries = static_cast<int>(n);
   }
   if (t.get("breaker_failures")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "breaker_failures", &n, "config"));
-    c.federation.breaker_failures = static_cast<int>(n);
+    c->federation.breaker_failures = static_cast<int>(n);
   }
   if (t.get("breaker_open_ms")) {
     IOCGRID_RETURN_IF_ERROR(Get(t, "breaker_open_ms", &n, "config"));
-    c.federation.breaker_open_for = std::chrono::milliseconds(n);
+    c->federation.breaker_open_for = std::chrono::milliseconds(n);
   }
+  return Status();
+}
+
+// The member's API key: `key`, else the first line of `key_file`, else the environment
+// variable named by `key_env`; one of them is required.
+Status ReadMemberKey(const toml::table& m, const std::string& base_dir, const std::string& where,
+                     std::string* out) {
+  std::string key, key_file, key_env;
+  IOCGRID_RETURN_IF_ERROR(Get(m, "key", &key, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "key_file", &key_file, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "key_env", &key_env, where));
+  if (!key.empty()) {
+    *out = key;
+  } else if (!key_file.empty()) {
+    auto k = ReadKeyFile(Resolve(base_dir, key_file));
+    if (!k.ok()) return k.status().WithContext(where);
+    *out = *k;
+  } else if (!key_env.empty()) {
+    const char* env = std::getenv(key_env.c_str());
+    if (!env || !*env)
+      return InvalidArgumentError(where + ": environment variable " + key_env + " is not set");
+    *out = env;
+  } else {
+    return InvalidArgumentError(where + ": give the member's API key as key, key_file or key_env");
+  }
+  return Status();
+}
+
+// How the portal reaches the member: TLS files (resolved against base_dir), proxy,
+// verification, and the per-member limits (timeout, concurrency, batch, response size).
+Status ReadMemberConnection(const toml::table& m, const std::string& base_dir,
+                            const std::string& where, federation::MemberConfig* mc) {
+  std::string path;
+  IOCGRID_RETURN_IF_ERROR(Get(m, "ca_file", &path, where));
+  mc->ca_file = Resolve(base_dir, path);
+  path.clear();
+  IOCGRID_RETURN_IF_ERROR(Get(m, "client_cert", &path, where));
+  mc->client_cert_file = Resolve(base_dir, path);
+  path.clear();
+  IOCGRID_RETURN_IF_ERROR(Get(m, "client_key", &path, where));
+  mc->client_key_file = Resolve(base_dir, path);
+  IOCGRID_RETURN_IF_ERROR(Get(m, "proxy", &mc->proxy, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "verify_tls", &mc->verify_tls, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "enabled", &mc->enabled, where));
+  int64_t v = 0;
+  if (m.get("timeout_ms")) {
+    IOCGRID_RETURN_IF_ERROR(Get(m, "timeout_ms", &v, where));
+    mc->timeout = std::chrono::milliseconds(std::max<int64_t>(10, v));
+  }
+  if (m.get("max_concurrent")) {
+    IOCGRID_RETURN_IF_ERROR(Get(m, "max_concurrent", &v, where));
+    mc->max_concurrent = static_cast<int>(std::max<int64_t>(1, v));
+  }
+  if (m.get("batch_size")) {
+    IOCGRID_RETURN_IF_ERROR(Get(m, "batch_size", &v, where));
+    mc->batch_size = static_cast<size_t>(std::max<int64_t>(1, v));
+  }
+  if (m.get("max_response_mb")) {
+    IOCGRID_RETURN_IF_ERROR(Get(m, "max_response_mb", &v, where));
+    mc->max_response_bytes = static_cast<size_t>(std::max<int64_t>(1, v)) * 1024 * 1024;
+  }
+  return Status();
+}
+
+// One [[members]] table; `names` holds the names seen so far (each may appear once).
+Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::string& base_dir,
+                                            std::set<std::string>* names) {
+  static const std::set<std::string> kMember = {
+      "name",       "display_name",    "sector",     "kind",       "url",
+      "key",        "key_file",        "key_env",    "ca_file",    "client_cert",
+      "client_key", "proxy",           "verify_tls", "timeout_ms", "max_concurrent",
+      "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind"};
+  const toml::table& m = *node.as_table();
+  federation::MemberConfig mc;
+  std::string where = "member at " + Where(node);
+  for (const auto& [k, v] : m) {
+    if (!kMember.count(std::string(k.str()))) {
+      return InvalidArgumentError(where + ": unknown setting '" + std::string(k.str()) + "'");
+    }
+  }
+  IOCGRID_RETURN_IF_ERROR(Get(m, "name", &mc.name, where));
+  if (mc.name.empty()) return InvalidArgumentError(where + ": 'name' is required");
+  for (char ch : mc.name) {
+    if (!(IsAsciiAlnum(ch) || ch == '-' || ch == '_')) {
+      return InvalidArgumentError(where + ": name '" + mc.name +
+                                  "' may hold only letters, digits, - and _");
+    }
+  }
+  where = "member '" + mc.name + "'";
+  if (!names->insert(mc.name).second) return InvalidArgumentError(where + " is listed twice");
+  IOCGRID_RETURN_IF_ERROR(Get(m, "display_name", &mc.display_name, where));
+  if (mc.display_name.empty()) mc.display_name = mc.name;
+  IOCGRID_RETURN_IF_ERROR(Get(m, "sector", &mc.sector, where));
+  std::string kind = "iocgrid";
+  IOCGRID_RETURN_IF_ERROR(Get(m, "kind", &kind, where));
+  if (!federation::ParseMemberKind(kind, &mc.kind)) {
+    return InvalidArgumentError(where + ": kind must be \"iocgrid\" or \"misp\", not \"" + kind +
+                                "\"");
+  }
+  IOCGRID_RETURN_IF_ERROR(Get(m, "url", &mc.url, where));
+  if (mc.url.rfind("http://", 0) != 0 && mc.url.rfind("https://", 0) != 0) {
+    return InvalidArgumentError(where + ": 'url' must start with https:// (or http://)");
+  }
+  while (!mc.url.empty() && mc.url.back() == '/') mc.url.pop_back();
+  IOCGRID_RETURN_IF_ERROR(ReadMemberKey(m, base_dir, where, &mc.key));
+  IOCGRID_RETURN_IF_ERROR(ReadMemberConnection(m, base_dir, where, &mc));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "data_kind", &mc.data_kind, where));
+  static const std::set<std::string> kDataKinds = {"honeypot", "scanner", "anonymizer", "proxy",
+                                                   "vpn",      "tor",     "cloud",      "threat",
+                                                   "ioc",      "benign",  "warninglist"};
+  if (!mc.data_kind.empty() && kDataKinds.count(mc.data_kind) == 0) {
+    return InvalidArgumentError(where +
+                                ": data_kind must be one of honeypot, scanner, "
+                                "anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, "
+                                "warninglist");
+  }
+  std::string disclosure = "full";
+  IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
+  if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
+    return InvalidArgumentError(where + ": disclosure must be full, existence or count");
+  }
+  return mc;
+}
+
+}  // namespace
+
+Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_dir) {
+  toml::table t;
+  try {
+    // toml++ is built with exceptions here; they stop at this adapter (STYLE.md section 5).
+    t = toml::parse(text);
+  } catch (const toml::parse_error& err) {
+    return InvalidArgumentError("config line " + std::to_string(err.source().begin.line) + ": " +
+                                std::string(err.description()));
+  }
+  PortalConfig c;
+  IOCGRID_RETURN_IF_ERROR(ReadTopLevel(t, base_dir, &c));
   const toml::node* members = t.get("members");
   if (members && !members->is_array_of_tables()) {
     return InvalidArgumentError("config: 'members' must be [[members]] tables (" + Where(*members) +
@@ -138,107 +264,8 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
   }
   std::set<std::string> names;
   if (members) {
-    static const std::set<std::string> kMember = {
-        "name",       "display_name",    "sector",     "kind",       "url",
-        "key",        "key_file",        "key_env",    "ca_file",    "client_cert",
-        "client_key", "proxy",           "verify_tls", "timeout_ms", "max_concurrent",
-        "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind"};
     for (const toml::node& node : *members->as_array()) {
-      const toml::table& m = *node.as_table();
-      federation::MemberConfig mc;
-      std::string where = "member at " + Where(node);
-      for (const auto& [k, v] : m) {
-        if (!kMember.count(std::string(k.str()))) {
-          return InvalidArgumentError(where + ": unknown setting '" + std::string(k.str()) + "'");
-        }
-      }
-      IOCGRID_RETURN_IF_ERROR(Get(m, "name", &mc.name, where));
-      if (mc.name.empty()) return InvalidArgumentError(where + ": 'name' is required");
-      for (char ch : mc.name) {
-        if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
-          return InvalidArgumentError(where + ": name '" + mc.name +
-                                      "' may hold only letters, digits, - and _");
-        }
-      }
-      where = "member '" + mc.name + "'";
-      if (!names.insert(mc.name).second) return InvalidArgumentError(where + " is listed twice");
-      IOCGRID_RETURN_IF_ERROR(Get(m, "display_name", &mc.display_name, where));
-      if (mc.display_name.empty()) mc.display_name = mc.name;
-      IOCGRID_RETURN_IF_ERROR(Get(m, "sector", &mc.sector, where));
-      std::string kind = "iocgrid";
-      IOCGRID_RETURN_IF_ERROR(Get(m, "kind", &kind, where));
-      if (!federation::ParseMemberKind(kind, &mc.kind)) {
-        return InvalidArgumentError(where + ": kind must be \"iocgrid\" or \"misp\", not \"" +
-                                    kind + "\"");
-      }
-      IOCGRID_RETURN_IF_ERROR(Get(m, "url", &mc.url, where));
-      if (mc.url.rfind("http://", 0) != 0 && mc.url.rfind("https://", 0) != 0) {
-        return InvalidArgumentError(where + ": 'url' must start with https:// (or http://)");
-      }
-      while (!mc.url.empty() && mc.url.back() == '/') mc.url.pop_back();
-      std::string key, key_file, key_env;
-      IOCGRID_RETURN_IF_ERROR(Get(m, "key", &key, where));
-      IOCGRID_RETURN_IF_ERROR(Get(m, "key_file", &key_file, where));
-      IOCGRID_RETURN_IF_ERROR(Get(m, "key_env", &key_env, where));
-      if (!key.empty()) {
-        mc.key = key;
-      } else if (!key_file.empty()) {
-        auto k = ReadKeyFile(Resolve(base_dir, key_file));
-        if (!k.ok()) return k.status().WithContext(where);
-        mc.key = *k;
-      } else if (!key_env.empty()) {
-        const char* env = std::getenv(key_env.c_str());
-        if (!env || !*env)
-          return InvalidArgumentError(where + ": environment variable " + key_env + " is not set");
-        mc.key = env;
-      } else {
-        return InvalidArgumentError(where +
-                                    ": give the member's API key as key, key_file or key_env");
-      }
-      std::string path;
-      IOCGRID_RETURN_IF_ERROR(Get(m, "ca_file", &path, where));
-      mc.ca_file = Resolve(base_dir, path);
-      path.clear();
-      IOCGRID_RETURN_IF_ERROR(Get(m, "client_cert", &path, where));
-      mc.client_cert_file = Resolve(base_dir, path);
-      path.clear();
-      IOCGRID_RETURN_IF_ERROR(Get(m, "client_key", &path, where));
-      mc.client_key_file = Resolve(base_dir, path);
-      IOCGRID_RETURN_IF_ERROR(Get(m, "proxy", &mc.proxy, where));
-      IOCGRID_RETURN_IF_ERROR(Get(m, "verify_tls", &mc.verify_tls, where));
-      IOCGRID_RETURN_IF_ERROR(Get(m, "enabled", &mc.enabled, where));
-      int64_t v = 0;
-      if (m.get("timeout_ms")) {
-        IOCGRID_RETURN_IF_ERROR(Get(m, "timeout_ms", &v, where));
-        mc.timeout = std::chrono::milliseconds(std::max<int64_t>(10, v));
-      }
-      if (m.get("max_concurrent")) {
-        IOCGRID_RETURN_IF_ERROR(Get(m, "max_concurrent", &v, where));
-        mc.max_concurrent = static_cast<int>(std::max<int64_t>(1, v));
-      }
-      if (m.get("batch_size")) {
-        IOCGRID_RETURN_IF_ERROR(Get(m, "batch_size", &v, where));
-        mc.batch_size = static_cast<size_t>(std::max<int64_t>(1, v));
-      }
-      if (m.get("max_response_mb")) {
-        IOCGRID_RETURN_IF_ERROR(Get(m, "max_response_mb", &v, where));
-        mc.max_response_bytes = static_cast<size_t>(std::max<int64_t>(1, v)) * 1024 * 1024;
-      }
-      IOCGRID_RETURN_IF_ERROR(Get(m, "data_kind", &mc.data_kind, where));
-      static const std::set<std::string> kDataKinds = {
-          "honeypot", "scanner", "anonymizer", "proxy",  "vpn",        "tor",
-          "cloud",    "threat",  "ioc",        "benign", "warninglist"};
-      if (!mc.data_kind.empty() && kDataKinds.count(mc.data_kind) == 0) {
-        return InvalidArgumentError(where +
-                                    ": data_kind must be one of honeypot, scanner, "
-                                    "anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, "
-                                    "warninglist");
-      }
-      std::string disclosure = "full";
-      IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
-      if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
-        return InvalidArgumentError(where + ": disclosure must be full, existence or count");
-      }
+      IOCGRID_ASSIGN_OR_RETURN(federation::MemberConfig mc, ReadMember(node, base_dir, &names));
       c.members.push_back(std::move(mc));
     }
   }

@@ -4,10 +4,12 @@
 // MISP's advanced authkeys do, the first and last 4 characters in clear to find the candidate
 // rows. The hash comparison is constant-time. The clear key exists only in CreateKey's result
 // and the caller's request; it is never stored or logged.
+#include <algorithm>
 #include <mutex>
 #include <string>
 #include <utility>
 
+#include "common/ascii.h"
 #include "sqlite/api_key.h"
 #include "sqlite/connection.h"
 #include "store/internal/rows.h"
@@ -27,11 +29,7 @@ constexpr int64_t kLastUsedGranularitySeconds = 60;
 
 bool IsKeyShaped(std::string_view key) {
   if (key.size() != kKeyLength) return false;
-  for (char c : key) {
-    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum) return false;
-  }
-  return true;
+  return std::all_of(key.begin(), key.end(), IsAsciiAlnum);
 }
 
 constexpr std::string_view kUserColumns = "u.id, u.email, u.org_id, u.role, u.disabled, u.created";

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "common/ascii.h"
+
 namespace iocgrid::store {
 namespace {
 
@@ -50,8 +52,7 @@ Result<int64_t> ParseIsoTime(std::string_view text) {
   auto fail = [&] {
     return InvalidArgumentError("invalid time '" + std::string(text.substr(0, 64)) + "'");
   };
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  text = TrimAscii(text);
   if (text.empty()) return fail();
   // A plain unix time in seconds.
   if (text.find_first_not_of("0123456789") == std::string_view::npos) {

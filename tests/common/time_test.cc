@@ -42,5 +42,25 @@ TEST(TimeTest, DaysAgoIsStrict) {
   }
 }
 
+TEST(ClockTest, ManualClockStandsStillAndCopiesShareItsTime) {
+  Clock clock = Clock::Manual(1'700'000'000);
+  const Clock copy = clock;  // what a component keeps
+  EXPECT_TRUE(copy.is_manual());
+  EXPECT_EQ(copy.Now(), 1'700'000'000);
+  clock.Advance(90);
+  EXPECT_EQ(copy.Now(), 1'700'000'090);
+  clock.Set(1'600'000'000);  // may go back, as a wall clock can
+  EXPECT_EQ(copy.Now(), 1'600'000'000);
+}
+
+TEST(ClockTest, DefaultIsTheSystemClock) {
+  const Clock clock;
+  EXPECT_FALSE(clock.is_manual());
+  const int64_t before = UnixNow();
+  const int64_t now = clock.Now();
+  EXPECT_GE(now, before);
+  EXPECT_LE(now, UnixNow());
+}
+
 }  // namespace
 }  // namespace iocgrid

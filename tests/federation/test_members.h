@@ -27,38 +27,28 @@
 #include "federation/federation.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "tests/common/builders.h"
 #include "tests/common/temp_dir.h"
 
 namespace iocgrid::federation::testing {
 
-// A value that ParseIndicator must accept (test data is ours).
-inline core::Indicator Ind(std::string_view type, std::string_view value) {
-  auto r = core::ParseIndicator(type, value);
-  EXPECT_TRUE(r.ok()) << type << " " << value << ": " << r.status().ToString();
-  return r.ok() ? *r : core::Indicator{};
-}
+using ::iocgrid::test::Ind;  // tests/common/builders.h
 
+// A member's attribute: seen at `ts` (2024-03-01 by default), with a comment naming its value
+// (the hits' context carries both).
 inline core::Attribute Attr(std::string_view type, std::string_view value,
                             int64_t ts = 1709251200) {
-  core::Attribute a;
-  a.indicator = Ind(type, value);
-  a.to_ids = true;
+  core::Attribute a = ::iocgrid::test::Attr(type, value);
   a.timestamp = ts;
   a.comment = "seen " + std::string(value);
   return a;
 }
 
+// The members' events: the Alliance's, of 2024-03-01, tagged tlp:amber.
 inline core::Event MakeEvent(std::string uuid, std::string info,
                              std::vector<core::Attribute> attrs) {
-  core::Event e;
-  e.uuid = std::move(uuid);
-  e.info = std::move(info);
-  e.date = "2024-03-01";
-  e.org = "Alliance";
-  e.timestamp = 1709251200;
-  e.tags = {"tlp:amber"};
-  e.attributes = std::move(attrs);
-  return e;
+  return ::iocgrid::test::MakeEvent(std::move(uuid), std::move(info), std::move(attrs),
+                                    {"2024-03-01", "Alliance", 1709251200, {"tlp:amber"}});
 }
 
 // A real iocgrid node on 127.0.0.1:0. `front`, when set, sees every request

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/indicator.h"
+#include "tests/common/builders.h"
 
 namespace iocgrid::index {
 namespace {
@@ -20,11 +21,7 @@ struct Stored {
   RecordId record;
 };
 
-core::Indicator Ind(std::string_view type, std::string_view raw) {
-  Result<core::Indicator> parsed = core::ParseIndicator(type, raw);
-  EXPECT_TRUE(parsed.ok()) << type << " " << raw << ": " << parsed.status().ToString();
-  return parsed.ok() ? *parsed : core::Indicator{};
-}
+using ::iocgrid::test::Ind;  // tests/common/builders.h
 
 std::shared_ptr<const MatchIndex> BuildIndex(const std::vector<Stored>& stored) {
   MatchIndex::Builder builder;

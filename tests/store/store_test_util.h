@@ -1,4 +1,5 @@
-// Helpers for the store tests: a temporary data directory and hand-built ingest events.
+// Helpers for the store tests: a temporary data directory, the store tests' event defaults
+// over tests/common/builders.h, uuids, bulk attributes, sightings and key options.
 #pragma once
 
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/indicator.h"
 #include "gtest/gtest.h"
 #include "store/options.h"
+#include "tests/common/builders.h"
 #include "tests/common/temp_dir.h"
 
 namespace iocgrid::store::testing {
@@ -19,26 +21,13 @@ namespace iocgrid::store::testing {
 // A fresh directory under TMPDIR, removed with everything in it on destruction.
 using TempDir = ::iocgrid::test::TempDir;
 
-inline core::Attribute Attr(std::string_view type, std::string_view value, std::string uuid = "") {
-  core::Attribute a;
-  auto indicator = core::ParseIndicator(type, value);
-  EXPECT_TRUE(indicator.ok()) << type << " " << value << ": " << indicator.status().ToString();
-  if (indicator.ok()) a.indicator = *indicator;
-  a.uuid = std::move(uuid);
-  a.to_ids = true;
-  return a;
-}
+using ::iocgrid::test::Attr;  // tests/common/builders.h
 
+// The store tests' events: CIRCL's, of 2024-01-31, without event tags.
 inline core::Event MakeEvent(std::string uuid, std::string info,
                              std::vector<core::Attribute> attributes) {
-  core::Event e;
-  e.uuid = std::move(uuid);
-  e.info = std::move(info);
-  e.date = "2024-01-31";
-  e.org = "CIRCL";
-  e.timestamp = 1706700000;
-  e.attributes = std::move(attributes);
-  return e;
+  return ::iocgrid::test::MakeEvent(std::move(uuid), std::move(info), std::move(attributes),
+                                    {"2024-01-31", "CIRCL", 1706700000, {}});
 }
 
 // A uuid with the given number in its last group, e.g. U(7) = "00000000-...-000000000007".

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/json_depth.h"
 #include "common/utf8.h"
 #include "core/indicator.h"
@@ -26,7 +27,7 @@ struct Comparison {
 bool ParsePattern(std::string_view p, std::vector<Comparison>* out, std::string* why) {
   size_t i = 0;
   auto skip_space = [&] {
-    while (i < p.size() && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')) ++i;
+    while (i < p.size() && IsAsciiSpace(p[i])) ++i;
   };
   while (i < p.size()) {
     skip_space();
@@ -97,8 +98,7 @@ bool ParsePattern(std::string_view p, std::vector<Comparison>* out, std::string*
 
 // The MISP type for a STIX object path; empty when unsupported.
 std::string TypeForPath(const std::string& path, const std::string& value) {
-  std::string lower;
-  for (char c : path) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(path);
   if (lower == "ipv4-addr:value" || lower == "ipv6-addr:value") return "ip-dst";
   if (lower == "domain-name:value") {
     size_t dots = 0;

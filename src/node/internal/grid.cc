@@ -249,6 +249,91 @@ Status ParseOptionsFromQuery(const net::Request& req, int64_t now, MatchRequest*
   return Status();
 }
 
+// NDJSON: one indicator per line, a JSON string or object, or the bare value; reading stops
+// past max_values (the caller refuses the request).
+Status ReadNdjson(std::string_view body, size_t max_values, od::parser& parser, MatchRequest* out) {
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string_view::npos) nl = body.size();
+    std::string_view line = body.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line.empty()) continue;
+    if (line.front() == '"' || line.front() == '{') {
+      const simdjson::padded_string padded(line);  // one line: a small copy
+      Status invalid =
+          InvalidArgumentError("line " + std::to_string(line_no) + " is not valid JSON");
+      od::document doc;
+      if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return invalid;
+      Status st;
+      std::string_view text;
+      od::object obj;
+      if (line.front() == '"') {
+        if (doc.get_string().get(text) != simdjson::SUCCESS) return invalid;
+        st = out->indicators.Add(text, {});
+      } else {
+        if (doc.get_object().get(obj) != simdjson::SUCCESS) return invalid;
+        st = AddObjectItem(obj, line_no, out);
+      }
+      if (!st.ok() && st.message() == kInvalidJsonMessage) return invalid;
+      IOCGRID_RETURN_IF_ERROR(st);
+      if (!AtEnd(doc)) return invalid;
+    } else {
+      IOCGRID_RETURN_IF_ERROR(out->indicators.Add(line, {}));
+    }
+    if (out->indicators.size() > max_values) break;
+  }
+  return Status();
+}
+
+// A JSON array of indicators or an object with "indicators" and options, parsed in place.
+Status ReadJsonBody(net::Request& req, size_t max_values, int64_t now, od::parser& parser,
+                    MatchRequest* out) {
+  // Measured before the DOM is built: the nesting, and a bound on the values (an indicator
+  // object has up to a few keys and values), so a huge body is refused before it costs
+  // memory (issue 8).
+  JsonShape shape = ScanJsonShape(req.body);
+  if (shape.max_depth > kMaxJsonDepth) {
+    return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                " levels");
+  }
+  if (shape.scalars > 8 * static_cast<uint64_t>(max_values) + 64) {
+    return ResourceExhaustedError("more than " + std::to_string(max_values) +
+                                  " indicators in one request; split it");
+  }
+  // Parsed in place rather than from a padded copy of a body that may be 100s of MB:
+  // simdjson only needs SIMDJSON_PADDING bytes of capacity after the text.
+  req.body.reserve(req.body.size() + simdjson::SIMDJSON_PADDING);
+  od::document doc;
+  if (auto error = parser.iterate(req.body.data(), req.body.size(), req.body.capacity()).get(doc)) {
+    return JsonStatus(error);
+  }
+  od::json_type kind;
+  if (auto error = doc.type().get(kind)) return JsonStatus(error);
+  if (kind == od::json_type::object) {
+    od::object obj;
+    if (auto error = doc.get_object().get(obj)) return JsonStatus(error);
+    IOCGRID_RETURN_IF_ERROR(ReadMatchObject(obj, max_values, now, out));
+  } else if (kind == od::json_type::array) {
+    od::array items;
+    if (auto error = doc.get_array().get(items)) return JsonStatus(error);
+    IOCGRID_RETURN_IF_ERROR(AddItems(items, max_values, out));
+  } else {
+    return InvalidArgumentError(
+        "send a JSON array of indicators, an object with \"indicators\", "
+        "or NDJSON lines");
+  }
+  // On Demand reads lazily: text after the value (or a broken tail) is found only here.
+  if (out->indicators.size() <= max_values && !AtEnd(doc)) {
+    return InvalidArgumentError(kInvalidJsonMessage);
+  }
+  return Status();
+}
+
 Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values, int64_t now) {
   MatchRequest out;
   out.match.max_hits_per_query = 10000;
@@ -262,82 +347,9 @@ Result<MatchRequest> ParseMatchRequest(net::Request& req, size_t max_values, int
                 (body[first] != '[' && body[first] != '{');
   od::parser parser;
   if (ndjson) {
-    // One indicator per line: a JSON string or object, or the bare value.
-    size_t line_no = 0;
-    size_t pos = 0;
-    while (pos < body.size()) {
-      size_t nl = body.find('\n', pos);
-      if (nl == std::string_view::npos) nl = body.size();
-      std::string_view line = body.substr(pos, nl - pos);
-      pos = nl + 1;
-      ++line_no;
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-      if (line.empty()) continue;
-      if (line.front() == '"' || line.front() == '{') {
-        const simdjson::padded_string padded(line);  // one line: a small copy
-        const Status invalid =
-            InvalidArgumentError("line " + std::to_string(line_no) + " is not valid JSON");
-        od::document doc;
-        if (parser.iterate(padded).get(doc) != simdjson::SUCCESS) return invalid;
-        Status st;
-        std::string_view text;
-        od::object obj;
-        if (line.front() == '"') {
-          if (doc.get_string().get(text) != simdjson::SUCCESS) return invalid;
-          st = out.indicators.Add(text, {});
-        } else {
-          if (doc.get_object().get(obj) != simdjson::SUCCESS) return invalid;
-          st = AddObjectItem(obj, line_no, &out);
-        }
-        if (!st.ok() && st.message() == kInvalidJsonMessage) return invalid;
-        IOCGRID_RETURN_IF_ERROR(st);
-        if (!AtEnd(doc)) return invalid;
-      } else {
-        IOCGRID_RETURN_IF_ERROR(out.indicators.Add(line, {}));
-      }
-      if (out.indicators.size() > max_values) break;
-    }
+    IOCGRID_RETURN_IF_ERROR(ReadNdjson(body, max_values, parser, &out));
   } else {
-    // Measured before the DOM is built: the nesting, and a bound on the values (an indicator
-    // object has up to a few keys and values), so a huge body is refused before it costs
-    // memory (issue 8).
-    JsonShape shape = ScanJsonShape(body);
-    if (shape.max_depth > kMaxJsonDepth) {
-      return InvalidArgumentError("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                  " levels");
-    }
-    if (shape.scalars > 8 * static_cast<uint64_t>(max_values) + 64) {
-      return ResourceExhaustedError("more than " + std::to_string(max_values) +
-                                    " indicators in one request; split it");
-    }
-    // Parsed in place rather than from a padded copy of a body that may be 100s of MB:
-    // simdjson only needs SIMDJSON_PADDING bytes of capacity after the text.
-    req.body.reserve(req.body.size() + simdjson::SIMDJSON_PADDING);
-    od::document doc;
-    if (auto error =
-            parser.iterate(req.body.data(), req.body.size(), req.body.capacity()).get(doc)) {
-      return JsonStatus(error);
-    }
-    od::json_type kind;
-    if (auto error = doc.type().get(kind)) return JsonStatus(error);
-    if (kind == od::json_type::object) {
-      od::object obj;
-      if (auto error = doc.get_object().get(obj)) return JsonStatus(error);
-      IOCGRID_RETURN_IF_ERROR(ReadMatchObject(obj, max_values, now, &out));
-    } else if (kind == od::json_type::array) {
-      od::array items;
-      if (auto error = doc.get_array().get(items)) return JsonStatus(error);
-      IOCGRID_RETURN_IF_ERROR(AddItems(items, max_values, &out));
-    } else {
-      return InvalidArgumentError(
-          "send a JSON array of indicators, an object with \"indicators\", "
-          "or NDJSON lines");
-    }
-    // On Demand reads lazily: text after the value (or a broken tail) is found only here.
-    if (out.indicators.size() <= max_values && !AtEnd(doc)) {
-      return InvalidArgumentError(kInvalidJsonMessage);
-    }
+    IOCGRID_RETURN_IF_ERROR(ReadJsonBody(req, max_values, now, parser, &out));
   }
   if (out.indicators.size() > max_values) {
     return ResourceExhaustedError("more than " + std::to_string(max_values) +
@@ -363,7 +375,8 @@ struct MatchStream {
   std::vector<int32_t> slot;
   std::vector<std::string> errors;
   std::vector<int64_t> ids;
-  std::unordered_map<int64_t, const store::AttributeRecord*> by_id;
+  store::AttributeSearchResult rows;  // the chunk's hits' attributes and events
+  std::unordered_map<int64_t, const store::AttributeRecord*> by_id;  // into rows
   std::string line;
 
   bool InScope(const store::AttributeRecord& a) const {
@@ -375,7 +388,16 @@ struct MatchStream {
     return true;
   }
 
+  // Appends the next chunk's lines to *out; false once the summary line has been written.
   bool Next(std::string* out);
+  // Parses the queries [cursor, end) into `indicators`, `slot` and `errors`.
+  void ParseChunk(size_t end);
+  // Reads the stored context of every hit in hit_buffer, in one store read, into rows/by_id.
+  void FetchContext();
+  // Writes hit_buffer[first, last) (those still stored and in scope) into `line`; returns how
+  // many it wrote.
+  size_t WriteHits(size_t first, size_t last);
+  void WriteSummary(JsonWriter& w, std::string* out);
 };
 
 Result<core::Indicator> ParseQuery(const std::string& type, std::string_view value) {
@@ -383,11 +405,16 @@ Result<core::Indicator> ParseQuery(const std::string& type, std::string_view val
   return core::GuessIndicator(value);  // plain values take the fast path (core/fast_value.h)
 }
 
-bool MatchStream::Next(std::string* out) {
-  if (done) return false;
-  const size_t n = request.indicators.size();
-  const size_t end = std::min(n, cursor + context.chunk);
-  const index::MatchIndex& idx = *context.snapshot->index;
+// One hit: its relation and context (WriteHitContext, shared with private-search labels).
+void WriteHitObject(JsonWriter& lw, const index::Hit& hit, const store::AttributeRecord& a,
+                    const store::EventInfo* e) {
+  lw.BeginObject();
+  lw.Field("relation", index::RelationName(hit.relation));
+  WriteHitContext(lw, a, e);
+  lw.EndObject();
+}
+
+void MatchStream::ParseChunk(size_t end) {
   const size_t count = end - cursor;
   indicators.clear();
   slot.assign(count, -1);
@@ -402,27 +429,67 @@ bool MatchStream::Next(std::string* out) {
     slot[i - cursor] = static_cast<int32_t>(indicators.size());
     indicators.push_back(std::move(*parsed));
   }
-  // One batch lookup per chunk (it prefetches ahead); hits come in query order, and their
-  // query numbers are positions in `indicators`.
-  hit_buffer = idx.MatchAll(indicators, request.match);
-  // Context for every hit of the chunk in one store read.
+}
+
+void MatchStream::FetchContext() {
   ids.clear();
   ids.reserve(hit_buffer.size());
   for (const auto& h : hit_buffer) ids.push_back(context.snapshot->attribute_ids[h.record]);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  store::AttributeSearchResult rows;
+  rows = store::AttributeSearchResult();
   if (!ids.empty()) {
     auto fetched = context.store->GetAttributes(ids, /*include_event_tags=*/true);
     if (fetched.ok()) rows = std::move(*fetched);
   }
   by_id.clear();
   for (const auto& a : rows.attributes) by_id[a.id] = &a;
+}
+
+size_t MatchStream::WriteHits(size_t first, size_t last) {
+  size_t written = 0;
+  line.clear();
+  JsonWriter lw(&line);
+  for (size_t k = first; k < last; ++k) {
+    const index::Hit& hit = hit_buffer[k];
+    auto it = by_id.find(context.snapshot->attribute_ids[hit.record]);
+    if (it == by_id.end()) continue;  // deleted since the snapshot was built
+    const store::AttributeRecord& a = *it->second;
+    if (!InScope(a)) continue;
+    WriteHitObject(lw, hit, a, rows.FindEvent(a.event_id));
+    ++written;
+  }
+  return written;
+}
+
+void MatchStream::WriteSummary(JsonWriter& w, std::string* out) {
+  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+  w.Reset();
+  w.BeginObject();
+  w.Field("done", true);
+  w.FieldInt("indicators", static_cast<int64_t>(request.indicators.size()));
+  w.FieldInt("matched", static_cast<int64_t>(matched));
+  w.FieldInt("hits", static_cast<int64_t>(hits));
+  w.FieldInt("invalid", static_cast<int64_t>(invalid));
+  w.FieldInt("elapsed_us", elapsed.count());
+  w.EndObject();
+  *out += '\n';
+}
+
+bool MatchStream::Next(std::string* out) {
+  if (done) return false;
+  const size_t n = request.indicators.size();
+  const size_t end = std::min(n, cursor + context.chunk);
+  ParseChunk(end);
+  // One batch lookup per chunk (it prefetches ahead); hits come in query order, and their
+  // query numbers are positions in `indicators`.
+  hit_buffer = context.snapshot->index->MatchAll(indicators, request.match);
+  FetchContext();
 
   JsonWriter w(out);
   size_t h = 0;
   for (size_t i = cursor; i < end; ++i) {
-    const std::string& error = errors[i - cursor];
     const int32_t q = slot[i - cursor];  // its position in `indicators`
     size_t first_hit = h;
     while (q >= 0 && h < hit_buffer.size() && hit_buffer[h].query == static_cast<uint32_t>(q)) ++h;
@@ -432,28 +499,13 @@ bool MatchStream::Next(std::string* out) {
       w.BeginObject();
       w.FieldInt("i", static_cast<int64_t>(i));
       w.Field("query", request.indicators.value(i));
-      w.Field("error", error);
+      w.Field("error", errors[i - cursor]);
       w.EndObject();
       *out += '\n';
       continue;
     }
     if (h == first_hit && !request.include_misses) continue;  // a miss: nothing to write
-    size_t written = 0;
-    line.clear();
-    JsonWriter lw(&line);
-    for (size_t k = first_hit; k < h; ++k) {
-      const index::Hit& hit = hit_buffer[k];
-      auto it = by_id.find(context.snapshot->attribute_ids[hit.record]);
-      if (it == by_id.end()) continue;  // deleted since the snapshot was built
-      const store::AttributeRecord& a = *it->second;
-      if (!InScope(a)) continue;
-      const store::EventInfo* e = rows.FindEvent(a.event_id);
-      lw.BeginObject();
-      lw.Field("relation", index::RelationName(hit.relation));
-      WriteHitContext(lw, a, e);
-      lw.EndObject();
-      ++written;
-    }
+    const size_t written = WriteHits(first_hit, h);
     if (written == 0 && !request.include_misses) continue;
     if (written > 0) ++matched;
     hits += written;
@@ -475,18 +527,7 @@ bool MatchStream::Next(std::string* out) {
   }
   cursor = end;
   if (cursor < n) return true;
-  auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-  w.Reset();
-  w.BeginObject();
-  w.Field("done", true);
-  w.FieldInt("indicators", static_cast<int64_t>(n));
-  w.FieldInt("matched", static_cast<int64_t>(matched));
-  w.FieldInt("hits", static_cast<int64_t>(hits));
-  w.FieldInt("invalid", static_cast<int64_t>(invalid));
-  w.FieldInt("elapsed_us", elapsed.count());
-  w.EndObject();
-  *out += '\n';
+  WriteSummary(w, out);
   done = true;
   return false;
 }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/ascii.h"
 #include "common/csv.h"
 #include "common/json_depth.h"
 #include "common/json_writer.h"
@@ -169,8 +170,7 @@ store::AttributeQuery ToAttributeQuery(const SearchParams& p) {
   q.include_event_tags = p.include_event_tags;
   q.include_sightings = p.include_sightings;
   if (!p.order.empty()) {
-    std::string o = p.order;
-    for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string o = AsciiLower(p.order);
     q.descending = o.find(" desc") != std::string::npos;
     std::string field = o.substr(0, o.find(' '));
     if (field.rfind("attribute.", 0) == 0) field = field.substr(10);

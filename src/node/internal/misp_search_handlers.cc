@@ -30,6 +30,90 @@ namespace iocgrid::node {
 
 using namespace internal;  // the helpers of node_impl.h
 
+namespace {
+
+// The value of one restSearch CSV column (MISP's names) for attribute `a` of event `e`.
+std::string AttributeCsvCell(const std::string& c, const store::AttributeRecord& a,
+                             const store::EventInfo* e) {
+  std::string cell;
+  if (c == "uuid")
+    cell = a.uuid;
+  else if (c == "event_id")
+    cell = std::to_string(a.event_id);
+  else if (c == "category")
+    cell = a.category;
+  else if (c == "type")
+    cell = std::string(core::TypeName(a.type));
+  else if (c == "value")
+    cell = a.value;
+  else if (c == "comment")
+    cell = a.comment;
+  else if (c == "to_ids")
+    cell = a.to_ids ? "1" : "0";
+  else if (c == "date" || c == "timestamp")
+    cell = std::to_string(a.timestamp);
+  else if (c == "object_relation")
+    cell = a.object_relation;
+  else if (c == "attribute_tag") {
+    for (size_t t = 0; t < a.tags.size(); ++t) cell += (t ? "," : "") + a.tags[t].name;
+  } else if (c == "event_info" && e)
+    cell = e->info;
+  else if (c == "event_uuid" && e)
+    cell = e->uuid;
+  else if (c == "event_date" && e)
+    cell = e->date;
+  return cell;
+}
+
+// returnFormat "csv": the requested columns (MISP's default set when none), a header row
+// unless headerless.
+void WriteAttributesCsv(const SearchParams& params, const store::AttributeSearchResult& result,
+                        net::Response* r) {
+  r->content_type = "text/csv; charset=UTF-8";
+  r->headers.emplace_back("X-Response-Format", "csv");
+  std::vector<std::string> columns = params.requested_attributes;
+  if (columns.empty()) {
+    columns = {"uuid",
+               "event_id",
+               "category",
+               "type",
+               "value",
+               "comment",
+               "to_ids",
+               "date",
+               "object_relation",
+               "attribute_tag",
+               "object_uuid",
+               "object_name",
+               "object_meta_category"};
+  }
+  if (!params.headerless) {
+    for (size_t i = 0; i < columns.size(); ++i) r->body += (i ? "," : "") + columns[i];
+    r->body += "\n";
+  }
+  for (const auto& a : result.attributes) {
+    const store::EventInfo* e = result.FindEvent(a.event_id);
+    for (size_t i = 0; i < columns.size(); ++i) {
+      r->body += (i ? "," : "") + CsvCell(AttributeCsvCell(columns[i], a, e));
+    }
+    r->body += "\n";
+  }
+}
+
+// returnFormat "text": the distinct values, sorted, one a line.
+void WriteAttributesText(const store::AttributeSearchResult& result, net::Response* r) {
+  r->content_type = "text/plain; charset=UTF-8";
+  r->headers.emplace_back("X-Response-Format", "txt");
+  std::vector<std::string> seen;
+  seen.reserve(result.attributes.size());
+  for (const auto& a : result.attributes) seen.push_back(a.value);
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  for (const auto& v : seen) r->body += SanitizeUtf8(v) + "\n";  // valid UTF-8 on every API
+}
+
+}  // namespace
+
 net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
   auto params = ParseRestSearch(req, /*refuse_empty_object=*/true, options.max_search_values,
                                 options.store.clock.Now());
@@ -81,72 +165,9 @@ net::Response Node::Impl::AttributesRestSearch(net::Request& req, Call& call) {
     return r;
   }
   if (format == "text") {
-    r.content_type = "text/plain; charset=UTF-8";
-    r.headers.emplace_back("X-Response-Format", "txt");
-    std::vector<std::string> seen;
-    for (const auto& a : result->attributes) seen.push_back(a.value);
-    std::sort(seen.begin(), seen.end());
-    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-    for (const auto& v : seen) r.body += SanitizeUtf8(v) + "\n";  // valid UTF-8 on every API
-    return r;
-  }
-  // csv
-  r.content_type = "text/csv; charset=UTF-8";
-  r.headers.emplace_back("X-Response-Format", "csv");
-  std::vector<std::string> columns = params->requested_attributes;
-  if (columns.empty()) {
-    columns = {"uuid",
-               "event_id",
-               "category",
-               "type",
-               "value",
-               "comment",
-               "to_ids",
-               "date",
-               "object_relation",
-               "attribute_tag",
-               "object_uuid",
-               "object_name",
-               "object_meta_category"};
-  }
-  if (!params->headerless) {
-    for (size_t i = 0; i < columns.size(); ++i) r.body += (i ? "," : "") + columns[i];
-    r.body += "\n";
-  }
-  for (const auto& a : result->attributes) {
-    const store::EventInfo* e = result->FindEvent(a.event_id);
-    for (size_t i = 0; i < columns.size(); ++i) {
-      const std::string& c = columns[i];
-      std::string cell;
-      if (c == "uuid")
-        cell = a.uuid;
-      else if (c == "event_id")
-        cell = std::to_string(a.event_id);
-      else if (c == "category")
-        cell = a.category;
-      else if (c == "type")
-        cell = std::string(core::TypeName(a.type));
-      else if (c == "value")
-        cell = a.value;
-      else if (c == "comment")
-        cell = a.comment;
-      else if (c == "to_ids")
-        cell = a.to_ids ? "1" : "0";
-      else if (c == "date" || c == "timestamp")
-        cell = std::to_string(a.timestamp);
-      else if (c == "object_relation")
-        cell = a.object_relation;
-      else if (c == "attribute_tag") {
-        for (size_t t = 0; t < a.tags.size(); ++t) cell += (t ? "," : "") + a.tags[t].name;
-      } else if (c == "event_info" && e)
-        cell = e->info;
-      else if (c == "event_uuid" && e)
-        cell = e->uuid;
-      else if (c == "event_date" && e)
-        cell = e->date;
-      r.body += (i ? "," : "") + CsvCell(cell);
-    }
-    r.body += "\n";
+    WriteAttributesText(*result, &r);
+  } else {
+    WriteAttributesCsv(*params, *result, &r);
   }
   return r;
 }

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
 #include "store/number.h"
 
 namespace iocgrid::node {
@@ -87,14 +88,13 @@ Status ParseTerms(const json& v, const char* name, TermSink& sink, TermFilter* f
       return InvalidArgumentError(Quoted(name) + " nests OR/AND/NOT objects too deeply");
     }
     for (const auto& [key, list] : v.items()) {
-      std::string k = key;
-      for (char& c : k) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (k != "OR" && k != "AND" && k != "NOT") {
+      const bool is_not = EqualsIgnoreAsciiCase(key, "NOT");
+      if (!is_not && !EqualsIgnoreAsciiCase(key, "OR") && !EqualsIgnoreAsciiCase(key, "AND")) {
         return InvalidArgumentError(Quoted(name) + " object keys must be OR, AND or NOT");
       }
       TermFilter part;
       IOCGRID_RETURN_IF_ERROR(ParseTerms(list, name, sink, &part, nesting + 1));
-      auto& positive = k == "NOT" ? f->none : f->any;
+      auto& positive = is_not ? f->none : f->any;
       for (auto& s : part.any) positive.push_back(std::move(s));
       for (auto& s : part.none) f->none.push_back(std::move(s));
     }
@@ -258,41 +258,40 @@ bool SearchParams::HasFilter() const {
          date_to.has_value() || (searchall.has_value() && !searchall->empty());
 }
 
-Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max_terms) {
-  if (!body.is_object()) return InvalidArgumentError("the filter parameters must be a JSON object");
-  SearchParams p;
-  auto get = [&](const char* name) -> const json& {
-    static const json kNull;
-    auto it = body.find(name);
-    return it == body.end() ? kNull : *it;
-  };
-  if (const json& rf = get("returnFormat"); !rf.is_null()) {
-    if (!rf.is_string()) return InvalidArgumentError("'returnFormat' must be a string");
-    p.return_format = rf.get<std::string>();
-    if (p.return_format == "download") p.return_format = "json";
-  }
+namespace {
+
+// body[name], or null when absent.
+const json& Member(const json& body, const char* name) {
+  static const json kNull;
+  auto it = body.find(name);
+  return it == body.end() ? kNull : *it;
+}
+
+// The term filters (value, type, tags, ...), at most max_terms values in all. Searching by
+// email-src or email-dst also searches "email", as MISP does.
+Status ParseTermParams(const json& body, size_t max_terms, SearchParams* p) {
   struct TermParam {
     const char* name;
     TermFilter* target;
   };
   const TermParam terms[] = {
-      {"value", &p.value},
-      {"value1", &p.value1},
-      {"value2", &p.value2},
-      {"type", &p.type},
-      {"category", &p.category},
-      {"org", &p.org},
-      {"tags", &p.tags},
-      {"tag", &p.tags},
-      {"eventid", &p.eventid},
-      {"uuid", &p.uuid},
-      {"eventinfo", &p.eventinfo},
-      {"object_relation", &p.object_relation},
-      {"threat_level_id", &p.threat_level_id},
+      {"value", &p->value},
+      {"value1", &p->value1},
+      {"value2", &p->value2},
+      {"type", &p->type},
+      {"category", &p->category},
+      {"org", &p->org},
+      {"tags", &p->tags},
+      {"tag", &p->tags},
+      {"eventid", &p->eventid},
+      {"uuid", &p->uuid},
+      {"eventinfo", &p->eventinfo},
+      {"object_relation", &p->object_relation},
+      {"threat_level_id", &p->threat_level_id},
   };
   TermSink sink(max_terms);
   for (const TermParam& t : terms) {
-    IOCGRID_RETURN_IF_ERROR(ParseTerms(get(t.name), t.name, sink, t.target, 0));
+    IOCGRID_RETURN_IF_ERROR(ParseTerms(Member(body, t.name), t.name, sink, t.target, 0));
   }
   // MISP adds "email" when email-src or email-dst is searched by type.
   auto widen = [](std::vector<std::string>& list) {
@@ -303,79 +302,106 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
     }
     if (has && !email) list.push_back("email");
   };
-  widen(p.type.any);
-  widen(p.type.none);
+  widen(p->type.any);
+  widen(p->type.none);
+  return Status();
+}
 
-  if (const json& v = get("to_ids"); !v.is_null()) {
+// to_ids, published and deleted.
+Status ParseStateParams(const json& body, SearchParams* p) {
+  if (const json& v = Member(body, "to_ids"); !v.is_null()) {
     if (v.is_string() && v.get<std::string>() == "exclude") {
-      p.to_ids = false;
+      p->to_ids = false;
     } else if (auto b = LooseBool(v)) {
-      p.to_ids = *b;
+      p->to_ids = *b;
     } else if (!v.is_array()) {
       return InvalidArgumentError("'to_ids' must be 0, 1 or \"exclude\"");
     }
   }
-  if (const json& v = get("published"); !v.is_null()) {
+  if (const json& v = Member(body, "published"); !v.is_null()) {
     if (v.is_array()) {
       for (const json& item : v) {
         auto b = LooseBool(item);
         if (!b) return InvalidArgumentError("'published' must be a boolean or a list of booleans");
-        p.published.push_back(*b);
+        p->published.push_back(*b);
       }
     } else if (auto b = LooseBool(v)) {
-      p.published.push_back(*b);
+      p->published.push_back(*b);
     } else {
       return InvalidArgumentError("'published' must be a boolean or a list of booleans");
     }
   }
-  if (const json& v = get("deleted"); !v.is_null()) {
+  if (const json& v = Member(body, "deleted"); !v.is_null()) {
     if (v.is_array()) {
-      p.deleted = v.size() >= 2 ? 2 : (v.size() == 1 && LooseBool(v[0]).value_or(false) ? 1 : 0);
+      p->deleted = v.size() >= 2 ? 2 : (v.size() == 1 && LooseBool(v[0]).value_or(false) ? 1 : 0);
     } else if (v.is_string() && v.get<std::string>() == "only") {
-      p.deleted = 1;
+      p->deleted = 1;
     } else if (auto b = LooseBool(v)) {
-      p.deleted = *b ? 1 : 0;
+      p->deleted = *b ? 1 : 0;
     } else {
       return InvalidArgumentError("'deleted' must be 0, 1, \"only\" or a list");
     }
   }
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("timestamp"), "timestamp", now, &p.attribute_timestamp));
+  return Status();
+}
+
+// The time ranges and dates; relative times ("30d") count back from `now`.
+Status ParseTimeParams(const json& body, int64_t now, SearchParams* p) {
   IOCGRID_RETURN_IF_ERROR(
-      ParseRange(get("attribute_timestamp"), "attribute_timestamp", now, &p.attribute_timestamp));
+      ParseRange(Member(body, "timestamp"), "timestamp", now, &p->attribute_timestamp));
+  IOCGRID_RETURN_IF_ERROR(ParseRange(Member(body, "attribute_timestamp"), "attribute_timestamp",
+                                     now, &p->attribute_timestamp));
   IOCGRID_RETURN_IF_ERROR(
-      ParseRange(get("event_timestamp"), "event_timestamp", now, &p.event_timestamp));
+      ParseRange(Member(body, "event_timestamp"), "event_timestamp", now, &p->event_timestamp));
+  IOCGRID_RETURN_IF_ERROR(ParseRange(Member(body, "publish_timestamp"), "publish_timestamp", now,
+                                     &p->publish_timestamp));
+  IOCGRID_RETURN_IF_ERROR(ParseRange(Member(body, "last"), "last", now, &p->publish_timestamp));
   IOCGRID_RETURN_IF_ERROR(
-      ParseRange(get("publish_timestamp"), "publish_timestamp", now, &p.publish_timestamp));
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("last"), "last", now, &p.publish_timestamp));
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("first_seen"), "first_seen", now, &p.first_seen));
-  IOCGRID_RETURN_IF_ERROR(ParseRange(get("last_seen"), "last_seen", now, &p.last_seen));
+      ParseRange(Member(body, "first_seen"), "first_seen", now, &p->first_seen));
+  IOCGRID_RETURN_IF_ERROR(ParseRange(Member(body, "last_seen"), "last_seen", now, &p->last_seen));
   // first_seen alone is ">= t"; last_seen alone is "<= t".
-  if (p.last_seen.from && !p.last_seen.to && !get("last_seen").is_array()) {
-    p.last_seen.to = p.last_seen.from;
-    p.last_seen.from.reset();
+  if (p->last_seen.from && !p->last_seen.to && !Member(body, "last_seen").is_array()) {
+    p->last_seen.to = p->last_seen.from;
+    p->last_seen.from.reset();
   }
-  IOCGRID_ASSIGN_OR_RETURN(p.date_from, DateParam(get("from"), "from"));
-  IOCGRID_ASSIGN_OR_RETURN(p.date_to, DateParam(get("to"), "to"));
-  if (const json& v = get("date"); !v.is_null()) {
+  IOCGRID_ASSIGN_OR_RETURN(p->date_from, DateParam(Member(body, "from"), "from"));
+  IOCGRID_ASSIGN_OR_RETURN(p->date_to, DateParam(Member(body, "to"), "to"));
+  if (const json& v = Member(body, "date"); !v.is_null()) {
     TimeRange r;
     IOCGRID_RETURN_IF_ERROR(ParseRange(v, "date", now, &r));
     if (r.from) {
-      IOCGRID_ASSIGN_OR_RETURN(p.date_from, DateParam(json(*r.from), "date"));
+      IOCGRID_ASSIGN_OR_RETURN(p->date_from, DateParam(json(*r.from), "date"));
     }
     if (r.to) {
-      IOCGRID_ASSIGN_OR_RETURN(p.date_to, DateParam(json(*r.to), "date"));
+      IOCGRID_ASSIGN_OR_RETURN(p->date_to, DateParam(json(*r.to), "date"));
     }
   }
+  return Status();
+}
+
+}  // namespace
+
+Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max_terms) {
+  if (!body.is_object()) return InvalidArgumentError("the filter parameters must be a JSON object");
+  SearchParams p;
+  if (const json& rf = Member(body, "returnFormat"); !rf.is_null()) {
+    if (!rf.is_string()) return InvalidArgumentError("'returnFormat' must be a string");
+    p.return_format = rf.get<std::string>();
+    if (p.return_format == "download") p.return_format = "json";
+  }
+  IOCGRID_RETURN_IF_ERROR(ParseTermParams(body, max_terms, &p));
+  IOCGRID_RETURN_IF_ERROR(ParseStateParams(body, &p));
+  IOCGRID_RETURN_IF_ERROR(ParseTimeParams(body, now, &p));
   for (const char* name : {"searchall", "quickFilter"}) {
-    const json& v = get(name);
+    const json& v = Member(body, name);
     if (v.is_null()) continue;
     if (!v.is_string()) return InvalidArgumentError(Quoted(name) + " must be a string");
     p.searchall = v.get<std::string>();
   }
-  if (const json& v = get("limit"); !v.is_null()) {
+  if (const json& v = Member(body, "limit"); !v.is_null()) {
     IOCGRID_ASSIGN_OR_RETURN(p.limit, PositiveInt(v, "limit"));
   }
-  if (const json& v = get("page"); !v.is_null()) {
+  if (const json& v = Member(body, "page"); !v.is_null()) {
     IOCGRID_ASSIGN_OR_RETURN(p.page, PositiveInt(v, "page"));
   }
   IOCGRID_ASSIGN_OR_RETURN(p.include_event_tags,
@@ -386,7 +412,7 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
   IOCGRID_ASSIGN_OR_RETURN(p.include_sightings, Flag(body, "includeSightings"));
   IOCGRID_ASSIGN_OR_RETURN(p.metadata, Flag(body, "metadata"));
   IOCGRID_ASSIGN_OR_RETURN(p.headerless, Flag(body, "headerless"));
-  if (const json& v = get("requested_attributes"); !v.is_null()) {
+  if (const json& v = Member(body, "requested_attributes"); !v.is_null()) {
     if (!v.is_array())
       return InvalidArgumentError("'requested_attributes' must be a list of names");
     for (const json& item : v) {
@@ -396,7 +422,7 @@ Result<SearchParams> ParseSearchParams(const json& body, int64_t now, size_t max
       p.requested_attributes.push_back(item.get<std::string>());
     }
   }
-  if (const json& v = get("order"); !v.is_null()) {
+  if (const json& v = Member(body, "order"); !v.is_null()) {
     if (!v.is_string())
       return InvalidArgumentError("'order' must be a string such as \"value desc\"");
     p.order = v.get<std::string>();

@@ -103,32 +103,16 @@ Result<int64_t> ParseTime(const json& v, std::string_view field, int64_t now) {
                     "seconds.");
 }
 
-}  // namespace
-
-Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Extractor& extractor,
-                                        const SearchRequestLimits& limits) {
-  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(body));
-  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return InvalidArgumentError("The search must be a JSON object (see docs/portal-api.md).");
-  }
-  static constexpr std::array<std::string_view, 11> kFields = {
-      "indicators", "csv",   "text", "members",       "relations", "since",
-      "until",      "label", "tlp",  "time_gap_days", "shared"};
-  for (const auto& [k, v] : doc.items()) {
-    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end()) {
-      return InvalidArgumentError("Unknown field '" + k.substr(0, 64) +
-                                  "' (see docs/portal-api.md).");
-    }
-  }
-  ParsedSearch out;
-  out.time_gap_days = limits.default_time_gap_days;
+// The indicators, from exactly one of 'indicators' (a list), 'csv' or 'text' (extracted; the
+// benign ones left out), at most limits.max_indicators.
+Status ReadInput(const json& doc, const extract::Extractor& extractor,
+                 const SearchRequestLimits& limits, SearchInput* input) {
   int sources = doc.contains("indicators") + doc.contains("csv") + doc.contains("text");
   if (sources == 0) {
     return InvalidArgumentError("Give the indicators as 'indicators' (a list), 'csv' or 'text'.");
   }
   if (sources > 1) return InvalidArgumentError("Give only one of 'indicators', 'csv' and 'text'.");
-  SearchInput& in = out.input;
+  SearchInput& in = *input;
   if (auto it = doc.find("indicators"); it != doc.end()) {
     IOCGRID_RETURN_IF_ERROR(ParseIndicatorList(*it, limits, &in));
   } else if (auto csv = doc.find("csv"); csv != doc.end()) {
@@ -160,11 +144,16 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
   if (in.indicators.empty() && in.invalid.empty()) {
     return InvalidArgumentError("No indicators in the request.");
   }
+  return Status();
+}
+
+// Which members, which relations and which time scope (relative times count from `now`).
+Status ReadScope(const json& doc, int64_t now, ParsedSearch* out) {
   if (auto it = doc.find("members"); it != doc.end()) {
     if (!it->is_array()) return FieldError("members", "must be a list of member names.");
     for (const json& m : *it) {
       if (!m.is_string()) return FieldError("members", "must be a list of member names.");
-      out.members.push_back(m.get<std::string>());
+      out->members.push_back(m.get<std::string>());
     }
   }
   if (auto it = doc.find("relations"); it != doc.end()) {
@@ -180,21 +169,26 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
       }
       mask |= index::RelationBit(rel);
     }
-    out.relations = mask;
+    out->relations = mask;
   }
   for (const char* field : {"since", "until"}) {
     auto it = doc.find(field);
     if (it == doc.end() || it->is_null()) continue;
-    IOCGRID_ASSIGN_OR_RETURN(int64_t t, ParseTime(*it, field, limits.now));
-    (field[0] == 's' ? out.since : out.until) = t;
+    IOCGRID_ASSIGN_OR_RETURN(int64_t t, ParseTime(*it, field, now));
+    (field[0] == 's' ? out->since : out->until) = t;
   }
-  if (out.since && out.until && *out.since > *out.until) {
+  if (out->since && out->until && *out->since > *out->until) {
     return InvalidArgumentError("'since' is after 'until'.");
   }
+  return Status();
+}
+
+// The label, TLP, sharing and time-gap settings.
+Status ReadLabels(const json& doc, ParsedSearch* out) {
   if (auto it = doc.find("label"); it != doc.end()) {
     if (!it->is_string()) return FieldError("label", "must be a string.");
-    out.label = it->get<std::string>();
-    if (out.label.size() > kMaxLabelBytes) {
+    out->label = it->get<std::string>();
+    if (out->label.size() > kMaxLabelBytes) {
       return FieldError("label", "is longer than " + std::to_string(kMaxLabelBytes) + " bytes.");
     }
   }
@@ -205,11 +199,11 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
         std::find(kTlp.begin(), kTlp.end(), it->get_ref<const std::string&>()) == kTlp.end()) {
       return FieldError("tlp", "must be one of clear, white, green, amber, amber+strict, red.");
     }
-    out.tlp = it->get<std::string>();
+    out->tlp = it->get<std::string>();
   }
   if (auto it = doc.find("shared"); it != doc.end()) {
     if (!it->is_boolean()) return FieldError("shared", "must be true or false.");
-    out.shared = it->get<bool>();
+    out->shared = it->get<bool>();
   }
   if (auto it = doc.find("time_gap_days"); it != doc.end()) {
     if (!it->is_number_integer() ||
@@ -217,11 +211,15 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
         it->get<int64_t>() < 0 || it->get<int64_t>() > kMaxTimeGapDays) {
       return FieldError("time_gap_days", "must be a whole number of days from 0 to 36500.");
     }
-    out.time_gap_days = static_cast<int>(it->get<int64_t>());
+    out->time_gap_days = static_cast<int>(it->get<int64_t>());
   }
+  return Status();
+}
 
-  // The request as stored: typed indicators with their dates, absolute scope.
-  json& n = out.normalized;
+// The request as stored: typed indicators with their dates, absolute scope.
+json Normalized(const ParsedSearch& out) {
+  const SearchInput& in = out.input;
+  json n;
   json list = json::array();
   for (size_t i = 0; i < in.indicators.size(); ++i) {
     json item = {{"value", in.raw[i]}, {"type", core::TypeName(in.indicators[i].type)}};
@@ -237,6 +235,33 @@ Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Ex
   n["tlp"] = out.tlp;
   n["shared"] = out.shared;
   n["time_gap_days"] = out.time_gap_days;
+  return n;
+}
+
+}  // namespace
+
+Result<ParsedSearch> ParseSearchRequest(std::string_view body, const extract::Extractor& extractor,
+                                        const SearchRequestLimits& limits) {
+  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(body));
+  json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return InvalidArgumentError("The search must be a JSON object (see docs/portal-api.md).");
+  }
+  static constexpr std::array<std::string_view, 11> kFields = {
+      "indicators", "csv",   "text", "members",       "relations", "since",
+      "until",      "label", "tlp",  "time_gap_days", "shared"};
+  for (const auto& [k, v] : doc.items()) {
+    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end()) {
+      return InvalidArgumentError("Unknown field '" + k.substr(0, 64) +
+                                  "' (see docs/portal-api.md).");
+    }
+  }
+  ParsedSearch out;
+  out.time_gap_days = limits.default_time_gap_days;
+  IOCGRID_RETURN_IF_ERROR(ReadInput(doc, extractor, limits, &out.input));
+  IOCGRID_RETURN_IF_ERROR(ReadScope(doc, limits.now, &out));
+  IOCGRID_RETURN_IF_ERROR(ReadLabels(doc, &out));
+  out.normalized = Normalized(out);
   return out;
 }
 

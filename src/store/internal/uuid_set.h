@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
+
 namespace iocgrid::store::internal {
 
 // A uuid as 128 bits.
@@ -33,9 +35,7 @@ inline UuidKey KeyOf(std::string_view uuid) {
   int nibbles = 0;
   for (char c : uuid) {
     if (c == '-') continue;
-    const uint64_t v = c <= '9'   ? static_cast<uint64_t>(c - '0')
-                       : c <= 'F' ? static_cast<uint64_t>(c - 'A' + 10)
-                                  : static_cast<uint64_t>(c - 'a' + 10);
+    const auto v = static_cast<uint64_t>(AsciiHexValue(c));
     if (nibbles < 16) {
       key.hi = (key.hi << 4) | v;
     } else {
