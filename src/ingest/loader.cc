@@ -17,13 +17,13 @@ namespace {
 constexpr uint64_t kDetectPrefixBytes = 64 * 1024;
 
 bool HasJsonExtension(std::string_view path) {
-  return path.size() >= 5 && internal::EqualsIgnoreCase(path.substr(path.size() - 5), ".json");
+  return path.size() >= 5 && EqualsIgnoreAsciiCase(path.substr(path.size() - 5), ".json");
 }
 
 InputFormat DetectText(std::string_view path, std::string_view content) {
   content = internal::StripBom(content);
   size_t start = 0;
-  while (start < content.size() && internal::IsAsciiSpace(content[start])) ++start;
+  while (start < content.size() && IsAsciiSpace(content[start])) ++start;
   if (start < content.size()) {
     const char first = content[start];
     if (first == '{') {
@@ -34,7 +34,7 @@ InputFormat DetectText(std::string_view path, std::string_view content) {
     if (first == '[') {
       // A JSON array, unless the line is a bracketed IPv6 address of a plain list.
       size_t next = start + 1;
-      while (next < content.size() && internal::IsAsciiSpace(content[next])) ++next;
+      while (next < content.size() && IsAsciiSpace(content[next])) ++next;
       // A ".json" file is JSON whatever its array holds.
       if (next >= content.size() || content[next] == '{' || content[next] == ']' ||
           content[next] == '"' || HasJsonExtension(path)) {
@@ -48,7 +48,7 @@ InputFormat DetectText(std::string_view path, std::string_view content) {
   std::string_view line;
   uint32_t number = 0;
   while (cursor.Next(&line, &number)) {
-    const std::string_view trimmed = internal::Trim(line);
+    const std::string_view trimmed = TrimAscii(line);
     if (trimmed.empty() || trimmed.front() == '#') continue;
     char delimiter = 0;
     return internal::LooksLikeCsvHeader(trimmed, &delimiter) ? InputFormat::kCsv
@@ -60,11 +60,10 @@ InputFormat DetectText(std::string_view path, std::string_view content) {
 bool SkippedByExpansion(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
   if (name.empty() || name.front() == '.') return true;
-  if (internal::StartsWithIgnoreCase(name, "README") ||
-      internal::StartsWithIgnoreCase(name, "LICENSE")) {
+  if (StartsWithIgnoreAsciiCase(name, "README") || StartsWithIgnoreAsciiCase(name, "LICENSE")) {
     return true;
   }
-  const std::string extension = internal::AsciiLower(path.extension().string());
+  const std::string extension = AsciiLower(path.extension().string());
   return extension == ".md";
 }
 
@@ -91,7 +90,7 @@ std::string_view InputFormatName(InputFormat format) {
 }
 
 bool ParseInputFormat(std::string_view name, InputFormat* out) {
-  const std::string lower = internal::AsciiLower(internal::Trim(name));
+  const std::string lower = AsciiLower(TrimAscii(name));
   if (lower == "auto") {
     *out = InputFormat::kAuto;
   } else if (lower == "warninglist") {

@@ -10,8 +10,6 @@
 namespace iocgrid::ingest {
 namespace {
 
-using internal::Trim;
-
 // Where ForEachQuery sends what it finds.
 struct QueryOut {
   std::string_view path;
@@ -65,9 +63,9 @@ void ParseCsvQueries(std::string_view content, char delimiter, const QueryOut& o
       return;
     }
     bool blank = true;
-    for (const std::string& field : fields) blank = blank && Trim(field).empty();
+    for (const std::string& field : fields) blank = blank && TrimAscii(field).empty();
     if (blank) continue;
-    const std::string_view raw = value_index < fields.size() ? Trim(fields[value_index]) : "";
+    const std::string_view raw = value_index < fields.size() ? TrimAscii(fields[value_index]) : "";
     if (raw.empty()) {
       out.Issue(line, "no value in column '" + columns.names[value_index] + "'");
       continue;
@@ -92,7 +90,7 @@ void ParsePlainQueries(std::string_view content, uint32_t first_line, const Quer
   uint32_t local = 0;
   while (cursor.Next(&line, &local)) {
     const uint32_t number = first_line - 1 + local;
-    std::string_view text = Trim(line);
+    std::string_view text = TrimAscii(line);
     if (text.empty() || internal::IsCommentLine(text)) continue;
     text = internal::StripTrailingComment(text);
     std::string_view token;
@@ -114,7 +112,7 @@ char CsvDelimiter(std::string_view content) {
   std::string_view line;
   uint32_t number = 0;
   while (cursor.Next(&line, &number)) {
-    const std::string_view trimmed = Trim(line);
+    const std::string_view trimmed = TrimAscii(line);
     if (trimmed.empty() || trimmed.front() == '#') continue;
     char delimiter = 0;
     return internal::LooksLikeCsvHeader(trimmed, &delimiter) ? delimiter : 0;

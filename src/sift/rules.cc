@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
+
 namespace iocgrid::sift {
 namespace {
 
@@ -14,10 +16,8 @@ std::vector<std::string> Words(std::string_view text) {
   std::vector<std::string> words;
   std::string w;
   for (char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      w += c;
-    } else if (c >= 'A' && c <= 'Z') {
-      w += static_cast<char>(c - 'A' + 'a');
+    if (IsAsciiAlnum(c)) {
+      w += AsciiToLower(c);
     } else if (!w.empty()) {
       words.push_back(std::move(w));
       w.clear();

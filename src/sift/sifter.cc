@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/ascii.h"
 #include "common/check.h"
 #include "core/ip.h"
 #include "sift/internal/sifter_impl.h"
@@ -159,10 +160,8 @@ Result<core::Indicator> NormalizeObservable(ValueKind kind, Field field, std::st
         return InvalidArgumentError("not an md5, sha1 or sha256 digest");
       std::string v(raw);
       for (char& c : v) {
-        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-          return InvalidArgumentError("not a hex digest");
-        }
+        if (!IsAsciiHex(c)) return InvalidArgumentError("not a hex digest");
+        c = AsciiToLower(c);
       }
       return core::Indicator{type, std::move(v)};
     }

@@ -18,6 +18,9 @@ TEST(AsciiTest, HexValueOfEitherCaseAndNothingElse) {
 TEST(AsciiTest, CaseAndTrimTouchOnlyAscii) {
   EXPECT_EQ(AsciiLower("X-MISP-Auth \xC3\x89"), "x-misp-auth \xC3\x89");  // É's bytes unchanged
   EXPECT_EQ(TrimAscii(" \t value\r\n"), "value");
+  EXPECT_EQ(TrimAscii(" \t a b \r\n"), "a b");  // inner spaces stay
+  EXPECT_EQ(TrimAscii(""), "");
+  EXPECT_EQ(TrimAscii("   "), "");
   EXPECT_EQ(TrimAscii("\xC2\xA0x"), "\xC2\xA0x");  // a UTF-8 no-break space is not ASCII space
   EXPECT_TRUE(EqualsIgnoreAsciiCase("NoT", "not"));
   EXPECT_FALSE(EqualsIgnoreAsciiCase("not", "nott"));

@@ -28,11 +28,6 @@ using namespace std::chrono_literals;
 
 const std::string kShared = IOCGRID_SHARED_DATA_DIR;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 // A `node serve` child process; its port is read from the "listening on" line.
 // `node serve` on an ephemeral port, as the other e2e tests run servers (process.h).
 std::unique_ptr<Background> Serve(const std::string& data_dir) {
@@ -59,7 +54,7 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
   auto key = RunIocgrid(
       {"node", "keys", "create", "--data", data, "--org", "Honeypot", "--role", "admin"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
-  std::string api_key = Trim(key.out);
+  std::string api_key = Line(key.out);
   ASSERT_EQ(api_key.size(), 40u) << key.out;
   auto import =
       RunIocgrid({"node", "import", "--data", data, "--tag", "tlp:white",
@@ -105,7 +100,7 @@ TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
   TempDir dir;
   std::string data = dir.path() + "/node";
   std::string api_key =
-      Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
+      Line(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
   ASSERT_EQ(api_key.size(), 40u);
   auto serve_process = Serve(data);
   Background& serve = *serve_process;
@@ -130,7 +125,7 @@ TEST(NodeCliTest, KeysListShowsNoSecretsAndRevokeWorks) {
   auto key = RunIocgrid(
       {"node", "keys", "create", "--data", data, "--org", "Acme", "--comment", "portal"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
-  std::string api_key = Trim(key.out);
+  std::string api_key = Line(key.out);
   auto list = RunIocgrid({"node", "keys", "list", "--data", data});
   ASSERT_EQ(list.exit_code, 0);
   EXPECT_EQ(list.out.find(api_key), std::string::npos) << "the clear key must never be listed";

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/ascii.h"
 #include "tests/common/temp_dir.h"
 
 namespace iocgrid::e2e {
@@ -16,6 +18,9 @@ struct ProcessResult {
 
 // Runs IOCGRID_BINARY with `args`, feeding `stdin_text` on standard input. Blocks until exit.
 ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// A one-line answer (a key, an id) without its line end and blanks.
+inline std::string Line(std::string_view out) { return std::string(TrimAscii(out)); }
 
 // `iocgrid ARGS...` in the background: the constructor waits for the "listening on URL" line
 // on standard error (up to 30 s); the destructor sends SIGTERM and waits.

@@ -18,11 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 uint16_t PortOf(const std::string& url) {
   return static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
@@ -31,7 +26,7 @@ class NodeProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() + "/node";
-    key_ = Trim(RunIocgrid({"node", "keys", "create", "--data", data_, "--org", "hp"}).out);
+    key_ = Line(RunIocgrid({"node", "keys", "create", "--data", data_, "--org", "hp"}).out);
     ASSERT_EQ(key_.size(), 40u);
     node_ = std::make_unique<Background>(
         std::vector<std::string>{"node", "serve", "--data", data_, "--listen", "127.0.0.1:0"});

@@ -26,11 +26,6 @@ using namespace std::chrono_literals;
 const std::string kLog =
     std::string(IOCGRID_SHARED_DATA_DIR) + "/E_logs/apache/secrepo_access-2018-12-15.log";
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -61,7 +56,7 @@ class SiftPortalTest : public ::testing::Test {
                      const std::string& kind, const std::string& disclosure) {
     std::string data = dir_.path() + "/" + name;
     std::string key =
-        Trim(RunIocgrid({"node", "keys", "create", "--data", data, "--org", name}).out);
+        Line(RunIocgrid({"node", "keys", "create", "--data", data, "--org", name}).out);
     EXPECT_EQ(key.size(), 40u);
     std::vector<std::string> args = {"node", "import", "--data", data, "-q"};
     args.insert(args.end(), files.begin(), files.end());
@@ -115,7 +110,7 @@ TEST_F(SiftPortalTest, ThePortalsReportEqualsTheCliAndKeepsNoLogLine) {
       Member("intel", {dir_.Write("intel.txt", intel_list)}, "threat", "count");
   std::string config =
       dir_.Write("portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n" + members);
-  key_ = Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  key_ = Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
   ASSERT_EQ(key_.size(), 40u);
 
   std::string id;

@@ -8,12 +8,6 @@
 namespace iocgrid::ingest::internal {
 namespace {
 
-TEST(TrimTest, RemovesAsciiWhitespaceAtBothEnds) {
-  EXPECT_EQ(Trim(" \t a b \r\n"), "a b");
-  EXPECT_EQ(Trim(""), "");
-  EXPECT_EQ(Trim("   "), "");
-}
-
 TEST(StripTrailingCommentTest, CutsHashAfterWhitespaceOnly) {
   EXPECT_EQ(StripTrailingComment("1.2.3.4   # note"), "1.2.3.4");
   EXPECT_EQ(StripTrailingComment("http://a.example/#frag"), "http://a.example/#frag");

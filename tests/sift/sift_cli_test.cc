@@ -306,16 +306,11 @@ TEST(SiftCliTest, OracleAgreesWithMatchOnTheSharedLogs) {
   EXPECT_EQ(sift_hits, match_hits);
 }
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 TEST(SiftCliTest, SiftsThroughAPortalWithMemberDataKinds) {
   TempDir dir;
   std::string node_data = dir.path() + "/node";
   std::string node_key =
-      Trim(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
+      Line(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
   ASSERT_EQ(node_key.size(), 40u);
   ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data,
                         dir.Write("hp.txt", "45.33.32.156\n185.100.87.0/24\n")})
@@ -334,7 +329,7 @@ TEST(SiftCliTest, SiftsThroughAPortalWithMemberDataKinds) {
   std::string config = dir.Write("portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n" +
                                                     member + "data_kind = \"honeypot\"\n");
   std::string key =
-      Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
   ASSERT_EQ(key.size(), 40u);
   Background portal({"portal", "serve", "--config", config});
   ASSERT_FALSE(portal.url().empty()) << portal.log();

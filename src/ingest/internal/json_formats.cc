@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/json_depth.h"
 #include "core/indicator.h"
 #include "core/indicator_type.h"
@@ -72,7 +73,7 @@ error_code GetScalarText(od::value& value, std::string* out) {
     }
     case od::json_type::number: {
       double number = 0;
-      std::string_view raw = Trim(value.raw_json_token());
+      std::string_view raw = TrimAscii(value.raw_json_token());
       if (error_code error = value.get_double().get(number)) return error;
       out->assign(raw);
       return simdjson::SUCCESS;
@@ -92,7 +93,7 @@ error_code GetScalarText(od::value& value, std::string* out) {
 }
 
 std::optional<int64_t> ToInt64(std::string_view text) {
-  text = Trim(text);
+  text = TrimAscii(text);
   int64_t number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
@@ -143,7 +144,7 @@ bool FamilyHinted(const StringListHints& hints, core::MatchFamily family) {
 
 // A "string" warninglist entry: guessed, then steered by the list's matching_attributes.
 Result<core::Indicator> ParseStringEntry(std::string_view raw, const StringListHints& hints) {
-  std::string_view value = Trim(raw);
+  std::string_view value = TrimAscii(raw);
   // ".google.com" style suffix entries: the name without its leading dot.
   if (value.size() > 1 && value.front() == '.') value.remove_prefix(1);
   Result<core::Indicator> guessed = core::GuessIndicator(value);
@@ -264,7 +265,7 @@ bool LooksLikeUuid(std::string_view text) {
     const char c = text[i];
     if (i == 8 || i == 13 || i == 18 || i == 23) {
       if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+    } else if (!IsAsciiHex(c)) {
       return false;
     }
   }
@@ -532,7 +533,7 @@ void EventReader::Finish(RawAttribute&& raw, std::vector<Attribute>* out) {
                   "skipped attribute: unknown MISP type '" + Abbreviate(raw.type, 40) + "'");
     return;
   }
-  if (Trim(raw.value).empty()) {
+  if (TrimAscii(raw.value).empty()) {
     context_.Skip(raw.line, "skipped " + raw.type + " attribute: empty value");
     return;
   }
@@ -669,7 +670,7 @@ Status LoadMispEvents(const LoadContext& context, std::string_view content) {
 }
 
 bool LooksLikeWarninglist(std::string_view json) {
-  json = Trim(StripBom(json));
+  json = TrimAscii(StripBom(json));
   if (json.empty() || json.front() != '{') return false;
   int depth = 0;
   bool has_list = false;

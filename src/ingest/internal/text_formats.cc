@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/utf8.h"
 #include "core/indicator.h"
 #include "core/indicator_type.h"
@@ -99,7 +100,7 @@ std::string_view FirstContentLine(std::string_view content, uint32_t* number) {
   LineCursor cursor(content);
   std::string_view line;
   while (cursor.Next(&line, number)) {
-    const std::string_view trimmed = Trim(line);
+    const std::string_view trimmed = TrimAscii(line);
     if (!trimmed.empty() && trimmed.front() != '#') return line;
   }
   *number = 0;
@@ -117,7 +118,7 @@ void ApplyCsvContext(const CsvColumns& columns, const std::vector<std::string>& 
                      Attribute* attribute) {
   auto cell = [&fields](int index) -> std::string_view {
     return index >= 0 && static_cast<size_t>(index) < fields.size()
-               ? Trim(fields[static_cast<size_t>(index)])
+               ? TrimAscii(fields[static_cast<size_t>(index)])
                : std::string_view();
   };
   std::string comment(cell(columns.comment));
@@ -149,7 +150,7 @@ void ApplyCsvContext(const CsvColumns& columns, const std::vector<std::string>& 
   for (size_t i = 0; i < fields.size() && i < columns.names.size(); ++i) {
     bool skip = columns.ignored[i];
     for (int index : mapped) skip = skip || index == static_cast<int>(i);
-    const std::string_view value = Trim(fields[i]);
+    const std::string_view value = TrimAscii(fields[i]);
     if (skip || value.empty()) continue;
     AppendPart(&comment, columns.names[i] + "=" + std::string(value));
   }
@@ -158,7 +159,7 @@ void ApplyCsvContext(const CsvColumns& columns, const std::vector<std::string>& 
 
 bool IsHex(std::string_view text) {
   for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+    if (!IsAsciiHex(c)) {
       return false;
     }
   }
@@ -166,7 +167,7 @@ bool IsHex(std::string_view text) {
 }
 
 bool IsFeedHashLine(std::string_view line) {
-  line = Trim(line);
+  line = TrimAscii(line);
   const size_t comma = line.find(',');
   if (comma != 32 || !IsHex(line.substr(0, 32))) return false;
   const std::string_view uuid = line.substr(33);
@@ -196,7 +197,7 @@ Status LoadCsv(const LoadContext& context, std::string_view content) {
     return InvalidArgumentError(
         "not CSV/TSV with a header naming a value column (value, indicator, ioc, ip, domain, "
         "url, md5, ...): line " +
-        std::to_string(header_number) + " is '" + Abbreviate(Trim(header_line)) + "'");
+        std::to_string(header_number) + " is '" + Abbreviate(TrimAscii(header_line)) + "'");
   }
   CsvReader reader(content, delimiter);
   std::vector<std::string> fields;
@@ -213,14 +214,14 @@ Status LoadCsv(const LoadContext& context, std::string_view content) {
       break;
     }
     bool blank = true;
-    for (const std::string& field : fields) blank = blank && Trim(field).empty();
+    for (const std::string& field : fields) blank = blank && TrimAscii(field).empty();
     if (blank) continue;
     if (static_cast<size_t>(columns.value) >= fields.size()) {
       context.Skip(line, "skipped row: " + std::to_string(fields.size()) + " field(s), no '" +
                              columns.names[static_cast<size_t>(columns.value)] + "' column");
       continue;
     }
-    const std::string_view value = Trim(fields[static_cast<size_t>(columns.value)]);
+    const std::string_view value = TrimAscii(fields[static_cast<size_t>(columns.value)]);
     if (value.empty()) {
       context.Skip(
           line, "skipped row: empty '" + columns.names[static_cast<size_t>(columns.value)] + "'");
@@ -252,7 +253,7 @@ Status LoadPlain(const LoadContext& context, std::string_view content) {
   std::string_view line;
   uint32_t number = 0;
   while (cursor.Next(&line, &number)) {
-    std::string_view text = Trim(line);
+    std::string_view text = TrimAscii(line);
     if (text.empty() || IsCommentLine(text)) continue;
     text = StripTrailingComment(text);
     std::string_view token;
@@ -282,7 +283,7 @@ Status LoadIpsum(const LoadContext& context, std::string_view content) {
   std::string_view line;
   uint32_t number = 0;
   while (cursor.Next(&line, &number)) {
-    const std::string_view text = Trim(line);
+    const std::string_view text = TrimAscii(line);
     if (text.empty() || text.front() == '#') continue;
     std::string_view address;
     std::string_view rest;
@@ -319,7 +320,7 @@ bool LooksLikeFeedHashes(std::string_view content) {
   uint32_t number = 0;
   int checked = 0;
   while (checked < 5 && cursor.Next(&line, &number)) {
-    if (Trim(line).empty()) continue;
+    if (TrimAscii(line).empty()) continue;
     // A prefix of a file may end inside a line: only complete lines count.
     if (!IsFeedHashLine(line)) return checked > 0 && !cursor.Next(&line, &number);
     ++checked;
@@ -329,14 +330,14 @@ bool LooksLikeFeedHashes(std::string_view content) {
 
 bool LooksLikeIpsum(std::string_view content) {
   uint32_t number = 0;
-  const std::string_view line = Trim(FirstContentLine(StripBom(content), &number));
+  const std::string_view line = TrimAscii(FirstContentLine(StripBom(content), &number));
   const size_t tab = line.find('\t');
   if (number == 0 || tab == std::string_view::npos || tab == 0) return false;
   const std::string_view first = line.substr(0, tab);
   for (char c : first) {
     if (IsAsciiSpace(c)) return false;
   }
-  return ParseCount(Trim(line.substr(tab + 1))).has_value();
+  return ParseCount(TrimAscii(line.substr(tab + 1))).has_value();
 }
 
 }  // namespace iocgrid::ingest::internal

@@ -8,42 +8,6 @@
 
 namespace iocgrid::ingest::internal {
 
-bool IsAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsAsciiSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsAsciiSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
-
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-namespace {
-
-char LowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (LowerChar(a[i]) != LowerChar(b[i])) return false;
-  }
-  return true;
-}
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
-}
-
 std::string_view StripBom(std::string_view text) {
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   return text;
@@ -61,16 +25,16 @@ std::string Abbreviate(std::string_view text, size_t max_chars) {
 std::string QuotedMessage(const Status& status) { return SanitizeUtf8(status.message()); }
 
 void SplitFirstToken(std::string_view line, std::string_view* token, std::string_view* rest) {
-  line = Trim(line);
+  line = TrimAscii(line);
   size_t end = 0;
   while (end < line.size() && !IsAsciiSpace(line[end])) ++end;
   *token = line.substr(0, end);
-  *rest = Trim(line.substr(end));
+  *rest = TrimAscii(line.substr(end));
 }
 
 std::string_view StripTrailingComment(std::string_view line) {
   for (size_t i = 1; i < line.size(); ++i) {
-    if (line[i] == '#' && IsAsciiSpace(line[i - 1])) return Trim(line.substr(0, i));
+    if (line[i] == '#' && IsAsciiSpace(line[i - 1])) return TrimAscii(line.substr(0, i));
   }
   return line;
 }
@@ -113,7 +77,7 @@ bool CsvReader::Next(std::vector<std::string>* fields, uint32_t* line, std::stri
     size_t end = text_.find('\n', pos_);
     if (end == std::string_view::npos) end = text_.size();
     std::string_view raw = text_.substr(pos_, end - pos_);
-    std::string_view trimmed = Trim(raw);
+    std::string_view trimmed = TrimAscii(raw);
     if (!trimmed.empty() && trimmed.front() != '#') break;
     pos_ = end + 1;
     ++line_;
@@ -129,7 +93,7 @@ bool CsvReader::Next(std::vector<std::string>* fields, uint32_t* line, std::stri
       return true;
     }
     char c = text_[pos_];
-    if (c == '"' && Trim(field).empty() && !quoted_field) {
+    if (c == '"' && TrimAscii(field).empty() && !quoted_field) {
       // Opening quote (leading blanks before it are dropped).
       field.clear();
       quoted_field = true;
@@ -237,7 +201,7 @@ std::optional<core::IndicatorType> TypeOfValueColumn(std::string_view lower_name
 }  // namespace
 
 bool IsValueColumnName(std::string_view name) {
-  std::string lower = AsciiLower(Trim(name));
+  std::string lower = AsciiLower(TrimAscii(name));
   return std::find(kValueColumnNames.begin(), kValueColumnNames.end(), lower) !=
          kValueColumnNames.end();
 }
@@ -247,7 +211,7 @@ bool ResolveCsvHeader(const std::vector<std::string>& header, CsvColumns* out) {
   out->ignored.assign(header.size(), false);
   std::vector<std::string> lower(header.size());
   for (size_t i = 0; i < header.size(); ++i) {
-    out->names.emplace_back(Trim(StripBom(header[i])));
+    out->names.emplace_back(TrimAscii(StripBom(header[i])));
     lower[i] = AsciiLower(out->names.back());
   }
   auto find = [&lower](std::string_view name) -> int {
@@ -287,7 +251,7 @@ bool ResolveCsvHeader(const std::vector<std::string>& header, CsvColumns* out) {
 }
 
 bool LooksLikeCsvHeader(std::string_view line, char* delimiter) {
-  line = Trim(StripBom(line));
+  line = TrimAscii(StripBom(line));
   if (line.empty()) return false;
   char found = DetectDelimiter(line);
   if (found == 0) {
@@ -317,7 +281,7 @@ int ToInt(std::string_view digits) {
 }  // namespace
 
 std::optional<std::string> ParseDate(std::string_view text) {
-  text = Trim(text);
+  text = TrimAscii(text);
   std::string_view year;
   std::string_view month;
   std::string_view day;
@@ -358,16 +322,17 @@ int64_t DateToUnixSeconds(std::string_view date) {
 }
 
 std::optional<bool> ParseBool(std::string_view text) {
-  text = Trim(text);
-  if (text == "1" || EqualsIgnoreCase(text, "true") || EqualsIgnoreCase(text, "yes")) return true;
-  if (text == "0" || EqualsIgnoreCase(text, "false") || EqualsIgnoreCase(text, "no")) {
+  text = TrimAscii(text);
+  if (text == "1" || EqualsIgnoreAsciiCase(text, "true") || EqualsIgnoreAsciiCase(text, "yes"))
+    return true;
+  if (text == "0" || EqualsIgnoreAsciiCase(text, "false") || EqualsIgnoreAsciiCase(text, "no")) {
     return false;
   }
   return std::nullopt;
 }
 
 std::vector<std::string> SplitTags(std::string_view cell) {
-  cell = Trim(cell);
+  cell = TrimAscii(cell);
   if (cell.size() >= 2 && cell.front() == '[' && cell.back() == ']') {
     cell = cell.substr(1, cell.size() - 2);
   }
@@ -377,10 +342,10 @@ std::vector<std::string> SplitTags(std::string_view cell) {
   while (start <= cell.size()) {
     size_t end = cell.find(separator, start);
     if (end == std::string_view::npos) end = cell.size();
-    std::string_view tag = Trim(cell.substr(start, end - start));
+    std::string_view tag = TrimAscii(cell.substr(start, end - start));
     if (tag.size() >= 2 && (tag.front() == '"' || tag.front() == '\'') &&
         tag.back() == tag.front()) {
-      tag = Trim(tag.substr(1, tag.size() - 2));
+      tag = TrimAscii(tag.substr(1, tag.size() - 2));
     }
     if (!tag.empty()) tags.emplace_back(tag);
     start = end + 1;
@@ -405,9 +370,9 @@ std::string_view CanonicalCategory(std::string_view name) {
                                                                    "Social network",
                                                                    "Person",
                                                                    "Other"};
-  name = Trim(name);
+  name = TrimAscii(name);
   for (std::string_view category : kCategories) {
-    if (EqualsIgnoreCase(category, name)) return category;
+    if (EqualsIgnoreAsciiCase(category, name)) return category;
   }
   return {};
 }

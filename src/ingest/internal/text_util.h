@@ -1,6 +1,6 @@
-// Text helpers shared by the ingest loaders and the query reader: trimming, case-insensitive
-// comparison, line numbers from byte offsets, an RFC 4180 CSV record reader, and the mapping of
-// a CSV header onto the columns the importers understand.
+// Text helpers shared by the ingest loaders and the query reader (ASCII trimming and case
+// folding are common/ascii.h's): line numbers from byte offsets, an RFC 4180 CSV record reader, and
+// the mapping of a CSV header onto the columns the importers understand.
 //
 // Thread-safety: pure functions and single-owner values.
 #pragma once
@@ -12,17 +12,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.h"  // trimming and case folding (TrimAscii, AsciiLower, ...)
 #include "common/status.h"
 #include "core/indicator_type.h"
 
 namespace iocgrid::ingest::internal {
-
-// ASCII whitespace (space, tab, CR, LF, vertical tab, form feed) removed at both ends.
-std::string_view Trim(std::string_view text);
-std::string AsciiLower(std::string_view text);
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix);
-bool IsAsciiSpace(char c);
 
 // Removes a leading UTF-8 byte order mark.
 std::string_view StripBom(std::string_view text);

@@ -8,7 +8,7 @@
 namespace iocgrid::ingest::internal {
 
 Result<core::Indicator> ParseHostValue(std::string_view raw) {
-  std::string_view name = Trim(raw);
+  std::string_view name = TrimAscii(raw);
   if (name.size() > 1 && name.front() == '.') name.remove_prefix(1);
   IOCGRID_ASSIGN_OR_RETURN(std::string normalized, core::NormalizeDomain(name));
   const auto dots = std::count(normalized.begin(), normalized.end(), '.');
@@ -60,7 +60,7 @@ Result<core::Indicator> ParseWithOptionalType(std::optional<core::IndicatorType>
 }
 
 Result<core::Indicator> ParseWithTypeName(std::string_view type_name, std::string_view raw) {
-  type_name = Trim(type_name);
+  type_name = TrimAscii(type_name);
   if (type_name.empty()) return core::GuessIndicator(raw);
   Result<std::optional<core::IndicatorType>> resolved = core::ResolveTypeName(type_name);
   if (!resolved.ok()) {
@@ -89,7 +89,7 @@ Result<core::Indicator> ParseCsvValue(const CsvColumns& columns, std::string_vie
 }
 
 std::string SkipMessage(std::string_view raw, const Status& status) {
-  return "skipped '" + Abbreviate(Trim(raw)) + "': " + QuotedMessage(status);
+  return "skipped '" + Abbreviate(TrimAscii(raw)) + "': " + QuotedMessage(status);
 }
 
 }  // namespace iocgrid::ingest::internal

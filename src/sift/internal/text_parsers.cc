@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.h"
 #include "sift/internal/parsers.h"
 #include "sift/internal/timestamps.h"
 
@@ -122,7 +123,7 @@ class ModsecNativeParser final : public LineParser {
     if (s < 'A' || s > 'Z') return 0;
     for (size_t i = 0; i < dash; ++i) {
       char c = mid[i];
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return 0;
+      if (!IsAsciiHex(c)) return 0;
     }
     return s;
   }
@@ -335,7 +336,7 @@ class CsvParser final : public LineParser {
     std::string n;
     for (char c : raw) {
       if (c == ' ' || c == '_' || c == '-' || c == '.' || c == '"' || c == '@') continue;
-      n += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      n += AsciiToLower(c);
     }
     static const std::vector<std::pair<std::string_view, Col>> kNames = {
         {"time", Col::kTime},
@@ -450,8 +451,7 @@ class CsvParser final : public LineParser {
   }
 
   static bool AlertAction(std::string_view v) {
-    std::string a;
-    for (char c : v) a += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    const std::string a = AsciiLower(v);
     return a == "block" || a == "blocked" || a == "deny" || a == "denied" || a == "drop" ||
            a == "dropped" || a == "reject" || a == "rejected" || a == "alert" || a == "detected" ||
            a == "prevented";
