@@ -44,7 +44,7 @@ declare -A allowed=(
   [store]="common core sqlite store"
   [net]="common net"
   [node]="common core index ingest psi store net node"
-  [federation]="common core index net federation"
+  [federation]="common core index psi net federation"
   [portal]="common core index ingest extract sift net federation sqlite portal"
 )
 for comp in "${!allowed[@]}"; do

@@ -147,8 +147,8 @@ int RunMembersCheck(const PortalFlags& flags) {
   if (!config.ok()) return Fail("members check", std::string(config.status().message()));
   auto fed = federation::Federation::Create(config->members, config->federation);
   if (!fed.ok()) return Fail("members check", std::string(fed.status().message()));
-  std::printf("%-16s %-8s %-8s %8s %10s  %-23s %s\n", "MEMBER", "STATUS", "VERSION", "LATENCY",
-              "INDICATORS", "DATA SPAN", "ERROR");
+  std::printf("%-16s %-8s %-8s %8s %10s  %-23s %-10s %s\n", "MEMBER", "STATUS", "VERSION",
+              "LATENCY", "INDICATORS", "DATA SPAN", "DISCLOSURE", "ERROR / PRIVATE SEARCH");
   int failures = 0;
   for (const auto& m : config->members) {
     federation::MemberProbe p = (*fed)->Probe(m.name);
@@ -157,9 +157,17 @@ int RunMembersCheck(const PortalFlags& flags) {
     // Plain MISP members have no stats endpoint: their size and span are unknown here.
     std::string count =
         m.kind == federation::MemberKind::kMisp ? "-" : std::to_string(p.attributes);
-    std::printf("%-16s %-8s %-8s %6lldms %10s  %-23s %s\n", m.name.c_str(), p.ok ? "ok" : "DOWN",
-                p.version.empty() ? "-" : p.version.c_str(), static_cast<long long>(p.latency_ms),
-                count.c_str(), span.c_str(), p.error.c_str());
+    // A plain MISP member has no private-search API: say so, since the config refuses
+    // disclosure = "private" for it (a node mirroring the MISP can be private).
+    std::string detail = !p.error.empty()     ? p.error
+                         : !p.privacy.empty() ? p.privacy
+                         : m.kind == federation::MemberKind::kMisp
+                             ? "plain MISP: cannot be private (mirror it with an iocgrid node)"
+                             : "";
+    std::printf("%-16s %-8s %-8s %6lldms %10s  %-23s %-10s %s\n", m.name.c_str(),
+                p.ok ? "ok" : "DOWN", p.version.empty() ? "-" : p.version.c_str(),
+                static_cast<long long>(p.latency_ms), count.c_str(), span.c_str(),
+                std::string(federation::DisclosureName(m.disclosure)).c_str(), detail.c_str());
   }
   return failures ? kExitNotFound : 0;
 }

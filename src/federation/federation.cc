@@ -8,6 +8,7 @@
 
 #include "federation/internal/dto.h"
 #include "federation/internal/federation_impl.h"
+#include "psi/oprf.h"
 
 namespace iocgrid::federation {
 namespace internal {
@@ -40,6 +41,7 @@ FederationImpl::~FederationImpl() {
     MutexLock lock(s->mu);
     while (!s->done) s->cv.Wait(s->mu);
   }
+  crypto_.reset();  // its last tasks may still post to the dispatcher
   dispatcher_.reset();
 }
 
@@ -140,7 +142,9 @@ void FederationImpl::StartRun(const std::shared_ptr<SearchState>& s, MemberRun* 
   // a slot or a retry, so every member replies by then whatever the server
   // does.
   dispatcher_->PostAt(deadline, [this, s, run] { OnDeadline(s, run); });
-  if (m->config.kind == MemberKind::kIocgrid) {
+  if (m->config.disclosure == Disclosure::kPrivate) {
+    StartPrivate(s, run);
+  } else if (m->config.kind == MemberKind::kIocgrid) {
     StartGrid(s, run);
   } else {
     StartMisp(s, run);
@@ -280,7 +284,13 @@ Result<std::unique_ptr<Federation>> Federation::Create(std::vector<MemberConfig>
                                   "': timeout, max_concurrent, batch_size, page limits and "
                                   "max_response_bytes must be positive");
     }
+    if (c.disclosure == Disclosure::kPrivate && c.kind == MemberKind::kMisp) {
+      return InvalidArgumentError("member '" + c.name +
+                                  "': a plain MISP member cannot be private (no private-search "
+                                  "API); list an iocgrid node mirroring it instead");
+    }
   }
+  IOCGRID_RETURN_IF_ERROR(psi::InitCrypto());
   if (options.retries < 0 || options.breaker_failures < 1) {
     return InvalidArgumentError("retries must be >= 0 and breaker_failures >= 1");
   }

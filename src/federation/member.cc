@@ -38,6 +38,8 @@ std::string_view DisclosureName(Disclosure disclosure) {
       return "existence";
     case Disclosure::kCount:
       return "count";
+    case Disclosure::kPrivate:
+      return "private";
   }
   return "full";
 }
@@ -49,6 +51,23 @@ bool ParseDisclosure(std::string_view name, Disclosure* out) {
     *out = Disclosure::kExistence;
   } else if (name == "count") {
     *out = Disclosure::kCount;
+  } else if (name == "private") {
+    *out = Disclosure::kPrivate;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view PsiModeName(PsiMode mode) {
+  return mode == PsiMode::kBucketed ? "bucketed" : "full-set";
+}
+
+bool ParsePsiMode(std::string_view name, PsiMode* out) {
+  if (name == "full-set") {
+    *out = PsiMode::kFullSet;
+  } else if (name == "bucketed") {
+    *out = PsiMode::kBucketed;
   } else {
     return false;
   }

@@ -17,9 +17,14 @@
 namespace iocgrid::federation {
 
 enum class MemberKind : uint8_t { kIocgrid, kMisp };
-// DESIGN.md "Disclosure": full context, existence only (member + relation), or
-// counts only.
-enum class Disclosure : uint8_t { kFull, kExistence, kCount };
+// DESIGN.md "Disclosure": full context, existence only (member + relation), counts only, or
+// private search (issue 10, docs/private-search.md): the member learns nothing of the query and
+// the portal gets only the hits, with the context the member's labels carry.
+enum class Disclosure : uint8_t { kFull, kExistence, kCount, kPrivate };
+// How a private member's tags reach the querier (docs/private-search.md "Retrieval modes"):
+// the whole tag set, synced once and then by data generation, or only the buckets of the
+// queried tags (reveals a few bits of each tag's hash).
+enum class PsiMode : uint8_t { kFullSet, kBucketed };
 
 std::string_view MemberKindName(MemberKind kind);  // "iocgrid", "misp"
 bool ParseMemberKind(std::string_view name, MemberKind* out);
@@ -28,8 +33,10 @@ bool ParseMemberKind(std::string_view name, MemberKind* out);
 // CIDR cache).
 index::RelationMask SupportedRelations(MemberKind kind);
 
-std::string_view DisclosureName(Disclosure disclosure);  // "full", "existence", "count"
+std::string_view DisclosureName(Disclosure disclosure);  // "full", "existence", "count", "private"
 bool ParseDisclosure(std::string_view name, Disclosure* out);
+std::string_view PsiModeName(PsiMode mode);  // "full-set", "bucketed"
+bool ParsePsiMode(std::string_view name, PsiMode* out);
 
 struct MemberConfig {
   std::string name;  // unique, [a-z0-9_-]
@@ -54,6 +61,7 @@ struct MemberConfig {
   size_t max_response_bytes = 64 * 1024 * 1024;
   bool enabled = true;
   Disclosure disclosure = Disclosure::kFull;
+  PsiMode psi_mode = PsiMode::kFullSet;  // disclosure kPrivate only
   // The kind of data the member holds, for sifting (issue 9, docs/sift.md): honeypot, scanner,
   // anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, warninglist; empty = not declared.
   std::string data_kind;
@@ -99,6 +107,9 @@ struct MemberReply {
   uint64_t requests = 0;              // HTTP requests made (batches, pages, retries)
   index::RelationMask relations = 0;  // relations this member could be asked for
   std::vector<MemberHit> hits;
+  // Queries (indexes into the request) this member's answer may be short for: a private
+  // member's in-range inside a queried network wider than the range budget.
+  std::vector<uint32_t> incomplete;
 };
 
 // What `portal members check` shows.
@@ -111,6 +122,8 @@ struct MemberProbe {
   uint64_t attributes = 0;  // grid/v1/stats when the member is an iocgrid node
   std::string first_date;
   std::string last_date;
+  // Private members: their private-search state ("full-set, key epoch 1, 1234 tags, ready").
+  std::string privacy;
 };
 
 // A member's circuit breaker as the federation holds it now (the portal's members page).

@@ -191,7 +191,8 @@ Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::s
       "name",       "display_name",    "sector",     "kind",       "url",
       "key",        "key_file",        "key_env",    "ca_file",    "client_cert",
       "client_key", "proxy",           "verify_tls", "timeout_ms", "max_concurrent",
-      "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind"};
+      "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind",
+      "psi_mode"};
   const toml::table& m = *node.as_table();
   federation::MemberConfig mc;
   std::string where = "member at " + Where(node);
@@ -239,7 +240,25 @@ Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::s
   std::string disclosure = "full";
   IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
   if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
-    return InvalidArgumentError(where + ": disclosure must be full, existence or count");
+    return InvalidArgumentError(where + ": disclosure must be full, existence, count or private");
+  }
+  if (mc.disclosure == federation::Disclosure::kPrivate &&
+      mc.kind == federation::MemberKind::kMisp) {
+    return InvalidArgumentError(where +
+                                ": a plain MISP member cannot be private (MISP has no "
+                                "private-search API); run an iocgrid node mirroring that MISP "
+                                "and list the node with disclosure = \"private\"");
+  }
+  if (m.get("psi_mode")) {
+    if (mc.disclosure != federation::Disclosure::kPrivate) {
+      return InvalidArgumentError(where + ": psi_mode needs disclosure = \"private\"");
+    }
+    std::string mode;
+    IOCGRID_RETURN_IF_ERROR(Get(m, "psi_mode", &mode, where));
+    if (!federation::ParsePsiMode(mode, &mc.psi_mode)) {
+      return InvalidArgumentError(where + ": psi_mode must be full-set or bucketed, not \"" + mode +
+                                  "\"");
+    }
   }
   return mc;
 }

@@ -11,6 +11,24 @@
 
 namespace iocgrid::testutil {
 
+// A socket listening on 127.0.0.1 on a port the kernel picks (written to *port), or -1. What
+// it accepts is up to the caller: nothing (a member that hangs in the kernel's backlog), a
+// relay, a raw server.
+inline int ListenLoopback(uint16_t* port, int backlog = 64) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd, backlog) != 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // A TCP connection to 127.0.0.1:port, or -1.
 inline int ConnectLoopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tests/common/raw_http.h"
 #include "tests/e2e/process.h"
 
 namespace iocgrid::e2e {
@@ -30,15 +31,8 @@ std::string Trim(std::string s) {
 class HungMember {
  public:
   HungMember() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(fd_, 64);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = testutil::ListenLoopback(&port_);
+    EXPECT_GE(fd_, 0);
   }
   ~HungMember() { close(fd_); }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -28,6 +29,7 @@
 #include "net/http_server.h"
 #include "node/node.h"
 #include "tests/common/builders.h"
+#include "tests/common/raw_http.h"
 #include "tests/common/temp_dir.h"
 
 namespace iocgrid::federation::testing {
@@ -57,10 +59,9 @@ class TestNode {
  public:
   using Front = std::function<bool(net::Request&, net::Response*)>;
 
-  static std::unique_ptr<TestNode> Start(Front front = nullptr) {
+  static std::unique_ptr<TestNode> Start(Front front = nullptr, node::NodeOptions options = {}) {
     auto n = std::unique_ptr<TestNode>(new TestNode());
     n->dir_ = ::iocgrid::test::MakeTempDir("iocgrid-fed");
-    node::NodeOptions options;
     options.data_dir = n->dir_;
     options.max_concurrent_per_key = 1000;
     auto opened = node::Node::Open(options);
@@ -81,7 +82,7 @@ class TestNode {
       raw->requests_.fetch_add(1);
       {
         std::lock_guard<std::mutex> lock(raw->mu_);
-        raw->bodies_.push_back(r.path + " " + r.body);
+        raw->bodies_.push_back(r.target + " " + r.body);  // target: path and query
       }
       net::Response resp;
       if (raw->front_ && raw->front_(r, &resp)) return resp;
@@ -127,6 +128,8 @@ class TestNode {
     return bodies_;
   }
   node::Node& node() { return *node_; }
+  const std::string& dir() const { return dir_; }
+  uint16_t port() const { return server_->port(); }
 
  private:
   TestNode() = default;
@@ -168,18 +171,8 @@ class RawServer {
   enum class Mode { kHang, kReset };
 
   explicit RawServer(Mode mode) : mode_(mode) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 64), 0);
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = testutil::ListenLoopback(&port_);
+    EXPECT_GE(fd_, 0);
     thread_ = std::thread([this] { Run(); });
   }
   ~RawServer() {
@@ -229,6 +222,103 @@ class RawServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
   std::vector<int> held_;  // server thread only (and the destructor after join)
+  std::thread thread_;
+};
+
+// A TCP relay on loopback in front of `upstream_port` that records every byte it forwards,
+// both ways: what an eavesdropper between the portal and a member sees.
+class RecordingRelay {
+ public:
+  explicit RecordingRelay(uint16_t upstream_port) : upstream_port_(upstream_port) {
+    fd_ = testutil::ListenLoopback(&port_);
+    EXPECT_GE(fd_, 0);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RecordingRelay() {
+    stop_ = true;
+    thread_.join();
+    for (auto [a, b] : pairs_) {
+      close(a);
+      close(b);
+    }
+    close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Everything forwarded so far, both directions.
+  std::string recorded() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return recorded_;
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    recorded_.clear();
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      std::vector<pollfd> fds{{fd_, POLLIN, 0}};
+      for (auto [a, b] : pairs_) {
+        fds.push_back({a, POLLIN, 0});
+        fds.push_back({b, POLLIN, 0});
+      }
+      if (poll(fds.data(), fds.size(), 50) <= 0) continue;
+      if (fds[0].revents & POLLIN) Accept();
+      std::vector<std::pair<int, int>> closed;
+      for (size_t i = 1; i < fds.size(); ++i) {
+        if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        const auto& pair = pairs_[(i - 1) / 2];
+        const int from = fds[i].fd;
+        const int to = from == pair.first ? pair.second : pair.first;
+        char buf[65536];
+        ssize_t n = read(from, buf, sizeof(buf));
+        if (n <= 0 || !WriteAll(to, buf, static_cast<size_t>(n))) {
+          closed.push_back(pair);
+          continue;
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        recorded_.append(buf, static_cast<size_t>(n));
+      }
+      for (auto pair : closed) {
+        if (std::find(pairs_.begin(), pairs_.end(), pair) == pairs_.end()) continue;
+        close(pair.first);
+        close(pair.second);
+        std::erase(pairs_, pair);
+      }
+    }
+  }
+  void Accept() {
+    int client = accept(fd_, nullptr, nullptr);
+    if (client < 0) return;
+    int upstream = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(upstream_port_);
+    if (connect(upstream, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      close(client);
+      close(upstream);
+      return;
+    }
+    pairs_.emplace_back(client, upstream);
+  }
+  static bool WriteAll(int fd, const char* data, size_t n) {
+    while (n > 0) {
+      ssize_t w = write(fd, data, n);
+      if (w <= 0) return false;
+      data += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  uint16_t upstream_port_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::vector<std::pair<int, int>> pairs_;  // relay thread only: (client, upstream)
+  mutable std::mutex mu_;
+  std::string recorded_;
   std::thread thread_;
 };
 

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "tests/common/temp_dir.h"
 
@@ -89,6 +91,32 @@ TEST(PortalConfigTest, ErrorsNameTheProblem) {
       std::string::npos);
   EXPECT_NE(bad("[[members]]\nname = \"a b\"\nurl = \"https://x\"\nkey = \"k\"\n").find("name"),
             std::string::npos);
+}
+
+TEST(PortalConfigTest, PrivateMembersAreNodesWithAMode) {
+  const std::string head = "[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n";
+  auto c = ParseConfig(head + "disclosure = \"private\"\n", "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->members[0].disclosure, federation::Disclosure::kPrivate);
+  EXPECT_EQ(c->members[0].psi_mode, federation::PsiMode::kFullSet);
+  c = ParseConfig(head + "disclosure = \"private\"\npsi_mode = \"bucketed\"\n", "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->members[0].psi_mode, federation::PsiMode::kBucketed);
+  struct Case {
+    std::string extra;
+    std::string says;
+  };
+  for (const Case& bad : std::vector<Case>{
+           {"kind = \"misp\"\ndisclosure = \"private\"\n", "iocgrid node"},
+           {"psi_mode = \"bucketed\"\n", "psi_mode needs disclosure = \"private\""},
+           {"disclosure = \"private\"\npsi_mode = \"fast\"\n", "psi_mode must be"},
+           {"disclosure = \"private\"\npsi_mode = 3\n", "psi_mode"},
+           {"disclosure = \"secret\"\n", "disclosure must be"},
+       }) {
+    auto r = ParseConfig(head + bad.extra, "/tmp");
+    ASSERT_FALSE(r.ok()) << bad.extra;
+    EXPECT_NE(r.status().message().find(bad.says), std::string_view::npos) << r.status().message();
+  }
 }
 
 TEST(PortalConfigTest, SiftUploadCapIsMiBAndChecked) {

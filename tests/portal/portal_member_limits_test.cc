@@ -17,6 +17,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "portal/portal.h"
+#include "tests/common/raw_http.h"
 #include "tests/portal/portal_fixture.h"
 
 namespace iocgrid::portal {
@@ -46,14 +47,9 @@ TEST(PortalMemberLimitsTest, AGigabyteAnswerAndAHungMemberEndClearly) {
   });
   ASSERT_TRUE(flood.ok());
   // A member that accepts connections (the kernel's backlog) and never answers.
-  int hung = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(hung, 16), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(hung, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t hung_port = 0;
+  int hung = testutil::ListenLoopback(&hung_port, 16);
+  ASSERT_GE(hung, 0);
 
   PortalConfig config;
   config.data = root + "/portal";
@@ -69,8 +65,7 @@ TEST(PortalMemberLimitsTest, AGigabyteAnswerAndAHungMemberEndClearly) {
     return m;
   };
   config.members.push_back(member("flood", "http://127.0.0.1:" + std::to_string((*flood)->port())));
-  config.members.push_back(
-      member("hung", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port))));
+  config.members.push_back(member("hung", "http://127.0.0.1:" + std::to_string(hung_port)));
   auto p = Portal::Open(config);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   std::string key = *(*p)->store().CreateUserKey("alice", Role::kAnalyst);

@@ -143,15 +143,10 @@ TEST_F(PortalSiftTest, TheReportSurvivesARestart) {
 
 TEST_F(PortalSiftTest, ASiftWhoseSearchWasCutShortIsInterruptedAfterARestart) {
   // A member that accepts connections and never answers keeps the search running.
-  int hung = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(hung, 16), 0);
-  socklen_t len = sizeof(addr);
-  getsockname(hung, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string hung_url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  uint16_t hung_port = 0;
+  int hung = testutil::ListenLoopback(&hung_port, 16);
+  ASSERT_GE(hung, 0);
+  const std::string hung_url = "http://127.0.0.1:" + std::to_string(hung_port);
   configure_ = [hung_url](PortalConfig& c) {
     c.search_timeout = 60s;
     c.members[3].url = hung_url;

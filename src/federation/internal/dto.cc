@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "psi/oprf.h"
+
 namespace iocgrid::federation::internal {
 namespace {
 
@@ -80,12 +82,11 @@ bool BoolField(dom::object o, std::string_view key) {
   return Bool(e);
 }
 
-Status ParseGridHit(dom::object h, uint32_t query, std::vector<MemberHit>* hits) {
+// The fields of a hit object as /grid/v1/match writes it (node/internal/grid.h
+// WriteHitContext), all but its relation.
+MemberHit HitFields(dom::object h, uint32_t query) {
   MemberHit hit;
   hit.query = query;
-  if (!index::ParseRelation(StrField(h, "relation"), &hit.relation)) {
-    return DataLossError("unknown relation '" + StrField(h, "relation") + "'");
-  }
   hit.matched = StrField(h, "matched");
   hit.type = StrField(h, "type");
   hit.category = StrField(h, "category");
@@ -110,7 +111,50 @@ Status ParseGridHit(dom::object h, uint32_t query, std::vector<MemberHit>* hits)
       if (!name.empty()) hit.tags.push_back(std::move(name));
     }
   }
+  return hit;
+}
+
+Status ParseGridHit(dom::object h, uint32_t query, std::vector<MemberHit>* hits) {
+  MemberHit hit = HitFields(h, query);
+  if (!index::ParseRelation(StrField(h, "relation"), &hit.relation)) {
+    return DataLossError("unknown relation '" + StrField(h, "relation") + "'");
+  }
   hits->push_back(std::move(hit));
+  return Status::Ok();
+}
+
+// {"v4": [8, 12, ...], "v6": [...]} into *out. Errors: kDataLoss.
+Status ParseLengths(dom::element e, const char* what, psi::PrefixLengths* out) {
+  for (const char* family : {"v4", "v6"}) {
+    dom::array list;
+    if (e[family].get(list) != simdjson::SUCCESS) {
+      return DataLossError(std::string("psi/info: \"") + what + "." + family + "\" is not a list");
+    }
+    const bool v6 = family[1] == '6';
+    for (dom::element n : list) {
+      uint64_t length = 0;
+      if (n.get_uint64().get(length) != simdjson::SUCCESS || length > (v6 ? 128u : 32u)) {
+        return DataLossError(std::string("psi/info: \"") + what + "." + family +
+                             "\" holds a length that is no prefix length");
+      }
+      if (v6) {
+        out->v6.set(length);
+      } else {
+        out->v4.set(length);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// A positive whole number of `o`[section][key] into *out (at most `max`). Errors: kDataLoss.
+Status PositiveField(dom::object o, std::string_view key, uint64_t max, uint64_t* out) {
+  uint64_t v = 0;
+  if (o[key].get_uint64().get(v) != simdjson::SUCCESS || v == 0 || v > max) {
+    return DataLossError("psi/info: \"" + std::string(key) + "\" is not a number from 1 to " +
+                         std::to_string(max));
+  }
+  *out = v;
   return Status::Ok();
 }
 
@@ -403,6 +447,82 @@ bool InTimeScope(const MemberHit& hit, std::optional<int64_t> since, std::option
   if (since && hi < *since) return false;
   if (until && lo > *until) return false;
   return true;
+}
+
+Result<PsiInfo> ParsePsiInfo(std::string_view body) {
+  dom::parser parser;
+  dom::object o;
+  if (auto err = parser.parse(body.data(), body.size()).get(o); err != simdjson::SUCCESS) {
+    return DataLossError(std::string("invalid JSON in psi/info answer: ") +
+                         simdjson::error_message(err));
+  }
+  PsiInfo info;
+  if (IntField(o, "version") != 1) return DataLossError("psi/info: protocol version is not 1");
+  if (IntField(o, "tag_bytes") != static_cast<int64_t>(psi::kTagBytes)) {
+    return DataLossError("psi/info: tag_bytes is not " + std::to_string(psi::kTagBytes));
+  }
+  uint64_t epoch = 0;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(o, "epoch", UINT32_MAX, &epoch));
+  info.epoch = static_cast<uint32_t>(epoch);
+  dom::element ranges;
+  dom::element below;
+  if (o["ranges"].get(ranges) != simdjson::SUCCESS || o["below"].get(below) != simdjson::SUCCESS) {
+    return DataLossError("psi/info: no \"ranges\" and \"below\"");
+  }
+  IOCGRID_RETURN_IF_ERROR(ParseLengths(ranges, "ranges", &info.declaration.lengths));
+  IOCGRID_RETURN_IF_ERROR(ParseLengths(below, "below", &info.declaration.below));
+  info.ready = BoolField(o, "ready");
+  info.tags = static_cast<uint64_t>(std::max<int64_t>(0, IntField(o, "tags")));
+  info.generation = static_cast<uint64_t>(std::max<int64_t>(0, IntField(o, "generation")));
+  info.label_context = StrField(o, "label_context");
+  dom::array modes;
+  if (o["modes"].get(modes) == simdjson::SUCCESS) {
+    for (dom::element m : modes) {
+      const std::string name = Str(m);
+      info.full_set |= name == "full-set";
+      info.bucketed |= name == "bucketed";
+    }
+  }
+  dom::object limits;
+  if (o["limits"].get(limits) != simdjson::SUCCESS) return DataLossError("psi/info: no \"limits\"");
+  uint64_t v = 0;
+  constexpr uint64_t kMaxItems = uint64_t{1} << 20;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(limits, "max_points_per_request", kMaxItems, &v));
+  info.max_points = v;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(limits, "max_labels_per_request", kMaxItems, &v));
+  info.max_labels = v;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(limits, "max_buckets_per_request", kMaxItems, &v));
+  info.max_buckets = v;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(limits, "max_tags_per_page", kMaxItems, &v));
+  info.max_tags_per_page = v;
+  IOCGRID_RETURN_IF_ERROR(PositiveField(limits, "max_bucket_bits", 24, &v));
+  info.max_bucket_bits = static_cast<unsigned>(v);
+  info.evaluations_left_today =
+      static_cast<uint64_t>(std::max<int64_t>(0, IntField(limits, "evaluations_left_today")));
+  return info;
+}
+
+Status ParseLabelHits(std::string_view content, uint32_t query, std::vector<MemberHit>* hits) {
+  dom::parser parser;
+  dom::object o;
+  if (auto err = parser.parse(content.data(), content.size()).get(o); err != simdjson::SUCCESS) {
+    return DataLossError(std::string("an opened label is not JSON: ") +
+                         simdjson::error_message(err));
+  }
+  dom::array list;
+  if (IntField(o, "v") != 1 || o["hits"].get(list) != simdjson::SUCCESS) {
+    return DataLossError("an opened label is not version 1 with a \"hits\" list");
+  }
+  for (dom::element h : list) {
+    dom::object hit;
+    if (h.get(hit) != simdjson::SUCCESS) return DataLossError("a label's hit is not an object");
+    MemberHit parsed = HitFields(hit, query);
+    if (parsed.matched.empty() || parsed.type.empty()) {
+      return DataLossError("a label's hit has no \"matched\" value and \"type\"");
+    }
+    hits->push_back(std::move(parsed));
+  }
+  return Status::Ok();
 }
 
 }  // namespace iocgrid::federation::internal

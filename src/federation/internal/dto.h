@@ -17,6 +17,7 @@
 #include "core/indicator.h"
 #include "federation/member.h"
 #include "index/match_index.h"
+#include "psi/keys.h"
 
 namespace iocgrid::federation::internal {
 
@@ -73,5 +74,29 @@ std::optional<int64_t> ParseIsoSeconds(std::string_view text);
 // Whether a hit's activity (first_seen..last_seen, else its timestamp) overlaps
 // [since, until]; unknown times are kept.
 bool InTimeScope(const MemberHit& hit, std::optional<int64_t> since, std::optional<int64_t> until);
+
+// GET /grid/v1/psi/info (docs/private-search.md "Node API"): what a querier needs.
+struct PsiInfo {
+  uint32_t epoch = 0;
+  psi::RangeDeclaration declaration;
+  bool ready = false;  // the node's precompute has caught up with its data
+  uint64_t tags = 0;
+  uint64_t generation = 0;
+  std::string label_context;  // "full" or "value" (what the member's labels disclose)
+  bool full_set = false;      // retrieval modes offered
+  bool bucketed = false;
+  size_t max_points = 0;  // per evaluate request
+  size_t max_labels = 0;  // per labels request
+  size_t max_buckets = 0;
+  size_t max_tags_per_page = 0;
+  unsigned max_bucket_bits = 0;
+  uint64_t evaluations_left_today = 0;
+};
+// Errors: kDataLoss for anything but that shape (version 1, 11-byte tags, limits >= 1).
+Result<PsiInfo> ParsePsiInfo(std::string_view body);
+
+// One opened label ({"v":1,"hits":[...]}, node/internal/psi_precompute.cc): appends a hit per
+// entry with `query` and no relation yet (the querier decides it). Errors: kDataLoss.
+Status ParseLabelHits(std::string_view content, uint32_t query, std::vector<MemberHit>* hits);
 
 }  // namespace iocgrid::federation::internal

@@ -3,14 +3,17 @@
 //   requests.cc         outbound requests: concurrency slots, retries with backoff, status errors
 //   grid_connector.cc   iocgrid members: one POST /grid/v1/match per search
 //   misp_connector.cc   MISP members: batched, paged restSearch
+//   psi_connector.cc    private members: the portal-blinded private search of issue 10
 //   cidr_cache.cc       MISP members' CIDR cache for in-range matching
 //   probe.cc            member health probes
 // Everything here runs on the dispatcher thread unless a comment says otherwise.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,9 +21,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/mutex.h"
+#include "common/task_thread.h"
 #include "federation/federation.h"
 #include "index/match_index.h"
 #include "net/dispatcher.h"
@@ -58,6 +63,22 @@ struct Owner {
   uint64_t requests = 0;
 };
 
+// A private member's tag set of one class in full-set mode: synced with a full listing once
+// per key epoch, then with the change pages after the cursor.
+struct PsiTagSet {
+  std::unordered_set<std::string> tags;  // tag bytes
+  uint64_t cursor_generation = 0;
+  uint64_t cursor_id = 0;
+  bool complete = false;  // the full listing has been read; from now on change pages
+};
+
+struct PsiCache {
+  uint32_t epoch = 0;             // the member's key epoch the sets belong to
+  std::array<PsiTagSet, 2> sets;  // [0] value keys, [1] below keys
+};
+
+struct PsiSearch;  // psi_connector.cc
+
 // Per configured member; touched only on the dispatcher thread, except `config`
 // (immutable).
 struct MemberState {
@@ -80,6 +101,8 @@ struct MemberState {
   Clock::time_point cidr_refreshed_at;
   std::vector<std::function<void(const Status&)>> cidr_waiters;
   std::vector<std::function<void(const Status&)>> cidr_waiters_next;
+  // Private members in full-set mode: the synced tag sets.
+  PsiCache psi;
 };
 
 struct SearchState;
@@ -119,6 +142,9 @@ class FederationImpl {
 
   std::unique_ptr<SearchHandle> Search(SearchRequest request, SearchCallbacks callbacks);
   MemberProbe Probe(const std::string& member);
+  // The private-search part of a probe: GET /grid/v1/psi/info (dispatcher thread).
+  void ProbePrivate(MemberState* m, const std::shared_ptr<Owner>& owner, MemberProbe* probe,
+                    std::promise<void>* finished);
   std::vector<MemberBreaker> Breakers();
   std::vector<MemberConfig> members() const;
   Status RefreshCidrCache(const std::string& member);
@@ -158,6 +184,22 @@ class FederationImpl {
   void MatchCidr(const std::shared_ptr<SearchState>& s, MemberRun* run);
   void MaybeFinishMisp(const std::shared_ptr<SearchState>& s, MemberRun* run);
 
+  void StartPrivate(const std::shared_ptr<SearchState>& s, MemberRun* run);
+  void SendEvaluations(const std::shared_ptr<SearchState>& s, MemberRun* run,
+                       const std::shared_ptr<PsiSearch>& p);
+  void FetchMemberTags(const std::shared_ptr<SearchState>& s, MemberRun* run,
+                       const std::shared_ptr<PsiSearch>& p);
+  void SyncTags(const std::shared_ptr<SearchState>& s, MemberRun* run,
+                const std::shared_ptr<PsiSearch>& p, bool below);
+  void SendLabelRequests(const std::shared_ptr<SearchState>& s, MemberRun* run,
+                         const std::shared_ptr<PsiSearch>& p);
+  void FinishPrivate(const std::shared_ptr<SearchState>& s, MemberRun* run,
+                     const std::shared_ptr<PsiSearch>& p);
+  // Runs `work` on the crypto thread, then `then` on the dispatcher thread; `keep` stays alive
+  // until both have run.
+  void RunCrypto(std::shared_ptr<void> keep, std::function<void()> work,
+                 std::function<void()> then);
+
   // CIDR cache.
   void EnsureCidr(MemberState* m, std::function<void(const Status&)> ready);
   void StartCidrRefresh(MemberState* m);
@@ -173,6 +215,9 @@ class FederationImpl {
   // Declared last, destroyed first: its shutdown completions still see the
   // members.
   std::unique_ptr<Dispatcher> dispatcher_;
+  // Private search's scalar multiplications. Destroyed (joined) before the dispatcher, whose
+  // Post its tasks end with.
+  std::unique_ptr<TaskThread> crypto_ = std::make_unique<TaskThread>();
 };
 
 // "http://host:port/path?q" -> "/path?q" (for error messages).

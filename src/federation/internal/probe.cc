@@ -44,7 +44,7 @@ MemberProbe FederationImpl::Probe(const std::string& member) {
           }
           Send(
               owner, m, owner.get(), MakeRequest(*m, "GET", "/grid/v1/stats", ""),
-              [owner, &probe, &finished](Result<ClientResponse> sr) {
+              [this, m, owner, &probe, &finished](Result<ClientResponse> sr) {
                 if (!sr.ok()) {
                   probe.error = std::string(sr.status().message());
                   return finished.set_value();
@@ -57,8 +57,11 @@ MemberProbe FederationImpl::Probe(const std::string& member) {
                 probe.attributes = stats->attributes;
                 probe.first_date = stats->first_date;
                 probe.last_date = stats->last_date;
-                probe.ok = true;
-                finished.set_value();
+                if (m->config.disclosure != Disclosure::kPrivate) {
+                  probe.ok = true;
+                  return finished.set_value();
+                }
+                ProbePrivate(m, owner, &probe, &finished);
               },
               0);
         },
@@ -66,6 +69,38 @@ MemberProbe FederationImpl::Probe(const std::string& member) {
   });
   fut.get();
   return probe;
+}
+
+void FederationImpl::ProbePrivate(MemberState* m, const std::shared_ptr<Owner>& owner,
+                                  MemberProbe* probe, std::promise<void>* finished) {
+  Send(
+      owner, m, owner.get(), MakeRequest(*m, "GET", "/grid/v1/psi/info", ""),
+      [m, owner, probe, finished](Result<ClientResponse> r) {
+        if (!r.ok()) {
+          probe->error = "private search: " + std::string(r.status().message());
+          return finished->set_value();
+        }
+        auto info = internal::ParsePsiInfo(r->body);
+        if (!info.ok()) {
+          probe->error = "private search: " + std::string(info.status().message());
+          return finished->set_value();
+        }
+        const PsiMode mode = m->config.psi_mode;
+        if ((mode == PsiMode::kFullSet && !info->full_set) ||
+            (mode == PsiMode::kBucketed && !info->bucketed)) {
+          probe->error =
+              "private search: the member does not offer mode " + std::string(PsiModeName(mode));
+          return finished->set_value();
+        }
+        probe->privacy = std::string(PsiModeName(mode)) + ", key epoch " +
+                         std::to_string(info->epoch) + ", " + std::to_string(info->tags) +
+                         " tags, " + (info->ready ? "ready" : "catching up") + ", labels " +
+                         (info->label_context.empty() ? "?" : info->label_context) + ", " +
+                         std::to_string(info->evaluations_left_today) + " evaluations left today";
+        probe->ok = true;
+        finished->set_value();
+      },
+      0);
 }
 
 std::vector<MemberBreaker> FederationImpl::Breakers() {

@@ -84,7 +84,9 @@ json SearchJob::ProgressJson() const {
 json SearchJob::HitJson(const Hit& h) const {
   const auto& m = members_[h.member].config;
   json j = {{"member", m.name}, {"relation", index::RelationName(h.hit.relation)}};
-  if (m.disclosure == federation::Disclosure::kFull) {
+  // A private member's labels carry what its own settings disclose: shown as they came.
+  if (m.disclosure == federation::Disclosure::kFull ||
+      m.disclosure == federation::Disclosure::kPrivate) {
     j["matched"] = h.hit.matched;
     j["type"] = h.hit.type;
     j["category"] = h.hit.category;
