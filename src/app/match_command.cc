@@ -177,6 +177,31 @@ int Fail(const std::string& message) {
   return kExitError;
 }
 
+// Reads the query file: the indicators found in a document (--from-text), else the query
+// text itself, checked line by line first under --strict (queries stream past once matched).
+Status ReadQueries(const MatchFlags& flags, IssueReporter* issues, std::string* query_text,
+                   std::vector<extract::ExtractedIndicator>* extracted) {
+  if (flags.from_text) {
+    IOCGRID_ASSIGN_OR_RETURN(std::string text, extract::LoadDocument(flags.query_path));
+    IOCGRID_ASSIGN_OR_RETURN(auto extractor, extract::Extractor::Create(extract::ExtractOptions{}));
+    *extracted = extractor->Extract(text);
+    return Status::Ok();
+  }
+  IOCGRID_ASSIGN_OR_RETURN(*query_text, ingest::ReadQueryText(flags.query_path));
+  if (!flags.strict) return Status::Ok();
+  size_t malformed = 0;
+  ingest::ForEachQuery(
+      flags.query_path, *query_text, [](const ingest::QueryView&) {},
+      [&](const ingest::LoadIssue& issue) {
+        issues->Report(issue);
+        ++malformed;
+      });
+  if (malformed > 0) {
+    return InvalidArgumentError(fmt::format("{} malformed query line(s) (--strict)", malformed));
+  }
+  return Status::Ok();
+}
+
 int RunMatch(const MatchFlags& flags) {
   ingest::LoadOptions load_options;
   if (!ingest::ParseInputFormat(flags.input_format, &load_options.format)) {
@@ -191,12 +216,8 @@ int RunMatch(const MatchFlags& flags) {
   if (!flags.relations.empty()) {
     match_options.relations = 0;
     for (const std::string& name : flags.relations) {
-      index::Relation r;
-      if (!index::ParseRelation(name, &r)) {
-        return Fail("unknown relation '" + name +
-                    "' (exact, component, url-host, subdomain, in-range)");
-      }
-      match_options.relations |= index::RelationBit(r);
+      Status st = index::AddRelation(name, &match_options.relations);
+      if (!st.ok()) return Fail(std::string(st.message()));
     }
   }
   match_options.max_hits_per_query = flags.max_hits_per_query;
@@ -205,29 +226,8 @@ int RunMatch(const MatchFlags& flags) {
   IssueReporter issues(flags.max_issues_shown, flags.quiet);
   std::string query_text;
   std::vector<extract::ExtractedIndicator> extracted;
-  if (flags.from_text) {
-    auto text = extract::LoadDocument(flags.query_path);
-    if (!text.ok()) return Fail(std::string(text.status().message()));
-    auto extractor = extract::Extractor::Create(extract::ExtractOptions{});
-    if (!extractor.ok()) return Fail(std::string(extractor.status().message()));
-    extracted = (*extractor)->Extract(*text);
-  } else {
-    auto text = ingest::ReadQueryText(flags.query_path);
-    if (!text.ok()) return Fail(std::string(text.status().message()));
-    query_text = std::move(text).value();
-    if (flags.strict) {
-      // Queries stream past once matched, so --strict checks every line before any output.
-      size_t malformed = 0;
-      ingest::ForEachQuery(
-          flags.query_path, query_text, [](const ingest::QueryView&) {},
-          [&](const ingest::LoadIssue& issue) {
-            issues.Report(issue);
-            ++malformed;
-          });
-      if (malformed > 0) {
-        return Fail(fmt::format("{} malformed query line(s) (--strict)", malformed));
-      }
-    }
+  if (Status st = ReadQueries(flags, &issues, &query_text, &extracted); !st.ok()) {
+    return Fail(std::string(st.message()));
   }
 
   // Load every data file into one index; record ids point into `data->records`.

@@ -307,14 +307,8 @@ int RunKeysRevoke(const KeyFlags& flags) {
   return 0;
 }
 
-}  // namespace
-
-Command AddNodeCommand(CLI::App& app) {
-  CLI::App* node = app.add_subcommand(
-      "node", "A member's node: its own store, a MISP-compatible REST API and the grid API");
-  node->require_subcommand(1);
-  auto serve = std::make_shared<ServeFlags>();
-  CLI::App* s = node->add_subcommand("serve", "serve the MISP-compatible API and the grid API");
+// The flags of `node serve` (also settable from its TOML config).
+void AddServeFlags(CLI::App* s, ServeFlags* serve) {
   s->add_option("--data", serve->data_dir, "the node's data directory (SQLite store)")->required();
   s->add_option("--listen", serve->listen, "HOST:PORT to listen on (port 0 = any free port)")
       ->capture_default_str();
@@ -344,6 +338,17 @@ Command AddNodeCommand(CLI::App& app) {
       ->capture_default_str();
   s->add_flag("--psi-value-labels", serve->psi_value_labels,
               "private search: labels disclose only the matched value and type, not the context");
+}
+
+}  // namespace
+
+Command AddNodeCommand(CLI::App& app) {
+  CLI::App* node = app.add_subcommand(
+      "node", "A member's node: its own store, a MISP-compatible REST API and the grid API");
+  node->require_subcommand(1);
+  auto serve = std::make_shared<ServeFlags>();
+  CLI::App* s = node->add_subcommand("serve", "serve the MISP-compatible API and the grid API");
+  AddServeFlags(s, serve.get());
 
   auto import = std::make_shared<ImportFlags>();
   CLI::App* i = node->add_subcommand("import",

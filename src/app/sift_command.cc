@@ -283,12 +283,7 @@ Result<SiftSetup> ReadSetup(const SiftFlags& f) {
   if (!f.relations.empty()) {
     setup.match.relations = 0;
     for (const std::string& name : f.relations) {
-      index::Relation r;
-      if (!index::ParseRelation(name, &r)) {
-        return InvalidArgumentError("unknown relation '" + name +
-                                    "' (exact, component, url-host, subdomain, in-range)");
-      }
-      setup.match.relations |= index::RelationBit(r);
+      IOCGRID_RETURN_IF_ERROR(index::AddRelation(name, &setup.match.relations));
     }
   }
   if (!f.rules_path.empty()) {
@@ -475,19 +470,37 @@ void PrintCountsLine(const SiftReport& r) {
                static_cast<unsigned long long>(by_class[4].observables));
 }
 
+// The report on stdout in the chosen --format.
+void PrintReport(const SiftReport& report, const std::string& format, size_t top) {
+  if (format == "json" || format == "ndjson") {
+    PrintJsonLines(report);
+  } else if (format == "csv") {
+    PrintCsv(report);
+  } else {
+    PrintTable(report, top);
+  }
+  std::fflush(stdout);
+}
+
+// The flags that need each other: one source of matches, a key for the portal, a format.
+Status CheckSiftFlags(SiftFlags* f) {
+  if (f->against.empty() == f->portal.empty()) {
+    return InvalidArgumentError("give either --against DATA... or --portal URL (with --key)");
+  }
+  IOCGRID_RETURN_IF_ERROR(CheckAgainstIsNoLog(f->against));
+  if (!f->portal.empty() && f->key.empty()) {
+    if (const char* env = std::getenv("IOCGRID_KEY")) f->key = env;
+    if (f->key.empty()) return InvalidArgumentError("no API key: give --key or set IOCGRID_KEY");
+  }
+  if (f->format != "table" && f->format != "json" && f->format != "ndjson" && f->format != "csv") {
+    return InvalidArgumentError("unknown --format '" + f->format + "' (table, json, csv)");
+  }
+  return Status::Ok();
+}
+
 int RunSift(SiftFlags f) {
   auto started = std::chrono::steady_clock::now();
-  if (f.against.empty() == f.portal.empty()) {
-    return Fail("give either --against DATA... or --portal URL (with --key)");
-  }
-  if (Status s = CheckAgainstIsNoLog(f.against); !s.ok()) return Fail(std::string(s.message()));
-  if (!f.portal.empty() && f.key.empty()) {
-    if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
-    if (f.key.empty()) return Fail("no API key: give --key or set IOCGRID_KEY");
-  }
-  if (f.format != "table" && f.format != "json" && f.format != "ndjson" && f.format != "csv") {
-    return Fail("unknown --format '" + f.format + "' (table, json, csv)");
-  }
+  if (Status s = CheckSiftFlags(&f); !s.ok()) return Fail(std::string(s.message()));
   auto setup = ReadSetup(f);
   if (!setup.ok()) return Fail(std::string(setup.status().message()));
   std::FILE* annotate = nullptr;
@@ -550,14 +563,7 @@ int RunSift(SiftFlags f) {
   // 4. Output. Observables by class, then most lines first.
   const SiftReport report{obs,       hits, tally, counts, sift::ReportOrder(obs, tally.classes),
                           elapsed_ms};
-  if (f.format == "json" || f.format == "ndjson") {
-    PrintJsonLines(report);
-  } else if (f.format == "csv") {
-    PrintCsv(report);
-  } else {
-    PrintTable(report, f.top);
-  }
-  std::fflush(stdout);
+  PrintReport(report, f.format, f.top);
   if (annotate != nullptr) {
     Status s = WriteAnnotations(sifter, tally.classes, annotate);
     if (!s.ok()) return Fail(f.annotate + ": " + std::string(s.message()));

@@ -564,6 +564,43 @@ Result<Indicator> GuessIndicator(std::string_view raw) {
   return GuessIndicatorGeneric(raw);
 }
 
+namespace {
+
+// Steps 7 to 10 of GuessIndicatorGeneric, for a refanged value that is no IP, e-mail, URL or
+// host name: registry keys and file names, CVE ids, AS numbers, Bitcoin addresses. Nothing
+// when it is none of them.
+std::optional<Result<Indicator>> GuessOtherIndicator(std::string_view v) {
+  // 7. Windows paths: registry keys or file names.
+  if (v.find('\\') != std::string_view::npos) {
+    static constexpr std::string_view kHives[] = {"HKLM", "HKCU", "HKCR", "HKU\\", "HKCC", "HKEY_"};
+    for (std::string_view h : kHives) {
+      if (StartsWithIgnoreAsciiCase(v, h)) return Make(T::kRegkey, v);
+    }
+    return Make(T::kFilename, v);
+  }
+  // 8. CVE ids. 9. AS numbers. 10. Bitcoin addresses.
+  if (StartsWithIgnoreAsciiCase(v, "CVE-")) return Make(T::kVulnerability, v);
+  if (StartsWithIgnoreAsciiCase(v, "AS") && v.size() > 2 &&
+      std::all_of(v.begin() + 2, v.end(), IsAsciiDigit)) {
+    return Make(T::kAs, v);
+  }
+  if (IsBtcAddress(v)) return Make(T::kBtc, v);
+  // A name with an alphanumeric extension is a file name ("report.pdf", "setup.exe").
+  if (size_t dot = v.rfind('.'); dot != std::string_view::npos && dot > 0 && dot + 1 < v.size() &&
+                                 v.find_first_of(" /") == std::string_view::npos) {
+    std::string_view ext = v.substr(dot + 1);
+    bool alnum = std::all_of(ext.begin(), ext.end(),
+                             [](char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); });
+    bool has_letter = std::any_of(ext.begin(), ext.end(), IsAsciiAlpha);
+    if (ext.size() <= 8 && alnum && has_letter) {
+      return Make(T::kFilename, v);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Indicator> GuessIndicatorGeneric(std::string_view raw) {
   std::string_view trimmed = TrimAscii(raw);
   // Quotes and brackets that wrap a token in prose or CSV: "evil.example", <a@b.example>.
@@ -630,32 +667,7 @@ Result<Indicator> GuessIndicatorGeneric(std::string_view raw) {
   if (LooksLikeDomain(name, &host_norm, &labels)) {
     return Indicator{labels >= 3 ? T::kHostname : T::kDomain, std::move(host_norm)};
   }
-  // 7. Windows paths: registry keys or file names.
-  if (v.find('\\') != std::string_view::npos) {
-    static constexpr std::string_view kHives[] = {"HKLM", "HKCU", "HKCR", "HKU\\", "HKCC", "HKEY_"};
-    for (std::string_view h : kHives) {
-      if (StartsWithIgnoreAsciiCase(v, h)) return Make(T::kRegkey, v);
-    }
-    return Make(T::kFilename, v);
-  }
-  // 8. CVE ids. 9. AS numbers. 10. Bitcoin addresses.
-  if (StartsWithIgnoreAsciiCase(v, "CVE-")) return Make(T::kVulnerability, v);
-  if (StartsWithIgnoreAsciiCase(v, "AS") && v.size() > 2 &&
-      std::all_of(v.begin() + 2, v.end(), IsAsciiDigit)) {
-    return Make(T::kAs, v);
-  }
-  if (IsBtcAddress(v)) return Make(T::kBtc, v);
-  // A name with an alphanumeric extension is a file name ("report.pdf", "setup.exe").
-  if (size_t dot = v.rfind('.'); dot != std::string_view::npos && dot > 0 && dot + 1 < v.size() &&
-                                 v.find_first_of(" /") == std::string_view::npos) {
-    std::string_view ext = v.substr(dot + 1);
-    bool alnum = std::all_of(ext.begin(), ext.end(),
-                             [](char c) { return IsAsciiAlpha(c) || IsAsciiDigit(c); });
-    bool has_letter = std::any_of(ext.begin(), ext.end(), IsAsciiAlpha);
-    if (ext.size() <= 8 && alnum && has_letter) {
-      return Make(T::kFilename, v);
-    }
-  }
+  if (std::optional<Result<Indicator>> other = GuessOtherIndicator(v)) return *std::move(other);
   return InvalidArgumentError("'" + std::string(trimmed.substr(0, 80)) +
                               "' is not a recognizable indicator (IP, domain, URL, hash, e-mail, "
                               "CVE, AS...); give its type explicitly");

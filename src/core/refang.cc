@@ -8,66 +8,73 @@
 
 namespace iocgrid::core {
 
-std::string Refang(std::string_view raw, bool* changed) {
-  // Fast path: nothing to undo without a bracket, a backslash, a non-ASCII byte (full-width
-  // dots) or a defanged scheme at the start. Most values in bulk matching are plain.
-  bool marker = false;
+namespace {
+
+struct Rule {
+  std::string_view from;
+  std::string_view to;
+};
+// Longest forms first; matched case-insensitively.
+constexpr Rule kRules[] = {
+    {"[://]", "://"},
+    {"[:]//", "://"},
+    {"[dot]", "."},
+    {"(dot)", "."},
+    {"{dot}", "."},
+    {"[.]", "."},
+    {"(.)", "."},
+    {"{.}", "."},
+    {"[:]", ":"},
+    {"[at]", "@"},
+    {"(at)", "@"},
+    {"[@]", "@"},
+    {"[/]", "/"},
+    {"\\.", "."},
+    {"\xEF\xBC\xBB.\xEF\xBC\xBD", "."},  // ［.］ full-width brackets
+    {"\xEF\xBC\x8E", "."},               // ． FULLWIDTH FULL STOP
+    {"\xE3\x80\x82", "."},               // 。 IDEOGRAPHIC FULL STOP
+};
+// Defanged schemes at the start: hxxp, hXXps, hxtp, htxp, h[tt]p, meow, fxp, [hxxp://].
+constexpr Rule kSchemes[] = {{"[hxxps://]", "https://"},
+                             {"[hxxp://]", "http://"},
+                             {"hxxps", "https"},
+                             {"hxxp", "http"},
+                             {"hxtps", "https"},
+                             {"hxtp", "http"},
+                             {"htxps", "https"},
+                             {"htxp", "http"},
+                             {"h[tt]ps", "https"},
+                             {"h[tt]p", "http"},
+                             {"meows", "https"},
+                             {"meow", "http"},
+                             {"fxp", "ftp"},
+                             {"sxxp", "sftp"}};
+
+// False when there is nothing to undo: no bracket, backslash or non-ASCII byte (full-width
+// dots), and no defanged scheme at the start.
+bool MayBeDefanged(std::string_view raw) {
   for (char c : raw) {
     if (c == '[' || c == '(' || c == '{' || c == '\\' || static_cast<unsigned char>(c) >= 0x80) {
-      marker = true;
-      break;
+      return true;
     }
   }
-  if (!marker && !raw.empty()) {
-    char f = AsciiToLower(raw.front());
-    if (f != 'h' && f != 'f' && f != 'm' && f != 's') {
-      if (changed) *changed = false;
-      return std::string(raw);
-    }
+  if (raw.empty()) return true;
+  char f = AsciiToLower(raw.front());
+  return f == 'h' || f == 'f' || f == 'm' || f == 's';
+}
+
+}  // namespace
+
+std::string Refang(std::string_view raw, bool* changed) {
+  // Fast path: most values in bulk matching are plain.
+  if (!MayBeDefanged(raw)) {
+    if (changed) *changed = false;
+    return std::string(raw);
   }
   std::string s;
   s.reserve(raw.size());
-  struct Rule {
-    std::string_view from;
-    std::string_view to;
-  };
-  // Longest forms first; matched case-insensitively.
-  static constexpr Rule kRules[] = {
-      {"[://]", "://"},
-      {"[:]//", "://"},
-      {"[dot]", "."},
-      {"(dot)", "."},
-      {"{dot}", "."},
-      {"[.]", "."},
-      {"(.)", "."},
-      {"{.}", "."},
-      {"[:]", ":"},
-      {"[at]", "@"},
-      {"(at)", "@"},
-      {"[@]", "@"},
-      {"[/]", "/"},
-      {"\\.", "."},
-      {"\xEF\xBC\xBB.\xEF\xBC\xBD", "."},  // ［.］ full-width brackets
-      {"\xEF\xBC\x8E", "."},               // ． FULLWIDTH FULL STOP
-      {"\xE3\x80\x82", "."},               // 。 IDEOGRAPHIC FULL STOP
-  };
   std::string_view v = raw;
   bool any = false;
-  // Defanged schemes at the start: hxxp, hXXps, hxtp, htxp, h[tt]p, meow, fxp, [hxxp://].
-  static constexpr Rule kSchemes[] = {{"[hxxps://]", "https://"},
-                                      {"[hxxp://]", "http://"},
-                                      {"hxxps", "https"},
-                                      {"hxxp", "http"},
-                                      {"hxtps", "https"},
-                                      {"hxtp", "http"},
-                                      {"htxps", "https"},
-                                      {"htxp", "http"},
-                                      {"h[tt]ps", "https"},
-                                      {"h[tt]p", "http"},
-                                      {"meows", "https"},
-                                      {"meow", "http"},
-                                      {"fxp", "ftp"},
-                                      {"sxxp", "sftp"}};
   for (const Rule& r : kSchemes) {
     if (StartsWithIgnoreAsciiCase(v, r.from)) {
       std::string_view after = v.substr(r.from.size());

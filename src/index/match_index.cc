@@ -260,6 +260,16 @@ bool ParseRelation(std::string_view name, Relation* out) {
   return false;
 }
 
+Status AddRelation(std::string_view name, RelationMask* mask) {
+  Relation r;
+  if (!ParseRelation(name, &r)) {
+    return InvalidArgumentError("unknown relation '" + std::string(name) +
+                                "' (exact, component, url-host, subdomain, in-range)");
+  }
+  *mask |= RelationBit(r);
+  return Status::Ok();
+}
+
 // ---- The index ----------------------------------------------------------------------------
 
 struct MatchIndex::Impl {

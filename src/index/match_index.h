@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/status.h"
 #include "core/indicator.h"
 
 namespace iocgrid::index {
@@ -54,6 +55,9 @@ inline constexpr RelationMask kAllRelations = (1u << kRelationCount) - 1;
 inline constexpr RelationMask RelationBit(Relation r) {
   return static_cast<RelationMask>(1u << static_cast<unsigned>(r));
 }
+// Adds the relation named `name` to *mask; InvalidArgument naming it and the five known ones
+// when it is none of them (the one message of the CLI's --relations and the grid API).
+Status AddRelation(std::string_view name, RelationMask* mask);
 
 struct Hit {
   uint32_t query = 0;  // position of the query in the batch given to Match/MatchAll

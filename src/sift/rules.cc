@@ -114,6 +114,58 @@ ClassRules DefaultRules() {
   return r;
 }
 
+namespace {
+
+// [[lists]]: token lists put before the built-in ones (the first that matches wins).
+Status ParseListRules(const toml::node& node, ClassRules* r) {
+  const toml::array* a = node.as_array();
+  if (a == nullptr) return InvalidArgumentError("rules: lists must be [[lists]] tables");
+  std::vector<ListRule> added;
+  for (const auto& e : *a) {
+    const toml::table* lt = e.as_table();
+    if (lt == nullptr) return InvalidArgumentError("rules: lists must be [[lists]] tables");
+    ListRule rule;
+    auto kind = (*lt)["kind"].value<std::string>();
+    const toml::array* tokens = (*lt)["tokens"].as_array();
+    if (!kind || tokens == nullptr) {
+      return InvalidArgumentError("rules: each [[lists]] needs tokens = [...] and kind = \"...\"");
+    }
+    rule.kind = *kind;
+    for (const auto& tok : *tokens) {
+      auto s = tok.value<std::string>();
+      if (!s) return InvalidArgumentError("rules: lists.tokens must be strings");
+      rule.tokens.push_back(*s);
+    }
+    added.push_back(std::move(rule));
+  }
+  r->lists.insert(r->lists.begin(), added.begin(), added.end());
+  return Status::Ok();
+}
+
+// [defaults]: the kind of data a source that names none is taken to be.
+Status ParseDefaults(const toml::node& node, ClassRules* r) {
+  const toml::table* dt = node.as_table();
+  if (dt == nullptr) return InvalidArgumentError("rules: [defaults] must be a table");
+  for (const auto& [dk, dv] : *dt) {
+    auto s = dv.value<std::string>();
+    std::string name(dk.str());
+    if (!s) return InvalidArgumentError("rules: defaults." + name + " must be a string");
+    if (name == "event")
+      r->default_event_kind = *s;
+    else if (name == "warninglist")
+      r->default_warninglist_kind = *s;
+    else if (name == "list")
+      r->default_list_kind = *s;
+    else if (name == "member")
+      r->default_member_kind = *s;
+    else
+      return InvalidArgumentError("rules: unknown key defaults." + name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<ClassRules> ParseRules(std::string_view toml_text, ClassRules base) {
   toml::table t;
   try {  // toml++ throws on a syntax error (exceptions are on); it stays in this function
@@ -156,46 +208,9 @@ Result<ClassRules> ParseRules(std::string_view toml_text, ClassRules base) {
           r.kinds.emplace_back(name, c);
       }
     } else if (k == "lists") {
-      const toml::array* a = node.as_array();
-      if (a == nullptr) return InvalidArgumentError("rules: lists must be [[lists]] tables");
-      std::vector<ListRule> added;
-      for (const auto& e : *a) {
-        const toml::table* lt = e.as_table();
-        if (lt == nullptr) return InvalidArgumentError("rules: lists must be [[lists]] tables");
-        ListRule rule;
-        auto kind = (*lt)["kind"].value<std::string>();
-        const toml::array* tokens = (*lt)["tokens"].as_array();
-        if (!kind || tokens == nullptr) {
-          return InvalidArgumentError(
-              "rules: each [[lists]] needs tokens = [...] and kind = \"...\"");
-        }
-        rule.kind = *kind;
-        for (const auto& tok : *tokens) {
-          auto s = tok.value<std::string>();
-          if (!s) return InvalidArgumentError("rules: lists.tokens must be strings");
-          rule.tokens.push_back(*s);
-        }
-        added.push_back(std::move(rule));
-      }
-      r.lists.insert(r.lists.begin(), added.begin(), added.end());
+      IOCGRID_RETURN_IF_ERROR(ParseListRules(node, &r));
     } else if (k == "defaults") {
-      const toml::table* dt = node.as_table();
-      if (dt == nullptr) return InvalidArgumentError("rules: [defaults] must be a table");
-      for (const auto& [dk, dv] : *dt) {
-        auto s = dv.value<std::string>();
-        std::string name(dk.str());
-        if (!s) return InvalidArgumentError("rules: defaults." + name + " must be a string");
-        if (name == "event")
-          r.default_event_kind = *s;
-        else if (name == "warninglist")
-          r.default_warninglist_kind = *s;
-        else if (name == "list")
-          r.default_list_kind = *s;
-        else if (name == "member")
-          r.default_member_kind = *s;
-        else
-          return InvalidArgumentError("rules: unknown key defaults." + name);
-      }
+      IOCGRID_RETURN_IF_ERROR(ParseDefaults(node, &r));
     } else {
       return InvalidArgumentError("rules: unknown key '" + k + "'");
     }

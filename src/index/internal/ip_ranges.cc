@@ -29,9 +29,7 @@ constexpr size_t kRadixThreshold = 1 << 14;
 }  // namespace
 
 template <typename A>
-void IpRanges<A>::Finish() {
-  // Items arrive in entry order; sorting stably by (start, prefix) keeps entries ascending
-  // inside each network's posting list.
+void IpRanges<A>::SortBuildItems() {
   if constexpr (sizeof(A) == 4) {
     if (build_nets_.size() >= kRadixThreshold) {
       RadixSort(build_nets_, 40,
@@ -56,6 +54,13 @@ void IpRanges<A>::Finish() {
     std::stable_sort(build_addrs_.begin(), build_addrs_.end(),
                      [](const AddrItem& a, const AddrItem& b) { return a.addr < b.addr; });
   }
+}
+
+template <typename A>
+void IpRanges<A>::Finish() {
+  // Items arrive in entry order; sorting stably by (start, prefix) keeps entries ascending
+  // inside each network's posting list.
+  SortBuildItems();
 
   // Distinct networks with posting lists.
   starts_.clear();

@@ -122,6 +122,9 @@ class IpRanges {
   }
 
  private:
+  // Sorts the build buffers stably by (start, prefix) and by address (radix sort for large
+  // IPv4 sets), so entries stay ascending inside each posting list.
+  void SortBuildItems();
   struct NetItem {
     A start;
     uint32_t entry;

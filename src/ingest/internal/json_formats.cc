@@ -170,17 +170,20 @@ Result<core::Indicator> ParseStringEntry(std::string_view raw, const StringListH
   return guessed;
 }
 
-Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& input,
-                                od::document& doc) {
-  od::object root;
-  if (doc.get_object().get(root) != simdjson::SUCCESS) {
-    return InvalidArgumentError("not a MISP warninglist: the top level is not a JSON object");
-  }
+// The fields of a warninglist document that the import reads; the others are left alone.
+struct WarninglistFields {
   std::string name;
   std::string list_type;
   bool has_list = false;
   std::vector<ListEntry> entries;
   std::vector<std::string> matching_attributes;
+};
+
+Status ReadWarninglistFields(const JsonInput& input, od::document& doc, WarninglistFields* out) {
+  od::object root;
+  if (doc.get_object().get(root) != simdjson::SUCCESS) {
+    return InvalidArgumentError("not a MISP warninglist: the top level is not a JSON object");
+  }
   for (auto field_result : root) {
     od::field field;
     std::string_view key;
@@ -190,11 +193,11 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
     if (key == "name" || key == "type") {
       std::string text;
       if (error_code error = GetScalarText(value, &text)) return JsonError(input, doc, error);
-      (key == "name" ? name : list_type) = std::move(text);
+      (key == "name" ? out->name : out->list_type) = std::move(text);
     } else if (key == "list" || key == "matching_attributes") {
       od::array array;
       if (error_code error = value.get_array().get(array)) return JsonError(input, doc, error);
-      if (key == "list") has_list = true;
+      if (key == "list") out->has_list = true;
       for (auto element_result : array) {
         od::value element;
         if (error_code error = std::move(element_result).get(element))
@@ -203,7 +206,7 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
         od::json_type type;
         if (error_code error = element.type().get(type)) return JsonError(input, doc, error);
         if (type != od::json_type::string) {
-          if (key == "list") entries.push_back({{}, line, false});
+          if (key == "list") out->entries.push_back({{}, line, false});
           continue;
         }
         std::string_view text;
@@ -211,13 +214,24 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
           return JsonError(input, doc, error);
         }
         if (key == "list") {
-          entries.push_back({text, line, true});
+          out->entries.push_back({text, line, true});
         } else {
-          matching_attributes.emplace_back(text);
+          out->matching_attributes.emplace_back(text);
         }
       }
     }
   }
+  return Status::Ok();
+}
+
+Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& input,
+                                od::document& doc) {
+  WarninglistFields fields;
+  IOCGRID_RETURN_IF_ERROR(ReadWarninglistFields(input, doc, &fields));
+  const std::string& name = fields.name;
+  std::string& list_type = fields.list_type;
+  const std::vector<ListEntry>& entries = fields.entries;
+  const bool has_list = fields.has_list;
   if (!has_list) return InvalidArgumentError("not a MISP warninglist: no \"list\" array");
   if (list_type.empty()) list_type = "string";  // MISP's default list type
 
@@ -232,7 +246,7 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
                          std::to_string(entries.size()) + " entries)");
     return Status::Ok();
   }
-  const StringListHints hints = MakeHints(matching_attributes);
+  const StringListHints hints = MakeHints(fields.matching_attributes);
   event.attributes.reserve(entries.size());
   for (const ListEntry& entry : entries) {
     if (!entry.is_string) {

@@ -153,6 +153,65 @@ bool LooksLikeStixBundle(std::string_view json) {
           head.find("bundle--") != std::string_view::npos);
 }
 
+// The attributes of one STIX indicator object (one per comparison of its pattern); what
+// cannot be imported is reported as skipped, naming the object's position in the bundle.
+void AddStixIndicator(const LoadContext& context, simdjson::dom::object o, uint32_t position,
+                      Event* event) {
+  std::string pattern_type = Text(o, "pattern_type");
+  if (!pattern_type.empty() && pattern_type != "stix") {
+    context.Skip(0, "indicator " + std::to_string(position) + ": pattern_type '" + pattern_type +
+                        "' is not a STIX pattern");
+    return;
+  }
+  std::string pattern = Text(o, "pattern");
+  std::vector<Comparison> comparisons;
+  std::string why;
+  if (!ParsePattern(pattern, &comparisons, &why)) {
+    context.Skip(0, "indicator " + std::to_string(position) + ": " + why + ": " +
+                        std::string(TruncateUtf8(pattern, 120)));
+    return;
+  }
+  std::string id = Text(o, "id");
+  std::string comment = Text(o, "name");
+  std::string description = Text(o, "description");
+  if (!description.empty()) {
+    comment += (comment.empty() ? "" : ": ") + std::string(TruncateUtf8(description, 200));
+  }
+  std::vector<std::string> tags;
+  for (const char* list : {"labels", "indicator_types"}) {
+    simdjson::dom::array a;
+    if (o[list].get_array().get(a) != simdjson::SUCCESS) continue;
+    for (simdjson::dom::element t : a) {
+      std::string_view s;
+      if (t.get_string().get(s) == simdjson::SUCCESS) tags.emplace_back(s);
+    }
+  }
+  for (const Comparison& c : comparisons) {
+    std::string misp_type = TypeForPath(c.path, c.value);
+    if (misp_type.empty()) {
+      context.Skip(0, "indicator " + std::to_string(position) + ": unsupported object path '" +
+                          c.path + "'");
+      continue;
+    }
+    auto indicator = core::ParseIndicator(misp_type, c.value);
+    if (!indicator.ok()) {
+      context.Skip(0, "indicator " + std::to_string(position) + ": " +
+                          std::string(indicator.status().message()));
+      continue;
+    }
+    Attribute a;
+    a.indicator = std::move(*indicator);
+    a.to_ids = true;
+    a.comment = comment;
+    a.tags = tags;
+    a.first_seen = Text(o, "valid_from");
+    a.last_seen = Text(o, "valid_until");
+    // One comparison: the attribute is the indicator, keep its uuid for idempotent re-imports.
+    if (comparisons.size() == 1 && id.rfind("indicator--", 0) == 0) a.uuid = id.substr(11);
+    event->attributes.push_back(std::move(a));
+  }
+}
+
 Status LoadStixBundle(const LoadContext& context, std::string_view content) {
   IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));  // issue 8: bounded before parsing
   simdjson::dom::parser parser;
@@ -186,59 +245,7 @@ Status LoadStixBundle(const LoadContext& context, std::string_view content) {
       ++others;
       continue;
     }
-    std::string pattern_type = Text(o, "pattern_type");
-    if (!pattern_type.empty() && pattern_type != "stix") {
-      context.Skip(0, "indicator " + std::to_string(position) + ": pattern_type '" + pattern_type +
-                          "' is not a STIX pattern");
-      continue;
-    }
-    std::string pattern = Text(o, "pattern");
-    std::vector<Comparison> comparisons;
-    std::string why;
-    if (!ParsePattern(pattern, &comparisons, &why)) {
-      context.Skip(0, "indicator " + std::to_string(position) + ": " + why + ": " +
-                          std::string(TruncateUtf8(pattern, 120)));
-      continue;
-    }
-    std::string id = Text(o, "id");
-    std::string comment = Text(o, "name");
-    std::string description = Text(o, "description");
-    if (!description.empty()) {
-      comment += (comment.empty() ? "" : ": ") + std::string(TruncateUtf8(description, 200));
-    }
-    std::vector<std::string> tags;
-    for (const char* list : {"labels", "indicator_types"}) {
-      simdjson::dom::array a;
-      if (o[list].get_array().get(a) != simdjson::SUCCESS) continue;
-      for (simdjson::dom::element t : a) {
-        std::string_view s;
-        if (t.get_string().get(s) == simdjson::SUCCESS) tags.emplace_back(s);
-      }
-    }
-    for (const Comparison& c : comparisons) {
-      std::string misp_type = TypeForPath(c.path, c.value);
-      if (misp_type.empty()) {
-        context.Skip(0, "indicator " + std::to_string(position) + ": unsupported object path '" +
-                            c.path + "'");
-        continue;
-      }
-      auto indicator = core::ParseIndicator(misp_type, c.value);
-      if (!indicator.ok()) {
-        context.Skip(0, "indicator " + std::to_string(position) + ": " +
-                            std::string(indicator.status().message()));
-        continue;
-      }
-      Attribute a;
-      a.indicator = std::move(*indicator);
-      a.to_ids = true;
-      a.comment = comment;
-      a.tags = tags;
-      a.first_seen = Text(o, "valid_from");
-      a.last_seen = Text(o, "valid_until");
-      // One comparison: the attribute is the indicator, keep its uuid for idempotent re-imports.
-      if (comparisons.size() == 1 && id.rfind("indicator--", 0) == 0) a.uuid = id.substr(11);
-      event.attributes.push_back(std::move(a));
-    }
+    AddStixIndicator(context, o, position, &event);
   }
   if (others > 0) {
     context.Note(

@@ -77,12 +77,7 @@ Status SetRelations(std::string_view list, index::MatchOptions* match) {
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view name = list.substr(0, comma);
-    index::Relation r;
-    if (!index::ParseRelation(name, &r)) {
-      return InvalidArgumentError("unknown relation '" + std::string(name) +
-                                  "' (exact, component, url-host, subdomain, in-range)");
-    }
-    match->relations |= index::RelationBit(r);
+    IOCGRID_RETURN_IF_ERROR(index::AddRelation(name, &match->relations));
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }

@@ -231,30 +231,35 @@ class ZeekParser final : public LineParser {
     return Col::kNone;
   }
 
+  // A `#separator` or `#fields` header line; other comments change nothing.
+  void ReadHeader(std::string_view line) {
+    if (line.substr(0, 11) == "#separator ") {
+      std::string_view v = line.substr(11);
+      if (v == "\\x09")
+        sep_ = '\t';
+      else if (v.size() == 4 && v.substr(0, 2) == "\\x") {
+        unsigned code = 0;
+        std::from_chars(v.data() + 2, v.data() + 4, code, 16);
+        if (code > 0 && code < 128) sep_ = static_cast<char>(code);
+      } else if (v.size() == 1) {
+        sep_ = v[0];
+      }
+    } else if (line.substr(0, 7) == "#fields") {
+      cols_.clear();
+      size_t pos = 8;
+      while (pos <= line.size()) {
+        size_t e = line.find(sep_, pos);
+        if (e == std::string_view::npos) e = line.size();
+        cols_.push_back(ColumnOf(line.substr(pos, e - pos)));
+        pos = e + 1;
+      }
+    }
+  }
+
   Status DoParse(std::string_view line, ParsedLine* out) override {
     if (line.empty() || line[0] == '#') {
       out->ignored = true;
-      if (line.substr(0, 11) == "#separator ") {
-        std::string_view v = line.substr(11);
-        if (v == "\\x09")
-          sep_ = '\t';
-        else if (v.size() == 4 && v.substr(0, 2) == "\\x") {
-          unsigned code = 0;
-          std::from_chars(v.data() + 2, v.data() + 4, code, 16);
-          if (code > 0 && code < 128) sep_ = static_cast<char>(code);
-        } else if (v.size() == 1) {
-          sep_ = v[0];
-        }
-      } else if (line.substr(0, 7) == "#fields") {
-        cols_.clear();
-        size_t pos = 8;
-        while (pos <= line.size()) {
-          size_t e = line.find(sep_, pos);
-          if (e == std::string_view::npos) e = line.size();
-          cols_.push_back(ColumnOf(line.substr(pos, e - pos)));
-          pos = e + 1;
-        }
-      }
+      ReadHeader(line);
       return Status::Ok();
     }
     if (cols_.empty()) return InvalidArgumentError("data line before the #fields header");
