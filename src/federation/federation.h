@@ -41,6 +41,10 @@ struct FederationOptions {
   std::chrono::minutes cidr_cache_refresh{15};         // MISP members' CIDR cache
   std::chrono::milliseconds cidr_page_timeout{60000};  // per page of a CIDR cache fetch
   size_t max_total_connections = 64;
+  // Private members: the most tags the portal keeps in memory for one member (its full set, or
+  // one search's bucket answers); a member that sends more fails with a reason (a hostile or
+  // very large member cannot exhaust the portal's memory). About 60 bytes a tag.
+  size_t max_private_tags = size_t{1} << 23;
 };
 
 struct SearchRequest {

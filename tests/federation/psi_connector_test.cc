@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include "federation/federation.h"
 #include "ingest/loader.h"
 #include "net/http_client.h"
+#include "psi/wire.h"
 #include "tests/common/derived_queries.h"
 #include "tests/federation/test_members.h"
 
@@ -293,6 +295,60 @@ TEST_F(PsiConnectorTest, TheNodeKeepsNoQueriedValue) {
     EXPECT_EQ(after.find(q.value), std::string::npos) << "in the node's files: " << q.value;
   }
   EXPECT_GT(checked, 200u);
+}
+
+// A member whose tag listing never ends (every page says "more") or does not move on is cut
+// off with a reason, and the portal keeps at most max_private_tags of its tags.
+TEST_F(PsiConnectorTest, AnEndlessOrStuckTagListingFailsTheMember) {
+  for (const bool endless : {true, false}) {
+    SCOPED_TRACE(endless ? "endless" : "stuck");
+    TestNode* self = nullptr;
+    uint64_t page = 0;
+    auto node = TestNode::Start([&](net::Request& r, net::Response* resp) {
+      if (r.path != "/grid/v1/psi/tags" || self == nullptr) return false;
+      *resp = self->node().Handle(r);
+      if (resp->status != 200) return true;
+      auto kind = r.target.find("full=1") != std::string::npos ? psi::FrameKind::kTags
+                                                               : psi::FrameKind::kTagChanges;
+      auto frame = psi::ParseFrameOf(kind, resp->body, psi::FrameLimits{});
+      if (!frame.ok()) return true;
+      frame->param = 1;  // "more follows", forever
+      if (endless) {
+        ++page;
+        frame->cursor_generation += 1;  // moves on, with a thousand new tags each time
+        for (uint32_t i = 0; i < 1000; ++i) {
+          psi::Tag t{};
+          std::memcpy(t.data(), &page, sizeof(page));
+          std::memcpy(t.data() + sizeof(page), &i, 3);
+          if (kind == psi::FrameKind::kTags) {
+            frame->tags.push_back(t);
+          } else {
+            frame->changes.push_back({t, false});
+          }
+        }
+      }
+      resp->body = psi::EncodeFrame(*frame);
+      return true;
+    });
+    self = node.get();
+    node->Import({MakeEvent("7c0f9d5e-2222-4c44-9e0e-000000000001", "small",
+                            {Attr("domain", "listing-test.example")})});
+    WaitReady(*node);
+    FederationOptions options;
+    options.max_private_tags = 5000;
+    auto fed = Federation::Create({Private(*node, "m", PsiMode::kFullSet)}, options);
+    ASSERT_TRUE(fed.ok());
+    SearchOutcome out = RunSearch(**fed, Request({*core::GuessIndicator("listing-test.example")}));
+    const MemberReply& reply = out.replies["m"];
+    EXPECT_EQ(reply.status, MemberStatus::kFailed);
+    EXPECT_NE(reply.error.find(endless ? "exceeds 5000 tags" : "does not follow its cursor"),
+              std::string::npos)
+        << reply.error;
+    EXPECT_TRUE(reply.hits.empty());
+    if (endless) {
+      EXPECT_LE(page, 7u);  // cut off at the cap, not at the deadline
+    }
+  }
 }
 
 // A member whose answers do not verify fails with a reason, and nothing it sent is a hit.

@@ -119,6 +119,26 @@ TEST(PortalConfigTest, PrivateMembersAreNodesWithAMode) {
   }
 }
 
+TEST(PortalConfigTest, FederationSettingsOutsideTheirRangeAreErrors) {
+  auto c = ParseConfig(
+      "retries = 0\nbreaker_failures = 5\nbreaker_open_ms = 1000\n"
+      "max_private_tags = 100000\n",
+      "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->federation.retries, 0);
+  EXPECT_EQ(c->federation.breaker_failures, 5);
+  EXPECT_EQ(c->federation.breaker_open_for.count(), 1000);
+  EXPECT_EQ(c->federation.max_private_tags, 100000u);
+  for (const char* text :
+       {"retries = -1\n", "retries = 99999999999999999\n", "breaker_failures = 0\n",
+        "breaker_open_ms = -5\n", "max_private_tags = 10\n", "max_private_tags = \"lots\"\n"}) {
+    auto r = ParseConfig(text, "/tmp");
+    ASSERT_FALSE(r.ok()) << text;
+    const std::string key(text, std::string_view(text).find(' '));
+    EXPECT_NE(r.status().message().find(key), std::string_view::npos) << r.status().message();
+  }
+}
+
 TEST(PortalConfigTest, SiftUploadCapIsMiBAndChecked) {
   EXPECT_EQ(ParseConfig("", "/tmp")->max_sift_upload_bytes, uint64_t{2048} << 20);
   EXPECT_EQ(ParseConfig("max_sift_upload_mb = 16\n", "/tmp")->max_sift_upload_bytes,

@@ -222,6 +222,14 @@ void FederationImpl::FetchMemberTags(const std::shared_ptr<SearchState>& s, Memb
             return Finish(s, run, MemberStatus::kFailed,
                           "private search: buckets answer: " + frame.status().ToString());
           }
+          if (p->bucket_tags.size() + frame->tags.size() > options_.max_private_tags) {
+            p->failed = true;
+            p->bucket_tags.clear();
+            return Finish(s, run, MemberStatus::kFailed,
+                          "private search: the member's buckets hold more than " +
+                              std::to_string(options_.max_private_tags) +
+                              " tags; search fewer values at a time");
+          }
           for (const psi::Tag& t : frame->tags) p->bucket_tags.insert(TagBytes(t));
           if (--p->pending == 0) SendLabelRequests(s, run, p);
         },
@@ -267,11 +275,22 @@ void FederationImpl::SyncTags(const std::shared_ptr<SearchState>& s, MemberRun* 
           return Finish(s, run, MemberStatus::kFailed,
                         "private search: tag page: " + frame.status().ToString());
         }
+        // A page announcing more must move the cursor on, or the sync would never end.
         const bool forward = frame->cursor_generation > gen ||
                              (frame->cursor_generation == gen && frame->cursor_id >= id);
-        if (frame->epoch != p->info.epoch || !forward) {
+        const bool moved = frame->cursor_generation != gen || frame->cursor_id != id;
+        if (frame->epoch != p->info.epoch || !forward || (frame->param != 0 && !moved)) {
           return Finish(s, run, MemberStatus::kFailed,
                         "private search: the member's tag page does not follow its cursor");
+        }
+        if (set.tags.size() + frame->tags.size() + frame->changes.size() >
+            options_.max_private_tags) {
+          set = PsiTagSet{};  // start over next time; free the memory now
+          return Finish(s, run, MemberStatus::kFailed,
+                        "private search: the member's tag set exceeds " +
+                            std::to_string(options_.max_private_tags) +
+                            " tags, more than the portal keeps per member; use psi_mode = "
+                            "\"bucketed\" for this member");
         }
         for (const psi::Tag& t : frame->tags) set.tags.insert(TagBytes(t));
         for (const psi::TagChange& c : frame->changes) {
