@@ -45,6 +45,12 @@ struct Response {
   // It runs on a worker thread and may block. Everything it captures must stay valid until it
   // returns false.
   std::function<bool(std::string* chunk)> stream;
+  // Optional, with `stream`: called once before the producer's first call with a `wake`
+  // function that the producer's source calls (from any thread, as often as it likes) when
+  // new data is ready. The server then calls the producer again at once instead of after
+  // ServerOptions::stream_poll, so an event reaches the client without the poll's delay.
+  // `wake` stays safe to call after the stream ended; it does nothing then.
+  std::function<void(std::function<void()> wake)> stream_wake;
 };
 
 using Handler = std::function<Response(Request& request)>;

@@ -233,6 +233,28 @@ asio::awaitable<Chunk> ProduceChunk(Response* response) {
   co_return c;
 }
 
+// What a stream's `wake` function reaches: the poll timer of a running stream, cancelled on the
+// io thread. `ready` covers a wake that comes between the producer's call and the wait.
+struct StreamWaker {
+  explicit StreamWaker(asio::io_context& ioc) : poll(ioc) {}
+  asio::steady_timer poll;  // io thread only
+  std::atomic<bool> ready{false};
+  Mutex mu;
+  bool alive IOCGRID_GUARDED_BY(mu) = true;
+
+  void Wake() {
+    ready.store(true);
+    MutexLock lock(mu);
+    if (!alive) return;
+    asio::post(poll.get_executor(), [this] { poll.cancel(); });
+  }
+  // Called by the stream when it ends (or its frame is destroyed): later wakes do nothing.
+  void End() {
+    MutexLock lock(mu);
+    alive = false;
+  }
+};
+
 template <class Stream>
 asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& response, bool head,
                                     bool keep_alive, beast::error_code& ec) {
@@ -261,7 +283,14 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
     lowest.expires_after(impl->options.write_timeout);
     co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    asio::steady_timer poll(impl->ioc);
+    // The waker outlives this frame while a wake may still hold it; End() below (also run
+    // when the frame is destroyed at shutdown) turns later wakes into nothing.
+    auto waker = std::make_shared<StreamWaker>(impl->ioc);
+    struct EndWaker {
+      StreamWaker* w;
+      ~EndWaker() { w->End(); }
+    } end_waker{waker.get()};
+    if (response.stream_wake) response.stream_wake([waker] { waker->Wake(); });
     for (;;) {
       Chunk chunk =
           co_await asio::co_spawn(impl->workers, ProduceChunk(&response), asio::use_awaitable);
@@ -272,11 +301,13 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response& respon
         if (ec) co_return;
       }
       if (!chunk.more || impl->stopping.load()) break;
-      if (chunk.data.empty()) {
-        // Nothing yet: wait here, on the io thread, not on a worker.
-        poll.expires_after(impl->options.stream_poll);
-        co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return;
+      if (chunk.data.empty() && !waker->ready.exchange(false)) {
+        // Nothing yet: wait here, on the io thread, not on a worker, until the producer's
+        // source wakes the stream or stream_poll has passed.
+        waker->poll.expires_after(impl->options.stream_poll);
+        co_await waker->poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec && ec != asio::error::operation_aborted) co_return;
+        waker->ready.store(false);
       }
     }
     lowest.expires_after(impl->options.write_timeout);

@@ -460,13 +460,15 @@ net::Response Portal::Impl::SearchEvents(net::Request& req, const PortalUser& us
     return r;
   }
   if (!CanSee(job->meta(), user)) return Error(404, "Invalid search", req);
-  // Never blocks: the server calls again after a short poll while nothing is new, without
-  // holding a worker. A comment line every 15 s keeps proxies from closing a quiet stream.
+  // Never blocks: while nothing is new the server waits, without holding a worker, until the
+  // job appends an event (stream_wake) or a short poll has passed. A comment line every 15 s keeps
+  // proxies from closing a quiet stream.
   struct Cursor {
     size_t offset = 0;
     std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
   };
   auto cursor = std::make_shared<Cursor>();
+  r.stream_wake = [job](std::function<void()> wake) { job->AddWaker(std::move(wake)); };
   r.stream = [job, cursor](std::string* chunk) {
     bool more = job->NextEvents(&cursor->offset, chunk);
     auto now = std::chrono::steady_clock::now();

@@ -9,9 +9,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "net/http_client.h"
 #include "net/http_error.h"
@@ -121,6 +124,67 @@ TEST(HttpServerTest, StreamsChunkedResponses) {
   for (char c : resp->body) lines += c == '\n';
   EXPECT_EQ(lines, 1000u);
   EXPECT_NE(resp->body.find("{\"n\":999}\n"), std::string::npos);
+}
+
+// A stream whose producer has nothing yet waits for its source's wake, not for the poll: with
+// a one-hour poll, ten events produced on another thread still arrive (the client would
+// otherwise time out), and a wake after the stream ended does nothing.
+TEST(HttpServerTest, AStreamWakesWhenItsSourceHasData) {
+  struct Source {
+    std::mutex mu;
+    std::vector<std::string> pending;
+    bool finished = false;
+    std::function<void()> wake;
+  };
+  auto source = std::make_shared<Source>();
+  ServerOptions options;
+  options.stream_poll = std::chrono::hours(1);
+  auto server = HttpServer::Start(options, [source](Request&) {
+    Response resp;
+    resp.content_type = "text/event-stream";
+    resp.stream_wake = [source](std::function<void()> wake) {
+      std::lock_guard<std::mutex> lock(source->mu);
+      source->wake = std::move(wake);
+    };
+    resp.stream = [source](std::string* chunk) {
+      std::lock_guard<std::mutex> lock(source->mu);
+      for (const std::string& e : source->pending) *chunk += e;
+      source->pending.clear();
+      return !source->finished;
+    };
+    return resp;
+  });
+  ASSERT_TRUE(server.ok());
+  std::thread producer([source] {
+    for (int i = 0; i < 10; ++i) {
+      std::this_thread::sleep_for(20ms);
+      std::function<void()> wake;
+      {
+        std::lock_guard<std::mutex> lock(source->mu);
+        source->pending.push_back("data: " + std::to_string(i) + "\n\n");
+        source->finished = i == 9;
+        wake = source->wake;
+      }
+      if (wake) wake();
+    }
+  });
+  ClientRequest req;
+  req.url = Url(**server, "/events");
+  req.timeout = 20s;
+  auto resp = Fetch(req);
+  producer.join();
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_NE(resp->body.find("data: 0\n\n"), std::string::npos) << resp->body;
+  EXPECT_NE(resp->body.find("data: 9\n\n"), std::string::npos) << resp->body;
+  std::function<void()> late;
+  {
+    std::lock_guard<std::mutex> lock(source->mu);
+    late = source->wake;
+  }
+  ASSERT_TRUE(late);
+  late();  // the stream is over: nothing happens
+  (*server)->Stop();
+  late();  // nor once the server has stopped
 }
 
 TEST(HttpServerTest, HeadSendsLengthWithoutBody) {

@@ -56,6 +56,12 @@ SearchJob::SearchJob(SearchMeta meta, SearchInput input,
 void SearchJob::AppendEvent(const std::string& name, const json& data) {
   events_ += "event: " + name +
              "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+  for (const auto& wake : wakers_) wake();  // each only posts to the server's io thread
+}
+
+void SearchJob::AddWaker(std::function<void()> wake) {
+  MutexLock lock(mu_);
+  wakers_.push_back(std::move(wake));
 }
 
 json SearchJob::MemberJson(const MemberState& m) const {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -69,6 +70,9 @@ class SearchJob {
   // (the HTTP server polls; a stream never holds a worker). Returns false once the search is
   // done and everything was delivered.
   bool NextEvents(size_t* cursor, std::string* out);
+  // `wake` is called whenever an event is appended (an open event stream's wake-up, so the
+  // server does not wait for its poll). Kept until the job is dropped.
+  void AddWaker(std::function<void()> wake);
 
  private:
   struct Hit {
@@ -105,6 +109,7 @@ class SearchJob {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   int64_t elapsed_ms_ IOCGRID_GUARDED_BY(mu_) = 0;
   std::string events_ IOCGRID_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> wakers_ IOCGRID_GUARDED_BY(mu_);
   std::string final_document_ IOCGRID_GUARDED_BY(mu_);
 };
 
