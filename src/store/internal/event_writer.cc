@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "common/time.h"
 #include "store/internal/tags.h"
 #include "store/internal/uuid.h"
 #include "store/time_format.h"
@@ -121,7 +122,7 @@ Result<EventWriter::Fields> EventWriter::ResolveFields(const core::Event& event,
   if (fields.info.empty()) fields.info = stored ? stored->info : options_.event_info;
   if (fields.info.empty()) fields.info = event.source;
   fields.date = event.date;
-  if (fields.date.empty()) fields.date = stored ? stored->date : FormatDate(now_);
+  if (fields.date.empty()) fields.date = stored ? stored->date : FormatIsoDate(now_);
   IOCGRID_ASSIGN_OR_RETURN(fields.owner,
                            OrgId(options_.org.empty() ? state_.options.local_org : options_.org));
   fields.orgc = fields.owner;
