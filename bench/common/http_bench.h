@@ -1,8 +1,10 @@
 // Helpers shared by the benchmarks that drive a server over loopback HTTP (node, portal): the
-// libcurl write callback into a std::string and the latency percentile.
+// libcurl request into a std::string and the latency percentile.
 //
 // Thread-safety: pure functions.
 #pragma once
+
+#include <curl/curl.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -15,6 +17,19 @@ namespace iocgrid::bench {
 inline size_t AppendToString(char* data, size_t size, size_t n, void* user) {
   static_cast<std::string*>(user)->append(data, size * n);
   return size * n;
+}
+
+// Performs the request set up on `curl` (TCP_NODELAY), its body into *out (cleared first):
+// the HTTP status, or -1 on a transport error.
+inline long PerformInto(CURL* curl, std::string* out) {
+  out->clear();
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToString);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(curl, CURLOPT_TCP_NODELAY, 1L);
+  if (curl_easy_perform(curl) != CURLE_OK) return -1;
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  return status;
 }
 
 // The p-quantile (0..1, nearest rank) of `v`; 0 for none.

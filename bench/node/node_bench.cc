@@ -146,20 +146,13 @@ class Client {
     curl_slist* headers = curl_slist_append(nullptr, content_type);
     for (curl_slist* h = headers_; h != nullptr; h = h->next)
       headers = curl_slist_append(headers, h->data);
-    out->clear();
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &bench::AppendToString);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
-    const CURLcode rc = curl_easy_perform(curl_);
+    const long status = bench::PerformInto(curl_, out);
     curl_slist_free_all(headers);
-    if (rc != CURLE_OK) return -1;
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
     return status;
   }
 

@@ -232,13 +232,9 @@ class Client {
   // Returns the HTTP status (-1 on a transport error); the body in *out. For an SSE stream the
   // call returns when the server ends the stream (after "event: done").
   long Call(const char* method, const std::string& url, const std::string* body, std::string* out) {
-    out->clear();
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &bench::AppendToString);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     if (body != nullptr) {
       curl_easy_setopt(curl_, CURLOPT_POST, 1L);
@@ -247,10 +243,7 @@ class Client {
     } else if (std::string_view(method) != "GET") {
       curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method);
     }
-    if (curl_easy_perform(curl_) != CURLE_OK) return -1;
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    return status;
+    return bench::PerformInto(curl_, out);
   }
 
  private:
