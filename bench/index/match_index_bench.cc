@@ -95,6 +95,26 @@ void ReportMemory(benchmark::State& state, const MatchIndex& index) {
       static_cast<double>(index.ValueBytes()) / static_cast<double>(index.size());
 }
 
+// One Match a benchmark iteration, cycling through `queries` (a power-of-two count): items are
+// queries, with the mean hits a query and the index's memory as counters.
+void RunLookups(benchmark::State& state, const MatchIndex& index,
+                const std::vector<Indicator>& queries, const MatchOptions& options) {
+  std::vector<Hit> hits;
+  hits.reserve(1024);
+  size_t i = 0;
+  size_t total = 0;
+  for (auto _ : state) {
+    index.Match(queries[i], static_cast<uint32_t>(i), options, &hits);
+    i = (i + 1) & (queries.size() - 1);
+    total += hits.size();
+    hits.clear();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["hits_per_query"] =
+      static_cast<double>(total) / static_cast<double>(state.iterations());
+  ReportMemory(state, index);
+}
+
 constexpr size_t kBig = 10'000'000;
 
 void BM_Build(benchmark::State& state) {
@@ -132,20 +152,7 @@ void BM_ExactLookup(benchmark::State& state) {
   static const std::vector<Indicator> queries = MixedQueries(MixedData(kBig), 1 << 20);
   MatchOptions options;
   if (state.range(0) == 1) options.relations = RelationBit(Relation::kExact);
-  std::vector<Hit> hits;
-  hits.reserve(1024);
-  size_t i = 0;
-  size_t total = 0;
-  for (auto _ : state) {
-    index->Match(queries[i], static_cast<uint32_t>(i), options, &hits);
-    i = (i + 1) & (queries.size() - 1);
-    total += hits.size();
-    hits.clear();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["hits_per_query"] =
-      static_cast<double>(total) / static_cast<double>(state.iterations());
-  ReportMemory(state, *index);
+  RunLookups(state, *index, queries, options);
 }
 BENCHMARK(BM_ExactLookup)->Arg(0)->Arg(1);
 
@@ -211,20 +218,7 @@ void BM_InRangeLookup(benchmark::State& state) {
     }
     return q;
   }();
-  std::vector<Hit> hits;
-  hits.reserve(1024);
-  size_t i = 0;
-  size_t total = 0;
-  for (auto _ : state) {
-    index->Match(queries[i], static_cast<uint32_t>(i), {}, &hits);
-    i = (i + 1) & (queries.size() - 1);
-    total += hits.size();
-    hits.clear();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["hits_per_query"] =
-      static_cast<double>(total) / static_cast<double>(state.iterations());
-  ReportMemory(state, *index);
+  RunLookups(state, *index, queries, {});
 }
 BENCHMARK(BM_InRangeLookup);
 
@@ -250,20 +244,7 @@ void BM_SubdomainLookup(benchmark::State& state) {
     }
     return q;
   }();
-  std::vector<Hit> hits;
-  hits.reserve(1024);
-  size_t i = 0;
-  size_t total = 0;
-  for (auto _ : state) {
-    index->Match(queries[i], static_cast<uint32_t>(i), {}, &hits);
-    i = (i + 1) & (queries.size() - 1);
-    total += hits.size();
-    hits.clear();
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["hits_per_query"] =
-      static_cast<double>(total) / static_cast<double>(state.iterations());
-  ReportMemory(state, *index);
+  RunLookups(state, *index, queries, {});
 }
 BENCHMARK(BM_SubdomainLookup);
 

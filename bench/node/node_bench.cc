@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/http_bench.h"
 #include "bench/common/member_data.h"
 #include "benchmark/benchmark.h"
 #include "core/event.h"
@@ -125,11 +126,6 @@ std::string JsonArray(const std::vector<std::string>& values) {
   return s;
 }
 
-size_t Append(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
 // A keep-alive client: one CURL handle, so consecutive requests reuse the connection.
 class Client {
  public:
@@ -150,20 +146,13 @@ class Client {
     curl_slist* headers = curl_slist_append(nullptr, content_type);
     for (curl_slist* h = headers_; h != nullptr; h = h->next)
       headers = curl_slist_append(headers, h->data);
-    out->clear();
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_POST, 1L);
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Append);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
-    const CURLcode rc = curl_easy_perform(curl_);
+    const long status = bench::PerformInto(curl_, out);
     curl_slist_free_all(headers);
-    if (rc != CURLE_OK) return -1;
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
     return status;
   }
 
@@ -178,18 +167,10 @@ double ProcessCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i =
-      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
-
 void SetLatencyCounters(benchmark::State& state, const std::vector<double>& seconds) {
-  state.counters["p50_ms"] = Percentile(seconds, 0.50) * 1e3;
-  state.counters["p99_ms"] = Percentile(seconds, 0.99) * 1e3;
-  state.counters["max_ms"] = Percentile(seconds, 1.0) * 1e3;
+  state.counters["p50_ms"] = bench::Percentile(seconds, 0.50) * 1e3;
+  state.counters["p99_ms"] = bench::Percentile(seconds, 0.99) * 1e3;
+  state.counters["max_ms"] = bench::Percentile(seconds, 1.0) * 1e3;
 }
 
 // POST /attributes/restSearch {"returnFormat":"json","value":[1,000 values]}: 1% hit, the
@@ -290,12 +271,3 @@ BENCHMARK(BM_GridMatch)
 
 }  // namespace
 }  // namespace iocgrid::node
-
-int main(int argc, char** argv) {
-  iocgrid::net::GlobalInit();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/http_bench.h"
 #include "bench/common/member_data.h"
 #include "benchmark/benchmark.h"
 #include "core/event.h"
@@ -215,11 +216,6 @@ std::vector<std::string> Queries(const Fixture& f, size_t n, double hit_fraction
   return bench::Queries(sets, n, hit_fraction, seed);
 }
 
-size_t Append(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
 // A keep-alive libcurl easy handle: consecutive requests reuse its connection.
 class Client {
  public:
@@ -236,13 +232,9 @@ class Client {
   // Returns the HTTP status (-1 on a transport error); the body in *out. For an SSE stream the
   // call returns when the server ends the stream (after "event: done").
   long Call(const char* method, const std::string& url, const std::string* body, std::string* out) {
-    out->clear();
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Append);
-    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(curl_, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
     if (body != nullptr) {
       curl_easy_setopt(curl_, CURLOPT_POST, 1L);
@@ -251,24 +243,13 @@ class Client {
     } else if (std::string_view(method) != "GET") {
       curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, method);
     }
-    if (curl_easy_perform(curl_) != CURLE_OK) return -1;
-    long status = 0;
-    curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status);
-    return status;
+    return bench::PerformInto(curl_, out);
   }
 
  private:
   CURL* curl_;
   curl_slist* headers_ = nullptr;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i =
-      std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 // A parser callback that drops the document's "indicators" list (the bulk of it).
 bool SkipIndicators(int depth, json::parse_event_t event, json& parsed) {
@@ -350,15 +331,15 @@ void RunSearches(benchmark::State& state, bool misp) {
     again.push_back(Ms(t4, Clock::now()));
     api.Call("DELETE", url, nullptr, &scratch);
   }
-  state.counters["p50_ms"] = Percentile(total, 0.50);
-  state.counters["p99_ms"] = Percentile(total, 0.99);
-  state.counters["max_ms"] = Percentile(total, 1.0);
-  state.counters["post_ms"] = Percentile(post, 0.50);
-  state.counters["sse_done_ms"] = Percentile(done, 0.50);
-  state.counters["doc_ms"] = Percentile(fetched, 0.50);
-  state.counters["doc_again_ms"] = Percentile(again, 0.50);  // untimed
+  state.counters["p50_ms"] = bench::Percentile(total, 0.50);
+  state.counters["p99_ms"] = bench::Percentile(total, 0.99);
+  state.counters["max_ms"] = bench::Percentile(total, 1.0);
+  state.counters["post_ms"] = bench::Percentile(post, 0.50);
+  state.counters["sse_done_ms"] = bench::Percentile(done, 0.50);
+  state.counters["doc_ms"] = bench::Percentile(fetched, 0.50);
+  state.counters["doc_again_ms"] = bench::Percentile(again, 0.50);  // untimed
   for (const auto& [name, v] : member_ms)
-    state.counters["fed_" + name + "_ms"] = Percentile(v, 0.50);
+    state.counters["fed_" + name + "_ms"] = bench::Percentile(v, 0.50);
   state.counters["doc_kb"] = static_cast<double>(doc.size()) / 1024;
   if (last.is_object() && last.contains("summary")) {
     state.counters["matched"] = last["summary"].value("matched", 0);
@@ -392,12 +373,3 @@ BENCHMARK(BM_PortalSearchMispMember)
 
 }  // namespace
 }  // namespace iocgrid::portal
-
-int main(int argc, char** argv) {
-  iocgrid::net::GlobalInit();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

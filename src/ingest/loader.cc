@@ -43,18 +43,7 @@ InputFormat DetectText(std::string_view path, std::string_view content) {
     }
   }
   if (internal::LooksLikeIpsum(content)) return InputFormat::kIpsum;
-  // The header is the first line that is neither blank nor a '#' comment.
-  internal::LineCursor cursor(content);
-  std::string_view line;
-  uint32_t number = 0;
-  while (cursor.Next(&line, &number)) {
-    const std::string_view trimmed = TrimAscii(line);
-    if (trimmed.empty() || trimmed.front() == '#') continue;
-    char delimiter = 0;
-    return internal::LooksLikeCsvHeader(trimmed, &delimiter) ? InputFormat::kCsv
-                                                             : InputFormat::kPlain;
-  }
-  return InputFormat::kPlain;
+  return internal::CsvHeaderDelimiter(content) != 0 ? InputFormat::kCsv : InputFormat::kPlain;
 }
 
 bool SkippedByExpansion(const std::filesystem::path& path) {

@@ -106,24 +106,10 @@ void ParsePlainQueries(std::string_view content, uint32_t first_line, const Quer
   }
 }
 
-// The CSV delimiter when `content` (BOM stripped) is a CSV/TSV query file, else 0.
-char CsvDelimiter(std::string_view content) {
-  internal::LineCursor cursor(content);
-  std::string_view line;
-  uint32_t number = 0;
-  while (cursor.Next(&line, &number)) {
-    const std::string_view trimmed = TrimAscii(line);
-    if (trimmed.empty() || trimmed.front() == '#') continue;
-    char delimiter = 0;
-    return internal::LooksLikeCsvHeader(trimmed, &delimiter) ? delimiter : 0;
-  }
-  return 0;
-}
-
 }  // namespace
 
 bool IsCsvQueryText(std::string_view content) {
-  return CsvDelimiter(internal::StripBom(content)) != 0;
+  return internal::CsvHeaderDelimiter(internal::StripBom(content)) != 0;
 }
 
 void ForEachPlainQuery(std::string_view path, std::string_view slice, uint32_t first_line,
@@ -136,7 +122,7 @@ void ForEachQuery(std::string_view path, std::string_view content, const QuerySi
                   const IssueSink& on_issue) {
   const QueryOut out{path, on_query, on_issue};
   content = internal::StripBom(content);
-  if (const char delimiter = CsvDelimiter(content); delimiter != 0) {
+  if (const char delimiter = internal::CsvHeaderDelimiter(content); delimiter != 0) {
     ParseCsvQueries(content, delimiter, out);
     return;
   }

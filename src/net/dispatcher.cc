@@ -13,20 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "common/ascii.h"
 #include "common/mutex.h"
+#include "net/internal/curl_easy.h"
 
 namespace iocgrid::net {
 namespace {
 
-struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
 struct MultiDeleter {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
 using Clock = std::chrono::steady_clock;
@@ -39,36 +33,11 @@ struct Transfer {
   ClientRequest request;
   Dispatcher::Completion done;
   ClientResponse response;
-  bool over_cap = false;
-  std::unique_ptr<CURL, EasyDeleter> easy;
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  internal::ResponseSink sink;
+  internal::EasyHandle easy;
+  internal::HeaderList headers;
   char error[CURL_ERROR_SIZE] = {};
 };
-
-size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t bytes = size * n;
-  if (t->response.body.size() + bytes > t->request.max_response_bytes) {
-    t->over_cap = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  t->response.body.append(data, bytes);
-  return bytes;
-}
-
-size_t OnHeader(char* data, size_t size, size_t n, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::string_view line(data, size * n);
-  size_t colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    AsciiLowerInPlace(name);
-    t->response.headers.emplace_back(std::move(name), TrimAscii(line.substr(colon + 1)));
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    t->response.headers.clear();  // a new response (after 100 Continue)
-  }
-  return size * n;
-}
 
 // Runs a completion or task; an exception must not kill the dispatcher thread
 // (STYLE.md 5).
@@ -203,52 +172,19 @@ void Dispatcher::Impl::AddTransfer(std::unique_ptr<Transfer> t) {
   const ClientRequest& r = t->request;
   curl_easy_setopt(c, CURLOPT_PRIVATE, t.get());
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(c, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  t->sink = {&t->response, r.max_response_bytes};
+  internal::SetRequestOptions(c, r, &t->sink);
   long timeout_ms = static_cast<long>(r.timeout.count());
   long connect_ms =
       std::min(timeout_ms, static_cast<long>(std::max<int64_t>(1, r.connect_timeout.count())));
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, t.get());
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, t.get());
-  curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING,
-                   "");  // the cap applies to the decoded bytes
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r.verify_tls ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r.verify_tls ? 2L : 0L);
-  if (!r.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, r.ca_file.c_str());
-  if (!r.client_cert_file.empty()) curl_easy_setopt(c, CURLOPT_SSLCERT, r.client_cert_file.c_str());
-  if (!r.client_key_file.empty()) curl_easy_setopt(c, CURLOPT_SSLKEY, r.client_key_file.c_str());
-  if (!r.proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, r.proxy.c_str());
-  // No "Expect: 100-continue": curl would wait up to a second before sending a
-  // large body.
-  std::vector<std::string> lines;
-  lines.reserve(r.headers.size() + 1);
-  for (const auto& [k, v] : r.headers) lines.push_back(k + ": " + v);
-  lines.emplace_back("Expect:");
-  for (const std::string& line : lines) {
-    curl_slist* next = curl_slist_append(t->headers.get(), line.c_str());
-    if (!next) {
-      Complete(*t, InternalError("curl_slist_append failed"));
-      return;
-    }
-    (void)t->headers.release();  // now owned by `next`
-    t->headers.reset(next);
+  // No "Expect: 100-continue": curl would wait up to a second before sending a large body.
+  if (Status st = internal::MakeHeaderList(r, /*no_expect=*/true, &t->headers); !st.ok()) {
+    Complete(*t, std::move(st));
+    return;
   }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers.get());
-  if (r.method == "GET") {
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-  } else if (r.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  } else {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-  }
   CURLMcode mc = curl_multi_add_handle(multi.get(), c);
   if (mc != CURLM_OK) {
     Complete(*t, InternalError(std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc)));
@@ -268,7 +204,7 @@ void Dispatcher::Impl::Finish(std::unique_ptr<Transfer> t, CURLcode rc) {
     return;
   }
   std::string what = t->error[0] ? std::string(t->error) : std::string(curl_easy_strerror(rc));
-  if (t->over_cap) {
+  if (t->sink.over_cap) {
     Complete(*t, ResourceExhaustedError(
                      "answer larger than " + std::to_string(t->request.max_response_bytes) +
                      " bytes; the transfer was stopped there (raise the member's "

@@ -3,7 +3,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "sqlite/api_key.h"
 #include "sqlite/connection.h"
@@ -68,16 +71,55 @@ constexpr sqlite::Schema kSchema{.kind = "portal store",
 constexpr std::string_view kSearchColumns =
     "id, owner, label, tlp, shared, created, status, indicators, hits, scope";
 
+// Columns 0-6 of a searches or a sifts row: the fields both kinds of job have.
+template <typename Row>
+void ReadJobColumns(const Statement& s, Row* r) {
+  r->id = std::string(s.Text(0));
+  r->owner = std::string(s.Text(1));
+  r->label = std::string(s.Text(2));
+  r->tlp = std::string(s.Text(3));
+  r->shared = s.Int(4) != 0;
+  r->created = s.Int(5);
+  r->status = std::string(s.Text(6));
+}
+
+// Parameters 1-7, the same fields, for an INSERT.
+template <typename Row>
+Statement& BindJobColumns(Statement& s, const Row& row) {
+  return s.BindText(1, row.id)
+      .BindText(2, row.owner)
+      .BindText(3, row.label)
+      .BindText(4, row.tlp)
+      .Bind(5, row.shared ? 1 : 0)
+      .Bind(6, row.created)
+      .BindText(7, row.status);
+}
+
+// The row of `select` (which binds the id as its one parameter), stepped to; NotFound as
+// "no <noun> <id>" when there is none.
+Result<Statement> SelectById(Connection& db, const std::string& select, const std::string& id,
+                             std::string_view noun) {
+  IOCGRID_ASSIGN_OR_RETURN(Statement s, db.Prepare(select));
+  s.BindText(1, id);
+  IOCGRID_ASSIGN_OR_RETURN(bool found, s.Step());
+  if (!found) return NotFoundError("no " + std::string(noun) + " " + id);
+  return s;
+}
+
+// Every row of `select`, read by `read`.
+template <typename Row>
+Result<std::vector<Row>> SelectAll(Connection& db, const std::string& select,
+                                   Row (*read)(const Statement&)) {
+  IOCGRID_ASSIGN_OR_RETURN(Statement s, db.Prepare(select));
+  std::vector<Row> out;
+  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) { out.push_back(read(row)); }));
+  return out;
+}
+
 // Columns 0-9 of a searches row, as kSearchColumns lists them.
 SearchRow ReadSearchRow(const Statement& s) {
   SearchRow r;
-  r.id = std::string(s.Text(0));
-  r.owner = std::string(s.Text(1));
-  r.label = std::string(s.Text(2));
-  r.tlp = std::string(s.Text(3));
-  r.shared = s.Int(4) != 0;
-  r.created = s.Int(5);
-  r.status = std::string(s.Text(6));
+  ReadJobColumns(s, &r);
   r.indicators = static_cast<uint64_t>(s.Int(7));
   r.hits = static_cast<uint64_t>(s.Int(8));
   r.scope = std::string(s.Text(9));
@@ -216,13 +258,7 @@ Status PortalStore::InsertSearch(const SearchRow& row) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s, db_->Prepare("INSERT INTO searches(" + std::string(kSearchColumns) +
                                 ", document, events) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  s.BindText(1, row.id)
-      .BindText(2, row.owner)
-      .BindText(3, row.label)
-      .BindText(4, row.tlp)
-      .Bind(5, row.shared ? 1 : 0)
-      .Bind(6, row.created)
-      .BindText(7, row.status)
+  BindJobColumns(s, row)
       .Bind(8, static_cast<int64_t>(row.indicators))
       .Bind(9, static_cast<int64_t>(row.hits))
       .BindText(10, row.scope.empty() ? "{}" : row.scope)
@@ -255,11 +291,10 @@ Status PortalStore::UpdateSearch(const SearchRow& row, bool only_if_running) {
 Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT " + std::string(kSearchColumns) +
-                                        ", document, events FROM searches WHERE id = ?"));
-  s.BindText(1, id);
-  IOCGRID_ASSIGN_OR_RETURN(bool found, s.Step());
-  if (!found) return NotFoundError("no search " + id);
+                           SelectById(*db_,
+                                      "SELECT " + std::string(kSearchColumns) +
+                                          ", document, events FROM searches WHERE id = ?",
+                                      id, "search"));
   SearchRow r = ReadSearchRow(s);
   r.document = std::string(s.Text(10));
   r.events = std::string(s.Text(11));
@@ -268,13 +303,10 @@ Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
 
 Result<std::vector<SearchRow>> PortalStore::ListSearches() {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT " + std::string(kSearchColumns) +
-                                        " FROM searches ORDER BY created DESC, rowid DESC"));
-  std::vector<SearchRow> out;
-  IOCGRID_RETURN_IF_ERROR(
-      s.ForEachRow([&](const Statement& row) { out.push_back(ReadSearchRow(row)); }));
-  return out;
+  return SelectAll(
+      *db_,
+      "SELECT " + std::string(kSearchColumns) + " FROM searches ORDER BY created DESC, rowid DESC",
+      &ReadSearchRow);
 }
 
 Status PortalStore::DeleteSearch(const std::string& id) {
@@ -293,13 +325,7 @@ namespace {
 
 SiftRow ReadSiftRow(const Statement& s) {
   SiftRow r;
-  r.id = std::string(s.Text(0));
-  r.owner = std::string(s.Text(1));
-  r.label = std::string(s.Text(2));
-  r.tlp = std::string(s.Text(3));
-  r.shared = s.Int(4) != 0;
-  r.created = s.Int(5);
-  r.status = std::string(s.Text(6));
+  ReadJobColumns(s, &r);
   r.search_id = std::string(s.Text(7));
   r.lines = static_cast<uint64_t>(s.Int(8));
   r.observables = static_cast<uint64_t>(s.Int(9));
@@ -315,13 +341,7 @@ Status PortalStore::InsertSift(const SiftRow& row) {
       db_->Prepare("INSERT INTO sifts(" + std::string(kSiftColumns) +
                    ", request, result, groups, report) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                    "?, ?, ?)"));
-  s.BindText(1, row.id)
-      .BindText(2, row.owner)
-      .BindText(3, row.label)
-      .BindText(4, row.tlp)
-      .Bind(5, row.shared ? 1 : 0)
-      .Bind(6, row.created)
-      .BindText(7, row.status)
+  BindJobColumns(s, row)
       .BindText(8, row.search_id)
       .Bind(9, static_cast<int64_t>(row.lines))
       .Bind(10, static_cast<int64_t>(row.observables))
@@ -345,12 +365,11 @@ Status PortalStore::FinishSift(const std::string& id, const std::string& status,
 
 Result<SiftRow> PortalStore::GetSift(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare("SELECT " + std::string(kSiftColumns) +
-                                                     ", request, result, groups, report FROM "
-                                                     "sifts WHERE id = ?"));
-  s.BindText(1, id);
-  IOCGRID_ASSIGN_OR_RETURN(bool found, s.Step());
-  if (!found) return NotFoundError("no sift " + id);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s, SelectById(*db_,
+                              "SELECT " + std::string(kSiftColumns) +
+                                  ", request, result, groups, report FROM sifts WHERE id = ?",
+                              id, "sift"));
   SiftRow r = ReadSiftRow(s);
   r.request = std::string(s.Text(10));
   r.result = std::string(s.Text(11));
@@ -362,13 +381,9 @@ Result<SiftRow> PortalStore::GetSift(const std::string& id) {
 
 Result<std::vector<SiftRow>> PortalStore::ListSifts() {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT " + std::string(kSiftColumns) +
-                                        " FROM sifts ORDER BY created DESC, rowid DESC"));
-  std::vector<SiftRow> out;
-  IOCGRID_RETURN_IF_ERROR(
-      s.ForEachRow([&](const Statement& row) { out.push_back(ReadSiftRow(row)); }));
-  return out;
+  return SelectAll(
+      *db_, "SELECT " + std::string(kSiftColumns) + " FROM sifts ORDER BY created DESC, rowid DESC",
+      &ReadSiftRow);
 }
 
 }  // namespace iocgrid::portal

@@ -127,6 +127,10 @@ Statement& Statement::BindTextOrNull(int index, std::string_view value) {
   return value.empty() ? BindNull(index) : BindText(index, value);
 }
 
+Statement& Statement::BindOrNull(int index, std::optional<int64_t> value) {
+  return value.has_value() ? Bind(index, *value) : BindNull(index);
+}
+
 Result<bool> Statement::Step() {
   if (bind_rc_ != SQLITE_OK) {
     return SqliteStatus(nullptr, bind_rc_,

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,8 @@ class Statement {
   Statement& BindNull(int index);
   // Binds text, or NULL for an empty string.
   Statement& BindTextOrNull(int index, std::string_view value);
+  // Binds the value, or NULL for none.
+  Statement& BindOrNull(int index, std::optional<int64_t> value);
 
   // Advances: true = a row is available, false = done. Errors (a failed bind included) map
   // through SqliteStatus.

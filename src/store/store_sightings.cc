@@ -91,7 +91,7 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   const int64_t now = state_->options.clock.Now();
   const int64_t when = request.timestamp != 0 ? request.timestamp : now;
   std::vector<Sighting> created;
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     int64_t org_id = request.org_id;
     if (org_id == 0) {
       IOCGRID_ASSIGN_OR_RETURN(org_id, internal::EnsureOrgId(c, state_->options.local_org, now));
@@ -116,7 +116,6 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
     return Status::Ok();
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return created;
 }
 

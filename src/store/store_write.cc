@@ -88,7 +88,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
   ImportStats stats;
   uint64_t incoming = 0;
   for (const core::Event& event : events) incoming += event.attributes.size();
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
                              DropAttributeIndexesForBulkLoad(c, incoming));
     {
@@ -117,39 +117,36 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
     return SetMeta(c, "last_import", std::to_string(state_->options.clock.Now()));
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return stats;
 }
 
 Result<int64_t> Store::AddEvent(const core::Event& event, const ImportOptions& options) {
   ImportStats stats;
   int64_t id = 0;
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     EventWriter writer(c, *state_, options, &stats);
     IOCGRID_ASSIGN_OR_RETURN(id, writer.Write(event, internal::WriteMode::kAdd, 0));
     return Status::Ok();
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return id;
 }
 
 Result<ImportStats> Store::EditEvent(std::string_view id_or_uuid, const core::Event& event,
                                      const ImportOptions& options) {
   ImportStats stats;
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     EventWriter writer(c, *state_, options, &stats);
     return writer.Write(event, internal::WriteMode::kEdit, id).status();
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return stats;
 }
 
 Status Store::DeleteEvent(std::string_view id_or_uuid, bool hard) {
   const int64_t now = state_->options.clock.Now();
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "events", id_or_uuid));
     IOCGRID_ASSIGN_OR_RETURN(
         Statement stmt,
@@ -160,7 +157,6 @@ Status Store::DeleteEvent(std::string_view id_or_uuid, bool hard) {
     return stmt.Run();
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 
@@ -183,7 +179,7 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
   ImportOptions import_options;
   import_options.delete_missing = false;
   ImportStats stats;
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t event_id, internal::ResolveRef(c, "events", event_id_or_uuid));
     {
       IOCGRID_ASSIGN_OR_RETURN(Statement live,
@@ -248,13 +244,12 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
     return TouchEvent(c, event_id, writer.now(), /*unpublish=*/true);
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return ids;
 }
 
 Status Store::DeleteAttribute(std::string_view id_or_uuid, bool hard) {
   const int64_t now = state_->options.clock.Now();
-  Status status = internal::RunDataWrite(*state_, [&](Connection& c) -> Status {
+  Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(int64_t id, internal::ResolveRef(c, "attributes", id_or_uuid));
     int64_t event_id = 0;
     {
@@ -276,7 +271,6 @@ Status Store::DeleteAttribute(std::string_view id_or_uuid, bool hard) {
     return TouchEvent(c, event_id, now, /*unpublish=*/false);
   });
   IOCGRID_RETURN_IF_ERROR(status);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
   return Status::Ok();
 }
 

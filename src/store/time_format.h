@@ -1,6 +1,7 @@
 // Time text as MISP writes it: first_seen/last_seen are ISO-8601 with microseconds
-// ("2024-01-31T12:00:00.000000+00:00"), event dates are YYYY-MM-DD. The store keeps
-// first_seen/last_seen as unix microseconds and event dates as text.
+// ("2024-01-31T12:00:00.000000+00:00"), event dates are YYYY-MM-DD (FormatIsoDate in
+// common/time.h). The store keeps first_seen/last_seen as unix microseconds and event dates as
+// text.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -20,8 +21,5 @@ Result<int64_t> ParseIsoTime(std::string_view text);
 
 // "2024-01-31T12:00:00.000000+00:00".
 std::string FormatIsoMicros(int64_t unix_us);
-
-// "2024-01-31" for a unix time in seconds (UTC).
-std::string FormatDate(int64_t unix_seconds);
 
 }  // namespace iocgrid::store

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace iocgrid::testutil {
 
@@ -43,23 +44,34 @@ inline int ConnectLoopback(uint16_t port) {
   return fd;
 }
 
+// Writes all of `s` (or until the peer stops taking it). MSG_NOSIGNAL: a server that closes
+// early must not kill the test with SIGPIPE.
+inline void SendAll(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// Everything the peer sends until it closes, or until a read waits `timeout_s` seconds.
+inline std::string ReadUntilClosed(int fd, int timeout_s) {
+  timeval tv{timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
 // Sends `request` (a whole request, head and body) and returns everything the server sends
 // until it closes, or an empty string when nothing listens.
 inline std::string RawExchange(uint16_t port, const std::string& request, int timeout_s = 10) {
   int fd = ConnectLoopback(port);
   if (fd < 0) return "";
-  timeval tv{timeout_s, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  size_t off = 0;
-  while (off < request.size()) {
-    ssize_t n = write(fd, request.data() + off, request.size() - off);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  SendAll(fd, request);
+  std::string out = ReadUntilClosed(fd, timeout_s);
   close(fd);
   return out;
 }

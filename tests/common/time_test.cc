@@ -16,6 +16,18 @@ TEST(TimeTest, ParsesIsoDatesAndDateTimes) {
   EXPECT_EQ(FormatIsoDate(0), "1970-01-01");
 }
 
+TEST(TimeTest, DayNumbersAndCivilDatesRoundTrip) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2024, 1, 31), 19753);
+  EXPECT_EQ(DaysFromCivil(1969, 12, 31), -1);
+  for (int64_t days = -800000; days < 3000000; days += 997) {
+    int64_t y = 0;
+    unsigned m = 0, d = 0;
+    CivilFromDays(days, &y, &m, &d);
+    ASSERT_EQ(DaysFromCivil(y, m, d), days);
+  }
+}
+
 TEST(TimeTest, FormattedDateTimesParseBackToTheSameSecond) {
   EXPECT_EQ(FormatIsoDateTime(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatIsoDateTime(253402300799), "9999-12-31T23:59:59Z");

@@ -18,6 +18,7 @@
 
 #include "net/http_client.h"
 #include "store/store.h"
+#include "tests/common/fetch.h"
 #include "tests/e2e/process.h"
 
 namespace iocgrid::e2e {
@@ -43,9 +44,7 @@ net::ClientResponse Post(const Background& s, const std::string& path, const std
   req.body = body;
   req.headers = {
       {"Authorization", key}, {"Accept", "application/json"}, {"Content-Type", "application/json"}};
-  auto r = net::Fetch(req);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? *r : net::ClientResponse{};
+  return test::FetchOrFail(req);
 }
 
 TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
@@ -99,8 +98,7 @@ TEST(NodeCliTest, ImportServeSearchAndStopGracefully) {
 TEST(NodeCliTest, ImportWhileServingIsPickedUpByTheGridApi) {
   TempDir dir;
   std::string data = dir.path() + "/node";
-  std::string api_key =
-      Line(RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme"}).out);
+  std::string api_key = CreateNodeKey(data, "Acme");
   ASSERT_EQ(api_key.size(), 40u);
   auto serve_process = Serve(data);
   Background& serve = *serve_process;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tests/common/fetch.h"
 #include "tests/common/raw_http.h"
 #include "tests/e2e/process.h"
 
@@ -21,11 +22,6 @@ namespace {
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // A member that accepts connections (into the kernel's backlog) and never answers.
 class HungMember {
@@ -46,8 +42,7 @@ class PortalRestartTest : public ::testing::TestWithParam<int> {
  protected:
   void SetUp() override {
     node_data_ = dir_.path() + "/node";
-    std::string node_key =
-        Trim(RunIocgrid({"node", "keys", "create", "--data", node_data_, "--org", "hp"}).out);
+    std::string node_key = CreateNodeKey(node_data_, "hp");
     ASSERT_EQ(node_key.size(), 40u);
     std::string member_file = dir_.Write("member.txt", "198.51.100.0/24\nevil.example\n");
     ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data_, member_file}).exit_code, 0);
@@ -63,7 +58,7 @@ class PortalRestartTest : public ::testing::TestWithParam<int> {
                              hung_.url() + "\"\nkey = \"" + std::string(40, 'x') +
                              "\"\ntimeout_ms = 120000\n");
     key_ =
-        Trim(RunIocgrid({"portal", "users", "create", "--config", config_, "--name", "alice"}).out);
+        Line(RunIocgrid({"portal", "users", "create", "--config", config_, "--name", "alice"}).out);
     ASSERT_EQ(key_.size(), 40u);
   }
 
@@ -74,9 +69,7 @@ class PortalRestartTest : public ::testing::TestWithParam<int> {
     req.url = base + path;
     req.body = body;
     req.headers = {{"Authorization", key_}, {"Content-Type", "application/json"}};
-    auto r = net::Fetch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
+    return test::FetchOrFail(req);
   }
 
   TempDir dir_;

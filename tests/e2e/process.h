@@ -22,6 +22,11 @@ ProcessResult RunIocgrid(const std::vector<std::string>& args, const std::string
 // A one-line answer (a key, an id) without its line end and blanks.
 inline std::string Line(std::string_view out) { return std::string(TrimAscii(out)); }
 
+// `iocgrid node keys create --data DATA --org ORG`: the new key (check its size, 40).
+inline std::string CreateNodeKey(const std::string& data, const std::string& org) {
+  return Line(RunIocgrid({"node", "keys", "create", "--data", data, "--org", org}).out);
+}
+
 // `iocgrid ARGS...` in the background: the constructor waits for the "listening on URL" line
 // on standard error (up to 30 s); the destructor sends SIGTERM and waits.
 class Background {

@@ -19,16 +19,10 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
   TempDir dir;
   std::string node_data = dir.path() + "/node";
-  std::string node_key =
-      Trim(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
+  std::string node_key = CreateNodeKey(node_data, "hp");
   ASSERT_EQ(node_key.size(), 40u);
   std::string member_file = dir.Write("member.txt", "198.51.100.0/24\nevil.example\n");
   ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data, member_file}).exit_code, 0);
@@ -44,7 +38,7 @@ TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
           "key = \"" +
           std::string(40, 'x') + "\"\ntimeout_ms = 2000\n");
   std::string key =
-      Trim(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
   ASSERT_EQ(key.size(), 40u);
   Background portal({"portal", "serve", "--config", config});
   ASSERT_FALSE(portal.url().empty()) << portal.log();

@@ -26,7 +26,7 @@ class NodeProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() + "/node";
-    key_ = Line(RunIocgrid({"node", "keys", "create", "--data", data_, "--org", "hp"}).out);
+    key_ = CreateNodeKey(data_, "hp");
     ASSERT_EQ(key_.size(), 40u);
     node_ = std::make_unique<Background>(
         std::vector<std::string>{"node", "serve", "--data", data_, "--listen", "127.0.0.1:0"});

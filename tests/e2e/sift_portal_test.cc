@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "tests/common/fetch.h"
 #include "tests/e2e/process.h"
 
 namespace iocgrid::e2e {
@@ -55,8 +56,7 @@ class SiftPortalTest : public ::testing::Test {
   std::string Member(const std::string& name, const std::vector<std::string>& files,
                      const std::string& kind, const std::string& disclosure) {
     std::string data = dir_.path() + "/" + name;
-    std::string key =
-        Line(RunIocgrid({"node", "keys", "create", "--data", data, "--org", name}).out);
+    std::string key = CreateNodeKey(data, name);
     EXPECT_EQ(key.size(), 40u);
     std::vector<std::string> args = {"node", "import", "--data", data, "-q"};
     args.insert(args.end(), files.begin(), files.end());
@@ -77,9 +77,7 @@ class SiftPortalTest : public ::testing::Test {
     req.body = body;
     req.timeout = 120s;
     req.headers = {{"Authorization", key_}, {"Content-Type", "text/plain"}};
-    auto r = net::Fetch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
+    return test::FetchOrFail(req);
   }
 
   TempDir dir_;

@@ -18,9 +18,7 @@ class RealCsvTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(RealCsvTest, EveryRowBecomesAnAttribute) {
   const std::string path = SharedData(GetParam());
   testing::Loaded loaded = LoadPath(path);
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kCsv);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kCsv));
   // Rows = content lines minus the header (these files have no quoted newlines).
   EXPECT_EQ(loaded.stats.attributes, testing::CountContentLines(path) - 1);
   EXPECT_TRUE(loaded.issues.empty()) << loaded.issues.front().message;
@@ -66,9 +64,7 @@ TEST(CsvTest, CompanyColumnBecomesComment) {
 
 TEST(CsvTest, MispExportHeaderMapsEveryColumn) {
   testing::Loaded loaded = LoadPath(TestData("misp_export.csv"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kCsv);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kCsv));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 2u);
   EXPECT_EQ(attributes[0].uuid, "5b2e4b3c-0000-4000-8000-000000000001");
@@ -82,16 +78,13 @@ TEST(CsvTest, MispExportHeaderMapsEveryColumn) {
   EXPECT_FALSE(attributes[1].to_ids);
   EXPECT_EQ(attributes[1].object_name, "file");
   EXPECT_EQ(attributes[1].object_relation, "md5");
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 4u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{4}));
   EXPECT_NE(loaded.issues[0].message.find("999.1.1.1"), std::string::npos);
 }
 
 TEST(CsvTest, SemicolonDelimiterQuotesTypeAndTags) {
   testing::Loaded loaded = LoadPath(TestData("semicolon.csv"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kCsv);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kCsv));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 3u);
   EXPECT_EQ(attributes[0].indicator, (core::Indicator{IndicatorType::kDomain, "evil.example"}));
@@ -101,23 +94,19 @@ TEST(CsvTest, SemicolonDelimiterQuotesTypeAndTags) {
   EXPECT_EQ(attributes[1].indicator.value, "http://bad.example/x");
   EXPECT_EQ(attributes[2].indicator.type, IndicatorType::kIpDst);  // empty type: guessed
   EXPECT_EQ(attributes[2].line, 4u);
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 5u);  // empty value
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{5}));  // empty value
 }
 
 TEST(CsvTest, TabsMultilineQuotedFieldsAndLineNumbers) {
   testing::Loaded loaded = LoadPath(TestData("tabs.tsv"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kCsv);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kCsv));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 2u);
   EXPECT_EQ(attributes[0].comment, "category=botnet node; note=multi\nline note");
   EXPECT_EQ(attributes[0].first_seen, "2026-03-06");
   EXPECT_EQ(attributes[1].category, "Network activity");
   EXPECT_EQ(attributes[1].line, 5u);  // the quoted note spans lines 2-3
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 4u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{4}));
 }
 
 TEST(CsvTest, ForcedCsvWithoutValueColumnIsInvalidArgument) {
@@ -130,11 +119,9 @@ TEST(CsvTest, ForcedCsvWithoutValueColumnIsInvalidArgument) {
 TEST(CsvTest, UnterminatedQuoteIsAnIssueNotAnError) {
   testing::Loaded loaded =
       testing::LoadText("q.csv", "value,comment\n192.0.2.1,ok\n192.0.2.2,\"open\n192.0.2.3,x\n");
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded));
   EXPECT_EQ(loaded.events[0].attributes.size(), 1u);
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 3u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{3}));
 }
 
 }  // namespace

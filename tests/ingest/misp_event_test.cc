@@ -37,9 +37,7 @@ const Attribute* FindValue(const Event& event, const std::string& value) {
 TEST(MispEventTest, ReadsEventFieldsTagsAndObjects) {
   const std::string path = TestData("event_objects.json");
   testing::Loaded loaded = LoadPath(path);
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kMispEvent);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kMispEvent));
   const Event& event = loaded.events[0];
   EXPECT_EQ(event.uuid, "11111111-2222-4333-8444-555555555555");
   EXPECT_EQ(event.info, "Test event with objects");
@@ -92,10 +90,8 @@ TEST(MispEventTest, ReadsEventFieldsTagsAndObjects) {
   EXPECT_EQ(FindValue(event, "b1946ac92492d2347c6235b4d2611184"), nullptr);
 
   // The unknown type (line 31) and the invalid IP (line 35) are issues with their lines.
-  ASSERT_EQ(loaded.issues.size(), 2u);
-  EXPECT_EQ(loaded.issues[0].line, 31u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{31, 35}));
   EXPECT_NE(loaded.issues[0].message.find("no-such-type"), std::string::npos);
-  EXPECT_EQ(loaded.issues[1].line, 35u);
   EXPECT_EQ(loaded.stats.skipped, 2u);
 }
 
@@ -118,9 +114,7 @@ TEST(MispEventTest, ReadsResponseWrapper) {
   EXPECT_EQ(loaded.events[1].attributes.size(), 1u);
   EXPECT_EQ(loaded.events[1].attributes[0].indicator.type, IndicatorType::kHostname);
   // The short sha1 (line 6) and the string entry (line 7).
-  ASSERT_EQ(loaded.issues.size(), 2u);
-  EXPECT_EQ(loaded.issues[0].line, 6u);
-  EXPECT_EQ(loaded.issues[1].line, 7u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{6, 7}));
 }
 
 TEST(MispEventTest, ReadsListOfWrappedAndBareEvents) {
@@ -157,9 +151,7 @@ class RealMispEventTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(RealMispEventTest, AttributeCountsMatchTheJson) {
   const std::string path = SharedData(GetParam());
   testing::Loaded loaded = LoadPath(path);
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kMispEvent);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kMispEvent));
   EXPECT_FALSE(loaded.events[0].uuid.empty());
   EXPECT_FALSE(loaded.events[0].info.empty());
   EXPECT_EQ(loaded.stats.attributes + loaded.stats.skipped, JsonAttributeCount(path));

@@ -18,9 +18,7 @@ class RealPlainListTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(RealPlainListTest, EveryLineBecomesAnAttribute) {
   const std::string path = SharedData(GetParam());
   testing::Loaded loaded = LoadPath(path);
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kPlain);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kPlain));
   EXPECT_EQ(loaded.stats.attributes, testing::CountContentLines(path));
   EXPECT_TRUE(loaded.issues.empty()) << loaded.issues.front().message;
 }
@@ -49,9 +47,7 @@ TEST(PlainListTest, TorNodesMixIpv4AndIpv6) {
 
 TEST(PlainListTest, ProxyListPreambleBecomesIssues) {
   testing::Loaded loaded = LoadPath(SharedData("C_member_anonymity/proxies/proxy-list.txt"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kPlain);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kPlain));
   EXPECT_EQ(loaded.events[0].attributes.size(), 400u);
   const Attribute& first = loaded.events[0].attributes[0];
   EXPECT_EQ(first.indicator, (core::Indicator{IndicatorType::kIpDstPort, "170.239.207.241|999"}));
@@ -67,9 +63,7 @@ TEST(PlainListTest, ProxyListPreambleBecomesIssues) {
 
 TEST(PlainListTest, CommentsDefangingPortsAndJunk) {
   testing::Loaded loaded = LoadPath(TestData("plain_mixed.txt"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kPlain);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kPlain));
   EXPECT_EQ(loaded.events[0].info, "plain_mixed.txt");
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 7u);
@@ -83,25 +77,20 @@ TEST(PlainListTest, CommentsDefangingPortsAndJunk) {
   EXPECT_EQ(attributes[4].indicator.type, IndicatorType::kIpDstPort);
   EXPECT_EQ(attributes[5].indicator.type, IndicatorType::kMd5);
   // "This is not an indicator": the first token "This" is no indicator.
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 10u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{10}));
   EXPECT_EQ(attributes[6].indicator, (core::Indicator{IndicatorType::kDomain, "evil.example"}));
 }
 
 TEST(IpsumTest, CountsBecomeSightingsAndComments) {
   testing::Loaded loaded = LoadPath(TestData("ipsum_small.txt"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kIpsum);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kIpsum));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 2u);
   EXPECT_EQ(attributes[0].sighting_count, 10u);
   EXPECT_EQ(attributes[0].comment, "listed by 10 blacklists");
   EXPECT_EQ(attributes[0].line, 4u);
   EXPECT_EQ(attributes[1].comment, "listed by 1 blacklist");
-  ASSERT_EQ(loaded.issues.size(), 2u);
-  EXPECT_EQ(loaded.issues[0].line, 6u);
-  EXPECT_EQ(loaded.issues[1].line, 7u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{6, 7}));
 }
 
 TEST(IpsumTest, GzipFile) {

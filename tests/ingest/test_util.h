@@ -2,7 +2,11 @@
 // independent ways to count entries (so tests do not trust the loader to count itself).
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,6 +61,29 @@ inline Loaded LoadText(const std::string& name, const std::string& content,
       name, content, options, [&loaded](Event&& e) { loaded.events.push_back(std::move(e)); },
       [&loaded](const LoadIssue& i) { loaded.issues.push_back(i); });
   return Collect(result, std::move(loaded));
+}
+
+// Loaded without error into exactly one event (read as `format`, when one is given):
+// ASSERT_TRUE(OneEvent(loaded, InputFormat::kCsv)).
+inline ::testing::AssertionResult OneEvent(const Loaded& loaded,
+                                           std::optional<InputFormat> format = std::nullopt) {
+  if (!loaded.status.ok()) return ::testing::AssertionFailure() << loaded.status.ToString();
+  if (format.has_value() && loaded.stats.format != *format) {
+    return ::testing::AssertionFailure()
+           << "read as format " << static_cast<int>(loaded.stats.format) << ", not "
+           << static_cast<int>(*format);
+  }
+  if (loaded.events.size() != 1) {
+    return ::testing::AssertionFailure() << loaded.events.size() << " events, not 1";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The lines of the issues, in order.
+inline std::vector<uint32_t> IssueLines(const Loaded& loaded) {
+  std::vector<uint32_t> lines;
+  for (const LoadIssue& issue : loaded.issues) lines.push_back(issue.line);
+  return lines;
 }
 
 inline std::string ReadAll(const std::string& path) {

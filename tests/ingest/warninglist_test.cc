@@ -27,9 +27,7 @@ TEST_P(RealCidrListTest, EveryEntryBecomesAnIpDstAttribute) {
   const size_t expected = JsonListSize(path);
   ASSERT_GT(expected, 0u);
   testing::Loaded loaded = LoadPath(path);
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  EXPECT_EQ(loaded.stats.format, InputFormat::kWarninglist);
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded, InputFormat::kWarninglist));
   EXPECT_EQ(loaded.stats.events, 1u);
   EXPECT_EQ(loaded.stats.attributes, expected);
   EXPECT_EQ(loaded.events[0].attributes.size(), expected);
@@ -72,25 +70,21 @@ TEST(WarninglistTest, EventIsNamedAfterTheList) {
 
 TEST(WarninglistTest, CidrEntriesAreNormalizedAndBadOnesReportedWithLines) {
   testing::Loaded loaded = LoadPath(TestData("cidr_list.json"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 4u);
   EXPECT_EQ(attributes[1].indicator.value, "192.168.1.0/24");  // host bits cleared
   EXPECT_EQ(attributes[2].indicator.value, "2001:db8::/32");
   EXPECT_EQ(attributes[3].indicator.value, "1.2.3.4");
   EXPECT_EQ(attributes[3].line, 5u);
-  ASSERT_EQ(loaded.issues.size(), 2u);
-  EXPECT_EQ(loaded.issues[0].line, 6u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{6, 7}));
   EXPECT_NE(loaded.issues[0].message.find("1.2.3.256"), std::string::npos);
-  EXPECT_EQ(loaded.issues[1].line, 7u);
   EXPECT_EQ(loaded.stats.skipped, 2u);
 }
 
 TEST(WarninglistTest, HostnameEntriesTypedByLabelCount) {
   testing::Loaded loaded = LoadPath(TestData("hostname_list.json"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded));
   EXPECT_EQ(loaded.events[0].info, "Test hostnames");
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_EQ(attributes.size(), 3u);
@@ -101,18 +95,14 @@ TEST(WarninglistTest, HostnameEntriesTypedByLabelCount) {
             (core::Indicator{IndicatorType::kHostname, "suffix.example.net"}));
   EXPECT_EQ(attributes[2].line, 6u);
   // "not a host" (line 7), 42 (line 8, not a string), "single" (line 9).
-  ASSERT_EQ(loaded.issues.size(), 3u);
-  EXPECT_EQ(loaded.issues[0].line, 7u);
-  EXPECT_EQ(loaded.issues[1].line, 8u);
-  EXPECT_EQ(loaded.issues[2].line, 9u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{7, 8, 9}));
   EXPECT_EQ(loaded.issues[0].path, TestData("hostname_list.json"));
   EXPECT_EQ(loaded.stats.skipped, 3u);
 }
 
 TEST(WarninglistTest, StringEntriesFollowHashOnlyMatchingAttributes) {
   testing::Loaded loaded = LoadPath(TestData("string_list.json"));
-  ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
-  ASSERT_EQ(loaded.events.size(), 1u);
+  ASSERT_TRUE(testing::OneEvent(loaded));
   const auto& attributes = loaded.events[0].attributes;
   ASSERT_GE(attributes.size(), 2u);
   EXPECT_EQ(attributes[0].indicator.type, IndicatorType::kMd5);
@@ -131,8 +121,7 @@ TEST(WarninglistTest, RegexListIsSkippedWithOneIssue) {
   testing::Loaded loaded = LoadPath(TestData("regex_list.json"));
   ASSERT_TRUE(loaded.status.ok()) << loaded.status.ToString();
   EXPECT_TRUE(loaded.events.empty());
-  ASSERT_EQ(loaded.issues.size(), 1u);
-  EXPECT_EQ(loaded.issues[0].line, 0u);
+  ASSERT_EQ(testing::IssueLines(loaded), (std::vector<uint32_t>{0}));
   EXPECT_NE(loaded.issues[0].message.find("regex"), std::string::npos);
   EXPECT_EQ(loaded.stats.skipped, 3u);
 }

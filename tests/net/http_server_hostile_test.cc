@@ -29,25 +29,7 @@ std::string Url(const HttpServer& s, const std::string& path) {
 
 int Connect(uint16_t port) { return testutil::ConnectLoopback(port); }
 
-void SendAll(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
-}
-
-// Reads until the peer closes or `timeout` passes.
-std::string ReadAll(int fd, std::chrono::seconds timeout = 5s) {
-  timeval tv{static_cast<time_t>(timeout.count()), 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
+using testutil::SendAll;
 
 // True when the peer closed the connection within `timeout` (read returns 0 or a reset).
 bool ClosedByPeer(int fd, std::chrono::seconds timeout) {
@@ -81,7 +63,7 @@ TEST(HttpServerHostileTest, UnauthenticatedBodyIsRefusedOnItsHeaders) {
   ASSERT_GE(fd, 0);
   SendAll(fd, "POST /events/add HTTP/1.1\r\nHost: x\r\nContent-Length: 262144000\r\n\r\n");
   SendAll(fd, std::string(65536, 'x'));
-  std::string answer = ReadAll(fd);
+  std::string answer = testutil::ReadUntilClosed(fd, 5);
   close(fd);
   EXPECT_NE(answer.find("403 Forbidden"), std::string::npos) << answer;
   EXPECT_NE(answer.find("\"url\":\"/events/add\""), std::string::npos) << answer;
@@ -124,7 +106,7 @@ TEST(HttpServerHostileTest, GlobalBodyCap413NamesThePathToo) {
   ASSERT_TRUE(server.ok());
   int fd = Connect((*server)->port());
   SendAll(fd, "POST /grid/v1/match HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
-  std::string answer = ReadAll(fd);
+  std::string answer = testutil::ReadUntilClosed(fd, 5);
   close(fd);
   EXPECT_NE(answer.find("413"), std::string::npos) << answer;
   EXPECT_NE(answer.find("\"url\":\"/grid/v1/match\""), std::string::npos) << answer;
@@ -169,7 +151,7 @@ TEST(HttpServerHostileTest, HeaderTimeoutClosesSlowHeads) {
   SendAll(fd, "X-A: 1\r\n");  // trickling does not extend the deadline
   std::this_thread::sleep_for(100ms);
   SendAll(fd, "X-B: 1\r\n");
-  std::string answer = ReadAll(fd, 5s);
+  std::string answer = testutil::ReadUntilClosed(fd, 5);
   close(fd);
   EXPECT_TRUE(answer.empty()) << answer;
 }
@@ -224,7 +206,7 @@ TEST(HttpServerHostileTest, OpenStreamsDoNotHoldWorkers) {
   }
   release = true;
   for (int fd : streams) {
-    std::string rest = ReadAll(fd, 10s);
+    std::string rest = testutil::ReadUntilClosed(fd, 10);
     EXPECT_NE(rest.find("event: done"), std::string::npos) << rest;
     close(fd);
   }

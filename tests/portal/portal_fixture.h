@@ -18,6 +18,7 @@
 #include "net/http_server.h"
 #include "node/node.h"
 #include "portal/portal.h"
+#include "tests/common/fetch.h"
 #include "tests/common/temp_dir.h"
 
 namespace iocgrid::portal {
@@ -35,6 +36,17 @@ struct TestNode {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
 };
 
+// POST /events/add on the node; a test failure unless it answers 200.
+inline void AddEvent(const TestNode& node, const json& event) {
+  net::ClientRequest req;
+  req.method = "POST";
+  req.url = node.url() + "/events/add";
+  req.body = event.dump();
+  req.headers = {{"Authorization", node.key}, {"Content-Type", "application/json"}};
+  auto r = net::Fetch(req);
+  EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+}
+
 inline TestNode StartNode(const std::string& dir, const json& event) {
   TestNode t;
   node::NodeOptions options;
@@ -47,13 +59,7 @@ inline TestNode StartNode(const std::string& dir, const json& event) {
   node::Node* raw = t.node.get();
   t.server = std::move(*net::HttpServer::Start(net::ServerOptions{},
                                                [raw](net::Request& r) { return raw->Handle(r); }));
-  net::ClientRequest req;
-  req.method = "POST";
-  req.url = t.url() + "/events/add";
-  req.body = event.dump();
-  req.headers = {{"Authorization", t.key}, {"Content-Type", "application/json"}};
-  auto r = net::Fetch(req);
-  EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+  AddEvent(t, event);
   return t;
 }
 
@@ -154,9 +160,7 @@ class PortalApiTest : public ::testing::Test {
     req.headers = {{"Content-Type", "application/json"}};
     if (key.empty()) key = analyst_key_;
     if (key != "none") req.headers.emplace_back("Authorization", key);
-    auto r = net::Fetch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
+    return test::FetchOrFail(req);
   }
 
   // Starts a search and waits for it to finish; returns its document.

@@ -13,24 +13,7 @@
 namespace iocgrid::portal {
 namespace {
 
-// MSG_NOSIGNAL: a server that closes after its answer must not kill the test with SIGPIPE.
-void SendAll(int fd, std::string_view s) {
-  while (!s.empty()) {
-    ssize_t n = send(fd, s.data(), s.size(), MSG_NOSIGNAL);
-    if (n <= 0) return;
-    s.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-std::string ReadAnswer(int fd, int timeout_s = 20) {
-  timeval tv{timeout_s, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
+using testutil::SendAll;
 
 json ErrorBody(const std::string& answer) {
   size_t at = answer.find("\r\n\r\n");
@@ -75,7 +58,7 @@ TEST_F(PortalSiftTest, UnauthenticatedHugeUploadIsRefusedBeforeItsBody) {
   // Keep sending 32 MiB of the announced 500 MiB; the answer is already there.
   std::string mib(1 << 20, 'A');
   for (int i = 0; i < 32; ++i) SendAll(fd, mib);
-  std::string answer = ReadAnswer(fd);
+  std::string answer = testutil::ReadUntilClosed(fd, 20);
   close(fd);
   EXPECT_NE(answer.find("403 Forbidden"), std::string::npos) << answer.substr(0, 300);
   EXPECT_EQ(ErrorBody(answer).value("url", ""), "/api/v1/sifts");
@@ -196,7 +179,7 @@ TEST_F(PortalSiftTest, AClientThatStopsSendingIsCutAfterTheIdleTimeout) {
   EXPECT_TRUE(listed);
   // Then the silent client's connection is closed (a timed-out socket cannot be answered).
   auto start = std::chrono::steady_clock::now();
-  std::string answer = ReadAnswer(fd);
+  std::string answer = testutil::ReadUntilClosed(fd, 20);
   close(fd);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
   EXPECT_EQ(answer.find("201"), std::string::npos) << answer.substr(0, 300);
@@ -287,7 +270,7 @@ TEST_F(PortalSiftTest, A200MegabyteUploadKeepsMemoryBounded) {
     sent += piece.size();
   }
   SendAll(fd, "0\r\n\r\n");
-  std::string answer = ReadAnswer(fd, 120);
+  std::string answer = testutil::ReadUntilClosed(fd, 120);
   close(fd);
   ASSERT_NE(answer.find("201 Created"), std::string::npos) << answer.substr(0, 400);
   json created = ErrorBody(answer);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/common/fetch.h"
 #include "tests/common/gzip.h"
 #include "tests/common/peak_rss.h"
 #include "tests/portal/portal_fixture.h"
@@ -42,16 +43,6 @@ class PortalSiftTest : public PortalApiTest {
     OpenPortal();  // the MISP member's CIDR cache sees the new range
   }
 
-  static void AddEvent(const TestNode& node, const json& event) {
-    net::ClientRequest req;
-    req.method = "POST";
-    req.url = node.url() + "/events/add";
-    req.body = event.dump();
-    req.headers = {{"Authorization", node.key}, {"Content-Type", "application/json"}};
-    auto r = net::Fetch(req);
-    ASSERT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
-  }
-
   std::string Url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(server_->port()) + path;
   }
@@ -65,9 +56,7 @@ class PortalSiftTest : public PortalApiTest {
     req.timeout = std::chrono::seconds(120);
     if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
     req.headers.emplace_back("Authorization", key.empty() ? analyst_key_ : key);
-    auto r = net::Fetch(req);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : net::ClientResponse{};
+    return test::FetchOrFail(req);
   }
 
   // Polls GET /api/v1/sifts/{id} until its search has ended.

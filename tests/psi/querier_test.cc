@@ -89,11 +89,16 @@ std::vector<core::Indicator> Queries() {
           I("domain", "clean.example")};
 }
 
-// Runs rounds 1 and 2 against `member`; `buckets` selects bucketed mode.
-Status RunSearch(Querier& q, const Member& member, bool buckets) {
+// Round 1 against `member`: every blinded frame evaluated and accepted.
+Status Evaluate(Querier& q, const Member& member) {
   std::vector<Frame> answers;
   for (const Frame& f : q.Blind()) answers.push_back(member.Evaluate(f));
-  Status st = q.AcceptEvaluations(answers);
+  return q.AcceptEvaluations(answers);
+}
+
+// Runs rounds 1 and 2 against `member`; `buckets` selects bucketed mode.
+Status RunSearch(Querier& q, const Member& member, bool buckets) {
+  Status st = Evaluate(q, member);
   if (!st.ok()) return st;
   std::set<Tag> seen;
   if (buckets) {
@@ -151,9 +156,7 @@ TEST(QuerierTest, BadOrMissingPointsFailTheSearch) {
 TEST(QuerierTest, TamperedOrUnaskedLabelsFailTheSearch) {
   Member member(Stored());
   Querier q(Queries(), member.declaration(), Member::kEpoch, QuerierOptions{});
-  std::vector<Frame> answers;
-  for (const Frame& f : q.Blind()) answers.push_back(member.Evaluate(f));
-  ASSERT_TRUE(q.AcceptEvaluations(answers).ok());
+  ASSERT_TRUE(Evaluate(q, member).ok());
   std::vector<Frame> requests = q.LabelRequests([&](const Tag& t) { return member.Has(t); });
   ASSERT_EQ(requests.size(), 1u);
   Frame labels = member.Labels(requests[0]);
@@ -179,9 +182,7 @@ TEST(QuerierTest, TamperedOrUnaskedLabelsFailTheSearch) {
 TEST(QuerierTest, ASharedTagsForeignLabelIsIgnored) {
   Member member(Stored());
   Querier q(Queries(), member.declaration(), Member::kEpoch, QuerierOptions{});
-  std::vector<Frame> answers;
-  for (const Frame& f : q.Blind()) answers.push_back(member.Evaluate(f));
-  ASSERT_TRUE(q.AcceptEvaluations(answers).ok());
+  ASSERT_TRUE(Evaluate(q, member).ok());
   std::vector<Frame> requests = q.LabelRequests([&](const Tag& t) { return member.Has(t); });
   Frame labels = member.Labels(requests[0]);
   OprfOutput stranger = DeriveOutput("another key", OprfKey::Generate().EvaluateInput("x"));

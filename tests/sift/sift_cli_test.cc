@@ -309,8 +309,7 @@ TEST(SiftCliTest, OracleAgreesWithMatchOnTheSharedLogs) {
 TEST(SiftCliTest, SiftsThroughAPortalWithMemberDataKinds) {
   TempDir dir;
   std::string node_data = dir.path() + "/node";
-  std::string node_key =
-      Line(RunIocgrid({"node", "keys", "create", "--data", node_data, "--org", "hp"}).out);
+  std::string node_key = CreateNodeKey(node_data, "hp");
   ASSERT_EQ(node_key.size(), 40u);
   ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data,
                         dir.Write("hp.txt", "45.33.32.156\n185.100.87.0/24\n")})

@@ -301,6 +301,24 @@ struct RawAttribute {
   std::vector<std::string> tags;
   bool deleted = false;
   uint32_t line = 0;
+
+  // The string member read from the MISP key `key`, or nullptr.
+  std::string* TextField(std::string_view key) {
+    static constexpr std::pair<std::string_view, std::string RawAttribute::*> kTextFields[] = {
+        {"type", &RawAttribute::type},
+        {"value", &RawAttribute::value},
+        {"category", &RawAttribute::category},
+        {"uuid", &RawAttribute::uuid},
+        {"comment", &RawAttribute::comment},
+        {"first_seen", &RawAttribute::first_seen},
+        {"last_seen", &RawAttribute::last_seen},
+        {"object_relation", &RawAttribute::object_relation},
+    };
+    for (const auto& [name, member] : kTextFields) {
+      if (key == name) return &(this->*member);
+    }
+    return nullptr;
+  }
 };
 
 class EventReader {
@@ -315,6 +333,10 @@ class EventReader {
 
   Status ReadEventObject(od::object object, Event* event);
 
+  // The events of a list ({"response": [...]} or a top-level array); entries that are not
+  // events are skipped as issues about a `what` ("response entry", "list entry").
+  Status ReadEventList(od::array array, std::string_view what, std::vector<Event>* events);
+
  private:
   // One field of an event object; *known is set for event keys.
   Status EventField(std::string_view key, od::value& value, Event* event, bool* known);
@@ -327,6 +349,38 @@ class EventReader {
     return Status::Ok();
   }
   Status Fail(error_code error) { return JsonError(input_, doc_, error); }
+  // A value that should be an array; anything else is skipped as an issue about `key`.
+  bool ArrayOrSkip(od::value& value, std::string_view key, od::array* array) {
+    if (value.get_array().get(*array) == simdjson::SUCCESS) return true;
+    context_.Skip(input_.LineOf(value), "skipped \"" + std::string(key) + "\": not a JSON array");
+    return false;
+  }
+  // Calls `fn(object, line)`, which returns a Status, for each element of `array` that is a JSON
+  // object; other elements are skipped as issues about a `what`.
+  template <typename Fn>
+  Status ForEachObject(od::array array, std::string_view what, Fn&& fn) {
+    for (auto element_result : array) {
+      od::value element;
+      if (error_code error = std::move(element_result).get(element)) return Fail(error);
+      const uint32_t line = input_.LineOf(element);
+      od::object object;
+      if (element.get_object().get(object) != simdjson::SUCCESS) {
+        context_.Skip(line, "skipped " + std::string(what) + ": not a JSON object");
+        continue;
+      }
+      IOCGRID_RETURN_IF_ERROR(fn(object, line));
+    }
+    return Status::Ok();
+  }
+  // One field of an object being iterated: its unescaped key and its value.
+  Status Field(simdjson::simdjson_result<od::field> field_result, std::string_view* key,
+               od::value* value) {
+    od::field field;
+    if (error_code error = std::move(field_result).get(field)) return Fail(error);
+    if (error_code error = field.unescaped_key().get(*key)) return Fail(error);
+    *value = field.value();
+    return Status::Ok();
+  }
   void Finish(RawAttribute&& raw, std::vector<Attribute>* out);
 
   const LoadContext& context_;
@@ -340,11 +394,9 @@ Status EventReader::ReadContainer(od::object object, bool top_level, std::vector
   bool bare_known = false;
   bool first = true;
   for (auto field_result : object) {
-    od::field field;
     std::string_view key;
-    if (error_code error = std::move(field_result).get(field)) return Fail(error);
-    if (error_code error = field.unescaped_key().get(key)) return Fail(error);
-    od::value value = field.value();
+    od::value value;
+    IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &value));
     if (top_level && first && LooksLikeUuid(key)) {
       od::json_type type;
       if (value.type().get(type) == simdjson::SUCCESS && type == od::json_type::object) {
@@ -364,23 +416,7 @@ Status EventReader::ReadContainer(od::object object, bool top_level, std::vector
       od::array array;
       if (error_code error = value.get_array().get(array)) return Fail(error);
       *recognized = true;
-      for (auto element_result : array) {
-        od::value element;
-        if (error_code error = std::move(element_result).get(element)) return Fail(error);
-        const uint32_t line = input_.LineOf(element);
-        od::object element_object;
-        if (element.get_object().get(element_object) != simdjson::SUCCESS) {
-          context_.Skip(line, "skipped response entry: not a JSON object");
-          continue;
-        }
-        bool element_recognized = false;
-        bool unused_manifest = false;
-        IOCGRID_RETURN_IF_ERROR(
-            ReadContainer(element_object, false, events, &element_recognized, &unused_manifest));
-        if (!element_recognized) {
-          context_.Skip(line, "skipped response entry: not a MISP event");
-        }
-      }
+      IOCGRID_RETURN_IF_ERROR(ReadEventList(array, "response entry", events));
     } else {
       bool known = false;
       IOCGRID_RETURN_IF_ERROR(EventField(key, value, &bare, &known));
@@ -394,13 +430,22 @@ Status EventReader::ReadContainer(od::object object, bool top_level, std::vector
   return Status::Ok();
 }
 
+Status EventReader::ReadEventList(od::array array, std::string_view what,
+                                  std::vector<Event>* events) {
+  return ForEachObject(array, what, [&](od::object object, uint32_t line) -> Status {
+    bool recognized = false;
+    bool unused_manifest = false;
+    IOCGRID_RETURN_IF_ERROR(ReadContainer(object, false, events, &recognized, &unused_manifest));
+    if (!recognized) context_.Skip(line, "skipped " + std::string(what) + ": not a MISP event");
+    return Status::Ok();
+  });
+}
+
 Status EventReader::ReadEventObject(od::object object, Event* event) {
   for (auto field_result : object) {
-    od::field field;
     std::string_view key;
-    if (error_code error = std::move(field_result).get(field)) return Fail(error);
-    if (error_code error = field.unescaped_key().get(key)) return Fail(error);
-    od::value value = field.value();
+    od::value value;
+    IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &value));
     bool known = false;
     IOCGRID_RETURN_IF_ERROR(EventField(key, value, event, &known));
   }
@@ -446,14 +491,10 @@ Status EventReader::ReadName(od::value& value, std::string* out) {
   od::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return Status::Ok();
   for (auto field_result : object) {
-    od::field field;
     std::string_view key;
-    if (error_code error = std::move(field_result).get(field)) return Fail(error);
-    if (error_code error = field.unescaped_key().get(key)) return Fail(error);
-    if (key == "name") {
-      od::value name = field.value();
-      return Text(name, out);
-    }
+    od::value field_value;
+    IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &field_value));
+    if (key == "name") return Text(field_value, out);
   }
   return Status::Ok();
 }
@@ -479,44 +520,18 @@ Status EventReader::ReadTags(od::value& value, std::vector<std::string>* out) {
 
 Status EventReader::ReadAttributes(od::value& value, std::vector<Attribute>* out) {
   od::array array;
-  if (value.get_array().get(array) != simdjson::SUCCESS) {
-    context_.Skip(input_.LineOf(value), "skipped \"Attribute\": not a JSON array");
-    return Status::Ok();
-  }
-  for (auto element_result : array) {
-    od::value element;
-    if (error_code error = std::move(element_result).get(element)) return Fail(error);
+  if (!ArrayOrSkip(value, "Attribute", &array)) return Status::Ok();
+  return ForEachObject(array, "attribute", [&](od::object object, uint32_t line) -> Status {
     RawAttribute raw;
-    raw.line = input_.LineOf(element);
-    od::object object;
-    if (element.get_object().get(object) != simdjson::SUCCESS) {
-      context_.Skip(raw.line, "skipped attribute: not a JSON object");
-      continue;
-    }
+    raw.line = line;
     for (auto field_result : object) {
-      od::field field;
       std::string_view key;
-      if (error_code error = std::move(field_result).get(field)) return Fail(error);
-      if (error_code error = field.unescaped_key().get(key)) return Fail(error);
-      od::value field_value = field.value();
+      od::value field_value;
+      IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &field_value));
       std::string text;
       // "data" (base64 of attachments and malware samples) is never read.
-      if (key == "type") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.type));
-      } else if (key == "value") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.value));
-      } else if (key == "category") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.category));
-      } else if (key == "uuid") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.uuid));
-      } else if (key == "comment") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.comment));
-      } else if (key == "first_seen") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.first_seen));
-      } else if (key == "last_seen") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.last_seen));
-      } else if (key == "object_relation") {
-        IOCGRID_RETURN_IF_ERROR(Text(field_value, &raw.object_relation));
+      if (std::string* target = raw.TextField(key)) {
+        IOCGRID_RETURN_IF_ERROR(Text(field_value, target));
       } else if (key == "to_ids") {
         IOCGRID_RETURN_IF_ERROR(Text(field_value, &text));
         raw.to_ids = ParseBool(text);
@@ -531,8 +546,8 @@ Status EventReader::ReadAttributes(od::value& value, std::vector<Attribute>* out
       }
     }
     Finish(std::move(raw), out);
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 void EventReader::Finish(RawAttribute&& raw, std::vector<Attribute>* out) {
@@ -573,28 +588,15 @@ void EventReader::Finish(RawAttribute&& raw, std::vector<Attribute>* out) {
 
 Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
   od::array array;
-  if (value.get_array().get(array) != simdjson::SUCCESS) {
-    context_.Skip(input_.LineOf(value), "skipped \"Object\": not a JSON array");
-    return Status::Ok();
-  }
-  for (auto element_result : array) {
-    od::value element;
-    if (error_code error = std::move(element_result).get(element)) return Fail(error);
-    const uint32_t line = input_.LineOf(element);
-    od::object object;
-    if (element.get_object().get(object) != simdjson::SUCCESS) {
-      context_.Skip(line, "skipped object: not a JSON object");
-      continue;
-    }
+  if (!ArrayOrSkip(value, "Object", &array)) return Status::Ok();
+  return ForEachObject(array, "object", [&](od::object object, uint32_t /*line*/) -> Status {
     std::string name;
     bool deleted = false;
     std::vector<Attribute> attributes;
     for (auto field_result : object) {
-      od::field field;
       std::string_view key;
-      if (error_code error = std::move(field_result).get(field)) return Fail(error);
-      if (error_code error = field.unescaped_key().get(key)) return Fail(error);
-      od::value field_value = field.value();
+      od::value field_value;
+      IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &field_value));
       if (key == "name") {
         IOCGRID_RETURN_IF_ERROR(Text(field_value, &name));
       } else if (key == "deleted") {
@@ -605,11 +607,22 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
         IOCGRID_RETURN_IF_ERROR(ReadAttributes(field_value, &attributes));
       }
     }
-    if (deleted) continue;
+    if (deleted) return Status::Ok();
     for (Attribute& attribute : attributes) {
       attribute.object_name = name;
       out->push_back(std::move(attribute));
     }
+    return Status::Ok();
+  });
+}
+
+// Starts On Demand over `input` (made from `content`). Nesting is bounded before parsing: the
+// readers walk nested containers (issue 8).
+Status StartDocument(std::string_view content, const JsonInput& input, od::parser* parser,
+                     od::document* doc) {
+  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));
+  if (error_code error = parser->iterate(input.padded()).get(*doc)) {
+    return InvalidArgumentError(std::string("invalid JSON: ") + simdjson::error_message(error));
   }
   return Status::Ok();
 }
@@ -617,26 +630,18 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
 }  // namespace
 
 Status LoadWarninglist(const LoadContext& context, std::string_view content) {
-  // Nesting is bounded before parsing: the readers below walk nested containers (issue 8).
-  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));
   JsonInput input(content);
   od::parser parser;
   od::document doc;
-  if (error_code error = parser.iterate(input.padded()).get(doc)) {
-    return InvalidArgumentError(std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
+  IOCGRID_RETURN_IF_ERROR(StartDocument(content, input, &parser, &doc));
   return ParseWarninglistDocument(context, input, doc);
 }
 
 Status LoadMispEvents(const LoadContext& context, std::string_view content) {
-  // Nesting is bounded before parsing: the readers below walk nested containers (issue 8).
-  IOCGRID_RETURN_IF_ERROR(CheckJsonDepth(content));
   JsonInput input(content);
   od::parser parser;
   od::document doc;
-  if (error_code error = parser.iterate(input.padded()).get(doc)) {
-    return InvalidArgumentError(std::string("invalid JSON: ") + simdjson::error_message(error));
-  }
+  IOCGRID_RETURN_IF_ERROR(StartDocument(content, input, &parser, &doc));
   od::json_type type;
   if (error_code error = doc.type().get(type)) return JsonError(input, doc, error);
   EventReader reader(context, input, doc);
@@ -653,22 +658,7 @@ Status LoadMispEvents(const LoadContext& context, std::string_view content) {
     od::array root;
     if (error_code error = doc.get_array().get(root)) return JsonError(input, doc, error);
     recognized = true;  // a list of events, possibly empty
-    for (auto element_result : root) {
-      od::value element;
-      if (error_code error = std::move(element_result).get(element))
-        return JsonError(input, doc, error);
-      const uint32_t line = input.LineOf(element);
-      od::object object;
-      if (element.get_object().get(object) != simdjson::SUCCESS) {
-        context.Skip(line, "skipped list entry: not a JSON object");
-        continue;
-      }
-      bool element_recognized = false;
-      bool unused_manifest = false;
-      IOCGRID_RETURN_IF_ERROR(
-          reader.ReadContainer(object, false, &events, &element_recognized, &unused_manifest));
-      if (!element_recognized) context.Skip(line, "skipped list entry: not a MISP event");
-    }
+    IOCGRID_RETURN_IF_ERROR(reader.ReadEventList(root, "list entry", &events));
   } else {
     return InvalidArgumentError("not a MISP event: the top level is not a JSON object or array");
   }

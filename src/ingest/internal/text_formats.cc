@@ -246,72 +246,76 @@ Status LoadCsv(const LoadContext& context, std::string_view content) {
   return Status::Ok();
 }
 
-Status LoadPlain(const LoadContext& context, std::string_view content) {
-  content = StripBom(content);
+namespace {
+
+// The line-list formats: one event for the file, and for each non-blank line (trimmed)
+// `read(text, &attribute)`, which fills the attribute (whose line is set) and returns true, or
+// reports the line as skipped itself and returns false.
+template <typename ReadLine>
+Status LoadLines(const LoadContext& context, std::string_view content, ReadLine read) {
   Event event = FileEvent(context);
-  LineCursor cursor(content);
+  LineCursor cursor(StripBom(content));
   std::string_view line;
   uint32_t number = 0;
   while (cursor.Next(&line, &number)) {
-    std::string_view text = TrimAscii(line);
-    if (text.empty() || IsCommentLine(text)) continue;
+    const std::string_view text = TrimAscii(line);
+    if (text.empty()) continue;
+    Attribute attribute;
+    attribute.line = number;
+    if (read(text, &attribute)) context.Add(&event, std::move(attribute));
+  }
+  context.Emit(std::move(event));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadPlain(const LoadContext& context, std::string_view content) {
+  return LoadLines(context, content, [&context](std::string_view text, Attribute* attribute) {
+    if (IsCommentLine(text)) return false;
     text = StripTrailingComment(text);
     std::string_view token;
     std::string_view rest;
     SplitFirstToken(text, &token, &rest);
     Result<core::Indicator> indicator = core::GuessIndicator(token);
     if (!indicator.ok()) {
-      context.Skip(number, "skipped line '" + Abbreviate(text) +
-                               "': " + std::string(indicator.status().message()));
-      continue;
+      context.Skip(attribute->line, "skipped line '" + Abbreviate(text) +
+                                        "': " + std::string(indicator.status().message()));
+      return false;
     }
-    Attribute attribute;
-    attribute.indicator = std::move(indicator).value();
-    attribute.to_ids = core::DefaultToIds(attribute.indicator.type);
-    attribute.comment = std::string(rest);
-    attribute.line = number;
-    context.Add(&event, std::move(attribute));
-  }
-  context.Emit(std::move(event));
-  return Status::Ok();
+    attribute->indicator = std::move(indicator).value();
+    attribute->to_ids = core::DefaultToIds(attribute->indicator.type);
+    attribute->comment = std::string(rest);
+    return true;
+  });
 }
 
 Status LoadIpsum(const LoadContext& context, std::string_view content) {
-  content = StripBom(content);
-  Event event = FileEvent(context);
-  LineCursor cursor(content);
-  std::string_view line;
-  uint32_t number = 0;
-  while (cursor.Next(&line, &number)) {
-    const std::string_view text = TrimAscii(line);
-    if (text.empty() || text.front() == '#') continue;
+  return LoadLines(context, content, [&context](std::string_view text, Attribute* attribute) {
+    if (text.front() == '#') return false;
     std::string_view address;
     std::string_view rest;
     SplitFirstToken(text, &address, &rest);
     Result<core::Indicator> indicator = ParseAsType(core::IndicatorType::kIpDst, address);
     if (!indicator.ok()) {
-      context.Skip(number, SkipMessage(address, indicator.status()));
-      continue;
+      context.Skip(attribute->line, SkipMessage(address, indicator.status()));
+      return false;
     }
-    Attribute attribute;
-    attribute.indicator = std::move(indicator).value();
-    attribute.to_ids = true;
-    attribute.line = number;
+    attribute->indicator = std::move(indicator).value();
+    attribute->to_ids = true;
     if (!rest.empty()) {
       const std::optional<uint32_t> count = ParseCount(rest);
       if (!count.has_value()) {
-        context.Skip(
-            number, "skipped line '" + Abbreviate(text) + "': the blacklist count is not a number");
-        continue;
+        context.Skip(attribute->line, "skipped line '" + Abbreviate(text) +
+                                          "': the blacklist count is not a number");
+        return false;
       }
-      attribute.sighting_count = *count;
-      attribute.comment =
+      attribute->sighting_count = *count;
+      attribute->comment =
           "listed by " + std::to_string(*count) + (*count == 1 ? " blacklist" : " blacklists");
     }
-    context.Add(&event, std::move(attribute));
-  }
-  context.Emit(std::move(event));
-  return Status::Ok();
+    return true;
+  });
 }
 
 bool LooksLikeFeedHashes(std::string_view content) {

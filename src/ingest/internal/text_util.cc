@@ -265,6 +265,19 @@ bool LooksLikeCsvHeader(std::string_view line, char* delimiter) {
   return true;
 }
 
+char CsvHeaderDelimiter(std::string_view content) {
+  LineCursor cursor(content);
+  std::string_view line;
+  uint32_t number = 0;
+  while (cursor.Next(&line, &number)) {
+    const std::string_view trimmed = TrimAscii(line);
+    if (trimmed.empty() || trimmed.front() == '#') continue;
+    char delimiter = 0;
+    return LooksLikeCsvHeader(trimmed, &delimiter) ? delimiter : 0;
+  }
+  return 0;
+}
+
 namespace {
 
 bool AllDigits(std::string_view text) {

@@ -121,6 +121,10 @@ bool ResolveCsvHeader(const std::vector<std::string>& header, CsvColumns* out);
 // value column name), sets *delimiter (',' for a single column) and returns true.
 bool LooksLikeCsvHeader(std::string_view line, char* delimiter);
 
+// The delimiter of `content` (BOM stripped) when its first line that is neither blank nor a '#'
+// comment looks like a CSV/TSV header (LooksLikeCsvHeader), else 0.
+char CsvHeaderDelimiter(std::string_view content);
+
 // Parses "YYYY-MM-DD" (optionally followed by a time) or "YYYYMMDD" into "YYYY-MM-DD".
 std::optional<std::string> ParseDate(std::string_view text);
 

@@ -71,12 +71,14 @@ void WriteAttributeCore(JsonWriter& w, const store::AttributeRecord& a) {
   w.Field("value", a.value);
 }
 
-void WriteOrg(JsonWriter& w, int64_t id, const std::string& name, const std::string& uuid) {
+// An Org/Orgc object; the event index (GET /events) has no "local" in it.
+void WriteOrg(JsonWriter& w, int64_t id, const std::string& name, const std::string& uuid,
+              bool with_local = true) {
   w.BeginObject();
   w.FieldId("id", id);
   w.Field("name", name);
   w.Field("uuid", uuid);
-  w.Field("local", true);
+  if (with_local) w.Field("local", true);
   w.EndObject();
 }
 
@@ -226,17 +228,9 @@ void WriteEventIndexRow(JsonWriter& w, const store::EventInfo& e) {
   w.BeginObject();
   WriteEventColumns(w, e);
   w.Key("Org");
-  w.BeginObject();
-  w.FieldId("id", e.org_id);
-  w.Field("name", e.org_name);
-  w.Field("uuid", e.org_uuid);
-  w.EndObject();
+  WriteOrg(w, e.org_id, e.org_name, e.org_uuid, /*with_local=*/false);
   w.Key("Orgc");
-  w.BeginObject();
-  w.FieldId("id", e.orgc_id);
-  w.Field("name", e.orgc_name);
-  w.Field("uuid", e.orgc_uuid);
-  w.EndObject();
+  WriteOrg(w, e.orgc_id, e.orgc_name, e.orgc_uuid, /*with_local=*/false);
   w.Key("EventTag");
   w.BeginArray();
   for (const store::Tag& t : e.tags) {

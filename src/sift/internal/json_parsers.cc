@@ -57,21 +57,47 @@ std::string_view StringOf(od::value v) {
   return s;
 }
 
-// --- Suricata EVE --------------------------------------------------------------------------
+// The key and value of a field of an object being iterated; `error` when either is malformed.
+Status KeyAndValue(simdjson::simdjson_result<od::field> field, const char* error,
+                   std::string_view* key, od::value* value) {
+  if (field.unescaped_key().get(*key) || field.value().get(*value)) {
+    return InvalidArgumentError(error);
+  }
+  return Status::Ok();
+}
 
-class EveParser final : public LineParser {
- public:
-  EveParser() : LineParser(LogFormat::kEve) {}
+// A parser of one JSON object a line: an empty line is ignored, any other is opened as an
+// object for ParseObject.
+class JsonObjectParser : public LineParser {
+ protected:
+  explicit JsonObjectParser(LogFormat format) : LineParser(format) {}
 
  private:
-  Status DoParse(std::string_view line, ParsedLine* out) override {
-    od::document doc;
-    od::object obj;
+  virtual Status ParseObject(od::object obj, ParsedLine* out) = 0;
+
+  Status DoParse(std::string_view line, ParsedLine* out) final {
     if (line.empty()) {
       out->ignored = true;
       return Status::Ok();
     }
+    od::document doc;
+    od::object obj;
     IOCGRID_RETURN_IF_ERROR(OpenObject(line, &parser_, &padded_, &doc, &obj));
+    return ParseObject(obj, out);
+  }
+
+  od::parser parser_;
+  PaddedLine padded_;
+};
+
+// --- Suricata EVE --------------------------------------------------------------------------
+
+class EveParser final : public JsonObjectParser {
+ public:
+  EveParser() : JsonObjectParser(LogFormat::kEve) {}
+
+ private:
+  Status ParseObject(od::object obj, ParsedLine* out) override {
     std::string_view client, http_host, http_url, alert_source;
     bool alert = false;
     for (auto field : obj) {
@@ -144,9 +170,7 @@ class EveParser final : public LineParser {
     for (auto field : o) {
       std::string_view key;
       od::value fv;
-      if (field.unescaped_key().get(key) || field.value().get(fv)) {
-        return InvalidArgumentError("invalid JSON in http");
-      }
+      IOCGRID_RETURN_IF_ERROR(KeyAndValue(field, "invalid JSON in http", &key, &fv));
       if (key == "hostname")
         *host = StringOf(fv);
       else if (key == "url")
@@ -162,18 +186,14 @@ class EveParser final : public LineParser {
     for (auto field : o) {
       std::string_view key;
       od::value fv;
-      if (field.unescaped_key().get(key) || field.value().get(fv)) {
-        return InvalidArgumentError("invalid JSON in alert");
-      }
+      IOCGRID_RETURN_IF_ERROR(KeyAndValue(field, "invalid JSON in alert", &key, &fv));
       if (key != "source") continue;
       od::object src;
       if (fv.get_object().get(src) != simdjson::SUCCESS) return Status::Ok();
       for (auto sf : src) {
         std::string_view sk;
         od::value sv;
-        if (sf.unescaped_key().get(sk) || sf.value().get(sv)) {
-          return InvalidArgumentError("invalid JSON in alert.source");
-        }
+        IOCGRID_RETURN_IF_ERROR(KeyAndValue(sf, "invalid JSON in alert.source", &sk, &sv));
         if (sk == "ip") *ip = StringOf(sv);
       }
     }
@@ -187,9 +207,7 @@ class EveParser final : public LineParser {
     for (auto field : o) {
       std::string_view key;
       od::value fv;
-      if (field.unescaped_key().get(key) || field.value().get(fv)) {
-        return InvalidArgumentError("invalid JSON");
-      }
+      IOCGRID_RETURN_IF_ERROR(KeyAndValue(field, "invalid JSON", &key, &fv));
       if (pick(key)) Add(out, f, k, StringOf(fv));
     }
     return Status::Ok();
@@ -227,9 +245,7 @@ class EveParser final : public LineParser {
     for (auto field : o) {
       std::string_view key;
       od::value fv;
-      if (field.unescaped_key().get(key) || field.value().get(fv)) {
-        return InvalidArgumentError("invalid JSON in dns");
-      }
+      IOCGRID_RETURN_IF_ERROR(KeyAndValue(field, "invalid JSON in dns", &key, &fv));
       if (key == "rrname" || key == "rdata") {
         Add(out, Field::kDns, ValueKind::kHostOrIp, StringOf(fv));
       } else if (key == "answers" || key == "queries" || key == "authorities" || key == "grouped" ||
@@ -244,8 +260,6 @@ class EveParser final : public LineParser {
     return k == "A" || k == "AAAA" || k == "CNAME" || k == "PTR" || k == "MX" || k == "NS";
   }
 
-  od::parser parser_;
-  PaddedLine padded_;
   std::string url_;
 };
 
@@ -256,9 +270,9 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-class JsonParser final : public LineParser {
+class JsonParser final : public JsonObjectParser {
  public:
-  JsonParser(LogFormat format, const JsonFieldNames& names) : LineParser(format) {
+  JsonParser(LogFormat format, const JsonFieldNames& names) : JsonObjectParser(format) {
     // Earlier names win for the same path; the action order keeps each field's priority.
     for (const auto& [path, field] : names.paths) actions_.emplace(path, Action{kField, field});
     for (const auto& p : names.time_paths) actions_.emplace(p, Action{kTime, Field::kClient});
@@ -275,14 +289,7 @@ class JsonParser final : public LineParser {
     Field field;
   };
 
-  Status DoParse(std::string_view line, ParsedLine* out) override {
-    od::document doc;
-    od::object obj;
-    if (line.empty()) {
-      out->ignored = true;
-      return Status::Ok();
-    }
-    IOCGRID_RETURN_IF_ERROR(OpenObject(line, &parser_, &padded_, &doc, &obj));
+  Status ParseObject(od::object obj, ParsedLine* out) override {
     path_.clear();
     alert_ = false;
     client_ = {};
@@ -296,9 +303,7 @@ class JsonParser final : public LineParser {
     for (auto field : obj) {
       std::string_view key;
       od::value v;
-      if (field.unescaped_key().get(key) || field.value().get(v)) {
-        return InvalidArgumentError("invalid JSON");
-      }
+      IOCGRID_RETURN_IF_ERROR(KeyAndValue(field, "invalid JSON", &key, &v));
       size_t len = path_.size();
       if (!path_.empty()) path_ += '.';
       path_ += key;
@@ -404,8 +409,6 @@ class JsonParser final : public LineParser {
   }
 
   std::unordered_map<std::string, Action, StringHash, std::equal_to<>> actions_;
-  od::parser parser_;
-  PaddedLine padded_;
   std::string path_;
   bool alert_ = false;
   std::string_view client_;

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/time.h"
+
 namespace iocgrid::sift::internal {
 namespace {
 
@@ -68,15 +70,6 @@ bool Zone(std::string_view text, size_t pos, int* offset) {
 }
 
 }  // namespace
-
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool ParseApacheTime(std::string_view text, int64_t* out) {
   size_t pos = 0;

@@ -17,7 +17,4 @@ bool ParseAscTime(std::string_view text, int64_t* out);
 // Any of the four.
 bool ParseAnyTime(std::string_view text, int64_t* out);
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
-
 }  // namespace iocgrid::sift::internal

@@ -143,16 +143,8 @@ Result<int64_t> EventWriter::InsertAttribute(int64_t event_id, const AttrRow& ro
       .Bind(10, distribution)
       .BindTextStatic(11, row.comment)
       .Bind(12, row.timestamp);
-  if (row.first_seen) {
-    insert.Bind(13, *row.first_seen);
-  } else {
-    insert.BindNull(13);
-  }
-  if (row.last_seen) {
-    insert.Bind(14, *row.last_seen);
-  } else {
-    insert.BindNull(14);
-  }
+  insert.BindOrNull(13, row.first_seen);
+  insert.BindOrNull(14, row.last_seen);
   insert.Bind(15, row.import_sightings);
   Status status = insert.Run();
   insert.Reset();
@@ -188,16 +180,8 @@ Status EventWriter::UpdateAttribute(int64_t id, const AttrRow& row, int64_t time
       .Bind(8, row.to_ids ? 1 : 0)
       .BindText(9, row.comment)
       .Bind(10, timestamp);
-  if (row.first_seen) {
-    update.Bind(11, *row.first_seen);
-  } else {
-    update.BindNull(11);
-  }
-  if (row.last_seen) {
-    update.Bind(12, *row.last_seen);
-  } else {
-    update.BindNull(12);
-  }
+  update.BindOrNull(11, row.first_seen);
+  update.BindOrNull(12, row.last_seen);
   update.Bind(13, row.import_sightings);
   IOCGRID_RETURN_IF_ERROR(update.Run());
   if (relink_tags) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "common/time.h"
 #include "store/internal/tags.h"
 #include "store/internal/uuid.h"
 #include "store/time_format.h"
@@ -121,7 +122,7 @@ Result<EventWriter::Fields> EventWriter::ResolveFields(const core::Event& event,
   if (fields.info.empty()) fields.info = stored ? stored->info : options_.event_info;
   if (fields.info.empty()) fields.info = event.source;
   fields.date = event.date;
-  if (fields.date.empty()) fields.date = stored ? stored->date : FormatDate(now_);
+  if (fields.date.empty()) fields.date = stored ? stored->date : FormatIsoDate(now_);
   IOCGRID_ASSIGN_OR_RETURN(fields.owner,
                            OrgId(options_.org.empty() ? state_.options.local_org : options_.org));
   fields.orgc = fields.owner;
@@ -138,26 +139,30 @@ Result<EventWriter::Fields> EventWriter::ResolveFields(const core::Event& event,
   return fields;
 }
 
+void EventWriter::BindEventColumns(Statement& s, const core::Event& event, const Fields& fields,
+                                   std::string_view source) const {
+  s.BindText(2, fields.info)
+      .BindText(3, fields.date)
+      .Bind(4, fields.orgc)
+      .Bind(5, event.threat_level_id)
+      .Bind(6, event.analysis)
+      .Bind(7, fields.distribution)
+      .Bind(8, event.published ? 1 : 0)
+      .Bind(9, fields.publish_timestamp)
+      .Bind(10, event.timestamp != 0 ? event.timestamp : now_)
+      .BindText(11, source)
+      .Bind(12, now_);
+}
+
 Result<int64_t> EventWriter::InsertEventRow(const core::Event& event, const Target& target,
                                             const Fields& fields) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement insert,
-      c_.Prepare("INSERT INTO events (uuid, info, date, org_id, orgc_id, threat_level_id, "
-                 "analysis, distribution, published, timestamp, publish_timestamp, source, "
-                 "imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
-  insert.BindText(1, target.uuid)
-      .BindText(2, fields.info)
-      .BindText(3, fields.date)
-      .Bind(4, fields.owner)
-      .Bind(5, fields.orgc)
-      .Bind(6, event.threat_level_id)
-      .Bind(7, event.analysis)
-      .Bind(8, fields.distribution)
-      .Bind(9, event.published ? 1 : 0)
-      .Bind(10, event.timestamp != 0 ? event.timestamp : now_)
-      .Bind(11, fields.publish_timestamp)
-      .BindText(12, event.source)
-      .Bind(13, now_);
+      c_.Prepare("INSERT INTO events (uuid, info, date, orgc_id, threat_level_id, analysis, "
+                 "distribution, published, publish_timestamp, timestamp, source, imported_at, "
+                 "org_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+  insert.BindText(1, target.uuid).Bind(13, fields.owner);
+  BindEventColumns(insert, event, fields, event.source);
   IOCGRID_RETURN_IF_ERROR(insert.Run());
   return c_.LastInsertRowid();
 }
@@ -319,18 +324,8 @@ Status EventWriter::UpdateEventRow(const core::Event& event, const Target& targe
       c_.Prepare("UPDATE events SET info = ?2, date = ?3, orgc_id = ?4, threat_level_id = ?5, "
                  "analysis = ?6, distribution = ?7, published = ?8, publish_timestamp = ?9, "
                  "timestamp = ?10, deleted = 0, source = ?11, imported_at = ?12 WHERE id = ?1"));
-  update.Bind(1, target.id)
-      .BindText(2, fields.info)
-      .BindText(3, fields.date)
-      .Bind(4, fields.orgc)
-      .Bind(5, event.threat_level_id)
-      .Bind(6, event.analysis)
-      .Bind(7, fields.distribution)
-      .Bind(8, event.published ? 1 : 0)
-      .Bind(9, fields.publish_timestamp)
-      .Bind(10, event.timestamp != 0 ? event.timestamp : now_)
-      .BindText(11, event.source.empty() ? stored.source : event.source)
-      .Bind(12, now_);
+  update.Bind(1, target.id);
+  BindEventColumns(update, event, fields, event.source.empty() ? stored.source : event.source);
   IOCGRID_RETURN_IF_ERROR(update.Run());
   ++stats_->events_updated;
   return Status::Ok();

@@ -137,6 +137,9 @@ class EventWriter {
   Result<Fields> ResolveFields(const core::Event& event, const Target& target);
   Result<int64_t> InsertEventRow(const core::Event& event, const Target& target,
                                  const Fields& fields);
+  // Binds ?2-?12 of the INSERT and the UPDATE of an events row: the columns both write.
+  void BindEventColumns(Statement& s, const core::Event& event, const Fields& fields,
+                        std::string_view source) const;
   Status WriteAttributes(const core::Event& event, const Target& target, Counts* counts);
   Result<int64_t> ObjectFor(const core::Event& event, size_t i, const Target& target,
                             int64_t default_timestamp, Objects* objects);

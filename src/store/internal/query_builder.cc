@@ -25,16 +25,6 @@ bool AllDigits(std::string_view value) {
   return true;
 }
 
-std::string JsonIntArray(const std::vector<int64_t>& values) {
-  std::string out = "[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(values[i]);
-  }
-  out += ']';
-  return out;
-}
-
 // "column IN (SELECT value FROM json_each(?N))" for the exact values, "column LIKE ?M" for the
 // patterns, joined by OR. Returns "0" when both are empty.
 class ValueMatcher {
@@ -220,6 +210,16 @@ void BindAll(Statement& stmt, const std::vector<BindValue>& binds) {
       stmt.BindText(index, std::get<std::string>(binds[i]));
     }
   }
+}
+
+std::string JsonIntArray(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += ']';
+  return out;
 }
 
 std::string JsonStringArray(const std::vector<std::string>& values) {

@@ -43,6 +43,8 @@ void BindAll(Statement& stmt, const std::vector<BindValue>& binds);
 
 // A JSON array of strings, for json_each.
 std::string JsonStringArray(const std::vector<std::string>& values);
+// A JSON array of integers (ids), for json_each.
+std::string JsonIntArray(const std::vector<int64_t>& values);
 
 // The WHERE expression over `attributes a JOIN events e ON e.id = a.event_id`.
 SqlFilter BuildAttributeFilter(const AttributeQuery& query);

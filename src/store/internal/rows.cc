@@ -14,16 +14,6 @@
 namespace iocgrid::store::internal {
 namespace {
 
-std::string JsonIds(const std::vector<int64_t>& ids) {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(ids[i]);
-  }
-  out += ']';
-  return out;
-}
-
 std::vector<int64_t> DistinctEventIds(std::span<const AttributeRecord> attributes) {
   std::vector<int64_t> ids;
   ids.reserve(attributes.size());
@@ -133,7 +123,7 @@ Status AttachAttributeTags(Connection& connection, std::span<AttributeRecord> at
                   "WHERE at.attribute_id IN (SELECT value FROM json_each(?1)) ORDER BY t.name";
   {
     IOCGRID_ASSIGN_OR_RETURN(Statement stmt, connection.Prepare(sql));
-    stmt.BindText(1, JsonIds(per_event ? event_ids : ids));
+    stmt.BindText(1, JsonIntArray(per_event ? event_ids : ids));
     while (true) {
       IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
@@ -175,7 +165,7 @@ Status AttachSightings(Connection& connection, std::span<AttributeRecord> attrib
                   "WHERE attribute_id IN (SELECT value FROM json_each(?1)) "
                   "GROUP BY attribute_id, type";
   IOCGRID_ASSIGN_OR_RETURN(Statement stmt, connection.Prepare(sql));
-  stmt.BindText(1, JsonIds(per_event ? DistinctEventIds(attributes) : ids));
+  stmt.BindText(1, JsonIntArray(per_event ? DistinctEventIds(attributes) : ids));
   while (true) {
     IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
@@ -212,7 +202,7 @@ Status AttachEventTags(Connection& connection, std::span<EventInfo> events) {
       connection.Prepare("SELECT et.event_id, t.id, t.name, t.colour, t.exportable, et.local "
                          "FROM event_tags et JOIN tags t ON t.id = et.tag_id "
                          "WHERE et.event_id IN (SELECT value FROM json_each(?1)) ORDER BY t.name"));
-  stmt.BindText(1, JsonIds(ids));
+  stmt.BindText(1, JsonIntArray(ids));
   while (true) {
     IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
@@ -232,7 +222,7 @@ Result<std::vector<EventInfo>> LoadEvents(Connection& connection, std::vector<in
       Statement stmt,
       connection.Prepare(std::string(with_count ? kEventSelect : kEventSelectNoCount) +
                          " WHERE e.id IN (SELECT value FROM json_each(?1)) ORDER BY e.id"));
-  stmt.BindText(1, JsonIds(ids));
+  stmt.BindText(1, JsonIntArray(ids));
   while (true) {
     IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/mutex.h"
@@ -85,6 +86,15 @@ Status RunDataWrite(StoreState& state, Fn&& fn) {
         "INSERT INTO meta (key, value) VALUES ('data_generation', '1') ON CONFLICT (key) DO "
         "UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
   });
+}
+
+// RunDataWrite that, once committed, also bumps `generation` (the Store's in-process counter
+// that this process's index snapshots compare against).
+template <typename Fn>
+Status RunDataWrite(StoreState& state, std::atomic<uint64_t>* generation, Fn&& fn) {
+  IOCGRID_RETURN_IF_ERROR(RunDataWrite(state, std::forward<Fn>(fn)));
+  generation->fetch_add(1, std::memory_order_acq_rel);
+  return Status::Ok();
 }
 
 }  // namespace iocgrid::store::internal
