@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/time.h"
 #include "psi/oprf.h"
 
 namespace iocgrid::federation::internal {
@@ -177,28 +178,6 @@ const std::vector<std::string>& CidrTypes() {
   static const std::vector<std::string> kTypes = {"ip-src", "ip-dst", "ip-src|port", "ip-dst|port",
                                                   "domain|ip"};
   return kTypes;
-}
-
-int DaysFromCivil(int y, unsigned m, unsigned d) {
-  // Howard Hinnant's days_from_civil: no timegm (not thread-portable) and no
-  // time zone.
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int>(doe) - 719468;
-}
-
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
 }
 
 }  // namespace
@@ -388,44 +367,9 @@ std::string ErrorBodySummary(std::string_view body) {
 }
 
 std::optional<int64_t> ParseIsoSeconds(std::string_view s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
-      s[7] != '-' || !Digits(s, 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31) {
-    return std::nullopt;
-  }
-  size_t pos = 10;
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
-    if (!Digits(s, pos + 1, 2, &h) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, &mi)) {
-      return std::nullopt;
-    }
-    pos += 6;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!Digits(s, pos + 1, 2, &sec)) return std::nullopt;
-      pos += 3;
-    }
-    if (pos < s.size() && s[pos] == '.') {
-      ++pos;
-      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    }
-  }
-  int64_t offset = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z') {
-      ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      int oh = 0, om = 0;
-      if (!Digits(s, pos + 1, 2, &oh)) return std::nullopt;
-      size_t mpos = pos + 3;
-      if (mpos < s.size() && s[mpos] == ':') ++mpos;
-      if (!Digits(s, mpos, 2, &om)) return std::nullopt;
-      offset = (s[pos] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-      pos = mpos + 2;
-    }
-    if (pos != s.size()) return std::nullopt;
-  }
-  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return days * 86400 + h * 3600 + mi * 60 + sec - offset;
+  Result<int64_t> t = ParseIsoDateTime(s);  // common/time.h: the one ISO 8601 reader
+  if (!t.ok()) return std::nullopt;
+  return *t;
 }
 
 bool InTimeScope(const MemberHit& hit, std::optional<int64_t> since, std::optional<int64_t> until) {

@@ -67,8 +67,8 @@ Result<GridStats> ParseGridStats(std::string_view body);
 // else the start of the body.
 std::string ErrorBodySummary(std::string_view body);
 
-// ISO-8601 ("2024-03-01", "2024-03-01T10:00:00", fractions, "Z" or "+HH:MM") to
-// unix seconds.
+// A member's ISO 8601 date or date-time to unix seconds (common/time.h ParseIsoDateTime);
+// nothing when it is not one (the hit then counts as undated).
 std::optional<int64_t> ParseIsoSeconds(std::string_view text);
 
 // Whether a hit's activity (first_seen..last_seen, else its timestamp) overlaps
