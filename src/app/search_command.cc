@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -9,12 +10,16 @@
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
 #include "app/portal_client.h"
+#include "app/private_search.h"
+#include "common/time.h"
+#include "extract/extractor.h"
 #include "ingest/query_reader.h"
 #include "net/http_client.h"
 
@@ -38,6 +43,7 @@ struct SearchFlags {
   bool insecure = false;
   std::string ca_file;
   int timeout_s = 120;
+  bool private_search = false;
   std::string path;
 };
 
@@ -48,35 +54,43 @@ int Fail(const std::string& message) {
 
 // The search request (docs/portal-api.md): the indicators of f.path (or its text, with
 // --from-text) and the flags' filters. Errors: kInvalidArgument, saying what to fix.
-Result<json> BuildSearchBody(const SearchFlags& f) {
-  std::string content;
+Result<std::string> ReadQueryContent(const SearchFlags& f) {
   if (f.path == "-") {
-    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(f.path, std::ios::binary);
-    if (!in) return InvalidArgumentError("cannot read " + f.path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    content = ss.str();
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   }
+  std::ifstream in(f.path, std::ios::binary);
+  if (!in) return InvalidArgumentError("cannot read " + f.path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The indicators of a query file, each line that holds none reported on stderr. Errors:
+// kInvalidArgument when none is valid, pointing at --from-text for report text (issue 8).
+Result<ingest::QueryFile> ReadQueryFile(const SearchFlags& f, const std::string& content) {
+  ingest::QueryFile q = ingest::ParseQueries(f.path, content);
+  if (q.items.empty()) {
+    return InvalidArgumentError("no valid indicator in " + f.path +
+                                (q.issues.empty()
+                                     ? std::string()
+                                     : " (" + std::to_string(q.issues.size()) +
+                                           " lines are not indicators): if it is report text, "
+                                           "give --from-text to extract its indicators"));
+  }
+  for (const auto& issue : q.issues) {
+    if (!f.quiet)
+      std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+  }
+  return q;
+}
+
+Result<json> BuildSearchBody(const SearchFlags& f) {
+  IOCGRID_ASSIGN_OR_RETURN(std::string content, ReadQueryContent(f));
   json body;
   if (f.from_text) {
     body["text"] = content;
   } else {
-    ingest::QueryFile q = ingest::ParseQueries(f.path, content);
-    if (q.items.empty()) {
-      // Prose gave a warning per line and then this; the fix is one flag away (issue 8).
-      return InvalidArgumentError("no valid indicator in " + f.path +
-                                  (q.issues.empty()
-                                       ? std::string()
-                                       : " (" + std::to_string(q.issues.size()) +
-                                             " lines are not indicators): if it is report text, "
-                                             "give --from-text to extract its indicators"));
-    }
-    for (const auto& issue : q.issues) {
-      if (!f.quiet)
-        std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
-    }
+    IOCGRID_ASSIGN_OR_RETURN(ingest::QueryFile q, ReadQueryFile(f, content));
     json list = json::array();
     for (const auto& item : q.items) {
       json i = {{"value", item.raw}, {"type", core::TypeName(item.indicator.type)}};
@@ -149,6 +163,72 @@ void PrintTable(json& doc) {  // not const, as PrintJsonLines
   }
 }
 
+int PrintResults(const SearchFlags& f, json& doc, const std::string& id);
+
+// --since/--until for a private search, read here as the portal reads them: YYYY-MM-DD or an
+// ISO 8601 time, unix seconds, or "Nd" (N days ago).
+Result<std::optional<int64_t>> ParseTimeFlag(const std::string& text, const char* flag) {
+  if (text.empty()) return std::optional<int64_t>();
+  int64_t t = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), t);
+  if (ec == std::errc() && end == text.data() + text.size() && t >= 0) return std::optional(t);
+  Result<int64_t> parsed =
+      text.back() == 'd' ? ParseDaysAgo(text, Clock().Now()) : ParseIsoDateTime(text);
+  if (!parsed.ok()) return parsed.status().WithContext(flag);
+  return std::optional(*parsed);
+}
+
+// --private: the queries are blinded here and the portal only relays (private_search.h).
+int RunPrivate(const SearchFlags& f, const PortalConnection& portal) {
+  if (f.format != "table" && f.format != "json") {
+    return Fail("--private prints table or json: the portal keeps no private result to export as " +
+                f.format);
+  }
+  if (!f.label.empty() || !f.tlp.empty()) {
+    return Fail(
+        "--label and --tlp describe a search the portal keeps; it keeps no private search "
+        "(only counts of the frames it relayed)");
+  }
+  PrivateSearchInput input;
+  input.members = f.members;
+  input.timeout_s = f.timeout_s;
+  auto content = ReadQueryContent(f);
+  if (!content.ok()) return Fail(std::string(content.status().message()));
+  if (f.from_text) {
+    auto extractor = extract::Extractor::Create(extract::ExtractOptions{});
+    if (!extractor.ok()) return Fail(std::string(extractor.status().message()));
+    for (const auto& found : (*extractor)->Extract(*content)) {
+      if (!found.benign_reason.empty()) continue;
+      input.queries.push_back(found.indicator);
+      input.written.push_back(found.indicator.value);
+    }
+    if (input.queries.empty()) return Fail("no indicator found in the text of " + f.path);
+  } else {
+    auto q = ReadQueryFile(f, *content);
+    if (!q.ok()) return Fail(std::string(q.status().message()));
+    for (const auto& item : q->items) {
+      input.queries.push_back(item.indicator);
+      input.written.push_back(item.raw);
+    }
+  }
+  if (!f.relations.empty()) {
+    input.relations = 0;
+    for (const std::string& name : f.relations) {
+      Status st = index::AddRelation(name, &input.relations);
+      if (!st.ok()) return Fail(std::string(st.message()));
+    }
+  }
+  auto since = ParseTimeFlag(f.since, "--since");
+  auto until = ParseTimeFlag(f.until, "--until");
+  if (!since.ok()) return Fail(std::string(since.status().message()));
+  if (!until.ok()) return Fail(std::string(until.status().message()));
+  input.since = *since;
+  input.until = *until;
+  auto doc = RunPrivateSearch(portal, input);
+  if (!doc.ok()) return Fail(std::string(doc.status().message()));
+  return PrintResults(f, *doc, "");
+}
+
 int RunSearch(SearchFlags f) {
   if (f.key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
@@ -159,23 +239,30 @@ int RunSearch(SearchFlags f) {
   if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
     return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
   }
+  PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
+  if (f.private_search) return RunPrivate(f, portal);
   auto built = BuildSearchBody(f);
   if (!built.ok()) return Fail(std::string(built.status().message()));
   const json& body = *built;
-  PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
   std::string id;
   auto searched = RunPortalSearch(portal, body, f.timeout_s, !f.quiet, &id);
   if (!searched.ok()) return Fail(std::string(searched.status().message()));
   json doc = std::move(*searched);
-
-  uint64_t hits = doc["summary"].value("hits", 0);
   if (f.format == "csv" || f.format == "misp" || f.format == "stix") {
     auto r = PortalCall(portal, "GET", "/api/v1/searches/" + id + "/export?format=" + f.format);
     if (!r.ok()) return Fail(std::string(r.status().message()));
     if (r->status != 200) return Fail(PortalApiError(*r));
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
-  } else if (f.format == "json") {
+    return doc["summary"].value("hits", 0) > 0 ? kExitFound : kExitNotFound;
+  }
+  return PrintResults(f, doc, id);
+}
+
+// The search document on stdout (table or NDJSON), the member lines and summary on stderr.
+int PrintResults(const SearchFlags& f, json& doc, const std::string& id) {
+  uint64_t hits = doc["summary"].value("hits", 0);
+  if (f.format == "json") {
     PrintJsonLines(doc);
   } else {
     PrintTable(doc);
@@ -186,7 +273,7 @@ int RunSearch(SearchFlags f) {
                    static_cast<unsigned long long>(hits),
                    static_cast<unsigned long long>(doc["summary"].value("matched", 0)),
                    static_cast<unsigned long long>(doc["summary"].value("indicators", 0)),
-                   id.c_str());
+                   id.empty() ? "private: not kept by the portal" : id.c_str());
     }
   }
   for (const auto& inv : doc["invalid"]) {
@@ -223,6 +310,9 @@ Command AddSearchCommand(CLI::App& app) {
   s->add_option("--until", flags->until, "only member data until");
   s->add_flag("--from-text", flags->from_text,
               "the file is report text: extract its indicators first");
+  s->add_flag("--private", flags->private_search,
+              "private search: blind the queries here; the portal relays them to its private "
+              "members and learns neither the values nor the hits (table or json output)");
   s->add_flag("--insecure", flags->insecure, "do not verify the portal's TLS certificate");
   s->add_option("--ca-file", flags->ca_file, "CA bundle (PEM) for the portal's certificate");
   s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")

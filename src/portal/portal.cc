@@ -101,10 +101,20 @@ void Portal::Impl::Routes() {
   Add({"POST"}, "/api/v1/sifts", &Impl::CreateSiftBuffered);
   Add({"GET"}, "/api/v1/sifts", &Impl::ListSifts);
   Add({"GET"}, "/api/v1/sifts/{id}", &Impl::GetSift);
+  Add({"GET", "POST"}, "/api/v1/private/{member}/grid/v1/psi/{op}", &Impl::PrivateRelay);
 }
 
 net::Response Portal::Impl::Me(net::Request&, const PortalUser& user) {
-  return Json({{"name", user.name}, {"role", RoleName(user.role)}});
+  RelayCount relayed;
+  {
+    MutexLock lock(relay_mu);
+    if (auto it = relayed_counts.find(user.name); it != relayed_counts.end()) relayed = it->second;
+  }
+  // Private searches run on the analyst's machine: the portal keeps only these counts of the
+  // frames it relayed for them (since it started), never their content.
+  return Json({{"name", user.name},
+               {"role", RoleName(user.role)},
+               {"private_relayed", {{"requests", relayed.requests}, {"bytes", relayed.bytes}}}});
 }
 
 void Portal::Impl::RecordAnswer(const federation::MemberReply& reply) {
@@ -131,6 +141,9 @@ net::Response Portal::Impl::Members(net::Request&, const PortalUser& user) {
               {"data_kind", m.data_kind},
               {"enabled", m.enabled}};
     j["relations"] = internal::RelationNames(federation::SupportedRelations(m.kind));
+    if (m.disclosure == federation::Disclosure::kPrivate) {
+      j["psi_mode"] = federation::PsiModeName(m.psi_mode);  // for `search --private`
+    }
     j["last_search"] = nullptr;
     if (auto it = answers.find(m.name); it != answers.end()) {
       j["last_search"] = {{"status", it->second.status},

@@ -128,6 +128,15 @@ struct Portal::Impl {
   net::Response Export(net::Request&, const PortalUser&);
   net::Response Rerun(net::Request&, const PortalUser&);
   net::Response Static(net::Request&);
+  // The private-search relay (private_relay.cc): an analyst's blinded frames to a private
+  // member and its answers back; the portal counts, never reads.
+  net::Response PrivateRelay(net::Request&, const PortalUser&);
+  struct RelayCount {
+    uint64_t requests = 0;
+    uint64_t bytes = 0;
+  };
+  Mutex relay_mu;
+  std::unordered_map<std::string, RelayCount> relayed_counts IOCGRID_GUARDED_BY(relay_mu);
   // Starts a search from a request body (POST /searches and re-runs).
   net::Response StartSearch(std::string_view body, const net::Request& req, const PortalUser& user);
   // Parses a search body and chooses its members. Errors: kInvalidArgument (400: bad field,

@@ -1,0 +1,103 @@
+// The private-search relay (issue 10, `iocgrid search --private`; docs/private-search.md
+// "Blinding on the analyst's machine"): the analyst's CLI runs the querier and the portal only
+// forwards its frames to a private member and the member's answers back. What passes through
+// are blinded points, tags and sealed labels: the portal learns neither the queried values nor
+// the hits. It keeps a count per analyst of what it relayed, never a frame.
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "net/http_client.h"
+#include "portal/internal/portal_impl.h"
+
+namespace iocgrid::portal {
+
+using internal::Error;
+
+namespace {
+
+// The member endpoints the relay forwards, each with its one method (docs/private-search.md
+// "Node API"); nothing else under /grid/ is reachable through the portal.
+struct RelayedOp {
+  std::string_view op;
+  std::string_view method;
+};
+constexpr std::array<RelayedOp, 5> kRelayedOps = {{{"info", "GET"},
+                                                   {"evaluate", "POST"},
+                                                   {"tags", "GET"},
+                                                   {"buckets", "POST"},
+                                                   {"labels", "POST"}}};
+
+// The member's answer headers a querier needs: its quota state and when to retry.
+constexpr std::array<std::string_view, 4> kRelayedHeaders = {
+    "x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset", "retry-after"};
+
+}  // namespace
+
+net::Response Portal::Impl::PrivateRelay(net::Request& req, const PortalUser& user) {
+  const std::string& name = req.params["member"];
+  const std::string& op = req.params["op"];
+  const RelayedOp* relayed = nullptr;
+  for (const RelayedOp& r : kRelayedOps) {
+    if (r.op == op) relayed = &r;
+  }
+  if (relayed == nullptr) {
+    return Error(404, "Unknown private-search endpoint: info, evaluate, tags, buckets, labels.",
+                 req);
+  }
+  if (req.method != relayed->method) {
+    return Error(405, "Use " + std::string(relayed->method) + " for " + op + ".", req);
+  }
+  std::optional<federation::MemberConfig> member;
+  for (federation::MemberConfig& m : fed->members()) {
+    if (m.name == name) member = std::move(m);
+  }
+  if (!member || !member->enabled) return Error(404, "Invalid member", req);
+  if (member->disclosure != federation::Disclosure::kPrivate) {
+    return Error(400,
+                 "Member '" + name + "' does not answer private searches (its disclosure is " +
+                     std::string(federation::DisclosureName(member->disclosure)) +
+                     "): search it without --private.",
+                 req);
+  }
+  net::ClientRequest out;
+  out.method = req.method;
+  std::string base = member->url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  out.url = base + "/grid/v1/psi/" + op + (req.query.empty() ? "" : "?" + req.query);
+  out.body = req.body;
+  out.headers = {{"Authorization", member->key},
+                 {"Accept", "application/octet-stream"},
+                 {"Content-Type", "application/octet-stream"},
+                 {"User-Agent", "iocgrid-portal (private relay)"}};
+  out.timeout = member->timeout;
+  out.connect_timeout = member->timeout;
+  out.verify_tls = member->verify_tls;
+  out.ca_file = member->ca_file;
+  out.client_cert_file = member->client_cert_file;
+  out.client_key_file = member->client_key_file;
+  out.proxy = member->proxy;
+  out.max_response_bytes = member->max_response_bytes;
+  auto answer = net::Fetch(out);
+  {
+    MutexLock lock(relay_mu);
+    RelayCount& count = relayed_counts[user.name];
+    ++count.requests;
+    count.bytes += req.body.size() + (answer.ok() ? answer->body.size() : 0);
+  }
+  if (!answer.ok()) {
+    return Error(502, "Member '" + name + "' did not answer: " + answer.status().ToString(), req);
+  }
+  net::Response resp;
+  resp.status = answer->status;
+  resp.body = std::move(answer->body);
+  const std::string type = answer->Header("content-type");
+  resp.content_type = type.empty() ? "application/octet-stream" : type;
+  for (std::string_view h : kRelayedHeaders) {
+    std::string v = answer->Header(std::string(h));
+    if (!v.empty()) resp.headers.emplace_back(std::string(h), std::move(v));
+  }
+  return resp;
+}
+
+}  // namespace iocgrid::portal

@@ -1,0 +1,189 @@
+// `iocgrid search --private` against a real portal process and a real node process: the
+// queries are blinded by the CLI, the portal relays frames, and the hits equal plain search's
+// (issue 10, "CLI-blinded"); the portal's files keep no queried value; the relay refuses what
+// it must not forward.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "net/http_client.h"
+#include "tests/e2e/process.h"
+
+namespace iocgrid::e2e {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+// (query as written, relation, matched, type) of every hit line of `search --format json`.
+std::set<std::string> HitKeys(const std::string& ndjson, std::string* members) {
+  std::set<std::string> out;
+  std::istringstream in(ndjson);
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line, nullptr, false);
+    if (j.value("kind", "") == "hit") {
+      out.insert(j.value("query", "") + " " + j.value("relation", "") + " " +
+                 j.value("matched", "") + " " + j.value("type", ""));
+    } else if (j.value("kind", "") == "member") {
+      *members += j.value("member", "") + "=" + j.value("status", "") + " ";
+    }
+  }
+  return out;
+}
+
+std::string FilesUnder(const std::string& dir) {
+  std::string all;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    all += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return all;
+}
+
+net::ClientResponse Call(const std::string& url, const std::string& key,
+                         const std::string& method = "GET") {
+  net::ClientRequest req;
+  req.method = method;
+  req.url = url;
+  req.headers = {{"Authorization", key}};
+  auto r = net::Fetch(req);
+  EXPECT_TRUE(r.ok()) << url << ": " << r.status().ToString();
+  return r.ok() ? *r : net::ClientResponse{};
+}
+
+TEST(PrivateSearchCliTest, BlindedOnTheAnalystsMachineTheHitsArePlainSearchs) {
+  TempDir dir;
+  const std::string node_data = dir.path() + "/node";
+  const std::string node_key = CreateNodeKey(node_data, "member");
+  ASSERT_EQ(node_key.size(), 40u);
+  const std::string member_file =
+      dir.Write("member.txt",
+                "198.51.100.0/24\nevil-private.example\nhttp://c2-private.example/gate.php\n"
+                "44d88612fea8a8f36de82e1278abb02f\n203.0.113.77\nphish-private.example\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data, member_file}).exit_code, 0);
+  Background node({"node", "serve", "--data", node_data, "--listen", "127.0.0.1:0"});
+  ASSERT_FALSE(node.url().empty()) << node.log();
+  // The node makes its key on the first private-search request and tags in the background.
+  bool ready = false;
+  for (int i = 0; i < 600 && !ready; ++i) {
+    json info = json::parse(Call(node.url() + "/grid/v1/psi/info", node_key).body, nullptr, false);
+    ready = info.is_object() && info.value("ready", false);
+    if (!ready) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(ready);
+  const std::string member = "url = \"" + node.url() + "\"\nkey = \"" + node_key + "\"\n";
+  const std::string config = dir.Write(
+      "portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n[[members]]\nname = \"plain\"\n" +
+                         member + "[[members]]\nname = \"secret\"\ndisclosure = \"private\"\n" +
+                         member + "[[members]]\nname = \"bucket\"\ndisclosure = \"private\"\n" +
+                         "psi_mode = \"bucketed\"\n" + member);
+  const std::string key =
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  ASSERT_EQ(key.size(), 40u);
+  Background portal({"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+
+  const std::string queries =
+      "198.51.100.7\nsub.evil-private.example\nc2-private.example\nhttp://phish-private.example/x\n"
+      "44D88612FEA8A8F36DE82E1278ABB02F\n203.0.113.77\nonly-asked-4711.example\n";
+  auto plain = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--members", "plain",
+                           "--format", "json", "-"},
+                          queries);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  std::string plain_members;
+  std::set<std::string> want = HitKeys(plain.out, &plain_members);
+  EXPECT_GE(want.size(), 6u) << plain.out;  // in-range, subdomain, url-host both ways, exact
+
+  const std::string before = FilesUnder(dir.path() + "/pdata");
+  for (const char* name : {"secret", "bucket"}) {
+    SCOPED_TRACE(name);
+    auto priv = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key,
+                            "--members", name, "--format", "json", "-"},
+                           queries + "private-only-9931.example\n");
+    ASSERT_EQ(priv.exit_code, 0) << priv.err;
+    std::string members;
+    EXPECT_EQ(HitKeys(priv.out, &members), want) << priv.out;
+    EXPECT_EQ(members, std::string(name) + "=done ");
+  }
+  // The portal relayed frames and kept counts: its files hold the plain search's values (the
+  // check can see them) and none that only the private searches asked.
+  const std::string after = FilesUnder(dir.path() + "/pdata");
+  EXPECT_NE(before.find("only-asked-4711.example"), std::string::npos);
+  EXPECT_EQ(after.find("private-only-9931"), std::string::npos);
+  json me = json::parse(Call(portal.url() + "/api/v1/me", key).body, nullptr, false);
+  EXPECT_GT(me["private_relayed"].value("requests", 0), 4);
+
+  // Table output, and what --private refuses.
+  auto table = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key, "-"},
+                          "198.51.100.7\n");
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("held by 2 of 2 members"), std::string::npos) << table.out;
+  auto miss = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key, "-"},
+                         "only-asked-4711.example\n");
+  EXPECT_EQ(miss.exit_code, 1) << miss.err;
+  auto not_private = RunIocgrid(
+      {"search", "--private", "--portal", portal.url(), "--key", key, "--members", "plain", "-"},
+      "198.51.100.7\n");
+  EXPECT_EQ(not_private.exit_code, 2);
+  EXPECT_NE(not_private.err.find("plain does not answer private searches"), std::string::npos)
+      << not_private.err;
+  auto csv = RunIocgrid(
+      {"search", "--private", "--portal", portal.url(), "--key", key, "--format", "csv", "-"},
+      "198.51.100.7\n");
+  EXPECT_EQ(csv.exit_code, 2);
+  EXPECT_NE(csv.err.find("table or json"), std::string::npos) << csv.err;
+  auto since = RunIocgrid(
+      {"search", "--private", "--portal", portal.url(), "--key", key, "--since", "yesterday", "-"},
+      "198.51.100.7\n");
+  EXPECT_EQ(since.exit_code, 2);
+  EXPECT_NE(since.err.find("--since"), std::string::npos) << since.err;
+}
+
+TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
+  TempDir dir;
+  const std::string node_data = dir.path() + "/node";
+  const std::string node_key = CreateNodeKey(node_data, "member");
+  Background node({"node", "serve", "--data", node_data, "--listen", "127.0.0.1:0", "--create"});
+  ASSERT_FALSE(node.url().empty()) << node.log();
+  const std::string member = "url = \"" + node.url() + "\"\nkey = \"" + node_key + "\"\n";
+  const std::string config =
+      dir.Write("portal.toml",
+                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n[[members]]\nname = \"plain\"\n" +
+                    member + "[[members]]\nname = \"secret\"\ndisclosure = \"private\"\n" + member);
+  const std::string key =
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "bob"}).out);
+  Background portal({"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+  const std::string base = portal.url() + "/api/v1/private/";
+  EXPECT_EQ(Call(base + "secret/grid/v1/psi/info", key).status, 200);
+  EXPECT_EQ(Call(base + "secret/grid/v1/psi/info", std::string(40, 'z')).status, 403);
+  EXPECT_EQ(Call(base + "plain/grid/v1/psi/info", key).status, 400);
+  EXPECT_EQ(Call(base + "nobody/grid/v1/psi/info", key).status, 404);
+  EXPECT_EQ(Call(base + "secret/grid/v1/psi/keys", key).status, 404);
+  EXPECT_EQ(Call(base + "secret/grid/v1/psi/evaluate", key).status, 405);
+  EXPECT_EQ(Call(base + "secret/grid/v1/psi/%2e%2e%2fstats", key).status, 404);
+  EXPECT_EQ(Call(base + "secret/grid/v1/match", key, "POST").status, 404);
+  // The member's own errors come back as they are (a bad frame is the member's 400).
+  net::ClientRequest bad;
+  bad.method = "POST";
+  bad.url = base + "secret/grid/v1/psi/evaluate";
+  bad.headers = {{"Authorization", key}, {"Content-Type", "application/octet-stream"}};
+  bad.body = "not a frame";
+  auto r = net::Fetch(bad);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  json body = json::parse(r->body, nullptr, false);
+  EXPECT_TRUE(body.contains("message")) << r->body;
+}
+
+}  // namespace
+}  // namespace iocgrid::e2e
