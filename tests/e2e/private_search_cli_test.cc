@@ -4,6 +4,7 @@
 // it must not forward.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "net/http_client.h"
+#include "net/http_server.h"
 #include "tests/e2e/process.h"
 
 namespace iocgrid::e2e {
@@ -183,6 +185,49 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
   EXPECT_EQ(r->status, 400);
   json body = json::parse(r->body, nullptr, false);
   EXPECT_TRUE(body.contains("message")) << r->body;
+}
+
+// A private member that answers too much, or never, costs the relay one bounded request: the
+// analyst gets a 502 naming the reason, and the portal stays up.
+TEST(PrivateSearchCliTest, AMemberThatFloodsOrHangsIsA502) {
+  TempDir dir;
+  std::atomic<bool> release{false};
+  auto member = net::HttpServer::Start(net::ServerOptions{}, [&release](net::Request& r) {
+    net::Response resp;
+    resp.content_type = "application/octet-stream";
+    if (r.query.find("hang") != std::string::npos || r.path.find("evaluate") != std::string::npos) {
+      for (int i = 0; i < 200 && !release.load(); ++i) std::this_thread::sleep_for(50ms);
+      return resp;
+    }
+    resp.body.assign(8u << 20, 'x');  // 8 MiB against a 1 MiB cap
+    return resp;
+  });
+  ASSERT_TRUE(member.ok());
+  const std::string url = "http://127.0.0.1:" + std::to_string((*member)->port());
+  const std::string config =
+      dir.Write("portal.toml",
+                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n[[members]]\nname = \"big\"\n"
+                "disclosure = \"private\"\nmax_response_mb = 1\ntimeout_ms = 1000\nurl = \"" +
+                    url + "\"\nkey = \"" + std::string(40, 'k') + "\"\n");
+  const std::string key =
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "eve"}).out);
+  Background portal({"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+  const std::string base = portal.url() + "/api/v1/private/big/grid/v1/psi/";
+  net::ClientResponse flood = Call(base + "info", key);
+  EXPECT_EQ(flood.status, 502);
+  EXPECT_NE(flood.body.find("did not answer"), std::string::npos) << flood.body;
+  const auto start = std::chrono::steady_clock::now();
+  net::ClientResponse hung = Call(base + "info?hang=1", key);
+  EXPECT_EQ(hung.status, 502);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);  // the member's timeout, not ours
+  release = true;
+  EXPECT_EQ(Call(portal.url() + "/api/v1/me", key).status, 200);  // still serving
+  auto search = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key, "-"},
+                           "198.51.100.7\n");
+  EXPECT_EQ(search.exit_code, 1) << search.err;  // no hit: the member failed
+  EXPECT_NE(search.err.find("big"), std::string::npos) << search.err;
+  EXPECT_NE(search.err.find("failed"), std::string::npos) << search.err;
 }
 
 }  // namespace
