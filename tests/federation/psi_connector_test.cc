@@ -5,6 +5,7 @@
 // tampered with fails with a reason and never yields a hit.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -376,16 +377,21 @@ TEST_F(PsiConnectorTest, WrongOrTamperedAnswersFailTheMember) {
       {"garbage", "/grid/v1/psi/tags", [](std::string* body) { *body = "not a frame"; },
        "tag page"},
   };
+  // One node for every case (its precompute is the slow part); the case in force picks the
+  // answer to alter. A new federation per case starts with no cached tag set.
+  std::atomic<const Case*> current{nullptr};
+  TestNode* self = nullptr;
+  auto node = StartNode([&self, &current](net::Request& r, net::Response* resp) {
+    const Case* c = current.load();
+    if (c == nullptr || r.path != c->path || self == nullptr) return false;
+    *resp = self->node().Handle(r);
+    if (resp->status == 200 && !resp->body.empty()) c->alter(&resp->body);
+    return true;
+  });
+  self = node.get();
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    TestNode* self = nullptr;
-    auto node = StartNode([&self, &c](net::Request& r, net::Response* resp) {
-      if (r.path != c.path || self == nullptr) return false;
-      *resp = self->node().Handle(r);
-      if (resp->status == 200 && !resp->body.empty()) c.alter(&resp->body);
-      return true;
-    });
-    self = node.get();
+    current = &c;
     auto fed = Federation::Create({Private(*node, "m", PsiMode::kFullSet)}, FederationOptions{});
     ASSERT_TRUE(fed.ok());
     SearchOutcome out = RunSearch(**fed, Request(*queries_));
