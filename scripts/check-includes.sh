@@ -45,7 +45,7 @@ declare -A allowed=(
   [net]="common net"
   [node]="common core index ingest psi store net node"
   [federation]="common core index psi net federation"
-  [portal]="common core index ingest extract sift net federation sqlite portal"
+  [portal]="common core index ingest extract sift psi net federation sqlite portal"
 )
 for comp in "${!allowed[@]}"; do
   [ -d "$comp" ] || continue

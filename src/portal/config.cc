@@ -52,14 +52,55 @@ Status Get(const toml::table& t, const char* key, T* out, const std::string& whe
 }
 
 // The top-level settings (every one but [[members]]) into *c; paths resolve against base_dir.
+// The federation's settings and the relay's cap, each within what can be used (a value outside
+// is an error, never clamped: a negative retry count or breaker time has no meaning).
+Status ReadRangedSettings(const toml::table& t, PortalConfig* c) {
+  int64_t n = 0;
+  auto ranged = [&](const char* key, int64_t lo, int64_t hi, int64_t* out) -> Status {
+    if (!t.get(key)) return Status::Ok();
+    IOCGRID_RETURN_IF_ERROR(Get(t, key, out, "config"));
+    if (*out < lo || *out > hi) {
+      return InvalidArgumentError("config: " + std::string(key) + " must be from " +
+                                  std::to_string(lo) + " to " + std::to_string(hi) + ", not " +
+                                  std::to_string(*out) + " (" + Where(*t.get(key)) + ")");
+    }
+    return Status::Ok();
+  };
+  n = c->federation.retries;
+  IOCGRID_RETURN_IF_ERROR(ranged("retries", 0, 10, &n));
+  c->federation.retries = static_cast<int>(n);
+  n = c->federation.breaker_failures;
+  IOCGRID_RETURN_IF_ERROR(ranged("breaker_failures", 1, 1000, &n));
+  c->federation.breaker_failures = static_cast<int>(n);
+  n = c->federation.breaker_open_for.count();
+  IOCGRID_RETURN_IF_ERROR(ranged("breaker_open_ms", 0, 86'400'000, &n));
+  c->federation.breaker_open_for = std::chrono::milliseconds(n);
+  n = static_cast<int64_t>(c->federation.max_private_tags);
+  IOCGRID_RETURN_IF_ERROR(ranged("max_private_tags", 1000, int64_t{1} << 30, &n));
+  c->federation.max_private_tags = static_cast<size_t>(n);
+  n = static_cast<int64_t>(c->private_evaluations_per_user_day);
+  IOCGRID_RETURN_IF_ERROR(
+      ranged("private_evaluations_per_user_day", 1, int64_t{1'000'000'000}, &n));
+  c->private_evaluations_per_user_day = static_cast<uint64_t>(n);
+  return Status::Ok();
+}
+
 Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalConfig* c) {
-  static const std::set<std::string> kTop = {"listen",           "data",
-                                             "tls_cert",         "tls_key",
-                                             "web_dir",          "max_running_searches",
-                                             "max_indicators",   "search_timeout_ms",
-                                             "time_gap_days",    "retries",
-                                             "breaker_failures", "breaker_open_ms",
-                                             "max_private_tags", "max_sift_upload_mb",
+  static const std::set<std::string> kTop = {"listen",
+                                             "data",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "web_dir",
+                                             "max_running_searches",
+                                             "max_indicators",
+                                             "search_timeout_ms",
+                                             "time_gap_days",
+                                             "retries",
+                                             "breaker_failures",
+                                             "breaker_open_ms",
+                                             "max_private_tags",
+                                             "private_evaluations_per_user_day",
+                                             "max_sift_upload_mb",
                                              "members"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {
@@ -102,30 +143,7 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
     }
     c->max_sift_upload_bytes = *bytes;
   }
-  // The federation's settings, each within what can be used (a value outside is an error,
-  // never clamped: a negative retry count or breaker time has no meaning).
-  auto ranged = [&](const char* key, int64_t lo, int64_t hi, int64_t* out) -> Status {
-    if (!t.get(key)) return Status::Ok();
-    IOCGRID_RETURN_IF_ERROR(Get(t, key, out, "config"));
-    if (*out < lo || *out > hi) {
-      return InvalidArgumentError("config: " + std::string(key) + " must be from " +
-                                  std::to_string(lo) + " to " + std::to_string(hi) + ", not " +
-                                  std::to_string(*out) + " (" + Where(*t.get(key)) + ")");
-    }
-    return Status::Ok();
-  };
-  n = c->federation.retries;
-  IOCGRID_RETURN_IF_ERROR(ranged("retries", 0, 10, &n));
-  c->federation.retries = static_cast<int>(n);
-  n = c->federation.breaker_failures;
-  IOCGRID_RETURN_IF_ERROR(ranged("breaker_failures", 1, 1000, &n));
-  c->federation.breaker_failures = static_cast<int>(n);
-  n = c->federation.breaker_open_for.count();
-  IOCGRID_RETURN_IF_ERROR(ranged("breaker_open_ms", 0, 86'400'000, &n));
-  c->federation.breaker_open_for = std::chrono::milliseconds(n);
-  n = static_cast<int64_t>(c->federation.max_private_tags);
-  IOCGRID_RETURN_IF_ERROR(ranged("max_private_tags", 1000, int64_t{1} << 30, &n));
-  c->federation.max_private_tags = static_cast<size_t>(n);
+  IOCGRID_RETURN_IF_ERROR(ReadRangedSettings(t, c));
   return Status();
 }
 

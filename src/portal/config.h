@@ -37,6 +37,11 @@ struct PortalConfig {
   // POST /api/v1/sifts: the largest log upload (bytes as received; gzip counts compressed).
   // Config `max_sift_upload_mb`, flag --max-sift-upload-mb; default 2 GiB.
   uint64_t max_sift_upload_bytes = uint64_t{2048} << 20;
+  // The private-search relay (`search --private`): blinded points one user may send to the
+  // members per UTC day (counted by the portal since it started). Members count the portal's
+  // key as one querier, so this keeps one analyst from spending the quota everyone shares.
+  // Config `private_evaluations_per_user_day`.
+  uint64_t private_evaluations_per_user_day = 200000;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
   // Not a setting: the portal's time (search and sift created, keys' last_used, members' last

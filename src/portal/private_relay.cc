@@ -4,11 +4,13 @@
 // are blinded points, tags and sealed labels: the portal learns neither the queried values nor
 // the hits. It keeps a count per analyst of what it relayed, never a frame.
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "net/http_client.h"
 #include "portal/internal/portal_impl.h"
+#include "psi/wire.h"
 
 namespace iocgrid::portal {
 
@@ -33,6 +35,36 @@ constexpr std::array<std::string_view, 4> kRelayedHeaders = {
     "x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset", "retry-after"};
 
 }  // namespace
+
+std::optional<net::Response> Portal::Impl::ChargeEvaluations(const net::Request& req,
+                                                             const PortalUser& user) {
+  // The member counts the portal as one querier: the portal shares that quota out per user.
+  // A body that is no points frame counts nothing here; the member answers it with its 400.
+  auto frame = psi::ParseFrameOf(psi::FrameKind::kPoints, req.body, psi::FrameLimits{});
+  const uint64_t points = frame.ok() ? frame->points.size() : 0;
+  const int64_t now = config.clock.Now();
+  const int64_t day = now / 86400;
+  MutexLock lock(relay_mu);
+  RelayCount& count = relayed_counts[user.name];
+  if (count.day != day) {
+    count.day = day;
+    count.points_today = 0;
+  }
+  const uint64_t cap = config.private_evaluations_per_user_day;
+  if (count.points_today + points > cap) {
+    net::Response refused = Error(
+        429,
+        "This private search needs " + std::to_string(points) + " evaluations; you have used " +
+            std::to_string(count.points_today) + " of your " + std::to_string(cap) +
+            " for today (UTC). Search fewer values, or ask an admin to raise "
+            "private_evaluations_per_user_day.",
+        req);
+    refused.headers.emplace_back("Retry-After", std::to_string((day + 1) * 86400 - now));
+    return refused;
+  }
+  count.points_today += points;
+  return std::nullopt;
+}
 
 net::Response Portal::Impl::PrivateRelay(net::Request& req, const PortalUser& user) {
   const std::string& name = req.params["member"];
@@ -59,6 +91,9 @@ net::Response Portal::Impl::PrivateRelay(net::Request& req, const PortalUser& us
                      std::string(federation::DisclosureName(member->disclosure)) +
                      "): search it without --private.",
                  req);
+  }
+  if (op == "evaluate") {
+    if (std::optional<net::Response> refused = ChargeEvaluations(req, user)) return *refused;
   }
   net::ClientRequest out;
   out.method = req.method;

@@ -159,10 +159,13 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
   const std::string member = "url = \"" + node.url() + "\"\nkey = \"" + node_key + "\"\n";
   const std::string config =
       dir.Write("portal.toml",
-                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n[[members]]\nname = \"plain\"\n" +
+                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n"
+                "private_evaluations_per_user_day = 20\n[[members]]\nname = \"plain\"\n" +
                     member + "[[members]]\nname = \"secret\"\ndisclosure = \"private\"\n" + member);
   const std::string key =
       Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "bob"}).out);
+  const std::string other =
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "carol"}).out);
   Background portal({"portal", "serve", "--config", config});
   ASSERT_FALSE(portal.url().empty()) << portal.log();
   const std::string base = portal.url() + "/api/v1/private/";
@@ -185,6 +188,20 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
   EXPECT_EQ(r->status, 400);
   json body = json::parse(r->body, nullptr, false);
   EXPECT_TRUE(body.contains("message")) << r->body;
+
+  // Each user has a daily share of the evaluations the member grants the portal: bob's search
+  // of more values than his 20 is refused at the relay with the numbers; carol's share is whole.
+  std::string many;
+  for (int i = 1; i <= 10; ++i) many += "198.51.100." + std::to_string(i) + "\n";
+  auto over =
+      RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key, "-"}, many);
+  EXPECT_EQ(over.exit_code, 1) << over.err;
+  EXPECT_NE(over.err.find("of your 20 for today"), std::string::npos) << over.err;
+  auto small = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", other, "-"},
+                          "evil.example\n");
+  EXPECT_EQ(small.exit_code, 1) << small.err;  // nothing held, but asked
+  EXPECT_NE(small.err.find("secret"), std::string::npos) << small.err;
+  EXPECT_EQ(small.err.find("failed"), std::string::npos) << small.err;
 }
 
 // A private member that answers too much, or never, costs the relay one bounded request: the

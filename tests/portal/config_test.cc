@@ -129,6 +129,7 @@ TEST(PortalConfigTest, FederationSettingsOutsideTheirRangeAreErrors) {
   EXPECT_EQ(c->federation.breaker_failures, 5);
   EXPECT_EQ(c->federation.breaker_open_for.count(), 1000);
   EXPECT_EQ(c->federation.max_private_tags, 100000u);
+  EXPECT_EQ(c->private_evaluations_per_user_day, 200000u);  // the default
   for (const char* text :
        {"retries = -1\n", "retries = 99999999999999999\n", "breaker_failures = 0\n",
         "breaker_open_ms = -5\n", "max_private_tags = 10\n", "max_private_tags = \"lots\"\n"}) {

@@ -131,9 +131,13 @@ struct Portal::Impl {
   // The private-search relay (private_relay.cc): an analyst's blinded frames to a private
   // member and its answers back; the portal counts, never reads.
   net::Response PrivateRelay(net::Request&, const PortalUser&);
+  // Counts an evaluate frame's points against the user's daily share; the 429 when over it.
+  std::optional<net::Response> ChargeEvaluations(const net::Request& req, const PortalUser& user);
   struct RelayCount {
     uint64_t requests = 0;
     uint64_t bytes = 0;
+    int64_t day = 0;            // UTC day of `points_today`
+    uint64_t points_today = 0;  // blinded points sent to members that day
   };
   Mutex relay_mu;
   std::unordered_map<std::string, RelayCount> relayed_counts IOCGRID_GUARDED_BY(relay_mu);
