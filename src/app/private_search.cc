@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <utility>
 
+#include "common/mutex.h"
 #include "federation/federation.h"
 
 namespace iocgrid::app {
@@ -124,18 +124,20 @@ Result<json> RunPrivateSearch(const PortalConnection& portal, const PrivateSearc
   request.since = input.since;
   request.until = input.until;
   request.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(input.timeout_s);
-  std::mutex mu;
+  // Replies arrive on the federation's dispatcher thread; Wait() returns after the last.
+  Mutex mu;
   std::map<std::string, federation::MemberReply> replies;
   federation::SearchCallbacks callbacks;
   callbacks.on_reply = [&](federation::MemberReply reply) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     std::string name = reply.member;
     replies.emplace(std::move(name), std::move(reply));
   };
   fed->Search(std::move(request), std::move(callbacks))->Wait();
   std::vector<federation::MemberReply> ordered;
   for (const federation::MemberConfig& m : members) {
-    if (auto it = replies.find(m.name); it != replies.end()) ordered.push_back(it->second);
+    if (auto it = replies.find(m.name); it != replies.end())
+      ordered.push_back(std::move(it->second));
   }
   return Document(input, ordered);
 }

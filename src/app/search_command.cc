@@ -172,8 +172,7 @@ Result<std::optional<int64_t>> ParseTimeFlag(const std::string& text, const char
   int64_t t = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), t);
   if (ec == std::errc() && end == text.data() + text.size() && t >= 0) return std::optional(t);
-  Result<int64_t> parsed =
-      text.back() == 'd' ? ParseDaysAgo(text, Clock().Now()) : ParseIsoDateTime(text);
+  Result<int64_t> parsed = ParseTimeBound(text, Clock().Now());
   if (!parsed.ok()) return parsed.status().WithContext(flag);
   return std::optional(*parsed);
 }

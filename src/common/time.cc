@@ -118,6 +118,16 @@ Result<int64_t> ParseDaysAgo(std::string_view s, int64_t now) {
   return now - n * 86400;
 }
 
+Result<int64_t> ParseTimeBound(std::string_view text, int64_t now) {
+  if (!text.empty() && text.back() == 'd') return ParseDaysAgo(text, now);
+  Result<int64_t> t = ParseIsoDateTime(text);
+  if (t.ok()) return t;
+  return InvalidArgumentError(
+      "must be a date (YYYY-MM-DD), a date-time, a number of days such as \"30d\", or unix "
+      "seconds; got '" +
+      std::string(text.substr(0, 64)) + "'.");
+}
+
 std::string FormatIsoDate(int64_t t) { return FormatIsoDateTime(t).substr(0, 10); }
 
 std::string FormatIsoDateTime(int64_t t) {

@@ -63,6 +63,11 @@ Result<int64_t> ParseIsoDateTime(std::string_view text);
 // "Nd": N whole days (1-36500) before `now`. Errors: kInvalidArgument.
 Result<int64_t> ParseDaysAgo(std::string_view text, int64_t now);
 
+// A search's time bound as written: "Nd" (ParseDaysAgo) or an ISO 8601 date or date-time
+// (ParseIsoDateTime). Unix seconds are the caller's (a JSON number, a digit string). Errors:
+// kInvalidArgument: ParseDaysAgo's, or one naming every accepted form.
+Result<int64_t> ParseTimeBound(std::string_view text, int64_t now);
+
 // Days since 1970-01-01 of a proleptic Gregorian date, and the date of such a day number
 // (Howard Hinnant's days_from_civil and civil_from_days). Every date computation uses these.
 int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);

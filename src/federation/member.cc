@@ -1,5 +1,7 @@
 #include "federation/member.h"
 
+#include <utility>
+
 namespace iocgrid::federation {
 
 index::RelationMask SupportedRelations(MemberKind kind) {
@@ -102,6 +104,34 @@ std::string_view BreakerStateName(BreakerState state) {
       return "half_open";
   }
   return "closed";
+}
+
+net::ClientRequest MemberRequest(const MemberConfig& member, std::string method,
+                                 std::string_view path, std::string body) {
+  net::ClientRequest r;
+  r.method = std::move(method);
+  std::string base = member.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  r.url = base.append(path);
+  r.body = std::move(body);
+  r.headers = {{"Authorization", member.key},
+               {"Accept", "application/json"},
+               {"Content-Type", "application/json"},
+               {"User-Agent", "iocgrid-portal"}};
+  r.connect_timeout = member.timeout;
+  r.verify_tls = member.verify_tls;
+  r.ca_file = member.ca_file;
+  r.client_cert_file = member.client_cert_file;
+  r.client_key_file = member.client_key_file;
+  r.proxy = member.proxy;
+  r.max_response_bytes = member.max_response_bytes;
+  return r;
+}
+
+void SetOctetStream(net::ClientRequest* request) {
+  for (auto& [name, value] : request->headers) {
+    if (name == "Accept" || name == "Content-Type") value = "application/octet-stream";
+  }
 }
 
 }  // namespace iocgrid::federation

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "index/match_index.h"
+#include "net/http_client.h"
 
 namespace iocgrid::federation {
 
@@ -66,6 +67,15 @@ struct MemberConfig {
   // anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, warninglist; empty = not declared.
   std::string data_kind;
 };
+
+// A request to `member` at `path` (appended to its URL) carrying its key, TLS settings, proxy
+// and answer cap, with JSON headers; connect_timeout is the member's timeout, the overall
+// deadline is the caller's. The one mapping from a member's config to a request (the
+// federation's connectors and the portal's private-search relay).
+net::ClientRequest MemberRequest(const MemberConfig& member, std::string method,
+                                 std::string_view path, std::string body);
+// Makes `request` send and accept binary frames (private search) instead of JSON.
+void SetOctetStream(net::ClientRequest* request);
 
 // One hit reported by a member, as much as its disclosure allows (the portal
 // applies disclosure; connectors fill what the member sent).

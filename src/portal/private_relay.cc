@@ -80,9 +80,9 @@ net::Response Portal::Impl::PrivateRelay(net::Request& req, const PortalUser& us
   if (req.method != relayed->method) {
     return Error(405, "Use " + std::string(relayed->method) + " for " + op + ".", req);
   }
-  std::optional<federation::MemberConfig> member;
-  for (federation::MemberConfig& m : fed->members()) {
-    if (m.name == name) member = std::move(m);
+  const federation::MemberConfig* member = nullptr;
+  for (const federation::MemberConfig& m : config.members) {
+    if (m.name == name) member = &m;
   }
   if (!member || !member->enabled) return Error(404, "Invalid member", req);
   if (member->disclosure != federation::Disclosure::kPrivate) {
@@ -95,24 +95,11 @@ net::Response Portal::Impl::PrivateRelay(net::Request& req, const PortalUser& us
   if (op == "evaluate") {
     if (std::optional<net::Response> refused = ChargeEvaluations(req, user)) return *refused;
   }
-  net::ClientRequest out;
-  out.method = req.method;
-  std::string base = member->url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  out.url = base + "/grid/v1/psi/" + op + (req.query.empty() ? "" : "?" + req.query);
-  out.body = req.body;
-  out.headers = {{"Authorization", member->key},
-                 {"Accept", "application/octet-stream"},
-                 {"Content-Type", "application/octet-stream"},
-                 {"User-Agent", "iocgrid-portal (private relay)"}};
-  out.timeout = member->timeout;
-  out.connect_timeout = member->timeout;
-  out.verify_tls = member->verify_tls;
-  out.ca_file = member->ca_file;
-  out.client_cert_file = member->client_cert_file;
-  out.client_key_file = member->client_key_file;
-  out.proxy = member->proxy;
-  out.max_response_bytes = member->max_response_bytes;
+  net::ClientRequest out = federation::MemberRequest(
+      *member, req.method, "/grid/v1/psi/" + op + (req.query.empty() ? "" : "?" + req.query),
+      req.body);
+  federation::SetOctetStream(&out);
+  out.timeout = member->timeout;  // one request: the member's timeout is its deadline too
   auto answer = net::Fetch(out);
   {
     MutexLock lock(relay_mu);

@@ -85,6 +85,7 @@ struct PsiInfo {
   std::string label_context;  // "full" or "value" (what the member's labels disclose)
   bool full_set = false;      // retrieval modes offered
   bool bucketed = false;
+  bool Offers(PsiMode mode) const { return mode == PsiMode::kFullSet ? full_set : bucketed; }
   size_t max_points = 0;  // per evaluate request
   size_t max_labels = 0;  // per labels request
   size_t max_buckets = 0;

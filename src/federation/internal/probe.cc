@@ -86,8 +86,7 @@ void FederationImpl::ProbePrivate(MemberState* m, const std::shared_ptr<Owner>& 
           return finished->set_value();
         }
         const PsiMode mode = m->config.psi_mode;
-        if ((mode == PsiMode::kFullSet && !info->full_set) ||
-            (mode == PsiMode::kBucketed && !info->bucketed)) {
+        if (!info->Offers(mode)) {
           probe->error =
               "private search: the member does not offer mode " + std::string(PsiModeName(mode));
           return finished->set_value();

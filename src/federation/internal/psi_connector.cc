@@ -92,12 +92,11 @@ void FederationImpl::StartPrivate(const std::shared_ptr<SearchState>& s, MemberR
         if (!r.ok()) return FailFrom(s, run, r.status());
         auto info = ParsePsiInfo(r->body);
         if (!info.ok()) return Finish(s, run, MemberStatus::kFailed, info.status().ToString());
-        const MemberConfig& c = run->member->config;
-        if ((c.psi_mode == PsiMode::kFullSet && !info->full_set) ||
-            (c.psi_mode == PsiMode::kBucketed && !info->bucketed)) {
-          return Finish(s, run, MemberStatus::kFailed,
-                        "the member does not offer private-search mode " +
-                            std::string(PsiModeName(c.psi_mode)));
+        const PsiMode mode = run->member->config.psi_mode;
+        if (!info->Offers(mode)) {
+          return Finish(
+              s, run, MemberStatus::kFailed,
+              "the member does not offer private-search mode " + std::string(PsiModeName(mode)));
         }
         PsiCache& cache = run->member->psi;
         if (cache.epoch != info->epoch) cache = PsiCache{info->epoch, {}};  // the key rotated
@@ -150,8 +149,7 @@ void FederationImpl::SendEvaluations(const std::shared_ptr<SearchState>& s, Memb
   for (size_t i = 0; i < p->requests.size(); ++i) {
     ClientRequest req = MakeRequest(*run->member, "POST", "/grid/v1/psi/evaluate",
                                     psi::EncodeFrame(p->requests[i]));
-    req.headers[1].second = "application/octet-stream";
-    req.headers[2].second = "application/octet-stream";
+    SetOctetStream(&req);
     Send(
         s, run->member, &run->owner, std::move(req),
         [this, s, run, p, i](Result<ClientResponse> r) {
@@ -206,8 +204,7 @@ void FederationImpl::FetchMemberTags(const std::shared_ptr<SearchState>& s, Memb
         MakeRequest(*run->member, "POST",
                     std::string("/grid/v1/psi/buckets?class=") + (below ? "below" : "values"),
                     psi::EncodeFrame(buckets));
-    req.headers[1].second = "application/octet-stream";
-    req.headers[2].second = "application/octet-stream";
+    SetOctetStream(&req);
     Send(
         s, run->member, &run->owner, std::move(req),
         [this, s, run, p](Result<ClientResponse> r) {
@@ -251,7 +248,7 @@ void FederationImpl::SyncTags(const std::shared_ptr<SearchState>& s, MemberRun* 
       "&class=" + (below ? "below" : "values") + "&full=" + (full ? "1" : "0") +
       "&after_generation=" + std::to_string(gen) + "&after_id=" + std::to_string(id);
   ClientRequest req = MakeRequest(*run->member, "GET", path, "");
-  req.headers[1].second = "application/octet-stream";
+  SetOctetStream(&req);
   Send(
       s, run->member, &run->owner, std::move(req),
       [this, s, run, p, below, full, gen, id](Result<ClientResponse> r) {
@@ -326,8 +323,7 @@ void FederationImpl::SendLabelRequests(const std::shared_ptr<SearchState>& s, Me
   for (const psi::Frame& f : p->requests) {
     ClientRequest req =
         MakeRequest(*run->member, "POST", "/grid/v1/psi/labels", psi::EncodeFrame(f));
-    req.headers[1].second = "application/octet-stream";
-    req.headers[2].second = "application/octet-stream";
+    SetOctetStream(&req);
     const size_t asked = f.tags.size();
     Send(
         s, run->member, &run->owner, std::move(req),

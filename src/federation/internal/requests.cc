@@ -8,25 +8,7 @@ namespace iocgrid::federation::internal {
 
 ClientRequest FederationImpl::MakeRequest(const MemberState& m, std::string method,
                                           std::string_view path, std::string body) const {
-  const MemberConfig& c = m.config;
-  ClientRequest r;
-  r.method = std::move(method);
-  std::string base = c.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  r.url = base.append(path);
-  r.body = std::move(body);
-  r.headers = {{"Authorization", c.key},
-               {"Accept", "application/json"},
-               {"Content-Type", "application/json"},
-               {"User-Agent", "iocgrid-portal"}};
-  r.connect_timeout = c.timeout;
-  r.verify_tls = c.verify_tls;
-  r.ca_file = c.ca_file;
-  r.client_cert_file = c.client_cert_file;
-  r.client_key_file = c.client_key_file;
-  r.proxy = c.proxy;
-  r.max_response_bytes = c.max_response_bytes;
-  return r;
+  return MemberRequest(m.config, std::move(method), path, std::move(body));
 }
 
 void FederationImpl::CancelTransfers(Owner* owner) {

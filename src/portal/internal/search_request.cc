@@ -83,19 +83,8 @@ Result<int64_t> ParseTime(const json& v, std::string_view field, int64_t now) {
     return v.get<int64_t>();
   }
   if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    if (!s.empty() && s.back() == 'd') {
-      auto t = ParseDaysAgo(s, now);
-      if (!t.ok()) return FieldError(field, std::string(t.status().message()));
-      return *t;
-    }
-    auto t = ParseIsoDateTime(s);
-    if (!t.ok()) {
-      return FieldError(field,
-                        "must be a date (YYYY-MM-DD), a date-time, a number of days "
-                        "such as \"30d\", or unix seconds; got '" +
-                            s.substr(0, 64) + "'.");
-    }
+    auto t = ParseTimeBound(v.get_ref<const std::string&>(), now);
+    if (!t.ok()) return FieldError(field, t.status().message());
     return *t;
   }
   return FieldError(field,
