@@ -1,8 +1,10 @@
 // libFuzzer target for what members answer the portal (issue 8), the federation's side of the
 // wire (federation/internal/dto.h): the grid match NDJSON answer, MISP restSearch attribute
-// lists, grid/v1/stats, getVersion and error bodies, all from the same bytes.
+// lists, grid/v1/stats, getVersion, error bodies, and private search's psi/info answer and
+// opened labels, all from the same bytes.
 // Properties: no crash, no exception, no hang; every grid hit names a query in range; error
-// summaries stay short.
+// summaries stay short; a psi/info that parses has limits of at least 1; label hits carry the
+// query they were opened for.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,5 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A summary of any body is at most the 200 bytes it is cut to, plus a little framing.
   if (dto::ErrorBodySummary(text).size() > 256) fuzz::Fail("error summary too long", text);
   if (size < 64) (void)dto::ParseIsoSeconds(text);
+  if (auto info = dto::ParsePsiInfo(text); info.ok()) {
+    if (info->epoch == 0 || info->max_points == 0 || info->max_labels == 0 ||
+        info->max_buckets == 0 || info->max_tags_per_page == 0 || info->max_bucket_bits == 0 ||
+        info->max_bucket_bits > 24) {
+      fuzz::Fail("psi/info accepted with an unusable limit", text);
+    }
+  }
+  std::vector<federation::MemberHit> labels;
+  if (dto::ParseLabelHits(text, 5, &labels).ok()) {
+    for (const auto& h : labels) {
+      if (h.query != 5) fuzz::Fail("label hit for another query", std::to_string(h.query));
+    }
+  }
   return 0;
 }

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace iocgrid::federation::internal {
 namespace {
 
@@ -67,6 +70,66 @@ TEST(InTimeScopeTest, UsesSeenWindowElseTimestamp) {
   h.last_seen = "1970-01-01T00:00:20Z";
   EXPECT_TRUE(InTimeScope(h, 15, 16));
   EXPECT_FALSE(InTimeScope(h, 21, std::nullopt));
+}
+
+// What a private member says of itself (psi/info) and what its opened labels hold: the
+// shapes a node sends parse, and hostile ones (fuzz/corpus/member_reply/*psi*) are kDataLoss
+// naming the field, never a default.
+TEST(ParsePsiInfoTest, ReadsANodesInfoAndRefusesUnusableLimits) {
+  const std::string limits =
+      R"("limits":{"evaluations_left_today":999,"max_points_per_request":65536,)"
+      R"("max_labels_per_request":4096,"max_buckets_per_request":65536,)"
+      R"("max_tags_per_page":262144,"max_bucket_bits":24})";
+  const std::string head =
+      R"({"version":1,"tag_bytes":11,"epoch":3,)"
+      R"("ranges":{"v4":[16,24,32],"v6":[48,128]},"below":{"v4":[16],"v6":[]},)"
+      R"("ready":true,"tags":12,"modes":["full-set"],"label_context":"full",)";
+  auto info = ParsePsiInfo(head + limits + "}");
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->epoch, 3u);
+  EXPECT_TRUE(info->Offers(PsiMode::kFullSet));
+  EXPECT_FALSE(info->Offers(PsiMode::kBucketed));
+  EXPECT_EQ(info->max_points, 65536u);
+  EXPECT_EQ(info->evaluations_left_today, 999u);
+  for (const std::string& bad : {
+           std::string(R"({"version":2,"tag_bytes":11})"),
+           head + "}",  // no limits
+           std::string(head).replace(head.find("\"epoch\":3"), 9, "\"epoch\":0") + limits + "}",
+           std::string(head).replace(head.find("\"epoch\":3"), 9,
+                                     "\"epoch\":123456789012345678901") +
+               limits + "}",
+           std::string(head).replace(head.find("[16,24,32]"), 10, "\"16\"") + limits + "}",
+           head +
+               std::string(limits).replace(limits.find("\"max_bucket_bits\":24"), 20,
+                                           "\"max_bucket_bits\":25") +
+               "}",
+           head + std::string(limits).replace(limits.find("262144"), 6, "0") + "}",
+           std::string(30000, '[') + std::string(30000, ']'),
+           std::string("{\"version\":1,\"tag_bytes\":11,\"epoch\":\"\xff\"}"),
+       }) {
+    auto r = ParsePsiInfo(bad);
+    EXPECT_FALSE(r.ok()) << bad.substr(0, 200);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+    }
+  }
+}
+
+TEST(ParseLabelHitsTest, HitsCarryTheirQueryAndBadLabelsAreRefused) {
+  std::vector<MemberHit> hits;
+  ASSERT_TRUE(
+      ParseLabelHits(R"({"v":1,"hits":[{"matched":"evil.example","type":"domain"}]})", 7, &hits)
+          .ok());
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].query, 7u);
+  EXPECT_EQ(hits[0].matched, "evil.example");
+  for (const std::string& bad :
+       {std::string(R"({"v":2,"hits":[]})"), std::string(R"({"v":1})"), std::string("[]"),
+        std::string("{\"v\":1,\"hits\":[{\"matched\":\"\xff\xfe\"}]}"),
+        "{\"v\":1,\"hits\":" + std::string(30000, '[') + std::string(30000, ']') + "}"}) {
+    std::vector<MemberHit> none;
+    EXPECT_FALSE(ParseLabelHits(bad, 0, &none).ok()) << bad.substr(0, 100);
+  }
 }
 
 }  // namespace
