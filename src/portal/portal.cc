@@ -644,10 +644,15 @@ net::Response Portal::Handle(net::Request& request) {
 
 net::BodyStream Portal::StreamBody(const net::Request& head) { return impl_->StreamSift(head); }
 
-std::optional<net::Response> Portal::Admit(const net::Request& head, size_t* /*body_limit*/) {
+std::optional<net::Response> Portal::Admit(const net::Request& head, size_t* body_limit) {
   if (head.path.rfind("/api/", 0) == 0) {
     if (!impl_->store->Authenticate(internal::RequestKey(head)).ok()) {
       return Error(403, kAuthFailed, head);
+    }
+    // The private-search relay carries frames of at most 65,536 points (2 MiB): a larger body
+    // is refused (413) before it is read, not buffered and forwarded.
+    if (head.path.rfind("/api/v1/private/", 0) == 0) {
+      *body_limit = std::min<size_t>(*body_limit, size_t{8} << 20);
     }
     return std::nullopt;
   }

@@ -188,6 +188,11 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
   EXPECT_EQ(r->status, 400);
   json body = json::parse(r->body, nullptr, false);
   EXPECT_TRUE(body.contains("message")) << r->body;
+  // A body larger than any frame is refused before it is read or forwarded.
+  bad.body.assign(9u << 20, 'p');
+  auto huge = net::Fetch(bad);
+  ASSERT_TRUE(huge.ok()) << huge.status().ToString();
+  EXPECT_EQ(huge->status, 413);
 
   // Each user has a daily share of the evaluations the member grants the portal: bob's search
   // of more values than his 20 is refused at the relay with the numbers; carol's share is whole.
