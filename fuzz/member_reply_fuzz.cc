@@ -1,7 +1,7 @@
 // libFuzzer target for what members answer the portal (issue 8), the federation's side of the
 // wire (federation/internal/dto.h): the grid match NDJSON answer, MISP restSearch attribute
 // lists, grid/v1/stats, getVersion, error bodies, and private search's psi/info answer and
-// opened labels, all from the same bytes.
+// opened labels, and the answer to a sighting sent back (issue 11), all from the same bytes.
 // Properties: no crash, no exception, no hang; every grid hit names a query in range; error
 // summaries stay short; a psi/info that parses has limits of at least 1; label hits carry the
 // query they were opened for.
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "federation/internal/dto.h"
+#include "federation/sightings.h"
 #include "fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -46,6 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (dto::ParseLabelHits(text, 5, &labels).ok()) {
     for (const auto& h : labels) {
       if (h.query != 5) fuzz::Fail("label hit for another query", std::to_string(h.query));
+    }
+  }
+  // A sighting answer: sent means no reason; anything else names one, short.
+  for (int status : {200, 403, 500}) {
+    federation::SightingResult r = federation::ReadSightingAnswer(status, text);
+    if ((r.outcome == federation::SightingOutcome::kSent) != r.reason.empty()) {
+      fuzz::Fail("sighting outcome and reason disagree", r.reason);
+    }
+    if (r.reason.size() > 1024) fuzz::Fail("sighting reason too long", r.reason);
+    if (status != 200 && r.outcome == federation::SightingOutcome::kSent) {
+      fuzz::Fail("an HTTP error counted as sent", text);
     }
   }
   return 0;

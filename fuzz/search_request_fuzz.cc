@@ -1,5 +1,6 @@
 // libFuzzer target for the portal's search body (POST /api/v1/searches, and re-runs):
-// portal::internal::ParseSearchRequest with the real extractor for "text" bodies.
+// portal::internal::ParseSearchRequest with the real extractor for "text" bodies, and the body
+// of POST /api/v1/searches/{id}/sightings (ParseSightingRequest) from the same bytes.
 // Properties: no crash, no exception, no hang; an accepted request never holds more indicators
 // than the limit; its normalized form (what a re-run sends) parses again to the same form.
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include "extract/extractor.h"
 #include "fuzz/fuzz_checks.h"
 #include "portal/internal/search_request.h"
+#include "portal/internal/sighting_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;
@@ -20,6 +22,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return std::move(*e);
   }();
   std::string_view body(reinterpret_cast<const char*>(data), size);
+  if (auto sightings = portal::internal::ParseSightingRequest(body); sightings.ok()) {
+    if (sightings->all != sightings->picks.empty()) fuzz::Fail("sightings: all and picks", body);
+    if (sightings->picks.size() > portal::internal::kMaxSightingPicks) {
+      fuzz::Fail("sightings: more picks than the limit", body);
+    }
+    if (sightings->source &&
+        (sightings->source->empty() ||
+         sightings->source->size() > portal::internal::kMaxSightingSourceBytes)) {
+      fuzz::Fail("sightings: source outside its bounds", body);
+    }
+  }
   portal::internal::SearchRequestLimits limits;
   limits.max_indicators = 1000;
   limits.now = 1700000000;

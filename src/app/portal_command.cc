@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/commands.h"
@@ -34,6 +35,7 @@ struct PortalFlags {
   // users
   std::string name;
   std::string role = "analyst";
+  std::optional<std::string> org;
   int64_t key_id = 0;
 };
 
@@ -111,7 +113,7 @@ int RunUsersCreate(const PortalFlags& flags) {
     return Fail("users create", "--role must be admin or analyst");
   auto store = OpenStore(flags);
   if (!store.ok()) return Fail("users create", std::string(store.status().message()));
-  auto key = (*store)->CreateUserKey(flags.name, role);
+  auto key = (*store)->CreateUserKey(flags.name, role, flags.org);
   if (!key.ok()) return Fail("users create", std::string(key.status().message()));
   std::printf("%s\n", key->c_str());
   std::fprintf(stderr, "key for %s (%s); it is shown only this once\n", flags.name.c_str(),
@@ -124,11 +126,12 @@ int RunUsersList(const PortalFlags& flags) {
   if (!store.ok()) return Fail("users list", std::string(store.status().message()));
   auto keys = (*store)->ListKeys();
   if (!keys.ok()) return Fail("users list", std::string(keys.status().message()));
-  std::printf("%-5s %-12s %-20s %-8s %s\n", "ID", "KEY", "USER", "ROLE", "STATE");
+  std::printf("%-5s %-12s %-20s %-8s %-8s %s\n", "ID", "KEY", "USER", "ROLE", "STATE", "ORG");
   for (const auto& k : *keys) {
-    std::printf("%-5lld %-12s %-20s %-8s %s\n", static_cast<long long>(k.id),
+    std::printf("%-5lld %-12s %-20s %-8s %-8s %s\n", static_cast<long long>(k.id),
                 (k.key_start + "..." + k.key_end).c_str(), k.user.c_str(),
-                std::string(portal::RoleName(k.role)).c_str(), k.revoked ? "revoked" : "active");
+                std::string(portal::RoleName(k.role)).c_str(), k.revoked ? "revoked" : "active",
+                k.org.c_str());
   }
   return 0;
 }
@@ -200,6 +203,9 @@ Command AddPortalCommand(CLI::App& app) {
   config_option(uc);
   uc->add_option("--name", flags->name, "user name")->required();
   uc->add_option("--role", flags->role, "analyst or admin")->capture_default_str();
+  uc->add_option("--org", flags->org,
+                 "the user's organisation: the default source of the sightings the user sends "
+                 "back to members (an existing user keeps theirs unless given)");
   CLI::App* ul = users->add_subcommand("list", "list users' keys (never the keys themselves)");
   config_option(ul);
   CLI::App* ur = users->add_subcommand("revoke", "revoke a key by id");

@@ -66,6 +66,10 @@ struct MemberConfig {
   // The kind of data the member holds, for sifting (issue 9, docs/sift.md): honeypot, scanner,
   // anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, warninglist; empty = not declared.
   std::string data_kind;
+  // Sightings analysts send back from their searches' hits (issue 11): whether this member
+  // takes them at all, and whether it is told who sent them (the `source`).
+  bool accept_sightings = true;
+  bool hide_sighting_source = false;
 };
 
 // A request to `member` at `path` (appended to its URL) carrying its key, TLS settings, proxy

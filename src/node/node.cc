@@ -55,6 +55,8 @@ void Node::Impl::Routes() {
   Add({"POST", "DELETE"}, "/attributes/delete/{id}/{hard}", &Impl::AttributesDelete, true);
   Add({"POST"}, "/sightings/add", &Impl::SightingsAdd);
   Add({"POST"}, "/sightings/add/{id}", &Impl::SightingsAdd);
+  Add({"POST", "GET"}, "/sightings/restSearch", &Impl::SightingsRestSearch);
+  Add({"POST", "GET"}, "/sightings/restSearch/{context}", &Impl::SightingsRestSearch);
   // NDJSON or JSON, measured by the grid parser itself.
   Add({"POST"}, "/grid/v1/match", &Impl::GridMatch, false, /*json_body=*/false);
   Add({"GET"}, "/grid/v1/stats", &Impl::GridStats);

@@ -44,7 +44,7 @@ template <typename T>
 Status Get(const toml::table& t, const char* key, T* out, const std::string& where) {
   const toml::node* n = t.get(key);
   if (!n) return Status();
-  auto v = n->value<T>();
+  auto v = n->value_exact<T>();  // no conversions: `enabled = 0` is a wrong type, not false
   if (!v)
     return InvalidArgumentError(where + ": '" + key + "' has the wrong type (" + Where(*n) + ")");
   *out = *v;
@@ -188,6 +188,8 @@ Status ReadMemberConnection(const toml::table& m, const std::string& base_dir,
   IOCGRID_RETURN_IF_ERROR(Get(m, "proxy", &mc->proxy, where));
   IOCGRID_RETURN_IF_ERROR(Get(m, "verify_tls", &mc->verify_tls, where));
   IOCGRID_RETURN_IF_ERROR(Get(m, "enabled", &mc->enabled, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "accept_sightings", &mc->accept_sightings, where));
+  IOCGRID_RETURN_IF_ERROR(Get(m, "hide_sighting_source", &mc->hide_sighting_source, where));
   int64_t v = 0;
   if (m.get("timeout_ms")) {
     IOCGRID_RETURN_IF_ERROR(Get(m, "timeout_ms", &v, where));
@@ -208,15 +210,62 @@ Status ReadMemberConnection(const toml::table& m, const std::string& base_dir,
   return Status();
 }
 
+// A member's disclosure and, for private members, its psi_mode.
+Status ReadMemberDisclosure(const toml::table& m, const std::string& where,
+                            federation::MemberConfig* member) {
+  federation::MemberConfig& mc = *member;
+  std::string disclosure = "full";
+  IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
+  if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
+    return InvalidArgumentError(where + ": disclosure must be full, existence, count or private");
+  }
+  if (mc.disclosure == federation::Disclosure::kPrivate &&
+      mc.kind == federation::MemberKind::kMisp) {
+    return InvalidArgumentError(where +
+                                ": a plain MISP member cannot be private (MISP has no "
+                                "private-search API); run an iocgrid node mirroring that MISP "
+                                "and list the node with disclosure = \"private\"");
+  }
+  if (m.get("psi_mode")) {
+    if (mc.disclosure != federation::Disclosure::kPrivate) {
+      return InvalidArgumentError(where + ": psi_mode needs disclosure = \"private\"");
+    }
+    std::string mode;
+    IOCGRID_RETURN_IF_ERROR(Get(m, "psi_mode", &mode, where));
+    if (!federation::ParsePsiMode(mode, &mc.psi_mode)) {
+      return InvalidArgumentError(where + ": psi_mode must be full-set or bucketed, not \"" + mode +
+                                  "\"");
+    }
+  }
+  return Status();
+}
+
 // One [[members]] table; `names` holds the names seen so far (each may appear once).
 Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::string& base_dir,
                                             std::set<std::string>* names) {
-  static const std::set<std::string> kMember = {
-      "name",       "display_name",    "sector",     "kind",       "url",
-      "key",        "key_file",        "key_env",    "ca_file",    "client_cert",
-      "client_key", "proxy",           "verify_tls", "timeout_ms", "max_concurrent",
-      "batch_size", "max_response_mb", "enabled",    "disclosure", "data_kind",
-      "psi_mode"};
+  static const std::set<std::string> kMember = {"name",
+                                                "display_name",
+                                                "sector",
+                                                "kind",
+                                                "url",
+                                                "key",
+                                                "key_file",
+                                                "key_env",
+                                                "ca_file",
+                                                "client_cert",
+                                                "client_key",
+                                                "proxy",
+                                                "verify_tls",
+                                                "timeout_ms",
+                                                "max_concurrent",
+                                                "batch_size",
+                                                "max_response_mb",
+                                                "enabled",
+                                                "disclosure",
+                                                "data_kind",
+                                                "psi_mode",
+                                                "accept_sightings",
+                                                "hide_sighting_source"};
   const toml::table& m = *node.as_table();
   federation::MemberConfig mc;
   std::string where = "member at " + Where(node);
@@ -261,29 +310,7 @@ Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::s
                                 "anonymizer, proxy, vpn, tor, cloud, threat, ioc, benign, "
                                 "warninglist");
   }
-  std::string disclosure = "full";
-  IOCGRID_RETURN_IF_ERROR(Get(m, "disclosure", &disclosure, where));
-  if (!federation::ParseDisclosure(disclosure, &mc.disclosure)) {
-    return InvalidArgumentError(where + ": disclosure must be full, existence, count or private");
-  }
-  if (mc.disclosure == federation::Disclosure::kPrivate &&
-      mc.kind == federation::MemberKind::kMisp) {
-    return InvalidArgumentError(where +
-                                ": a plain MISP member cannot be private (MISP has no "
-                                "private-search API); run an iocgrid node mirroring that MISP "
-                                "and list the node with disclosure = \"private\"");
-  }
-  if (m.get("psi_mode")) {
-    if (mc.disclosure != federation::Disclosure::kPrivate) {
-      return InvalidArgumentError(where + ": psi_mode needs disclosure = \"private\"");
-    }
-    std::string mode;
-    IOCGRID_RETURN_IF_ERROR(Get(m, "psi_mode", &mode, where));
-    if (!federation::ParsePsiMode(mode, &mc.psi_mode)) {
-      return InvalidArgumentError(where + ": psi_mode must be full-set or bucketed, not \"" + mode +
-                                  "\"");
-    }
-  }
+  IOCGRID_RETURN_IF_ERROR(ReadMemberDisclosure(m, where, &mc));
   return mc;
 }
 

@@ -98,6 +98,8 @@ void Portal::Impl::Routes() {
   Add({"GET"}, "/api/v1/searches/{id}/events", &Impl::SearchEvents);
   Add({"GET"}, "/api/v1/searches/{id}/export", &Impl::Export);
   Add({"POST"}, "/api/v1/searches/{id}/rerun", &Impl::Rerun);
+  Add({"POST"}, "/api/v1/searches/{id}/sightings", &Impl::SendSightings);
+  Add({"GET"}, "/api/v1/searches/{id}/sightings", &Impl::ListSentSightings);
   Add({"POST"}, "/api/v1/sifts", &Impl::CreateSiftBuffered);
   Add({"GET"}, "/api/v1/sifts", &Impl::ListSifts);
   Add({"GET"}, "/api/v1/sifts/{id}", &Impl::GetSift);

@@ -1,5 +1,6 @@
 #include "portal/portal_store.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
 #include "sqlite/api_key.h"
 #include "sqlite/connection.h"
 #include "sqlite/migrate.h"
@@ -57,10 +59,26 @@ CREATE TABLE IF NOT EXISTS sifts(id TEXT PRIMARY KEY, owner TEXT NOT NULL, label
 CREATE INDEX IF NOT EXISTS sifts_created ON sifts(created);
 )sql";
 
+// Version 4 (issue 11): users' organisations, and the sightings analysts sent back to members
+// from a search (one row per hit and member, with the member's answer).
+Status AddOrgsAndSightings(Connection& c) {
+  IOCGRID_ASSIGN_OR_RETURN(bool has_org, c.HasColumn("users", "org"));
+  if (!has_org) {
+    IOCGRID_RETURN_IF_ERROR(c.Exec("ALTER TABLE users ADD COLUMN org TEXT NOT NULL DEFAULT ''"));
+  }
+  return c.Exec(
+      "CREATE TABLE IF NOT EXISTS search_sightings(id INTEGER PRIMARY KEY, search_id TEXT NOT "
+      "NULL, created INTEGER NOT NULL, user TEXT NOT NULL, type TEXT NOT NULL, source TEXT NOT "
+      "NULL, member TEXT NOT NULL, i INTEGER NOT NULL, value TEXT NOT NULL, outcome TEXT NOT "
+      "NULL, reason TEXT NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS search_sightings_search ON search_sightings(search_id);");
+}
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
     {.version = 3, .sql = kSchemaV3, .apply = nullptr},
+    {.version = 4, .sql = "", .apply = AddOrgsAndSightings},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -165,17 +183,32 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   return s;
 }
 
-Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role role) {
+Result<std::string> PortalStore::CreateUserKey(const std::string& name, Role role,
+                                               const std::optional<std::string>& org) {
   if (name.empty()) return InvalidArgumentError("a user needs a name");
+  if (org) {
+    if (org->empty() || org->size() > 255 || !IsValidUtf8(*org) ||
+        std::any_of(org->begin(), org->end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20; })) {
+      return InvalidArgumentError(
+          "--org must be 1-255 bytes of UTF-8 text without control characters");
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
   std::string key = sqlite::NewApiKey();
   sqlite::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   {
-    IOCGRID_ASSIGN_OR_RETURN(Statement up,
-                             db_->Prepare("INSERT INTO users(name, role, created) VALUES(?, ?, ?) "
-                                          "ON CONFLICT(name) DO UPDATE SET role=excluded.role"));
-    up.BindText(1, name).BindText(2, RoleName(role)).Bind(3, clock_.Now());
+    // An existing user keeps its organisation unless one is given.
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement up, db_->Prepare("INSERT INTO users(name, role, created, org) VALUES(?, ?, ?, ?) "
+                                   "ON CONFLICT(name) DO UPDATE SET role=excluded.role, "
+                                   "org=CASE WHEN ?5 THEN excluded.org ELSE org END"));
+    up.BindText(1, name)
+        .BindText(2, RoleName(role))
+        .Bind(3, clock_.Now())
+        .BindText(4, org.value_or(""))
+        .Bind(5, org.has_value() ? 1 : 0);
     IOCGRID_RETURN_IF_ERROR(up.Run());
   }
   IOCGRID_ASSIGN_OR_RETURN(Statement sel, db_->Prepare("SELECT id FROM users WHERE name = ?"));
@@ -201,7 +234,8 @@ Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s,
-      db_->Prepare("SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked "
+      db_->Prepare("SELECT k.id, u.name, u.role, k.key_start, k.key_end, k.created, k.revoked, "
+                   "u.org "
                    "FROM api_keys k JOIN users u ON u.id = k.user_id ORDER BY k.id"));
   std::vector<KeyInfo> out;
   IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) {
@@ -213,6 +247,7 @@ Result<std::vector<KeyInfo>> PortalStore::ListKeys() {
     k.key_end = std::string(row.Text(4));
     k.created = row.Int(5);
     k.revoked = row.Int(6);
+    k.org = std::string(row.Text(7));
     out.push_back(std::move(k));
   }));
   return out;
@@ -234,7 +269,7 @@ Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s,
-      db_->Prepare("SELECT u.id, u.name, u.role, k.key_hash FROM api_keys k JOIN users u "
+      db_->Prepare("SELECT u.id, u.name, u.role, k.key_hash, u.org FROM api_keys k JOIN users u "
                    "ON u.id = k.user_id WHERE k.key_start = ? AND k.key_end = ? "
                    "AND k.revoked = 0"));
   s.BindText(1, key.substr(0, 4)).BindText(2, key.substr(sqlite::kApiKeyLength - 4));
@@ -245,6 +280,7 @@ Result<PortalUser> PortalStore::Authenticate(std::string_view key) {
       PortalUser u;
       u.id = row.Int(0);
       u.name = std::string(row.Text(1));
+      u.org = std::string(row.Text(4));
       if (ParseRole(row.Text(2), &u.role)) found = std::move(u);
     }
   }));
@@ -311,11 +347,66 @@ Result<std::vector<SearchRow>> PortalStore::ListSearches() {
 
 Status PortalStore::DeleteSearch(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
+  sqlite::Transaction tx(*db_);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin());
   IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare("DELETE FROM searches WHERE id = ?"));
   s.BindText(1, id);
   IOCGRID_RETURN_IF_ERROR(s.Run());
   if (db_->Changes() == 0) return NotFoundError("no search " + id);
-  return Status();
+  IOCGRID_ASSIGN_OR_RETURN(Statement sightings,
+                           db_->Prepare("DELETE FROM search_sightings WHERE search_id = ?"));
+  sightings.BindText(1, id);
+  IOCGRID_RETURN_IF_ERROR(sightings.Run());
+  return tx.Commit();
+}
+
+Status PortalStore::InsertSentSightings(const std::vector<SentSighting>& rows) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite::Transaction tx(*db_);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin());
+  for (const SentSighting& r : rows) {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement s,
+        db_->Prepare("INSERT INTO search_sightings(search_id, created, user, type, source, "
+                     "member, i, value, outcome, reason) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.BindText(1, r.search_id)
+        .Bind(2, r.created)
+        .BindText(3, r.user)
+        .BindText(4, r.type)
+        .BindText(5, r.source)
+        .BindText(6, r.member)
+        .Bind(7, static_cast<int64_t>(r.i))
+        .BindText(8, r.value)
+        .BindText(9, r.outcome)
+        .BindText(10, r.reason);
+    IOCGRID_RETURN_IF_ERROR(s.Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<SentSighting>> PortalStore::ListSentSightings(const std::string& search_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("SELECT search_id, created, user, type, source, member, i, value, outcome, "
+                   "reason FROM search_sightings WHERE search_id = ? ORDER BY id"));
+  s.BindText(1, search_id);
+  std::vector<SentSighting> out;
+  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) {
+    SentSighting r;
+    r.search_id = std::string(row.Text(0));
+    r.created = row.Int(1);
+    r.user = std::string(row.Text(2));
+    r.type = std::string(row.Text(3));
+    r.source = std::string(row.Text(4));
+    r.member = std::string(row.Text(5));
+    r.i = static_cast<uint32_t>(row.Int(6));
+    r.value = std::string(row.Text(7));
+    r.outcome = std::string(row.Text(8));
+    r.reason = std::string(row.Text(9));
+    out.push_back(std::move(r));
+  }));
+  return out;
 }
 
 constexpr std::string_view kSiftColumns =

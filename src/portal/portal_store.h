@@ -34,6 +34,7 @@ struct PortalUser {
   int64_t id = 0;
   std::string name;
   Role role = Role::kAnalyst;
+  std::string org;  // the user's organisation (`users create --org`); empty = none given
 };
 
 struct KeyInfo {
@@ -44,6 +45,7 @@ struct KeyInfo {
   std::string key_end;
   int64_t created = 0;
   int64_t revoked = 0;
+  std::string org;
 };
 
 struct SearchRow {
@@ -79,6 +81,21 @@ struct SiftRow {
   std::string report;   // JSON: the final report, once the search ended
 };
 
+// One sighting an analyst sent back to a member from a search's hit
+// (POST /api/v1/searches/{id}/sightings), with the member's answer.
+struct SentSighting {
+  std::string search_id;
+  int64_t created = 0;  // unix seconds
+  std::string user;
+  std::string type;    // true-positive, false-positive
+  std::string source;  // what the member was told (empty when hidden)
+  std::string member;
+  uint32_t i = 0;       // the indicator's position in the search
+  std::string value;    // the member's value the sighting named
+  std::string outcome;  // sent, refused, failed
+  std::string reason;   // why, when not sent
+};
+
 class PortalStore {
  public:
   // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
@@ -92,9 +109,10 @@ class PortalStore {
   PortalStore(const PortalStore&) = delete;
   PortalStore& operator=(const PortalStore&) = delete;
 
-  // Creates the user if missing (an existing one gets `role`) and a new key; returns the key in
-  // clear, the only time it is visible.
-  Result<std::string> CreateUserKey(const std::string& name, Role role);
+  // Creates the user if missing (an existing one gets `role`, and `org` when given) and a new
+  // key; returns the key in clear, the only time it is visible.
+  Result<std::string> CreateUserKey(const std::string& name, Role role,
+                                    const std::optional<std::string>& org = std::nullopt);
   Result<std::vector<KeyInfo>> ListKeys();
   Status RevokeKey(int64_t key_id);
   // Errors: kPermissionDenied for a wrong, malformed or revoked key.
@@ -109,7 +127,12 @@ class PortalStore {
   Result<SearchRow> GetSearch(const std::string& id);
   // Newest first; without document/events.
   Result<std::vector<SearchRow>> ListSearches();
+  // Deletes the search and the record of sightings sent from it.
   Status DeleteSearch(const std::string& id);
+  // Records sightings sent from a search, in one transaction.
+  Status InsertSentSightings(const std::vector<SentSighting>& rows);
+  // The sightings sent from a search, oldest first.
+  Result<std::vector<SentSighting>> ListSentSightings(const std::string& search_id);
   Status InsertSift(const SiftRow& row);
   // Sets the status and the final report.
   Status FinishSift(const std::string& id, const std::string& status, const std::string& report);

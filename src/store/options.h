@@ -71,6 +71,22 @@ struct SightingRequest {
   int64_t org_id = 0;     // the sighting org; 0 = the local org
 };
 
+// MISP's sightings/restSearch filters (SightingsController::restSearch); empty lists do not
+// filter. `from`/`to` bound date_sighting (inclusive).
+struct SightingQuery {
+  int64_t from = 0;
+  int64_t to = INT64_MAX;
+  std::vector<int> types;
+  std::vector<std::string> sources;
+  std::vector<int64_t> org_ids;
+  std::vector<std::string> org_uuids;
+  std::vector<int64_t> attribute_ids;  // context "attribute"
+  std::vector<std::string> attribute_uuids;
+  std::vector<int64_t> event_ids;  // context "event"
+  std::vector<std::string> event_uuids;
+  size_t limit = 100000;  // rows at most, newest first
+};
+
 struct KeyOptions {
   std::string comment;
   int64_t expires = 0;  // unix seconds; 0 = never

@@ -174,6 +174,24 @@ struct Sighting {
   int type = 0;  // 0 sighting, 1 false positive, 2 expiration
 };
 
+// A sighting with what sightings/restSearch shows beside it: the sighted attribute, its event
+// and the sighting's organisation.
+struct SightingRecord {
+  Sighting sighting;
+  std::string org_name;
+  std::string org_uuid;
+  std::string value;  // the attribute's value (value1|value2 for composites)
+  std::string attribute_uuid;
+  std::string attribute_type;
+  std::string attribute_category;
+  bool attribute_to_ids = false;
+  std::string event_uuid;
+  std::string event_info;
+  int64_t event_org_id = 0;
+  int64_t event_orgc_id = 0;
+  std::string event_orgc_name;
+};
+
 struct AuditEntry {
   int64_t id = 0;       // set by the store
   int64_t time = 0;     // unix seconds; 0 = now

@@ -126,6 +126,9 @@ class Store {
   // sighting replaces the org's previous one on that attribute. Errors: kNotFound when no live
   // attribute matches, kInvalidArgument for a bad type or an empty request.
   Result<std::vector<Sighting>> AddSighting(const SightingRequest& request);
+  // MISP sightings/restSearch: the sightings `query` selects, newest first, with their
+  // attribute, event and organisation.
+  Result<std::vector<SightingRecord>> SearchSightings(const SightingQuery& query);
   // Appends to the audit log and returns the new row's id; `values` are kept only with
   // StoreOptions::audit_values. A server writes the row before it runs a request (status 0 =
   // running), so a request that never finishes still leaves its row. Errors: the write's, e.g.

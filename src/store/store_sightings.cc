@@ -1,4 +1,6 @@
 // Sightings: one per live attribute matched by id/uuid or by value, in one transaction.
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,6 +119,80 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   });
   IOCGRID_RETURN_IF_ERROR(status);
   return created;
+}
+
+namespace {
+
+template <typename T>
+std::string JsonArray(const std::vector<T>& items) {
+  std::string out = "[";
+  for (const T& item : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(item);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+Result<std::vector<SightingRecord>> Store::SearchSightings(const SightingQuery& q) {
+  // One statement: an empty list (bound as "[]") does not filter.
+  static constexpr std::string_view kSql =
+      "SELECT s.id, s.uuid, s.attribute_id, s.event_id, s.org_id, s.date_sighting, s.source, "
+      "s.type, COALESCE(o.name, ''), COALESCE(o.uuid, ''), a.match_value, a.uuid, a.type, "
+      "a.category, a.to_ids, e.uuid, e.info, e.org_id, e.orgc_id, COALESCE(oc.name, '') "
+      "FROM sightings s JOIN attributes a ON a.id = s.attribute_id "
+      "JOIN events e ON e.id = s.event_id LEFT JOIN organisations o ON o.id = s.org_id "
+      "LEFT JOIN organisations oc ON oc.id = e.orgc_id "
+      "WHERE s.date_sighting BETWEEN ?1 AND ?2 "
+      "AND (?3 = '[]' OR s.type IN (SELECT value FROM json_each(?3))) "
+      "AND (?4 = '[]' OR s.source IN (SELECT value FROM json_each(?4))) "
+      "AND ((?5 = '[]' AND ?6 = '[]') OR s.org_id IN (SELECT value FROM json_each(?5)) "
+      "  OR o.uuid IN (SELECT lower(value) FROM json_each(?6))) "
+      "AND ((?7 = '[]' AND ?8 = '[]') OR s.attribute_id IN (SELECT value FROM json_each(?7)) "
+      "  OR a.uuid IN (SELECT lower(value) FROM json_each(?8))) "
+      "AND ((?9 = '[]' AND ?10 = '[]') OR s.event_id IN (SELECT value FROM json_each(?9)) "
+      "  OR e.uuid IN (SELECT lower(value) FROM json_each(?10))) "
+      "ORDER BY s.date_sighting DESC, s.id DESC LIMIT ?11";
+  IOCGRID_ASSIGN_OR_RETURN(internal::ReaderLease reader, state_->AcquireReader());
+  IOCGRID_ASSIGN_OR_RETURN(Statement stmt, reader->Prepare(kSql));
+  stmt.Bind(1, q.from)
+      .Bind(2, q.to)
+      .BindText(3, JsonArray(q.types))
+      .BindText(4, internal::JsonStringArray(q.sources))
+      .BindText(5, JsonArray(q.org_ids))
+      .BindText(6, internal::JsonStringArray(q.org_uuids))
+      .BindText(7, JsonArray(q.attribute_ids))
+      .BindText(8, internal::JsonStringArray(q.attribute_uuids))
+      .BindText(9, JsonArray(q.event_ids))
+      .BindText(10, internal::JsonStringArray(q.event_uuids))
+      .Bind(11, static_cast<int64_t>(std::min<size_t>(q.limit, INT64_MAX)));
+  std::vector<SightingRecord> out;
+  IOCGRID_RETURN_IF_ERROR(stmt.ForEachRow([&](const Statement& row) {
+    SightingRecord r;
+    r.sighting.id = row.Int(0);
+    r.sighting.uuid = std::string(row.Text(1));
+    r.sighting.attribute_id = row.Int(2);
+    r.sighting.event_id = row.Int(3);
+    r.sighting.org_id = row.Int(4);
+    r.sighting.date_sighting = row.Int(5);
+    r.sighting.source = std::string(row.Text(6));
+    r.sighting.type = static_cast<int>(row.Int(7));
+    r.org_name = std::string(row.Text(8));
+    r.org_uuid = std::string(row.Text(9));
+    r.value = std::string(row.Text(10));
+    r.attribute_uuid = std::string(row.Text(11));
+    r.attribute_type = std::string(row.Text(12));
+    r.attribute_category = std::string(row.Text(13));
+    r.attribute_to_ids = row.Int(14) != 0;
+    r.event_uuid = std::string(row.Text(15));
+    r.event_info = std::string(row.Text(16));
+    r.event_org_id = row.Int(17);
+    r.event_orgc_id = row.Int(18);
+    r.event_orgc_name = std::string(row.Text(19));
+    out.push_back(std::move(r));
+  }));
+  return out;
 }
 
 }  // namespace iocgrid::store

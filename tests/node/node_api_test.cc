@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <ctime>
 #include <set>
 #include <string>
 #include <thread>
@@ -347,6 +348,65 @@ TEST_F(NodeApiTest, SightingsByValueAndById) {
   EXPECT_EQ(
       none["message"],
       "Could not add the Sighting. Reason: No valid attributes found that match the criteria.");
+}
+
+// MISP's sightings/restSearch: the last 30 days by default, from/to or last, type, source,
+// org and the attribute/event context; {"response": [{"Sighting": {...}}]}, newest first.
+TEST_F(NodeApiTest, SightingsRestSearchFiltersAsMispDoes) {
+  ASSERT_EQ(Call("POST", "/events/add", PyMispEvent()).status, 200);
+  const int64_t now = std::time(nullptr);
+  auto add = [&](const json& s) {
+    auto r = Call("POST", "/sightings/add", s.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_TRUE(Json(r).contains("Sighting")) << r.body;
+  };
+  add({{"value", "198.51.100.7"}, {"source", "cert-a"}, {"timestamp", now - 3600}});
+  add({{"values", {"198.51.100.7", "203.0.113.9"}},
+       {"type", "1"},
+       {"source", "cert-b"},
+       {"timestamp", now - 60}});
+  add({{"value", "198.51.100.7"}, {"timestamp", now - 90 * 86400}});  // outside 30 days
+  auto search = [&](const json& filters, const std::string& path = "/sightings/restSearch") {
+    auto r = Call("POST", path, filters.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r)["response"];
+  };
+  json recent = search(json::object());
+  ASSERT_EQ(recent.size(), 3u) << recent.dump();
+  EXPECT_EQ(recent[0]["Sighting"]["type"], "1");  // newest first
+  EXPECT_TRUE(recent[0]["Sighting"]["id"].is_string());
+  EXPECT_EQ(recent[2]["Sighting"]["source"], "cert-a");
+  EXPECT_EQ(recent[2]["Sighting"]["value"], "198.51.100.7");
+  EXPECT_FALSE(recent[0]["Sighting"].contains("Attribute"));
+  EXPECT_EQ(search({{"last", "100d"}}).size(), 4u);
+  EXPECT_EQ(search({{"from", now - 100 * 86400}, {"to", now - 80 * 86400}}).size(), 1u);
+  EXPECT_EQ(search({{"type", 1}}).size(), 2u);
+  EXPECT_EQ(search({{"source", "cert-a"}}).size(), 1u);
+  json composite = search({{"type", "1"}, {"includeAttribute", true}, {"includeEvent", 1}});
+  std::set<std::string> values;
+  for (const json& s : composite) values.insert(s["Sighting"]["Attribute"]["value"]);
+  EXPECT_EQ(values, (std::set<std::string>{"198.51.100.7", "evil.example|203.0.113.9"}));
+  EXPECT_EQ(composite[0]["Sighting"]["Event"]["info"], "test event");
+  EXPECT_EQ(
+      search({{"id", "92fcb8c2-1111-4b0e-8a1d-5e2c3d4e5f60"}}, "/sightings/restSearch/attribute")
+          .size(),
+      2u);
+  EXPECT_EQ(search({{"id", 1}}, "/sightings/restSearch/event").size(), 3u);
+  EXPECT_TRUE(search({{"id", 999}}, "/sightings/restSearch/event").empty());
+  // Hostile or wrong input: MISP's error bodies, nothing read.
+  EXPECT_EQ(Call("POST", "/sightings/restSearch/org", "{}").status, 405);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch/event", "{}").status, 400);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", R"({"returnFormat":"xml"})").status, 404);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", R"({"type":7})").status, 400);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", R"({"type":1.5})").status, 400);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", R"({"from":99999999999999999999,"to":1})").status,
+            400);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", R"({"org_id":"acme"})").status, 400);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", "[1,2").status, 405);
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", std::string(30000, '[') + std::string(30000, ']'))
+                .status,
+            400);  // refused on its depth before any handler, as every JSON route (issue 8)
+  EXPECT_EQ(Call("POST", "/sightings/restSearch", "{}", "").status, 403);
 }
 
 TEST_F(NodeApiTest, BadInputNeverChangesStoredData) {

@@ -119,6 +119,27 @@ TEST(PortalConfigTest, PrivateMembersAreNodesWithAMode) {
   }
 }
 
+// Sightings back to members (issue 11): taken and with their source by default; either can be
+// turned off per member, and only with a boolean.
+TEST(PortalConfigTest, SightingSettingsPerMember) {
+  const std::string head = "[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n";
+  auto c = ParseConfig(head, "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->members[0].accept_sightings);
+  EXPECT_FALSE(c->members[0].hide_sighting_source);
+  c = ParseConfig(head + "accept_sightings = false\nhide_sighting_source = true\n", "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->members[0].accept_sightings);
+  EXPECT_TRUE(c->members[0].hide_sighting_source);
+  for (const char* bad : {"accept_sightings = \"no\"\n", "accept_sightings = 0\n",
+                          "hide_sighting_source = \"yes\"\n"}) {
+    auto r = ParseConfig(head + bad, "/tmp");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("sighting"), std::string_view::npos)
+        << r.status().message();
+  }
+}
+
 TEST(PortalConfigTest, FederationSettingsOutsideTheirRangeAreErrors) {
   auto c = ParseConfig(
       "retries = 0\nbreaker_failures = 5\nbreaker_open_ms = 1000\n"

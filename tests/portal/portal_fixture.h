@@ -36,15 +36,21 @@ struct TestNode {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server->port()); }
 };
 
-// POST /events/add on the node; a test failure unless it answers 200.
-inline void AddEvent(const TestNode& node, const json& event) {
+// A JSON POST to the node's MISP API with its admin key.
+inline net::ClientResponse NodePost(const TestNode& node, const std::string& path,
+                                    const json& body) {
   net::ClientRequest req;
   req.method = "POST";
-  req.url = node.url() + "/events/add";
-  req.body = event.dump();
+  req.url = node.url() + path;
+  req.body = body.dump();
   req.headers = {{"Authorization", node.key}, {"Content-Type", "application/json"}};
-  auto r = net::Fetch(req);
-  EXPECT_TRUE(r.ok() && r->status == 200) << (r.ok() ? r->body : r.status().ToString());
+  return test::FetchOrFail(req);
+}
+
+// POST /events/add on the node; a test failure unless it answers 200.
+inline void AddEvent(const TestNode& node, const json& event) {
+  auto r = NodePost(node, "/events/add", event);
+  EXPECT_EQ(r.status, 200) << r.body;
 }
 
 inline TestNode StartNode(const std::string& dir, const json& event) {

@@ -132,7 +132,8 @@ void Sql(const std::string& dir, const std::string& sql) {
 }
 
 // A file written before the portal store had a version (no user_version, no application_id)
-// and before the scope column: it opens, its rows survive, and it is stamped version 3.
+// and before the scope column: it opens, its rows survive, and it is stamped with the newest
+// version.
 TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   {
     auto s = PortalStore::Open(dir_);
@@ -156,7 +157,7 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "3");
+  EXPECT_EQ(version, "4");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -173,6 +174,38 @@ TEST_F(PortalStoreTest, UnversionedStoresThatHaveTheScopeColumnOpen) {
   EXPECT_EQ((*s)->GetSearch("new")->scope, "{\"since\":1}");
 }
 
+// Version 4 (issue 11): a version-3 file (users without organisations, no sightings table)
+// opens with its users and keys intact; organisations are set only when given.
+TEST_F(PortalStoreTest, VersionThreeStoresGainOrganisationsAndSightings) {
+  std::string key;
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    key = *(*s)->CreateUserKey("alice", Role::kAnalyst);
+  }
+  Sql(dir_,
+      "DROP TABLE search_sightings; ALTER TABLE users DROP COLUMN org; PRAGMA user_version = 3;");
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto alice = (*s)->Authenticate(key);
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  EXPECT_EQ(alice->org, "");
+  ASSERT_TRUE((*s)->CreateUserKey("alice", Role::kAnalyst, "ACME CERT").ok());
+  EXPECT_EQ((*s)->Authenticate(key)->org, "ACME CERT");
+  ASSERT_TRUE((*s)->CreateUserKey("alice", Role::kAdmin).ok());  // keeps the organisation
+  EXPECT_EQ((*s)->Authenticate(key)->org, "ACME CERT");
+  for (const std::string& bad :
+       {std::string(), std::string(256, 'x'), std::string("a\nb"), std::string("\xff")}) {
+    EXPECT_EQ((*s)->CreateUserKey("bob", Role::kAnalyst, bad).status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  SentSighting row{"s1",       5, "alice",        "true-positive", "ACME CERT",
+                   "honeypot", 2, "198.51.100.7", "sent",          ""};
+  ASSERT_TRUE((*s)->InsertSentSightings({row, row}).ok());
+  EXPECT_EQ((*s)->ListSentSightings("s1")->size(), 2u);
+  EXPECT_TRUE((*s)->ListSentSightings("s2")->empty());
+}
+
 TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(PortalStore::Open(dir_).ok());
   Sql(dir_, "PRAGMA user_version = 9;");
@@ -181,7 +214,7 @@ TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
   EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 3"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 4"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {

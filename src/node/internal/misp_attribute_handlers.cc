@@ -166,4 +166,178 @@ net::Response Node::Impl::SightingsAdd(net::Request& req, Call& call) {
   return JsonResponse(body_out.dump());
 }
 
+namespace {
+
+// One filter of sightings/restSearch: a scalar or a list of them (strings or integers).
+Status ReadList(const json& body, std::string_view key, std::vector<std::string>* out) {
+  auto it = body.find(std::string(key));
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  const json items = it->is_array() ? *it : json::array({*it});
+  for (const json& v : items) {
+    if (v.is_string()) {
+      out->push_back(v.get<std::string>());
+    } else if (v.is_number_integer()) {
+      out->push_back(v.dump());
+    } else {
+      return InvalidArgumentError("'" + std::string(key) +
+                                  "' must be a string, a number or a list of them");
+    }
+  }
+  return Status::Ok();
+}
+
+// Splits id-or-uuid terms into numeric ids and uuids. Errors: a term that is neither.
+Status SplitRefs(std::string_view key, const std::vector<std::string>& terms,
+                 std::vector<int64_t>* ids, std::vector<std::string>* uuids) {
+  for (const std::string& t : terms) {
+    if (auto id = store::ParseDecimal<int64_t>(t)) {
+      ids->push_back(*id);
+    } else if (t.size() == 36 && std::count(t.begin(), t.end(), '-') == 4) {
+      uuids->push_back(t);
+    } else {
+      return InvalidArgumentError("'" + std::string(key) + "' must hold ids or uuids");
+    }
+  }
+  return Status::Ok();
+}
+
+// MISP's sightings/restSearch filters (SightingsController::restSearch) as a store query.
+Result<store::SightingQuery> ReadSightingQuery(const json& body, std::string_view context,
+                                               int64_t now) {
+  store::SightingQuery q;
+  std::vector<std::string> from, to, last, ids, uuids, types, orgs;
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "from", &from));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "to", &to));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "last", &last));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "id", &ids));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "uuid", &uuids));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "type", &types));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "org_id", &orgs));
+  IOCGRID_RETURN_IF_ERROR(ReadList(body, "source", &q.sources));
+  if (from.size() > 1 || to.size() > 1 || last.size() > 1) {
+    return InvalidArgumentError("'from', 'to' and 'last' take one value each");
+  }
+  // MISP: from and to together, else last, else the last 30 days.
+  if (!from.empty() && !to.empty()) {
+    IOCGRID_ASSIGN_OR_RETURN(q.from, ResolveTime(from[0], now));
+    IOCGRID_ASSIGN_OR_RETURN(q.to, ResolveTime(to[0], now));
+  } else if (!last.empty() || !from.empty()) {
+    IOCGRID_ASSIGN_OR_RETURN(q.from, ResolveTime(!last.empty() ? last[0] : from[0], now));
+  } else {
+    q.from = now - 30 * 86400;
+  }
+  for (const std::string& t : types) {
+    if (t != "0" && t != "1" && t != "2") {
+      return InvalidArgumentError(
+          "'type' must be 0 (sighting), 1 (false positive) or 2 (expiration)");
+    }
+    q.types.push_back(t[0] - '0');
+  }
+  IOCGRID_RETURN_IF_ERROR(SplitRefs("org_id", orgs, &q.org_ids, &q.org_uuids));
+  if (!context.empty() && ids.empty() && uuids.empty()) {
+    return InvalidArgumentError("An ID or UUID must be provided if the context is set.");
+  }
+  if (context == "attribute") {
+    IOCGRID_RETURN_IF_ERROR(SplitRefs("id", ids, &q.attribute_ids, &q.attribute_uuids));
+    IOCGRID_RETURN_IF_ERROR(SplitRefs("uuid", uuids, &q.attribute_ids, &q.attribute_uuids));
+  } else if (context == "event") {
+    IOCGRID_RETURN_IF_ERROR(SplitRefs("id", ids, &q.event_ids, &q.event_uuids));
+    IOCGRID_RETURN_IF_ERROR(SplitRefs("uuid", uuids, &q.event_ids, &q.event_uuids));
+  }
+  return q;
+}
+
+void WriteSightingRecord(JsonWriter& w, const store::SightingRecord& r, bool with_attribute,
+                         bool with_event) {
+  const store::Sighting& s = r.sighting;
+  w.BeginObject();
+  w.Key("Sighting");
+  w.BeginObject();
+  w.FieldId("id", s.id);
+  w.FieldId("attribute_id", s.attribute_id);
+  w.FieldId("event_id", s.event_id);
+  w.FieldId("org_id", s.org_id);
+  w.FieldId("date_sighting", s.date_sighting);
+  w.Field("uuid", s.uuid);
+  w.Field("source", s.source);
+  w.FieldId("type", s.type);
+  w.Field("value", r.value);
+  if (with_event) {
+    w.Key("Event");
+    w.BeginObject();
+    w.FieldId("id", s.event_id);
+    w.Field("uuid", r.event_uuid);
+    w.FieldId("orgc_id", r.event_orgc_id);
+    w.FieldId("org_id", r.event_org_id);
+    w.Field("info", r.event_info);
+    w.Key("Orgc");
+    w.BeginObject();
+    w.Field("name", r.event_orgc_name);
+    w.EndObject();
+    w.EndObject();
+  }
+  if (with_attribute) {
+    w.Key("Attribute");
+    w.BeginObject();
+    w.Field("value", r.value);
+    w.FieldId("id", s.attribute_id);
+    w.Field("uuid", r.attribute_uuid);
+    w.Field("type", r.attribute_type);
+    w.Field("category", r.attribute_category);
+    w.Field("to_ids", r.attribute_to_ids);
+    w.EndObject();
+  }
+  w.Key("Organisation");
+  w.BeginObject();
+  w.FieldId("id", s.org_id);
+  w.Field("uuid", r.org_uuid);
+  w.Field("name", r.org_name);
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+}
+
+}  // namespace
+
+// MISP's POST /sightings/restSearch[/attribute|event] (SightingsController::restSearch), JSON
+// only: {"response": [{"Sighting": {...}}]}, newest first, the last 30 days unless from/to or
+// last say otherwise.
+net::Response Node::Impl::SightingsRestSearch(net::Request& req, Call& call) {
+  const std::string context = req.params.count("context") ? req.params["context"] : "";
+  if (!context.empty() && context != "attribute" && context != "event") {
+    return Error(405, "Invalid context.", req);
+  }
+  json body = json::object();
+  if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return Error(405, kInvalidJson, req);
+    if (!parsed->is_object()) return Error(400, "The filters must be a JSON object.", req);
+    body = std::move(*parsed);
+  }
+  if (auto f = body.find("returnFormat"); f != body.end()) {
+    if (!f->is_string() || (*f != "json" && *f != "download")) {
+      return Error(404, "Invalid output format.", req);
+    }
+  }
+  auto query = ReadSightingQuery(body, context, options.store.clock.Now());
+  if (!query.ok()) return Error(400, query.status().message(), req);
+  const bool with_attribute =
+      body.contains("includeAttribute") && LooseBool(body["includeAttribute"]).value_or(false);
+  const bool with_event =
+      body.contains("includeEvent") && LooseBool(body["includeEvent"]).value_or(false);
+  auto rows = store->SearchSightings(*query);
+  if (!rows.ok()) return StatusError(rows.status(), req);
+  call.Note(rows->size());
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("response");
+  w.BeginArray();
+  for (const store::SightingRecord& r : *rows)
+    WriteSightingRecord(w, r, with_attribute, with_event);
+  w.EndArray();
+  w.EndObject();
+  return JsonResponse(std::move(out));
+}
+
 }  // namespace iocgrid::node

@@ -169,6 +169,7 @@ struct Node::Impl {
   net::Response AttributesView(net::Request&, Call&);
   net::Response AttributesDelete(net::Request&, Call&);
   net::Response SightingsAdd(net::Request&, Call&);
+  net::Response SightingsRestSearch(net::Request&, Call&);
   net::Response GridMatch(net::Request&, Call&);
   net::Response GridStats(net::Request&, Call&);
 

@@ -127,6 +127,10 @@ struct Portal::Impl {
   net::Response DeleteSearch(net::Request&, const PortalUser&);
   net::Response Export(net::Request&, const PortalUser&);
   net::Response Rerun(net::Request&, const PortalUser&);
+  // Sightings back to members (sightings.cc): POST sends the chosen hits' sightings, GET lists
+  // what was sent from the search.
+  net::Response SendSightings(net::Request&, const PortalUser&);
+  net::Response ListSentSightings(net::Request&, const PortalUser&);
   net::Response Static(net::Request&);
   // The private-search relay (private_relay.cc): an analyst's blinded frames to a private
   // member and its answers back; the portal counts, never reads.
