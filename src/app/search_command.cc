@@ -44,6 +44,8 @@ struct SearchFlags {
   std::string ca_file;
   int timeout_s = 120;
   bool private_search = false;
+  std::string confirm;         // empty, true-positive or false-positive
+  std::string confirm_source;  // what the members are told; default the user's organisation
   std::string path;
 };
 
@@ -228,6 +230,32 @@ int RunPrivate(const SearchFlags& f, const PortalConnection& portal) {
   return PrintResults(f, *doc, "");
 }
 
+// --confirm: every hit of search `id` goes back to its member as a sighting
+// (POST /api/v1/searches/{id}/sightings); one line per member on stderr. kExitError when the
+// portal refused the request; a member that refused or failed is reported, not an error.
+int Confirm(const SearchFlags& f, const PortalConnection& portal, const std::string& id) {
+  json body = {{"type", f.confirm}, {"hits", "all"}};
+  if (!f.confirm_source.empty()) body["source"] = f.confirm_source;
+  auto r = PortalCall(portal, "POST", "/api/v1/searches/" + id + "/sightings", body.dump());
+  if (!r.ok()) return Fail("--confirm: " + std::string(r.status().message()));
+  if (r->status != 200) return Fail("--confirm: " + PortalApiError(*r));
+  json answer = json::parse(r->body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("members") || !answer["members"].is_array()) {
+    return Fail("--confirm: the portal's answer is not a sightings report");
+  }
+  for (const json& m : answer["members"]) {
+    std::string line =
+        fmt::format("{} to {}: {} sent, {} refused, {} failed", f.confirm, m.value("member", "?"),
+                    m.value("sent", 0), m.value("refused", 0), m.value("failed", 0));
+    if (m.contains("reasons") && m["reasons"].is_array() && !m["reasons"].empty() &&
+        m["reasons"][0].is_string()) {
+      line += " (" + m["reasons"][0].get<std::string>() + ")";
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  return kExitFound;
+}
+
 int RunSearch(SearchFlags f) {
   if (f.key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
@@ -238,6 +266,15 @@ int RunSearch(SearchFlags f) {
   if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
     return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
   }
+  if (!f.confirm.empty() && f.confirm != "true-positive" && f.confirm != "false-positive") {
+    return Fail("--confirm must be true-positive or false-positive, not '" + f.confirm + "'");
+  }
+  if (!f.confirm_source.empty() && f.confirm.empty()) {
+    return Fail("--confirm-source needs --confirm");
+  }
+  if (f.private_search && !f.confirm.empty()) {
+    return Fail("--confirm needs a search the portal keeps; --private searches are not kept");
+  }
   PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
   if (f.private_search) return RunPrivate(f, portal);
   auto built = BuildSearchBody(f);
@@ -247,15 +284,24 @@ int RunSearch(SearchFlags f) {
   auto searched = RunPortalSearch(portal, body, f.timeout_s, !f.quiet, &id);
   if (!searched.ok()) return Fail(std::string(searched.status().message()));
   json doc = std::move(*searched);
+  int code = kExitNotFound;
   if (f.format == "csv" || f.format == "misp" || f.format == "stix") {
     auto r = PortalCall(portal, "GET", "/api/v1/searches/" + id + "/export?format=" + f.format);
     if (!r.ok()) return Fail(std::string(r.status().message()));
     if (r->status != 200) return Fail(PortalApiError(*r));
     std::fwrite(r->body.data(), 1, r->body.size(), stdout);
     if (!r->body.empty() && r->body.back() != '\n') std::fputc('\n', stdout);
-    return doc["summary"].value("hits", 0) > 0 ? kExitFound : kExitNotFound;
+    code = doc["summary"].value("hits", 0) > 0 ? kExitFound : kExitNotFound;
+  } else {
+    code = PrintResults(f, doc, id);
   }
-  return PrintResults(f, doc, id);
+  if (f.confirm.empty()) return code;
+  std::fflush(stdout);
+  if (code != kExitFound) {
+    if (!f.quiet) std::fprintf(stderr, "--confirm: no hit to confirm\n");
+    return code;
+  }
+  return Confirm(f, portal, id) == kExitError ? kExitError : code;
 }
 
 // The search document on stdout (table or NDJSON), the member lines and summary on stderr.
@@ -312,6 +358,11 @@ Command AddSearchCommand(CLI::App& app) {
   s->add_flag("--private", flags->private_search,
               "private search: blind the queries here; the portal relays them to its private "
               "members and learns neither the values nor the hits (table or json output)");
+  s->add_option("--confirm", flags->confirm,
+                "after the search, send every hit back to the member holding it as a sighting: "
+                "true-positive or false-positive (one line per member on stderr)");
+  s->add_option("--confirm-source", flags->confirm_source,
+                "the source the members are told with --confirm (default: your organisation)");
   s->add_flag("--insecure", flags->insecure, "do not verify the portal's TLS certificate");
   s->add_option("--ca-file", flags->ca_file, "CA bundle (PEM) for the portal's certificate");
   s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")

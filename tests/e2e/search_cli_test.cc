@@ -11,7 +11,9 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "net/http_client.h"
 #include "tests/e2e/process.h"
 
 namespace iocgrid::e2e {
@@ -83,6 +85,39 @@ TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
                            "1.2.3.4\n");
   EXPECT_EQ(badkey.exit_code, 2);
   EXPECT_NE(badkey.err.find("Authentication failed"), std::string::npos) << badkey.err;
+
+  // --confirm: every hit goes back to the member holding it as a sighting, and the node shows it
+  // in its MISP API with the member's own value (the CIDR) and the source given.
+  auto confirmed = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--confirm",
+                               "true-positive", "--confirm-source", "ACME CERT", "-q", "-"},
+                              "198.51.100.7\n");
+  EXPECT_EQ(confirmed.exit_code, 0) << confirmed.err;
+  EXPECT_NE(confirmed.err.find("true-positive to hp: 1 sent, 0 refused, 0 failed"),
+            std::string::npos)
+      << confirmed.err;
+  net::ClientRequest sightings;
+  sightings.method = "POST";
+  sightings.url = node.url() + "/sightings/restSearch";
+  sightings.body = "{}";
+  sightings.headers = {{"Authorization", node_key}, {"Content-Type", "application/json"}};
+  auto at_node = net::Fetch(sightings);
+  ASSERT_TRUE(at_node.ok() && at_node->status == 200);
+  json listed = json::parse(at_node->body)["response"];
+  ASSERT_EQ(listed.size(), 1u) << at_node->body;
+  EXPECT_EQ(listed[0]["Sighting"]["value"], "198.51.100.0/24");
+  EXPECT_EQ(listed[0]["Sighting"]["source"], "ACME CERT");
+  for (const auto& bad :
+       std::vector<std::vector<std::string>>{{"--confirm", "maybe"},
+                                             {"--confirm-source", "x"},
+                                             {"--confirm", "true-positive", "--private"}}) {
+    std::vector<std::string> args = {"search", "--portal", portal.url(), "--key", key};
+    args.insert(args.end(), bad.begin(), bad.end());
+    args.push_back("-");
+    auto refused = RunIocgrid(args, "198.51.100.7\n");
+    EXPECT_EQ(refused.exit_code, 2) << bad[0];
+    EXPECT_NE(refused.err.find("--confirm"), std::string::npos) << refused.err;
+  }
+
   auto check = RunIocgrid({"portal", "members", "check", "--config", config});
   EXPECT_EQ(check.exit_code, 1);  // one member is down
   EXPECT_NE(check.out.find("DOWN"), std::string::npos) << check.out;
