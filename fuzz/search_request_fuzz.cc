@@ -1,6 +1,7 @@
 // libFuzzer target for the portal's search body (POST /api/v1/searches, and re-runs):
 // portal::internal::ParseSearchRequest with the real extractor for "text" bodies, and the body
-// of POST /api/v1/searches/{id}/sightings (ParseSightingRequest) from the same bytes.
+// of POST /api/v1/searches/{id}/sightings (ParseSightingRequest) and of POST/PATCH
+// /api/v1/watchlists (ParseWatchlistRequest) from the same bytes.
 // Properties: no crash, no exception, no hang; an accepted request never holds more indicators
 // than the limit; its normalized form (what a re-run sends) parses again to the same form.
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "fuzz/fuzz_checks.h"
 #include "portal/internal/search_request.h"
 #include "portal/internal/sighting_request.h"
+#include "portal/internal/watchlist_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;
@@ -22,6 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return std::move(*e);
   }();
   std::string_view body(reinterpret_cast<const char*>(data), size);
+  for (bool patch : {false, true}) {
+    auto watch = portal::internal::ParseWatchlistRequest(body, patch);
+    if (!watch.ok()) continue;
+    if (!patch && (!watch->name || watch->search.empty())) fuzz::Fail("watchlist: no name", body);
+    if (watch->interval_s && (*watch->interval_s < 1 || *watch->interval_s > 366 * 86400)) {
+      fuzz::Fail("watchlist: interval out of range", body);
+    }
+    if (watch->webhook && !watch->webhook->empty() &&
+        !portal::internal::CheckWebhookUrl(*watch->webhook).ok()) {
+      fuzz::Fail("watchlist: webhook accepted unchecked", body);
+    }
+  }
   if (auto sightings = portal::internal::ParseSightingRequest(body); sightings.ok()) {
     if (sightings->all != sightings->picks.empty()) fuzz::Fail("sightings: all and picks", body);
     if (sightings->picks.size() > portal::internal::kMaxSightingPicks) {

@@ -32,6 +32,8 @@ struct PortalFlags {
   std::string tls_key;
   int threads = 4;
   int64_t max_sift_upload_mb = 0;  // 0: the config's (default 2048)
+  int64_t watch_poll_seconds = 0;  // 0: the config's
+  int64_t min_watch_interval_seconds = 0;
   // users
   std::string name;
   std::string role = "analyst";
@@ -51,6 +53,10 @@ Result<portal::PortalConfig> Load(const PortalFlags& f) {
     auto bytes = portal::SiftUploadBytes(f.max_sift_upload_mb);
     if (!bytes.ok()) return Status(bytes.status()).WithContext("--max-sift-upload-mb");
     c->max_sift_upload_bytes = *bytes;
+  }
+  if (f.watch_poll_seconds != 0) c->watch.poll_seconds = f.watch_poll_seconds;
+  if (f.min_watch_interval_seconds != 0) {
+    c->watch.min_interval_s = f.min_watch_interval_seconds;
   }
   return c;
 }
@@ -193,6 +199,14 @@ Command AddPortalCommand(CLI::App& app) {
   s->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM)");
   s->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)");
   s->add_option("--threads", flags->threads, "request worker threads")->capture_default_str();
+  s->add_option("--watch-poll-seconds", flags->watch_poll_seconds,
+                "how often watchlists check members' data for changes (overrides the config's "
+                "watch_poll_seconds; default 60)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  s->add_option("--min-watch-interval-seconds", flags->min_watch_interval_seconds,
+                "the shortest interval a watchlist may ask (overrides the config's "
+                "min_watch_interval_seconds; default 60)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}));
   s->add_option("--max-sift-upload-mb", flags->max_sift_upload_mb,
                 "largest log upload to POST /api/v1/sifts, in MiB (overrides the config's "
                 "max_sift_upload_mb; default 2048)");

@@ -118,6 +118,44 @@ Result<int64_t> ParseDaysAgo(std::string_view s, int64_t now) {
   return now - n * 86400;
 }
 
+Result<int64_t> ParseDuration(std::string_view s) {
+  auto bad = [&] {
+    return InvalidArgumentError("'" + std::string(s.substr(0, 64)) +
+                                "' is not a duration such as 30s, 15m, 1h, 7d or 2w (at most "
+                                "366 days)");
+  };
+  if (s.size() < 2) return bad();
+  int64_t unit = 0;
+  switch (s.back()) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    case 'w':
+      unit = 7 * 86400;
+      break;
+    default:
+      return bad();
+  }
+  std::string_view digits = s.substr(0, s.size() - 1);
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  constexpr int64_t kMax = int64_t{366} * 86400;
+  if (ec != std::errc() || end != digits.data() + digits.size() || digits[0] == '+' || n < 1 ||
+      n > kMax / unit) {
+    return bad();
+  }
+  return n * unit;
+}
+
 Result<int64_t> ParseTimeBound(std::string_view text, int64_t now) {
   if (!text.empty() && text.back() == 'd') return ParseDaysAgo(text, now);
   Result<int64_t> t = ParseIsoDateTime(text);

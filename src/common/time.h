@@ -63,6 +63,11 @@ Result<int64_t> ParseIsoDateTime(std::string_view text);
 // "Nd": N whole days (1-36500) before `now`. Errors: kInvalidArgument.
 Result<int64_t> ParseDaysAgo(std::string_view text, int64_t now);
 
+// A duration as written: N followed by s, m, h, d or w ("15m", "1h", "7d"), N a whole number
+// of at least 1, the whole at most 366 days. Returns seconds. Errors: kInvalidArgument naming
+// the forms.
+Result<int64_t> ParseDuration(std::string_view text);
+
 // A search's time bound as written: "Nd" (ParseDaysAgo) or an ISO 8601 date or date-time
 // (ParseIsoDateTime). Unix seconds are the caller's (a JSON number, a digit string). Errors:
 // kInvalidArgument: ParseDaysAgo's, or one naming every accepted form.

@@ -51,6 +51,19 @@ Status Get(const toml::table& t, const char* key, T* out, const std::string& whe
   return Status();
 }
 
+// Watchlists' settings (issue 11), each within its range.
+template <typename Ranged>
+Status ReadWatchSettings(Ranged& ranged, PortalConfig* c) {
+  WatchOptions& w = c->watch;
+  IOCGRID_RETURN_IF_ERROR(ranged("watch_poll_seconds", 1, 86'400, &w.poll_seconds));
+  IOCGRID_RETURN_IF_ERROR(ranged("min_watch_interval_seconds", 1, 86'400, &w.min_interval_s));
+  IOCGRID_RETURN_IF_ERROR(ranged("max_watchlists_per_user", 1, 10'000, &w.max_per_user));
+  IOCGRID_RETURN_IF_ERROR(ranged("webhook_attempts", 1, 20, &w.webhook_attempts));
+  IOCGRID_RETURN_IF_ERROR(ranged("webhook_backoff_ms", 10, 3'600'000, &w.webhook_backoff_ms));
+  IOCGRID_RETURN_IF_ERROR(ranged("webhook_timeout_ms", 100, 120'000, &w.webhook_timeout_ms));
+  return Status::Ok();
+}
+
 // The top-level settings (every one but [[members]]) into *c; paths resolve against base_dir.
 // The federation's settings and the relay's cap, each within what can be used (a value outside
 // is an error, never clamped: a negative retry count or breaker time has no meaning).
@@ -82,7 +95,7 @@ Status ReadRangedSettings(const toml::table& t, PortalConfig* c) {
   IOCGRID_RETURN_IF_ERROR(
       ranged("private_evaluations_per_user_day", 1, int64_t{1'000'000'000}, &n));
   c->private_evaluations_per_user_day = static_cast<uint64_t>(n);
-  return Status::Ok();
+  return ReadWatchSettings(ranged, c);
 }
 
 Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalConfig* c) {
@@ -101,6 +114,12 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
                                              "max_private_tags",
                                              "private_evaluations_per_user_day",
                                              "max_sift_upload_mb",
+                                             "watch_poll_seconds",
+                                             "min_watch_interval_seconds",
+                                             "max_watchlists_per_user",
+                                             "webhook_attempts",
+                                             "webhook_backoff_ms",
+                                             "webhook_timeout_ms",
                                              "members"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {

@@ -24,6 +24,18 @@
 
 namespace iocgrid::portal {
 
+// Watchlists (issue 11; docs/portal-api.md): how often members' data is checked for changes,
+// the shortest interval a watchlist may ask, how many one analyst may keep, and how webhooks
+// are delivered (attempts, first backoff, doubled per attempt, per-attempt timeout).
+struct WatchOptions {
+  int64_t poll_seconds = 60;     // config watch_poll_seconds
+  int64_t min_interval_s = 60;   // config min_watch_interval_seconds
+  int64_t max_per_user = 100;    // config max_watchlists_per_user
+  int64_t webhook_attempts = 6;  // config webhook_attempts
+  int64_t webhook_backoff_ms = 1000;
+  int64_t webhook_timeout_ms = 5000;
+};
+
 struct PortalConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data = "portal-data";  // directory of the portal's SQLite store
@@ -42,6 +54,7 @@ struct PortalConfig {
   // key as one querier, so this keeps one analyst from spending the quota everyone shares.
   // Config `private_evaluations_per_user_day`.
   uint64_t private_evaluations_per_user_day = 200000;
+  WatchOptions watch;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
   // Not a setting: the portal's time (search and sift created, keys' last_used, members' last

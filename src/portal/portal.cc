@@ -100,6 +100,14 @@ void Portal::Impl::Routes() {
   Add({"POST"}, "/api/v1/searches/{id}/rerun", &Impl::Rerun);
   Add({"POST"}, "/api/v1/searches/{id}/sightings", &Impl::SendSightings);
   Add({"GET"}, "/api/v1/searches/{id}/sightings", &Impl::ListSentSightings);
+  Add({"POST"}, "/api/v1/watchlists", &Impl::CreateWatchlist);
+  Add({"GET"}, "/api/v1/watchlists", &Impl::ListWatchlists);
+  Add({"GET"}, "/api/v1/watchlists/{id}", &Impl::GetWatchlist);
+  Add({"PATCH"}, "/api/v1/watchlists/{id}", &Impl::PatchWatchlist);
+  Add({"DELETE"}, "/api/v1/watchlists/{id}", &Impl::DeleteWatchlist);
+  Add({"GET"}, "/api/v1/watchlists/{id}/runs", &Impl::WatchlistRuns);
+  Add({"GET"}, "/api/v1/watchlists/{id}/deliveries", &Impl::WatchlistDeliveries);
+  Add({"GET"}, "/api/v1/watchlists/{id}/events", &Impl::WatchlistEvents);
   Add({"POST"}, "/api/v1/sifts", &Impl::CreateSiftBuffered);
   Add({"GET"}, "/api/v1/sifts", &Impl::ListSifts);
   Add({"GET"}, "/api/v1/sifts/{id}", &Impl::GetSift);
@@ -608,6 +616,7 @@ Portal::~Portal() {
     h->Cancel();
     h->Wait();
   }
+  impl_->StopWatching();  // a watchlist run in progress was among the handles, or cancels itself
   impl_->fed.reset();
   {
     MutexLock lock(impl_->persist_mu);
@@ -633,6 +642,7 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   impl->Routes();
   Impl* raw = impl.get();
   impl->persister = std::thread([raw] { raw->PersistLoop(); });
+  impl->StartWatching();
   return std::unique_ptr<Portal>(new Portal(std::move(impl)));
 }
 

@@ -96,6 +96,51 @@ struct SentSighting {
   std::string reason;   // why, when not sent
 };
 
+// A standing search (POST /api/v1/watchlists): its normalized search request, where its new hits
+// go, how often it runs, and the hits of its last run.
+struct WatchlistRow {
+  std::string id;
+  std::string owner;
+  std::string name;
+  std::string request;  // JSON: the normalized search request (portal/internal/search_request.h)
+  std::string webhook;  // empty = none
+  std::string secret;   // the webhook's HMAC key; never shown again
+  int64_t interval_s = 0;
+  int64_t created = 0;
+  int64_t updated = 0;
+  int64_t last_run = 0;     // unix seconds; 0 = never ran
+  std::string hits = "[]";  // JSON: the last run's hits
+};
+
+struct WatchRunRow {
+  int64_t id = 0;
+  std::string watchlist_id;
+  int64_t started = 0;
+  int64_t finished = 0;
+  std::string reason;  // created, interval, data-changed, patched
+  std::string status;  // done, interrupted
+  uint64_t hits = 0;
+  std::string new_hits = "[]";      // JSON
+  std::string removed_hits = "[]";  // JSON
+  std::string members = "[]";       // JSON: each member's status in the run
+};
+
+// A webhook delivery: pending until the receiver answers 2xx (delivered) or the attempts run
+// out (failed); `log` keeps every attempt.
+struct DeliveryRow {
+  int64_t id = 0;
+  std::string watchlist_id;
+  int64_t run_id = 0;
+  std::string url;
+  std::string body;
+  std::string state;  // pending, delivered, failed
+  int attempts = 0;
+  int64_t next_at = 0;  // unix milliseconds of the next attempt
+  int last_status = 0;
+  std::string last_error;
+  std::string log = "[]";  // JSON: [{"at", "status", "error"}]
+};
+
 class PortalStore {
  public:
   // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
@@ -140,6 +185,26 @@ class PortalStore {
   Result<SiftRow> GetSift(const std::string& id);
   // Newest first; without request, result, groups and report.
   Result<std::vector<SiftRow>> ListSifts();
+
+  // Watchlists.
+  Status InsertWatchlist(const WatchlistRow& row);
+  // Sets name, request, webhook, secret, interval and updated. Errors: kNotFound.
+  Status UpdateWatchlist(const WatchlistRow& row);
+  Result<WatchlistRow> GetWatchlist(const std::string& id);  // Errors: kNotFound
+  Result<std::vector<WatchlistRow>> ListWatchlists();        // oldest first
+  // Deletes the watchlist with its runs and deliveries. Errors: kNotFound.
+  Status DeleteWatchlist(const std::string& id);
+  // One transaction: the run, the watchlist's last_run and hits, and (when `delivery` has a
+  // body) a pending delivery of it. Returns the run's id; sets delivery->id and run_id.
+  // Errors: kNotFound when the watchlist was deleted meanwhile (nothing is written).
+  Result<int64_t> RecordWatchRun(const WatchRunRow& run, const std::string& hits,
+                                 DeliveryRow* delivery);
+  Result<std::vector<WatchRunRow>> ListWatchRuns(const std::string& watchlist_id, size_t limit);
+  Result<std::vector<DeliveryRow>> ListDeliveries(const std::string& watchlist_id, size_t limit);
+  // Pending deliveries due at `now_ms` (unix milliseconds), oldest first.
+  Result<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms);
+  // Sets state, attempts, next_at, last_status, last_error and log.
+  Status UpdateDelivery(const DeliveryRow& row);
 
   // The number of searches marked interrupted at Open.
   int interrupted_at_open() const { return interrupted_; }

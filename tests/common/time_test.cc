@@ -54,6 +54,19 @@ TEST(TimeTest, DaysAgoIsStrict) {
   }
 }
 
+TEST(TimeTest, DurationsAreStrictAndBounded) {
+  EXPECT_EQ(*ParseDuration("30s"), 30);
+  EXPECT_EQ(*ParseDuration("15m"), 900);
+  EXPECT_EQ(*ParseDuration("1h"), 3600);
+  EXPECT_EQ(*ParseDuration("7d"), 7 * 86400);
+  EXPECT_EQ(*ParseDuration("2w"), 14 * 86400);
+  EXPECT_EQ(*ParseDuration("366d"), 366 * 86400);
+  for (const char* bad : {"", "s", "0s", "-5m", "+5m", "5", "5 m", "5M", "367d", "53w", "1.5h",
+                          "99999999999999999999s", "1y"}) {
+    EXPECT_FALSE(ParseDuration(bad).ok()) << bad;
+  }
+}
+
 TEST(ClockTest, ManualClockStandsStillAndCopiesShareItsTime) {
   Clock clock = Clock::Manual(1'700'000'000);
   const Clock copy = clock;  // what a component keeps

@@ -140,6 +140,26 @@ TEST(PortalConfigTest, SightingSettingsPerMember) {
   }
 }
 
+TEST(PortalConfigTest, WatchSettingsHaveDefaultsAndRanges) {
+  auto c = ParseConfig("", "/tmp");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->watch.poll_seconds, 60);
+  EXPECT_EQ(c->watch.min_interval_s, 60);
+  EXPECT_EQ(c->watch.webhook_attempts, 6);
+  c = ParseConfig("watch_poll_seconds = 5\nwebhook_attempts = 2\nwebhook_backoff_ms = 100\n",
+                  "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->watch.poll_seconds, 5);
+  EXPECT_EQ(c->watch.webhook_attempts, 2);
+  EXPECT_EQ(c->watch.webhook_backoff_ms, 100);
+  for (const char* bad : {"watch_poll_seconds = 0\n", "webhook_attempts = 21\n",
+                          "min_watch_interval_seconds = \"1m\"\n", "max_watchlists_per_user = -1\n",
+                          "webhook_timeout_ms = 1\n"}) {
+    auto r = ParseConfig(bad, "/tmp");
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
 TEST(PortalConfigTest, FederationSettingsOutsideTheirRangeAreErrors) {
   auto c = ParseConfig(
       "retries = 0\nbreaker_failures = 5\nbreaker_open_ms = 1000\n"

@@ -56,6 +56,10 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
     MutexLock lock(snapshot_mu);
     snap = current;
   }
+  // Changes with every data write, by this process or an import beside it (watchlists re-run
+  // on it, issue 11).
+  auto generation = store->DataGeneration();
+  if (!generation.ok()) return StatusError(generation.status(), req);
   json by_type = json::object();
   for (const auto& [type, n] : stats->attributes_by_type) by_type[type] = n;
   json body = {{"events", stats->events},
@@ -72,7 +76,8 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                {"index_bytes",
                 snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
-               {"org", auth.org.name}};
+               {"org", auth.org.name},
+               {"generation", *generation}};
   call.Note(0);
   return JsonResponse(body.dump());
 }

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -164,6 +166,53 @@ struct Portal::Impl {
     return user.role == Role::kAdmin || meta.owner == user.name || meta.shared;
   }
   void Finish(const std::shared_ptr<SearchJob>& job);
+
+  // Watchlists (watchlists.cc; docs/portal-api.md): standing searches re-run on an interval and
+  // when a member's data changes, new and removed hits to a signed webhook, an event stream and
+  // the runs log.
+  net::Response CreateWatchlist(net::Request&, const PortalUser&);
+  net::Response ListWatchlists(net::Request&, const PortalUser&);
+  net::Response GetWatchlist(net::Request&, const PortalUser&);
+  net::Response PatchWatchlist(net::Request&, const PortalUser&);
+  net::Response DeleteWatchlist(net::Request&, const PortalUser&);
+  net::Response WatchlistRuns(net::Request&, const PortalUser&);
+  net::Response WatchlistDeliveries(net::Request&, const PortalUser&);
+  net::Response WatchlistEvents(net::Request&, const PortalUser&);
+  // The watchlist `id` as `user` may see it (owner or admin). Errors: kNotFound.
+  Result<WatchlistRow> VisibleWatchlist(const std::string& id, const PortalUser& user);
+  void StartWatching();
+  void StopWatching();
+  void WatchLoop();
+  void DeliverLoop();
+  // Runs a search in memory (not in the history) and waits for it, its handle kept under
+  // `handle_key` meanwhile so that shutdown cancels it; null when no search slot was free.
+  std::shared_ptr<internal::SearchJob> SearchNow(internal::PreparedSearch search,
+                                                 const std::string& handle_key);
+  // Runs one watchlist now (the watcher thread); false when no search slot was free.
+  bool RunWatchlist(const WatchlistRow& row, const std::string& reason);
+  // Tries one webhook delivery (the deliverer thread) and records the attempt.
+  void AttemptDelivery(DeliveryRow delivery);
+  // An event for the watchlist's open event streams.
+  void PublishWatchEvent(const std::string& id, const std::string& name, const json& data);
+  Mutex watch_mu;
+  CondVar watch_cv;    // the watcher: stop, or a watchlist to run now
+  CondVar deliver_cv;  // the deliverer: stop, or a delivery queued
+  bool watch_stop IOCGRID_GUARDED_BY(watch_mu) = false;
+  // Watchlists to run at the next tick, with why (created, patched).
+  std::map<std::string, std::string> watch_now IOCGRID_GUARDED_BY(watch_mu);
+  std::thread watcher;
+  std::thread deliverer;
+  // The watcher thread's own: each member's data marker and when they were last checked.
+  std::map<std::string, std::string> member_markers;
+  int64_t markers_checked = 0;
+  // The last events of one watchlist for its event streams (kept in memory, at most 100).
+  struct WatchFeed {
+    std::deque<std::pair<uint64_t, std::string>> events;  // (sequence, "event: ..." block)
+    uint64_t next = 0;
+    std::vector<std::function<void()>> wakers;
+  };
+  Mutex feeds_mu;
+  std::map<std::string, WatchFeed> feeds IOCGRID_GUARDED_BY(feeds_mu);
 
   // Sifts (sifts.cc).
   net::BodyStream StreamSift(const net::Request& head);

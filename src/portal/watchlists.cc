@@ -1,0 +1,670 @@
+// Watchlists (issue 11; docs/portal-api.md "Watchlists"): an analyst's standing search. The
+// watcher thread re-runs each one at least every `interval`, and as soon as a member it asks
+// changes its data (federation/changes.h, checked every watch_poll_seconds). A run is an
+// ordinary search (the same parsing, members and disclosure) kept in memory, not in the
+// history; its hits are compared with the previous run's: new and removed hits go out as one
+// `watchlist.hits` event to the watchlist's event streams and, signed, to its webhook, through
+// a delivery queue in the store that the deliverer thread works off with retries and backoff.
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "federation/changes.h"
+#include "net/http_client.h"
+#include "portal/internal/portal_impl.h"
+#include "portal/internal/watchlist_request.h"
+
+namespace iocgrid::portal {
+
+using internal::Error;
+using internal::Json;
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kFeedEvents = 100;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The hits of a search document as a watchlist keeps them: one object per hit row with the
+// indicator it is for, and a key that names it across runs.
+json HitsOf(const json& doc) {
+  json out = json::array();
+  if (!doc.contains("indicators") || !doc["indicators"].is_array()) return out;
+  for (const json& ind : doc["indicators"]) {
+    if (!ind.contains("hits") || !ind["hits"].is_array()) continue;
+    for (const json& hit : ind["hits"]) {
+      json h = hit;
+      h["indicator"] = ind.value("value", "");
+      h["indicator_type"] = ind.value("type", "");
+      h["key"] = ind.value("normalized", "") + "|" + hit.value("member", "") + "|" +
+                 hit.value("relation", "") + "|" + hit.value("matched", "");
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+// Members asked this run that did not answer: each keeps its previous hits (neither removed
+// now nor new again later). A member no longer asked loses them.
+std::set<std::string> SilentMembers(const json& doc) {
+  std::set<std::string> out;
+  for (const json& m : doc.value("members", json::array())) {
+    if (m.value("status", "") != "done") out.insert(m.value("member", ""));
+  }
+  return out;
+}
+
+struct Diff {
+  json current = json::array();
+  json added = json::array();
+  json removed = json::array();
+};
+
+Diff Compare(const json& previous, const json& fresh, const std::set<std::string>& silent) {
+  Diff d;
+  std::set<std::string> before, now;
+  for (const json& h : previous) before.insert(h.value("key", ""));
+  for (const json& h : fresh) {
+    now.insert(h.value("key", ""));
+    d.current.push_back(h);
+    if (!before.count(h.value("key", ""))) d.added.push_back(h);
+  }
+  for (const json& h : previous) {
+    if (now.count(h.value("key", ""))) continue;
+    if (silent.count(h.value("member", ""))) {
+      d.current.push_back(h);  // its member did not answer: kept as it was
+      now.insert(h.value("key", ""));
+    } else {
+      d.removed.push_back(h);
+    }
+  }
+  return d;
+}
+
+std::string Hex(const unsigned char* data, size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 15]);
+  }
+  return out;
+}
+
+// "sha256=" and the hex HMAC-SHA256 of `body` under `secret` (X-Iocgrid-Signature).
+std::string Signature(const std::string& secret, const std::string& body) {
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
+                                body.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return "sha256=" + Hex(mac, sizeof mac);
+}
+
+json RequestOf(const WatchlistRow& row) {
+  json r = json::parse(row.request, nullptr, false);
+  return r.is_object() ? r : json::object();
+}
+
+// What GET /api/v1/watchlists shows of one (never the secret).
+json Summary(const WatchlistRow& row) {
+  json hits = json::parse(row.hits, nullptr, false);
+  json request = RequestOf(row);
+  return {{"id", row.id},
+          {"name", row.name},
+          {"owner", row.owner},
+          {"created", row.created},
+          {"updated", row.updated},
+          {"interval_s", row.interval_s},
+          {"webhook", row.webhook},
+          {"secret_set", !row.secret.empty()},
+          {"last_run", row.last_run},
+          {"hits", hits.is_array() ? hits.size() : 0},
+          {"indicators", request.contains("indicators") && request["indicators"].is_array()
+                             ? request["indicators"].size()
+                             : 0},
+          {"members", request.value("members", json::array())}};
+}
+
+json RunJson(const WatchRunRow& r) {
+  auto parse = [](const std::string& s) {
+    json j = json::parse(s, nullptr, false);
+    return j.is_discarded() ? json::array() : j;
+  };
+  return {{"id", r.id},
+          {"started", r.started},
+          {"finished", r.finished},
+          {"reason", r.reason},
+          {"status", r.status},
+          {"hits", r.hits},
+          {"new", parse(r.new_hits)},
+          {"removed", parse(r.removed_hits)},
+          {"members", parse(r.members)}};
+}
+
+// ?limit=N (1-1000, default 50). Errors: kInvalidArgument.
+Result<size_t> LimitParam(const net::Request& req) {
+  std::string text = req.QueryParam("limit");
+  if (text.empty()) return size_t{50};
+  size_t n = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9' || n > 1000) return InvalidArgumentError("'limit' must be 1-1000.");
+    n = n * 10 + static_cast<size_t>(ch - '0');
+  }
+  if (n < 1 || n > 1000) return InvalidArgumentError("'limit' must be 1-1000.");
+  return n;
+}
+
+}  // namespace
+
+// ---- HTTP ---------------------------------------------------------------------------------
+
+Result<WatchlistRow> Portal::Impl::VisibleWatchlist(const std::string& id, const PortalUser& user) {
+  auto row = store->GetWatchlist(id);
+  if (!row.ok() || (row->owner != user.name && user.role != Role::kAdmin)) {
+    return NotFoundError("no watchlist " + id);
+  }
+  return row;
+}
+
+net::Response Portal::Impl::CreateWatchlist(net::Request& req, const PortalUser& user) {
+  auto fields = internal::ParseWatchlistRequest(req.body, /*patch=*/false);
+  if (!fields.ok()) return Error(400, fields.status().message(), req);
+  const int64_t interval = fields->interval_s.value_or(900);
+  if (interval < config.watch.min_interval_s) {
+    return Error(400,
+                 "'interval' must be at least " + std::to_string(config.watch.min_interval_s) +
+                     " seconds on this portal (min_watch_interval_seconds).",
+                 req);
+  }
+  auto prepared = PrepareSearch(fields->search.dump(), user);
+  if (!prepared.ok()) {
+    int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+    return Error(status, prepared.status().message(), req);
+  }
+  auto all = store->ListWatchlists();
+  if (!all.ok()) return net::ErrorResponse(all.status(), req.path);
+  const auto mine = std::count_if(all->begin(), all->end(),
+                                  [&](const WatchlistRow& w) { return w.owner == user.name; });
+  if (mine >= config.watch.max_per_user) {
+    return Error(429,
+                 "You keep " + std::to_string(mine) +
+                     " watchlists, the most this portal allows (max_watchlists_per_user); "
+                     "delete one first.",
+                 req);
+  }
+  WatchlistRow row;
+  row.id = internal::NewId();
+  row.owner = user.name;
+  row.name = *fields->name;
+  row.request = prepared->meta.request.dump(-1, ' ', false, json::error_handler_t::replace);
+  row.webhook = fields->webhook.value_or("");
+  row.secret = fields->secret.value_or("");
+  row.interval_s = interval;
+  row.created = row.updated = config.clock.Now();
+  if (Status st = store->InsertWatchlist(row); !st.ok()) {
+    return net::ErrorResponse(st, req.path);
+  }
+  {
+    MutexLock lock(watch_mu);
+    watch_now[row.id] = "created";
+  }
+  watch_cv.SignalAll();
+  return Json({{"id", row.id}, {"url", "/api/v1/watchlists/" + row.id}}, 201);
+}
+
+net::Response Portal::Impl::ListWatchlists(net::Request& req, const PortalUser& user) {
+  auto all = store->ListWatchlists();
+  if (!all.ok()) return net::ErrorResponse(all.status(), req.path);
+  json out = json::array();
+  for (const WatchlistRow& w : *all) {
+    if (w.owner == user.name || user.role == Role::kAdmin) out.push_back(Summary(w));
+  }
+  return Json(out);
+}
+
+net::Response Portal::Impl::GetWatchlist(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  json out = Summary(*row);
+  out["request"] = RequestOf(*row);
+  json hits = json::parse(row->hits, nullptr, false);
+  out["current_hits"] = hits.is_array() ? hits : json::array();
+  return Json(out);
+}
+
+net::Response Portal::Impl::PatchWatchlist(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  auto fields = internal::ParseWatchlistRequest(req.body, /*patch=*/true);
+  if (!fields.ok()) return Error(400, fields.status().message(), req);
+  if (fields->name) row->name = *fields->name;
+  if (fields->secret) row->secret = *fields->secret;
+  if (fields->webhook) row->webhook = *fields->webhook;
+  if (!row->webhook.empty() && row->secret.empty()) {
+    return Error(400, "'secret' is required with a webhook (it signs every delivery).", req);
+  }
+  if (fields->interval_s) {
+    if (*fields->interval_s < config.watch.min_interval_s) {
+      return Error(400,
+                   "'interval' must be at least " + std::to_string(config.watch.min_interval_s) +
+                       " seconds on this portal (min_watch_interval_seconds).",
+                   req);
+    }
+    row->interval_s = *fields->interval_s;
+  }
+  const bool search_changed = !fields->search.empty();
+  if (search_changed) {
+    // The given search fields replace the stored ones; a new input replaces the old input.
+    json request = RequestOf(*row);
+    if (fields->search.contains("indicators") || fields->search.contains("csv") ||
+        fields->search.contains("text")) {
+      request.erase("indicators");
+      request.erase("csv");
+      request.erase("text");
+    }
+    request.erase("shared");
+    for (auto& [k, v] : fields->search.items()) request[k] = v;
+    auto prepared = PrepareSearch(request.dump(), user);
+    if (!prepared.ok()) {
+      int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+      return Error(status, prepared.status().message(), req);
+    }
+    row->request = prepared->meta.request.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  row->updated = config.clock.Now();
+  if (Status st = store->UpdateWatchlist(*row); !st.ok()) {
+    return net::ErrorResponse(st, req.path);
+  }
+  if (search_changed) {
+    {
+      MutexLock lock(watch_mu);
+      watch_now[row->id] = "patched";
+    }
+    watch_cv.SignalAll();
+  }
+  return Json(Summary(*row));
+}
+
+net::Response Portal::Impl::DeleteWatchlist(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  if (Status st = store->DeleteWatchlist(row->id); !st.ok()) {
+    return net::ErrorResponse(st, req.path);
+  }
+  return Json({{"deleted", true}});
+}
+
+net::Response Portal::Impl::WatchlistRuns(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  auto limit = LimitParam(req);
+  if (!limit.ok()) return Error(400, limit.status().message(), req);
+  auto runs = store->ListWatchRuns(row->id, *limit);
+  if (!runs.ok()) return net::ErrorResponse(runs.status(), req.path);
+  json out = json::array();
+  for (const WatchRunRow& r : *runs) out.push_back(RunJson(r));
+  return Json(out);
+}
+
+net::Response Portal::Impl::WatchlistDeliveries(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  auto limit = LimitParam(req);
+  if (!limit.ok()) return Error(400, limit.status().message(), req);
+  auto deliveries = store->ListDeliveries(row->id, *limit);
+  if (!deliveries.ok()) return net::ErrorResponse(deliveries.status(), req.path);
+  json out = json::array();
+  for (const DeliveryRow& d : *deliveries) {
+    json log = json::parse(d.log, nullptr, false);
+    out.push_back({{"id", d.id},
+                   {"run", d.run_id},
+                   {"url", d.url},
+                   {"state", d.state},
+                   {"attempts", d.attempts},
+                   {"last_status", d.last_status},
+                   {"last_error", d.last_error},
+                   {"log", log.is_array() ? log : json::array()}});
+  }
+  return Json(out);
+}
+
+net::Response Portal::Impl::WatchlistEvents(net::Request& req, const PortalUser& user) {
+  auto row = VisibleWatchlist(req.params["id"], user);
+  if (!row.ok()) return Error(404, "Invalid watchlist", req);
+  const std::string id = row->id;
+  net::Response r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  struct Cursor {
+    uint64_t next = 0;
+    std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  };
+  auto cursor = std::make_shared<Cursor>();
+  {
+    MutexLock lock(feeds_mu);
+    cursor->next = feeds[id].next;  // from now on
+  }
+  r.body = ": watching " + id + "\n\n";
+  r.stream_wake = [this, id](std::function<void()> wake) {
+    MutexLock lock(feeds_mu);
+    feeds[id].wakers.push_back(std::move(wake));
+  };
+  r.stream = [this, id, cursor](std::string* chunk) {
+    {
+      MutexLock lock(feeds_mu);
+      for (const auto& [seq, block] : feeds[id].events) {
+        if (seq >= cursor->next) *chunk += block;
+      }
+      cursor->next = feeds[id].next;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (!chunk->empty()) {
+      cursor->last = now;
+    } else if (now - cursor->last >= std::chrono::seconds(15)) {
+      *chunk = ": keep-alive\n\n";
+      cursor->last = now;
+    }
+    return !stopping.load();
+  };
+  return r;
+}
+
+void Portal::Impl::PublishWatchEvent(const std::string& id, const std::string& name,
+                                     const json& data) {
+  std::vector<std::function<void()>> wakers;
+  {
+    MutexLock lock(feeds_mu);
+    WatchFeed& feed = feeds[id];
+    feed.events.emplace_back(
+        feed.next++, "event: " + name + "\ndata: " +
+                         data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n");
+    while (feed.events.size() > kFeedEvents) feed.events.pop_front();
+    wakers = feed.wakers;
+  }
+  for (auto& wake : wakers) wake();
+}
+
+// ---- The watcher ----------------------------------------------------------------------------
+
+void Portal::Impl::StartWatching() {
+  watcher = std::thread([this] { WatchLoop(); });
+  deliverer = std::thread([this] { DeliverLoop(); });
+}
+
+void Portal::Impl::StopWatching() {
+  {
+    MutexLock lock(watch_mu);
+    watch_stop = true;
+  }
+  watch_cv.SignalAll();
+  deliver_cv.SignalAll();
+  if (watcher.joinable()) watcher.join();
+  if (deliverer.joinable()) deliverer.join();
+}
+
+namespace {
+
+// The members a stored request asks: its "members", else every enabled member.
+std::vector<std::string> AskedMembers(const json& request,
+                                      const std::vector<federation::MemberConfig>& all) {
+  std::vector<std::string> out;
+  if (request.contains("members") && request["members"].is_array() && !request["members"].empty()) {
+    for (const json& m : request["members"]) {
+      if (m.is_string()) out.push_back(m.get<std::string>());
+    }
+    return out;
+  }
+  for (const auto& m : all) {
+    if (m.enabled) out.push_back(m.name);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Portal::Impl::WatchLoop() {
+  const auto tick = std::chrono::milliseconds(200);
+  while (true) {
+    std::map<std::string, std::string> now_runs;
+    {
+      MutexLock lock(watch_mu);
+      if (watch_now.empty() && !watch_stop) watch_cv.WaitFor(watch_mu, tick);
+      if (watch_stop) return;
+      now_runs.swap(watch_now);
+    }
+    auto rows = store->ListWatchlists();
+    if (!rows.ok() || rows->empty()) continue;
+    const int64_t now = config.clock.Now();
+    const std::vector<federation::MemberConfig> all = fed->members();
+    // Which members changed their data since the last check (in parallel, each within its
+    // timeout); the first check only records where each one stands.
+    std::set<std::string> changed;
+    if (now - markers_checked >= config.watch.poll_seconds) {
+      std::set<std::string> asked;
+      for (const WatchlistRow& row : *rows) {
+        for (const std::string& m : AskedMembers(RequestOf(row), all)) asked.insert(m);
+      }
+      std::vector<std::pair<std::string, std::future<Result<federation::DataCheck>>>> checks;
+      for (const federation::MemberConfig& m : all) {
+        if (!asked.count(m.name) || !m.enabled) continue;
+        checks.emplace_back(
+            m.name, std::async(std::launch::async,
+                               [m, previous = member_markers[m.name], since = markers_checked] {
+                                 return federation::CheckMemberData(m, previous, since);
+                               }));
+      }
+      for (auto& [name, check] : checks) {
+        Result<federation::DataCheck> r = check.get();
+        if (!r.ok()) continue;  // unreachable now: its hits are kept, the interval still runs
+        if (r->changed) changed.insert(name);
+        member_markers[name] = r->marker;
+      }
+      markers_checked = now;
+    }
+    for (const WatchlistRow& row : *rows) {
+      std::string reason;
+      if (auto it = now_runs.find(row.id); it != now_runs.end()) {
+        reason = it->second;
+      } else if (row.last_run == 0) {
+        reason = "created";
+      } else if (now - row.last_run >= row.interval_s) {
+        reason = "interval";
+      } else {
+        for (const std::string& m : AskedMembers(RequestOf(row), all)) {
+          if (changed.count(m)) reason = "data-changed";
+        }
+      }
+      if (reason.empty()) continue;
+      if (!RunWatchlist(row, reason)) {
+        MutexLock lock(watch_mu);
+        watch_now.try_emplace(row.id, reason);  // no slot: the next tick tries again
+      }
+      MutexLock lock(watch_mu);
+      if (watch_stop) return;
+    }
+  }
+}
+
+std::shared_ptr<internal::SearchJob> Portal::Impl::SearchNow(internal::PreparedSearch search,
+                                                             const std::string& handle_key) {
+  if (!TakeSlot()) return nullptr;
+  federation::SearchRequest sr = std::move(search.request);
+  sr.indicators = search.input.indicators;
+  for (const auto& m : search.members) sr.members.push_back(m.name);
+  sr.deadline = std::chrono::steady_clock::now() + config.search_timeout;
+  auto job = std::make_shared<SearchJob>(search.meta, std::move(search.input), search.members);
+  federation::SearchCallbacks cb;
+  cb.on_status = [job](const std::string& m, federation::MemberStatus s) { job->OnStatus(m, s); };
+  cb.on_reply = [this, job](federation::MemberReply r) {
+    RecordAnswer(r);
+    job->OnReply(std::move(r));
+  };
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  cb.on_done = [job, done] {
+    job->OnDone();
+    done->set_value();
+  };
+  {
+    auto handle = fed->Search(std::move(sr), std::move(cb));
+    MutexLock lock(jobs_mu);
+    if (stopping.load()) handle->Cancel();  // the portal is shutting down: end at once
+    handles[handle_key] = std::move(handle);
+  }
+  finished.wait();
+  {
+    MutexLock lock(jobs_mu);
+    handles.erase(handle_key);
+  }
+  ReleaseSlot();
+  return job;
+}
+
+bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reason) {
+  const int64_t started = config.clock.Now();
+  PortalUser owner;
+  owner.name = row.owner;
+  auto prepared = PrepareSearch(row.request, owner);
+  WatchRunRow run;
+  run.watchlist_id = row.id;
+  run.started = started;
+  run.reason = reason;
+  if (!prepared.ok()) {
+    // The portal's members changed under it (a member it names is gone): recorded, not retried
+    // before the next interval.
+    run.finished = config.clock.Now();
+    run.status = "failed";
+    run.members = json::array({{{"error", prepared.status().message()}}}).dump();
+    (void)store->RecordWatchRun(run, row.hits, nullptr);
+    return true;
+  }
+  if (stopping.load()) return true;
+  std::shared_ptr<SearchJob> job = SearchNow(std::move(*prepared), "watchlist:" + row.id);
+  if (!job) return false;
+  const json doc = job->Document();
+  json previous = json::parse(row.hits, nullptr, false);
+  if (!previous.is_array()) previous = json::array();
+  Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc));
+  run.finished = config.clock.Now();
+  run.status = job->status();
+  run.hits = diff.current.size();
+  run.new_hits = diff.added.dump(-1, ' ', false, json::error_handler_t::replace);
+  run.removed_hits = diff.removed.dump(-1, ' ', false, json::error_handler_t::replace);
+  json members = json::array();
+  for (const json& m : doc.value("members", json::array())) {
+    members.push_back({{"member", m.value("member", "")},
+                       {"status", m.value("status", "")},
+                       {"error", m.value("error", "")}});
+  }
+  run.members = members.dump();
+  const bool news = !diff.added.empty() || !diff.removed.empty();
+  json event = {{"event", "watchlist.hits"},
+                {"watchlist", {{"id", row.id}, {"name", row.name}}},
+                {"run", {{"reason", reason}, {"started", started}, {"finished", run.finished}}},
+                {"new", diff.added},
+                {"removed", diff.removed}};
+  DeliveryRow delivery;
+  if (news && !row.webhook.empty()) {
+    delivery.url = row.webhook;
+    delivery.body = event.dump(-1, ' ', false, json::error_handler_t::replace);
+    delivery.next_at = NowMs();
+  }
+  auto run_id = store->RecordWatchRun(
+      run, diff.current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery);
+  if (!run_id.ok()) return true;  // deleted while it ran
+  event["run"]["id"] = *run_id;
+  PublishWatchEvent(row.id, "run", RunJson([&] {
+                      WatchRunRow r = run;
+                      r.id = *run_id;
+                      return r;
+                    }()));
+  if (news) PublishWatchEvent(row.id, "watchlist.hits", event);
+  if (delivery.id != 0) deliver_cv.SignalAll();
+  return true;
+}
+
+// ---- The deliverer --------------------------------------------------------------------------
+
+void Portal::Impl::DeliverLoop() {
+  while (true) {
+    {
+      MutexLock lock(watch_mu);
+      if (watch_stop) return;
+      deliver_cv.WaitFor(watch_mu, std::chrono::milliseconds(100));
+      if (watch_stop) return;
+    }
+    auto due = store->DueDeliveries(NowMs());
+    if (!due.ok()) continue;
+    for (DeliveryRow& d : *due) {
+      AttemptDelivery(std::move(d));
+      MutexLock lock(watch_mu);
+      if (watch_stop) return;
+    }
+  }
+}
+
+void Portal::Impl::AttemptDelivery(DeliveryRow d) {
+  auto row = store->GetWatchlist(d.watchlist_id);
+  ++d.attempts;
+  json log = json::parse(d.log, nullptr, false);
+  if (!log.is_array()) log = json::array();
+  int status = 0;
+  std::string error;
+  if (!row.ok()) {
+    error = "the watchlist was deleted";
+  } else {
+    net::ClientRequest request;
+    request.method = "POST";
+    request.url = d.url;
+    request.body = d.body;
+    request.headers = {{"Content-Type", "application/json"},
+                       {"User-Agent", "iocgrid-portal"},
+                       {"X-Iocgrid-Event", "watchlist.hits"},
+                       {"X-Iocgrid-Delivery", std::to_string(d.id)},
+                       {"X-Iocgrid-Signature", Signature(row->secret, d.body)}};
+    request.timeout = std::chrono::milliseconds(config.watch.webhook_timeout_ms);
+    request.connect_timeout = request.timeout;
+    request.max_response_bytes = 64 * 1024;
+    Result<net::ClientResponse> answer = net::Fetch(request);
+    if (!answer.ok()) {
+      error = std::string(answer.status().message());
+    } else {
+      status = answer->status;
+      if (status < 200 || status > 299)
+        error = "the receiver answered HTTP " + std::to_string(status);
+    }
+  }
+  log.push_back(
+      {{"at", NowMs() / 1000}, {"attempt", d.attempts}, {"status", status}, {"error", error}});
+  d.log = log.dump(-1, ' ', false, json::error_handler_t::replace);
+  d.last_status = status;
+  d.last_error = error;
+  if (error.empty()) {
+    d.state = "delivered";
+  } else if (!row.ok() || d.attempts >= config.watch.webhook_attempts) {
+    d.state = "failed";
+  } else {
+    d.next_at =
+        NowMs() + config.watch.webhook_backoff_ms * (int64_t{1} << std::min(d.attempts - 1, 20));
+  }
+  (void)store->UpdateDelivery(d);
+}
+
+}  // namespace iocgrid::portal
