@@ -26,5 +26,6 @@ Command AddNodeCommand(CLI::App& app);
 Command AddPortalCommand(CLI::App& app);
 Command AddSearchCommand(CLI::App& app);
 Command AddSiftCommand(CLI::App& app);
+Command AddWatchCommand(CLI::App& app);
 
 }  // namespace iocgrid::app

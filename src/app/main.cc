@@ -20,7 +20,8 @@ constexpr const char* kDescription =
     "  iocgrid portal serve --config F           run the alliance portal (API and web UI)\n"
     "  iocgrid search --portal URL FILE          search the alliance from the command line\n"
     "  iocgrid sift --against DATA... LOG...     sort a web/WAF/IDS log's clients by what the "
-    "alliance knows\n";
+    "alliance knows\n"
+    "  iocgrid watch add --portal URL FILE       keep a search running, new hits to a webhook\n";
 
 int Run(int argc, char** argv) {
   CLI::App app(kDescription, "iocgrid");
@@ -33,6 +34,7 @@ int Run(int argc, char** argv) {
   commands.push_back(iocgrid::app::AddPortalCommand(app));
   commands.push_back(iocgrid::app::AddSearchCommand(app));
   commands.push_back(iocgrid::app::AddSiftCommand(app));
+  commands.push_back(iocgrid::app::AddWatchCommand(app));
   // Unknown flags and subcommands first, by name: CLI11 would report a missing required
   // option instead.
   if (std::string unknown = iocgrid::app::FindUnknownArgument(app, argc, argv); !unknown.empty()) {

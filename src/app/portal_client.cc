@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/indicator_type.h"
+#include "ingest/query_reader.h"
+
 namespace iocgrid::app {
 
 using json = nlohmann::json;
@@ -24,6 +27,38 @@ Result<net::ClientResponse> PortalCall(const PortalConnection& portal, const std
   req.ca_file = portal.ca_file;
   req.timeout = std::chrono::seconds(60);
   return net::Fetch(req);
+}
+
+Result<ingest::QueryFile> ParseQueryList(const std::string& path, const std::string& content,
+                                         bool quiet) {
+  ingest::QueryFile q = ingest::ParseQueries(path, content);
+  if (q.items.empty()) {
+    return InvalidArgumentError("no valid indicator in " + path +
+                                (q.issues.empty()
+                                     ? std::string()
+                                     : " (" + std::to_string(q.issues.size()) +
+                                           " lines are not indicators): if it is report text, "
+                                           "give --from-text to extract its indicators"));
+  }
+  for (const auto& issue : q.issues) {
+    if (!quiet) {
+      std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
+    }
+  }
+  return q;
+}
+
+Result<json> QueryInputBody(const std::string& path, bool from_text, bool quiet) {
+  IOCGRID_ASSIGN_OR_RETURN(std::string content, ingest::ReadQueryText(path));
+  if (from_text) return json{{"text", std::move(content)}};
+  IOCGRID_ASSIGN_OR_RETURN(ingest::QueryFile q, ParseQueryList(path, content, quiet));
+  json list = json::array();
+  for (const auto& item : q.items) {
+    json i = {{"value", item.raw}, {"type", core::TypeName(item.indicator.type)}};
+    if (!item.date.empty()) i["date"] = item.date;
+    list.push_back(i);
+  }
+  return json{{"indicators", std::move(list)}};
 }
 
 std::string PortalApiError(const net::ClientResponse& r) {

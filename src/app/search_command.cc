@@ -56,52 +56,8 @@ int Fail(const std::string& message) {
 
 // The search request (docs/portal-api.md): the indicators of f.path (or its text, with
 // --from-text) and the flags' filters. Errors: kInvalidArgument, saying what to fix.
-Result<std::string> ReadQueryContent(const SearchFlags& f) {
-  if (f.path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  std::ifstream in(f.path, std::ios::binary);
-  if (!in) return InvalidArgumentError("cannot read " + f.path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The indicators of a query file, each line that holds none reported on stderr. Errors:
-// kInvalidArgument when none is valid, pointing at --from-text for report text (issue 8).
-Result<ingest::QueryFile> ReadQueryFile(const SearchFlags& f, const std::string& content) {
-  ingest::QueryFile q = ingest::ParseQueries(f.path, content);
-  if (q.items.empty()) {
-    return InvalidArgumentError("no valid indicator in " + f.path +
-                                (q.issues.empty()
-                                     ? std::string()
-                                     : " (" + std::to_string(q.issues.size()) +
-                                           " lines are not indicators): if it is report text, "
-                                           "give --from-text to extract its indicators"));
-  }
-  for (const auto& issue : q.issues) {
-    if (!f.quiet)
-      std::fprintf(stderr, "%s:%u: %s\n", issue.path.c_str(), issue.line, issue.message.c_str());
-  }
-  return q;
-}
-
 Result<json> BuildSearchBody(const SearchFlags& f) {
-  IOCGRID_ASSIGN_OR_RETURN(std::string content, ReadQueryContent(f));
-  json body;
-  if (f.from_text) {
-    body["text"] = content;
-  } else {
-    IOCGRID_ASSIGN_OR_RETURN(ingest::QueryFile q, ReadQueryFile(f, content));
-    json list = json::array();
-    for (const auto& item : q.items) {
-      json i = {{"value", item.raw}, {"type", core::TypeName(item.indicator.type)}};
-      if (!item.date.empty()) i["date"] = item.date;
-      list.push_back(i);
-    }
-    if (list.empty()) return InvalidArgumentError("no valid indicator in " + f.path);
-    body["indicators"] = list;
-  }
+  IOCGRID_ASSIGN_OR_RETURN(json body, QueryInputBody(f.path, f.from_text, f.quiet));
   if (!f.members.empty()) body["members"] = f.members;
   if (!f.relations.empty()) body["relations"] = f.relations;
   if (!f.label.empty()) body["label"] = f.label;
@@ -193,7 +149,7 @@ int RunPrivate(const SearchFlags& f, const PortalConnection& portal) {
   PrivateSearchInput input;
   input.members = f.members;
   input.timeout_s = f.timeout_s;
-  auto content = ReadQueryContent(f);
+  auto content = ingest::ReadQueryText(f.path);
   if (!content.ok()) return Fail(std::string(content.status().message()));
   if (f.from_text) {
     auto extractor = extract::Extractor::Create(extract::ExtractOptions{});
@@ -205,7 +161,7 @@ int RunPrivate(const SearchFlags& f, const PortalConnection& portal) {
     }
     if (input.queries.empty()) return Fail("no indicator found in the text of " + f.path);
   } else {
-    auto q = ReadQueryFile(f, *content);
+    auto q = ParseQueryList(f.path, *content, f.quiet);
     if (!q.ok()) return Fail(std::string(q.status().message()));
     for (const auto& item : q->items) {
       input.queries.push_back(item.indicator);

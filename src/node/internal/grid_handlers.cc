@@ -56,10 +56,11 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
     MutexLock lock(snapshot_mu);
     snap = current;
   }
-  // Changes with every data write, by this process or an import beside it (watchlists re-run
-  // on it, issue 11).
-  auto generation = store->DataGeneration();
-  if (!generation.ok()) return StatusError(generation.status(), req);
+  // The data generation the grid API answers from (the index snapshot's): it moves once a
+  // write, by this process or an import beside it, is searchable, so that a watchlist re-run on
+  // it (issue 11) finds the new data. A stale snapshot is rebuilt in the background.
+  const uint64_t generation = snap ? snap->data_generation : 0;
+  if (snap) RefreshIfStale(*snap);
   json by_type = json::object();
   for (const auto& [type, n] : stats->attributes_by_type) by_type[type] = n;
   json body = {{"events", stats->events},
@@ -77,7 +78,7 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                 snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name},
-               {"generation", *generation}};
+               {"generation", generation}};
   call.Note(0);
   return JsonResponse(body.dump());
 }
