@@ -1,7 +1,8 @@
 // libFuzzer target for the portal's search body (POST /api/v1/searches, and re-runs):
 // portal::internal::ParseSearchRequest with the real extractor for "text" bodies, and the body
 // of POST /api/v1/searches/{id}/sightings (ParseSightingRequest) and of POST/PATCH
-// /api/v1/watchlists (ParseWatchlistRequest) from the same bytes.
+// /api/v1/watchlists (ParseWatchlistRequest), and TAXII's query, timestamps and Basic
+// credentials (portal/internal/taxii_params.h), from the same bytes.
 // Properties: no crash, no exception, no hang; an accepted request never holds more indicators
 // than the limit; its normalized form (what a re-run sends) parses again to the same form.
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include "fuzz/fuzz_checks.h"
 #include "portal/internal/search_request.h"
 #include "portal/internal/sighting_request.h"
+#include "portal/internal/taxii_params.h"
 #include "portal/internal/watchlist_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -24,6 +26,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return std::move(*e);
   }();
   std::string_view body(reinterpret_cast<const char*>(data), size);
+  {
+    net::Request taxii;
+    taxii.query = std::string(body);
+    taxii.headers = {{"authorization", "Basic " + std::string(body)}};
+    if (auto f = portal::internal::ReadTaxiiFilter(taxii); f.ok()) {
+      if (f->limit < 1 || f->limit > portal::internal::kTaxiiMaxLimit) {
+        fuzz::Fail("taxii: limit out of range", body);
+      }
+    }
+    if (portal::internal::TaxiiKey(taxii).size() > 512) fuzz::Fail("taxii: key too long", body);
+    if (size < 64) (void)portal::internal::ParseTaxiiTime(body);
+  }
   for (bool patch : {false, true}) {
     auto watch = portal::internal::ParseWatchlistRequest(body, patch);
     if (!watch.ok()) continue;

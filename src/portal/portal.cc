@@ -647,6 +647,12 @@ Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
 }
 
 net::Response Portal::Handle(net::Request& request) {
+  if (request.path == "/taxii2" || request.path.rfind("/taxii2/", 0) == 0) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return net::ErrorResponse(405, "TAXII collections here are read-only.", request.path);
+    }
+    return impl_->Taxii(request);
+  }
   if (request.path.rfind("/api/", 0) != 0 &&
       (request.method == "GET" || request.method == "HEAD")) {
     return impl_->Static(request);

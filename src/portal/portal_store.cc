@@ -406,29 +406,46 @@ Status PortalStore::InsertSentSightings(const std::vector<SentSighting>& rows) {
   return tx.Commit();
 }
 
+namespace {
+
+SentSighting ReadSentSighting(const Statement& row) {
+  SentSighting r;
+  r.search_id = std::string(row.Text(0));
+  r.created = row.Int(1);
+  r.user = std::string(row.Text(2));
+  r.type = std::string(row.Text(3));
+  r.source = std::string(row.Text(4));
+  r.member = std::string(row.Text(5));
+  r.i = static_cast<uint32_t>(row.Int(6));
+  r.value = std::string(row.Text(7));
+  r.outcome = std::string(row.Text(8));
+  r.reason = std::string(row.Text(9));
+  return r;
+}
+
+constexpr std::string_view kSentSightingSelect =
+    "SELECT search_id, created, user, type, source, member, i, value, outcome, reason FROM "
+    "search_sightings ";
+
+}  // namespace
+
 Result<std::vector<SentSighting>> PortalStore::ListSentSightings(const std::string& search_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare("SELECT search_id, created, user, type, source, member, i, value, outcome, "
-                   "reason FROM search_sightings WHERE search_id = ? ORDER BY id"));
+  IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string(kSentSightingSelect) +
+                                                     "WHERE search_id = ? ORDER BY id"));
   s.BindText(1, search_id);
   std::vector<SentSighting> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) {
-    SentSighting r;
-    r.search_id = std::string(row.Text(0));
-    r.created = row.Int(1);
-    r.user = std::string(row.Text(2));
-    r.type = std::string(row.Text(3));
-    r.source = std::string(row.Text(4));
-    r.member = std::string(row.Text(5));
-    r.i = static_cast<uint32_t>(row.Int(6));
-    r.value = std::string(row.Text(7));
-    r.outcome = std::string(row.Text(8));
-    r.reason = std::string(row.Text(9));
-    out.push_back(std::move(r));
-  }));
+  IOCGRID_RETURN_IF_ERROR(
+      s.ForEachRow([&](const Statement& row) { out.push_back(ReadSentSighting(row)); }));
   return out;
+}
+
+Result<std::vector<SentSighting>> PortalStore::ListConfirmedSightings() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SelectAll(*db_,
+                   std::string(kSentSightingSelect) +
+                       "WHERE type = 'true-positive' AND outcome = 'sent' ORDER BY id",
+                   &ReadSentSighting);
 }
 
 constexpr std::string_view kSiftColumns =

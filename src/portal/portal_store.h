@@ -178,6 +178,8 @@ class PortalStore {
   Status InsertSentSightings(const std::vector<SentSighting>& rows);
   // The sightings sent from a search, oldest first.
   Result<std::vector<SentSighting>> ListSentSightings(const std::string& search_id);
+  // Every true-positive sighting a member took (TAXII's confirmed sightings), oldest first.
+  Result<std::vector<SentSighting>> ListConfirmedSightings();
   Status InsertSift(const SiftRow& row);
   // Sets the status and the final report.
   Status FinishSift(const std::string& id, const std::string& status, const std::string& report);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -49,6 +50,7 @@ json HitsOf(const json& doc) {
       json h = hit;
       h["indicator"] = ind.value("value", "");
       h["indicator_type"] = ind.value("type", "");
+      h["normalized"] = ind.value("normalized", "");
       h["key"] = ind.value("normalized", "") + "|" + hit.value("member", "") + "|" +
                  hit.value("relation", "") + "|" + hit.value("matched", "");
       out.push_back(std::move(h));
@@ -73,14 +75,21 @@ struct Diff {
   json removed = json::array();
 };
 
-Diff Compare(const json& previous, const json& fresh, const std::set<std::string>& silent) {
+// `now_ms` stamps the hits seen for the first time ("added": when a TAXII client could first
+// fetch them); hits seen before keep their stamp.
+Diff Compare(const json& previous, const json& fresh, const std::set<std::string>& silent,
+             int64_t now_ms) {
   Diff d;
-  std::set<std::string> before, now;
-  for (const json& h : previous) before.insert(h.value("key", ""));
-  for (const json& h : fresh) {
-    now.insert(h.value("key", ""));
-    d.current.push_back(h);
-    if (!before.count(h.value("key", ""))) d.added.push_back(h);
+  std::map<std::string, int64_t> before;
+  std::set<std::string> now;
+  for (const json& h : previous) before[h.value("key", "")] = h.value("added", now_ms);
+  for (json h : fresh) {
+    const std::string key = h.value("key", "");
+    now.insert(key);
+    auto it = before.find(key);
+    h["added"] = it == before.end() ? now_ms : it->second;
+    if (it == before.end()) d.added.push_back(h);
+    d.current.push_back(std::move(h));
   }
   for (const json& h : previous) {
     if (now.count(h.value("key", ""))) continue;
@@ -561,7 +570,7 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
   const json doc = job->Document();
   json previous = json::parse(row.hits, nullptr, false);
   if (!previous.is_array()) previous = json::array();
-  Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc));
+  Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc), NowMs());
   run.finished = config.clock.Now();
   run.status = job->status();
   run.hits = diff.current.size();

@@ -183,6 +183,14 @@ class PortalApiTest : public ::testing::Test {
     return {};
   }
 
+  // Watchlists that react within a second: members checked every second, intervals from one
+  // second, and the member that is down left out (it would slow every run).
+  static void FastWatch(PortalConfig& c) {
+    c.watch.poll_seconds = 1;
+    c.watch.min_interval_s = 1;
+    c.members[3].enabled = false;
+  }
+
   static const json* Indicator(const json& d, const std::string& value) {
     for (const auto& i : d["indicators"]) {
       if (i["value"] == value) return &i;

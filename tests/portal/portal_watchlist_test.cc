@@ -99,11 +99,9 @@ class PortalWatchlistTest : public PortalApiTest {
   void SetUp() override {
     PortalApiTest::SetUp();
     configure_ = [](PortalConfig& c) {
-      c.watch.poll_seconds = 1;
-      c.watch.min_interval_s = 1;
+      FastWatch(c);
       c.watch.webhook_backoff_ms = 50;
       c.watch.webhook_attempts = 3;
-      c.members[3].enabled = false;  // the member that is down would make every run slow
     };
     OpenPortal();
   }
@@ -189,10 +187,8 @@ TEST_F(PortalWatchlistTest, RemovedHitsAreReportedAndAFailedMemberKeepsItsHits) 
   const std::string id = Create(Watch(receiver));
   ASSERT_EQ(receiver.WaitFor(1).size(), 1u);
   // The honeypot member stops answering: its hit is kept, nothing is reported removed.
-  configure_ = [this](PortalConfig& c) {
-    c.watch.poll_seconds = 1;
-    c.watch.min_interval_s = 1;
-    c.members[3].enabled = false;
+  configure_ = [](PortalConfig& c) {
+    FastWatch(c);
     c.members[1].url = "http://127.0.0.1:9";
     c.members[1].timeout = 1s;
   };
@@ -206,11 +202,7 @@ TEST_F(PortalWatchlistTest, RemovedHitsAreReportedAndAFailedMemberKeepsItsHits) 
   EXPECT_TRUE(runs[0]["removed"].empty()) << runs[0].dump();
   EXPECT_EQ(runs[0]["hits"], 2);
   // Back, asking anonymity alone: honeypot's hit is removed.
-  configure_ = [](PortalConfig& c) {
-    c.watch.poll_seconds = 1;
-    c.watch.min_interval_s = 1;
-    c.members[3].enabled = false;
-  };
+  configure_ = &FastWatch;
   OpenPortal();
   patched = Call("PATCH", "/api/v1/watchlists/" + id, json{{"members", {"anonymity"}}}.dump());
   ASSERT_EQ(patched.status, 200) << patched.body;

@@ -29,7 +29,8 @@ std::string IsoTime(int64_t t) {
   return buf;
 }
 
-// A deterministic UUID (v5-like layout) from text, so re-exports are stable.
+}  // namespace
+
 std::string StableUuid(const std::string& text) {
   unsigned char h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(text.data()), text.size());
@@ -45,6 +46,8 @@ std::string StableUuid(const std::string& text) {
   return out;
 }
 
+namespace {
+
 std::string StixEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -54,7 +57,8 @@ std::string StixEscape(const std::string& s) {
   return out;
 }
 
-// A STIX pattern for a MISP type and normalized value; empty when there is no simple one.
+}  // namespace
+
 std::string StixPattern(const std::string& type, const std::string& value) {
   auto eq = [](const std::string& path, const std::string& v) {
     return "[" + path + " = '" + StixEscape(v) + "']";
@@ -87,8 +91,6 @@ std::string StixPattern(const std::string& type, const std::string& value) {
   if (type == "AS") return "[autonomous-system:number = " + value + "]";
   return {};
 }
-
-}  // namespace
 
 std::string ExportCsv(const json& d) {
   std::string out =

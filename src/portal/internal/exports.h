@@ -6,6 +6,11 @@
 
 namespace iocgrid::portal::internal {
 
+// A deterministic UUID (v5-like layout) from text, so that re-exports name the same objects.
+std::string StableUuid(const std::string& text);
+// A STIX 2.1 pattern for a MISP type and normalized value; empty when there is no simple one.
+std::string StixPattern(const std::string& type, const std::string& value);
+
 // One CSV row per hit.
 std::string ExportCsv(const nlohmann::json& document);
 // A MISP event importable into the analyst's MISP: the searched indicators as attributes, each

@@ -167,6 +167,9 @@ struct Portal::Impl {
   }
   void Finish(const std::shared_ptr<SearchJob>& job);
 
+  // TAXII 2.1 (taxii.cc; docs/taxii.md): discovery, the API root, collections and objects.
+  net::Response Taxii(net::Request& req);
+
   // Watchlists (watchlists.cc; docs/portal-api.md): standing searches re-run on an interval and
   // when a member's data changes, new and removed hits to a signed webhook, an event stream and
   // the runs log.
