@@ -18,6 +18,7 @@
 #include "app/commands.h"
 #include "app/portal_client.h"
 #include "app/private_search.h"
+#include "common/ascii.h"
 #include "common/time.h"
 #include "extract/extractor.h"
 #include "ingest/query_reader.h"
@@ -46,6 +47,7 @@ struct SearchFlags {
   bool private_search = false;
   std::string confirm;         // empty, true-positive or false-positive
   std::string confirm_source;  // what the members are told; default the user's organisation
+  std::string explain;         // --explain VALUE: its reputation instead of a search
   std::string path;
 };
 
@@ -212,6 +214,63 @@ int Confirm(const SearchFlags& f, const PortalConnection& portal, const std::str
   return kExitFound;
 }
 
+// --explain VALUE: the value's reputation across the alliance (GET /api/v1/indicators).
+int Explain(const SearchFlags& f, const PortalConnection& portal) {
+  std::string path = "/api/v1/indicators?value=";
+  for (unsigned char ch : f.explain) {  // percent-encode all but unreserved characters
+    if (IsAsciiAlnum(static_cast<char>(ch)) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      path += static_cast<char>(ch);
+    } else {
+      path += fmt::format("%{:02X}", ch);
+    }
+  }
+  auto r = PortalCall(portal, "GET", path);
+  if (!r.ok()) return Fail(std::string(r.status().message()));
+  if (r->status != 200) return Fail(PortalApiError(*r));
+  json rep = json::parse(r->body, nullptr, false);
+  if (!rep.is_object()) return Fail("the portal's answer is not a reputation");
+  const uint64_t held = rep.value("held_by", uint64_t{0});
+  if (f.format == "json") {
+    std::printf("%s\n", rep.dump().c_str());
+    return held > 0 ? kExitFound : kExitNotFound;
+  }
+  auto join = [](const json& list) {
+    std::string out;
+    for (const json& v : list) {
+      out += (out.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    return out.empty() ? std::string("none") : out;
+  };
+  std::printf(
+      "%s (%s): score %d/100, held by %llu of %llu member(s) that answered (relations: %s)\n",
+      rep.value("value", "").c_str(), rep.value("type", "").c_str(), rep.value("score", 0),
+      static_cast<unsigned long long>(held),
+      static_cast<unsigned long long>(rep.value("members_answered", uint64_t{0})),
+      join(rep.value("relations", json::array())).c_str());
+  const json sightings = rep.value("sightings", json::object());
+  std::printf("  class %s (%s); sightings: %llu by members, %llu confirmed, %llu false positive\n",
+              rep.value("class", "").c_str(), join(rep.value("classes", json::array())).c_str(),
+              static_cast<unsigned long long>(sightings.value("members", uint64_t{0})),
+              static_cast<unsigned long long>(sightings.value("confirmed", uint64_t{0})),
+              static_cast<unsigned long long>(sightings.value("false_positive", uint64_t{0})));
+  std::printf("  first seen %s, last seen %s\n",
+              rep.value("first_seen", "").empty() ? "unknown" : rep.value("first_seen", "").c_str(),
+              rep.value("last_seen", "").empty() ? "unknown" : rep.value("last_seen", "").c_str());
+  for (const json& m : rep.value("members", json::array())) {
+    std::printf("    %-14s %-10s %-32s %-10s %s\n", m.value("member", "").c_str(),
+                m.value("relation", "").c_str(), m.value("matched", "").c_str(),
+                m.value("class", "").c_str(), m.value("event_info", "").c_str());
+  }
+  const json parts = rep.value("score_parts", json::object());
+  std::printf(
+      "  score = 100 x consensus %.2f x recency %.2f x sightings %.2f x false-positive "
+      "%.2f (half-life %lld days)\n",
+      parts.value("consensus", 0.0), parts.value("recency", 0.0), parts.value("sightings", 0.0),
+      parts.value("false_positive", 0.0),
+      static_cast<long long>(rep.value("half_life_days", int64_t{0})));
+  return held > 0 ? kExitFound : kExitNotFound;
+}
+
 int RunSearch(SearchFlags f) {
   if (f.key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
@@ -222,6 +281,16 @@ int RunSearch(SearchFlags f) {
   if (std::find(kFormats.begin(), kFormats.end(), f.format) == kFormats.end()) {
     return Fail("unknown --format '" + f.format + "' (table, json, csv, misp, stix)");
   }
+  if (!f.explain.empty()) {
+    if (!f.path.empty() || f.private_search || !f.confirm.empty()) {
+      return Fail(
+          "--explain VALUE asks for one value's reputation: give no FILE, --private or "
+          "--confirm with it");
+    }
+    if (f.format != "table" && f.format != "json") return Fail("--explain prints table or json");
+    return Explain(f, PortalConnection{f.portal, f.key, f.ca_file, f.insecure});
+  }
+  if (f.path.empty()) return Fail("give a FILE of indicators (or - for stdin), or --explain VALUE");
   if (!f.confirm.empty() && f.confirm != "true-positive" && f.confirm != "false-positive") {
     return Fail("--confirm must be true-positive or false-positive, not '" + f.confirm + "'");
   }
@@ -324,9 +393,11 @@ Command AddSearchCommand(CLI::App& app) {
   s->add_option("--timeout", flags->timeout_s, "seconds to wait for the search")
       ->capture_default_str();
   s->add_flag("--quiet,-q", flags->quiet, "no progress or summary on stderr");
+  s->add_option("--explain", flags->explain,
+                "instead of a search: one value's reputation across the alliance (held by k of "
+                "n, relations, classes, sightings, first/last seen, score)");
   s->add_option("file", flags->path,
-                "indicators: one per line, CSV with type/value columns, or - for stdin")
-      ->required();
+                "indicators: one per line, CSV with type/value columns, or - for stdin");
   Command command;
   command.subcommand = s;
   command.run = [flags] { return RunSearch(*flags); };

@@ -61,6 +61,8 @@ Status ReadWatchSettings(Ranged& ranged, PortalConfig* c) {
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_attempts", 1, 20, &w.webhook_attempts));
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_backoff_ms", 10, 3'600'000, &w.webhook_backoff_ms));
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_timeout_ms", 100, 120'000, &w.webhook_timeout_ms));
+  IOCGRID_RETURN_IF_ERROR(
+      ranged("reputation_half_life_days", 1, 3650, &c->reputation_half_life_days));
   return Status::Ok();
 }
 
@@ -120,6 +122,7 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
                                              "webhook_attempts",
                                              "webhook_backoff_ms",
                                              "webhook_timeout_ms",
+                                             "reputation_half_life_days",
                                              "members"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {

@@ -55,6 +55,9 @@ struct PortalConfig {
   // Config `private_evaluations_per_user_day`.
   uint64_t private_evaluations_per_user_day = 200000;
   WatchOptions watch;
+  // GET /api/v1/indicators/{value}: the half-life of the score's recency decay, in days.
+  // Config `reputation_half_life_days` (1-3650).
+  int64_t reputation_half_life_days = 30;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
   // Not a setting: the portal's time (search and sift created, keys' last_used, members' last

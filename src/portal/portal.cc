@@ -100,6 +100,8 @@ void Portal::Impl::Routes() {
   Add({"POST"}, "/api/v1/searches/{id}/rerun", &Impl::Rerun);
   Add({"POST"}, "/api/v1/searches/{id}/sightings", &Impl::SendSightings);
   Add({"GET"}, "/api/v1/searches/{id}/sightings", &Impl::ListSentSightings);
+  Add({"GET"}, "/api/v1/indicators", &Impl::IndicatorReputation);
+  Add({"GET"}, "/api/v1/indicators/{value}", &Impl::IndicatorReputation);
   Add({"POST"}, "/api/v1/watchlists", &Impl::CreateWatchlist);
   Add({"GET"}, "/api/v1/watchlists", &Impl::ListWatchlists);
   Add({"GET"}, "/api/v1/watchlists/{id}", &Impl::GetWatchlist);

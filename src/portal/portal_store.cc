@@ -440,6 +440,32 @@ Result<std::vector<SentSighting>> PortalStore::ListSentSightings(const std::stri
   return out;
 }
 
+Result<std::pair<uint64_t, uint64_t>> PortalStore::CountSentSightings(
+    const std::vector<std::string>& values) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string list = "[";
+  for (const std::string& v : values) {
+    if (list.size() > 1) list += ',';
+    list += '"';
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') list += '\\';
+      if (static_cast<unsigned char>(ch) < 0x20) continue;  // values hold no control bytes
+      list += ch;
+    }
+    list += '"';
+  }
+  list += ']';
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare("SELECT COALESCE(SUM(type = 'true-positive'), 0), "
+                   "COALESCE(SUM(type = 'false-positive'), 0) FROM search_sightings WHERE "
+                   "outcome = 'sent' AND value IN (SELECT value FROM json_each(?))"));
+  s.BindText(1, list);
+  IOCGRID_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::make_pair(uint64_t{0}, uint64_t{0});
+  return std::make_pair(static_cast<uint64_t>(s.Int(0)), static_cast<uint64_t>(s.Int(1)));
+}
+
 Result<std::vector<SentSighting>> PortalStore::ListConfirmedSightings() {
   std::lock_guard<std::mutex> lock(mu_);
   return SelectAll(*db_,

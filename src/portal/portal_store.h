@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -178,6 +179,8 @@ class PortalStore {
   Status InsertSentSightings(const std::vector<SentSighting>& rows);
   // The sightings sent from a search, oldest first.
   Result<std::vector<SentSighting>> ListSentSightings(const std::string& search_id);
+  // How many true- and false-positive sightings members took for any of `values`.
+  Result<std::pair<uint64_t, uint64_t>> CountSentSightings(const std::vector<std::string>& values);
   // Every true-positive sighting a member took (TAXII's confirmed sightings), oldest first.
   Result<std::vector<SentSighting>> ListConfirmedSightings();
   Status InsertSift(const SiftRow& row);

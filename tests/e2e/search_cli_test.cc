@@ -118,6 +118,23 @@ TEST(SearchCliTest, SearchesThroughThePortalWithNdjsonAndExports) {
     EXPECT_NE(refused.err.find("--confirm"), std::string::npos) << refused.err;
   }
 
+  // --explain: one value's reputation.
+  auto explained =
+      RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--explain", "198.51.100.7"});
+  EXPECT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(explained.out.find("held by 1 of 1 member(s) that answered (relations: in-range)"),
+            std::string::npos)
+      << explained.out;
+  EXPECT_NE(explained.out.find("score = 100 x consensus 1.00"), std::string::npos) << explained.out;
+  auto explained_json = RunIocgrid({"search", "--portal", portal.url(), "--key", key, "--explain",
+                                    "nothing.example", "--format", "json"});
+  EXPECT_EQ(explained_json.exit_code, 1) << explained_json.err;
+  EXPECT_EQ(json::parse(explained_json.out)["held_by"], 0);
+  auto explain_and_file = RunIocgrid(
+      {"search", "--portal", portal.url(), "--key", key, "--explain", "1.2.3.4", "-"}, "1.2.3.4\n");
+  EXPECT_EQ(explain_and_file.exit_code, 2);
+  EXPECT_NE(explain_and_file.err.find("--explain"), std::string::npos);
+
   auto check = RunIocgrid({"portal", "members", "check", "--config", config});
   EXPECT_EQ(check.exit_code, 1);  // one member is down
   EXPECT_NE(check.out.find("DOWN"), std::string::npos) << check.out;

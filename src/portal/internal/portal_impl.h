@@ -167,6 +167,11 @@ struct Portal::Impl {
   }
   void Finish(const std::shared_ptr<SearchJob>& job);
 
+  // Reputation of one indicator (reputation.cc): GET /api/v1/indicators/{value} or ?value=.
+  net::Response IndicatorReputation(net::Request&, const PortalUser&);
+  // The reputation answer from the document of a one-indicator search.
+  json ReputationOf(const json& doc, const core::Indicator& indicator, const std::string& value);
+
   // TAXII 2.1 (taxii.cc; docs/taxii.md): discovery, the API root, collections and objects.
   net::Response Taxii(net::Request& req);
 
