@@ -116,6 +116,19 @@ export const rerunSearch = (id) =>
 export const deleteSearch = (id) =>
   getJSON(`/searches/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
+// Sightings back to members (POST /searches/{id}/sightings): body {type, hits, source?}.
+export const sendSightings = (id, body) =>
+  getJSON(`/searches/${encodeURIComponent(id)}/sightings`, { method: 'POST', body });
+// One value's reputation across the alliance.
+export const reputation = (value, type) =>
+  getJSON(`/indicators?value=${encodeURIComponent(value)}${type ? `&type=${encodeURIComponent(type)}` : ''}`);
+export const listWatchlists = () => getJSON('/watchlists');
+export const createWatchlist = (body) => getJSON('/watchlists', { method: 'POST', body });
+export const getWatchlist = (id) => getJSON(`/watchlists/${encodeURIComponent(id)}`);
+export const watchlistRuns = (id) => getJSON(`/watchlists/${encodeURIComponent(id)}/runs?limit=20`);
+export const deleteWatchlist = (id) =>
+  getJSON(`/watchlists/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
 export const listSifts = () => getJSON('/sifts');
 export const getSift = (id, signal) =>
   getJSON(`/sifts/${encodeURIComponent(id)}?observables=false`, { signal });

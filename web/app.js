@@ -4,6 +4,7 @@
 //   #/history        past searches (history-view.js)
 //   #/members        the alliance's members (members-view.js)
 //   #/sift, #/sift/ID  sift a log, one sift's report (sift-view.js)
+//   #/watchlists, #/watchlist/ID  standing searches (continuity.js)
 // The API key never appears in a URL: it is in sessionStorage and in the Authorization header.
 
 import * as api from './api.js';
@@ -13,6 +14,7 @@ import { renderSearch } from './search-view.js';
 import { historyView } from './history-view.js';
 import { membersView } from './members-view.js';
 import { renderSiftForm, renderSiftReport } from './sift-view.js';
+import { watchlistView, watchlistsView } from './continuity.js';
 import { RELATIONS, parseList } from './model.js';
 import { errorBox, msg } from './ui.js';
 
@@ -39,6 +41,8 @@ const ROUTES = [
   { re: /^#\/sift\/([^/?#]+)$/, nav: 'sift', title: 'title.siftReport', view: (m) => renderSiftReport(decodeURIComponent(m[1])) },
   { re: /^#\/sift$/, nav: 'sift', title: 'title.sift', view: () => renderSiftForm() },
   { re: /^#\/members$/, nav: 'members', title: 'title.members', view: () => membersView(state.me) },
+  { re: /^#\/watchlists$/, nav: 'watchlists', title: 'title.watchlists', view: () => watchlistsView() },
+  { re: /^#\/watchlist\/([^/?#]+)$/, nav: 'watchlists', title: 'title.watchlist', view: (m) => watchlistView(decodeURIComponent(m[1])) },
   { re: /^(#\/new)?$|^#\/?$/, nav: 'new', title: 'title.new', view: () => newSearchView() },
 ];
 

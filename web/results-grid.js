@@ -6,6 +6,7 @@
 // Keyboard: `/` focuses the text filter, arrows / Page Up / Page Down / Home / End move in the
 // grid, Enter opens the hit drawer (a dialog with everything about the hit), Escape closes it.
 
+import { reputationBox, sightingButtons } from './continuity.js';
 import { h, clear, u } from './dom.js';
 import { setText, T, onLangChange } from './i18n.js';
 import { CLASSES, RELATIONS, ROW_COUNTS, ROW_EXISTENCE, daysBetween, hitDay } from './model.js';
@@ -16,7 +17,7 @@ const OVERSCAN = 12;        // rows drawn above and below the viewport
 const COPY_LIMIT = 100_000; // rows copied as CSV at most (the exports hold everything)
 const COLUMNS = ['indicator', 'member', 'relation', 'matched', 'type', 'class', 'event', 'gap', 'seen'];
 
-export function createResultsGrid({ worker, memberLabel }) {
+export function createResultsGrid({ worker, memberLabel, searchId }) {
   const st = {
     filters: { text: '', member: '', relation: '', type: '', class: '', gap: '' },
     sort: { key: 'indicator', dir: 'asc' },
@@ -461,6 +462,12 @@ export function createResultsGrid({ worker, memberLabel }) {
       fact('drawer.lastSeen', r.lastSeen ? day(r.lastSeen) : dash()),
       r.comment ? fact('drawer.comment', u(r.comment)) : null));
     out.push(h('h3', { i18n: ['drawer.timeGap'] }), timeGap(r));
+    // Sightings back to the member, and the value's reputation across the alliance (issue 11).
+    if (searchId) {
+      out.push(h('h3', { i18n: ['sight.title'] }), h('p.muted.small', { i18n: ['sight.help', { member: u(r.member) }] }),
+        sightingButtons(searchId(), [{ i: r.i, member: r.member }], { idPrefix: 'drawer-sight' }));
+    }
+    out.push(h('h3', { i18n: ['rep.title'] }), reputationBox(r.normalized || r.value, r.indType));
     return out;
   }
 

@@ -9,6 +9,7 @@ import * as api from './api.js';
 import { h, append, clear, u } from './dom.js';
 import { setAttr, setText, T } from './i18n.js';
 import { RELATIONS } from './model.js';
+import { sightingButtons } from './continuity.js';
 import { createResultsGrid } from './results-grid.js';
 import {
   announce, classBadge, duration, errorBox, num, relationBadge, statusBadge, tlpBadge, when,
@@ -29,6 +30,7 @@ export function renderSearch(id) {
   const els = {};
   const grid = createResultsGrid({
     worker,
+    searchId: () => (snap && snap.id) || id,
     memberLabel: (name) => {
       const m = snap && snap.members.find((x) => x.member === name);
       return (m && m.display_name) || name;
@@ -95,6 +97,7 @@ export function renderSearch(id) {
     updateSummary();
     updateUnmatched();
     updateInvalid();
+    updateSightings();
     grid.update({ rowsVersion: s.rowsVersion, rows: s.rows, running: s.status === 'running', members: s.members });
     if (first) performance.mark('iocgrid:search-state');
   }
@@ -120,6 +123,10 @@ export function renderSearch(id) {
     els.summary = h('div.summary-body');
     els.unmatched = h('div#unmatched');
     els.invalid = h('section#invalid', { 'aria-labelledby': 'invalid-h', hidden: true });
+    els.sightings = h('section#search-sightings.panel', { 'aria-labelledby': 'search-sightings-h', hidden: true },
+      h('h2#search-sightings-h', { i18n: ['sight.searchTitle'] }),
+      h('p.muted.small', { i18n: ['sight.searchHelp'] }),
+      sightingButtons(id, 'all', { idPrefix: 'search-sight' }));
 
     root.append(
       h('div.page-head', title, els.exports),
@@ -133,9 +140,15 @@ export function renderSearch(id) {
           h('div.table-wrap', { tabindex: '0', role: 'region', 'aria-labelledby': 'members-h' }, els.memberTable)),
         h('section#summary.panel', { 'aria-labelledby': 'summary-h' },
           h('h2#summary-h', { i18n: ['search.summary'] }), els.summary)),
+      els.sightings,
       grid.node,
       els.unmatched,
       els.invalid);
+  }
+
+  // Confirm / false positive for the whole search: once it is done and holds hits.
+  function updateSightings() {
+    els.sightings.hidden = snap.status === 'running' || !(snap.summary && snap.summary.hits > 0);
   }
 
   function updateHeader() {
