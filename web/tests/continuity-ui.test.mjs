@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { apiCall, launchBrowser, startAlliance } from './harness.mjs';
+import { apiCall, signedInBrowser, startAlliance } from './harness.mjs';
 import { axeViolations, checkTexts } from './checks.mjs';
 
 async function finishedSearch(alliance, body) {
@@ -39,12 +39,8 @@ describe('continuity: sightings, reputation, watchlists', { timeout: 240_000 }, 
 
   before(async () => {
     alliance = await startAlliance({ extraMembers: false });
-    browser = await launchBrowser({ colorScheme: 'light', locale: 'en-US' });
+    browser = await signedInBrowser(alliance);
     page = browser.page;
-    await page.goto(`${alliance.url}/`);
-    await page.locator('#key').fill(alliance.key);
-    await page.locator('#key').press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'New search' }).waitFor();
   });
 
   after(async () => {

@@ -329,6 +329,17 @@ export async function apiCall(alliance, pathname, { method = 'GET', key = allian
 // download: Debian's chromium package.
 // `locale` sets the browser's preferred language (navigator.languages) and time zone: 'ja-JP'
 // is Japan Standard Time, anything else UTC.
+// A browser signed in to the portal as the analyst (English, the new-search page shown).
+export async function signedInBrowser(alliance, options = {}) {
+  const browser = await launchBrowser({ colorScheme: 'light', ...options });
+  const { page } = browser;
+  await page.goto(`${alliance.url}/`);
+  await page.locator('#key').fill(alliance.key);
+  await page.locator('#key').press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'New search' }).waitFor();
+  return browser;
+}
+
 export async function launchBrowser({ colorScheme = 'dark', viewport = { width: 1400, height: 950 }, locale = 'en-US' } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-chromium-'));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { DATA, REPO, apiCall, launchBrowser, screenshotPath, startAlliance } from './harness.mjs';
+import { DATA, REPO, apiCall, screenshotPath, signedInBrowser, startAlliance } from './harness.mjs';
 
 // A real access log from data/, plus a few requests from addresses the "honeypot" member holds
 // (the first ones of its Sequoia list), so that some clients are noise with member hits.
@@ -35,12 +35,8 @@ describe('sift a log', { timeout: 240_000 }, () => {
 
   before(async () => {
     alliance = await startAlliance();
-    browser = await launchBrowser({ colorScheme: 'light' });
+    browser = await signedInBrowser(alliance);
     page = browser.page;
-    await page.goto(`${alliance.url}/`);
-    await page.locator('#key').fill(alliance.key);
-    await page.locator('#key').press('Enter');
-    await page.getByRole('heading', { level: 1, name: 'New search' }).waitFor();
   });
 
   after(async () => {
