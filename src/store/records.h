@@ -88,6 +88,19 @@ struct SightingCounts {
   int64_t last_seen = 0;         // newest date_sighting; 0 = none
 };
 
+// One sighting as MISP lists it inside an attribute (`Sighting` list): the sighting and its
+// organisation.
+struct AttributeSighting {
+  int64_t id = 0;
+  std::string uuid;
+  int64_t org_id = 0;
+  int64_t date_sighting = 0;
+  std::string source;
+  int type = 0;
+  std::string org_name;
+  std::string org_uuid;
+};
+
 struct AttributeRecord {
   int64_t id = 0;
   std::string uuid;
@@ -106,9 +119,10 @@ struct AttributeRecord {
   std::optional<int64_t> first_seen_us;  // unix microseconds
   std::optional<int64_t> last_seen_us;
   bool deleted = false;
-  uint32_t import_sightings = 0;            // the sighting count the source carried
-  std::vector<Tag> tags;                    // own tags, then (when asked) inherited event tags
-  std::optional<SightingCounts> sightings;  // when asked for
+  uint32_t import_sightings = 0;                 // the sighting count the source carried
+  std::vector<Tag> tags;                         // own tags, then (when asked) inherited event tags
+  std::optional<SightingCounts> sightings;       // when asked for
+  std::vector<AttributeSighting> sighting_list;  // when asked for, oldest first (at most 1,000)
 };
 
 struct ObjectRecord {

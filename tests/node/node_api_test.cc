@@ -392,6 +392,21 @@ TEST_F(NodeApiTest, SightingsRestSearchFiltersAsMispDoes) {
           .size(),
       2u);
   EXPECT_EQ(search({{"id", 1}}, "/sightings/restSearch/event").size(), 3u);
+  // The attribute carries its `Sighting` list with includeSightings, as MISP's.
+  auto attrs = Call("POST", "/attributes/restSearch",
+                    json{{"value", "198.51.100.7"}, {"includeSightings", 1}}.dump());
+  ASSERT_EQ(attrs.status, 200) << attrs.body;
+  json a = Json(attrs)["response"]["Attribute"][0];
+  ASSERT_EQ(a["Sighting"].size(), 3u) << a.dump();
+  std::set<std::string> sources;
+  for (const json& x : a["Sighting"]) {
+    sources.insert(x["source"].get<std::string>());
+    EXPECT_EQ(x["attribute_uuid"], "92fcb8c2-1111-4b0e-8a1d-5e2c3d4e5f60");
+    EXPECT_TRUE(x["Organisation"]["name"].is_string());
+    EXPECT_TRUE(x["date_sighting"].is_string());
+  }
+  EXPECT_EQ(sources, (std::set<std::string>{"cert-a", "cert-b", ""}));
+  EXPECT_EQ(a["Sighting_count"]["false_positives"], 1);
   EXPECT_TRUE(search({{"id", 999}}, "/sightings/restSearch/event").empty());
   // Hostile or wrong input: MISP's error bodies, nothing read.
   EXPECT_EQ(Call("POST", "/sightings/restSearch/org", "{}").status, 405);

@@ -112,6 +112,29 @@ void WriteSightingsIfAny(JsonWriter& w, const store::AttributeRecord& a) {
   w.FieldInt("false_positives", static_cast<int64_t>(a.sightings->false_positives));
   w.FieldInt("expirations", static_cast<int64_t>(a.sightings->expirations));
   w.EndObject();
+  // MISP's list of the sightings themselves (as in events/view and includeSightings).
+  w.Key("Sighting");
+  w.BeginArray();
+  for (const store::AttributeSighting& s : a.sighting_list) {
+    w.BeginObject();
+    w.FieldId("id", s.id);
+    w.FieldId("attribute_id", a.id);
+    w.FieldId("event_id", a.event_id);
+    w.FieldId("org_id", s.org_id);
+    w.FieldId("date_sighting", s.date_sighting);
+    w.Field("uuid", s.uuid);
+    w.Field("source", s.source);
+    w.FieldId("type", s.type);
+    w.Field("attribute_uuid", a.uuid);
+    w.Key("Organisation");
+    w.BeginObject();
+    w.FieldId("id", s.org_id);
+    w.Field("uuid", s.org_uuid);
+    w.Field("name", s.org_name);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 }  // namespace

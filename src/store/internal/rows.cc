@@ -146,6 +146,46 @@ Status AttachAttributeTags(Connection& connection, std::span<AttributeRecord> at
   return Status::Ok();
 }
 
+namespace {
+
+// The most sightings listed inside one attribute (MISP lists them all; a hot attribute with
+// millions would make one answer unbounded). The counts stay exact.
+constexpr size_t kMaxListedSightings = 1000;
+
+// Each attribute's `Sighting` list, with the sighting's organisation.
+Status AttachSightingLists(Connection& connection, std::span<AttributeRecord> attributes,
+                           const std::unordered_map<int64_t, size_t>& index,
+                           const std::vector<int64_t>& ids) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement stmt,
+      connection.Prepare("SELECT s.attribute_id, s.id, s.uuid, s.org_id, s.date_sighting, "
+                         "s.source, s.type, COALESCE(o.name, ''), COALESCE(o.uuid, '') FROM "
+                         "sightings s LEFT JOIN organisations o ON o.id = s.org_id WHERE "
+                         "s.attribute_id IN (SELECT value FROM json_each(?1)) ORDER BY s.id"));
+  stmt.BindText(1, JsonIntArray(ids));
+  while (true) {
+    IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    auto it = index.find(stmt.Int(0));
+    if (it == index.end()) continue;
+    std::vector<AttributeSighting>& list = attributes[it->second].sighting_list;
+    if (list.size() >= kMaxListedSightings) continue;
+    AttributeSighting s;
+    s.id = stmt.Int(1);
+    s.uuid = std::string(stmt.Text(2));
+    s.org_id = stmt.Int(3);
+    s.date_sighting = stmt.Int(4);
+    s.source = std::string(stmt.Text(5));
+    s.type = static_cast<int>(stmt.Int(6));
+    s.org_name = std::string(stmt.Text(7));
+    s.org_uuid = std::string(stmt.Text(8));
+    list.push_back(std::move(s));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AttachSightings(Connection& connection, std::span<AttributeRecord> attributes) {
   if (attributes.empty()) return Status::Ok();
   std::unordered_map<int64_t, size_t> index;
@@ -186,7 +226,7 @@ Status AttachSightings(Connection& connection, std::span<AttributeRecord> attrib
     }
     counts.last_seen = std::max(counts.last_seen, stmt.Int(3));
   }
-  return Status::Ok();
+  return AttachSightingLists(connection, attributes, index, ids);
 }
 
 Status AttachEventTags(Connection& connection, std::span<EventInfo> events) {
