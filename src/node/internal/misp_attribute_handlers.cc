@@ -253,14 +253,7 @@ void WriteSightingRecord(JsonWriter& w, const store::SightingRecord& r, bool wit
   w.BeginObject();
   w.Key("Sighting");
   w.BeginObject();
-  w.FieldId("id", s.id);
-  w.FieldId("attribute_id", s.attribute_id);
-  w.FieldId("event_id", s.event_id);
-  w.FieldId("org_id", s.org_id);
-  w.FieldId("date_sighting", s.date_sighting);
-  w.Field("uuid", s.uuid);
-  w.Field("source", s.source);
-  w.FieldId("type", s.type);
+  WriteSightingFields(w, s);
   w.Field("value", r.value);
   if (with_event) {
     w.Key("Event");
@@ -287,12 +280,7 @@ void WriteSightingRecord(JsonWriter& w, const store::SightingRecord& r, bool wit
     w.Field("to_ids", r.attribute_to_ids);
     w.EndObject();
   }
-  w.Key("Organisation");
-  w.BeginObject();
-  w.FieldId("id", s.org_id);
-  w.Field("uuid", r.org_uuid);
-  w.Field("name", r.org_name);
-  w.EndObject();
+  WriteOrganisation(w, s.org_id, r.org_uuid, r.org_name);
   w.EndObject();
   w.EndObject();
 }

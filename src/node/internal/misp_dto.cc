@@ -42,6 +42,26 @@ void WriteTags(JsonWriter& w, const std::vector<store::Tag>& tags) {
   w.EndArray();
 }
 
+void WriteSightingFields(JsonWriter& w, const store::Sighting& s) {
+  w.FieldId("id", s.id);
+  w.FieldId("attribute_id", s.attribute_id);
+  w.FieldId("event_id", s.event_id);
+  w.FieldId("org_id", s.org_id);
+  w.FieldId("date_sighting", s.date_sighting);
+  w.Field("uuid", s.uuid);
+  w.Field("source", s.source);
+  w.FieldId("type", s.type);
+}
+
+void WriteOrganisation(JsonWriter& w, int64_t id, std::string_view uuid, std::string_view name) {
+  w.Key("Organisation");
+  w.BeginObject();
+  w.FieldId("id", id);
+  w.Field("uuid", uuid);
+  w.Field("name", name);
+  w.EndObject();
+}
+
 namespace {
 
 void WriteAttributeCore(JsonWriter& w, const store::AttributeRecord& a) {
@@ -117,21 +137,16 @@ void WriteSightingsIfAny(JsonWriter& w, const store::AttributeRecord& a) {
   w.BeginArray();
   for (const store::AttributeSighting& s : a.sighting_list) {
     w.BeginObject();
-    w.FieldId("id", s.id);
-    w.FieldId("attribute_id", a.id);
-    w.FieldId("event_id", a.event_id);
-    w.FieldId("org_id", s.org_id);
-    w.FieldId("date_sighting", s.date_sighting);
-    w.Field("uuid", s.uuid);
-    w.Field("source", s.source);
-    w.FieldId("type", s.type);
+    WriteSightingFields(w, store::Sighting{.id = s.id,
+                                           .uuid = s.uuid,
+                                           .attribute_id = a.id,
+                                           .event_id = a.event_id,
+                                           .org_id = s.org_id,
+                                           .date_sighting = s.date_sighting,
+                                           .source = s.source,
+                                           .type = s.type});
     w.Field("attribute_uuid", a.uuid);
-    w.Key("Organisation");
-    w.BeginObject();
-    w.FieldId("id", s.org_id);
-    w.Field("uuid", s.org_uuid);
-    w.Field("name", s.org_name);
-    w.EndObject();
+    WriteOrganisation(w, s.org_id, s.org_uuid, s.org_name);
     w.EndObject();
   }
   w.EndArray();

@@ -34,6 +34,11 @@ void WriteAttribute(JsonWriter& w, const store::AttributeRecord& a);
 
 void WriteTags(JsonWriter& w, const std::vector<store::Tag>& tags);
 
+// The fields MISP gives every Sighting (id, attribute_id, event_id, org_id, date_sighting,
+// uuid, source, type) into an object the caller opened; and an `Organisation` object.
+void WriteSightingFields(JsonWriter& w, const store::Sighting& s);
+void WriteOrganisation(JsonWriter& w, int64_t id, std::string_view uuid, std::string_view name);
+
 // "2024-01-31T12:00:00.000000+00:00" or null.
 void WriteSeen(JsonWriter& w, const std::optional<int64_t>& unix_us);
 
