@@ -58,6 +58,7 @@ Status ReadWatchSettings(Ranged& ranged, PortalConfig* c) {
   IOCGRID_RETURN_IF_ERROR(ranged("watch_poll_seconds", 1, 86'400, &w.poll_seconds));
   IOCGRID_RETURN_IF_ERROR(ranged("min_watch_interval_seconds", 1, 86'400, &w.min_interval_s));
   IOCGRID_RETURN_IF_ERROR(ranged("max_watchlists_per_user", 1, 10'000, &w.max_per_user));
+  IOCGRID_RETURN_IF_ERROR(ranged("watch_concurrent_runs", 1, 64, &w.concurrent_runs));
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_attempts", 1, 20, &w.webhook_attempts));
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_backoff_ms", 10, 3'600'000, &w.webhook_backoff_ms));
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_timeout_ms", 100, 120'000, &w.webhook_timeout_ms));
@@ -119,6 +120,7 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
                                              "watch_poll_seconds",
                                              "min_watch_interval_seconds",
                                              "max_watchlists_per_user",
+                                             "watch_concurrent_runs",
                                              "webhook_attempts",
                                              "webhook_backoff_ms",
                                              "webhook_timeout_ms",

@@ -31,6 +31,7 @@ struct WatchOptions {
   int64_t poll_seconds = 60;     // config watch_poll_seconds
   int64_t min_interval_s = 60;   // config min_watch_interval_seconds
   int64_t max_per_user = 100;    // config max_watchlists_per_user
+  int64_t concurrent_runs = 4;   // config watch_concurrent_runs: watchlists run at once
   int64_t webhook_attempts = 6;  // config webhook_attempts
   int64_t webhook_backoff_ms = 1000;
   int64_t webhook_timeout_ms = 5000;

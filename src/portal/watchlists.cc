@@ -487,6 +487,7 @@ void Portal::Impl::WatchLoop() {
       }
       markers_checked = now;
     }
+    std::vector<std::pair<WatchlistRow, std::string>> due;
     for (const WatchlistRow& row : *rows) {
       std::string reason;
       if (auto it = now_runs.find(row.id); it != now_runs.end()) {
@@ -500,15 +501,33 @@ void Portal::Impl::WatchLoop() {
           if (changed.count(m)) reason = "data-changed";
         }
       }
-      if (reason.empty()) continue;
-      if (!RunWatchlist(row, reason)) {
-        MutexLock lock(watch_mu);
-        watch_now.try_emplace(row.id, reason);  // no slot: the next tick tries again
-      }
-      MutexLock lock(watch_mu);
-      if (watch_stop) return;
+      if (!reason.empty()) due.emplace_back(row, std::move(reason));
     }
+    if (!RunDue(due)) return;
   }
+}
+
+bool Portal::Impl::RunDue(const std::vector<std::pair<WatchlistRow, std::string>>& due) {
+  // `watch_concurrent_runs` at a time: a run waits for its slowest member, so one after the
+  // other, a data change that touches many watchlists would take their sum.
+  const size_t width = static_cast<size_t>(std::max<int64_t>(1, config.watch.concurrent_runs));
+  for (size_t begin = 0; begin < due.size(); begin += width) {
+    std::vector<std::future<bool>> runs;
+    for (size_t k = begin; k < std::min(due.size(), begin + width); ++k) {
+      runs.push_back(std::async(std::launch::async, [this, &item = due[k]] {
+        return RunWatchlist(item.first, item.second);
+      }));
+    }
+    for (size_t k = 0; k < runs.size(); ++k) {
+      if (!runs[k].get()) {
+        MutexLock lock(watch_mu);
+        watch_now.try_emplace(due[begin + k].first.id, due[begin + k].second);  // next tick
+      }
+    }
+    MutexLock lock(watch_mu);
+    if (watch_stop) return false;
+  }
+  return true;
 }
 
 std::shared_ptr<internal::SearchJob> Portal::Impl::SearchNow(internal::PreparedSearch search,

@@ -1,9 +1,13 @@
 // Watchlists (issue 11): standing searches against real nodes over loopback, a real webhook
 // receiver (an HTTP server that records what it gets and can be told to fail), data changed
 // on a node while the watchlist is active, retries, restarts and hostile bodies.
+#include <poll.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 
@@ -271,6 +275,74 @@ TEST_F(PortalWatchlistTest, AWatchlistSurvivesARestartAndStreamsItsEvents) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(Keys(json::parse(got[1].body)["new"]),
             std::set<std::string>{"fresh.example@anonymity:exact"});
+}
+
+// A member that hangs: it accepts connections and never answers; counts how many of them were
+// open at the same time.
+class HangingMember {
+ public:
+  HangingMember() : fd_(testutil::ListenLoopback(&port_)) {
+    thread_ = std::thread([this] {
+      std::vector<int> open;
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) > 0) {
+          int c = ::accept(fd_, nullptr, nullptr);
+          if (c >= 0) open.push_back(c);
+        }
+        std::erase_if(open, [](int c) {
+          char b;
+          ssize_t n = ::recv(c, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n == 0) {
+            ::close(c);
+            return true;
+          }
+          return false;
+        });
+        max_open_ = std::max<int>(max_open_, static_cast<int>(open.size()));
+      }
+      for (int c : open) ::close(c);
+    });
+  }
+  ~HangingMember() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  int max_open() const { return max_open_; }
+
+ private:
+  uint16_t port_ = 0;
+  int fd_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> max_open_{0};
+  std::thread thread_;
+};
+
+// Runs wait for their slowest member; due watchlists run watch_concurrent_runs at a time, not
+// one after the other.
+TEST_F(PortalWatchlistTest, DueWatchlistsRunSideBySide) {
+  HangingMember hanging;
+  configure_ = [&hanging](PortalConfig& c) {
+    FastWatch(c);
+    c.watch.concurrent_runs = 4;
+    c.members[1].url = "http://127.0.0.1:" + std::to_string(hanging.port());
+    c.members[1].timeout = 2s;
+  };
+  OpenPortal();
+  std::vector<std::string> ids;
+  for (int k = 0; k < 4; ++k) {
+    ids.push_back(Create({{"name", "w" + std::to_string(k)},
+                          {"indicators", {"198.51.100.7"}},
+                          {"members", {"honeypot"}}}));
+  }
+  for (const std::string& id : ids) {
+    json runs = WaitRuns(id, 1);
+    ASSERT_EQ(runs.size(), 1u) << id;
+    EXPECT_EQ(runs[0]["members"][0]["status"], "timed_out") << runs.dump();
+  }
+  EXPECT_GE(hanging.max_open(), 2);  // one after the other would never hold two at once
 }
 
 TEST_F(PortalWatchlistTest, HostileBodiesAndOtherPeoplesWatchlists) {

@@ -196,6 +196,8 @@ struct Portal::Impl {
   // `handle_key` meanwhile so that shutdown cancels it; null when no search slot was free.
   std::shared_ptr<internal::SearchJob> SearchNow(internal::PreparedSearch search,
                                                  const std::string& handle_key);
+  // Runs the due watchlists, watch.concurrent_runs at a time; false when the portal stops.
+  bool RunDue(const std::vector<std::pair<WatchlistRow, std::string>>& due);
   // Runs one watchlist now (the watcher thread); false when no search slot was free.
   bool RunWatchlist(const WatchlistRow& row, const std::string& reason);
   // Tries one webhook delivery (the deliverer thread) and records the attempt.
