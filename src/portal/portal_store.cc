@@ -95,12 +95,20 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_list ON webhook_deliveries(watchli
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries(state, next_at);
 )sql";
 
+// Version 6 (issue 10): blinded points each user sent to private members per UTC day, so that
+// a restart does not hand out a fresh day's share.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE IF NOT EXISTS private_evaluations(user TEXT NOT NULL, day INTEGER NOT NULL,
+  points INTEGER NOT NULL, PRIMARY KEY(user, day));
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
     {.version = 3, .sql = kSchemaV3, .apply = nullptr},
     {.version = 4, .sql = "", .apply = AddOrgsAndSightings},
     {.version = 5, .sql = kSchemaV5, .apply = nullptr},
+    {.version = 6, .sql = kSchemaV6, .apply = nullptr},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -768,6 +776,36 @@ Status PortalStore::UpdateDelivery(const DeliveryRow& row) {
       .BindText(6, row.log)
       .Bind(7, row.id);
   return s.Run();
+}
+
+Result<EvaluationCharge> PortalStore::ChargeEvaluations(const std::string& user, int64_t day,
+                                                        uint64_t points, uint64_t cap) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite::Transaction tx(*db_);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement get,
+      db_->Prepare("SELECT points FROM private_evaluations WHERE user = ? AND day = ?"));
+  get.BindText(1, user).Bind(2, day);
+  IOCGRID_ASSIGN_OR_RETURN(bool found, get.Step());
+  EvaluationCharge out;
+  out.used = found ? static_cast<uint64_t>(get.Int(0)) : 0;
+  if (out.used + points > cap) return out;  // refused: nothing written
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement put,
+      db_->Prepare("INSERT INTO private_evaluations(user, day, points) VALUES(?, ?, ?) "
+                   "ON CONFLICT(user, day) DO UPDATE SET points = points + excluded.points"));
+  put.BindText(1, user).Bind(2, day).Bind(3, static_cast<int64_t>(points));
+  IOCGRID_RETURN_IF_ERROR(put.Run());
+  // Older days are no longer counted against anyone.
+  IOCGRID_ASSIGN_OR_RETURN(Statement old,
+                           db_->Prepare("DELETE FROM private_evaluations WHERE day < ?"));
+  old.Bind(1, day - 1);
+  IOCGRID_RETURN_IF_ERROR(old.Run());
+  IOCGRID_RETURN_IF_ERROR(tx.Commit());
+  out.charged = true;
+  out.used += points;
+  return out;
 }
 
 }  // namespace iocgrid::portal

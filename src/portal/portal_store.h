@@ -142,6 +142,12 @@ struct DeliveryRow {
   std::string log = "[]";  // JSON: [{"at", "status", "error"}]
 };
 
+// What charging a user's private-search evaluations gave.
+struct EvaluationCharge {
+  bool charged = false;  // false: over the cap, nothing counted
+  uint64_t used = 0;     // the user's points that day, after the charge when charged
+};
+
 class PortalStore {
  public:
   // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
@@ -210,6 +216,11 @@ class PortalStore {
   Result<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms);
   // Sets state, attempts, next_at, last_status, last_error and log.
   Status UpdateDelivery(const DeliveryRow& row);
+
+  // Counts `points` blinded points against `user`'s share of UTC day `day` (unix seconds /
+  // 86400), unless that would pass `cap`. Survives restarts.
+  Result<EvaluationCharge> ChargeEvaluations(const std::string& user, int64_t day, uint64_t points,
+                                             uint64_t cap);
 
   // The number of searches marked interrupted at Open.
   int interrupted_at_open() const { return interrupted_; }

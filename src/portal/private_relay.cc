@@ -44,25 +44,26 @@ std::optional<net::Response> Portal::Impl::ChargeEvaluations(const net::Request&
   const uint64_t points = frame.ok() ? frame->points.size() : 0;
   const int64_t now = config.clock.Now();
   const int64_t day = now / 86400;
-  MutexLock lock(relay_mu);
-  RelayCount& count = relayed_counts[user.name];
-  if (count.day != day) {
-    count.day = day;
-    count.points_today = 0;
-  }
   const uint64_t cap = config.private_evaluations_per_user_day;
-  if (count.points_today + points > cap) {
+  // Counted in the portal's store, so that a restart does not hand out a fresh day's share.
+  auto charge = store->ChargeEvaluations(user.name, day, points, cap);
+  if (!charge.ok()) {
+    return Error(503,
+                 "The portal cannot count private-search evaluations now: " +
+                     std::string(charge.status().message()),
+                 req);
+  }
+  if (!charge->charged) {
     net::Response refused = Error(
         429,
         "This private search needs " + std::to_string(points) + " evaluations; you have used " +
-            std::to_string(count.points_today) + " of your " + std::to_string(cap) +
+            std::to_string(charge->used) + " of your " + std::to_string(cap) +
             " for today (UTC). Search fewer values, or ask an admin to raise "
             "private_evaluations_per_user_day.",
         req);
     refused.headers.emplace_back("Retry-After", std::to_string((day + 1) * 86400 - now));
     return refused;
   }
-  count.points_today += points;
   return std::nullopt;
 }
 

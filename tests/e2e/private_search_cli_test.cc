@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -166,9 +167,10 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
       Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "bob"}).out);
   const std::string other =
       Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "carol"}).out);
-  Background portal({"portal", "serve", "--config", config});
-  ASSERT_FALSE(portal.url().empty()) << portal.log();
-  const std::string base = portal.url() + "/api/v1/private/";
+  auto portal =
+      std::make_unique<Background>(std::vector<std::string>{"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal->url().empty()) << portal->log();
+  const std::string base = portal->url() + "/api/v1/private/";
   EXPECT_EQ(Call(base + "secret/grid/v1/psi/info", key).status, 200);
   EXPECT_EQ(Call(base + "secret/grid/v1/psi/info", std::string(40, 'z')).status, 403);
   EXPECT_EQ(Call(base + "plain/grid/v1/psi/info", key).status, 400);
@@ -199,14 +201,25 @@ TEST(PrivateSearchCliTest, TheRelayForwardsOnlyPrivateSearchToPrivateMembers) {
   std::string many;
   for (int i = 1; i <= 10; ++i) many += "198.51.100." + std::to_string(i) + "\n";
   auto over =
-      RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", key, "-"}, many);
+      RunIocgrid({"search", "--private", "--portal", portal->url(), "--key", key, "-"}, many);
   EXPECT_EQ(over.exit_code, 1) << over.err;
   EXPECT_NE(over.err.find("of your 20 for today"), std::string::npos) << over.err;
-  auto small = RunIocgrid({"search", "--private", "--portal", portal.url(), "--key", other, "-"},
+  auto small = RunIocgrid({"search", "--private", "--portal", portal->url(), "--key", other, "-"},
                           "evil.example\n");
   EXPECT_EQ(small.exit_code, 1) << small.err;  // nothing held, but asked
   EXPECT_NE(small.err.find("secret"), std::string::npos) << small.err;
   EXPECT_EQ(small.err.find("failed"), std::string::npos) << small.err;
+
+  // The shares are counted in the portal's store: after a restart carol's day is not new.
+  portal.reset();
+  portal =
+      std::make_unique<Background>(std::vector<std::string>{"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal->url().empty()) << portal->log();
+  auto after_restart =
+      RunIocgrid({"search", "--private", "--portal", portal->url(), "--key", other, "-"}, many);
+  EXPECT_EQ(after_restart.exit_code, 1) << after_restart.err;
+  EXPECT_NE(after_restart.err.find("of your 20 for today"), std::string::npos) << after_restart.err;
+  EXPECT_EQ(after_restart.err.find("you have used 0 of"), std::string::npos) << after_restart.err;
 }
 
 // A private member that answers too much, or never, costs the relay one bounded request: the

@@ -157,7 +157,7 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "5");
+  EXPECT_EQ(version, "6");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -206,6 +206,29 @@ TEST_F(PortalStoreTest, VersionThreeStoresGainOrganisationsAndSightings) {
   EXPECT_TRUE((*s)->ListSentSightings("s2")->empty());
 }
 
+// The private-search relay's per-user daily share (issue 10) is counted in the file.
+TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
+  {
+    auto s = PortalStore::Open(dir_);
+    ASSERT_TRUE(s.ok());
+    auto c = (*s)->ChargeEvaluations("bob", 100, 15, 20);
+    ASSERT_TRUE(c.ok());
+    EXPECT_TRUE(c->charged);
+    EXPECT_EQ(c->used, 15u);
+  }
+  auto s = PortalStore::Open(dir_);
+  ASSERT_TRUE(s.ok());
+  auto over = (*s)->ChargeEvaluations("bob", 100, 10, 20);
+  ASSERT_TRUE(over.ok());
+  EXPECT_FALSE(over->charged);
+  EXPECT_EQ(over->used, 15u);
+  EXPECT_TRUE((*s)->ChargeEvaluations("bob", 100, 5, 20)->charged);     // exactly the cap
+  EXPECT_TRUE((*s)->ChargeEvaluations("carol", 100, 20, 20)->charged);  // her own share
+  auto next_day = (*s)->ChargeEvaluations("bob", 101, 20, 20);
+  EXPECT_TRUE(next_day->charged);
+  EXPECT_EQ(next_day->used, 20u);
+}
+
 TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(PortalStore::Open(dir_).ok());
   Sql(dir_, "PRAGMA user_version = 9;");
@@ -214,7 +237,7 @@ TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
   EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 5"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 6"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {

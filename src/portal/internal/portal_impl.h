@@ -142,8 +142,6 @@ struct Portal::Impl {
   struct RelayCount {
     uint64_t requests = 0;
     uint64_t bytes = 0;
-    int64_t day = 0;            // UTC day of `points_today`
-    uint64_t points_today = 0;  // blinded points sent to members that day
   };
   Mutex relay_mu;
   std::unordered_map<std::string, RelayCount> relayed_counts IOCGRID_GUARDED_BY(relay_mu);
