@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo alliance on loopback: three members and a portal, then the BlackTech search, then a
-# web server's access log sifted through the alliance (logs/secrepo_access.log.2021-10-22).
+# web server's access log sifted through the alliance (logs/secrepo_access.log.2021-10-22), then
+# a watchlist keeping the BlackTech IoCs watched.
 #   anonymity  iocgrid node: cloud, VPN, Tor and proxy ranges (data/members/anonymity)
 #   honeypot   iocgrid node: attacker IPs seen by honeypot networks (data/members/honeypot)
 #   osint      a member that speaks only the MISP API (an iocgrid node reached through the
@@ -130,6 +131,27 @@ echo "   through the alliance: only its distinct client addresses leave this mac
 status=0
 "$bin" sift --portal "$portal_url" --key "$key" --top 3 logs/secrepo_access.log.2021-10-22 || status=$?
 if [ "$status" -gt 1 ]; then exit "$status"; fi
+echo
+echo "== iocgrid watch: keep watching the BlackTech IoCs; it runs again when a member's data"
+echo "   changes, and new hits go to the web UI's Watchlists page, a signed webhook, and TAXII"
+watch_id=$(cat "$demo/watch.id" 2>/dev/null || true)
+if [ -z "$watch_id" ] ||
+   ! "$bin" watch runs --portal "$portal_url" --key "$key" "$watch_id" --limit 1 > /dev/null 2>&1; then
+  watch_id=$("$bin" watch add --portal "$portal_url" --key "$key" --name "BlackTech (watch)" \
+    --interval 1h queries/blacktech_iocs.csv 2> /dev/null) || watch_id=""
+  echo "$watch_id" > "$demo/watch.id"
+fi
+if [ -n "$watch_id" ]; then
+  for _ in $(seq 120); do
+    if "$bin" watch runs --portal "$portal_url" --key "$key" "$watch_id" --limit 1 \
+        > "$demo/watch-run.txt" 2> /dev/null; then
+      head -n 1 "$demo/watch-run.txt"
+      break
+    fi
+    sleep 0.5
+  done
+fi
+echo "   TAXII 2.1 for SOC tools: $portal_url/taxii2/ (HTTP Basic, the API key as the password)"
 echo
 if [ "$once" = 1 ]; then exit 0; fi
 echo "== the portal is up: open $portal_url in a browser"
