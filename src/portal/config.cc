@@ -124,6 +124,7 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
                                              "webhook_attempts",
                                              "webhook_backoff_ms",
                                              "webhook_timeout_ms",
+                                             "webhook_allow_internal",
                                              "reputation_half_life_days",
                                              "members"};
   for (const auto& [k, v] : t) {
@@ -137,6 +138,8 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
   IOCGRID_RETURN_IF_ERROR(Get(t, "tls_cert", &c->tls_cert, "config"));
   IOCGRID_RETURN_IF_ERROR(Get(t, "tls_key", &c->tls_key, "config"));
   IOCGRID_RETURN_IF_ERROR(Get(t, "web_dir", &c->web_dir, "config"));
+  IOCGRID_RETURN_IF_ERROR(
+      Get(t, "webhook_allow_internal", &c->watch.allow_internal_webhooks, "config"));
   c->data = Resolve(base_dir, c->data);
   c->tls_cert = Resolve(base_dir, c->tls_cert);
   c->tls_key = Resolve(base_dir, c->tls_key);

@@ -35,6 +35,10 @@ struct WatchOptions {
   int64_t webhook_attempts = 6;  // config webhook_attempts
   int64_t webhook_backoff_ms = 1000;
   int64_t webhook_timeout_ms = 5000;
+  // Webhooks into the portal's own network (loopback, private addresses, local names) are
+  // refused unless this is set (config webhook_allow_internal): an analyst must not make the
+  // portal send requests to its neighbours.
+  bool allow_internal_webhooks = false;
 };
 
 struct PortalConfig {

@@ -184,6 +184,18 @@ Result<size_t> LimitParam(const net::Request& req) {
 
 // ---- HTTP ---------------------------------------------------------------------------------
 
+std::optional<net::Response> Portal::Impl::RefuseInternalWebhook(const std::string& url,
+                                                                 const net::Request& req) {
+  if (url.empty() || config.watch.allow_internal_webhooks || !internal::WebhookIsInternal(url)) {
+    return std::nullopt;
+  }
+  return Error(400,
+               "'webhook' points into the portal's own network (a loopback, private or link-local "
+               "address, or a local name); an admin can allow that with webhook_allow_internal = "
+               "true.",
+               req);
+}
+
 Result<WatchlistRow> Portal::Impl::VisibleWatchlist(const std::string& id, const PortalUser& user) {
   auto row = store->GetWatchlist(id);
   if (!row.ok() || (row->owner != user.name && user.role != Role::kAdmin)) {
@@ -202,6 +214,7 @@ net::Response Portal::Impl::CreateWatchlist(net::Request& req, const PortalUser&
                      " seconds on this portal (min_watch_interval_seconds).",
                  req);
   }
+  if (auto refused = RefuseInternalWebhook(fields->webhook.value_or(""), req)) return *refused;
   auto prepared = PrepareSearch(fields->search.dump(), user);
   if (!prepared.ok()) {
     int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
@@ -265,7 +278,10 @@ net::Response Portal::Impl::PatchWatchlist(net::Request& req, const PortalUser& 
   if (!fields.ok()) return Error(400, fields.status().message(), req);
   if (fields->name) row->name = *fields->name;
   if (fields->secret) row->secret = *fields->secret;
-  if (fields->webhook) row->webhook = *fields->webhook;
+  if (fields->webhook) {
+    if (auto refused = RefuseInternalWebhook(*fields->webhook, req)) return *refused;
+    row->webhook = *fields->webhook;
+  }
   if (!row->webhook.empty() && row->secret.empty()) {
     return Error(400, "'secret' is required with a webhook (it signs every delivery).", req);
   }
@@ -655,8 +671,12 @@ void Portal::Impl::AttemptDelivery(DeliveryRow d) {
   if (!log.is_array()) log = json::array();
   int status = 0;
   std::string error;
+  bool blocked = false;
   if (!row.ok()) {
     error = "the watchlist was deleted";
+  } else if (!config.watch.allow_internal_webhooks && internal::WebhookIsInternal(d.url)) {
+    blocked = true;  // the config changed since the watchlist was made: no retry will help
+    error = "the webhook points into the portal's own network (webhook_allow_internal is off)";
   } else {
     net::ClientRequest request;
     request.method = "POST";
@@ -686,7 +706,7 @@ void Portal::Impl::AttemptDelivery(DeliveryRow d) {
   d.last_error = error;
   if (error.empty()) {
     d.state = "delivered";
-  } else if (!row.ok() || d.attempts >= config.watch.webhook_attempts) {
+  } else if (!row.ok() || blocked || d.attempts >= config.watch.webhook_attempts) {
     d.state = "failed";
   } else {
     d.next_at =

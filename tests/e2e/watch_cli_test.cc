@@ -34,7 +34,8 @@ TEST(WatchCliTest, ANodeImportWhileWatchingGivesExactlyOneDeliveryOfTheNewHits) 
   ASSERT_FALSE(node.url().empty()) << node.log();
   const std::string config =
       dir.Write("portal.toml",
-                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n[[members]]\nname = \"hp\"\n"
+                "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\nwebhook_allow_internal = true\n"
+                "[[members]]\nname = \"hp\"\n"
                 "kind = \"iocgrid\"\nurl = \"" +
                     node.url() + "\"\nkey = \"" + node_key + "\"\n");
   const std::string key =

@@ -388,6 +388,29 @@ TEST_F(PortalWatchlistTest, HostileBodiesAndOtherPeoplesWatchlists) {
            json{{"name", "x"}, {"indicators", {"1.2.3.4"}}, {"interval", "1m"}}.dump());
   EXPECT_EQ(too_often.status, 400);
   EXPECT_NE(too_often.body.find("at least 300 seconds"), std::string::npos) << too_often.body;
+  // Webhooks into the portal's own network are refused unless the config allows them.
+  for (const char* url : {"http://127.0.0.1:8080/admin", "http://localhost/x", "http://2130706433/",
+                          "https://10.1.2.3/hook", "http://[::1]:9/x", "http://169.254.169.254/",
+                          "http://intranet/hook", "http://printer.local/x"}) {
+    auto r = Call("POST", "/api/v1/watchlists",
+                  json{{"name", "x"},
+                       {"indicators", {"1.2.3.4"}},
+                       {"webhook", url},
+                       {"secret", "0123456789abcdef"}}
+                      .dump());
+    EXPECT_EQ(r.status, 400) << url << " " << r.body;
+    EXPECT_NE(r.body.find("webhook_allow_internal"), std::string::npos) << url << " " << r.body;
+  }
+  auto outside = Call("POST", "/api/v1/watchlists",
+                      json{{"name", "x"},
+                           {"indicators", {"1.2.3.4"}},
+                           {"webhook", "https://hooks.soc-vendor.com/iocgrid"},
+                           {"secret", "0123456789abcdef"}}
+                          .dump());
+  EXPECT_EQ(outside.status, 201) << outside.body;
+  EXPECT_EQ(
+      Call("DELETE", "/api/v1/watchlists/" + json::parse(outside.body).value("id", "")).status,
+      200);
   // Someone else's watchlist is as unknown as a missing one; an admin sees it.
   const std::string id = Create({{"name", "mine"}, {"indicators", {"1.2.3.4"}}});
   for (const char* path : {"", "/runs", "/deliveries", "/events"}) {

@@ -184,6 +184,9 @@ struct Portal::Impl {
   net::Response WatchlistRuns(net::Request&, const PortalUser&);
   net::Response WatchlistDeliveries(net::Request&, const PortalUser&);
   net::Response WatchlistEvents(net::Request&, const PortalUser&);
+  // The 400 for a webhook into the portal's own network, unless the config allows it.
+  std::optional<net::Response> RefuseInternalWebhook(const std::string& url,
+                                                     const net::Request& req);
   // The watchlist `id` as `user` may see it (owner or admin). Errors: kNotFound.
   Result<WatchlistRow> VisibleWatchlist(const std::string& id, const PortalUser& user);
   void StartWatching();

@@ -6,6 +6,7 @@
 #include "common/json_depth.h"
 #include "common/time.h"
 #include "common/utf8.h"
+#include "sift/sifter.h"
 
 namespace iocgrid::portal::internal {
 namespace {
@@ -101,6 +102,15 @@ Status CheckWebhookUrl(std::string_view url) {
     return InvalidArgumentError("must not have a #fragment.");
   }
   return Status::Ok();
+}
+
+bool WebhookIsInternal(std::string_view url) {
+  std::string_view rest = url.substr(url.find("://") + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  bool internal = false;
+  auto host = sift::NormalizeObservable(sift::ValueKind::kHostOrIp, sift::Field::kHost, authority,
+                                        &internal);
+  return !host.ok() || internal;
 }
 
 Result<WatchlistFields> ParseWatchlistRequest(std::string_view body, bool patch) {

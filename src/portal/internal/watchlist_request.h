@@ -38,4 +38,11 @@ Result<WatchlistFields> ParseWatchlistRequest(std::string_view body, bool patch)
 // kMaxWebhookBytes. Errors: kInvalidArgument.
 Status CheckWebhookUrl(std::string_view url);
 
+// Whether a (checked) webhook URL points into the portal's own network, where an analyst must
+// not make the portal send requests: a loopback, private, link-local or documentation address,
+// a local name (localhost, *.local, *.internal, a single label such as 2130706433), or a host
+// that is neither a usable address nor a public name. A public name that resolves to such an
+// address is not caught here.
+bool WebhookIsInternal(std::string_view url);
+
 }  // namespace iocgrid::portal::internal
