@@ -10,11 +10,16 @@
 #include <vector>
 
 #include "common/utf8.h"
+#include "portal/internal/store_select.h"
 #include "sqlite/api_key.h"
 #include "sqlite/connection.h"
 #include "sqlite/migrate.h"
 
 namespace iocgrid::portal {
+
+using internal::SelectById;
+using internal::SelectRows;
+
 namespace {
 
 using sqlite::Connection;
@@ -141,27 +146,6 @@ Statement& BindJobColumns(Statement& s, const Row& row) {
       .Bind(5, row.shared ? 1 : 0)
       .Bind(6, row.created)
       .BindText(7, row.status);
-}
-
-// The row of `select` (which binds the id as its one parameter), stepped to; NotFound as
-// "no <noun> <id>" when there is none.
-Result<Statement> SelectById(Connection& db, const std::string& select, const std::string& id,
-                             std::string_view noun) {
-  IOCGRID_ASSIGN_OR_RETURN(Statement s, db.Prepare(select));
-  s.BindText(1, id);
-  IOCGRID_ASSIGN_OR_RETURN(bool found, s.Step());
-  if (!found) return NotFoundError("no " + std::string(noun) + " " + id);
-  return s;
-}
-
-// Every row of `select`, read by `read`.
-template <typename Row>
-Result<std::vector<Row>> SelectAll(Connection& db, const std::string& select,
-                                   Row (*read)(const Statement&)) {
-  IOCGRID_ASSIGN_OR_RETURN(Statement s, db.Prepare(select));
-  std::vector<Row> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) { out.push_back(read(row)); }));
-  return out;
 }
 
 // Columns 0-9 of a searches row, as kSearchColumns lists them.
@@ -369,7 +353,7 @@ Result<SearchRow> PortalStore::GetSearch(const std::string& id) {
 
 Result<std::vector<SearchRow>> PortalStore::ListSearches() {
   std::lock_guard<std::mutex> lock(mu_);
-  return SelectAll(
+  return SelectRows(
       *db_,
       "SELECT " + std::string(kSearchColumns) + " FROM searches ORDER BY created DESC, rowid DESC",
       &ReadSearchRow);
@@ -439,13 +423,8 @@ constexpr std::string_view kSentSightingSelect =
 
 Result<std::vector<SentSighting>> PortalStore::ListSentSightings(const std::string& search_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare(std::string(kSentSightingSelect) +
-                                                     "WHERE search_id = ? ORDER BY id"));
-  s.BindText(1, search_id);
-  std::vector<SentSighting> out;
-  IOCGRID_RETURN_IF_ERROR(
-      s.ForEachRow([&](const Statement& row) { out.push_back(ReadSentSighting(row)); }));
-  return out;
+  return SelectRows(*db_, std::string(kSentSightingSelect) + "WHERE search_id = ? ORDER BY id",
+                    &ReadSentSighting, search_id);
 }
 
 Result<std::pair<uint64_t, uint64_t>> PortalStore::CountSentSightings(
@@ -476,10 +455,10 @@ Result<std::pair<uint64_t, uint64_t>> PortalStore::CountSentSightings(
 
 Result<std::vector<SentSighting>> PortalStore::ListConfirmedSightings() {
   std::lock_guard<std::mutex> lock(mu_);
-  return SelectAll(*db_,
-                   std::string(kSentSightingSelect) +
-                       "WHERE type = 'true-positive' AND outcome = 'sent' ORDER BY id",
-                   &ReadSentSighting);
+  return SelectRows(*db_,
+                    std::string(kSentSightingSelect) +
+                        "WHERE type = 'true-positive' AND outcome = 'sent' ORDER BY id",
+                    &ReadSentSighting);
 }
 
 constexpr std::string_view kSiftColumns =
@@ -545,237 +524,9 @@ Result<SiftRow> PortalStore::GetSift(const std::string& id) {
 
 Result<std::vector<SiftRow>> PortalStore::ListSifts() {
   std::lock_guard<std::mutex> lock(mu_);
-  return SelectAll(
+  return SelectRows(
       *db_, "SELECT " + std::string(kSiftColumns) + " FROM sifts ORDER BY created DESC, rowid DESC",
       &ReadSiftRow);
-}
-
-// ---- Watchlists ----------------------------------------------------------------------------
-
-namespace {
-
-constexpr std::string_view kWatchlistColumns =
-    "id, owner, name, request, webhook, secret, interval_s, created, updated, last_run, hits";
-
-WatchlistRow ReadWatchlist(const Statement& s) {
-  WatchlistRow r;
-  r.id = std::string(s.Text(0));
-  r.owner = std::string(s.Text(1));
-  r.name = std::string(s.Text(2));
-  r.request = std::string(s.Text(3));
-  r.webhook = std::string(s.Text(4));
-  r.secret = std::string(s.Text(5));
-  r.interval_s = s.Int(6);
-  r.created = s.Int(7);
-  r.updated = s.Int(8);
-  r.last_run = s.Int(9);
-  r.hits = std::string(s.Text(10));
-  return r;
-}
-
-constexpr std::string_view kRunColumns =
-    "id, watchlist_id, started, finished, reason, status, hits, new_hits, removed_hits, members";
-
-WatchRunRow ReadRun(const Statement& s) {
-  WatchRunRow r;
-  r.id = s.Int(0);
-  r.watchlist_id = std::string(s.Text(1));
-  r.started = s.Int(2);
-  r.finished = s.Int(3);
-  r.reason = std::string(s.Text(4));
-  r.status = std::string(s.Text(5));
-  r.hits = static_cast<uint64_t>(s.Int(6));
-  r.new_hits = std::string(s.Text(7));
-  r.removed_hits = std::string(s.Text(8));
-  r.members = std::string(s.Text(9));
-  return r;
-}
-
-constexpr std::string_view kDeliveryColumns =
-    "id, watchlist_id, run_id, url, body, state, attempts, next_at, last_status, last_error, log";
-
-DeliveryRow ReadDelivery(const Statement& s) {
-  DeliveryRow r;
-  r.id = s.Int(0);
-  r.watchlist_id = std::string(s.Text(1));
-  r.run_id = s.Int(2);
-  r.url = std::string(s.Text(3));
-  r.body = std::string(s.Text(4));
-  r.state = std::string(s.Text(5));
-  r.attempts = static_cast<int>(s.Int(6));
-  r.next_at = s.Int(7);
-  r.last_status = static_cast<int>(s.Int(8));
-  r.last_error = std::string(s.Text(9));
-  r.log = std::string(s.Text(10));
-  return r;
-}
-
-// Rows of `select`, whose one parameter is `param`, at most `limit`.
-template <typename Row>
-Result<std::vector<Row>> SelectWhere(Connection& db, const std::string& select,
-                                     const std::string& param, Row (*read)(const Statement&)) {
-  IOCGRID_ASSIGN_OR_RETURN(Statement s, db.Prepare(select));
-  s.BindText(1, param);
-  std::vector<Row> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& row) { out.push_back(read(row)); }));
-  return out;
-}
-
-}  // namespace
-
-Status PortalStore::InsertWatchlist(const WatchlistRow& row) {
-  std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("INSERT INTO watchlists(" + std::string(kWatchlistColumns) +
-                                        ") VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  s.BindText(1, row.id)
-      .BindText(2, row.owner)
-      .BindText(3, row.name)
-      .BindText(4, row.request)
-      .BindText(5, row.webhook)
-      .BindText(6, row.secret)
-      .Bind(7, row.interval_s)
-      .Bind(8, row.created)
-      .Bind(9, row.updated)
-      .Bind(10, row.last_run)
-      .BindText(11, row.hits);
-  return s.Run();
-}
-
-Status PortalStore::UpdateWatchlist(const WatchlistRow& row) {
-  std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("UPDATE watchlists SET name = ?, request = ?, webhook = ?, "
-                                        "secret = ?, interval_s = ?, updated = ? WHERE id = ?"));
-  s.BindText(1, row.name)
-      .BindText(2, row.request)
-      .BindText(3, row.webhook)
-      .BindText(4, row.secret)
-      .Bind(5, row.interval_s)
-      .Bind(6, row.updated)
-      .BindText(7, row.id);
-  IOCGRID_RETURN_IF_ERROR(s.Run());
-  if (db_->Changes() == 0) return NotFoundError("no watchlist " + row.id);
-  return Status();
-}
-
-Result<WatchlistRow> PortalStore::GetWatchlist(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      SelectById(*db_, "SELECT " + std::string(kWatchlistColumns) + " FROM watchlists WHERE id = ?",
-                 id, "watchlist"));
-  return ReadWatchlist(s);
-}
-
-Result<std::vector<WatchlistRow>> PortalStore::ListWatchlists() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return SelectAll(
-      *db_, "SELECT " + std::string(kWatchlistColumns) + " FROM watchlists ORDER BY created, id",
-      &ReadWatchlist);
-}
-
-Status PortalStore::DeleteWatchlist(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
-  IOCGRID_RETURN_IF_ERROR(tx.Begin());
-  for (const char* sql : {"DELETE FROM watchlist_runs WHERE watchlist_id = ?",
-                          "DELETE FROM webhook_deliveries WHERE watchlist_id = ?",
-                          "DELETE FROM watchlists WHERE id = ?"}) {
-    IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
-    s.BindText(1, id);
-    IOCGRID_RETURN_IF_ERROR(s.Run());
-  }
-  if (db_->Changes() == 0) return NotFoundError("no watchlist " + id);
-  return tx.Commit();
-}
-
-Result<int64_t> PortalStore::RecordWatchRun(const WatchRunRow& run, const std::string& hits,
-                                            DeliveryRow* delivery) {
-  std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
-  IOCGRID_RETURN_IF_ERROR(tx.Begin());
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement up, db_->Prepare("UPDATE watchlists SET last_run = ?, hits = ? WHERE id = ?"));
-  up.Bind(1, run.finished).BindText(2, hits).BindText(3, run.watchlist_id);
-  IOCGRID_RETURN_IF_ERROR(up.Run());
-  if (db_->Changes() == 0) return NotFoundError("no watchlist " + run.watchlist_id);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement ins, db_->Prepare("INSERT INTO watchlist_runs(watchlist_id, started, finished, "
-                                  "reason, status, hits, new_hits, removed_hits, members) "
-                                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  ins.BindText(1, run.watchlist_id)
-      .Bind(2, run.started)
-      .Bind(3, run.finished)
-      .BindText(4, run.reason)
-      .BindText(5, run.status)
-      .Bind(6, static_cast<int64_t>(run.hits))
-      .BindText(7, run.new_hits)
-      .BindText(8, run.removed_hits)
-      .BindText(9, run.members);
-  IOCGRID_RETURN_IF_ERROR(ins.Run());
-  const int64_t run_id = db_->LastInsertRowid();
-  if (delivery != nullptr && !delivery->body.empty()) {
-    delivery->run_id = run_id;
-    IOCGRID_ASSIGN_OR_RETURN(
-        Statement d, db_->Prepare("INSERT INTO webhook_deliveries(watchlist_id, run_id, url, "
-                                  "body, state, next_at) VALUES(?, ?, ?, ?, 'pending', ?)"));
-    d.BindText(1, run.watchlist_id)
-        .Bind(2, run_id)
-        .BindText(3, delivery->url)
-        .BindText(4, delivery->body)
-        .Bind(5, delivery->next_at);
-    IOCGRID_RETURN_IF_ERROR(d.Run());
-    delivery->id = db_->LastInsertRowid();
-    delivery->state = "pending";
-  }
-  IOCGRID_RETURN_IF_ERROR(tx.Commit());
-  return run_id;
-}
-
-Result<std::vector<WatchRunRow>> PortalStore::ListWatchRuns(const std::string& watchlist_id,
-                                                            size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return SelectWhere(*db_,
-                     "SELECT " + std::string(kRunColumns) +
-                         " FROM watchlist_runs WHERE watchlist_id = ? ORDER BY id DESC LIMIT " +
-                         std::to_string(limit),
-                     watchlist_id, &ReadRun);
-}
-
-Result<std::vector<DeliveryRow>> PortalStore::ListDeliveries(const std::string& watchlist_id,
-                                                             size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return SelectWhere(*db_,
-                     "SELECT " + std::string(kDeliveryColumns) +
-                         " FROM webhook_deliveries WHERE watchlist_id = ? ORDER BY id DESC LIMIT " +
-                         std::to_string(limit),
-                     watchlist_id, &ReadDelivery);
-}
-
-Result<std::vector<DeliveryRow>> PortalStore::DueDeliveries(int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return SelectWhere(*db_,
-                     "SELECT " + std::string(kDeliveryColumns) +
-                         " FROM webhook_deliveries WHERE state = 'pending' AND next_at <= "
-                         "CAST(? AS INTEGER) ORDER BY id",
-                     std::to_string(now_ms), &ReadDelivery);
-}
-
-Status PortalStore::UpdateDelivery(const DeliveryRow& row) {
-  std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_at = ?, "
-                   "last_status = ?, last_error = ?, log = ? WHERE id = ?"));
-  s.BindText(1, row.state)
-      .Bind(2, static_cast<int64_t>(row.attempts))
-      .Bind(3, row.next_at)
-      .Bind(4, static_cast<int64_t>(row.last_status))
-      .BindText(5, row.last_error)
-      .BindText(6, row.log)
-      .Bind(7, row.id);
-  return s.Run();
 }
 
 Result<EvaluationCharge> PortalStore::ChargeEvaluations(const std::string& user, int64_t day,
