@@ -2,6 +2,7 @@
 // line: add, list, rm, runs (docs/portal-api.md "Watchlists").
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -46,7 +47,17 @@ int Fail(const std::string& what, const std::string& message) {
   return kExitError;
 }
 
+// A watchlist id as the portal gives them (letters and digits); anything else would change the
+// request's path.
+bool IsWatchId(const std::string& id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), IsAsciiAlnum);
+}
+
 Result<PortalConnection> Connect(WatchFlags f) {
+  if (!f.id.empty() && !IsWatchId(f.id)) {
+    return InvalidArgumentError("'" + f.id.substr(0, 64) +
+                                "' is not a watchlist id (letters and digits; see watch list)");
+  }
   if (f.key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f.key = env;
   }

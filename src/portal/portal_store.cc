@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -430,18 +431,8 @@ Result<std::vector<SentSighting>> PortalStore::ListSentSightings(const std::stri
 Result<std::pair<uint64_t, uint64_t>> PortalStore::CountSentSightings(
     const std::vector<std::string>& values) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string list = "[";
-  for (const std::string& v : values) {
-    if (list.size() > 1) list += ',';
-    list += '"';
-    for (char ch : v) {
-      if (ch == '"' || ch == '\\') list += '\\';
-      if (static_cast<unsigned char>(ch) < 0x20) continue;  // values hold no control bytes
-      list += ch;
-    }
-    list += '"';
-  }
-  list += ']';
+  const std::string list =
+      nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s,
       db_->Prepare("SELECT COALESCE(SUM(type = 'true-positive'), 0), "

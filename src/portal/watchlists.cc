@@ -103,17 +103,6 @@ Diff Compare(const json& previous, const json& fresh, const std::set<std::string
   return d;
 }
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
-  return out;
-}
-
 // "sha256=" and the hex HMAC-SHA256 of `body` under `secret` (X-Iocgrid-Signature).
 std::string Signature(const std::string& secret, const std::string& body) {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -123,7 +112,9 @@ std::string Signature(const std::string& secret, const std::string& body) {
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
                                 body.size());
   crypto_auth_hmacsha256_final(&state, mac);
-  return "sha256=" + Hex(mac, sizeof mac);
+  char hex[2 * sizeof mac + 1];
+  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
+  return std::string("sha256=") + hex;
 }
 
 json RequestOf(const WatchlistRow& row) {
@@ -465,7 +456,8 @@ std::vector<std::string> AskedMembers(const json& request,
 }  // namespace
 
 void Portal::Impl::WatchLoop() {
-  const auto tick = std::chrono::milliseconds(200);
+  // Intervals count in seconds, and created or patched watchlists wake the watcher at once.
+  const auto tick = std::chrono::seconds(1);
   while (true) {
     std::map<std::string, std::string> now_runs;
     {
@@ -480,12 +472,13 @@ void Portal::Impl::WatchLoop() {
     const std::vector<federation::MemberConfig> all = fed->members();
     // Which members changed their data since the last check (in parallel, each within its
     // timeout); the first check only records where each one stands.
+    std::vector<std::vector<std::string>> asked_by(rows->size());  // each row's members
+    for (size_t k = 0; k < rows->size(); ++k)
+      asked_by[k] = AskedMembers(RequestOf((*rows)[k]), all);
     std::set<std::string> changed;
     if (now - markers_checked >= config.watch.poll_seconds) {
       std::set<std::string> asked;
-      for (const WatchlistRow& row : *rows) {
-        for (const std::string& m : AskedMembers(RequestOf(row), all)) asked.insert(m);
-      }
+      for (const auto& members : asked_by) asked.insert(members.begin(), members.end());
       std::vector<std::pair<std::string, std::future<Result<federation::DataCheck>>>> checks;
       for (const federation::MemberConfig& m : all) {
         if (!asked.count(m.name) || !m.enabled) continue;
@@ -504,7 +497,8 @@ void Portal::Impl::WatchLoop() {
       markers_checked = now;
     }
     std::vector<std::pair<WatchlistRow, std::string>> due;
-    for (const WatchlistRow& row : *rows) {
+    for (size_t k = 0; k < rows->size(); ++k) {
+      const WatchlistRow& row = (*rows)[k];
       std::string reason;
       if (auto it = now_runs.find(row.id); it != now_runs.end()) {
         reason = it->second;
@@ -513,7 +507,7 @@ void Portal::Impl::WatchLoop() {
       } else if (now - row.last_run >= row.interval_s) {
         reason = "interval";
       } else {
-        for (const std::string& m : AskedMembers(RequestOf(row), all)) {
+        for (const std::string& m : asked_by[k]) {
           if (changed.count(m)) reason = "data-changed";
         }
       }

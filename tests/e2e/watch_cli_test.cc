@@ -115,6 +115,9 @@ TEST(WatchCliTest, ANodeImportWhileWatchingGivesExactlyOneDeliveryOfTheNewHits) 
   auto gone = RunIocgrid({"watch", "rm", "--portal", portal.url(), "--key", key, id});
   EXPECT_EQ(gone.exit_code, 2);
   EXPECT_NE(gone.err.find("404"), std::string::npos) << gone.err;
+  auto bad_id = RunIocgrid({"watch", "runs", "--portal", portal.url(), "--key", key, "../me"});
+  EXPECT_EQ(bad_id.exit_code, 2);
+  EXPECT_NE(bad_id.err.find("not a watchlist id"), std::string::npos) << bad_id.err;
   auto empty = RunIocgrid({"watch", "list", "--portal", portal.url(), "--key", key});
   EXPECT_EQ(empty.exit_code, 1);
 }
