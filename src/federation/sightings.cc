@@ -7,6 +7,7 @@
 
 #include "common/json_depth.h"
 #include "common/utf8.h"
+#include "federation/internal/dto.h"
 #include "net/http_client.h"
 
 namespace iocgrid::federation {
@@ -33,15 +34,9 @@ SightingResult Failed(std::string reason) {
   return {.value = {}, .outcome = SightingOutcome::kFailed, .reason = std::move(reason)};
 }
 
-// The message of a MISP error body ({"name", "message", "url"}), else a quote of the body.
+// The message of a MISP error body ({"name", "message", "url"}), else the start of the body.
 std::string ErrorMessage(std::string_view body) {
-  if (body.size() <= kMaxAnswerBytes && CheckJsonDepth(body).ok()) {
-    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
-      return Quote(j["message"].get_ref<const std::string&>());
-    }
-  }
-  return Quote(body);
+  return SanitizeUtf8(TruncateUtf8(internal::ErrorBodySummary(body), kMaxQuotedBytes));
 }
 
 }  // namespace

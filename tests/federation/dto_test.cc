@@ -54,6 +54,21 @@ TEST(ParseMispAttributesTest, ReadsMispShapes) {
   EXPECT_EQ(ParseMispAttributes("[]").status().code(), StatusCode::kDataLoss);
 }
 
+// A node's stats carry the searchable data generation that watchlists re-run on (issue 11);
+// an older node's answer has none, and a wrong type is not taken for one.
+TEST(ParseGridStatsTest, ReadsTheDataGenerationWhenThere) {
+  auto s = ParseGridStats(R"({"attributes": 7, "first_date": "2026-01-01", "generation": 42})");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->attributes, 7u);
+  EXPECT_EQ(s->generation, 42u);
+  EXPECT_FALSE(ParseGridStats(R"({"attributes": 7})")->generation.has_value());
+  EXPECT_FALSE(ParseGridStats(R"({"generation": "42"})")->generation.has_value());
+  EXPECT_FALSE(ParseGridStats(R"({"generation": -1})")->generation.has_value());
+  auto huge = ParseGridStats(R"({"generation": 99999999999999999999})");
+  EXPECT_TRUE(!huge.ok() || !huge->generation.has_value());
+  EXPECT_FALSE(ParseGridStats("[1,2").ok());
+}
+
 TEST(ParseIsoSecondsTest, ParsesDatesTimesAndOffsets) {
   EXPECT_EQ(ParseIsoSeconds("1970-01-01"), 0);
   EXPECT_EQ(ParseIsoSeconds("2024-03-01T00:00:00Z"), 1709251200);

@@ -347,6 +347,10 @@ Result<GridStats> ParseGridStats(std::string_view text) {
   stats.attributes = static_cast<uint64_t>(std::max<int64_t>(0, IntField(o, "attributes")));
   stats.first_date = StrField(o, "first_date");
   stats.last_date = StrField(o, "last_date");
+  uint64_t generation = 0;
+  if (o["generation"].get_uint64().get(generation) == simdjson::SUCCESS) {
+    stats.generation = generation;
+  }
   return stats;
 }
 

@@ -59,6 +59,7 @@ struct GridStats {
   uint64_t attributes = 0;
   std::string first_date;
   std::string last_date;
+  std::optional<uint64_t> generation;  // the searchable data generation (absent: older nodes)
 };
 // grid/v1/stats. Errors: kDataLoss.
 Result<GridStats> ParseGridStats(std::string_view body);
