@@ -2,7 +2,8 @@
 // portal::internal::ParseSearchRequest with the real extractor for "text" bodies, and the body
 // of POST /api/v1/searches/{id}/sightings (ParseSightingRequest) and of POST/PATCH
 // /api/v1/watchlists (ParseWatchlistRequest), and TAXII's query, timestamps and Basic
-// credentials (portal/internal/taxii_params.h), from the same bytes.
+// credentials (portal/internal/taxii_params.h), alliance sighting batches (JSON and NDJSON) and
+// trends queries (issue 12), from the same bytes.
 // Properties: no crash, no exception, no hang; an accepted request never holds more indicators
 // than the limit; its normalized form (what a re-run sends) parses again to the same form.
 #include <cstddef>
@@ -13,9 +14,11 @@
 
 #include "extract/extractor.h"
 #include "fuzz/fuzz_checks.h"
+#include "portal/internal/alliance_request.h"
 #include "portal/internal/search_request.h"
 #include "portal/internal/sighting_request.h"
 #include "portal/internal/taxii_params.h"
+#include "portal/internal/trends.h"
 #include "portal/internal/watchlist_request.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -59,6 +62,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (sightings->source->empty() ||
          sightings->source->size() > portal::internal::kMaxSightingSourceBytes)) {
       fuzz::Fail("sightings: source outside its bounds", body);
+    }
+  }
+  for (bool ndjson : {false, true}) {  // POST /api/v1/sightings (issue 12)
+    portal::internal::SightingLimits batch_limits;
+    batch_limits.max_sightings = 100;
+    batch_limits.now = 1700000000;
+    auto batch = portal::internal::ParseSightingBatch(body, ndjson, batch_limits);
+    if (!batch.ok()) continue;
+    if (batch->received > batch_limits.max_sightings ||
+        batch->sightings.size() + batch->internal != batch->received) {
+      fuzz::Fail("sighting batch: counts out of bounds", body);
+    }
+    for (const auto& s : batch->sightings) {
+      if (s.first_seen > s.last_seen || s.alerted > s.count || s.count == 0 ||
+          s.last_seen > batch_limits.now + batch_limits.max_future_s) {
+        fuzz::Fail("sighting batch: a sighting outside its bounds", body);
+      }
+    }
+  }
+  for (std::string_view trend : {"window", "bucket"}) {
+    auto q = portal::internal::ParseTrendQuery(body, "7d", {"window", trend, "min_orgs", "limit"},
+                                               20000);
+    if (q.ok() && (q->window.days < 1 || q->window.bucket < 1 ||
+                   q->window.bucket > q->window.days || q->min_orgs < 2 || q->limit < 1)) {
+      fuzz::Fail("trends: query out of bounds", body);
     }
   }
   portal::internal::SearchRequestLimits limits;

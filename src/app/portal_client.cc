@@ -15,14 +15,15 @@ namespace iocgrid::app {
 using json = nlohmann::json;
 
 Result<net::ClientResponse> PortalCall(const PortalConnection& portal, const std::string& method,
-                                       const std::string& path, const std::string& body) {
+                                       const std::string& path, const std::string& body,
+                                       const std::string& content_type) {
   net::ClientRequest req;
   req.method = method;
   req.url = portal.url + path;
   req.body = body;
   req.headers = {{"Authorization", portal.key},
                  {"Accept", "application/json"},
-                 {"Content-Type", "application/json"}};
+                 {"Content-Type", content_type}};
   req.verify_tls = !portal.insecure;
   req.ca_file = portal.ca_file;
   req.timeout = std::chrono::seconds(60);

@@ -20,7 +20,8 @@ struct PortalConnection {
 
 // One API call with the key and JSON headers (60 s deadline).
 Result<net::ClientResponse> PortalCall(const PortalConnection& portal, const std::string& method,
-                                       const std::string& path, const std::string& body = "");
+                                       const std::string& path, const std::string& body = "",
+                                       const std::string& content_type = "application/json");
 
 // "portal answered 400: <message>" from a MISP-style error body.
 std::string PortalApiError(const net::ClientResponse& response);

@@ -34,6 +34,8 @@ struct PortalFlags {
   int64_t max_sift_upload_mb = 0;  // 0: the config's (default 2048)
   int64_t watch_poll_seconds = 0;  // 0: the config's
   int64_t min_watch_interval_seconds = 0;
+  int64_t k_anonymity = 0;  // 0: the config's (default 3)
+  int64_t sightings_retention_days = 0;
   // users
   std::string name;
   std::string role = "analyst";
@@ -58,6 +60,8 @@ Result<portal::PortalConfig> Load(const PortalFlags& f) {
   if (f.min_watch_interval_seconds != 0) {
     c->watch.min_interval_s = f.min_watch_interval_seconds;
   }
+  if (f.k_anonymity != 0) c->trends.k_anonymity = f.k_anonymity;
+  if (f.sightings_retention_days != 0) c->trends.retention_days = f.sightings_retention_days;
   return c;
 }
 
@@ -207,6 +211,14 @@ Command AddPortalCommand(CLI::App& app) {
                 "the shortest interval a watchlist may ask (overrides the config's "
                 "min_watch_interval_seconds; default 60)")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+  s->add_option("--k-anonymity", flags->k_anonymity,
+                "trends cells from fewer organisations are suppressed (overrides the config's "
+                "k_anonymity; default 3)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1000}));
+  s->add_option("--sightings-retention-days", flags->sightings_retention_days,
+                "alliance sightings older than this are purged (overrides the config's "
+                "sightings_retention_days; default 90)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3650}));
   s->add_option("--max-sift-upload-mb", flags->max_sift_upload_mb,
                 "largest log upload to POST /api/v1/sifts, in MiB (overrides the config's "
                 "max_sift_upload_mb; default 2048)");

@@ -57,6 +57,7 @@ struct SiftFlags {
   bool quiet = false;
   size_t max_issues_shown = 10;
   uint32_t threads = 2;
+  std::string share;  // matched, public: report the observables to the alliance (--portal)
   std::vector<std::string> logs;
 };
 
@@ -482,6 +483,54 @@ void PrintReport(const SiftReport& report, const std::string& format, size_t top
   std::fflush(stdout);
 }
 
+// --share: the observables (those some member holds, or every one for "public") sent to the
+// portal as this organisation's sightings, in parts of at most kSharePart (issue 12).
+constexpr size_t kSharePart = 10000;
+
+Status ShareWithAlliance(const SiftFlags& f, const std::vector<sift::Observable>& obs,
+                         const std::vector<std::vector<Hit>>& hits) {
+  PortalConnection portal{f.portal, f.key, f.ca_file, f.insecure};
+  while (!portal.url.empty() && portal.url.back() == '/') portal.url.pop_back();
+  const bool everything = f.share == "public";
+  size_t sent = 0, batches = 0;
+  std::string part;
+  size_t in_part = 0;
+  auto flush = [&]() -> Status {
+    if (in_part == 0) return Status::Ok();
+    auto r = PortalCall(portal, "POST", "/api/v1/sightings?share=" + f.share, part,
+                        "application/x-ndjson");
+    if (!r.ok()) return r.status();
+    if (r->status != 202 && r->status != 200) {
+      return UnavailableError("sharing sightings: " + PortalApiError(*r));
+    }
+    sent += in_part;
+    ++batches;
+    part.clear();
+    in_part = 0;
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < obs.size(); ++i) {
+    if (!everything && hits[i].empty()) continue;
+    const sift::Observable& o = obs[i];
+    json line = {{"value", o.value},
+                 {"type", core::TypeName(o.type)},
+                 {"count", std::max<uint64_t>(o.lines, 1)},
+                 {"alerted", std::min(o.alerts, std::max<uint64_t>(o.lines, 1))}};
+    if (o.first_seen != 0) line["first_seen"] = o.first_seen;
+    if (o.last_seen != 0) line["last_seen"] = o.last_seen;
+    part += line.dump() + "\n";
+    if (++in_part == kSharePart) IOCGRID_RETURN_IF_ERROR(flush());
+  }
+  IOCGRID_RETURN_IF_ERROR(flush());
+  if (!f.quiet) {
+    std::fprintf(stderr,
+                 "shared %zu observable(s) with the alliance as sightings (%zu batch(es), "
+                 "share=%s)\n",
+                 sent, batches, f.share.c_str());
+  }
+  return Status::Ok();
+}
+
 // The flags that need each other: one source of matches, a key for the portal, a format.
 Status CheckSiftFlags(SiftFlags* f) {
   if (f->against.empty() == f->portal.empty()) {
@@ -491,6 +540,12 @@ Status CheckSiftFlags(SiftFlags* f) {
   if (!f->portal.empty() && f->key.empty()) {
     if (const char* env = std::getenv("IOCGRID_KEY")) f->key = env;
     if (f->key.empty()) return InvalidArgumentError("no API key: give --key or set IOCGRID_KEY");
+  }
+  if (!f->share.empty() && f->portal.empty()) {
+    return InvalidArgumentError("--share reports to the alliance: give --portal URL (with --key)");
+  }
+  if (!f->share.empty() && f->share != "matched" && f->share != "public") {
+    return InvalidArgumentError("unknown --share '" + f->share + "' (matched, public)");
   }
   if (f->format != "table" && f->format != "json" && f->format != "ndjson" && f->format != "csv") {
     return InvalidArgumentError("unknown --format '" + f->format + "' (table, json, csv)");
@@ -569,6 +624,9 @@ int RunSift(SiftFlags f) {
     if (!s.ok()) return Fail(f.annotate + ": " + std::string(s.message()));
   }
   if (!f.quiet && f.format != "table") PrintCountsLine(report);
+  if (!f.share.empty() && !obs.empty()) {
+    if (Status s = ShareWithAlliance(f, obs, hits); !s.ok()) return Fail(std::string(s.message()));
+  }
   if (!f.quiet && issues.hidden() > 0) {
     std::fprintf(stderr, "%llu malformed line(s) in all (%zu not shown)\n",
                  static_cast<unsigned long long>(counts.malformed), issues.hidden());
@@ -596,6 +654,10 @@ Command AddSiftCommand(CLI::App& app) {
   s->add_option("--timeout", flags->timeout_s, "seconds to wait for the portal search")
       ->capture_default_str();
   s->add_option("--label", flags->label, "label of the portal search (default: sift: LOG...)");
+  s->add_option("--share", flags->share,
+                "with --portal: report the observables as your organisation's sightings, "
+                "'matched' (only those some member holds) or 'public' (every public one, for "
+                "scanner detection); trends show them without naming you");
   s->add_option("--log-format", flags->log_format,
                 "auto, combined, common, json, eve, modsec, zeek, csv")
       ->capture_default_str();

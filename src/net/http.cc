@@ -1,5 +1,7 @@
 #include "net/http.h"
 
+#include <algorithm>
+
 #include "common/ascii.h"
 
 namespace iocgrid::net {
@@ -43,6 +45,21 @@ std::string Request::QueryParam(std::string_view name) const {
     q.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::vector<std::pair<std::string, std::string>> QueryItems(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = std::min(query.find('&', pos), query.size());
+    std::string_view item = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    out.emplace_back(PercentDecode(item.substr(0, eq), true),
+                     eq == std::string_view::npos ? "" : PercentDecode(item.substr(eq + 1), true));
+  }
+  return out;
 }
 
 }  // namespace iocgrid::net

@@ -100,4 +100,8 @@ struct BodyStream {
 // Decodes %XX escapes (and '+' as space when `plus_is_space`). Invalid escapes stay as they are.
 std::string PercentDecode(std::string_view s, bool plus_is_space);
 
+// The name=value items of a raw query string (without '?'), both percent-decoded ('+' as
+// space), in order; empty items are skipped and a missing '=' gives an empty value.
+std::vector<std::pair<std::string, std::string>> QueryItems(std::string_view query);
+
 }  // namespace iocgrid::net

@@ -64,6 +64,8 @@ Status ReadWatchSettings(Ranged& ranged, PortalConfig* c) {
   IOCGRID_RETURN_IF_ERROR(ranged("webhook_timeout_ms", 100, 120'000, &w.webhook_timeout_ms));
   IOCGRID_RETURN_IF_ERROR(
       ranged("reputation_half_life_days", 1, 3650, &c->reputation_half_life_days));
+  IOCGRID_RETURN_IF_ERROR(ranged("k_anonymity", 2, 1000, &c->trends.k_anonymity));
+  IOCGRID_RETURN_IF_ERROR(ranged("sightings_retention_days", 1, 3650, &c->trends.retention_days));
   return Status::Ok();
 }
 
@@ -126,7 +128,10 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
                                              "webhook_timeout_ms",
                                              "webhook_allow_internal",
                                              "reputation_half_life_days",
-                                             "members"};
+                                             "k_anonymity",
+                                             "sightings_retention_days",
+                                             "members",
+                                             "orgs"};
   for (const auto& [k, v] : t) {
     if (!kTop.count(std::string(k.str()))) {
       return InvalidArgumentError("config: unknown setting '" + std::string(k.str()) + "' (" +
@@ -341,7 +346,53 @@ Result<federation::MemberConfig> ReadMember(const toml::node& node, const std::s
   return mc;
 }
 
+// The [[orgs]] tables: name and sector, both required, each name once and none a member's.
+Status ReadOrgs(const toml::table& t, PortalConfig* c) {
+  const toml::node* orgs = t.get("orgs");
+  if (orgs == nullptr) return Status::Ok();
+  if (!orgs->is_array_of_tables()) {
+    return InvalidArgumentError("config: 'orgs' must be [[orgs]] tables (" + Where(*orgs) + ")");
+  }
+  std::set<std::string> names;
+  for (const auto& m : c->members) names.insert(m.name);
+  for (const toml::node& node : *orgs->as_array()) {
+    const toml::table& o = *node.as_table();
+    const std::string where = "[[orgs]] (" + Where(node) + ")";
+    for (const auto& [k, v] : o) {
+      if (k.str() != "name" && k.str() != "sector") {
+        return InvalidArgumentError(where + ": unknown setting '" + std::string(k.str()) +
+                                    "' (an organisation has name and sector)");
+      }
+    }
+    OrgConfig org;
+    IOCGRID_RETURN_IF_ERROR(Get(o, "name", &org.name, where));
+    IOCGRID_RETURN_IF_ERROR(Get(o, "sector", &org.sector, where));
+    if (org.name.empty() || org.sector.empty() || org.name.size() > 128 || org.sector.size() > 64) {
+      return InvalidArgumentError(where + ": name (1-128 bytes) and sector (1-64) are required");
+    }
+    if (!names.insert(org.name).second) {
+      return InvalidArgumentError(where + ": organisation '" + org.name +
+                                  "' is named twice (a member's organisation takes the member's "
+                                  "sector)");
+    }
+    c->orgs.push_back(std::move(org));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Result<std::string> SectorOf(const PortalConfig& config, const std::string& org) {
+  for (const auto& m : config.members) {
+    if (m.name == org && !m.sector.empty()) return m.sector;
+  }
+  for (const auto& o : config.orgs) {
+    if (o.name == org) return o.sector;
+  }
+  return NotFoundError("organisation '" + org +
+                       "' has no sector: give its member a sector, or add [[orgs]] name = \"" +
+                       org + "\" sector = \"...\" to the portal's config.");
+}
 
 Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_dir) {
   toml::table t;
@@ -366,6 +417,7 @@ Result<PortalConfig> ParseConfig(std::string_view text, const std::string& base_
       c.members.push_back(std::move(mc));
     }
   }
+  IOCGRID_RETURN_IF_ERROR(ReadOrgs(t, &c));
   return c;
 }
 

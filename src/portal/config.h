@@ -41,6 +41,22 @@ struct WatchOptions {
   bool allow_internal_webhooks = false;
 };
 
+// An organisation that searches (and reports sightings) but holds no member data: its sector
+// for trends. Members' organisations take the member config's `sector`. Config [[orgs]].
+struct OrgConfig {
+  std::string name;    // as users are created with: `portal users create --org NAME`
+  std::string sector;  // e.g. "finance", "energy"
+};
+
+// Alliance sightings and trends (issue 12; docs/trends.md).
+struct TrendOptions {
+  // A trends cell to which fewer organisations contributed is suppressed. Config k_anonymity
+  // (2-1000).
+  int64_t k_anonymity = 3;
+  // Sightings older than this many days are purged. Config sightings_retention_days (1-3650).
+  int64_t retention_days = 90;
+};
+
 struct PortalConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data = "portal-data";  // directory of the portal's SQLite store
@@ -63,12 +79,18 @@ struct PortalConfig {
   // GET /api/v1/indicators/{value}: the half-life of the score's recency decay, in days.
   // Config `reputation_half_life_days` (1-3650).
   int64_t reputation_half_life_days = 30;
+  TrendOptions trends;
   federation::FederationOptions federation;
   std::vector<federation::MemberConfig> members;
+  std::vector<OrgConfig> orgs;
   // Not a setting: the portal's time (search and sift created, keys' last_used, members' last
   // answer, what a "30d" search window counts back from). Tests pass Clock::Manual.
   Clock clock;
 };
+
+// The sector of organisation `org`: its member's (a member named `org`), else its [[orgs]]
+// entry's. Errors: kNotFound naming what to configure.
+Result<std::string> SectorOf(const PortalConfig& config, const std::string& org);
 
 // max_sift_upload_mb as bytes. Errors: kInvalidArgument outside 1..kMaxSiftUploadMb (1 TiB).
 inline constexpr int64_t kMaxSiftUploadMb = int64_t{1} << 20;

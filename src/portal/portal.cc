@@ -113,6 +113,11 @@ void Portal::Impl::Routes() {
   Add({"POST"}, "/api/v1/sifts", &Impl::CreateSiftBuffered);
   Add({"GET"}, "/api/v1/sifts", &Impl::ListSifts);
   Add({"GET"}, "/api/v1/sifts/{id}", &Impl::GetSift);
+  Add({"POST"}, "/api/v1/sightings", &Impl::ReportSightings);
+  Add({"GET"}, "/api/v1/trends/sectors", &Impl::TrendSectors);
+  Add({"GET"}, "/api/v1/trends/scanners", &Impl::TrendScanners);
+  Add({"GET"}, "/api/v1/trends/rising", &Impl::TrendRising);
+  Add({"GET"}, "/api/v1/trends/actors", &Impl::TrendActors);
   Add({"GET", "POST"}, "/api/v1/private/{member}/grid/v1/psi/{op}", &Impl::PrivateRelay);
 }
 

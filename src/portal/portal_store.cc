@@ -108,6 +108,38 @@ CREATE TABLE IF NOT EXISTS private_evaluations(user TEXT NOT NULL, day INTEGER N
   points INTEGER NOT NULL, PRIMARY KEY(user, day));
 )sql";
 
+// Version 7 (issue 12): alliance sightings, one row per organisation, UTC day and observable,
+// and the per-day aggregates trends read (sector_daily, sector_orgs, value_orgs, actor_daily),
+// kept in step by PortalStore::RecordAllianceSightings (portal_store_trends.cc).
+constexpr std::string_view kSchemaV7 = R"sql(
+CREATE TABLE IF NOT EXISTS alliance_values(id INTEGER PRIMARY KEY, type TEXT NOT NULL,
+  value TEXT NOT NULL, orgs INTEGER NOT NULL DEFAULT 0, members TEXT NOT NULL DEFAULT '[]',
+  UNIQUE(type, value));
+CREATE INDEX IF NOT EXISTS alliance_values_orgs ON alliance_values(orgs) WHERE orgs >= 2;
+CREATE TABLE IF NOT EXISTS alliance_sightings(day INTEGER NOT NULL, org TEXT NOT NULL,
+  value_id INTEGER NOT NULL, sector TEXT NOT NULL, type TEXT NOT NULL, class TEXT NOT NULL,
+  count INTEGER NOT NULL, alerted INTEGER NOT NULL, first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL, PRIMARY KEY(day, org, value_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alliance_sightings_value ON alliance_sightings(value_id, day, sector);
+CREATE INDEX IF NOT EXISTS alliance_sightings_sector ON alliance_sightings(sector, day);
+CREATE TABLE IF NOT EXISTS sector_daily(day INTEGER NOT NULL, sector TEXT NOT NULL,
+  type TEXT NOT NULL, class TEXT NOT NULL, observables INTEGER NOT NULL,
+  sightings INTEGER NOT NULL, alerted INTEGER NOT NULL,
+  PRIMARY KEY(day, sector, type, class)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sector_orgs(day INTEGER NOT NULL, sector TEXT NOT NULL,
+  type TEXT NOT NULL, class TEXT NOT NULL, org TEXT NOT NULL,
+  PRIMARY KEY(day, sector, type, class, org)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS value_orgs(value_id INTEGER NOT NULL, org TEXT NOT NULL,
+  first_day INTEGER NOT NULL, last_day INTEGER NOT NULL, PRIMARY KEY(value_id, org))
+  WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS actor_daily(actor TEXT NOT NULL, day INTEGER NOT NULL,
+  value_id INTEGER NOT NULL, org TEXT NOT NULL, sightings INTEGER NOT NULL,
+  PRIMARY KEY(actor, day, value_id, org)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS actor_daily_day ON actor_daily(day);
+CREATE TABLE IF NOT EXISTS alliance_batches(id TEXT PRIMARY KEY, org TEXT NOT NULL,
+  created INTEGER NOT NULL, sightings INTEGER NOT NULL);
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
@@ -115,6 +147,7 @@ constexpr sqlite::Migration kMigrations[] = {
     {.version = 4, .sql = "", .apply = AddOrgsAndSightings},
     {.version = 5, .sql = kSchemaV5, .apply = nullptr},
     {.version = 6, .sql = kSchemaV6, .apply = nullptr},
+    {.version = 7, .sql = kSchemaV7, .apply = nullptr},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",

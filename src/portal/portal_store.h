@@ -148,6 +148,54 @@ struct EvaluationCharge {
   uint64_t used = 0;     // the user's points that day, after the charge when charged
 };
 
+// Alliance sightings (issue 12; docs/trends.md): what one organisation saw of one observable,
+// as recorded from a sightings batch or a shared sift, with the class and member hits the
+// alliance gave it. `day` is the UTC day (unix seconds / 86400) of last_seen.
+struct AllianceSighting {
+  std::string value;
+  std::string type;  // MISP type name
+  std::string cls;   // sift class name: threat, noise, anonymizer, benign, unknown
+  int64_t day = 0;
+  int64_t first_seen = 0;  // unix seconds
+  int64_t last_seen = 0;
+  uint64_t count = 0;
+  uint64_t alerted = 0;
+  std::vector<std::string> members;  // members holding it (the names the search showed)
+  std::vector<std::string> actors;   // threat actors its hits were tagged with
+};
+
+// The pre-aggregated rows trends are computed from (days are UTC day numbers).
+struct SectorDayRow {
+  int64_t day = 0;
+  std::string sector, type, cls;
+  uint64_t observables = 0;  // distinct in the sector that day
+  uint64_t sightings = 0;
+  uint64_t alerted = 0;
+};
+struct SectorOrgRow {
+  int64_t day = 0;
+  std::string sector, type, cls, org;
+};
+// Distinct observables of a sector per bucket (buckets of several days), by type and class.
+struct SectorDistinctRow {
+  int64_t bucket = 0;  // index of the bucket from the window's first day
+  std::string sector, type, cls;
+  uint64_t observables = 0;
+};
+struct ScannerRow {
+  std::string value, type;
+  std::vector<std::string> orgs, sectors, classes;  // distinct, for counting (never shown)
+  int64_t first_seen = 0, last_seen = 0;
+  uint64_t sightings = 0, alerted = 0;
+  std::string members;  // JSON list of the members holding it
+};
+struct ActorRow {
+  std::string actor;
+  int64_t day = 0;
+  std::string value, type, org;
+  uint64_t sightings = 0;
+};
+
 class PortalStore {
  public:
   // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
@@ -221,6 +269,23 @@ class PortalStore {
   // 86400), unless that would pass `cap`. Survives restarts.
   Result<EvaluationCharge> ChargeEvaluations(const std::string& user, int64_t day, uint64_t points,
                                              uint64_t cap);
+
+  // Alliance sightings (portal_store_trends.cc). Records a batch once: kAlreadyExists when
+  // `batch_id` was recorded before (nothing written).
+  Status RecordAllianceSightings(const std::string& batch_id, const std::string& org,
+                                 const std::string& sector,
+                                 const std::vector<AllianceSighting>& sightings);
+  // Deletes everything of days before `first_kept_day`; the number of sightings deleted.
+  Result<uint64_t> PurgeAllianceSightings(int64_t first_kept_day);
+  // Days [from, to], inclusive.
+  Result<std::vector<SectorDayRow>> SectorDays(int64_t from, int64_t to);
+  Result<std::vector<SectorOrgRow>> SectorOrgs(int64_t from, int64_t to);
+  Result<std::vector<SectorDistinctRow>> SectorDistinct(int64_t from, int64_t to,
+                                                        int64_t bucket_days);
+  // Observables seen by at least `min_orgs` organisations within [from, to], most first.
+  Result<std::vector<ScannerRow>> Scanners(int64_t from, int64_t to, uint64_t min_orgs,
+                                           size_t limit);
+  Result<std::vector<ActorRow>> Actors(int64_t from, int64_t to);
 
   // The number of searches marked interrupted at Open.
   int interrupted_at_open() const { return interrupted_; }

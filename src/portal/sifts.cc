@@ -5,6 +5,7 @@
 // kept.
 #include <charconv>
 #include <cstdio>
+#include <tuple>
 #include <utility>
 
 #include "common/time.h"
@@ -105,6 +106,15 @@ net::BodyStream Portal::Impl::StreamSift(const net::Request& head) {
     out.refusal = Error(400, request.status().message(), head);
     return out;
   }
+  std::string org, sector;
+  if (request->share) {
+    auto where = ShareOrigin(*user);
+    if (!where.ok()) {
+      out.refusal = Error(400, where.status().message(), head);
+      return out;
+    }
+    std::tie(org, sector) = *where;
+  }
   // The search's fields are checked now, before the log is read, exactly as the search will
   // check them (a placeholder stands for the observables).
   json probe = request->search;
@@ -126,6 +136,8 @@ net::BodyStream Portal::Impl::StreamSift(const net::Request& head) {
   meta.shared = request->search.value("shared", false);
   meta.created = config.clock.Now();
   meta.request = request->normalized;
+  meta.org = std::move(org);
+  meta.sector = std::move(sector);
   internal::SiftLimits limits;
   limits.max_observables = config.max_indicators;
   limits.max_inflated_bytes = config.max_sift_upload_bytes * kMaxInflateRatio;
@@ -148,7 +160,7 @@ void Portal::Impl::DropSift(const std::shared_ptr<SiftJob>& job, bool release_sl
 
 Result<internal::PreparedSearch> Portal::Impl::SiftSearch(const net::Request& head,
                                                           const internal::SiftResult& result,
-                                                          const std::string& sift_id) {
+                                                          const internal::SiftMeta& meta) {
   // One search for every distinct public observable, typed as the sifter typed it, with the
   // search fields of the upload's query (checked on the head already).
   auto request = internal::ParseSiftQuery(head.query);
@@ -158,9 +170,12 @@ Result<internal::PreparedSearch> Portal::Impl::SiftSearch(const net::Request& he
     list.push_back({{"value", o.value}, {"type", core::TypeName(o.type)}});
   }
   body["indicators"] = std::move(list);
+  if (meta.label == "sightings" && meta.request.value("source", "") == "sightings") {
+    body["label"] = "sightings";  // a batch of POST /api/v1/sightings
+  }
   IOCGRID_ASSIGN_OR_RETURN(PortalUser user, store->Authenticate(internal::RequestKey(head)));
   IOCGRID_ASSIGN_OR_RETURN(internal::PreparedSearch prepared, PrepareSearch(body.dump(), user));
-  prepared.meta.sift_id = sift_id;
+  prepared.meta.sift_id = meta.id;
   return prepared;
 }
 
@@ -183,7 +198,12 @@ net::Response Portal::Impl::FinishUpload(const net::Request& head,
     DropSift(job, true);
     return UploadError(ended.status(), head);
   }
-  const internal::SiftResult& result = **ended;
+  return LaunchSift(head, job, **ended);
+}
+
+net::Response Portal::Impl::LaunchSift(const net::Request& head,
+                                       const std::shared_ptr<SiftJob>& job,
+                                       const internal::SiftResult& result) {
   const internal::SiftMeta& meta = job->meta();
   SiftRow row{meta.id,
               meta.owner,
@@ -201,7 +221,7 @@ net::Response Portal::Impl::FinishUpload(const net::Request& head,
               ""};
   std::optional<internal::PreparedSearch> search;
   if (!result.observables.empty()) {
-    auto prepared = SiftSearch(head, result, meta.id);
+    auto prepared = SiftSearch(head, result, meta);
     if (!prepared.ok()) {
       DropSift(job, true);
       return prepared.status().code() == StatusCode::kPermissionDenied
@@ -256,6 +276,9 @@ void Portal::Impl::FinishSift(const std::string& sift_id, const SearchJob& searc
   json doc = search.Document();
   json report = SiftReport(job->meta(), status, *job->result(), search.meta().id, &doc,
                            MemberKinds(), sift_rules, kDefaultTop, true);
+  if (job->meta().request.contains("share") && status == "done") {
+    RecordShared(job->meta(), *job->result(), report, doc);
+  }
   Status st = store->FinishSift(sift_id, status,
                                 report.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!st.ok()) {
@@ -358,7 +381,7 @@ net::Response Portal::Impl::GetSift(net::Request& req, const PortalUser& user) {
                  ? Error(404, "Invalid sift", req)
                  : net::ErrorResponse(row.status(), req.path);
     }
-    meta = {row->id, row->owner, row->label, row->tlp, row->shared, row->created, {}};
+    meta = {row->id, row->owner, row->label, row->tlp, row->shared, row->created, {}, {}, {}};
     meta.request = json::parse(row->request, nullptr, false);
     status = row->status;
     search_id = row->search_id;

@@ -78,7 +78,7 @@ TEST(SiftResultTest, DamagedRowsAreDataLoss) {
 
 TEST(SiftReportTest, WithoutASearchEverythingIsUnknownAndCounted) {
   SiftResult r = Example();
-  SiftMeta meta{"id1", "alice", "web", "amber", false, 5, nlohmann::json::object()};
+  SiftMeta meta{"id1", "alice", "web", "amber", false, 5, nlohmann::json::object(), "", ""};
   nlohmann::json report =
       SiftReport(meta, "done", r, "", nullptr, {}, sift::DefaultRules(), 1, true);
   EXPECT_EQ(report["summary"]["by_class"]["unknown"]["observables"], 2);

@@ -229,17 +229,37 @@ struct Portal::Impl {
   net::BodyStream StreamSift(const net::Request& head);
   net::Response FinishUpload(const net::Request& head, const std::shared_ptr<SiftJob>& job,
                              const Status& status);
+  // Stores a sift whose observables are known (an ended upload, a sightings batch) and starts
+  // its search; 201 with its id, or the error response (the slot taken for it is given back).
+  net::Response LaunchSift(const net::Request& head, const std::shared_ptr<SiftJob>& job,
+                           const internal::SiftResult& result);
   void DropSift(const std::shared_ptr<SiftJob>& job, bool release_slot);
   // The one search of an uploaded sift. Errors: kPermissionDenied (the key went away),
   // PrepareSearch's.
   Result<internal::PreparedSearch> SiftSearch(const net::Request& head,
                                               const internal::SiftResult& result,
-                                              const std::string& sift_id);
+                                              const internal::SiftMeta& meta);
   // After a sift's search ended (the persister thread): stores the sift's final report.
   void FinishSift(const std::string& sift_id, const SearchJob& search);
   net::Response CreateSiftBuffered(net::Request&, const PortalUser&);
   net::Response GetSift(net::Request&, const PortalUser&);
   net::Response ListSifts(net::Request&, const PortalUser&);
+  // Alliance sightings and trends (trends.cc; docs/trends.md).
+  net::Response ReportSightings(net::Request&, const PortalUser&);
+  net::Response TrendSectors(net::Request&, const PortalUser&);
+  net::Response TrendScanners(net::Request&, const PortalUser&);
+  net::Response TrendRising(net::Request&, const PortalUser&);
+  net::Response TrendActors(net::Request&, const PortalUser&);
+  // After a shared sift's search ended: records its observables as the uploader's
+  // organisation's sightings (those some member holds, or every one for share=public).
+  void RecordShared(const internal::SiftMeta& meta, const internal::SiftResult& result,
+                    const json& report, const json& search);
+  // The organisation and sector `user` reports sightings as. Errors: kInvalidArgument saying
+  // what to configure (a user without organisation, an organisation without sector).
+  Result<std::pair<std::string, std::string>> ShareOrigin(const PortalUser& user) const;
+  // Purges sightings past retention, at most once a day.
+  void PurgeSightingsIfDue();
+  std::atomic<int64_t> last_purge_day{-1};
   // The data_kind of each configured member, by name.
   std::unordered_map<std::string, std::string> MemberKinds() const;
 

@@ -21,6 +21,14 @@ SiftJob::SiftJob(SiftMeta meta, const sift::SiftOptions& options, SiftLimits lim
   sifter_->BeginStream("upload", limits_.max_inflated_bytes);
 }
 
+SiftJob::SiftJob(SiftMeta meta, SiftResult done) : meta_(std::move(meta)) {
+  bytes_.store(done.bytes);
+  lines_.store(done.counts.lines);
+  observables_.store(done.observables.size());
+  MutexLock lock(mu_);
+  result_ = std::make_shared<const SiftResult>(std::move(done));
+}
+
 SiftJob::~SiftJob() = default;
 
 Status SiftJob::Write(std::string_view piece) {

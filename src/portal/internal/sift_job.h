@@ -33,6 +33,10 @@ struct SiftMeta {
   bool shared = false;
   int64_t created = 0;
   nlohmann::json request;  // the query parameters, normalized (sift_request.h)
+  // For share=...: the uploader's organisation and its sector when the sift started (the
+  // sightings are recorded under them when its search ends).
+  std::string org;
+  std::string sector;
 };
 
 // Lines holding exactly these observables (ids into observables), as Sifter::ForEachLineGroup
@@ -67,6 +71,9 @@ struct SiftLimits {
 class SiftJob {
  public:
   SiftJob(SiftMeta meta, const sift::SiftOptions& options, SiftLimits limits);
+  // A job whose observables are known already (a sightings batch, POST /api/v1/sightings):
+  // no upload; result() is `done` from the start.
+  SiftJob(SiftMeta meta, SiftResult done);
   ~SiftJob();
 
   const SiftMeta& meta() const { return meta_; }

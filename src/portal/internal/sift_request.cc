@@ -13,9 +13,9 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::array<std::string_view, 10> kParams = {
-    "format", "fields", "json_field", "members", "relations",
-    "since",  "until",  "label",      "tlp",     "shared"};
+constexpr std::array<std::string_view, 11> kParams = {
+    "format", "fields", "json_field", "members", "relations", "since",
+    "until",  "label",  "tlp",        "shared",  "share"};
 constexpr size_t kMaxQueryBytes = 8192;
 
 Status ParamError(std::string_view name, std::string_view what) {
@@ -84,6 +84,10 @@ Status ApplySearchParam(std::string_view name, const std::string& value, SiftReq
     if (value != "true" && value != "false") return ParamError(name, "must be true or false.");
     out->search["shared"] = value == "true";
     out->normalized["shared"] = value == "true";
+  } else if (name == "share") {
+    IOCGRID_ASSIGN_OR_RETURN(ShareMode mode, ParseShareMode(value));
+    out->share = mode;
+    out->normalized["share"] = std::string(ShareModeName(mode));
   } else if (name == "label") {
     out->label = value;
     out->normalized["label"] = value;
@@ -103,20 +107,11 @@ Result<SiftRequest> ParseSiftQuery(std::string_view query) {
   }
   SiftRequest out;
   std::set<std::string, std::less<>> seen;
-  size_t pos = 0;
-  while (pos < query.size()) {
-    size_t amp = std::min(query.find('&', pos), query.size());
-    std::string_view item = query.substr(pos, amp - pos);
-    pos = amp + 1;
-    if (item.empty()) continue;
-    size_t eq = item.find('=');
-    std::string name = net::PercentDecode(item.substr(0, eq), true);
-    std::string value =
-        eq == std::string_view::npos ? "" : net::PercentDecode(item.substr(eq + 1), true);
+  for (const auto& [name, value] : net::QueryItems(query)) {
     if (std::find(kParams.begin(), kParams.end(), name) == kParams.end()) {
       return InvalidArgumentError("Unknown query parameter '" + Printable(name) +
                                   "' (format, fields, json_field, members, relations, since, "
-                                  "until, label, tlp, shared).");
+                                  "until, label, tlp, shared, share).");
     }
     if (!seen.insert(name).second) return ParamError(name, "is given twice.");
     if (value.empty()) return ParamError(name, "is empty.");

@@ -7,10 +7,12 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "portal/internal/alliance_request.h"
 #include "sift/sifter.h"
 
 namespace iocgrid::portal::internal {
@@ -18,6 +20,9 @@ namespace iocgrid::portal::internal {
 struct SiftRequest {
   sift::SiftOptions options;  // log format, fields, JSON field names
   std::string label;          // the sift's own label (may be empty)
+  // share=matched|public: the sift's observables are reported to the alliance as the
+  // uploader's organisation's sightings once its search ends (issue 12, docs/trends.md).
+  std::optional<ShareMode> share;
   // The search fields for the sift's one search (members, relations, since, until, label, tlp,
   // shared), as POST /api/v1/searches takes them; the caller adds the indicators.
   nlohmann::json search = nlohmann::json::object();
@@ -26,7 +31,8 @@ struct SiftRequest {
 };
 
 // Parses the raw query string (without '?'). Parameters: format, fields, json_field, members,
-// relations, since, until, label, tlp, shared. Errors: kInvalidArgument naming the parameter.
+// relations, since, until, label, tlp, shared, share. Errors: kInvalidArgument naming the
+// parameter.
 Result<SiftRequest> ParseSiftQuery(std::string_view query);
 
 // Errors: kInvalidArgument (the caller answers 415) for a body that is not a log itself
