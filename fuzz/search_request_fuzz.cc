@@ -21,6 +21,37 @@
 #include "portal/internal/trends.h"
 #include "portal/internal/watchlist_request.h"
 
+// POST /api/v1/sightings batches (issue 12) and the trends queries: bounded, never more than
+// their limits.
+void CheckAllianceParsers(std::string_view body) {
+  using namespace iocgrid;
+  for (bool ndjson : {false, true}) {  // POST /api/v1/sightings (issue 12)
+    portal::internal::SightingLimits batch_limits;
+    batch_limits.max_sightings = 100;
+    batch_limits.now = 1700000000;
+    auto batch = portal::internal::ParseSightingBatch(body, ndjson, batch_limits);
+    if (!batch.ok()) continue;
+    if (batch->received > batch_limits.max_sightings ||
+        batch->sightings.size() + batch->internal != batch->received) {
+      fuzz::Fail("sighting batch: counts out of bounds", body);
+    }
+    for (const auto& s : batch->sightings) {
+      if (s.first_seen > s.last_seen || s.alerted > s.count || s.count == 0 ||
+          s.last_seen > batch_limits.now + batch_limits.max_future_s) {
+        fuzz::Fail("sighting batch: a sighting outside its bounds", body);
+      }
+    }
+  }
+  for (std::string_view trend : {"window", "bucket"}) {
+    auto q = portal::internal::ParseTrendQuery(body, "7d", {"window", trend, "min_orgs", "limit"},
+                                               20000);
+    if (q.ok() && (q->window.days < 1 || q->window.bucket < 1 ||
+                   q->window.bucket > q->window.days || q->min_orgs < 2 || q->limit < 1)) {
+      fuzz::Fail("trends: query out of bounds", body);
+    }
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace iocgrid;
   static const std::unique_ptr<extract::Extractor> extractor = [] {
@@ -64,31 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::Fail("sightings: source outside its bounds", body);
     }
   }
-  for (bool ndjson : {false, true}) {  // POST /api/v1/sightings (issue 12)
-    portal::internal::SightingLimits batch_limits;
-    batch_limits.max_sightings = 100;
-    batch_limits.now = 1700000000;
-    auto batch = portal::internal::ParseSightingBatch(body, ndjson, batch_limits);
-    if (!batch.ok()) continue;
-    if (batch->received > batch_limits.max_sightings ||
-        batch->sightings.size() + batch->internal != batch->received) {
-      fuzz::Fail("sighting batch: counts out of bounds", body);
-    }
-    for (const auto& s : batch->sightings) {
-      if (s.first_seen > s.last_seen || s.alerted > s.count || s.count == 0 ||
-          s.last_seen > batch_limits.now + batch_limits.max_future_s) {
-        fuzz::Fail("sighting batch: a sighting outside its bounds", body);
-      }
-    }
-  }
-  for (std::string_view trend : {"window", "bucket"}) {
-    auto q = portal::internal::ParseTrendQuery(body, "7d", {"window", trend, "min_orgs", "limit"},
-                                               20000);
-    if (q.ok() && (q->window.days < 1 || q->window.bucket < 1 ||
-                   q->window.bucket > q->window.days || q->min_orgs < 2 || q->limit < 1)) {
-      fuzz::Fail("trends: query out of bounds", body);
-    }
-  }
+  CheckAllianceParsers(body);
   portal::internal::SearchRequestLimits limits;
   limits.max_indicators = 1000;
   limits.now = 1700000000;

@@ -157,7 +157,7 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "6");
+  EXPECT_EQ(version, "7");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -237,7 +237,7 @@ TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
   EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 6"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 7"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
