@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <set>
@@ -34,9 +35,9 @@ Result<int64_t> Days(std::string_view name, const std::string& text) {
 
 Result<uint64_t> Whole(std::string_view name, const std::string& text, uint64_t lo, uint64_t hi) {
   uint64_t n = 0;
-  if (text.empty() || text.size() > 6 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      (n = std::stoull(text)) < lo || n > hi) {
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, n);
+  if (text.empty() || ec != std::errc() || ptr != end || n < lo || n > hi) {
     return ParamError(name, "must be a whole number from " + std::to_string(lo) + " to " +
                                 std::to_string(hi) + ".");
   }
