@@ -279,6 +279,8 @@ void Portal::Impl::FinishSift(const std::string& sift_id, const SearchJob& searc
   if (job->meta().request.contains("share") && status == "done") {
     RecordShared(job->meta(), *job->result(), report, doc);
   }
+  // Only now is the sift ended for GET: its shared sightings are in the trends.
+  job->set_status(status);
   Status st = store->FinishSift(sift_id, status,
                                 report.dump(-1, ' ', false, json::error_handler_t::replace));
   if (!st.ok()) {
@@ -346,11 +348,6 @@ void Reshape(json* report, size_t top, bool with_observables) {
   if (!with_observables) report->erase("observables");
 }
 
-std::string SiftStatusOf(const json& search) {
-  std::string s = search.value("status", "");
-  return s == "running" ? "searching" : s;
-}
-
 }  // namespace
 
 net::Response Portal::Impl::GetSift(net::Request& req, const PortalUser& user) {
@@ -408,7 +405,6 @@ net::Response Portal::Impl::GetSift(net::Request& req, const PortalUser& user) {
   }
   Result<json> search =
       search_id.empty() ? Result<json>(NotFoundError("no search")) : Document(search_id, user);
-  if (search.ok() && job != nullptr) status = SiftStatusOf(*search);
   json report =
       internal::SiftReport(meta, status, *result, search_id, search.ok() ? &*search : nullptr,
                            MemberKinds(), sift_rules, top, with_observables);

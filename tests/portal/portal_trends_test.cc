@@ -75,6 +75,7 @@ TEST_F(PortalTrendsTest, SectorCellsAppearAtKOrganisationsAndNameNobody) {
   ASSERT_NE(Cell(t, "finance"), nullptr) << t.dump();
   EXPECT_EQ((*Cell(t, "finance"))["suppressed"], true);
   EXPECT_FALSE(Cell(t, "finance")->contains("sightings"));
+  ASSERT_NE(Cell(t, "energy"), nullptr) << t.dump();
   EXPECT_EQ((*Cell(t, "energy"))["suppressed"], true);
   // The third: k.
   Report("bank-c", {{"sightings", {{{"value", "185.220.101.7"}, {"count", 3}}}}});
