@@ -129,6 +129,11 @@ export const watchlistRuns = (id) => getJSON(`/watchlists/${encodeURIComponent(i
 export const deleteWatchlist = (id) =>
   getJSON(`/watchlists/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
+// The alliance's trends (docs/trends.md): kind is sectors, scanners, rising or actors; params
+// ({window, bucket, min_orgs, limit}) go in the query as given, for the API to judge.
+export const trends = (kind, params = {}, signal) =>
+  getJSON(`/trends/${encodeURIComponent(kind)}?${new URLSearchParams(params)}`, { signal });
+
 export const listSifts = () => getJSON('/sifts');
 export const getSift = (id, signal) =>
   getJSON(`/sifts/${encodeURIComponent(id)}?observables=false`, { signal });

@@ -5,6 +5,7 @@
 //   #/members        the alliance's members (members-view.js)
 //   #/sift, #/sift/ID  sift a log, one sift's report (sift-view.js)
 //   #/watchlists, #/watchlist/ID  standing searches (continuity.js)
+//   #/trends?window=…  the alliance's trends, k-anonymous (trends-view.js)
 // The API key never appears in a URL: it is in sessionStorage and in the Authorization header.
 
 import * as api from './api.js';
@@ -15,6 +16,7 @@ import { historyView } from './history-view.js';
 import { membersView } from './members-view.js';
 import { renderSiftForm, renderSiftReport } from './sift-view.js';
 import { watchlistView, watchlistsView } from './continuity.js';
+import { trendsView } from './trends-view.js';
 import { RELATIONS, parseList } from './model.js';
 import { errorBox, msg } from './ui.js';
 
@@ -43,6 +45,7 @@ const ROUTES = [
   { re: /^#\/members$/, nav: 'members', title: 'title.members', view: () => membersView(state.me) },
   { re: /^#\/watchlists$/, nav: 'watchlists', title: 'title.watchlists', view: () => watchlistsView() },
   { re: /^#\/watchlist\/([^/?#]+)$/, nav: 'watchlists', title: 'title.watchlist', view: (m) => watchlistView(decodeURIComponent(m[1])) },
+  { re: /^#\/trends(?:\?(.*))?$/, nav: 'trends', title: 'title.trends', view: (m) => trendsView(m[1] || '') },
   { re: /^(#\/new)?$|^#\/?$/, nav: 'new', title: 'title.new', view: () => newSearchView() },
 ];
 

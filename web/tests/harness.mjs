@@ -183,7 +183,14 @@ export const DATA = {
 // `bulk: N` adds two nodes with generated data for N indicators: "sensors" holds N addresses
 // (10.x.y.z) and "ranges" every fifth /24 network around them, so a search for the N addresses
 // has 1.2·N hits (exact, and in-range for a fifth). Returns the URLs, an analyst's and an admin's key, and stop().
-export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
+//
+// For the alliance's sightings and trends: `orgs` ([{name, sector}]) become [[orgs]] tables
+// (organisations that report but hold no data), `users` ([{name, org}]) analysts of those
+// organisations (their keys in `userKeys`, by name), `kAnonymity` the portal's k_anonymity, and
+// `honeypotTags` tags every event of the honeypot node (say, a threat actor for the trends).
+export async function startAlliance({
+  bulk = 0, extraMembers = true, orgs = [], users = [], kAnonymity = 0, honeypotTags = [],
+} = {}) {
   await checkBinary();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iocgrid-web-'));
   const procs = [];
@@ -201,12 +208,13 @@ export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
     const anonymityCsv = path.join(files, 'anonymity-domains.csv');
     fs.writeFileSync(anonymityCsv, DATA.anonymityCsv);
 
-    async function node(name, importFiles) {
+    async function node(name, importFiles, tags = []) {
       const data = path.join(tmp, `node-${name}`);
       const { stdout } = await run(['node', 'keys', 'create', '--data', data, '--org', name, '--role', 'admin']);
       const key = stdout.trim().split(/\s+/).pop();
       if (!/^[A-Za-z0-9]{40}$/.test(key)) throw new Error(`node keys create printed no key: ${stdout}`);
-      await run(['node', 'import', '--data', data, '-q', ...importFiles], { timeoutMs: 120_000 });
+      const tagArgs = tags.flatMap((t) => ['--tag', t]);
+      await run(['node', 'import', '--data', data, '-q', ...tagArgs, ...importFiles], { timeoutMs: 120_000 });
       const srv = await startServer(['node', 'serve', '--data', data, '--listen', '127.0.0.1:0'], {
         ready: /listening on (https?:\/\/[^\s()]+)/, name: `node ${name}`, logFile: path.join(tmp, `node-${name}.log`),
       });
@@ -216,7 +224,7 @@ export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
 
     const importHoneypot = [honeypotList];
     if (fs.existsSync(DATA.sequoia)) importHoneypot.push(DATA.sequoia);
-    const starts = [node('honeypot', importHoneypot), node('anonymity', [anonymityCsv])];
+    const starts = [node('honeypot', importHoneypot, honeypotTags), node('anonymity', [anonymityCsv])];
     if (bulk) {
       const { addresses, networks } = bulkData(bulk);
       const sensorsList = path.join(files, 'sensor-addresses.txt');
@@ -269,8 +277,10 @@ export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
     fs.writeFileSync(configPath, [
       'listen = "127.0.0.1:0"',
       `data = ${tomlString(path.join(tmp, 'portal-data'))}`,
+      kAnonymity ? `k_anonymity = ${Number(kAnonymity)}` : '',
       '',
       ...members,
+      ...orgs.map((o) => ['[[orgs]]', `name = ${tomlString(o.name)}`, `sector = ${tomlString(o.sector)}`, ''].join('\n')),
     ].join('\n'));
 
     const { stdout: userOut } = await run(['portal', 'users', 'create', '--config', configPath, '--name', 'alice', '--role', 'analyst']);
@@ -278,13 +288,19 @@ export async function startAlliance({ bulk = 0, extraMembers = true } = {}) {
     if (!key) throw new Error(`portal users create printed no key: ${userOut}`);
     const { stdout: adminOut } = await run(['portal', 'users', 'create', '--config', configPath, '--name', 'root', '--role', 'admin']);
     const adminKey = adminOut.trim().split(/\s+/).pop();
+    const userKeys = {};
+    for (const u of users) {
+      const { stdout } = await run(['portal', 'users', 'create', '--config', configPath, '--name', u.name, '--role', 'analyst', '--org', u.org]);
+      userKeys[u.name] = stdout.trim().split(/\s+/).pop();
+      if (!userKeys[u.name]) throw new Error(`portal users create printed no key for ${u.name}: ${stdout}`);
+    }
 
     const portal = await startServer(['portal', 'serve', '--config', configPath], {
       ready: /listening on (https?:\/\/[^\s()]+)/, name: 'portal', logFile: path.join(tmp, 'portal.log'),
     });
     procs.push(portal);
     return {
-      tmp, configPath, key, adminKey, url: portal.url.replace(/\/$/, ''), portal,
+      tmp, configPath, key, adminKey, userKeys, url: portal.url.replace(/\/$/, ''), portal,
       members: { honeypot, anonymity, sensors, ranges, offlinePort, slowPort: slow.port }, stop,
     };
   } catch (err) {

@@ -168,6 +168,10 @@ describe('every page in Japanese and English', { timeout: 240_000 }, () => {
         await page.goto(`${alliance.url}/#/sift/${ids.sift}`);
         await page.locator('#sift-status[data-status="done"]').waitFor();
         await check('sift report', { shot: 'sift-report' });
+        // no organisation has reported sightings here: every section's empty state
+        await page.goto(`${alliance.url}/#/trends`);
+        for (const s of ['sectors', 'rising', 'scanners', 'actors']) await page.locator(`#trends-${s}[data-state="ready"]`).waitFor();
+        await check('trends');
         await page.goto(`${alliance.url}/#/nowhere`);
         await check('no such page', { focus: false });
         await page.goto(`${alliance.url}/#/search/does-not-exist`);
@@ -190,6 +194,7 @@ describe('every page in Japanese and English', { timeout: 240_000 }, () => {
           ['history', '#/history', '.history-table tbody tr'],
           ['members', '#/members', '.member-card'],
           ['sift report', `#/sift/${ids.sift}`, '#sift-status[data-status="done"]'],
+          ['trends', '#/trends', '#trends-actors[data-state="ready"]'],
         ]) {
           await page.goto(`${alliance.url}/${url}`);
           await page.locator(ready).first().waitFor();
