@@ -219,7 +219,9 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   const std::string path = data_dir + "/portal.db";
   IOCGRID_ASSIGN_OR_RETURN(std::unique_ptr<Connection> db,
                            Connection::Open(path, Connection::Mode::kReadWriteCreate, 5000));
-  IOCGRID_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  IOCGRID_RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
+               "PRAGMA temp_store=MEMORY;"));
   IOCGRID_RETURN_IF_ERROR(sqlite::Migrate(*db, path, kSchema));
   IOCGRID_RETURN_IF_ERROR(
       db->Exec("UPDATE searches SET status='interrupted' WHERE status='running';"));

@@ -30,105 +30,129 @@ int64_t Signed(uint64_t n) {
   return static_cast<int64_t>(std::min<uint64_t>(n, uint64_t{1} << 62));
 }
 
-// The id of the observable (type, value), created when new; its members are the latest seen.
-Result<int64_t> ValueId(Connection& db, const AllianceSighting& s) {
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement up, db.Prepare("INSERT INTO alliance_values(type, value, members) VALUES(?, ?, ?) "
-                               "ON CONFLICT(type, value) DO UPDATE SET members = excluded.members "
-                               "RETURNING id"));
-  up.BindText(1, s.type).BindText(2, s.value).BindText(3, nlohmann::json(s.members).dump());
-  IOCGRID_ASSIGN_OR_RETURN(bool row, up.Step());
-  if (!row) return InternalError("alliance_values: no id returned");
-  int64_t id = up.Int(0);
-  while (true) {  // finish the statement so that its lease ends clean
-    IOCGRID_ASSIGN_OR_RETURN(bool more, up.Step());
-    if (!more) break;
+// A batch is recorded set-wise: its sightings go into a temporary table, one cheap insert
+// each, and a few INSERT ... SELECT statements fold them into the tables, so that the work per
+// sighting is SQLite's, not a round of prepared statements (38k/s that way, against the
+// issue's goal of 100k/s).
+constexpr std::string_view kBatchTables =
+    "CREATE TEMP TABLE IF NOT EXISTS batch_in(type TEXT NOT NULL, value TEXT NOT NULL, "
+    "members TEXT NOT NULL, class TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, "
+    "alerted INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+    "CREATE TEMP TABLE IF NOT EXISTS batch_actors(actor TEXT NOT NULL, type TEXT NOT NULL, "
+    "value TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL);"
+    // One row per observable and day, with the cell it is counted in: the organisation's row
+    // of that day when there is one (it keeps the sector and class it was counted under
+    // first), and for a new row whether the sector already counts the observable that day.
+    "CREATE TEMP TABLE IF NOT EXISTS batch_rows(value_id INTEGER NOT NULL, day INTEGER NOT "
+    "NULL, type TEXT NOT NULL, class TEXT NOT NULL, count INTEGER NOT NULL, alerted INTEGER NOT "
+    "NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, old_sector TEXT, old_type "
+    "TEXT, old_class TEXT, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(value_id, day));"
+    "DELETE FROM batch_in; DELETE FROM batch_actors; DELETE FROM batch_rows;";
+
+Status StageBatch(Connection& db, const std::vector<AllianceSighting>& sightings) {
+  IOCGRID_RETURN_IF_ERROR(db.Exec(kBatchTables));
+  for (const AllianceSighting& s : sightings) {
+    IOCGRID_ASSIGN_OR_RETURN(Statement in,
+                             db.Prepare("INSERT INTO batch_in VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    in.BindText(1, s.type).BindText(2, s.value).BindText(3, nlohmann::json(s.members).dump());
+    in.BindText(4, s.cls).Bind(5, s.day).Bind(6, Signed(s.count)).Bind(7, Signed(s.alerted));
+    in.Bind(8, s.first_seen).Bind(9, s.last_seen);
+    IOCGRID_RETURN_IF_ERROR(in.Run());
+    for (const std::string& actor : s.actors) {
+      IOCGRID_ASSIGN_OR_RETURN(Statement a,
+                               db.Prepare("INSERT INTO batch_actors VALUES(?, ?, ?, ?, ?)"));
+      a.BindText(1, actor).BindText(2, s.type).BindText(3, s.value).Bind(4, s.day);
+      a.Bind(5, Signed(s.count));
+      IOCGRID_RETURN_IF_ERROR(a.Run());
+    }
   }
-  return id;
+  // The values (members as last seen), then the batch per value and day.
+  return db.Exec(
+      "INSERT INTO alliance_values(type, value, members) SELECT type, value, members FROM "
+      "batch_in WHERE true ON CONFLICT(type, value) DO UPDATE SET members = excluded.members "
+      "WHERE members <> excluded.members;"
+      "INSERT INTO batch_rows(value_id, day, type, class, count, alerted, first_seen, last_seen) "
+      "SELECT v.id, b.day, b.type, min(b.class), sum(b.count), sum(b.alerted), "
+      "min(b.first_seen), max(b.last_seen) FROM batch_in b JOIN alliance_values v ON v.type = "
+      "b.type AND v.value = b.value GROUP BY v.id, b.day;");
 }
 
-// The organisation's existing row of that day for the value: adds to it. False when none.
-Result<bool> AddToExisting(Connection& db, const std::string& org, int64_t id,
-                           const AllianceSighting& s) {
+// Where each staged row is counted (batch_rows' old_* and seen), then the cells' numbers and
+// contributors: a new row adds an observable to its cell unless the sector has it that day.
+Status CountCells(Connection& db, const std::string& org, const std::string& sector) {
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement up,
-      db.Prepare("UPDATE alliance_sightings SET count = count + ?4, alerted = alerted + ?5, "
-                 "first_seen = min(first_seen, ?6), last_seen = max(last_seen, ?7) "
-                 "WHERE day = ?1 AND org = ?2 AND value_id = ?3 RETURNING sector, type, class"));
-  up.Bind(1, s.day).BindText(2, org).Bind(3, id).Bind(4, Signed(s.count));
-  up.Bind(5, Signed(s.alerted)).Bind(6, s.first_seen).Bind(7, s.last_seen);
-  IOCGRID_ASSIGN_OR_RETURN(bool row, up.Step());
-  if (!row) return false;
-  std::string sector(up.Text(0)), type(up.Text(1)), cls(up.Text(2));
-  IOCGRID_RETURN_IF_ERROR(up.Run());
-  // The cell the row was counted in first keeps it (its class may differ today).
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement cell,
-      db.Prepare("UPDATE sector_daily SET sightings = sightings + ?5, alerted = alerted + ?6 "
-                 "WHERE day = ?1 AND sector = ?2 AND type = ?3 AND class = ?4"));
-  cell.Bind(1, s.day).BindText(2, sector).BindText(3, type).BindText(4, cls);
-  cell.Bind(5, Signed(s.count)).Bind(6, Signed(s.alerted));
-  IOCGRID_RETURN_IF_ERROR(cell.Run());
-  return true;
-}
-
-// A new row: the sector's day cell (one more observable unless another organisation of the
-// sector reported it that day in the same class), the cell's organisations, value_orgs.
-Status InsertNew(Connection& db, const std::string& org, const std::string& sector, int64_t id,
-                 const AllianceSighting& s) {
+      Statement old,
+      db.Prepare("UPDATE batch_rows SET (old_sector, old_type, old_class) = (SELECT a.sector, "
+                 "a.type, a.class FROM alliance_sightings a WHERE a.day = batch_rows.day AND "
+                 "a.org = ?1 AND a.value_id = batch_rows.value_id)"));
+  old.BindText(1, org);
+  IOCGRID_RETURN_IF_ERROR(old.Run());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement seen,
-      db.Prepare("SELECT 1 FROM alliance_sightings WHERE value_id = ? AND day = ? AND "
-                 "sector = ? AND class = ? LIMIT 1"));
-  seen.Bind(1, id).Bind(2, s.day).BindText(3, sector).BindText(4, s.cls);
-  IOCGRID_ASSIGN_OR_RETURN(bool already, seen.Step());
-  seen.Reset();
+      // INDEXED BY: without statistics the planner takes the primary key's day prefix and
+      // reads the whole day.
+      db.Prepare("UPDATE batch_rows SET seen = EXISTS (SELECT 1 FROM alliance_sightings a "
+                 "INDEXED BY alliance_sightings_value WHERE a.value_id = batch_rows.value_id AND "
+                 "a.day = batch_rows.day AND a.sector = ?1 AND a.class = batch_rows.class) "
+                 "WHERE old_sector IS NULL"));
+  seen.BindText(1, sector);
+  IOCGRID_RETURN_IF_ERROR(seen.Run());
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement ins,
-      db.Prepare("INSERT INTO alliance_sightings(day, org, value_id, sector, type, class, count, "
-                 "alerted, first_seen, last_seen) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-  ins.Bind(1, s.day).BindText(2, org).Bind(3, id).BindText(4, sector).BindText(5, s.type);
-  ins.BindText(6, s.cls).Bind(7, Signed(s.count)).Bind(8, Signed(s.alerted));
-  ins.Bind(9, s.first_seen).Bind(10, s.last_seen);
-  IOCGRID_RETURN_IF_ERROR(ins.Run());
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement cell,
+      Statement cells,
       db.Prepare("INSERT INTO sector_daily(day, sector, type, class, observables, sightings, "
-                 "alerted) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET "
-                 "observables = observables + ?5, sightings = sightings + ?6, "
-                 "alerted = alerted + ?7"));
-  cell.Bind(1, s.day).BindText(2, sector).BindText(3, s.type).BindText(4, s.cls);
-  cell.Bind(5, already ? 0 : 1).Bind(6, Signed(s.count)).Bind(7, Signed(s.alerted));
-  IOCGRID_RETURN_IF_ERROR(cell.Run());
-  IOCGRID_ASSIGN_OR_RETURN(Statement orgs,
-                           db.Prepare("INSERT OR IGNORE INTO sector_orgs(day, sector, type, class, "
-                                      "org) VALUES(?, ?, ?, ?, ?)"));
-  orgs.Bind(1, s.day).BindText(2, sector).BindText(3, s.type).BindText(4, s.cls);
-  orgs.BindText(5, org);
-  IOCGRID_RETURN_IF_ERROR(orgs.Run());
+                 "alerted) SELECT day, coalesce(old_sector, ?1), coalesce(old_type, type), "
+                 "coalesce(old_class, class), sum(old_sector IS NULL AND NOT seen), sum(count), "
+                 "sum(alerted) FROM batch_rows GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET "
+                 "observables = observables + excluded.observables, sightings = sightings + "
+                 "excluded.sightings, alerted = alerted + excluded.alerted"));
+  cells.BindText(1, sector);
+  IOCGRID_RETURN_IF_ERROR(cells.Run());
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement vo, db.Prepare("INSERT INTO value_orgs(value_id, org, first_day, last_day) "
-                               "VALUES(?1, ?2, ?3, ?3) ON CONFLICT DO UPDATE SET "
-                               "first_day = min(first_day, ?3), last_day = max(last_day, ?3)"));
-  vo.Bind(1, id).BindText(2, org).Bind(3, s.day);
-  IOCGRID_RETURN_IF_ERROR(vo.Run());
-  IOCGRID_ASSIGN_OR_RETURN(Statement count,
-                           db.Prepare("UPDATE alliance_values SET orgs = (SELECT COUNT(*) FROM "
-                                      "value_orgs WHERE value_id = ?1) WHERE id = ?1"));
-  count.Bind(1, id);
-  return count.Run();
+      Statement orgs,
+      db.Prepare("INSERT OR IGNORE INTO sector_orgs(day, sector, type, class, org) SELECT "
+                 "DISTINCT day, coalesce(old_sector, ?1), coalesce(old_type, type), "
+                 "coalesce(old_class, class), ?2 FROM batch_rows"));
+  orgs.BindText(1, sector).BindText(2, org);
+  return orgs.Run();
 }
 
-Status AddActors(Connection& db, const std::string& org, int64_t id, const AllianceSighting& s) {
-  for (const std::string& actor : s.actors) {
-    IOCGRID_ASSIGN_OR_RETURN(
-        Statement a, db.Prepare("INSERT INTO actor_daily(actor, day, value_id, org, sightings) "
-                                "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET "
-                                "sightings = sightings + ?5"));
-    a.BindText(1, actor).Bind(2, s.day).Bind(3, id).BindText(4, org).Bind(5, Signed(s.count));
-    IOCGRID_RETURN_IF_ERROR(a.Run());
-  }
-  return Status::Ok();
+// The staged rows into alliance_sightings (added to the organisation's row of the day when
+// there is one), the organisations per value (alliance_values.orgs counts one more for a value
+// new to the organisation), the actors.
+Status FoldBatch(Connection& db, const std::string& org, const std::string& sector) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement rows,
+      db.Prepare("INSERT INTO alliance_sightings(day, org, value_id, sector, type, class, count, "
+                 "alerted, first_seen, last_seen) SELECT day, ?1, value_id, ?2, type, class, "
+                 "count, alerted, first_seen, last_seen FROM batch_rows WHERE true "
+                 "ON CONFLICT(day, org, value_id) DO UPDATE SET count = count + excluded.count, "
+                 "alerted = alerted + excluded.alerted, first_seen = min(first_seen, "
+                 "excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"));
+  rows.BindText(1, org).BindText(2, sector);
+  IOCGRID_RETURN_IF_ERROR(rows.Run());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement count,
+      db.Prepare("UPDATE alliance_values SET orgs = orgs + 1 WHERE id IN (SELECT value_id FROM "
+                 "batch_rows b WHERE NOT EXISTS (SELECT 1 FROM value_orgs o WHERE o.value_id = "
+                 "b.value_id AND o.org = ?1))"));
+  count.BindText(1, org);
+  IOCGRID_RETURN_IF_ERROR(count.Run());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement spans,
+      db.Prepare("INSERT INTO value_orgs(value_id, org, first_day, last_day) SELECT value_id, "
+                 "?1, min(day), max(day) FROM batch_rows GROUP BY value_id ON CONFLICT(value_id, "
+                 "org) DO UPDATE SET first_day = min(first_day, excluded.first_day), last_day = "
+                 "max(last_day, excluded.last_day)"));
+  spans.BindText(1, org);
+  IOCGRID_RETURN_IF_ERROR(spans.Run());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement actors,
+      db.Prepare("INSERT INTO actor_daily(actor, day, value_id, org, sightings) SELECT a.actor, "
+                 "a.day, v.id, ?1, a.count FROM batch_actors a JOIN alliance_values v ON "
+                 "v.type = a.type AND v.value = a.value WHERE true ON CONFLICT DO UPDATE SET "
+                 "sightings = sightings + excluded.sightings"));
+  actors.BindText(1, org);
+  return actors.Run();
 }
 
 }  // namespace
@@ -145,12 +169,9 @@ Status PortalStore::RecordAllianceSightings(const std::string& batch_id, const s
   batch.BindText(1, batch_id).BindText(2, org).Bind(3, clock_.Now());
   batch.Bind(4, static_cast<int64_t>(sightings.size()));
   IOCGRID_RETURN_IF_ERROR(batch.Run());  // kAlreadyExists: recorded before
-  for (const AllianceSighting& s : sightings) {
-    IOCGRID_ASSIGN_OR_RETURN(int64_t id, ValueId(*db_, s));
-    IOCGRID_ASSIGN_OR_RETURN(bool added, AddToExisting(*db_, org, id, s));
-    if (!added) IOCGRID_RETURN_IF_ERROR(InsertNew(*db_, org, sector, id, s));
-    IOCGRID_RETURN_IF_ERROR(AddActors(*db_, org, id, s));
-  }
+  IOCGRID_RETURN_IF_ERROR(StageBatch(*db_, sightings));
+  IOCGRID_RETURN_IF_ERROR(CountCells(*db_, org, sector));
+  IOCGRID_RETURN_IF_ERROR(FoldBatch(*db_, org, sector));
   return tx.Commit();
 }
 
