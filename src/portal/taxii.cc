@@ -172,6 +172,8 @@ std::vector<Collection> TaxiiCollections(Portal::Impl& impl, const PortalUser& u
   if (auto rows = impl.store->ListWatchlists(); rows.ok()) {
     for (const WatchlistRow& w : *rows) {
       if (w.owner != user.name && user.role != Role::kAdmin) continue;
+      // A watchlist of rising trends holds sector cells, not indicators: nothing for TAXII.
+      if (json::parse(w.request, nullptr, false).contains("rising")) continue;
       out.push_back({internal::StableUuid("taxii/watchlist/" + w.id), "Watchlist: " + w.name,
                      "The current hits of watchlist " + w.id + " (" + w.owner + ")", "watchlist",
                      w.id});

@@ -269,17 +269,19 @@ net::Response Portal::Impl::TrendScanners(net::Request& req, const PortalUser&) 
   return Json(internal::ScannerTrends(q->window, *rows, q->min_orgs));
 }
 
+Result<json> Portal::Impl::RisingAnswer(const internal::TrendWindow& w) {
+  const int64_t from = w.from - internal::kRisingBaselineWindows * w.days;
+  IOCGRID_ASSIGN_OR_RETURN(auto days, store->SectorDays(from, w.to));
+  IOCGRID_ASSIGN_OR_RETURN(auto orgs, store->SectorOrgs(w.from, w.to));
+  return internal::RisingTrends(w, days, orgs, config.trends.k_anonymity);
+}
+
 net::Response Portal::Impl::TrendRising(net::Request& req, const PortalUser&) {
   auto q = internal::ParseTrendQuery(req.query, "7d", {"window"}, config.clock.Now() / kDay);
   if (!q.ok()) return Error(400, q.status().message(), req);
-  const internal::TrendWindow& w = q->window;
-  const int64_t from = w.from - internal::kRisingBaselineWindows * w.days;
-  auto days = store->SectorDays(from, w.to);
-  auto orgs = store->SectorOrgs(w.from, w.to);
-  for (const Status& s : {days.status(), orgs.status()}) {
-    if (!s.ok()) return net::ErrorResponse(s, req.path);
-  }
-  return Json(internal::RisingTrends(w, *days, *orgs, config.trends.k_anonymity));
+  auto answer = RisingAnswer(q->window);
+  if (!answer.ok()) return net::ErrorResponse(answer.status(), req.path);
+  return Json(*answer);
 }
 
 net::Response Portal::Impl::TrendActors(net::Request& req, const PortalUser&) {

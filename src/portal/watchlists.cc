@@ -139,7 +139,9 @@ json Summary(const WatchlistRow& row) {
           {"indicators", request.contains("indicators") && request["indicators"].is_array()
                              ? request["indicators"].size()
                              : 0},
-          {"members", request.value("members", json::array())}};
+          {"members", request.value("members", json::array())},
+          {"kind", request.contains("rising") ? "rising" : "search"},
+          {"rising", request.value("rising", json(nullptr))}};
 }
 
 json RunJson(const WatchRunRow& r) {
@@ -206,10 +208,16 @@ net::Response Portal::Impl::CreateWatchlist(net::Request& req, const PortalUser&
                  req);
   }
   if (auto refused = RefuseInternalWebhook(fields->webhook.value_or(""), req)) return *refused;
-  auto prepared = PrepareSearch(fields->search.dump(), user);
-  if (!prepared.ok()) {
-    int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
-    return Error(status, prepared.status().message(), req);
+  std::string request;
+  if (fields->rising) {
+    request = json({{"rising", *fields->rising}}).dump();
+  } else {
+    auto prepared = PrepareSearch(fields->search.dump(), user);
+    if (!prepared.ok()) {
+      int status = prepared.status().code() == StatusCode::kResourceExhausted ? 413 : 400;
+      return Error(status, prepared.status().message(), req);
+    }
+    request = prepared->meta.request.dump(-1, ' ', false, json::error_handler_t::replace);
   }
   auto all = store->ListWatchlists();
   if (!all.ok()) return net::ErrorResponse(all.status(), req.path);
@@ -226,7 +234,7 @@ net::Response Portal::Impl::CreateWatchlist(net::Request& req, const PortalUser&
   row.id = internal::NewId();
   row.owner = user.name;
   row.name = *fields->name;
-  row.request = prepared->meta.request.dump(-1, ' ', false, json::error_handler_t::replace);
+  row.request = std::move(request);
   row.webhook = fields->webhook.value_or("");
   row.secret = fields->secret.value_or("");
   row.interval_s = interval;
@@ -285,8 +293,19 @@ net::Response Portal::Impl::PatchWatchlist(net::Request& req, const PortalUser& 
     }
     row->interval_s = *fields->interval_s;
   }
-  const bool search_changed = !fields->search.empty();
-  if (search_changed) {
+  const bool rising = RequestOf(*row).contains("rising");
+  if (rising ? !fields->search.empty() : fields->rising.has_value()) {
+    return Error(400,
+                 rising ? "This watchlist follows the rising trends: it takes 'rising', not "
+                          "search fields (create another watchlist for a search)."
+                        : "This watchlist follows a search: it takes search fields, not 'rising' "
+                          "(create another watchlist for the rising trends).",
+                 req);
+  }
+  const bool search_changed = !fields->search.empty() || fields->rising.has_value();
+  if (fields->rising) {
+    row->request = json({{"rising", *fields->rising}}).dump();
+  } else if (search_changed) {
     // The given search fields replace the stored ones; a new input replaces the old input.
     json request = RequestOf(*row);
     if (fields->search.contains("indicators") || fields->search.contains("csv") ||
@@ -441,6 +460,7 @@ namespace {
 std::vector<std::string> AskedMembers(const json& request,
                                       const std::vector<federation::MemberConfig>& all) {
   std::vector<std::string> out;
+  if (request.contains("rising")) return out;  // the trends are the portal's own
   if (request.contains("members") && request["members"].is_array() && !request["members"].empty()) {
     for (const json& m : request["members"]) {
       if (m.is_string()) out.push_back(m.get<std::string>());
@@ -576,6 +596,10 @@ std::shared_ptr<internal::SearchJob> Portal::Impl::SearchNow(internal::PreparedS
 }
 
 bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reason) {
+  if (RequestOf(row).contains("rising")) {
+    RunRisingWatchlist(row, reason);
+    return true;
+  }
   const int64_t started = config.clock.Now();
   PortalUser owner;
   owner.name = row.owner;
@@ -618,6 +642,62 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
                 {"run", {{"reason", reason}, {"started", started}, {"finished", run.finished}}},
                 {"new", diff.added},
                 {"removed", diff.removed}};
+  RecordRun(row, std::move(run), diff.current, std::move(event), news);
+  return true;
+}
+
+void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const std::string& reason) {
+  const int64_t started = config.clock.Now();
+  const json spec = RequestOf(row)["rising"];
+  WatchRunRow run;
+  run.watchlist_id = row.id;
+  run.started = started;
+  run.reason = reason;
+  run.members = "[]";
+  auto q = internal::ParseTrendQuery("window=" + spec.value("window", "7d"), "7d", {"window"},
+                                     started / 86400);
+  Result<json> answer = q.ok() ? RisingAnswer(q->window) : Result<json>(q.status());
+  if (!answer.ok()) {
+    run.finished = config.clock.Now();
+    run.status = "failed";
+    run.members = json::array({{{"error", answer.status().message()}}}).dump();
+    (void)store->RecordWatchRun(run, row.hits, nullptr);
+    return;
+  }
+  auto wanted = [](const json& list, const json& name) {
+    return !list.is_array() || list.empty() ||
+           std::find(list.begin(), list.end(), name) != list.end();
+  };
+  json cells = json::array();
+  for (json c : (*answer)["cells"]) {
+    if (!wanted(spec.value("sectors", json::array()), c["sector"]) ||
+        !wanted(spec.value("types", json::array()), c["type"])) {
+      continue;
+    }
+    c["key"] = "rising\x1f" + c.value("sector", "") + "\x1f" + c.value("type", "");
+    cells.push_back(std::move(c));
+  }
+  json previous = json::parse(row.hits, nullptr, false);
+  if (!previous.is_array()) previous = json::array();
+  Diff diff = Compare(previous, cells, {}, NowMs());
+  run.finished = config.clock.Now();
+  run.status = "done";
+  run.hits = diff.current.size();
+  run.new_hits = diff.added.dump(-1, ' ', false, json::error_handler_t::replace);
+  run.removed_hits = diff.removed.dump(-1, ' ', false, json::error_handler_t::replace);
+  const bool news = !diff.added.empty() || !diff.removed.empty();
+  json event = {{"event", "watchlist.rising"},
+                {"watchlist", {{"id", row.id}, {"name", row.name}}},
+                {"run", {{"reason", reason}, {"started", started}, {"finished", run.finished}}},
+                {"window", spec.value("window", "7d")},
+                {"k_anonymity", config.trends.k_anonymity},
+                {"new", diff.added},
+                {"ended", diff.removed}};
+  RecordRun(row, std::move(run), diff.current, std::move(event), news);
+}
+
+void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const json& current,
+                             json event, bool news) {
   DeliveryRow delivery;
   if (news && !row.webhook.empty()) {
     delivery.url = row.webhook;
@@ -625,17 +705,13 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
     delivery.next_at = NowMs();
   }
   auto run_id = store->RecordWatchRun(
-      run, diff.current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery);
-  if (!run_id.ok()) return true;  // deleted while it ran
+      run, current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery);
+  if (!run_id.ok()) return;  // deleted while it ran
   event["run"]["id"] = *run_id;
-  PublishWatchEvent(row.id, "run", RunJson([&] {
-                      WatchRunRow r = run;
-                      r.id = *run_id;
-                      return r;
-                    }()));
-  if (news) PublishWatchEvent(row.id, "watchlist.hits", event);
+  run.id = *run_id;
+  PublishWatchEvent(row.id, "run", RunJson(run));
+  if (news) PublishWatchEvent(row.id, event.value("event", "watchlist.hits"), event);
   if (delivery.id != 0) deliver_cv.SignalAll();
-  return true;
 }
 
 // ---- The deliverer --------------------------------------------------------------------------
@@ -672,13 +748,17 @@ void Portal::Impl::AttemptDelivery(DeliveryRow d) {
     blocked = true;  // the config changed since the watchlist was made: no retry will help
     error = "the webhook points into the portal's own network (webhook_allow_internal is off)";
   } else {
+    // The event the body carries: watchlist.hits, or watchlist.rising for rising trends.
+    const json body = json::parse(d.body, nullptr, false);
+    const std::string event =
+        body.is_object() ? body.value("event", "watchlist.hits") : "watchlist.hits";
     net::ClientRequest request;
     request.method = "POST";
     request.url = d.url;
     request.body = d.body;
     request.headers = {{"Content-Type", "application/json"},
                        {"User-Agent", "iocgrid-portal"},
-                       {"X-Iocgrid-Event", "watchlist.hits"},
+                       {"X-Iocgrid-Event", event},
                        {"X-Iocgrid-Delivery", std::to_string(d.id)},
                        {"X-Iocgrid-Signature", Signature(row->secret, d.body)}};
     request.timeout = std::chrono::milliseconds(config.watch.webhook_timeout_ms);

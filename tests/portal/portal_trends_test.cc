@@ -4,6 +4,7 @@
 // member data is sift_test_util.h's: 185.220.101.7 and 45.61.187.3 on the honeypot (noise),
 // 91.203.5.0/24 at the MISP member (threat).
 #include <ctime>
+#include <mutex>
 #include <set>
 
 #include "tests/portal/sift_test_util.h"
@@ -22,6 +23,7 @@ class PortalTrendsTest : public PortalSiftTest {
                 {"power-a", "energy"},
                 {"nosector-org", "energy"}};
       c.trends.k_anonymity = 3;
+      FastWatch(c);
     };
     PortalSiftTest::SetUp();
     for (const char* org : {"bank-a", "bank-b", "bank-c", "power-a"}) {
@@ -158,6 +160,111 @@ TEST_F(PortalTrendsTest, RetentionLeavesOldSightingsOutAndPurgesThem) {
   Report("power-a", json::array({{{"value", "91.203.5.77"}}}));
   json t = Trends("sectors?window=366d&bucket=366d");
   EXPECT_EQ(Cell(t, "finance"), nullptr) << t.dump();
+}
+
+// A watchlist of rising trends: its first run finds nothing; once three finance organisations
+// report four observables over an empty baseline, the next run finds finance rising, tells the
+// webhook (signed, naming no organisation) and keeps the cell as its current item.
+TEST_F(PortalTrendsTest, AWatchlistFollowsRisingCellsAndTellsTheWebhook) {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  auto hook = std::move(*net::HttpServer::Start(net::ServerOptions{}, [&](net::Request& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (r.Header("x-iocgrid-event") == "watchlist.rising") bodies.push_back(r.body);
+    net::Response resp;
+    resp.body = "{}";
+    return resp;
+  }));
+  const json spec = {{"name", "finance rising"},
+                     {"rising", {{"window", "7d"}, {"sectors", {"finance"}}}},
+                     {"webhook", "http://127.0.0.1:" + std::to_string(hook->port()) + "/hook"},
+                     {"secret", "0123456789abcdef-secret"},
+                     {"interval", 1}};
+  auto created = Call("POST", "/api/v1/watchlists", spec.dump(), keys_["bank-a"]);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string id = json::parse(created.body)["id"];
+  auto runs = [&] {
+    return json::parse(Call("GET", "/api/v1/watchlists/" + id + "/runs", "", keys_["bank-a"]).body);
+  };
+  json r;
+  for (int i = 0; i < 300 && (r = runs()).empty(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(r.size(), 1u) << r.dump();
+  EXPECT_EQ(r[0]["hits"], 0);
+  const json four = json::array({{{"value", "8.8.4.4"}},
+                                 {{"value", "1.0.0.1"}},
+                                 {{"value", "9.9.9.9"}},
+                                 {{"value", "208.67.222.222"}}});
+  for (const char* org : {"bank-a", "bank-b", "bank-c"}) Report(org, four, "?share=public");
+  Report("power-a", four, "?share=public");
+  clock_.Advance(2);  // the interval is due
+  for (int i = 0; i < 300 && (r = runs()).size() < 2; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(r.size(), 2u) << r.dump();
+  ASSERT_EQ(r[0]["new"].size(), 1u) << r[0].dump();
+  EXPECT_EQ(r[0]["new"][0]["sector"], "finance");
+  EXPECT_EQ(r[0]["new"][0]["observables"], 4);
+  EXPECT_LT(r[0]["new"][0]["p_value"].get<double>(), 0.001);
+  json w = json::parse(Call("GET", "/api/v1/watchlists/" + id, "", keys_["bank-a"]).body);
+  EXPECT_EQ(w["kind"], "rising");
+  EXPECT_EQ(w["current_hits"].size(), 1u) << w.dump();
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!bodies.empty()) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(bodies.size(), 1u);
+  json event = json::parse(bodies[0]);
+  EXPECT_EQ(event["event"], "watchlist.rising");
+  EXPECT_EQ(event["new"][0]["sector"], "finance");
+  for (const auto& [org, k] : keys_) EXPECT_EQ(bodies[0].find(org), std::string::npos) << org;
+  // Energy has one organisation: never a cell, whatever it reports.
+  EXPECT_EQ(bodies[0].find("energy"), std::string::npos);
+}
+
+TEST_F(PortalTrendsTest, RisingWatchlistsRefuseWhatTheyCannotUse) {
+  auto expect = [&](const json& body, const std::string& says) {
+    auto r = Call("POST", "/api/v1/watchlists", body.dump());
+    EXPECT_EQ(r.status, 400) << body.dump() << ": " << r.body;
+    EXPECT_NE(r.body.find(says), std::string::npos) << r.body;
+  };
+  expect({{"name", "x"}, {"rising", "7d"}}, "must be an object");
+  expect({{"name", "x"}, {"rising", {{"window", "0d"}}}}, "rising.window");
+  expect({{"name", "x"}, {"rising", {{"window", "7d&x=1"}}}}, "rising.window");
+  expect({{"name", "x"}, {"rising", {{"window", 7}}}}, "rising.window");
+  expect({{"name", "x"}, {"rising", {{"types", {"not-a-type"}}}}}, "not a MISP attribute type");
+  expect({{"name", "x"}, {"rising", {{"sectors", {""}}}}}, "rising.sectors");
+  expect({{"name", "x"}, {"rising", {{"sectors", "finance"}}}}, "rising.sectors");
+  expect({{"name", "x"}, {"rising", {{"org", "bank-a"}}}}, "rising.org");
+  expect({{"name", "x"}, {"rising", json::object()}, {"indicators", {"8.8.4.4"}}}, "not both");
+  expect({{"name", "x"}}, "'rising'");
+  // A search watchlist does not turn into a rising one, nor the other way.
+  auto search = Call("POST", "/api/v1/watchlists",
+                     json({{"name", "s"}, {"indicators", {"8.8.4.4"}}, {"interval", "1h"}}).dump());
+  ASSERT_EQ(search.status, 201) << search.body;
+  auto rising = Call("POST", "/api/v1/watchlists",
+                     json({{"name", "r"}, {"rising", json::object()}, {"interval", "1h"}}).dump());
+  ASSERT_EQ(rising.status, 201) << rising.body;
+  const std::string s = json::parse(search.body)["id"], r = json::parse(rising.body)["id"];
+  auto patched = Call("PATCH", "/api/v1/watchlists/" + s, R"({"rising": {}})");
+  EXPECT_EQ(patched.status, 400) << patched.body;
+  patched = Call("PATCH", "/api/v1/watchlists/" + r, R"({"indicators": ["8.8.4.4"]})");
+  EXPECT_EQ(patched.status, 400) << patched.body;
+  patched = Call("PATCH", "/api/v1/watchlists/" + r, R"({"rising": {"window": "2w"}})");
+  EXPECT_EQ(patched.status, 200) << patched.body;
+  json got = json::parse(Call("GET", "/api/v1/watchlists/" + r).body);
+  EXPECT_EQ(got["rising"]["window"], "2w");
+  // TAXII lists no collection for it: it holds sector cells, not indicators.
+  net::ClientRequest taxii;
+  taxii.method = "GET";
+  taxii.url = "http://127.0.0.1:" + std::to_string(server_->port()) + "/taxii2/api/collections/";
+  taxii.headers = {{"Accept", "application/taxii+json;version=2.1"},
+                   {"Authorization", analyst_key_}};
+  auto collections = test::FetchOrFail(taxii);
+  ASSERT_EQ(collections.status, 200) << collections.body;
+  EXPECT_NE(collections.body.find(s), std::string::npos) << collections.body;
+  EXPECT_EQ(collections.body.find(r), std::string::npos) << collections.body;
 }
 
 TEST_F(PortalTrendsTest, BadReportsAndQueriesAreClearErrors) {

@@ -30,6 +30,7 @@
 #include "portal/config.h"
 #include "portal/internal/search_job.h"
 #include "portal/internal/sift_job.h"
+#include "portal/internal/trends.h"
 #include "portal/portal.h"
 #include "portal/portal_store.h"
 #include "sift/rules.h"
@@ -201,6 +202,15 @@ struct Portal::Impl {
   bool RunDue(const std::vector<std::pair<WatchlistRow, std::string>>& due);
   // Runs one watchlist now (the watcher thread); false when no search slot was free.
   bool RunWatchlist(const WatchlistRow& row, const std::string& reason);
+  // A watchlist of rising trends: the rising cells of its sectors and types now, compared
+  // with the previous run's (a cell that starts rising is news, as a new hit is).
+  void RunRisingWatchlist(const WatchlistRow& row, const std::string& reason);
+  // Records a finished run with its current items, queues the webhook delivery when there is
+  // news, and tells the watchlist's event streams.
+  void RecordRun(const WatchlistRow& row, WatchRunRow run, const json& current, json event,
+                 bool news);
+  // GET /api/v1/trends/rising's answer for window `w`.
+  Result<json> RisingAnswer(const internal::TrendWindow& w);
   // Tries one webhook delivery (the deliverer thread) and records the attempt.
   void AttemptDelivery(DeliveryRow delivery);
   // An event for the watchlist's open event streams.

@@ -6,6 +6,8 @@
 #include "common/json_depth.h"
 #include "common/time.h"
 #include "common/utf8.h"
+#include "core/indicator_type.h"
+#include "portal/internal/trends.h"
 #include "sift/sifter.h"
 
 namespace iocgrid::portal::internal {
@@ -76,6 +78,46 @@ Status ReadOwnFields(const json& doc, WatchlistFields* out) {
   return Status::Ok();
 }
 
+// "rising": {"window", "sectors", "types"}, each optional (7d; every sector; every type).
+Status ReadRising(const json& v, WatchlistFields* out) {
+  if (!v.is_object()) {
+    return FieldError("rising", "must be an object: {\"window\", \"sectors\", \"types\"}.");
+  }
+  json spec = {{"window", "7d"}, {"sectors", json::array()}, {"types", json::array()}};
+  for (const auto& [k, x] : v.items()) {
+    if (k == "window") {
+      const bool text =
+          x.is_string() && !x.get_ref<const std::string&>().empty() &&
+          x.get_ref<const std::string&>().find_first_not_of("0123456789dw") == std::string::npos;
+      if (!text || !ParseTrendQuery("window=" + x.get<std::string>(), "7d", {"window"}, 0).ok()) {
+        return FieldError("rising.window",
+                          "must be whole days or weeks, 1-366 days: \"7d\", \"2w\".");
+      }
+      spec["window"] = x;
+    } else if (k == "sectors" || k == "types") {
+      if (!x.is_array() || x.size() > 100) {
+        return FieldError("rising." + k, "must be a list of at most 100 names.");
+      }
+      for (const json& n : x) {
+        if (!n.is_string() || n.get_ref<const std::string&>().empty() ||
+            n.get_ref<const std::string&>().size() > 200 || !IsText(n.get<std::string>())) {
+          return FieldError("rising." + k, "must hold names of 1-200 bytes of text.");
+        }
+        if (k == "types" && !core::TypeFromName(n.get<std::string>())) {
+          return FieldError("rising.types", "names '" + n.get<std::string>().substr(0, 64) +
+                                                "', which is not a MISP attribute type.");
+        }
+      }
+      spec[k] = x;
+    } else {
+      return InvalidArgumentError("Unknown field 'rising." + k.substr(0, 64) +
+                                  "' (window, sectors, types).");
+    }
+  }
+  out->rising = std::move(spec);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckWebhookUrl(std::string_view url) {
@@ -121,7 +163,8 @@ Result<WatchlistFields> ParseWatchlistRequest(std::string_view body, bool patch)
   }
   WatchlistFields out;
   for (auto& [k, v] : doc.items()) {
-    const bool own = k == "name" || k == "webhook" || k == "secret" || k == "interval";
+    const bool own =
+        k == "name" || k == "webhook" || k == "secret" || k == "interval" || k == "rising";
     const bool search =
         std::find(kSearchFields.begin(), kSearchFields.end(), k) != kSearchFields.end();
     if (!own && !search) {
@@ -132,8 +175,18 @@ Result<WatchlistFields> ParseWatchlistRequest(std::string_view body, bool patch)
   }
   IOCGRID_RETURN_IF_ERROR(ReadOwnFields(doc, &out));
   if (!patch && !out.name) return FieldError("name", "is required.");
-  if (!patch && out.search.empty()) {
-    return InvalidArgumentError("A watchlist needs 'indicators', 'csv' or 'text'.");
+  if (auto it = doc.find("rising"); it != doc.end()) {
+    IOCGRID_RETURN_IF_ERROR(ReadRising(*it, &out));
+    if (!out.search.empty()) {
+      return InvalidArgumentError(
+          "A watchlist follows either a search ('indicators', 'csv' or 'text') or the alliance's "
+          "rising trends ('rising'), not both.");
+    }
+  }
+  if (!patch && out.search.empty() && !out.rising) {
+    return InvalidArgumentError(
+        "A watchlist needs 'indicators', 'csv' or 'text' (a standing search), or 'rising' (the "
+        "alliance's rising trends).");
   }
   if (out.webhook && !out.webhook->empty() && !out.secret && !patch) {
     return FieldError("secret", "is required with a webhook (it signs every delivery).");

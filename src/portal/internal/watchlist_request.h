@@ -24,6 +24,10 @@ struct WatchlistFields {
   std::optional<int64_t> interval_s;   // from "interval": "15m" or seconds
   // The search fields, as given (an object; empty when none was given).
   nlohmann::json search = nlohmann::json::object();
+  // A watchlist of the alliance's rising trends instead of a search (docs/trends.md):
+  // {"window": "7d", "sectors": [...], "types": [...]}, normalized (every key present; empty
+  // lists mean every sector or type). Never together with search fields.
+  std::optional<nlohmann::json> rising;
 };
 
 inline constexpr size_t kMaxWatchlistNameBytes = 200;
