@@ -1,10 +1,14 @@
 // Continuity (issue 11): sightings back to members (confirm / false positive, on one hit and on
 // a whole search), a value's reputation for the hit drawer, and the watchlists pages
-// (#/watchlists: list and new; #/watchlist/ID: current hits, runs, delete).
+// (#/watchlists: list and new; #/watchlist/ID: current hits, runs, delete). A watchlist follows
+// a search ("kind": "search") or the alliance's rising trends ("kind": "rising", made on the
+// Trends page): its current items and its runs' new and removed ones are then rising cells
+// (sector × type, k-anonymous: no organisation is named), shown as the Trends page shows them.
 
 import * as api from './api.js';
 import { h, clear, u } from './dom.js';
 import { t, T } from './i18n.js';
+import { oneIn, periodArgs } from './trends-view.js';
 import { announce, classBadge, errorBox, num, relationBadge, when } from './ui.js';
 
 // ------------------------------------------------------------------ sightings
@@ -99,12 +103,47 @@ function every(seconds) {
 
 // ------------------------------------------------------------------ watchlists
 
+// Names (sectors, types) as data, separated as the language separates a list.
+function nameList(names) {
+  return h('span', names.map((x, i) => [i ? T('watch.rising.sep') : null, u(x)]));
+}
+
+// What a rising watchlist follows: "Rising trends: finance, energy · 7 days".
+function risingSummary(spec) {
+  const s = spec && typeof spec === 'object' ? spec : {};
+  const sectors = Array.isArray(s.sectors) ? s.sectors : [];
+  const types = Array.isArray(s.types) ? s.types : [];
+  return T('watch.rising.summary', {
+    all: sectors.length ? 'no' : 'yes', sectors: nameList(sectors),
+    typed: types.length ? 'yes' : 'no', types: nameList(types),
+    period: T('watch.rising.period', periodArgs(s.window || '7d')),
+  });
+}
+
+// Rising cells (current, new, ended) as a table: the Trends page's numbers and "1 in n".
+function cellTable(cells, captionKey, period) {
+  const head = (key, args = {}, cls = '') => h('th', { scope: 'col', class: cls, i18n: [key, args] });
+  return h('div.table-wrap', h('table.watch-hits.watch-cells',
+    h('caption.sr-only', { i18n: [captionKey] }),
+    h('thead', h('tr',
+      head('trends.rising.sector'), head('trends.rising.type'),
+      head('watch.rising.observables', { period: T('watch.rising.period', periodArgs(period || '7d')) }, 'num'),
+      head('trends.rising.baseline', {}, 'num'), head('trends.rising.chance', {}, 'num'))),
+    h('tbody', cells.map((c) => h('tr', { dataset: { sector: String(c.sector ?? ''), type: String(c.type ?? '') } },
+      h('th', { scope: 'row' }, u(c.sector ?? '')),
+      h('td', u(c.type ?? '', 'span.type-chip')),
+      h('td.num', { dataset: { col: 'observables' } }, num(c.observables)),
+      h('td.num', { dataset: { col: 'baseline' } }, num(Math.round((Number(c.baseline) || 0) * 100) / 100)),
+      h('td.num', { dataset: { col: 'p' }, i18n: ['trends.rising.pValue', oneIn(c.p_value)] }))))));
+}
+
 export function watchlistsView() {
   const body = h('div#watchlists-body', { 'aria-live': 'polite', 'aria-busy': 'true' }, h('p.muted', { i18n: ['watch.loading'] }));
   const form = newWatchlistForm(() => load());
   const node = h('section.watchlists',
     h('div.page-head', h('h1', { tabindex: '-1', i18n: ['watch.title'] })),
     h('p.muted', { i18n: ['watch.intro'] }),
+    h('p.muted', { i18n: ['watch.intro.rising', { link: h('a', { href: '#/trends', i18n: ['nav.trends'] }) }] }),
     body,
     form);
 
@@ -130,7 +169,7 @@ export function watchlistsView() {
       h('tbody', list.map((w) => h('tr', { dataset: { id: String(w.id) } },
         h('td', h('a', { href: `#/watchlist/${encodeURIComponent(w.id)}` }, u(w.name))),
         h('td', every(w.interval_s)),
-        h('td.num', num(w.indicators)),
+        w.kind === 'rising' ? h('td', risingSummary(w.rising)) : h('td.num', num(w.indicators)),
         h('td.num', num(w.hits)),
         h('td', w.last_run ? when(w.last_run) : T('watch.never')),
         h('td', w.webhook ? u(w.webhook, 'span.mono.small') : T('common.dash'))))))));
@@ -220,26 +259,34 @@ export function watchlistView(id) {
       },
     });
     const hitRow = (x) => h('tr', u(x.indicator, 'td.mono'), u(x.member, 'td'), h('td', relationBadge(x.relation)), u(x.matched || '', 'td.mono'));
-    const hitTable = (list, captionKey) => h('div.table-wrap', h('table.watch-hits',
+    const searchTable = (list, captionKey) => h('div.table-wrap', h('table.watch-hits',
       h('caption.sr-only', { i18n: [captionKey] }),
       h('thead', h('tr', ['indicator', 'member', 'relation', 'matched'].map((c) => h('th', { scope: 'col', i18n: [`watch.hit.${c}`] })))),
       h('tbody', list.map(hitRow))));
+    // A rising watchlist's items are cells, and its texts say "rising" where a search's say "hits".
+    const rising = w.kind === 'rising';
+    const period = rising && w.rising ? w.rising.window : '';
+    const hitTable = rising ? (list, captionKey) => cellTable(list, captionKey, period) : searchTable;
+    const keys = rising
+      ? { current: 'watch.rising.current', caption: 'watch.rising.caption', none: 'watch.rising.none', run: 'watch.rising.run', added: 'watch.rising.new', removed: 'watch.rising.ended' }
+      : { current: 'watch.current', caption: 'watch.current.caption', none: 'watch.noHits', run: 'watch.run', added: 'watch.new.hits', removed: 'watch.removed.hits' };
     clear(body,
       h('p.meta', h('span', { i18n: ['watch.meta', {
         every: every(w.interval_s),
         last: w.last_run ? T('watch.lastRun', { t: when(w.last_run) }) : T('watch.never'),
       }] }), ' ', del),
-      h('h2#watch-current-h', { i18n: ['watch.current', { n: hits.length }] }),
-      hits.length ? hitTable(hits, 'watch.current.caption') : h('p.empty', { i18n: ['watch.noHits'] }),
+      rising ? h('p#watch-rising-spec', risingSummary(w.rising)) : null,
+      h('h2#watch-current-h', { i18n: [keys.current, { n: hits.length }] }),
+      hits.length ? hitTable(hits, keys.caption) : h('p.empty', { i18n: [keys.none] }),
       h('h2', { i18n: ['watch.runs'] }),
       Array.isArray(runs) && runs.length
         ? h('ol.watch-runs', runs.map((r) => h('li',
-          h('p', { i18n: ['watch.run', {
+          h('p', { i18n: [keys.run, {
             t: when(r.finished), reason: T('watch.reason', { reason: r.reason }),
             hits: Number(r.hits) || 0, added: (r.new || []).length, removed: (r.removed || []).length,
           }] }),
-          (r.new || []).length ? h('div', h('h3', { i18n: ['watch.new.hits'] }), hitTable(r.new, 'watch.new.hits')) : null,
-          (r.removed || []).length ? h('div', h('h3', { i18n: ['watch.removed.hits'] }), hitTable(r.removed, 'watch.removed.hits')) : null)))
+          (r.new || []).length ? h('div', h('h3', { i18n: [keys.added] }), hitTable(r.new, keys.added)) : null,
+          (r.removed || []).length ? h('div', h('h3', { i18n: [keys.removed] }), hitTable(r.removed, keys.removed)) : null)))
         : h('p.empty', { i18n: ['watch.noRuns'] }));
   })();
   return { node, focus: title };

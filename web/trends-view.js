@@ -1,7 +1,8 @@
 // Trends (#/trends): what the alliance's organisations reported seeing (POST /api/v1/sightings
 // and shared sifts), from the four answers of GET /api/v1/trends/… (docs/trends.md):
 //   sectors   per sector, a bar chart of sightings or distinct observables per bucket, by class
-//   rising    sector × type cells far above their own baseline
+//   rising    sector × type cells far above their own baseline ("Watch rising trends" makes a
+//             watchlist of them for the period shown: POST /api/v1/watchlists with "rising")
 //   scanners  observables reported by at least min_orgs organisations
 //   actors    threat actors named by the tags of member hits, with a chart per day
 //
@@ -20,7 +21,7 @@
 
 import * as api from './api.js';
 import { h, clear, u } from './dom.js';
-import { setAttr, setText, T } from './i18n.js';
+import { setAttr, setText, t, T } from './i18n.js';
 import { classBadge, day, errorBox, num } from './ui.js';
 
 const WINDOWS = ['7d', '30d', '90d'];
@@ -79,6 +80,15 @@ export function oneIn(p) {
   const n = 1 / v;
   if (n >= 1e12) return { n: 1e12, below: 'yes' };
   return { n: Number(n.toPrecision(2)), below: 'no' };
+}
+
+// A period such as "7d" or "2w" in days, as the catalog's period message takes it ("7 days");
+// a value that is not whole days or weeks stays as it is (the API judges it).
+export function periodArgs(period) {
+  const w = String(period ?? '');
+  const m = /^(\d+)([dw])$/.exec(w);
+  const days = m ? Number(m[1]) * (m[2] === 'w' ? 7 : 1) : 0;
+  return { known: days > 0 ? 'yes' : 'no', days, window: w };
 }
 
 // ------------------------------------------------------------------ SVG
@@ -202,7 +212,10 @@ export function trendsView(query = '') {
   const title = h('h1', { tabindex: '-1', i18n: ['trends.title'] });
   const kLine = h('p#trends-k.note', { hidden: true });
   const sectors = section('sectors', 'trends.sectors.title', measureSwitch());
-  const rising = section('rising', 'trends.rising.title');
+  const rising = section('rising', 'trends.rising.title',
+    h('button#trends-watch-rising', { type: 'button', on: { click: () => watchRising() }, i18n: ['trends.watch.button'] }));
+  const watchOut = h('div#trends-watch-out', { 'aria-live': 'polite' });
+  rising.el.insertBefore(watchOut, rising.range);
   const scanners = section('scanners', 'trends.scanners.title',
     choice('trends-min-orgs', 'trends.scanners.minOrgs', MIN_ORGS, opts.minOrgs,
       (v) => h('option', { value: v, i18n: ['trends.scanners.minOrgs.option', { n: Number(v) }] }),
@@ -450,6 +463,24 @@ export function trendsView(query = '') {
           h('td.num', { dataset: { col: 'ratio' }, i18n: ['trends.rising.ratioValue', { r: ratio }] }),
           h('td.num', { dataset: { col: 'p' }, i18n: ['trends.rising.pValue', oneIn(c.p_value)] }));
       })))), hiddenNote);
+  }
+
+  // A watchlist of what rises in the period shown (every sector and type), run every hour; the
+  // notice links to it. It outlives reloads of the section (it sits outside its body).
+  async function watchRising() {
+    const button = rising.el.querySelector('#trends-watch-rising');
+    const name = t('trends.watch.name', { period: t('watch.rising.period', periodArgs(opts.window)) });
+    button.disabled = true;
+    clear(watchOut, h('p.muted', { i18n: ['trends.watch.adding'] }));
+    try {
+      const created = await api.createWatchlist({ name, rising: { window: opts.window }, interval: '1h' });
+      const link = h('a#trends-watch-link', { href: `#/watchlist/${encodeURIComponent(created.id)}` }, u(name));
+      clear(watchOut, h('p.note.watch-created', { i18n: ['trends.watch.created', { link }] }));
+    } catch (err) {
+      clear(watchOut, errorBox(err, 'watch.cannotCreate'));
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // -------------------------------------------------------------- scanners

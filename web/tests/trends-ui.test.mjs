@@ -3,6 +3,7 @@
 // the portal records them under k-anonymity (k = 3), and every number the page shows must be
 // the API's (GET /api/v1/trends/…) for the same question. The energy sector (one organisation)
 // shows as suppressed with no numbers, and no reporting organisation is named anywhere.
+// "Watch rising trends" makes a watchlist of the rising cells, whose page shows the same cells.
 //
 //   node --test web/tests/
 
@@ -79,6 +80,7 @@ describe('trends', { timeout: 120_000 }, () => {
   let alliance;
   let browser;
   let page;
+  let seq;  // the honeypot's Sequoia addresses
 
   const trends = async (q) => {
     const r = await apiCall(alliance, `/api/v1/trends/${q}`);
@@ -91,13 +93,20 @@ describe('trends', { timeout: 120_000 }, () => {
     }
   };
   const texts = (loc) => loc.evaluateAll((els) => els.map((e) => e.textContent.trim()));
+  // no reporting organisation (nor its analysts) anywhere on the page, its tooltips and labels
+  const nobodyNamed = async () => {
+    const all = await page.evaluate(() => `${document.body.innerText}\n${[...document.querySelectorAll('[title], [aria-label], title')].map((e) => e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent).join('\n')}`);
+    for (const name of [...ORGS.map((o) => o.name), ...USERS.map((x) => x.name)]) {
+      assert.ok(!all.includes(name), `${name} is on the page`);
+    }
+  };
 
   before(async () => {
     alliance = await startAlliance({
       extraMembers: false, kAnonymity: K, orgs: ORGS, users: USERS,
       honeypotTags: [`misp-galaxy:threat-actor="${ACTOR}"`],
     });
-    const seq = fs.readFileSync(DATA.sequoia, 'utf8').split('\n').filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
+    seq = fs.readFileSync(DATA.sequoia, 'utf8').split('\n').filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
     const sent = reports(seq);
     // every batch is a search of the whole alliance (the slow member included): in parallel
     await Promise.all(Object.entries(sent).map(([user, list]) => report(alliance, alliance.userKeys[user], list)));
@@ -172,10 +181,7 @@ describe('trends', { timeout: 120_000 }, () => {
     assert.equal(await energy.locator('td[data-col]').count(), 0);
 
     // no reporting organisation (nor its analysts) appears anywhere
-    const all = await page.evaluate(() => `${document.body.innerText}\n${[...document.querySelectorAll('[title], [aria-label], title')].map((e) => e.getAttribute('aria-label') || e.getAttribute('title') || e.textContent).join('\n')}`);
-    for (const name of [...ORGS.map((o) => o.name), ...USERS.map((x) => x.name)]) {
-      assert.ok(!all.includes(name), `${name} is on the page`);
-    }
+    await nobodyNamed();
 
     // observables instead of sightings: the same bars, the table's class columns follow
     await page.locator('label[for="trends-measure-observables"]').click();
@@ -249,6 +255,96 @@ describe('trends', { timeout: 120_000 }, () => {
     assert.deepEqual(await card.locator('.infra-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.value)),
       a.infrastructure.map((v) => v.value));
     assert.deepEqual((await checkTexts(page, 'en')).problems, [], 'texts');
+    assert.deepEqual(browser.errors, []);
+  });
+
+  test('"Watch rising trends" makes a rising watchlist; its page shows the API\'s cells and names nobody', async () => {
+    await page.goto(`${alliance.url}/#/trends`);
+    await ready();
+    await page.locator('#trends-watch-rising').click();
+    const link = page.locator('#trends-watch-out a#trends-watch-link');
+    await link.waitFor({ timeout: 10_000 });
+    assert.equal((await link.textContent()).trim(), 'Rising trends (7 days)');
+    const list = await apiCall(alliance, '/api/v1/watchlists');
+    assert.equal(list.status, 200, list.text);
+    const w = list.json.find((x) => x.kind === 'rising');
+    assert.ok(w, JSON.stringify(list.json));
+    assert.equal(w.name, 'Rising trends (7 days)');
+    assert.deepEqual(w.rising, { window: '7d', sectors: [], types: [] });
+    assert.equal(w.interval_s, 3600);
+    assert.equal(await link.getAttribute('href'), `#/watchlist/${w.id}`);
+    assert.deepEqual((await checkTexts(page, 'en')).problems, [], 'texts with the notice');
+    await page.locator('#trends-rising').screenshot({ path: screenshotPath('trends-watch-rising-en.png') });
+
+    // a search watchlist next to it (the honeypot only: no waiting for the slow member)
+    const search = await apiCall(alliance, '/api/v1/watchlists', {
+      method: 'POST', body: { name: 'honeypot addresses', indicators: [seq[0], '8.8.4.4'], members: ['honeypot'], interval: '1h' },
+    });
+    assert.equal(search.status, 201, search.text);
+
+    // the list: the rising one is described, the search counts its indicators
+    await page.goto(`${alliance.url}/#/watchlists`);
+    const risingRow = page.locator(`.watch-table tr[data-id="${w.id}"]`);
+    await risingRow.waitFor();
+    assert.equal((await risingRow.locator('td').nth(2).innerText()).trim(), 'Rising trends: every sector · 7 days');
+    assert.equal((await page.locator(`.watch-table tr[data-id="${search.json.id}"] td`).nth(2).innerText()).trim(), '2');
+    await page.locator('.watch-table').screenshot({ path: screenshotPath('watchlists-rising-en.png') });
+
+    // its page, once the watcher's first run is in: finance × ip-dst with the API's numbers
+    const rising = await trends('rising?window=7d');
+    const cell = rising.cells.find((c) => c.sector === 'finance' && c.type === 'ip-dst');
+    assert.ok(cell, JSON.stringify(rising));
+    const current = page.locator('#watch-current-h + .table-wrap .watch-cells');
+    const financeRow = current.locator('tr[data-sector="finance"][data-type="ip-dst"]');
+    await page.goto(`${alliance.url}/#/watchlist/${w.id}`);
+    for (const deadline = Date.now() + 15_000; ;) {
+      await page.locator('#watch-current-h').waitFor();
+      if (await financeRow.count()) break;
+      assert.ok(Date.now() < deadline, `no finance row after 15 s: ${await page.locator('#watchlist-body').innerText()}`);
+      await new Promise((r) => setTimeout(r, 300));
+      await page.reload();
+    }
+    await page.getByRole('heading', { level: 1, name: 'Rising trends (7 days)' }).waitFor();
+    const got = await apiCall(alliance, `/api/v1/watchlists/${w.id}`);
+    assert.deepEqual(got.json.current_hits.map((c) => `${c.sector}|${c.type}`), rising.cells.map((c) => `${c.sector}|${c.type}`));
+    assert.equal((await page.locator('#watch-current-h').textContent()).trim(), `Rising now (${rising.cells.length})`);
+    assert.equal(await current.locator('tbody tr').count(), rising.cells.length);
+    assert.equal((await financeRow.locator('td[data-col="observables"]').textContent()).trim(), num(cell.observables));
+    assert.equal((await financeRow.locator('td[data-col="baseline"]').textContent()).trim(), num(Math.round(cell.baseline * 100) / 100));
+    assert.equal((await financeRow.locator('td[data-col="p"]').textContent()).trim(), `1 in ${num(Number((1 / cell.p_value).toPrecision(2)))}`);
+    assert.equal((await page.locator('#watch-rising-spec').innerText()).trim(), 'Rising trends: every sector · 7 days');
+    assert.match(await current.locator('thead').textContent(), /Observable-days, last 7 days/);
+    // the first run: every cell new, in a table of its own
+    const run = page.locator('.watch-runs > li').first();
+    assert.match(await run.locator('p').first().innerText(),
+      new RegExp(`: first run — ${rising.cells.length} sectors? and types? rising, ${rising.cells.length} new, 0 ended$`));
+    assert.equal(await run.locator('h3', { hasText: 'Started rising' }).count(), 1);
+    assert.equal(await run.locator('.watch-cells tr[data-sector="finance"][data-type="ip-dst"]').count(), 1);
+    await nobodyNamed();
+    assert.deepEqual((await checkTexts(page, 'en')).problems, [], 'watchlist texts');
+    assert.deepEqual(await axeViolations(page), [], 'watchlist axe');
+    await page.screenshot({ path: screenshotPath('watchlist-rising-en.png'), fullPage: true });
+    await page.locator('#lang').selectOption('ja');
+    await page.waitForFunction(() => document.documentElement.lang === 'ja');
+    assert.equal((await page.locator('#watch-rising-spec').innerText()).trim(), '急増傾向：全業種・7 日間');
+    await page.screenshot({ path: screenshotPath('watchlist-rising-ja.png'), fullPage: true });
+    assert.deepEqual((await checkTexts(page, 'ja')).problems, [], 'watchlist texts in Japanese');
+    await page.locator('#lang').selectOption('en');
+    await page.waitForFunction(() => document.documentElement.lang === 'en');
+
+    // the search watchlist still shows its hit table
+    await page.goto(`${alliance.url}/#/watchlist/${search.json.id}`);
+    const hitRow = page.locator('#watch-current-h + .table-wrap .watch-hits tbody tr', { hasText: seq[0] });
+    for (const deadline = Date.now() + 15_000; ;) {
+      await page.locator('#watch-current-h').waitFor();
+      if (await hitRow.count()) break;
+      assert.ok(Date.now() < deadline, `no hit after 15 s: ${await page.locator('#watchlist-body').innerText()}`);
+      await new Promise((r) => setTimeout(r, 300));
+      await page.reload();
+    }
+    assert.match(await page.locator('#watch-current-h').textContent(), /^Current hits \(\d+\)$/);
+    assert.match(await hitRow.innerText(), /honeypot/);
+    assert.equal(await page.locator('.watch-cells, #watch-rising-spec').count(), 0);
     assert.deepEqual(browser.errors, []);
   });
 
