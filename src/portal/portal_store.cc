@@ -121,7 +121,6 @@ CREATE TABLE IF NOT EXISTS alliance_sightings(day INTEGER NOT NULL, org TEXT NOT
   count INTEGER NOT NULL, alerted INTEGER NOT NULL, first_seen INTEGER NOT NULL,
   last_seen INTEGER NOT NULL, PRIMARY KEY(day, org, value_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alliance_sightings_value ON alliance_sightings(value_id, day, sector);
-CREATE INDEX IF NOT EXISTS alliance_sightings_sector ON alliance_sightings(sector, day);
 CREATE TABLE IF NOT EXISTS sector_daily(day INTEGER NOT NULL, sector TEXT NOT NULL,
   type TEXT NOT NULL, class TEXT NOT NULL, observables INTEGER NOT NULL,
   sightings INTEGER NOT NULL, alerted INTEGER NOT NULL,
