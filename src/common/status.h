@@ -80,6 +80,9 @@ inline Status ResourceExhaustedError(std::string_view m) {
   return {StatusCode::kResourceExhausted, m};
 }
 inline Status UnavailableError(std::string_view m) { return {StatusCode::kUnavailable, m}; }
+inline Status DeadlineExceededError(std::string_view m) {
+  return {StatusCode::kDeadlineExceeded, m};
+}
 inline Status DataLossError(std::string_view m) { return {StatusCode::kDataLoss, m}; }
 inline Status InternalError(std::string_view m) { return {StatusCode::kInternal, m}; }
 

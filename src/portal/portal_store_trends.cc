@@ -9,6 +9,7 @@
 // alliance_values.orgs how many organisations ever saw it, so that scanners start from the
 // observables more than one organisation reported.
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,21 @@ using sqlite::Connection;
 using sqlite::Statement;
 
 namespace {
+
+// How long a trends question that reads the rows themselves (not the per-day totals) may hold
+// the store: an analyst's multi-day buckets over a large alliance must not stall every search.
+constexpr std::chrono::milliseconds kRowQueryBudget{2000};
+
+Status TooLarge(const Status& s, std::string_view what) {
+  if (s.code() != StatusCode::kDeadlineExceeded) return s;
+  return DeadlineExceededError(
+      std::string(what) +
+      " reads more sightings than the portal answers within 2 s; ask for a "
+      "shorter window" +
+      (what == "Buckets of several days" ? ", or bucket=1d (answered from the "
+                                           "per-day totals)."
+                                         : ", or a higher min_orgs."));
+}
 
 int64_t Signed(uint64_t n) {
   return static_cast<int64_t>(std::min<uint64_t>(n, uint64_t{1} << 62));
@@ -243,10 +259,12 @@ Result<std::vector<SectorDistinctRow>> PortalStore::SectorDistinct(int64_t from,
                    "alliance_sightings WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4"));
   s.Bind(1, from).Bind(2, to).Bind(3, std::max<int64_t>(bucket_days, 1));
   std::vector<SectorDistinctRow> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
+  sqlite::QueryBudget budget(*db_, kRowQueryBudget);
+  Status st = s.ForEachRow([&](const Statement& r) {
     out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
                    static_cast<uint64_t>(r.Int(4))});
-  }));
+  });
+  if (!st.ok()) return TooLarge(st, "Buckets of several days");
   return out;
 }
 
@@ -270,7 +288,8 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
   auto add = [](std::vector<std::string>* set, std::string_view v) {
     if (std::find(set->begin(), set->end(), v) == set->end()) set->emplace_back(v);
   };
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
+  sqlite::QueryBudget budget(*db_, kRowQueryBudget);
+  Status st = s.ForEachRow([&](const Statement& r) {
     if (out.empty() || out.back().value != r.Text(0) || out.back().type != r.Text(1)) {
       out.push_back({});
       out.back().value = std::string(r.Text(0));
@@ -286,7 +305,8 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
     row.last_seen = std::max(row.last_seen, r.Int(7));
     row.sightings += static_cast<uint64_t>(r.Int(8));
     row.alerted += static_cast<uint64_t>(r.Int(9));
-  }));
+  });
+  if (!st.ok()) return TooLarge(st, "This scanners question");
   // value_orgs counts days, the window's rows may hold fewer organisations at its edges.
   std::erase_if(out, [&](const ScannerRow& r) { return r.orgs.size() < min_orgs; });
   return out;

@@ -45,6 +45,8 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_READONLY:
     case SQLITE_AUTH:
       return PermissionDeniedError(message);
+    case SQLITE_INTERRUPT:  // a QueryBudget ran out
+      return DeadlineExceededError(message);
     default:
       return InternalError(message);
   }
@@ -322,6 +324,19 @@ Status Transaction::Commit() {
   IOCGRID_RETURN_IF_ERROR(connection_.Exec("COMMIT"));
   open_ = false;
   return Status::Ok();
+}
+
+// ---- QueryBudget ----------------------------------------------------------------------------
+
+QueryBudget::QueryBudget(Connection& connection, std::chrono::milliseconds budget)
+    : connection_(connection), deadline_(std::chrono::steady_clock::now() + budget) {
+  sqlite3_progress_handler(connection_.db(), 4096, &QueryBudget::Check, this);
+}
+
+QueryBudget::~QueryBudget() { sqlite3_progress_handler(connection_.db(), 0, nullptr, nullptr); }
+
+int QueryBudget::Check(void* self) {
+  return std::chrono::steady_clock::now() > static_cast<QueryBudget*>(self)->deadline_ ? 1 : 0;
 }
 
 }  // namespace iocgrid::sqlite

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -158,6 +159,24 @@ class Connection {
   };
   DbPtr db_;
   std::unordered_map<std::string, std::unique_ptr<CachedStatement>> cache_;
+};
+
+// A time budget for the statements run on a connection while this object lives: one that runs
+// past it stops with kDeadlineExceeded (SQLITE_INTERRUPT; checked every few thousand virtual
+// machine steps), so that a question too large for the data (an analyst's, on a request path)
+// ends with an error instead of holding the connection for minutes. One at a time per
+// connection.
+class QueryBudget {
+ public:
+  QueryBudget(Connection& connection, std::chrono::milliseconds budget);
+  ~QueryBudget();
+  QueryBudget(const QueryBudget&) = delete;
+  QueryBudget& operator=(const QueryBudget&) = delete;
+
+ private:
+  static int Check(void* self);
+  Connection& connection_;
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 // A transaction on a connection: BEGIN IMMEDIATE at Begin, ROLLBACK on destruction unless

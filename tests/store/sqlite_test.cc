@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <cctype>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -90,6 +91,27 @@ constexpr Schema kSchema{.kind = "test store",
                          .application_id = 0x54455354,
                          .migrations = kTwoSteps,
                          .unversioned_table = "a"};
+
+// A query that runs past its budget stops with kDeadlineExceeded; once the budget ends, the
+// same connection runs queries to the end again.
+TEST_F(SqliteTest, AQueryBudgetStopsALongQueryAndEndsWithIt) {
+  const std::string endless =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000000) "
+      "SELECT count(*) FROM n";
+  {
+    QueryBudget budget(*db_, std::chrono::milliseconds(50));
+    auto s = db_->Prepare(endless);
+    ASSERT_TRUE(s.ok());
+    auto row = s->Step();
+    ASSERT_FALSE(row.ok());
+    EXPECT_EQ(row.status().code(), StatusCode::kDeadlineExceeded) << row.status().ToString();
+  }
+  auto n = db_->QueryInt(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+      "SELECT count(*) FROM n");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 300000);
+}
 
 TEST_F(SqliteTest, MigrateRunsEachStepOnceAndStampsTheFile) {
   EXPECT_EQ(LatestVersion(kSchema), 2);
