@@ -75,7 +75,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool patch : {false, true}) {
     auto watch = portal::internal::ParseWatchlistRequest(body, patch);
     if (!watch.ok()) continue;
-    if (!patch && (!watch->name || watch->search.empty())) fuzz::Fail("watchlist: no name", body);
+    // A new watchlist has a name and follows a search or the rising trends, never both.
+    if (!patch && (!watch->name || watch->search.empty() != watch->rising.has_value())) {
+      fuzz::Fail("watchlist: no name, or not exactly one of search and rising", body);
+    }
+    if (watch->rising &&
+        (!watch->search.empty() || !(*watch->rising)["window"].is_string() ||
+         !(*watch->rising)["sectors"].is_array() || !(*watch->rising)["types"].is_array())) {
+      fuzz::Fail("watchlist: rising spec not normalized", body);
+    }
     if (watch->interval_s && (*watch->interval_s < 1 || *watch->interval_s > 366 * 86400)) {
       fuzz::Fail("watchlist: interval out of range", body);
     }
