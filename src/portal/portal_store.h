@@ -182,6 +182,13 @@ struct SectorDistinctRow {
   std::string sector, type, cls;
   uint64_t observables = 0;
 };
+
+// What a sectors or rising answer is computed from, read at once.
+struct SectorTrendData {
+  std::vector<SectorDayRow> days;
+  std::vector<SectorOrgRow> orgs;
+  std::vector<SectorDistinctRow> distinct;
+};
 struct ScannerRow {
   std::string value, type;
   std::vector<std::string> orgs, sectors, classes;  // distinct, for counting (never shown)
@@ -282,6 +289,12 @@ class PortalStore {
   Result<std::vector<SectorOrgRow>> SectorOrgs(int64_t from, int64_t to);
   Result<std::vector<SectorDistinctRow>> SectorDistinct(int64_t from, int64_t to,
                                                         int64_t bucket_days);
+  // The three above in one snapshot (the trends endpoints: a batch recorded between two reads
+  // would pair one batch's contributors with the numbers before it, showing a cell under k as
+  // if it were at k): day cells from `days_from`, contributors and (bucket_days > 1) distinct
+  // counts from `from`, all to `to`.
+  Result<SectorTrendData> SectorTrendRows(int64_t days_from, int64_t from, int64_t to,
+                                          int64_t bucket_days);
   // Observables seen by at least `min_orgs` organisations within [from, to], most first.
   Result<std::vector<ScannerRow>> Scanners(int64_t from, int64_t to, uint64_t min_orgs,
                                            size_t limit);

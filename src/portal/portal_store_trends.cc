@@ -171,6 +171,50 @@ Status FoldBatch(Connection& db, const std::string& org, const std::string& sect
   return actors.Run();
 }
 
+Result<std::vector<SectorDayRow>> SectorDaysRows(Connection& db, int64_t from, int64_t to) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT day, sector, type, class, observables, sightings, alerted "
+                              "FROM sector_daily WHERE day BETWEEN ? AND ?"));
+  s.Bind(1, from).Bind(2, to);
+  std::vector<SectorDayRow> out;
+  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
+    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
+                   static_cast<uint64_t>(r.Int(4)), static_cast<uint64_t>(r.Int(5)),
+                   static_cast<uint64_t>(r.Int(6))});
+  }));
+  return out;
+}
+
+Result<std::vector<SectorOrgRow>> SectorOrgsRows(Connection& db, int64_t from, int64_t to) {
+  IOCGRID_ASSIGN_OR_RETURN(Statement s,
+                           db.Prepare("SELECT day, sector, type, class, org FROM sector_orgs "
+                                      "WHERE day BETWEEN ? AND ?"));
+  s.Bind(1, from).Bind(2, to);
+  std::vector<SectorOrgRow> out;
+  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
+    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
+                   std::string(r.Text(4))});
+  }));
+  return out;
+}
+
+Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Connection& db, int64_t from, int64_t to,
+                                                          int64_t bucket_days) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s,
+      db.Prepare("SELECT (day - ?1) / ?3, sector, type, class, COUNT(DISTINCT value_id) FROM "
+                 "alliance_sightings WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4"));
+  s.Bind(1, from).Bind(2, to).Bind(3, std::max<int64_t>(bucket_days, 1));
+  std::vector<SectorDistinctRow> out;
+  sqlite::QueryBudget budget(db, kRowQueryBudget);
+  Status st = s.ForEachRow([&](const Statement& r) {
+    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
+                   static_cast<uint64_t>(r.Int(4))});
+  });
+  if (!st.ok()) return TooLarge(st, "Buckets of several days");
+  return out;
+}
+
 }  // namespace
 
 Status PortalStore::RecordAllianceSightings(const std::string& batch_id, const std::string& org,
@@ -223,49 +267,30 @@ Result<uint64_t> PortalStore::PurgeAllianceSightings(int64_t first_kept_day) {
 
 Result<std::vector<SectorDayRow>> PortalStore::SectorDays(int64_t from, int64_t to) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s, db_->Prepare("SELECT day, sector, type, class, observables, sightings, alerted "
-                                "FROM sector_daily WHERE day BETWEEN ? AND ?"));
-  s.Bind(1, from).Bind(2, to);
-  std::vector<SectorDayRow> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
-    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
-                   static_cast<uint64_t>(r.Int(4)), static_cast<uint64_t>(r.Int(5)),
-                   static_cast<uint64_t>(r.Int(6))});
-  }));
-  return out;
+  return SectorDaysRows(*db_, from, to);
 }
 
 Result<std::vector<SectorOrgRow>> PortalStore::SectorOrgs(int64_t from, int64_t to) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(Statement s,
-                           db_->Prepare("SELECT day, sector, type, class, org FROM sector_orgs "
-                                        "WHERE day BETWEEN ? AND ?"));
-  s.Bind(1, from).Bind(2, to);
-  std::vector<SectorOrgRow> out;
-  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
-    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
-                   std::string(r.Text(4))});
-  }));
-  return out;
+  return SectorOrgsRows(*db_, from, to);
 }
 
 Result<std::vector<SectorDistinctRow>> PortalStore::SectorDistinct(int64_t from, int64_t to,
                                                                    int64_t bucket_days) {
   std::lock_guard<std::mutex> lock(mu_);
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare("SELECT (day - ?1) / ?3, sector, type, class, COUNT(DISTINCT value_id) FROM "
-                   "alliance_sightings WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4"));
-  s.Bind(1, from).Bind(2, to).Bind(3, std::max<int64_t>(bucket_days, 1));
-  std::vector<SectorDistinctRow> out;
-  sqlite::QueryBudget budget(*db_, kRowQueryBudget);
-  Status st = s.ForEachRow([&](const Statement& r) {
-    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
-                   static_cast<uint64_t>(r.Int(4))});
-  });
-  if (!st.ok()) return TooLarge(st, "Buckets of several days");
-  return out;
+  return SectorDistinctRows(*db_, from, to, bucket_days);
+}
+
+Result<SectorTrendData> PortalStore::SectorTrendRows(int64_t days_from, int64_t from, int64_t to,
+                                                     int64_t bucket_days) {
+  std::lock_guard<std::mutex> lock(mu_);  // one snapshot: numbers and contributors agree
+  SectorTrendData d;
+  IOCGRID_ASSIGN_OR_RETURN(d.days, SectorDaysRows(*db_, days_from, to));
+  IOCGRID_ASSIGN_OR_RETURN(d.orgs, SectorOrgsRows(*db_, from, to));
+  if (bucket_days > 1) {
+    IOCGRID_ASSIGN_OR_RETURN(d.distinct, SectorDistinctRows(*db_, from, to, bucket_days));
+  }
+  return d;
 }
 
 Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, uint64_t min_orgs,

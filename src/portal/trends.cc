@@ -250,14 +250,10 @@ net::Response Portal::Impl::TrendSectors(net::Request& req, const PortalUser&) {
       internal::ParseTrendQuery(req.query, "30d", {"window", "bucket"}, config.clock.Now() / kDay);
   if (!q.ok()) return Error(400, q.status().message(), req);
   const internal::TrendWindow& w = q->window;
-  auto days = store->SectorDays(w.from, w.to);
-  auto orgs = store->SectorOrgs(w.from, w.to);
-  Result<std::vector<SectorDistinctRow>> distinct = std::vector<SectorDistinctRow>();
-  if (w.bucket > 1) distinct = store->SectorDistinct(w.from, w.to, w.bucket);
-  for (const Status& s : {days.status(), orgs.status(), distinct.status()}) {
-    if (!s.ok()) return net::ErrorResponse(s, req.path);
-  }
-  return Json(internal::SectorTrends(w, *days, *orgs, *distinct, config.trends.k_anonymity));
+  auto rows = store->SectorTrendRows(w.from, w.from, w.to, w.bucket);
+  if (!rows.ok()) return net::ErrorResponse(rows.status(), req.path);
+  return Json(
+      internal::SectorTrends(w, rows->days, rows->orgs, rows->distinct, config.trends.k_anonymity));
 }
 
 net::Response Portal::Impl::TrendScanners(net::Request& req, const PortalUser&) {
@@ -271,9 +267,8 @@ net::Response Portal::Impl::TrendScanners(net::Request& req, const PortalUser&) 
 
 Result<json> Portal::Impl::RisingAnswer(const internal::TrendWindow& w) {
   const int64_t from = w.from - internal::kRisingBaselineWindows * w.days;
-  IOCGRID_ASSIGN_OR_RETURN(auto days, store->SectorDays(from, w.to));
-  IOCGRID_ASSIGN_OR_RETURN(auto orgs, store->SectorOrgs(w.from, w.to));
-  return internal::RisingTrends(w, days, orgs, config.trends.k_anonymity);
+  IOCGRID_ASSIGN_OR_RETURN(SectorTrendData rows, store->SectorTrendRows(from, w.from, w.to, 1));
+  return internal::RisingTrends(w, rows.days, rows.orgs, config.trends.k_anonymity);
 }
 
 net::Response Portal::Impl::TrendRising(net::Request& req, const PortalUser&) {

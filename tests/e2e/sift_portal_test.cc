@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -178,6 +179,79 @@ TEST_F(SiftPortalTest, ThePortalsReportEqualsTheCliAndKeepsNoLogLine) {
     EXPECT_EQ(files.find(piece), std::string::npos) << piece << " is stored";
   }
   EXPECT_NE(files.find("77.75.78.160"), std::string::npos) << "the observables are stored";
+}
+
+// `iocgrid sift --portal --share public` from three finance organisations' analysts: each
+// shares its log's observables as sightings (never a line), and the alliance's trends show
+// finance at k = 3 organisations and the address all three saw as a scanner, naming nobody. A
+// user without an organisation, and a --share that is neither mode, are one-line errors.
+TEST_F(SiftPortalTest, SharedSiftsFromThreeOrganisationsMakeTheTrends) {
+  char today[64];
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  std::strftime(today, sizeof today, "%d/%b/%Y:%H:%M:%S +0000", gmtime_r(&now, &tm));
+  auto line = [&](const std::string& ip, const std::string& path) {
+    return ip + " - - [" + today + "] \"GET " + path + " HTTP/1.1\" 404 153 \"-\" \"zgrab/0.x\"\n";
+  };
+  std::string members = Member("hp", {dir_.Write("hp.txt", "185.220.101.7\n")}, "honeypot", "full");
+  std::string config =
+      dir_.Write("portal.toml", "listen = \"127.0.0.1:0\"\ndata = \"pdata\"\n" + members +
+                                    "[[orgs]]\nname = \"bank-a\"\nsector = \"finance\"\n"
+                                    "[[orgs]]\nname = \"bank-b\"\nsector = \"finance\"\n"
+                                    "[[orgs]]\nname = \"bank-c\"\nsector = \"finance\"\n");
+  Background portal({"portal", "serve", "--config", config});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+  int n = 0;
+  for (const char* org : {"bank-a", "bank-b", "bank-c"}) {
+    const std::string key = Line(RunIocgrid({"portal", "users", "create", "--config", config,
+                                             "--name", std::string("soc-") + org, "--org", org})
+                                     .out);
+    ASSERT_EQ(key.size(), 40u);
+    key_ = key;
+    const std::string log = dir_.Write(
+        std::string(org) + ".log",
+        line("185.220.101.7", "/wp-login.php") + line("185.220.101.7", "/.env") +
+            line("45.61.187." + std::to_string(++n), "/") + line("10.1.2.3", "/intranet"));
+    auto r = RunIocgrid({"sift", "--portal", portal.url(), "--key", key, "--share", "public",
+                         "--format", "json", log});
+    EXPECT_EQ(r.exit_code, 0) << r.err;  // 185.220.101.7 is held by the honeypot
+    EXPECT_NE(r.err.find("shared 2 observable(s)"), std::string::npos) << r.err;
+  }
+  // The batches are matched and recorded in the background: wait for the third organisation.
+  json sectors;
+  for (int i = 0; i < 400; ++i) {
+    sectors = json::parse(Call(portal.url(), "GET", "/api/v1/trends/sectors?window=7d").body);
+    if (!sectors["cells"].empty() && sectors["cells"][0].value("organisations", 0) == 3) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(sectors["cells"].size(), 1u) << sectors.dump();
+  const json& finance = sectors["cells"][0];
+  EXPECT_EQ(finance["sector"], "finance");
+  EXPECT_EQ(finance["suppressed"], false) << sectors.dump();
+  EXPECT_EQ(finance["observables"], 4)
+      << sectors.dump();               // the scanner and three addresses of one bank each
+  EXPECT_EQ(finance["sightings"], 9);  // lines; the private address never left
+  const std::string scanners =
+      Call(portal.url(), "GET", "/api/v1/trends/scanners?window=7d&min_orgs=3").body;
+  json s = json::parse(scanners);
+  ASSERT_EQ(s["scanners"].size(), 1u) << scanners;
+  EXPECT_EQ(s["scanners"][0]["value"], "185.220.101.7");
+  EXPECT_EQ(s["scanners"][0]["organisations"], 3);
+  for (const char* name : {"bank-a", "bank-b", "bank-c", "soc-bank"}) {
+    EXPECT_EQ(scanners.find(name), std::string::npos) << name;
+    EXPECT_EQ(sectors.dump().find(name), std::string::npos) << name;
+  }
+  // A user of no organisation, and a mode that is not one.
+  const std::string alice =
+      Line(RunIocgrid({"portal", "users", "create", "--config", config, "--name", "alice"}).out);
+  const std::string log = dir_.Write("alice.log", line("185.220.101.7", "/"));
+  auto r = RunIocgrid(
+      {"sift", "--portal", portal.url(), "--key", alice, "--share", "public", "--quiet", log});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--org"), std::string::npos) << r.err;
+  r = RunIocgrid({"sift", "--portal", portal.url(), "--key", alice, "--share", "everything", log});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--share"), std::string::npos) << r.err;
 }
 
 }  // namespace
