@@ -31,15 +31,13 @@ namespace {
 // the store: an analyst's multi-day buckets over a large alliance must not stall every search.
 constexpr std::chrono::milliseconds kRowQueryBudget{2000};
 
-Status TooLarge(const Status& s, std::string_view what) {
+// A row-reading question that ran out of kRowQueryBudget: what to ask instead (`instead`).
+Status TooLarge(const Status& s, std::string_view what, std::string_view instead) {
   if (s.code() != StatusCode::kDeadlineExceeded) return s;
-  return DeadlineExceededError(
-      std::string(what) +
-      " reads more sightings than the portal answers within 2 s; ask for a "
-      "shorter window" +
-      (what == "Buckets of several days" ? ", or bucket=1d (answered from the "
-                                           "per-day totals)."
-                                         : ", or a higher min_orgs."));
+  return DeadlineExceededError(std::string(what) +
+                               " reads more sightings than the portal answers within 2 s; ask "
+                               "for a shorter window, or " +
+                               std::string(instead) + ".");
 }
 
 int64_t Signed(uint64_t n) {
@@ -211,7 +209,8 @@ Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Connection& db, int64_
     out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
                    static_cast<uint64_t>(r.Int(4))});
   });
-  if (!st.ok()) return TooLarge(st, "Buckets of several days");
+  if (!st.ok())
+    return TooLarge(st, "Buckets of several days", "bucket=1d (answered from the per-day totals)");
   return out;
 }
 
@@ -331,7 +330,7 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
     row.sightings += static_cast<uint64_t>(r.Int(8));
     row.alerted += static_cast<uint64_t>(r.Int(9));
   });
-  if (!st.ok()) return TooLarge(st, "This scanners question");
+  if (!st.ok()) return TooLarge(st, "This scanners question", "a higher min_orgs");
   // value_orgs counts days, the window's rows may hold fewer organisations at its edges.
   std::erase_if(out, [&](const ScannerRow& r) { return r.orgs.size() < min_orgs; });
   return out;

@@ -103,6 +103,26 @@ Diff Compare(const json& previous, const json& fresh, const std::set<std::string
   return d;
 }
 
+// A run of `row` starting now.
+WatchRunRow StartRun(const WatchlistRow& row, int64_t started, const std::string& reason) {
+  WatchRunRow run;
+  run.watchlist_id = row.id;
+  run.started = started;
+  run.reason = reason;
+  return run;
+}
+
+// The run's end: its status and what changed.
+void EndRun(const Diff& diff, const std::string& status, int64_t now, WatchRunRow* run) {
+  run->finished = now;
+  run->status = status;
+  run->hits = diff.current.size();
+  run->new_hits = diff.added.dump(-1, ' ', false, json::error_handler_t::replace);
+  run->removed_hits = diff.removed.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+bool News(const Diff& diff) { return !diff.added.empty() || !diff.removed.empty(); }
+
 // "sha256=" and the hex HMAC-SHA256 of `body` under `secret` (X-Iocgrid-Signature).
 std::string Signature(const std::string& secret, const std::string& body) {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
@@ -596,25 +616,20 @@ std::shared_ptr<internal::SearchJob> Portal::Impl::SearchNow(internal::PreparedS
 }
 
 bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reason) {
-  if (RequestOf(row).contains("rising")) {
-    RunRisingWatchlist(row, reason);
+  const json request = RequestOf(row);
+  if (request.contains("rising")) {
+    RunRisingWatchlist(row, request["rising"], reason);
     return true;
   }
   const int64_t started = config.clock.Now();
   PortalUser owner;
   owner.name = row.owner;
   auto prepared = PrepareSearch(row.request, owner);
-  WatchRunRow run;
-  run.watchlist_id = row.id;
-  run.started = started;
-  run.reason = reason;
+  WatchRunRow run = StartRun(row, started, reason);
   if (!prepared.ok()) {
     // The portal's members changed under it (a member it names is gone): recorded, not retried
     // before the next interval.
-    run.finished = config.clock.Now();
-    run.status = "failed";
-    run.members = json::array({{{"error", prepared.status().message()}}}).dump();
-    (void)store->RecordWatchRun(run, row.hits, nullptr);
+    RecordFailedRun(row, std::move(run), prepared.status());
     return true;
   }
   if (stopping.load()) return true;
@@ -624,11 +639,7 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
   json previous = json::parse(row.hits, nullptr, false);
   if (!previous.is_array()) previous = json::array();
   Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc), NowMs());
-  run.finished = config.clock.Now();
-  run.status = job->status();
-  run.hits = diff.current.size();
-  run.new_hits = diff.added.dump(-1, ' ', false, json::error_handler_t::replace);
-  run.removed_hits = diff.removed.dump(-1, ' ', false, json::error_handler_t::replace);
+  EndRun(diff, job->status(), config.clock.Now(), &run);
   json members = json::array();
   for (const json& m : doc.value("members", json::array())) {
     members.push_back({{"member", m.value("member", "")},
@@ -636,32 +647,24 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
                        {"error", m.value("error", "")}});
   }
   run.members = members.dump();
-  const bool news = !diff.added.empty() || !diff.removed.empty();
   json event = {{"event", "watchlist.hits"},
                 {"watchlist", {{"id", row.id}, {"name", row.name}}},
                 {"run", {{"reason", reason}, {"started", started}, {"finished", run.finished}}},
                 {"new", diff.added},
                 {"removed", diff.removed}};
-  RecordRun(row, std::move(run), diff.current, std::move(event), news);
+  RecordRun(row, std::move(run), diff.current, std::move(event), News(diff));
   return true;
 }
 
-void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const std::string& reason) {
+void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const json& spec,
+                                      const std::string& reason) {
   const int64_t started = config.clock.Now();
-  const json spec = RequestOf(row)["rising"];
-  WatchRunRow run;
-  run.watchlist_id = row.id;
-  run.started = started;
-  run.reason = reason;
-  run.members = "[]";
-  auto q = internal::ParseTrendQuery("window=" + spec.value("window", "7d"), "7d", {"window"},
-                                     started / 86400);
-  Result<json> answer = q.ok() ? RisingAnswer(q->window) : Result<json>(q.status());
+  WatchRunRow run = StartRun(row, started, reason);
+  auto window = internal::ParseTrendWindow("rising.window", spec.value("window", "7d"),
+                                           started / internal::kSecondsPerDay);
+  Result<json> answer = window.ok() ? RisingAnswer(*window) : Result<json>(window.status());
   if (!answer.ok()) {
-    run.finished = config.clock.Now();
-    run.status = "failed";
-    run.members = json::array({{{"error", answer.status().message()}}}).dump();
-    (void)store->RecordWatchRun(run, row.hits, nullptr);
+    RecordFailedRun(row, std::move(run), answer.status());
     return;
   }
   auto wanted = [](const json& list, const json& name) {
@@ -680,12 +683,8 @@ void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const std::string
   json previous = json::parse(row.hits, nullptr, false);
   if (!previous.is_array()) previous = json::array();
   Diff diff = Compare(previous, cells, {}, NowMs());
-  run.finished = config.clock.Now();
-  run.status = "done";
-  run.hits = diff.current.size();
-  run.new_hits = diff.added.dump(-1, ' ', false, json::error_handler_t::replace);
-  run.removed_hits = diff.removed.dump(-1, ' ', false, json::error_handler_t::replace);
-  const bool news = !diff.added.empty() || !diff.removed.empty();
+  EndRun(diff, "done", config.clock.Now(), &run);
+  run.members = "[]";
   json event = {{"event", "watchlist.rising"},
                 {"watchlist", {{"id", row.id}, {"name", row.name}}},
                 {"run", {{"reason", reason}, {"started", started}, {"finished", run.finished}}},
@@ -693,7 +692,14 @@ void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const std::string
                 {"k_anonymity", config.trends.k_anonymity},
                 {"new", diff.added},
                 {"ended", diff.removed}};
-  RecordRun(row, std::move(run), diff.current, std::move(event), news);
+  RecordRun(row, std::move(run), diff.current, std::move(event), News(diff));
+}
+
+void Portal::Impl::RecordFailedRun(const WatchlistRow& row, WatchRunRow run, const Status& why) {
+  run.finished = config.clock.Now();
+  run.status = "failed";
+  run.members = json::array({{{"error", why.message()}}}).dump();
+  (void)store->RecordWatchRun(run, row.hits, nullptr);  // the current items stay as they were
 }
 
 void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const json& current,

@@ -204,7 +204,10 @@ struct Portal::Impl {
   bool RunWatchlist(const WatchlistRow& row, const std::string& reason);
   // A watchlist of rising trends: the rising cells of its sectors and types now, compared
   // with the previous run's (a cell that starts rising is news, as a new hit is).
-  void RunRisingWatchlist(const WatchlistRow& row, const std::string& reason);
+  void RunRisingWatchlist(const WatchlistRow& row, const json& spec, const std::string& reason);
+  // Records a run that could not be done (its error as its one member line); the watchlist's
+  // current items stay as they were.
+  void RecordFailedRun(const WatchlistRow& row, WatchRunRow run, const Status& why);
   // Records a finished run with its current items, queues the webhook delivery when there is
   // news, and tells the watchlist's event streams.
   void RecordRun(const WatchlistRow& row, WatchRunRow run, const json& current, json event,

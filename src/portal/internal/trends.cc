@@ -108,6 +108,20 @@ void AddRow(Cell* c, const SectorDayRow& r, bool with_observables) {
 
 }  // namespace
 
+Result<TrendWindow> ParseTrendWindow(std::string_view name, std::string_view text, int64_t today) {
+  auto secs = ParseDuration(text);
+  if (!secs.ok() || *secs % 86400 != 0) {
+    return InvalidArgumentError(std::string(name) +
+                                " must be a whole number of days or weeks, 1-366 days, such as 7d "
+                                "or 4w.");
+  }
+  TrendWindow w;
+  w.days = *secs / 86400;
+  w.to = today;
+  w.from = today - w.days + 1;
+  return w;
+}
+
 Result<TrendQuery> ParseTrendQuery(std::string_view query, std::string_view default_window,
                                    const std::vector<std::string_view>& allowed, int64_t today) {
   if (query.size() > kMaxQueryBytes) return InvalidArgumentError("The query string is too long.");
@@ -124,10 +138,8 @@ Result<TrendQuery> ParseTrendQuery(std::string_view query, std::string_view defa
   TrendQuery q;
   auto window = params.find("window");
   IOCGRID_ASSIGN_OR_RETURN(
-      q.window.days,
-      Days("window", window == params.end() ? std::string(default_window) : window->second));
-  q.window.to = today;
-  q.window.from = today - q.window.days + 1;
+      q.window, ParseTrendWindow("Query parameter 'window'",
+                                 window == params.end() ? default_window : window->second, today));
   if (auto b = params.find("bucket"); b != params.end()) {
     IOCGRID_ASSIGN_OR_RETURN(q.window.bucket, Days("bucket", b->second));
     if (q.window.bucket > q.window.days) return ParamError("bucket", "is longer than the window.");

@@ -19,6 +19,8 @@
 
 namespace iocgrid::portal::internal {
 
+inline constexpr int64_t kSecondsPerDay = 86400;
+
 // The days a trends request covers: [from, to] (UTC day numbers), `bucket` days per bucket.
 struct TrendWindow {
   int64_t from = 0;
@@ -26,6 +28,10 @@ struct TrendWindow {
   int64_t days = 0;
   int64_t bucket = 1;
 };
+
+// The window ending on `today` for `text` ("7d", "2w": whole days or weeks, 1-366 days), one
+// bucket per day. Errors: kInvalidArgument naming `name`, the parameter or field it came from.
+Result<TrendWindow> ParseTrendWindow(std::string_view name, std::string_view text, int64_t today);
 
 // The query of a trends endpoint: window (default `default_window`, "Nd" or "Nw", 1-366 days),
 // bucket (sectors: "1d" default, a whole number of days up to the window), min_orgs (scanners,

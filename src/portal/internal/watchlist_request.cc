@@ -86,10 +86,7 @@ Status ReadRising(const json& v, WatchlistFields* out) {
   json spec = {{"window", "7d"}, {"sectors", json::array()}, {"types", json::array()}};
   for (const auto& [k, x] : v.items()) {
     if (k == "window") {
-      const bool text =
-          x.is_string() && !x.get_ref<const std::string&>().empty() &&
-          x.get_ref<const std::string&>().find_first_not_of("0123456789dw") == std::string::npos;
-      if (!text || !ParseTrendQuery("window=" + x.get<std::string>(), "7d", {"window"}, 0).ok()) {
+      if (!x.is_string() || !ParseTrendWindow("rising.window", x.get<std::string>(), 0).ok()) {
         return FieldError("rising.window",
                           "must be whole days or weeks, 1-366 days: \"7d\", \"2w\".");
       }
