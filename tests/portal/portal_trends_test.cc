@@ -239,6 +239,17 @@ TEST_F(PortalTrendsTest, RisingWatchlistsRefuseWhatTheyCannotUse) {
   expect({{"name", "x"}, {"rising", {{"org", "bank-a"}}}}, "rising.org");
   expect({{"name", "x"}, {"rising", json::object()}, {"indicators", {"8.8.4.4"}}}, "not both");
   expect({{"name", "x"}}, "'rising'");
+  expect({{"name", "x"}, {"rising", {{"window", "99999999999999999999d"}}}}, "rising.window");
+  expect({{"name", "x"}, {"rising", {{"sectors", json::array({std::string(201, 'a')})}}}},
+         "rising.sectors");
+  // Raw bodies: invalid UTF-8 in a name, and 30,000-deep nesting inside 'rising'.
+  for (const std::string& raw :
+       {std::string("{\"name\":\"x\",\"rising\":{\"sectors\":[\"\xff\xfe\"]}}"),
+        "{\"name\":\"x\",\"rising\":" + std::string(30000, '[') + "}"}) {
+    auto r = Call("POST", "/api/v1/watchlists", raw);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_TRUE(json::parse(r.body, nullptr, false).contains("message")) << r.body;
+  }
   // A search watchlist does not turn into a rising one, nor the other way.
   auto search = Call("POST", "/api/v1/watchlists",
                      json({{"name", "s"}, {"indicators", {"8.8.4.4"}}, {"interval", "1h"}}).dump());
