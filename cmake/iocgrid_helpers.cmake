@@ -10,9 +10,9 @@ function(iocgrid_add_library)
   target_link_libraries(iocgrid_${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS} iocgrid_warnings)
 endfunction()
 
-# iocgrid_add_test(NAME core SRCS x_test.cc DEPS iocgrid::core LABELS unit)
+# iocgrid_add_test(NAME core SRCS x_test.cc DEPS iocgrid::core LABELS unit [FILTER gtest-filter])
 function(iocgrid_add_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;FILTER" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -32,7 +32,12 @@ function(iocgrid_add_test)
     IOCGRID_SHARED_DATA_DIR="${PROJECT_SOURCE_DIR}/../shared/data"
     IOCGRID_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
     IOCGRID_PROJECT_DATA_DIR="${PROJECT_SOURCE_DIR}/data")
+  # FILTER: a gtest filter of the tests to register (all when not given).
+  if(NOT ARG_FILTER)
+    set(ARG_FILTER "*")
+  endif()
   gtest_discover_tests(iocgrid_${ARG_NAME}_test
+    TEST_FILTER "${ARG_FILTER}"
     PROPERTIES LABELS "${ARG_LABELS}"
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -5,7 +5,8 @@
 #  3. a component includes only components its CMake target links (the arrows of
 #     src/README.md), checked against the allowed list below;
 #  4. only the shared SQLite layer (src/sqlite/) includes sqlite3.h, so no other code calls
-#     sqlite3_* (issue 15: one SQLite layer).
+#     sqlite3_* (issue 15: one SQLite layer); only the portal's database layer (src/sql/)
+#     includes libpq-fe.h.
 set -euo pipefail
 cd "$(dirname "$0")/../src"
 status=0
@@ -22,7 +23,7 @@ while IFS= read -r line; do
 done < <(grep -rn --include='*.h' --include='*.cc' '#include "[a-z_]*/internal/' . | sed 's|^\./||')
 
 # 2. public headers stay free of third-party headers.
-third='boost/|curl/curl.h|sqlite3.h|simdjson.h|hs/hs.h|re2/re2.h|sodium.h|nlohmann/json.hpp|toml\+\+|CLI/|spdlog/|fmt/'
+third='boost/|curl/curl.h|sqlite3.h|libpq-fe.h|simdjson.h|hs/hs.h|re2/re2.h|sodium.h|nlohmann/json.hpp|toml\+\+|CLI/|spdlog/|fmt/'
 for h in */*.h; do
   [[ $h == app/* ]] && continue  # app is the binary, not a library
   if grep -En "#include <($third)" "$h" >/dev/null; then
@@ -41,11 +42,12 @@ declare -A allowed=(
   [psi]="common core psi"
   [extract]="common core extract"
   [sqlite]="common sqlite"
+  [sql]="common sqlite sql"
   [store]="common core sqlite store"
   [net]="common net"
   [node]="common core index ingest psi store net node"
   [federation]="common core index psi net federation"
-  [portal]="common core index ingest extract sift psi net federation sqlite portal"
+  [portal]="common core index ingest extract sift psi net federation sqlite sql portal"
 )
 for comp in "${!allowed[@]}"; do
   [ -d "$comp" ] || continue
@@ -63,6 +65,12 @@ while IFS= read -r file; do
   echo "check-includes: $file includes sqlite3.h; only src/sqlite/ may (use sqlite/connection.h)"
   status=1
 done < <(grep -rlE '#include <sqlite3(ext)?\.h>' . | sed 's|^\./||' | grep -v '^sqlite/' || true)
+
+# 5. libpq is called from the portal's database layer only.
+while IFS= read -r file; do
+  echo "check-includes: $file includes libpq-fe.h; only src/sql/ may (use sql/database.h)"
+  status=1
+done < <(grep -rlE '#include <libpq-fe\.h>' . | sed 's|^\./||' | grep -v '^sql/' || true)
 
 if [ $status -eq 0 ]; then echo "check-includes: OK"; fi
 exit $status

@@ -14,6 +14,7 @@ PACKAGES=(
   libcurl4-openssl-dev libssl-dev         # outbound HTTPS fan-out
   libsimdjson-dev nlohmann-json3-dev      # JSON: large/untrusted, small documents
   libsqlite3-dev sqlite3                  # embedded store
+  libpq-dev postgresql                    # the portal on PostgreSQL (libpq; the tests' server)
   libsodium-dev                           # PSI, key hashing, constant-time compare
   libhyperscan-dev libre2-dev             # multi-pattern scans (extract/, sift/)
   libidn2-dev                             # IDN -> punycode for domain normalization

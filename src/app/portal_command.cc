@@ -10,6 +10,7 @@
 
 #include "app/commands.h"
 #include "common/host_port.h"
+#include "common/time.h"
 #include "net/http_server.h"
 #include "portal/config.h"
 #include "portal/portal.h"
@@ -27,6 +28,7 @@ struct PortalFlags {
   std::string config_path;
   std::string listen;  // overrides the config
   std::string data;
+  std::string database;
   std::string web_dir;
   std::string tls_cert;
   std::string tls_key;
@@ -48,6 +50,10 @@ Result<portal::PortalConfig> Load(const PortalFlags& f) {
   if (!c.ok()) return c;
   if (!f.listen.empty()) c->listen = f.listen;
   if (!f.data.empty()) c->data = f.data;
+  if (!f.database.empty()) {
+    IOCGRID_RETURN_IF_ERROR(portal::CheckDatabase(f.database).WithContext("--database"));
+    c->database = f.database;
+  }
   if (!f.web_dir.empty()) c->web_dir = f.web_dir;
   if (!f.tls_cert.empty()) c->tls_cert = f.tls_cert;
   if (!f.tls_key.empty()) c->tls_key = f.tls_key;
@@ -114,7 +120,7 @@ int RunServe(const PortalFlags& flags) {
 Result<std::unique_ptr<portal::PortalStore>> OpenStore(const PortalFlags& flags) {
   auto config = Load(flags);
   if (!config.ok()) return config.status();
-  return portal::PortalStore::Open(config->data);
+  return portal::PortalStore::Open(config->data, Clock(), config->database);
 }
 
 int RunUsersCreate(const PortalFlags& flags) {
@@ -194,6 +200,10 @@ Command AddPortalCommand(CLI::App& app) {
   auto flags = std::make_shared<PortalFlags>();
   auto config_option = [&](CLI::App* sub) {
     sub->add_option("--config,-c", flags->config_path, "the portal's TOML config file")->required();
+    sub->add_option("--database", flags->database,
+                    "postgresql://user@host:port/dbname: keep the portal's state in that "
+                    "PostgreSQL database, shared by every portal instance given it (overrides "
+                    "the config's database; default: the SQLite file DATA/portal.db)");
   };
   CLI::App* s = portal->add_subcommand("serve", "serve the portal API and the web UI");
   config_option(s);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/ascii.h"
+#include "sql/database.h"
 
 namespace iocgrid::portal {
 namespace {
@@ -106,6 +107,7 @@ Status ReadRangedSettings(const toml::table& t, PortalConfig* c) {
 Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalConfig* c) {
   static const std::set<std::string> kTop = {"listen",
                                              "data",
+                                             "database",
                                              "tls_cert",
                                              "tls_key",
                                              "web_dir",
@@ -140,6 +142,10 @@ Status ReadTopLevel(const toml::table& t, const std::string& base_dir, PortalCon
   }
   IOCGRID_RETURN_IF_ERROR(Get(t, "listen", &c->listen, "config"));
   IOCGRID_RETURN_IF_ERROR(Get(t, "data", &c->data, "config"));
+  IOCGRID_RETURN_IF_ERROR(Get(t, "database", &c->database, "config"));
+  if (const toml::node* node = t.get("database")) {
+    IOCGRID_RETURN_IF_ERROR(CheckDatabase(c->database).WithContext(Where(*node)));
+  }
   IOCGRID_RETURN_IF_ERROR(Get(t, "tls_cert", &c->tls_cert, "config"));
   IOCGRID_RETURN_IF_ERROR(Get(t, "tls_key", &c->tls_key, "config"));
   IOCGRID_RETURN_IF_ERROR(Get(t, "web_dir", &c->web_dir, "config"));
@@ -427,6 +433,16 @@ Result<uint64_t> SiftUploadBytes(int64_t mb) {
                                 std::to_string(kMaxSiftUploadMb) + ", not " + std::to_string(mb));
   }
   return static_cast<uint64_t>(mb) << 20;
+}
+
+Status CheckDatabase(const std::string& database) {
+  if (database.empty()) return Status::Ok();
+  if (!sql::IsPostgresUrl(database)) {
+    return InvalidArgumentError(
+        "database must be a postgresql://user@host:port/dbname URL (or left out for the SQLite "
+        "file DATA/portal.db)");
+  }
+  return sql::CheckPostgresUrl(database);
 }
 
 Result<PortalConfig> LoadConfig(const std::string& path) {

@@ -3,6 +3,7 @@
 //
 //   listen = "127.0.0.1:8080"
 //   data = "portal-data"
+//   database = "postgresql://portal@db.example/iocgrid"   # optional; default: DATA/portal.db
 //   [[members]]
 //   name = "anonymity"  kind = "iocgrid"  url = "https://node-a.example:8443"
 //   key_file = "keys/anonymity.key"   # or key = "...", or key_env = "VAR"
@@ -60,6 +61,10 @@ struct TrendOptions {
 struct PortalConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data = "portal-data";  // directory of the portal's SQLite store
+  // Where the portal keeps its state: empty = the SQLite file DATA/portal.db; a
+  // postgresql://user@host:port/dbname URL = that PostgreSQL database, which several portal
+  // instances may share (docs/portal-database.md). Config `database`, flag --database.
+  std::string database;
   std::string tls_cert;
   std::string tls_key;
   std::string web_dir;  // static UI files; empty = the bundled web/
@@ -95,6 +100,10 @@ Result<std::string> SectorOf(const PortalConfig& config, const std::string& org)
 // max_sift_upload_mb as bytes. Errors: kInvalidArgument outside 1..kMaxSiftUploadMb (1 TiB).
 inline constexpr int64_t kMaxSiftUploadMb = int64_t{1} << 20;
 Result<uint64_t> SiftUploadBytes(int64_t mb);
+
+// A `database` setting: empty, or a postgresql:// (postgres://) URL libpq can read. Errors:
+// kInvalidArgument saying what is accepted (the message never repeats a password).
+Status CheckDatabase(const std::string& database);
 
 // Reads and validates a TOML config. Relative paths (data, key_file, ca_file, ...) are relative
 // to the config file's folder. Errors: kNotFound (no file), kInvalidArgument naming the key and

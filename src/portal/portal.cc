@@ -636,7 +636,8 @@ Portal::~Portal() {
 Result<std::unique_ptr<Portal>> Portal::Open(const PortalConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  IOCGRID_ASSIGN_OR_RETURN(impl->store, PortalStore::Open(config.data, config.clock));
+  IOCGRID_ASSIGN_OR_RETURN(impl->store,
+                           PortalStore::Open(config.data, config.clock, config.database));
   IOCGRID_ASSIGN_OR_RETURN(impl->fed,
                            federation::Federation::Create(config.members, config.federation));
   IOCGRID_ASSIGN_OR_RETURN(impl->extractor, extract::Extractor::Create(extract::ExtractOptions{}));

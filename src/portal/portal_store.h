@@ -1,10 +1,13 @@
-// PortalStore: the portal's own SQLite file (DATA/portal.db, WAL): analysts and their API keys
+// PortalStore: the portal's own database — by default a SQLite file (DATA/portal.db, WAL), or
+// a PostgreSQL server shared by several portal instances (`database = "postgresql://..."`;
+// docs/portal-database.md): analysts and their API keys
 // (SHA-256 only), searches with their final result document and event log, and sifts (their
 // observables and report, never the log), so that a restart loses no finished search. Searches
 // still running at a restart are marked interrupted.
 //
-// The file has a schema version with forward-only migrations (sqlite/migrate.h); a file from
-// before versioning is upgraded, a newer one refused.
+// The database has a schema version with forward-only migrations (sqlite/migrate.h for the
+// file, sql::MigratePostgres for a server); a file from before versioning is upgraded, a newer
+// database refused. The SQL is written once for both engines (sql/database.h).
 //
 // Thread-safety: all methods are thread-safe (one connection behind a mutex; the portal's
 // writes are small).
@@ -21,8 +24,8 @@
 #include "common/result.h"
 #include "common/time.h"
 
-namespace iocgrid::sqlite {
-class Connection;
+namespace iocgrid::sql {
+class Database;
 }
 
 namespace iocgrid::portal {
@@ -205,13 +208,16 @@ struct ActorRow {
 
 class PortalStore {
  public:
-  // Opens or creates DIR/portal.db, brings its schema up to date and marks running searches
-  // interrupted (and the sifts waiting on them). Errors: kUnavailable / kPermissionDenied when the
-  // file cannot be opened, kUnimplemented when its schema version is newer than this binary knows
-  // (the message names both), kInvalidArgument when it is not a portal store.
-  // `clock` stamps users' and keys' created and last_used times.
+  // Opens or creates DIR/portal.db, or with `database` a PostgreSQL URL that server's database,
+  // brings its schema up to date and marks running searches interrupted (and the sifts waiting
+  // on them; on PostgreSQL only when no other portal instance is connected: their searches are
+  // live). Errors: kUnavailable / kPermissionDenied when the database cannot be opened,
+  // kUnimplemented when its schema version is newer than this binary knows (the message names
+  // both), kInvalidArgument when it is not a portal store. `clock` stamps users' and keys'
+  // created and last_used times.
   static Result<std::unique_ptr<PortalStore>> Open(const std::string& data_dir,
-                                                   Clock clock = Clock());
+                                                   Clock clock = Clock(),
+                                                   const std::string& database = "");
   ~PortalStore();
   PortalStore(const PortalStore&) = delete;
   PortalStore& operator=(const PortalStore&) = delete;
@@ -304,11 +310,11 @@ class PortalStore {
   int interrupted_at_open() const { return interrupted_; }
 
  private:
-  PortalStore(std::unique_ptr<sqlite::Connection> db, Clock clock);
+  PortalStore(std::unique_ptr<sql::Database> db, Clock clock);
   Status UpdateSearch(const SearchRow& row, bool only_if_running);
 
   std::mutex mu_;
-  std::unique_ptr<sqlite::Connection> db_;  // guarded by mu_
+  std::unique_ptr<sql::Database> db_;  // guarded by mu_
   const Clock clock_;
   int interrupted_ = 0;
 };

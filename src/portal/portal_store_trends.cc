@@ -15,15 +15,16 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "portal/portal_store.h"
-#include "sqlite/connection.h"
+#include "sql/database.h"
 
 namespace iocgrid::portal {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Database;
+using sql::Statement;
 
 namespace {
 
@@ -50,25 +51,48 @@ int64_t Signed(uint64_t n) {
 // issue's goal of 100k/s).
 constexpr std::string_view kBatchTables =
     "CREATE TEMP TABLE IF NOT EXISTS batch_in(type TEXT NOT NULL, value TEXT NOT NULL, "
-    "members TEXT NOT NULL, class TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, "
-    "alerted INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);"
+    "members TEXT, class TEXT NOT NULL, day BIGINT NOT NULL, count BIGINT NOT NULL, "
+    "alerted BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);"
     "CREATE TEMP TABLE IF NOT EXISTS batch_actors(actor TEXT NOT NULL, type TEXT NOT NULL, "
-    "value TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL);"
+    "value TEXT NOT NULL, day BIGINT NOT NULL, count BIGINT NOT NULL);"
     // One row per observable and day, with the cell it is counted in: the organisation's row
     // of that day when there is one (it keeps the sector and class it was counted under
     // first), and for a new row whether the sector already counts the observable that day.
-    "CREATE TEMP TABLE IF NOT EXISTS batch_rows(value_id INTEGER NOT NULL, day INTEGER NOT "
-    "NULL, type TEXT NOT NULL, class TEXT NOT NULL, count INTEGER NOT NULL, alerted INTEGER NOT "
-    "NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, old_sector TEXT, old_type "
-    "TEXT, old_class TEXT, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(value_id, day));"
+    "CREATE TEMP TABLE IF NOT EXISTS batch_rows(value_id BIGINT NOT NULL, day BIGINT NOT "
+    "NULL, type TEXT NOT NULL, class TEXT NOT NULL, count BIGINT NOT NULL, alerted BIGINT NOT "
+    "NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, old_sector TEXT, old_type "
+    "TEXT, old_class TEXT, seen BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(value_id, day));"
     "DELETE FROM batch_in; DELETE FROM batch_actors; DELETE FROM batch_rows;";
 
-Status StageBatch(Connection& db, const std::vector<AllianceSighting>& sightings) {
+// The sighting whose members list a value keeps: the last seen one (the later in the batch on a
+// tie). Only that row stages its members, so one row per value updates alliance_values
+// (PostgreSQL refuses an upsert that touches a row twice).
+std::vector<bool> MembersKept(const std::vector<AllianceSighting>& sightings) {
+  std::unordered_map<std::string, size_t> last;  // type NUL value -> index
+  last.reserve(sightings.size());
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    const AllianceSighting& s = sightings[i];
+    auto [it, added] = last.try_emplace(s.type + '\0' + s.value, i);
+    if (!added && sightings[it->second].last_seen <= s.last_seen) it->second = i;
+  }
+  std::vector<bool> kept(sightings.size(), false);
+  for (const auto& [key, i] : last) kept[i] = true;
+  return kept;
+}
+
+Status StageBatch(Database& db, const std::vector<AllianceSighting>& sightings) {
   IOCGRID_RETURN_IF_ERROR(db.Exec(kBatchTables));
-  for (const AllianceSighting& s : sightings) {
+  const std::vector<bool> kept = MembersKept(sightings);
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    const AllianceSighting& s = sightings[i];
     IOCGRID_ASSIGN_OR_RETURN(Statement in,
                              db.Prepare("INSERT INTO batch_in VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    in.BindText(1, s.type).BindText(2, s.value).BindText(3, nlohmann::json(s.members).dump());
+    in.BindText(1, s.type).BindText(2, s.value);
+    if (kept[i]) {
+      in.BindText(3, nlohmann::json(s.members).dump());
+    } else {
+      in.BindNull(3);
+    }
     in.BindText(4, s.cls).Bind(5, s.day).Bind(6, Signed(s.count)).Bind(7, Signed(s.alerted));
     in.Bind(8, s.first_seen).Bind(9, s.last_seen);
     IOCGRID_RETURN_IF_ERROR(in.Run());
@@ -82,18 +106,18 @@ Status StageBatch(Connection& db, const std::vector<AllianceSighting>& sightings
   }
   // The values (members as last seen), then the batch per value and day.
   return db.Exec(
-      "INSERT INTO alliance_values(type, value, members) SELECT type, value, members FROM "
-      "batch_in WHERE true ON CONFLICT(type, value) DO UPDATE SET members = excluded.members "
-      "WHERE members <> excluded.members;"
+      "INSERT INTO alliance_values(type, value, members) SELECT type, value, max(members) FROM "
+      "batch_in GROUP BY type, value ON CONFLICT(type, value) DO UPDATE SET members = "
+      "excluded.members WHERE alliance_values.members <> excluded.members;"
       "INSERT INTO batch_rows(value_id, day, type, class, count, alerted, first_seen, last_seen) "
-      "SELECT v.id, b.day, b.type, min(b.class), sum(b.count), sum(b.alerted), "
+      "SELECT v.id, b.day, min(b.type), min(b.class), sum(b.count), sum(b.alerted), "
       "min(b.first_seen), max(b.last_seen) FROM batch_in b JOIN alliance_values v ON v.type = "
       "b.type AND v.value = b.value GROUP BY v.id, b.day;");
 }
 
 // Where each staged row is counted (batch_rows' old_* and seen), then the cells' numbers and
 // contributors: a new row adds an observable to its cell unless the sector has it that day.
-Status CountCells(Connection& db, const std::string& org, const std::string& sector) {
+Status CountCells(Database& db, const std::string& org, const std::string& sector) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement old,
       db.Prepare("UPDATE batch_rows SET (old_sector, old_type, old_class) = (SELECT a.sector, "
@@ -105,27 +129,32 @@ Status CountCells(Connection& db, const std::string& org, const std::string& sec
       Statement seen,
       // INDEXED BY: without statistics the planner takes the primary key's day prefix and
       // reads the whole day.
-      db.Prepare("UPDATE batch_rows SET seen = EXISTS (SELECT 1 FROM alliance_sightings a "
-                 "INDEXED BY alliance_sightings_value WHERE a.value_id = batch_rows.value_id AND "
-                 "a.day = batch_rows.day AND a.sector = ?1 AND a.class = batch_rows.class) "
-                 "WHERE old_sector IS NULL"));
+      db.Prepare(
+          std::string("UPDATE batch_rows SET seen = CASE WHEN EXISTS (SELECT 1 FROM "
+                      "alliance_sightings a ") +
+          (db.dialect() == sql::Dialect::kSqlite ? "INDEXED BY alliance_sightings_value " : "") +
+          "WHERE a.value_id = batch_rows.value_id AND a.day = batch_rows.day AND a.sector "
+          "= ?1 AND a.class = batch_rows.class) THEN 1 ELSE 0 END WHERE old_sector IS "
+          "NULL"));
   seen.BindText(1, sector);
   IOCGRID_RETURN_IF_ERROR(seen.Run());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement cells,
       db.Prepare("INSERT INTO sector_daily(day, sector, type, class, observables, sightings, "
                  "alerted) SELECT day, coalesce(old_sector, ?1), coalesce(old_type, type), "
-                 "coalesce(old_class, class), sum(old_sector IS NULL AND NOT seen), sum(count), "
-                 "sum(alerted) FROM batch_rows GROUP BY 1, 2, 3, 4 ON CONFLICT DO UPDATE SET "
-                 "observables = observables + excluded.observables, sightings = sightings + "
-                 "excluded.sightings, alerted = alerted + excluded.alerted"));
+                 "coalesce(old_class, class), sum(CASE WHEN old_sector IS NULL AND seen = 0 THEN 1 "
+                 "ELSE 0 END), sum(count), sum(alerted) FROM batch_rows GROUP BY 1, 2, 3, 4 ON "
+                 "CONFLICT(day, sector, type, class) DO UPDATE SET observables = "
+                 "sector_daily.observables + excluded.observables, sightings = "
+                 "sector_daily.sightings + excluded.sightings, alerted = sector_daily.alerted + "
+                 "excluded.alerted"));
   cells.BindText(1, sector);
   IOCGRID_RETURN_IF_ERROR(cells.Run());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement orgs,
-      db.Prepare("INSERT OR IGNORE INTO sector_orgs(day, sector, type, class, org) SELECT "
-                 "DISTINCT day, coalesce(old_sector, ?1), coalesce(old_type, type), "
-                 "coalesce(old_class, class), ?2 FROM batch_rows"));
+      db.Prepare("INSERT INTO sector_orgs(day, sector, type, class, org) SELECT DISTINCT day, "
+                 "coalesce(old_sector, ?1), coalesce(old_type, type), coalesce(old_class, class), "
+                 "?2 FROM batch_rows WHERE true ON CONFLICT DO NOTHING"));
   orgs.BindText(1, sector).BindText(2, org);
   return orgs.Run();
 }
@@ -133,15 +162,18 @@ Status CountCells(Connection& db, const std::string& org, const std::string& sec
 // The staged rows into alliance_sightings (added to the organisation's row of the day when
 // there is one), the organisations per value (alliance_values.orgs counts one more for a value
 // new to the organisation), the actors.
-Status FoldBatch(Connection& db, const std::string& org, const std::string& sector) {
+Status FoldBatch(Database& db, const std::string& org, const std::string& sector) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement rows,
       db.Prepare("INSERT INTO alliance_sightings(day, org, value_id, sector, type, class, count, "
                  "alerted, first_seen, last_seen) SELECT day, ?1, value_id, ?2, type, class, "
                  "count, alerted, first_seen, last_seen FROM batch_rows WHERE true "
-                 "ON CONFLICT(day, org, value_id) DO UPDATE SET count = count + excluded.count, "
-                 "alerted = alerted + excluded.alerted, first_seen = min(first_seen, "
-                 "excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)"));
+                 "ON CONFLICT(day, org, value_id) DO UPDATE SET count = alliance_sightings.count + "
+                 "excluded.count, alerted = alliance_sightings.alerted + excluded.alerted, "
+                 "first_seen = CASE WHEN excluded.first_seen < alliance_sightings.first_seen "
+                 "THEN excluded.first_seen ELSE alliance_sightings.first_seen END, last_seen = "
+                 "CASE WHEN excluded.last_seen > alliance_sightings.last_seen THEN "
+                 "excluded.last_seen ELSE alliance_sightings.last_seen END"));
   rows.BindText(1, org).BindText(2, sector);
   IOCGRID_RETURN_IF_ERROR(rows.Run());
   IOCGRID_ASSIGN_OR_RETURN(
@@ -155,21 +187,24 @@ Status FoldBatch(Connection& db, const std::string& org, const std::string& sect
       Statement spans,
       db.Prepare("INSERT INTO value_orgs(value_id, org, first_day, last_day) SELECT value_id, "
                  "?1, min(day), max(day) FROM batch_rows GROUP BY value_id ON CONFLICT(value_id, "
-                 "org) DO UPDATE SET first_day = min(first_day, excluded.first_day), last_day = "
-                 "max(last_day, excluded.last_day)"));
+                 "org) DO UPDATE SET first_day = CASE WHEN excluded.first_day < "
+                 "value_orgs.first_day THEN excluded.first_day ELSE value_orgs.first_day END, "
+                 "last_day = CASE WHEN excluded.last_day > value_orgs.last_day THEN "
+                 "excluded.last_day ELSE value_orgs.last_day END"));
   spans.BindText(1, org);
   IOCGRID_RETURN_IF_ERROR(spans.Run());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement actors,
       db.Prepare("INSERT INTO actor_daily(actor, day, value_id, org, sightings) SELECT a.actor, "
-                 "a.day, v.id, ?1, a.count FROM batch_actors a JOIN alliance_values v ON "
-                 "v.type = a.type AND v.value = a.value WHERE true ON CONFLICT DO UPDATE SET "
-                 "sightings = sightings + excluded.sightings"));
+                 "a.day, v.id, ?1, sum(a.count) FROM batch_actors a JOIN alliance_values v ON "
+                 "v.type = a.type AND v.value = a.value GROUP BY a.actor, a.day, v.id ON "
+                 "CONFLICT(actor, day, value_id, org) DO UPDATE SET sightings = "
+                 "actor_daily.sightings + excluded.sightings"));
   actors.BindText(1, org);
   return actors.Run();
 }
 
-Result<std::vector<SectorDayRow>> SectorDaysRows(Connection& db, int64_t from, int64_t to) {
+Result<std::vector<SectorDayRow>> SectorDaysRows(Database& db, int64_t from, int64_t to) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s, db.Prepare("SELECT day, sector, type, class, observables, sightings, alerted "
                               "FROM sector_daily WHERE day BETWEEN ? AND ?"));
@@ -183,7 +218,7 @@ Result<std::vector<SectorDayRow>> SectorDaysRows(Connection& db, int64_t from, i
   return out;
 }
 
-Result<std::vector<SectorOrgRow>> SectorOrgsRows(Connection& db, int64_t from, int64_t to) {
+Result<std::vector<SectorOrgRow>> SectorOrgsRows(Database& db, int64_t from, int64_t to) {
   IOCGRID_ASSIGN_OR_RETURN(Statement s,
                            db.Prepare("SELECT day, sector, type, class, org FROM sector_orgs "
                                       "WHERE day BETWEEN ? AND ?"));
@@ -196,7 +231,7 @@ Result<std::vector<SectorOrgRow>> SectorOrgsRows(Connection& db, int64_t from, i
   return out;
 }
 
-Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Connection& db, int64_t from, int64_t to,
+Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Database& db, int64_t from, int64_t to,
                                                           int64_t bucket_days) {
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s,
@@ -204,7 +239,7 @@ Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Connection& db, int64_
                  "alliance_sightings WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4"));
   s.Bind(1, from).Bind(2, to).Bind(3, std::max<int64_t>(bucket_days, 1));
   std::vector<SectorDistinctRow> out;
-  sqlite::QueryBudget budget(db, kRowQueryBudget);
+  sql::QueryBudget budget(db, kRowQueryBudget);
   Status st = s.ForEachRow([&](const Statement& r) {
     out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
                    static_cast<uint64_t>(r.Int(4))});
@@ -220,7 +255,7 @@ Status PortalStore::RecordAllianceSightings(const std::string& batch_id, const s
                                             const std::string& sector,
                                             const std::vector<AllianceSighting>& sightings) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
+  sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   IOCGRID_ASSIGN_OR_RETURN(Statement batch,
                            db_->Prepare("INSERT INTO alliance_batches(id, org, created, sightings) "
@@ -236,7 +271,7 @@ Status PortalStore::RecordAllianceSightings(const std::string& batch_id, const s
 
 Result<uint64_t> PortalStore::PurgeAllianceSightings(int64_t first_kept_day) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
+  sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   uint64_t deleted = 0;
   for (std::string_view table :
@@ -248,7 +283,7 @@ Result<uint64_t> PortalStore::PurgeAllianceSightings(int64_t first_kept_day) {
     if (table == "alliance_sightings") deleted = static_cast<uint64_t>(db_->Changes());
   }
   // What each organisation saw of each value, and how many saw it, from the rows kept.
-  IOCGRID_ASSIGN_OR_RETURN(Statement bounds, db_->Prepare("DELETE FROM value_orgs WHERE 1"));
+  IOCGRID_ASSIGN_OR_RETURN(Statement bounds, db_->Prepare("DELETE FROM value_orgs WHERE true"));
   IOCGRID_RETURN_IF_ERROR(bounds.Run());
   IOCGRID_RETURN_IF_ERROR(
       db_->Exec("INSERT INTO value_orgs(value_id, org, first_day, last_day) SELECT value_id, org, "
@@ -282,13 +317,18 @@ Result<std::vector<SectorDistinctRow>> PortalStore::SectorDistinct(int64_t from,
 
 Result<SectorTrendData> PortalStore::SectorTrendRows(int64_t days_from, int64_t from, int64_t to,
                                                      int64_t bucket_days) {
-  std::lock_guard<std::mutex> lock(mu_);  // one snapshot: numbers and contributors agree
+  // One snapshot, so that numbers and contributors agree: the mutex keeps this instance's
+  // writers out, the transaction another instance's (on PostgreSQL).
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(*db_);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin(Database::TransactionKind::kSnapshot));
   SectorTrendData d;
   IOCGRID_ASSIGN_OR_RETURN(d.days, SectorDaysRows(*db_, days_from, to));
   IOCGRID_ASSIGN_OR_RETURN(d.orgs, SectorOrgsRows(*db_, from, to));
   if (bucket_days > 1) {
     IOCGRID_ASSIGN_OR_RETURN(d.distinct, SectorDistinctRows(*db_, from, to, bucket_days));
   }
+  IOCGRID_RETURN_IF_ERROR(tx.Commit());
   return d;
 }
 
@@ -300,8 +340,8 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s,
       db_->Prepare("WITH c AS (SELECT v.id AS id, COUNT(*) AS n FROM alliance_values v JOIN "
-                   "value_orgs o ON o.value_id = v.id WHERE v.orgs >= max(?3, 2) AND "
-                   "o.last_day >= ?1 AND o.first_day <= ?2 GROUP BY v.id HAVING n >= ?3 "
+                   "value_orgs o ON o.value_id = v.id WHERE v.orgs >= ?3 AND v.orgs >= 2 AND "
+                   "o.last_day >= ?1 AND o.first_day <= ?2 GROUP BY v.id HAVING COUNT(*) >= ?3 "
                    "ORDER BY n DESC, v.id LIMIT ?4) "
                    "SELECT v.value, v.type, v.members, a.org, a.sector, a.class, a.first_seen, "
                    "a.last_seen, a.count, a.alerted FROM c JOIN alliance_values v ON v.id = c.id "
@@ -312,7 +352,7 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
   auto add = [](std::vector<std::string>* set, std::string_view v) {
     if (std::find(set->begin(), set->end(), v) == set->end()) set->emplace_back(v);
   };
-  sqlite::QueryBudget budget(*db_, kRowQueryBudget);
+  sql::QueryBudget budget(*db_, kRowQueryBudget);
   Status st = s.ForEachRow([&](const Statement& r) {
     if (out.empty() || out.back().value != r.Text(0) || out.back().type != r.Text(1)) {
       out.push_back({});

@@ -9,14 +9,13 @@
 
 #include "portal/internal/store_select.h"
 #include "portal/portal_store.h"
-#include "sqlite/connection.h"
+#include "sql/database.h"
 
 namespace iocgrid::portal {
 
 using internal::SelectById;
 using internal::SelectRows;
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Statement;
 
 namespace {
 
@@ -132,7 +131,7 @@ Result<std::vector<WatchlistRow>> PortalStore::ListWatchlists() {
 
 Status PortalStore::DeleteWatchlist(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
+  sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   for (const char* sql : {"DELETE FROM watchlist_runs WHERE watchlist_id = ?",
                           "DELETE FROM webhook_deliveries WHERE watchlist_id = ?",
@@ -148,7 +147,7 @@ Status PortalStore::DeleteWatchlist(const std::string& id) {
 Result<int64_t> PortalStore::RecordWatchRun(const WatchRunRow& run, const std::string& hits,
                                             DeliveryRow* delivery) {
   std::lock_guard<std::mutex> lock(mu_);
-  sqlite::Transaction tx(*db_);
+  sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement up, db_->Prepare("UPDATE watchlists SET last_run = ?, hits = ? WHERE id = ?"));
@@ -158,7 +157,7 @@ Result<int64_t> PortalStore::RecordWatchRun(const WatchRunRow& run, const std::s
   IOCGRID_ASSIGN_OR_RETURN(
       Statement ins, db_->Prepare("INSERT INTO watchlist_runs(watchlist_id, started, finished, "
                                   "reason, status, hits, new_hits, removed_hits, members) "
-                                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
   ins.BindText(1, run.watchlist_id)
       .Bind(2, run.started)
       .Bind(3, run.finished)
@@ -168,20 +167,25 @@ Result<int64_t> PortalStore::RecordWatchRun(const WatchRunRow& run, const std::s
       .BindText(7, run.new_hits)
       .BindText(8, run.removed_hits)
       .BindText(9, run.members);
-  IOCGRID_RETURN_IF_ERROR(ins.Run());
-  const int64_t run_id = db_->LastInsertRowid();
+  IOCGRID_ASSIGN_OR_RETURN(bool inserted, ins.Step());
+  if (!inserted) return InternalError("portal store: no id for a new watch run");
+  const int64_t run_id = ins.Int(0);
+  IOCGRID_RETURN_IF_ERROR(ins.Run());  // done: SQLite commits no statement still running
   if (delivery != nullptr && !delivery->body.empty()) {
     delivery->run_id = run_id;
     IOCGRID_ASSIGN_OR_RETURN(
         Statement d, db_->Prepare("INSERT INTO webhook_deliveries(watchlist_id, run_id, url, "
-                                  "body, state, next_at) VALUES(?, ?, ?, ?, 'pending', ?)"));
+                                  "body, state, next_at) VALUES(?, ?, ?, ?, 'pending', ?) "
+                                  "RETURNING id"));
     d.BindText(1, run.watchlist_id)
         .Bind(2, run_id)
         .BindText(3, delivery->url)
         .BindText(4, delivery->body)
         .Bind(5, delivery->next_at);
+    IOCGRID_ASSIGN_OR_RETURN(bool delivered, d.Step());
+    if (!delivered) return InternalError("portal store: no id for a new delivery");
+    delivery->id = d.Int(0);
     IOCGRID_RETURN_IF_ERROR(d.Run());
-    delivery->id = db_->LastInsertRowid();
     delivery->state = "pending";
   }
   IOCGRID_RETURN_IF_ERROR(tx.Commit());
@@ -213,7 +217,7 @@ Result<std::vector<DeliveryRow>> PortalStore::DueDeliveries(int64_t now_ms) {
   return SelectRows(*db_,
                     "SELECT " + std::string(kDeliveryColumns) +
                         " FROM webhook_deliveries WHERE state = 'pending' AND next_at <= "
-                        "CAST(? AS INTEGER) ORDER BY id",
+                        "CAST(? AS BIGINT) ORDER BY id",
                     &ReadDelivery, std::to_string(now_ms));
 }
 

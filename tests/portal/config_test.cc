@@ -93,6 +93,27 @@ TEST(PortalConfigTest, ErrorsNameTheProblem) {
             std::string::npos);
 }
 
+// `database`: left out = the SQLite file; a postgresql:// URL libpq reads; anything else, a
+// wrong type or a URL libpq cannot read is an error naming the setting's line.
+TEST(PortalConfigTest, DatabaseIsTheFileOrAPostgresUrl) {
+  auto c = ParseConfig("", "/tmp");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->database, "");
+  c = ParseConfig(
+      "database = \"postgresql://portal@db.example:5433/iocgrid?sslmode=verify-full\"\n", "/tmp");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->database, "postgresql://portal@db.example:5433/iocgrid?sslmode=verify-full");
+  for (const std::string& bad :
+       {std::string("database = \"mysql://h/db\"\n"), std::string("database = \"portal.db\"\n"),
+        std::string("database = 5432\n"), std::string("database = \"postgresql://h/db?bogus=1\"\n"),
+        std::string("database = \"postgresql://h:99999999999999999999/db\"\n")}) {
+    auto r = ParseConfig(bad, "/tmp");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("database"), std::string::npos) << r.status().ToString();
+  }
+}
+
 TEST(PortalConfigTest, PrivateMembersAreNodesWithAMode) {
   const std::string head = "[[members]]\nname = \"a\"\nurl = \"https://x\"\nkey = \"k\"\n";
   auto c = ParseConfig(head + "disclosure = \"private\"\n", "/tmp");

@@ -20,6 +20,7 @@
 #include "portal/portal.h"
 #include "tests/common/fetch.h"
 #include "tests/common/temp_dir.h"
+#include "tests/common/test_database.h"
 
 namespace iocgrid::portal {
 
@@ -72,7 +73,9 @@ inline TestNode StartNode(const std::string& dir, const json& event) {
 class PortalApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (std::string why = test::PostgresMissing(); !why.empty()) GTEST_SKIP() << why;
     root_ = TempDir();
+    database_ = test::TestDatabase();  // SQLite run: ""; PostgreSQL run: a schema of its own
     anonymity_ =
         StartNode(root_ + "/anonymity", {{"info", "vpn-ipv4"},
                                          {"date", "2026-03-01"},
@@ -104,6 +107,7 @@ class PortalApiTest : public ::testing::Test {
     portal_.reset();
     PortalConfig config;
     config.data = root_ + "/portal";
+    config.database = database_;
     config.search_timeout = 20s;
     auto member = [](std::string name, federation::MemberKind kind, std::string url,
                      std::string key, federation::Disclosure d) {
@@ -208,6 +212,7 @@ class PortalApiTest : public ::testing::Test {
   }
 
   std::string root_;
+  std::string database_;  // config.database: "" (SQLite) or the test's PostgreSQL schema
   TestNode anonymity_, honeypot_, misp_;
   federation::Disclosure disclosure_honeypot_ = federation::Disclosure::kFull;
   // Changes to the portal's config and server options, applied by OpenPortal.

@@ -18,6 +18,7 @@
 #include "net/http_server.h"
 #include "portal/portal.h"
 #include "tests/common/raw_http.h"
+#include "tests/common/test_database.h"
 #include "tests/portal/portal_fixture.h"
 
 namespace iocgrid::portal {
@@ -51,8 +52,10 @@ TEST(PortalMemberLimitsTest, AGigabyteAnswerAndAHungMemberEndClearly) {
   int hung = testutil::ListenLoopback(&hung_port, 16);
   ASSERT_GE(hung, 0);
 
+  if (std::string why = test::PostgresMissing(); !why.empty()) GTEST_SKIP() << why;
   PortalConfig config;
   config.data = root + "/portal";
+  config.database = test::TestDatabase();
   config.search_timeout = 20s;
   config.federation.retries = 0;
   auto member = [](std::string name, std::string url) {

@@ -2,26 +2,52 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
+#include "sql/database.h"
 #include "tests/common/temp_dir.h"
+#include "tests/common/test_database.h"
 
 namespace iocgrid::portal {
 namespace {
 
+// Runs on the SQLite file and, in ctest's PostgreSQL run, on a schema of the test server
+// (tests/common/test_database.h).
 class PortalStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = ::iocgrid::test::MakeTempDir("iocgrid-pstore"); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override {
+    if (std::string why = test::PostgresMissing(); !why.empty()) GTEST_SKIP() << why;
+    dir_ = ::iocgrid::test::MakeTempDir("iocgrid-pstore");
+    database_ = test::TestDatabase();
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  Result<std::unique_ptr<PortalStore>> Open(Clock clock = Clock()) {
+    return PortalStore::Open(dir_, std::move(clock), database_);
+  }
   std::string dir_;
+  std::string database_;
+};
+
+// About the SQLite file itself (upgrades of old files, damaged pages): always on the file, and
+// left out of the PostgreSQL run.
+class PortalStoreFileTest : public PortalStoreTest {
+ protected:
+  void SetUp() override {
+    PortalStoreTest::SetUp();
+    database_.clear();
+  }
 };
 
 TEST_F(PortalStoreTest, KeysAuthenticateUntilRevoked) {
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok());
   auto key = (*s)->CreateUserKey("alice", Role::kAnalyst);
   ASSERT_TRUE(key.ok());
@@ -42,7 +68,7 @@ TEST_F(PortalStoreTest, KeysAuthenticateUntilRevoked) {
 
 TEST_F(PortalStoreTest, KeyTimesComeFromTheStoresClock) {
   Clock clock = Clock::Manual(1'700'000'000);
-  auto s = PortalStore::Open(dir_, clock);
+  auto s = Open(clock);
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE((*s)->CreateUserKey("alice", Role::kAnalyst).ok());
   clock.Advance(3600);
@@ -59,7 +85,7 @@ TEST_F(PortalStoreTest, KeyTimesComeFromTheStoresClock) {
 
 TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     SearchRow done{"aaa", "alice", "case 1", "amber", false, 100, "running", 2, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(done).ok());
@@ -71,7 +97,7 @@ TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
     SearchRow running{"bbb", "bob", "case 2", "red", true, 200, "running", 5, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(running).ok());
   }
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->interrupted_at_open(), 1);
   auto a = (*s)->GetSearch("aaa");
@@ -89,9 +115,9 @@ TEST_F(PortalStoreTest, FinishedSearchesSurviveAndRunningOnesAreInterrupted) {
 
 // A read error part-way through the history is an error, never a shorter list presented as
 // the whole: a real file with a damaged page in the middle.
-TEST_F(PortalStoreTest, ADamagedPageIsAnErrorNotATruncatedList) {
+TEST_F(PortalStoreFileTest, ADamagedPageIsAnErrorNotATruncatedList) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     for (int i = 0; i < 2000; ++i) {
       SearchRow row{"id" + std::to_string(i),
@@ -119,7 +145,7 @@ TEST_F(PortalStoreTest, ADamagedPageIsAnErrorNotATruncatedList) {
     f.seekp(static_cast<std::streamoff>(size / 2 / 4096 * 4096));
     f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   if (!s.ok()) return;  // refusing the damaged file at open is fine too
   auto list = (*s)->ListSearches();
   EXPECT_FALSE(list.ok()) << "a damaged store listed " << list->size() << " searches as OK";
@@ -134,9 +160,9 @@ void Sql(const std::string& dir, const std::string& sql) {
 // A file written before the portal store had a version (no user_version, no application_id)
 // and before the scope column: it opens, its rows survive, and it is stamped with the newest
 // version.
-TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
+TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(row).ok());
@@ -145,7 +171,7 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
       "ALTER TABLE searches DROP COLUMN scope; PRAGMA user_version = 0;"
       " PRAGMA application_id = 0;");
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     auto row = (*s)->GetSearch("old");
     ASSERT_TRUE(row.ok()) << row.status().ToString();
@@ -161,31 +187,31 @@ TEST_F(PortalStoreTest, StoresWrittenBeforeVersioningAreUpgraded) {
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
-TEST_F(PortalStoreTest, UnversionedStoresThatHaveTheScopeColumnOpen) {
+TEST_F(PortalStoreFileTest, UnversionedStoresThatHaveTheScopeColumnOpen) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     SearchRow row{"new", "alice", "", "amber", false, 1, "done", 1, 0, "{\"since\":1}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(row).ok());
   }
   Sql(dir_, "PRAGMA user_version = 0; PRAGMA application_id = 0;");
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ((*s)->GetSearch("new")->scope, "{\"since\":1}");
 }
 
 // Version 4 (issue 11): a version-3 file (users without organisations, no sightings table)
 // opens with its users and keys intact; organisations are set only when given.
-TEST_F(PortalStoreTest, VersionThreeStoresGainOrganisationsAndSightings) {
+TEST_F(PortalStoreFileTest, VersionThreeStoresGainOrganisationsAndSightings) {
   std::string key;
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     key = *(*s)->CreateUserKey("alice", Role::kAnalyst);
   }
   Sql(dir_,
       "DROP TABLE search_sightings; ALTER TABLE users DROP COLUMN org; PRAGMA user_version = 3;");
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   auto alice = (*s)->Authenticate(key);
   ASSERT_TRUE(alice.ok()) << alice.status().ToString();
@@ -209,14 +235,14 @@ TEST_F(PortalStoreTest, VersionThreeStoresGainOrganisationsAndSightings) {
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
 TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     auto c = (*s)->ChargeEvaluations("bob", 100, 15, 20);
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(c->charged);
     EXPECT_EQ(c->used, 15u);
   }
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok());
   auto over = (*s)->ChargeEvaluations("bob", 100, 10, 20);
   ASSERT_TRUE(over.ok());
@@ -229,10 +255,10 @@ TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) 
   EXPECT_EQ(next_day->used, 20u);
 }
 
-TEST_F(PortalStoreTest, ANewerSchemaVersionIsRefusedNamingBoth) {
-  ASSERT_TRUE(PortalStore::Open(dir_).ok());
+TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
+  ASSERT_TRUE(Open().ok());
   Sql(dir_, "PRAGMA user_version = 9;");
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
@@ -259,16 +285,16 @@ SiftRow ASift(std::string id, std::string status) {
 
 // Version 3 (sifts) on a version-2 file: the searches stay, sifts can be stored and read back,
 // binary line groups intact; a sift whose search still ran is interrupted at the next open.
-TEST_F(PortalStoreTest, Version2StoresGainSifts) {
+TEST_F(PortalStoreFileTest, Version2StoresGainSifts) {
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok());
     SearchRow row{"old", "alice", "", "amber", false, 1, "done", 1, 0, "{}", "", ""};
     ASSERT_TRUE((*s)->InsertSearch(row).ok());
   }
   Sql(dir_, "DROP TABLE sifts; PRAGMA user_version = 2;");
   {
-    auto s = PortalStore::Open(dir_);
+    auto s = Open();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     EXPECT_TRUE((*s)->GetSearch("old").ok());
     ASSERT_TRUE((*s)->InsertSift(ASift("a", "searching")).ok());
@@ -277,7 +303,7 @@ TEST_F(PortalStoreTest, Version2StoresGainSifts) {
     ASSERT_TRUE((*s)->FinishSift("b", "done", "{\"final\":1}").ok());
     EXPECT_EQ((*s)->FinishSift("nope", "done", "").code(), StatusCode::kNotFound);
   }
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_TRUE(s.ok());
   auto a = (*s)->GetSift("a");
   ASSERT_TRUE(a.ok());
@@ -292,11 +318,235 @@ TEST_F(PortalStoreTest, Version2StoresGainSifts) {
   EXPECT_TRUE(list->at(0).report.empty()) << "the list leaves the documents out";
 }
 
-TEST_F(PortalStoreTest, AnotherSqliteFileIsRefused) {
+TEST_F(PortalStoreFileTest, AnotherSqliteFileIsRefused) {
   Sql(dir_, "CREATE TABLE notes(x);");
-  auto s = PortalStore::Open(dir_);
+  auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << s.status().ToString();
+}
+
+// On both engines: sifts with binary line groups, the newest first on equal times, the
+// sentsightings and their counts by value, watch runs and deliveries with the ids the engine
+// gave them, and a due time past 2^31 milliseconds.
+TEST_F(PortalStoreTest, SiftsSightingsRunsAndDeliveriesRoundTrip) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    SiftRow a = ASift("a", "searching");
+    a.groups = std::string("\x00\xff\x01\\x", 5);
+    ASSERT_TRUE((*s)->InsertSift(a).ok());
+    ASSERT_TRUE((*s)->InsertSift(ASift("b", "done")).ok());
+    EXPECT_EQ((*s)->InsertSift(ASift("b", "done")).code(), StatusCode::kAlreadyExists);
+    auto list = (*s)->ListSifts();
+    ASSERT_TRUE(list.ok());
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ(list->at(0).id, "b") << "equal times: the later insert first";
+    SentSighting tp{"s1",       5, "alice",        "true-positive", "ACME",
+                    "honeypot", 2, "198.51.100.7", "sent",          ""};
+    SentSighting fp = tp;
+    fp.type = "false-positive";
+    fp.value = "evil.example";
+    SentSighting refused = tp;
+    refused.outcome = "refused";
+    ASSERT_TRUE((*s)->InsertSentSightings({tp, fp, refused}).ok());
+    auto counts = (*s)->CountSentSightings({"198.51.100.7", "evil.example", "other"});
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(counts->first, 1u);
+    EXPECT_EQ(counts->second, 1u);
+    EXPECT_EQ((*s)->ListConfirmedSightings()->size(), 1u);
+
+    WatchlistRow w;
+    w.id = "w1";
+    w.owner = "alice";
+    w.name = "watch";
+    w.request = "{}";
+    w.interval_s = 60;
+    ASSERT_TRUE((*s)->InsertWatchlist(w).ok());
+    WatchRunRow run;
+    run.watchlist_id = "w1";
+    run.started = 1;
+    run.finished = 2;
+    run.reason = "created";
+    run.status = "done";
+    DeliveryRow d;
+    d.url = "https://receiver.example/hook";
+    d.body = "{\"event\":\"watchlist.hits\"}";
+    d.next_at = int64_t{1} << 41;  // unix milliseconds: past 32 bits
+    auto id = (*s)->RecordWatchRun(run, "[]", &d);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_GT(*id, 0);
+    EXPECT_EQ(d.run_id, *id);
+    EXPECT_GT(d.id, 0);
+    auto second = (*s)->RecordWatchRun(run, "[]", nullptr);
+    ASSERT_TRUE(second.ok());
+    EXPECT_GT(*second, *id);
+    EXPECT_TRUE((*s)->DueDeliveries((int64_t{1} << 41) - 1)->empty());
+    auto due = (*s)->DueDeliveries(int64_t{1} << 41);
+    ASSERT_TRUE(due.ok()) << due.status().ToString();
+    ASSERT_EQ(due->size(), 1u);
+    EXPECT_EQ(due->at(0).id, d.id);
+    EXPECT_EQ(due->at(0).body, d.body);
+    run.watchlist_id = "gone";
+    EXPECT_EQ((*s)->RecordWatchRun(run, "[]", nullptr).status().code(), StatusCode::kNotFound);
+  }
+  auto s = Open();
+  ASSERT_TRUE(s.ok());
+  auto a = (*s)->GetSift("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->status, "interrupted");
+  EXPECT_EQ(a->groups, std::string("\x00\xff\x01\\x", 5));
+  EXPECT_EQ((*s)->ListWatchRuns("w1", 10)->size(), 2u);
+}
+
+// PostgreSQL only (registered in the PostgreSQL run): what a shared server adds.
+class PortalStorePostgresTest : public PortalStoreTest {
+ protected:
+  void SetUp() override {
+    if (!test::OnPostgres()) GTEST_SKIP() << "PostgreSQL run only (IOCGRID_TEST_POSTGRES)";
+    PortalStoreTest::SetUp();
+  }
+};
+
+// Two portal instances on one database see each other's users and searches; a third starting
+// while they run leaves their running searches alone; one starting alone marks them.
+TEST_F(PortalStorePostgresTest, InstancesShareOneDatabase) {
+  {
+    auto a = Open();
+    auto b = Open();
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    auto key = (*a)->CreateUserKey("alice", Role::kAnalyst, std::string("ACME"));
+    ASSERT_TRUE(key.ok());
+    auto alice = (*b)->Authenticate(*key);
+    ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+    EXPECT_EQ(alice->org, "ACME");
+    SearchRow running{"r1", "alice", "live", "amber", false, 1, "running", 1, 0, "{}", "", ""};
+    ASSERT_TRUE((*a)->InsertSearch(running).ok());
+    auto c = Open();
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)->interrupted_at_open(), 0);
+    EXPECT_EQ((*b)->GetSearch("r1")->status, "running");
+  }
+  auto d = Open();
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)->interrupted_at_open(), 1);
+  EXPECT_EQ((*d)->GetSearch("r1")->status, "interrupted");
+}
+
+// Batches from two instances at once: the writers' lock orders them, so an observable both
+// organisations saw that day counts once in its sector and both organisations contribute.
+TEST_F(PortalStorePostgresTest, BatchesFromTwoInstancesAtOnceCountOnce) {
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a.ok() && b.ok());
+  constexpr int kBatches = 20;
+  auto report = [](PortalStore* store, const std::string& org) {
+    for (int i = 0; i < kBatches; ++i) {
+      std::vector<AllianceSighting> rows;
+      for (int v = 0; v < 50; ++v) {
+        AllianceSighting s;
+        s.value = "203.0.113." + std::to_string(v);
+        s.type = "ip-src";
+        s.cls = "noise";
+        s.day = 20000;
+        s.first_seen = s.last_seen = 20000 * 86400;
+        s.count = 1;
+        rows.push_back(s);
+      }
+      ASSERT_TRUE(
+          store->RecordAllianceSightings(org + std::to_string(i), org, "finance", rows).ok());
+    }
+  };
+  std::thread ta(report, a->get(), "bank-a");
+  std::thread tb(report, b->get(), "bank-b");
+  ta.join();
+  tb.join();
+  auto days = (*a)->SectorDays(20000, 20000);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), 1u);
+  EXPECT_EQ(days->at(0).observables, 50u);
+  EXPECT_EQ(days->at(0).sightings, 2u * kBatches * 50u);
+  EXPECT_EQ((*b)->SectorOrgs(20000, 20000)->size(), 2u);
+  auto scanners = (*b)->Scanners(20000, 20000, 2, 100);
+  ASSERT_TRUE(scanners.ok());
+  EXPECT_EQ(scanners->size(), 50u);
+}
+
+// A database that holds something else, or a newer schema, is refused and left as it was.
+TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
+  {
+    auto raw = sql::ConnectPostgres(database_);
+    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ASSERT_TRUE((*raw)->Exec("CREATE TABLE notes(x TEXT)").ok());
+  }
+  auto s = Open();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument) << s.status().ToString();
+  EXPECT_NE(s.status().message().find("empty database"), std::string::npos);
+
+  database_ = test::TestDatabase();
+  ASSERT_TRUE(Open().ok());
+  {
+    auto raw = sql::ConnectPostgres(database_);
+    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 9").ok());
+  }
+  s = Open();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(s.status().message().find("portal store schema version 9"), std::string::npos)
+      << s.status().ToString();
+  EXPECT_NE(s.status().message().find("versions up to 7"), std::string::npos);
+}
+
+// Unreachable servers and unreadable URLs are clear errors that never repeat the password.
+TEST_F(PortalStorePostgresTest, BadUrlsAndUnreachableServersAreClearErrors) {
+  auto down = PortalStore::Open(dir_, Clock(),
+                                "postgresql://portal:s3cret@127.0.0.1:1/iocgrid?connect_timeout=2");
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable) << down.status().ToString();
+  EXPECT_EQ(down.status().message().find("s3cret"), std::string::npos);
+  auto bad = PortalStore::Open(dir_, Clock(), "postgresql://h/db?nosuchoption=1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
+  auto other = PortalStore::Open(dir_, Clock(), "mysql://h/db");
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+}
+
+// The server ends the portal's session (a restart, a failover, an administrator): the next
+// call reconnects and works, and text PostgreSQL cannot hold is an error, never cut short.
+TEST_F(PortalStorePostgresTest, ASessionEndedByTheServerIsResumed) {
+  const std::string role =
+      "r" + std::to_string(getpid()) + "_" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 100000);
+  auto admin = sql::ConnectPostgres(test::PostgresServerUrl());
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->Exec("CREATE ROLE " + role + " LOGIN SUPERUSER").ok());
+  std::string url = database_;
+  url.replace(url.find("user=postgres"), 13, "user=" + role);
+  auto s = PortalStore::Open(dir_, Clock(), url);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto key = (*s)->CreateUserKey("alice", Role::kAnalyst);
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(
+      (*admin)
+          ->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role +
+                 "'")
+          .ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto alice = (*s)->Authenticate(*key);
+  ASSERT_TRUE(alice.ok()) << alice.status().ToString();
+  EXPECT_EQ(alice->name, "alice");
+  EXPECT_EQ((*s)->CreateUserKey("bob", Role::kAnalyst, std::string("a\0b", 3)).status().code(),
+            StatusCode::kInvalidArgument);
+  SearchRow nul{"n1", "alice", std::string("x\0y", 3), "amber", false, 1, "done", 1, 0, "{}",
+                "",   ""};
+  EXPECT_EQ((*s)->InsertSearch(nul).code(), StatusCode::kInvalidArgument);
+  s->reset();
+  ASSERT_TRUE((*admin)->Exec("DROP ROLE " + role).ok() ||
+              (*admin)
+                  ->Exec("REASSIGN OWNED BY " + role + " TO postgres; DROP OWNED BY " + role +
+                         "; DROP ROLE " + role)
+                  .ok());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "portal/internal/alliance_request.h"
 #include "portal/portal_store.h"
 #include "tests/common/temp_dir.h"
+#include "tests/common/test_database.h"
 
 namespace iocgrid::portal::internal {
 namespace {
@@ -40,7 +41,8 @@ AllianceSighting Saw(const std::string& value, int64_t day, const std::string& c
 class TrendStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = PortalStore::Open(dir_.path(), Clock::Manual(kNow));
+    if (std::string why = test::PostgresMissing(); !why.empty()) GTEST_SKIP() << why;
+    auto s = PortalStore::Open(dir_.path(), Clock::Manual(kNow), test::TestDatabase());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
