@@ -45,10 +45,21 @@ constexpr std::string_view kWriteLock =
 
 void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
+// libpq's message as one line: its hint lines ("\n\tIs the server running...") joined by "; ".
 std::string Trimmed(const char* message) {
   std::string m = message != nullptr ? message : "";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-  return m;
+  std::string out;
+  out.reserve(m.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (m[i] != '\n') {
+      out += m[i];
+      continue;
+    }
+    out += "; ";
+    while (i + 1 < m.size() && (m[i + 1] == '\t' || m[i + 1] == ' ')) ++i;
+  }
+  return out;
 }
 
 // Maps a failed result (or connection, when `r` is null) to a Status by SQLSTATE class.

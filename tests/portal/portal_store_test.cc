@@ -505,6 +505,7 @@ TEST_F(PortalStorePostgresTest, BadUrlsAndUnreachableServersAreClearErrors) {
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.status().code(), StatusCode::kUnavailable) << down.status().ToString();
   EXPECT_EQ(down.status().message().find("s3cret"), std::string::npos);
+  EXPECT_EQ(down.status().message().find('\n'), std::string::npos) << "one line for the CLI";
   auto bad = PortalStore::Open(dir_, Clock(), "postgresql://h/db?nosuchoption=1");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
