@@ -21,6 +21,7 @@
 #include "sql/database.h"
 #include "sql/internal/placeholders.h"
 #include "sql/internal/statement_backend.h"
+#include "sqlite/migrate.h"
 
 namespace iocgrid::sql {
 namespace {
@@ -383,13 +384,7 @@ Status MigratePostgres(Database& db, std::string_view kind, std::span<const Migr
   get.BindText(1, kind);
   IOCGRID_ASSIGN_OR_RETURN(bool found, get.Step());
   const int64_t version = found ? get.Int(0) : 0;
-  if (version > latest) {
-    return Status(StatusCode::kUnimplemented,
-                  db.name() + " has " + std::string(kind) + " schema version " +
-                      std::to_string(version) + ", but this iocgrid knows versions up to " +
-                      std::to_string(latest) +
-                      "; use a newer iocgrid (downgrades are not supported)");
-  }
+  if (version > latest) return sqlite::NewerSchemaError(db.name(), kind, version, latest);
   for (const Migration& m : migrations) {
     if (m.version <= version) continue;
     Status applied = db.Exec(m.sql);

@@ -4,6 +4,15 @@
 
 namespace iocgrid::sqlite {
 
+Status NewerSchemaError(std::string_view where, std::string_view kind, int64_t version,
+                        int64_t latest) {
+  return Status(StatusCode::kUnimplemented,
+                std::string(where) + " has " + std::string(kind) + " schema version " +
+                    std::to_string(version) + ", but this iocgrid knows versions up to " +
+                    std::to_string(latest) +
+                    "; use a newer iocgrid (downgrades are not supported)");
+}
+
 int LatestVersion(const Schema& schema) {
   return schema.migrations.empty() ? 0 : schema.migrations.back().version;
 }
@@ -17,13 +26,7 @@ Status Migrate(Connection& connection, std::string_view path, const Schema& sche
     return InvalidArgumentError(std::string(path) + " is not an iocgrid " + kind +
                                 " (application_id " + std::to_string(application_id) + ")");
   }
-  if (version > latest) {
-    return Status(StatusCode::kUnimplemented,
-                  std::string(path) + " has " + kind + " schema version " +
-                      std::to_string(version) + ", but this iocgrid knows versions up to " +
-                      std::to_string(latest) +
-                      "; use a newer iocgrid (downgrades are not supported)");
-  }
+  if (version > latest) return NewerSchemaError(path, kind, version, latest);
   if (application_id == 0 && version == 0) {
     // A file that is not empty but not ours either (no application_id, tables present).
     IOCGRID_ASSIGN_OR_RETURN(int64_t tables,

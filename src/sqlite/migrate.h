@@ -35,6 +35,11 @@ struct Schema {
   std::string_view unversioned_table;
 };
 
+// The refusal of a database (`where`) whose `kind` schema `version` is newer than `latest`, the
+// newest this binary knows: kUnimplemented naming both. Also the PostgreSQL side's (sql/).
+Status NewerSchemaError(std::string_view where, std::string_view kind, int64_t version,
+                        int64_t latest);
+
 // The highest version `schema`'s migrations reach.
 int LatestVersion(const Schema& schema);
 
