@@ -38,6 +38,7 @@ zeek_log       16384 indicators
 csv_log        16384 indicators
 http_request   20000 http
 psi_frame       4096 -
+distinct_sketch 16400 -
 "
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

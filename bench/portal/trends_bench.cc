@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -97,11 +99,19 @@ void BM_IngestSightings(benchmark::State& state) {
 BENCHMARK(BM_IngestSightings)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(100);
 
 // The 10^7-sighting store, built on first use: each organisation reports 1,111 sightings a
-// day for 90 days.
+// day for 90 days. IOCGRID_TRENDS_BENCH_STORE=DIR keeps it in DIR and reuses it when DIR holds
+// one already (building it takes minutes; the queries are what changes between runs).
 PortalStore& BigStore() {
-  static test::TempDir* dir = new test::TempDir("iocgrid-trends-big");
+  static const char* keep = std::getenv("IOCGRID_TRENDS_BENCH_STORE");
+  static test::TempDir* dir = keep ? nullptr : new test::TempDir("iocgrid-trends-big");
   static PortalStore* store = [] {
-    PortalStore* s = OpenStore(dir->path()).release();
+    const std::string path = keep ? std::string(keep) : dir->path();
+    const bool reuse = keep && std::filesystem::exists(std::filesystem::path(path) / "portal.db");
+    PortalStore* s = OpenStore(path).release();
+    if (reuse) {
+      std::fprintf(stderr, "reusing the store in %s\n", path.c_str());
+      return s;
+    }
     std::mt19937_64 rng(11);
     const auto start = std::chrono::steady_clock::now();
     uint64_t total = 0, batch = 0;

@@ -140,6 +140,18 @@ CREATE TABLE IF NOT EXISTS alliance_batches(id TEXT PRIMARY KEY, org TEXT NOT NU
   created INTEGER NOT NULL, sightings INTEGER NOT NULL);
 )sql";
 
+// Version 8 (issue 12, trends over 10^7 sightings): a distinct-value sketch per day, sector,
+// type and class (portal/internal/distinct_sketch.h), which buckets of several days merge
+// instead of counting the rows; built from the rows on first open (BuildSketchesIfMissing).
+// Scanners rank values by how many organisations saw them (orgs DESC, id).
+constexpr std::string_view kSchemaV8 = R"sql(
+CREATE TABLE IF NOT EXISTS sector_sketches(day INTEGER NOT NULL, sector TEXT NOT NULL,
+  type TEXT NOT NULL, class TEXT NOT NULL, sketch BLOB NOT NULL,
+  PRIMARY KEY(day, sector, type, class)) WITHOUT ROWID;
+DROP INDEX IF EXISTS alliance_values_orgs;
+CREATE INDEX IF NOT EXISTS alliance_values_rank ON alliance_values(orgs DESC, id) WHERE orgs >= 2;
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
@@ -148,6 +160,7 @@ constexpr sqlite::Migration kMigrations[] = {
     {.version = 5, .sql = kSchemaV5, .apply = nullptr},
     {.version = 6, .sql = kSchemaV6, .apply = nullptr},
     {.version = 7, .sql = kSchemaV7, .apply = nullptr},
+    {.version = 8, .sql = kSchemaV8, .apply = nullptr},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -225,7 +238,15 @@ CREATE TABLE alliance_batches(id TEXT PRIMARY KEY, org TEXT NOT NULL, created BI
   sightings BIGINT NOT NULL);
 )sql";
 
-constexpr sql::Migration kPostgresMigrations[] = {{.version = 7, .sql = kPostgresSchemaV7}};
+constexpr std::string_view kPostgresSchemaV8 = R"sql(
+CREATE TABLE sector_sketches(day BIGINT NOT NULL, sector TEXT NOT NULL, type TEXT NOT NULL,
+  class TEXT NOT NULL, sketch BYTEA NOT NULL, PRIMARY KEY(day, sector, type, class));
+DROP INDEX alliance_values_orgs;
+CREATE INDEX alliance_values_rank ON alliance_values(orgs DESC, id) WHERE orgs >= 2;
+)sql";
+
+constexpr sql::Migration kPostgresMigrations[] = {{.version = 7, .sql = kPostgresSchemaV7},
+                                                  {.version = 8, .sql = kPostgresSchemaV8}};
 static_assert(std::size(kPostgresMigrations) > 0 &&
                   std::end(kPostgresMigrations)[-1].version == std::end(kMigrations)[-1].version,
               "both engines' schemas end at the same version");
@@ -351,6 +372,7 @@ Result<std::unique_ptr<PortalStore>> PortalStore::Open(const std::string& data_d
   }
   std::unique_ptr<PortalStore> s(new PortalStore(std::move(db), std::move(clock)));
   s->interrupted_ = interrupted;
+  IOCGRID_RETURN_IF_ERROR(s->BuildSketchesIfMissing());
   return s;
 }
 

@@ -312,6 +312,9 @@ class PortalStore {
  private:
   PortalStore(std::unique_ptr<sql::Database> db, Clock clock);
   Status UpdateSearch(const SearchRow& row, bool only_if_running);
+  // After migration 8: the day sketches of the sightings already stored (once, in one
+  // transaction; a no-op when there are sketches or no sightings).
+  Status BuildSketchesIfMissing();
 
   std::mutex mu_;
   std::unique_ptr<sql::Database> db_;  // guarded by mu_

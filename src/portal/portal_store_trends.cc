@@ -5,19 +5,24 @@
 // Why aggregates: a trends answer must not scan every sighting of the window. sector_daily
 // holds, per day, sector, type and class, the distinct observables and the sighting counts;
 // sector_orgs which organisations contributed to each of those cells (for k-anonymity);
-// value_orgs the first and last day each organisation saw each observable (for scanners); and
+// value_orgs the first and last day each organisation saw each observable (for scanners);
 // alliance_values.orgs how many organisations ever saw it, so that scanners start from the
-// observables more than one organisation reported.
+// observables most organisations reported; and sector_sketches the distinct observables of each
+// sector_daily cell as a mergeable sketch, for buckets of several days.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
+#include "portal/internal/distinct_sketch.h"
 #include "portal/portal_store.h"
 #include "sql/database.h"
 
@@ -159,6 +164,55 @@ Status CountCells(Database& db, const std::string& org, const std::string& secto
   return orgs.Run();
 }
 
+using internal::DistinctSketch;
+using SketchKey = std::tuple<int64_t, std::string, std::string, std::string>;  // day ... class
+
+// Merges `cells` into the stored sketches of the same cells (read, merged, written back).
+Status AddToSketches(Database& db, const std::map<SketchKey, DistinctSketch>& cells) {
+  for (const auto& [key, added] : cells) {
+    const auto& [day, sector, type, cls] = key;
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement read, db.Prepare("SELECT sketch FROM sector_sketches WHERE day = ? AND sector = "
+                                   "? AND type = ? AND class = ?"));
+    read.Bind(1, day).BindText(2, sector).BindText(3, type).BindText(4, cls);
+    DistinctSketch sketch;
+    IOCGRID_ASSIGN_OR_RETURN(bool found, read.Step());
+    if (found) {
+      auto blob = read.Blob(0);
+      IOCGRID_ASSIGN_OR_RETURN(
+          sketch,
+          DistinctSketch::Decode({reinterpret_cast<const char*>(blob.data()), blob.size()}));
+    }
+    IOCGRID_RETURN_IF_ERROR(read.Run());  // finishes the statement
+    sketch.Merge(added);
+    const std::string bytes = sketch.Encode();
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement write,
+        db.Prepare("INSERT INTO sector_sketches(day, sector, type, class, sketch) VALUES(?, ?, ?, "
+                   "?, ?) ON CONFLICT(day, sector, type, class) DO UPDATE SET sketch = "
+                   "excluded.sketch"));
+    write.Bind(1, day).BindText(2, sector).BindText(3, type).BindText(4, cls);
+    write.BindBlob(5, {reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()});
+    IOCGRID_RETURN_IF_ERROR(write.Run());
+  }
+  return Status::Ok();
+}
+
+// The staged rows new to their cell (an organisation's existing row of the day is in its cell's
+// sketch already) into the sketches.
+Status SketchBatch(Database& db, const std::string& sector) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s, db.Prepare("SELECT b.day, b.type, b.class, v.type, v.value FROM batch_rows b "
+                              "JOIN alliance_values v ON v.id = b.value_id WHERE b.old_sector IS "
+                              "NULL"));
+  std::map<SketchKey, DistinctSketch> cells;
+  IOCGRID_RETURN_IF_ERROR(s.ForEachRow([&](const Statement& r) {
+    cells[{r.Int(0), sector, std::string(r.Text(1)), std::string(r.Text(2))}].Add(
+        DistinctSketch::Hash(r.Text(3), r.Text(4)));
+  }));
+  return AddToSketches(db, cells);
+}
+
 // The staged rows into alliance_sightings (added to the organisation's row of the day when
 // there is one), the organisations per value (alliance_values.orgs counts one more for a value
 // new to the organisation), the actors.
@@ -231,21 +285,34 @@ Result<std::vector<SectorOrgRow>> SectorOrgsRows(Database& db, int64_t from, int
   return out;
 }
 
+// Distinct observables per bucket: the union of the bucket's day sketches per cell.
 Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Database& db, int64_t from, int64_t to,
                                                           int64_t bucket_days) {
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      db.Prepare("SELECT (day - ?1) / ?3, sector, type, class, COUNT(DISTINCT value_id) FROM "
-                 "alliance_sightings WHERE day BETWEEN ?1 AND ?2 GROUP BY 1, 2, 3, 4"));
-  s.Bind(1, from).Bind(2, to).Bind(3, std::max<int64_t>(bucket_days, 1));
-  std::vector<SectorDistinctRow> out;
+      Statement s, db.Prepare("SELECT day, sector, type, class, sketch FROM sector_sketches WHERE "
+                              "day BETWEEN ? AND ?"));
+  s.Bind(1, from).Bind(2, to);
+  const int64_t bucket = std::max<int64_t>(bucket_days, 1);
+  std::map<SketchKey, DistinctSketch> merged;  // (bucket, sector, type, class)
   sql::QueryBudget budget(db, kRowQueryBudget);
-  Status st = s.ForEachRow([&](const Statement& r) {
-    out.push_back({r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3)),
-                   static_cast<uint64_t>(r.Int(4))});
+  Status st = s.ForEachRow([&](const Statement& r) -> Status {
+    auto blob = r.Blob(4);
+    IOCGRID_ASSIGN_OR_RETURN(
+        DistinctSketch day,
+        DistinctSketch::Decode({reinterpret_cast<const char*>(blob.data()), blob.size()}));
+    merged[{(r.Int(0) - from) / bucket, std::string(r.Text(1)), std::string(r.Text(2)),
+            std::string(r.Text(3))}]
+        .Merge(day);
+    return Status::Ok();
   });
   if (!st.ok())
     return TooLarge(st, "Buckets of several days", "bucket=1d (answered from the per-day totals)");
+  std::vector<SectorDistinctRow> out;
+  out.reserve(merged.size());
+  for (const auto& [key, sketch] : merged) {
+    const auto& [index, sector, type, cls] = key;
+    out.push_back({index, sector, type, cls, sketch.Count()});
+  }
   return out;
 }
 
@@ -265,7 +332,31 @@ Status PortalStore::RecordAllianceSightings(const std::string& batch_id, const s
   IOCGRID_RETURN_IF_ERROR(batch.Run());  // kAlreadyExists: recorded before
   IOCGRID_RETURN_IF_ERROR(StageBatch(*db_, sightings));
   IOCGRID_RETURN_IF_ERROR(CountCells(*db_, org, sector));
+  IOCGRID_RETURN_IF_ERROR(SketchBatch(*db_, sector));
   IOCGRID_RETURN_IF_ERROR(FoldBatch(*db_, org, sector));
+  return tx.Commit();
+}
+
+Status PortalStore::BuildSketchesIfMissing() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(*db_);
+  IOCGRID_RETURN_IF_ERROR(tx.Begin());
+  IOCGRID_ASSIGN_OR_RETURN(
+      int64_t missing,
+      db_->QueryInt("SELECT CASE WHEN EXISTS (SELECT 1 FROM alliance_sightings) AND NOT EXISTS "
+                    "(SELECT 1 FROM sector_sketches) THEN 1 ELSE 0 END"));
+  if (missing == 0) return Status::Ok();
+  // Each row is in the cell it was counted in (its own sector, type and class).
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement rows, db_->Prepare("SELECT a.day, a.sector, a.type, a.class, v.type, v.value FROM "
+                                   "alliance_sightings a JOIN alliance_values v ON v.id = "
+                                   "a.value_id"));
+  std::map<SketchKey, DistinctSketch> cells;
+  IOCGRID_RETURN_IF_ERROR(rows.ForEachRow([&](const Statement& r) {
+    cells[{r.Int(0), std::string(r.Text(1)), std::string(r.Text(2)), std::string(r.Text(3))}].Add(
+        DistinctSketch::Hash(r.Text(4), r.Text(5)));
+  }));
+  IOCGRID_RETURN_IF_ERROR(AddToSketches(*db_, cells));
   return tx.Commit();
 }
 
@@ -275,7 +366,7 @@ Result<uint64_t> PortalStore::PurgeAllianceSightings(int64_t first_kept_day) {
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   uint64_t deleted = 0;
   for (std::string_view table :
-       {"alliance_sightings", "sector_daily", "sector_orgs", "actor_daily"}) {
+       {"alliance_sightings", "sector_daily", "sector_orgs", "sector_sketches", "actor_daily"}) {
     IOCGRID_ASSIGN_OR_RETURN(Statement del,
                              db_->Prepare("DELETE FROM " + std::string(table) + " WHERE day < ?"));
     del.Bind(1, first_kept_day);
@@ -332,46 +423,103 @@ Result<SectorTrendData> PortalStore::SectorTrendRows(int64_t days_from, int64_t 
   return d;
 }
 
+namespace {
+
+// A scanner candidate: `n` organisations saw it within the window (their first-to-last day
+// spans meet it), `orgs` within the retention.
+struct Ranked {
+  int64_t id = 0, orgs = 0, n = 0;
+};
+
+// Answer order: most organisations in the window, then overall, then the oldest value.
+bool RanksBefore(const Ranked& a, const Ranked& b) {
+  return std::tie(b.n, b.orgs, a.id) < std::tie(a.n, a.orgs, b.id);
+}
+
+// The `limit` values most organisations saw within [from, to], best first. Values come in
+// order of alliance_values.orgs (alliance_values_rank), which bounds their count in any window
+// from above; a page at a time, each with its window count from value_orgs, until no value
+// left can rank above the last one kept (threshold algorithm): a question about the head of the
+// alliance reads a few pages, not every value more than one organisation saw.
+Result<std::vector<Ranked>> RankScanners(Database& db, int64_t from, int64_t to, int64_t min_orgs,
+                                         size_t limit) {
+  constexpr int64_t kPage = 256;
+  std::vector<Ranked> best;  // sorted by RanksBefore, at most `limit`
+  Ranked last{-1, std::numeric_limits<int64_t>::max(), 0};
+  for (bool more = true; more;) {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement page,
+        db.Prepare("SELECT c.id, c.orgs, (SELECT COUNT(*) FROM value_orgs o WHERE o.value_id = "
+                   "c.id AND o.last_day >= ?1 AND o.first_day <= ?2) FROM (SELECT id, orgs FROM "
+                   "alliance_values WHERE orgs >= 2 AND orgs >= ?3 AND (orgs < ?4 OR (orgs = ?4 "
+                   "AND id > ?5)) ORDER BY orgs DESC, id LIMIT ?6) c ORDER BY c.orgs DESC, c.id"));
+    page.Bind(1, from).Bind(2, to).Bind(3, min_orgs).Bind(4, last.orgs).Bind(5, last.id);
+    page.Bind(6, kPage);
+    int64_t rows = 0;
+    IOCGRID_RETURN_IF_ERROR(page.ForEachRow([&](const Statement& r) {
+      ++rows;
+      last = {r.Int(0), r.Int(1), r.Int(2)};
+      // Every value from here on has orgs <= last.orgs, so at best n = orgs = last.orgs, which
+      // ranks after a kept value of that n (more or as many organisations overall, smaller id).
+      if (best.size() == limit && last.orgs <= best.back().n) more = false;
+      if (!more || last.n < min_orgs) return;
+      best.insert(std::upper_bound(best.begin(), best.end(), last, RanksBefore), last);
+      if (best.size() > limit) best.pop_back();
+    }));
+    if (rows < kPage) more = false;
+  }
+  return best;
+}
+
+}  // namespace
+
 Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, uint64_t min_orgs,
                                                       size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Candidates: values more than one organisation reported, active in the window; then their
-  // rows of the window (alliance_sightings_value).
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare("WITH c AS (SELECT v.id AS id, COUNT(*) AS n FROM alliance_values v JOIN "
-                   "value_orgs o ON o.value_id = v.id WHERE v.orgs >= ?3 AND v.orgs >= 2 AND "
-                   "o.last_day >= ?1 AND o.first_day <= ?2 GROUP BY v.id HAVING COUNT(*) >= ?3 "
-                   "ORDER BY n DESC, v.id LIMIT ?4) "
-                   "SELECT v.value, v.type, v.members, a.org, a.sector, a.class, a.first_seen, "
-                   "a.last_seen, a.count, a.alerted FROM c JOIN alliance_values v ON v.id = c.id "
-                   "JOIN alliance_sightings a ON a.value_id = c.id AND a.day BETWEEN ?1 AND ?2 "
-                   "ORDER BY c.n DESC, c.id"));
-  s.Bind(1, from).Bind(2, to).Bind(3, Signed(min_orgs)).Bind(4, Signed(limit));
-  std::vector<ScannerRow> out;
+  sql::QueryBudget budget(*db_, kRowQueryBudget);
+  auto ranked = RankScanners(*db_, from, to, Signed(min_orgs), limit);
+  if (!ranked.ok()) return TooLarge(ranked.status(), "This scanners question", "a higher min_orgs");
+  // The chosen values' rows of the window (alliance_sightings_value), kParts ids a statement.
+  constexpr size_t kParts = 32;
+  std::string sql =
+      "SELECT v.id, v.value, v.type, v.members, a.org, a.sector, a.class, a.first_seen, "
+      "a.last_seen, a.count, a.alerted FROM alliance_values v JOIN alliance_sightings a ON "
+      "a.value_id = v.id AND a.day BETWEEN ?1 AND ?2 WHERE v.id IN (?3";
+  for (size_t i = 1; i < kParts; ++i) sql += ", ?" + std::to_string(i + 3);
+  sql += ")";
+  std::vector<ScannerRow> out(ranked->size());
+  std::unordered_map<int64_t, size_t> slot;  // value id -> index in out
+  for (size_t i = 0; i < ranked->size(); ++i) slot[(*ranked)[i].id] = i;
   auto add = [](std::vector<std::string>* set, std::string_view v) {
     if (std::find(set->begin(), set->end(), v) == set->end()) set->emplace_back(v);
   };
-  sql::QueryBudget budget(*db_, kRowQueryBudget);
-  Status st = s.ForEachRow([&](const Statement& r) {
-    if (out.empty() || out.back().value != r.Text(0) || out.back().type != r.Text(1)) {
-      out.push_back({});
-      out.back().value = std::string(r.Text(0));
-      out.back().type = std::string(r.Text(1));
-      out.back().members = std::string(r.Text(2));
-      out.back().first_seen = r.Int(6);
+  for (size_t start = 0; start < ranked->size(); start += kParts) {
+    IOCGRID_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+    s.Bind(1, from).Bind(2, to);
+    for (size_t i = 0; i < kParts; ++i) {
+      const size_t at = start + i;
+      s.Bind(static_cast<int>(i + 3), at < ranked->size() ? (*ranked)[at].id : -1);
     }
-    ScannerRow& row = out.back();
-    add(&row.orgs, r.Text(3));
-    add(&row.sectors, r.Text(4));
-    add(&row.classes, r.Text(5));
-    row.first_seen = std::min(row.first_seen, r.Int(6));
-    row.last_seen = std::max(row.last_seen, r.Int(7));
-    row.sightings += static_cast<uint64_t>(r.Int(8));
-    row.alerted += static_cast<uint64_t>(r.Int(9));
-  });
-  if (!st.ok()) return TooLarge(st, "This scanners question", "a higher min_orgs");
-  // value_orgs counts days, the window's rows may hold fewer organisations at its edges.
+    Status st = s.ForEachRow([&](const Statement& r) {
+      ScannerRow& row = out[slot.at(r.Int(0))];
+      if (row.value.empty()) {
+        row.value = std::string(r.Text(1));
+        row.type = std::string(r.Text(2));
+        row.members = std::string(r.Text(3));
+        row.first_seen = r.Int(7);
+      }
+      add(&row.orgs, r.Text(4));
+      add(&row.sectors, r.Text(5));
+      add(&row.classes, r.Text(6));
+      row.first_seen = std::min(row.first_seen, r.Int(7));
+      row.last_seen = std::max(row.last_seen, r.Int(8));
+      row.sightings += static_cast<uint64_t>(r.Int(9));
+      row.alerted += static_cast<uint64_t>(r.Int(10));
+    });
+    if (!st.ok()) return TooLarge(st, "This scanners question", "a higher min_orgs");
+  }
+  // value_orgs counts spans of days: the window's rows may hold fewer organisations at its
+  // edges.
   std::erase_if(out, [&](const ScannerRow& r) { return r.orgs.size() < min_orgs; });
   return out;
 }

@@ -183,7 +183,7 @@ TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "7");
+  EXPECT_EQ(version, "8");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -232,6 +232,61 @@ TEST_F(PortalStoreFileTest, VersionThreeStoresGainOrganisationsAndSightings) {
   EXPECT_TRUE((*s)->ListSentSightings("s2")->empty());
 }
 
+// Version 7 files hold sightings but no day sketches: migration 8 adds the table and the first
+// open builds them from the rows, so buckets of several days count what was there.
+TEST_F(PortalStoreFileTest, VersionSevenStoresGainDaySketchesFromTheirRows) {
+  auto saw = [](const std::string& value, int64_t day, const std::string& cls) {
+    AllianceSighting a;
+    a.value = value;
+    a.type = "ip-src";
+    a.cls = cls;
+    a.day = day;
+    a.first_seen = a.last_seen = day * 86400 + 10;
+    return a;
+  };
+  std::vector<SectorDistinctRow> before;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    for (int org = 0; org < 3; ++org) {
+      std::vector<AllianceSighting> rows;
+      for (int i = 0; i < 30 * (org + 1); ++i) {
+        rows.push_back(
+            saw("45.0.0." + std::to_string(i), 20000 + i % 3, i % 2 ? "noise" : "threat"));
+      }
+      ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(org),
+                                                "org-" + std::to_string(org),
+                                                org == 2 ? "energy" : "finance", rows)
+                      .ok());
+    }
+    before = *(*s)->SectorDistinct(20000, 20002, 3);
+    ASSERT_EQ(before.size(), 4u);  // two sectors, two classes
+  }
+  Sql(dir_,
+      "DROP TABLE sector_sketches; DROP INDEX alliance_values_rank; CREATE INDEX "
+      "alliance_values_orgs ON alliance_values(orgs) WHERE orgs >= 2; PRAGMA user_version = 7;");
+  auto s = Open();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto after = (*s)->SectorDistinct(20000, 20002, 3);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ((*after)[i].sector, before[i].sector);
+    EXPECT_EQ((*after)[i].cls, before[i].cls);
+    EXPECT_EQ((*after)[i].observables, before[i].observables) << i;
+  }
+  EXPECT_EQ(before[0].observables, 45u);  // energy, noise: org-2's 90 values, half of them
+  // A damaged sketch is an error naming it, not a wrong count or a crash.
+  s->reset();
+  Sql(dir_, "UPDATE sector_sketches SET sketch = X'4501' WHERE day = 20001;");
+  s = Open();
+  ASSERT_TRUE(s.ok());
+  auto damaged = (*s)->SectorDistinct(20000, 20002, 3);
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(damaged.status().message().find("sketch"), std::string::npos);
+}
+
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
 TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
   {
@@ -263,7 +318,7 @@ TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
   EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 7"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 8"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
@@ -495,7 +550,7 @@ TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   EXPECT_NE(s.status().message().find("portal store schema version 9"), std::string::npos)
       << s.status().ToString();
-  EXPECT_NE(s.status().message().find("versions up to 7"), std::string::npos);
+  EXPECT_NE(s.status().message().find("versions up to 8"), std::string::npos);
 }
 
 // Unreachable servers and unreadable URLs are clear errors that never repeat the password.

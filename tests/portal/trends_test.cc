@@ -6,12 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "portal/internal/alliance_request.h"
+#include "portal/internal/distinct_sketch.h"
 #include "portal/portal_store.h"
 #include "tests/common/temp_dir.h"
 #include "tests/common/test_database.h"
@@ -48,7 +54,8 @@ class TrendStoreTest : public ::testing::Test {
   }
   void Record(const std::string& batch, const std::string& org, const std::string& sector,
               const std::vector<AllianceSighting>& rows) {
-    ASSERT_TRUE(store_->RecordAllianceSightings(batch, org, sector, rows).ok());
+    Status st = store_->RecordAllianceSightings(batch, org, sector, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
   json Sectors(int64_t days, int64_t bucket, int64_t k) {
     TrendWindow w{kToday - days + 1, kToday, days, bucket};
@@ -142,6 +149,101 @@ TEST_F(TrendStoreTest, ScannersAreSeenByAtLeastMinOrgsAndNeverNamed) {
   EXPECT_TRUE(three->empty());
   auto month = store_->Scanners(kToday - 40, kToday, 3, 100);
   EXPECT_EQ(month->size(), 1u);
+}
+
+// Buckets of several days merge the days' sketches: exact while a cell holds up to
+// DistinctSketch::kMaxExact values, within the HyperLogLog's error beyond; checked against the
+// distinct values the test reported.
+TEST_F(TrendStoreTest, BucketsOfSeveralDaysMatchTheValuesReported) {
+  std::mt19937_64 rng(3);
+  // (bucket, sector, class) -> values; a value's class is fixed, so each org's row keeps it.
+  std::map<std::tuple<int64_t, std::string, std::string>, std::set<std::string>> truth;
+  const char* const kClasses[] = {"threat", "noise", "unknown"};
+  int batch = 0;
+  for (int org = 0; org < 6; ++org) {
+    const std::string sector = org < 3 ? "finance" : "energy";
+    for (int64_t day = kToday - 7; day <= kToday; ++day) {
+      std::vector<AllianceSighting> rows;
+      // finance: a few hundred values a day (exact); energy: a wide tail (estimated).
+      const int n = sector == "finance" ? 150 : 1'000;
+      for (int i = 0; i < n; ++i) {
+        const uint32_t v = static_cast<uint32_t>(rng() % (sector == "finance" ? 600 : 200'000));
+        const std::string value = "45." + std::to_string(v >> 16) + "." +
+                                  std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
+        const std::string cls = kClasses[v % 3];
+        rows.push_back(Saw(value, day, cls));
+        truth[{(day - (kToday - 7)) / 4, sector, cls}].insert(value);
+      }
+      Record("r" + std::to_string(batch++), "org-" + std::to_string(org), sector, rows);
+    }
+  }
+  auto rows = store_->SectorDistinct(kToday - 7, kToday, 4);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), truth.size());
+  for (const SectorDistinctRow& r : *rows) {
+    const auto& values = truth.at({r.bucket, r.sector, r.cls});
+    if (values.size() <= DistinctSketch::kMaxExact) {
+      EXPECT_EQ(r.observables, values.size()) << r.sector << " " << r.cls;
+    } else {
+      EXPECT_NEAR(static_cast<double>(r.observables), static_cast<double>(values.size()),
+                  0.03 * static_cast<double>(values.size()))
+          << r.sector << " " << r.cls;
+    }
+  }
+}
+
+// Scanners rank values by the organisations whose days with them meet the window (most first,
+// then most organisations overall); the ranking is checked against counting every value.
+TEST_F(TrendStoreTest, ScannersRankLikeCountingEveryValue) {
+  std::mt19937_64 rng(9);
+  // value -> org -> (first day, last day) as reported
+  std::map<std::string, std::map<int, std::pair<int64_t, int64_t>>> spans;
+  int batch = 0;
+  for (int org = 0; org < 12; ++org) {
+    for (int64_t day = kToday - 20; day <= kToday; day += 2) {
+      std::vector<AllianceSighting> rows;
+      for (int i = 0; i < 40; ++i) {
+        // Value v is seen by about v % 12 organisations: a spread of counts with ties.
+        const int v = static_cast<int>(rng() % 400);
+        if (static_cast<int>(rng() % 12) > v % 12) continue;
+        const std::string value =
+            "198.51." + std::to_string(v / 256) + "." + std::to_string(v % 256);
+        rows.push_back(Saw(value, day, "noise"));
+        auto [it, added] = spans[value].try_emplace(org, day, day);
+        it->second.first = std::min(it->second.first, day);
+        it->second.second = std::max(it->second.second, day);
+      }
+      if (rows.empty()) continue;
+      Record("s" + std::to_string(batch++), "org-" + std::to_string(org),
+             "sector-" + std::to_string(org % 4), rows);
+    }
+  }
+  for (auto [from, min_orgs, limit] : {std::tuple<int64_t, uint64_t, size_t>{kToday - 6, 2, 10},
+                                       {kToday - 6, 5, 100},
+                                       {kToday - 20, 3, 25},
+                                       {kToday - 1, 2, 1000}}) {
+    // The expected (n, orgs overall) sequence and, per value, its n.
+    std::vector<std::pair<uint64_t, uint64_t>> expected;
+    std::map<std::string, uint64_t> n_of;
+    for (const auto& [value, orgs] : spans) {
+      uint64_t n = 0;
+      for (const auto& [org, span] : orgs) n += span.second >= from && span.first <= kToday;
+      n_of[value] = n;
+      if (n >= min_orgs) expected.emplace_back(n, orgs.size());
+    }
+    std::sort(expected.rbegin(), expected.rend());
+    if (expected.size() > limit) expected.resize(limit);
+    auto got = store_->Scanners(from, kToday, min_orgs, limit);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    // Spans here are whole reports, so the window's rows hold every organisation counted.
+    ASSERT_EQ(got->size(), expected.size()) << from << " " << min_orgs;
+    for (size_t i = 0; i < got->size(); ++i) {
+      const ScannerRow& row = (*got)[i];
+      EXPECT_EQ(row.orgs.size(), expected[i].first) << i;
+      EXPECT_EQ(n_of.at(row.value), expected[i].first) << row.value;
+      EXPECT_EQ(spans.at(row.value).size(), expected[i].second) << row.value;
+    }
+  }
 }
 
 TEST_F(TrendStoreTest, ARepeatedBatchIsRecordedOnceAndReportsAddUp) {
