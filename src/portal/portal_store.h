@@ -266,15 +266,25 @@ class PortalStore {
   Result<std::vector<WatchlistRow>> ListWatchlists();        // oldest first
   // Deletes the watchlist with its runs and deliveries. Errors: kNotFound.
   Status DeleteWatchlist(const std::string& id);
+  // Several portal instances on one database run each watchlist once: an instance runs one only
+  // after claiming it, which sets last_run to the claim (`now`, or seen + 1 when that is not
+  // later) if last_run is still `seen`, the value in the row it decided from. Returns the claim,
+  // or nullopt when another instance claimed or recorded a run since (or it was deleted).
+  Result<std::optional<int64_t>> ClaimWatchRun(const std::string& id, int64_t seen, int64_t now);
   // One transaction: the run, the watchlist's last_run and hits, and (when `delivery` has a
   // body) a pending delivery of it. Returns the run's id; sets delivery->id and run_id.
-  // Errors: kNotFound when the watchlist was deleted meanwhile (nothing is written).
+  // `claim` is ClaimWatchRun's. Errors (nothing is written): kNotFound when the watchlist was
+  // deleted meanwhile; kAlreadyExists when another run was claimed after this one.
   Result<int64_t> RecordWatchRun(const WatchRunRow& run, const std::string& hits,
-                                 DeliveryRow* delivery);
+                                 DeliveryRow* delivery, int64_t claim);
   Result<std::vector<WatchRunRow>> ListWatchRuns(const std::string& watchlist_id, size_t limit);
   Result<std::vector<DeliveryRow>> ListDeliveries(const std::string& watchlist_id, size_t limit);
   // Pending deliveries due at `now_ms` (unix milliseconds), oldest first.
   Result<std::vector<DeliveryRow>> DueDeliveries(int64_t now_ms);
+  // Claims a due delivery for one attempt: moves its next_at from `seen` to `until` (unix ms)
+  // if it is still pending at `seen`; false when another instance claimed it first. An
+  // instance that dies mid-attempt leaves it to be tried again at `until`.
+  Result<bool> ClaimDelivery(int64_t id, int64_t seen, int64_t until);
   // Sets state, attempts, next_at, last_status, last_error and log.
   Status UpdateDelivery(const DeliveryRow& row);
 

@@ -1,8 +1,10 @@
 // PortalStore's watchlists (issue 11): the standing searches, their runs, and the webhook
 // deliveries waiting, done or given up (portal_store.h; the schema is migration 5 in
 // portal_store.cc).
+#include <algorithm>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -144,16 +146,41 @@ Status PortalStore::DeleteWatchlist(const std::string& id) {
   return tx.Commit();
 }
 
+Result<std::optional<int64_t>> PortalStore::ClaimWatchRun(const std::string& id, int64_t seen,
+                                                          int64_t now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t claim = std::max(now, seen + 1);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement up,
+      db_->Prepare("UPDATE watchlists SET last_run = ? WHERE id = ? AND last_run = ?"));
+  up.Bind(1, claim).BindText(2, id).Bind(3, seen);
+  IOCGRID_RETURN_IF_ERROR(up.Run());
+  if (db_->Changes() == 0) return std::optional<int64_t>();
+  return std::optional<int64_t>(claim);
+}
+
 Result<int64_t> PortalStore::RecordWatchRun(const WatchRunRow& run, const std::string& hits,
-                                            DeliveryRow* delivery) {
+                                            DeliveryRow* delivery, int64_t claim) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin());
   IOCGRID_ASSIGN_OR_RETURN(
-      Statement up, db_->Prepare("UPDATE watchlists SET last_run = ?, hits = ? WHERE id = ?"));
-  up.Bind(1, run.finished).BindText(2, hits).BindText(3, run.watchlist_id);
+      Statement up, db_->Prepare("UPDATE watchlists SET last_run = ?, hits = ? WHERE id = ? AND "
+                                 "last_run = ?"));
+  up.Bind(1, std::max(run.finished, claim)).BindText(2, hits).BindText(3, run.watchlist_id);
+  up.Bind(4, claim);
   IOCGRID_RETURN_IF_ERROR(up.Run());
-  if (db_->Changes() == 0) return NotFoundError("no watchlist " + run.watchlist_id);
+  if (db_->Changes() == 0) {
+    IOCGRID_ASSIGN_OR_RETURN(Statement exists,
+                             db_->Prepare("SELECT COUNT(*) FROM watchlists WHERE id = ?"));
+    exists.BindText(1, run.watchlist_id);
+    IOCGRID_ASSIGN_OR_RETURN(bool row, exists.Step());
+    const bool gone = !row || exists.Int(0) == 0;
+    IOCGRID_RETURN_IF_ERROR(exists.Run());
+    if (gone) return NotFoundError("no watchlist " + run.watchlist_id);
+    return AlreadyExistsError("watchlist " + run.watchlist_id +
+                              " was claimed by another run while this one ran");
+  }
   IOCGRID_ASSIGN_OR_RETURN(
       Statement ins, db_->Prepare("INSERT INTO watchlist_runs(watchlist_id, started, finished, "
                                   "reason, status, hits, new_hits, removed_hits, members) "
@@ -219,6 +246,16 @@ Result<std::vector<DeliveryRow>> PortalStore::DueDeliveries(int64_t now_ms) {
                         " FROM webhook_deliveries WHERE state = 'pending' AND next_at <= "
                         "CAST(? AS BIGINT) ORDER BY id",
                     &ReadDelivery, std::to_string(now_ms));
+}
+
+Result<bool> PortalStore::ClaimDelivery(int64_t id, int64_t seen, int64_t until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement s, db_->Prepare("UPDATE webhook_deliveries SET next_at = ? WHERE id = ? AND state "
+                                "= 'pending' AND next_at = ?"));
+  s.Bind(1, until).Bind(2, id).Bind(3, seen);
+  IOCGRID_RETURN_IF_ERROR(s.Run());
+  return db_->Changes() == 1;
 }
 
 Status PortalStore::UpdateDelivery(const DeliveryRow& row) {

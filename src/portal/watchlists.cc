@@ -551,7 +551,13 @@ void Portal::Impl::WatchLoop() {
           if (changed.count(m)) reason = "data-changed";
         }
       }
-      if (!reason.empty()) due.emplace_back(row, std::move(reason));
+      if (reason.empty()) continue;
+      // Another instance on the same database may have decided the same from the same row:
+      // whoever claims it runs it (and diffs against the hits of the run before).
+      auto claim = store->ClaimWatchRun(row.id, row.last_run, now);
+      if (!claim.ok() || !claim->has_value()) continue;
+      due.emplace_back(row, std::move(reason));
+      due.back().first.last_run = **claim;
     }
     if (!RunDue(due)) return;
   }
@@ -699,7 +705,8 @@ void Portal::Impl::RecordFailedRun(const WatchlistRow& row, WatchRunRow run, con
   run.finished = config.clock.Now();
   run.status = "failed";
   run.members = json::array({{{"error", why.message()}}}).dump();
-  (void)store->RecordWatchRun(run, row.hits, nullptr);  // the current items stay as they were
+  // The current items stay as they were.
+  (void)store->RecordWatchRun(run, row.hits, nullptr, row.last_run);
 }
 
 void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const json& current,
@@ -711,8 +718,8 @@ void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const jso
     delivery.next_at = NowMs();
   }
   auto run_id = store->RecordWatchRun(
-      run, current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery);
-  if (!run_id.ok()) return;  // deleted while it ran
+      run, current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery, row.last_run);
+  if (!run_id.ok()) return;  // deleted while it ran, or run again by another instance
   event["run"]["id"] = *run_id;
   run.id = *run_id;
   PublishWatchEvent(row.id, "run", RunJson(run));
@@ -733,6 +740,11 @@ void Portal::Impl::DeliverLoop() {
     auto due = store->DueDeliveries(NowMs());
     if (!due.ok()) continue;
     for (DeliveryRow& d : *due) {
+      // One attempt at a time across the instances sharing the database; one that dies
+      // mid-attempt leaves the delivery to be tried again after the attempt's time is up.
+      const int64_t until = NowMs() + config.watch.webhook_timeout_ms + 60'000;
+      auto claimed = store->ClaimDelivery(d.id, d.next_at, until);
+      if (!claimed.ok() || !*claimed) continue;
       AttemptDelivery(std::move(d));
       MutexLock lock(watch_mu);
       if (watch_stop) return;

@@ -105,6 +105,28 @@ class PortalApiTest : public ::testing::Test {
   void OpenPortal() {
     server_.reset();
     portal_.reset();
+    PortalConfig config = Config();
+    auto p = Portal::Open(config);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    portal_ = std::move(*p);
+    if (analyst_key_.empty()) {
+      analyst_key_ = *portal_->store().CreateUserKey("alice", Role::kAnalyst);
+      other_key_ = *portal_->store().CreateUserKey("bob", Role::kAnalyst);
+      admin_key_ = *portal_->store().CreateUserKey("root", Role::kAdmin);
+    }
+    Portal* raw = portal_.get();
+    net::ServerOptions options;
+    options.admit = [raw](const net::Request& head, size_t* limit) {
+      return raw->Admit(head, limit);
+    };
+    options.stream_body = [raw](const net::Request& head) { return raw->StreamBody(head); };
+    if (configure_server_) configure_server_(options);
+    server_ = std::move(
+        *net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); }));
+  }
+
+  // The portal's config: the test's members and database, then configure_.
+  PortalConfig Config() {
     PortalConfig config;
     config.data = root_ + "/portal";
     config.database = database_;
@@ -136,23 +158,7 @@ class PortalApiTest : public ::testing::Test {
     config.members[1].data_kind = "honeypot";
     config.members[2].data_kind = "threat";
     if (configure_) configure_(config);
-    auto p = Portal::Open(config);
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    portal_ = std::move(*p);
-    if (analyst_key_.empty()) {
-      analyst_key_ = *portal_->store().CreateUserKey("alice", Role::kAnalyst);
-      other_key_ = *portal_->store().CreateUserKey("bob", Role::kAnalyst);
-      admin_key_ = *portal_->store().CreateUserKey("root", Role::kAdmin);
-    }
-    Portal* raw = portal_.get();
-    net::ServerOptions options;
-    options.admit = [raw](const net::Request& head, size_t* limit) {
-      return raw->Admit(head, limit);
-    };
-    options.stream_body = [raw](const net::Request& head) { return raw->StreamBody(head); };
-    if (configure_server_) configure_server_(options);
-    server_ = std::move(
-        *net::HttpServer::Start(options, [raw](net::Request& r) { return raw->Handle(r); }));
+    return config;
   }
 
   void TearDown() override {

@@ -427,22 +427,42 @@ TEST_F(PortalStoreTest, SiftsSightingsRunsAndDeliveriesRoundTrip) {
     d.url = "https://receiver.example/hook";
     d.body = "{\"event\":\"watchlist.hits\"}";
     d.next_at = int64_t{1} << 41;  // unix milliseconds: past 32 bits
-    auto id = (*s)->RecordWatchRun(run, "[]", &d);
+    // Claims: one per snapshot of the row, whoever asks first (the instances sharing a
+    // database); the claim moves last_run forward even within the same second.
+    auto claim = (*s)->ClaimWatchRun("w1", 0, 1);
+    ASSERT_TRUE(claim.ok() && claim->has_value()) << claim.status().ToString();
+    EXPECT_EQ(**claim, 1);
+    EXPECT_FALSE((*s)->ClaimWatchRun("w1", 0, 1)->has_value());
+    EXPECT_FALSE((*s)->ClaimWatchRun("gone", 0, 1)->has_value());
+    auto id = (*s)->RecordWatchRun(run, "[]", &d, **claim);
     ASSERT_TRUE(id.ok()) << id.status().ToString();
     EXPECT_GT(*id, 0);
     EXPECT_EQ(d.run_id, *id);
     EXPECT_GT(d.id, 0);
-    auto second = (*s)->RecordWatchRun(run, "[]", nullptr);
+    EXPECT_EQ((*s)->GetWatchlist("w1")->last_run, 2);
+    // A run whose claim was overtaken records nothing.
+    EXPECT_EQ((*s)->RecordWatchRun(run, "[]", nullptr, **claim).status().code(),
+              StatusCode::kAlreadyExists);
+    auto again = (*s)->ClaimWatchRun("w1", 2, 2);
+    ASSERT_TRUE(again.ok() && again->has_value());
+    EXPECT_EQ(**again, 3);
+    auto second = (*s)->RecordWatchRun(run, "[]", nullptr, **again);
     ASSERT_TRUE(second.ok());
     EXPECT_GT(*second, *id);
+    EXPECT_EQ((*s)->ListWatchRuns("w1", 10)->size(), 2u);
     EXPECT_TRUE((*s)->DueDeliveries((int64_t{1} << 41) - 1)->empty());
     auto due = (*s)->DueDeliveries(int64_t{1} << 41);
     ASSERT_TRUE(due.ok()) << due.status().ToString();
     ASSERT_EQ(due->size(), 1u);
     EXPECT_EQ(due->at(0).id, d.id);
     EXPECT_EQ(due->at(0).body, d.body);
+    // A delivery is claimed for one attempt by one instance; then it is not due until then.
+    EXPECT_TRUE(*(*s)->ClaimDelivery(d.id, d.next_at, (int64_t{1} << 41) + 5000));
+    EXPECT_FALSE(*(*s)->ClaimDelivery(d.id, d.next_at, (int64_t{1} << 41) + 5000));
+    EXPECT_TRUE((*s)->DueDeliveries((int64_t{1} << 41) + 4999)->empty());
+    EXPECT_EQ((*s)->DueDeliveries((int64_t{1} << 41) + 5000)->size(), 1u);
     run.watchlist_id = "gone";
-    EXPECT_EQ((*s)->RecordWatchRun(run, "[]", nullptr).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ((*s)->RecordWatchRun(run, "[]", nullptr, 1).status().code(), StatusCode::kNotFound);
   }
   auto s = Open();
   ASSERT_TRUE(s.ok());

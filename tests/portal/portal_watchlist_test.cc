@@ -187,6 +187,40 @@ TEST_F(PortalWatchlistTest, ANodeImportTriggersExactlyOneSignedDeliveryOfTheNewH
   EXPECT_EQ(w.dump().find(kSecret), std::string::npos);
 }
 
+// Two portal instances on one database (on PostgreSQL the way to scale out; here also two
+// processes' worth of threads on one SQLite file): both watchers see the watchlist and both
+// notice the node's new data, yet each run is made and delivered once.
+TEST_F(PortalWatchlistTest, TwoInstancesOnOneDatabaseRunAndDeliverOnce) {
+  // A member that takes 1.2 s to fail: the first run spans ticks of the other instance's
+  // watcher, which sees a watchlist that has never run.
+  auto slow = std::move(*net::HttpServer::Start(net::ServerOptions{}, [](net::Request&) {
+    std::this_thread::sleep_for(1200ms);
+    net::Response r;
+    r.status = 503;
+    r.body = "{}";
+    return r;
+  }));
+  configure_ = [port = slow->port()](PortalConfig& c) {
+    FastWatch(c);
+    c.members[3].url = "http://127.0.0.1:" + std::to_string(port);
+    c.members[3].enabled = true;
+  };
+  OpenPortal();
+  auto second = Portal::Open(Config());
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  Receiver receiver;
+  const std::string id = Create(Watch(receiver));
+  auto got = receiver.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(json::parse(got[0].body)["run"]["reason"], "created");
+  std::this_thread::sleep_for(2000ms);  // both deliverers poll every 100 ms
+  EXPECT_EQ(receiver.got().size(), 1u);
+  EXPECT_EQ(receiver.calls(), 1);
+  json runs = Runs(id);
+  EXPECT_EQ(runs.size(), 1u) << runs.dump();
+  second->reset();
+}
+
 TEST_F(PortalWatchlistTest, RemovedHitsAreReportedAndAFailedMemberKeepsItsHits) {
   Receiver receiver;
   const std::string id = Create(Watch(receiver));
