@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -84,7 +85,8 @@ const std::vector<Indicator>& MixedData(size_t n) {
 std::shared_ptr<const MatchIndex> BuildFrom(const std::vector<Indicator>& data, size_t n) {
   MatchIndex::Builder builder;
   builder.Reserve(n, n * 24);
-  for (size_t i = 0; i < n; ++i) builder.Add(data[i], static_cast<RecordId>(i));
+  for (size_t i = 0; i < n; ++i)
+    if (!builder.Add(data[i], static_cast<RecordId>(i)).ok()) std::abort();
   return builder.Build();
 }
 
@@ -205,8 +207,11 @@ void BM_InRangeLookup(benchmark::State& state) {
       // block registries and cloud range lists.
       unsigned prefix = 16 + static_cast<unsigned>(r % 13);
       auto ip = static_cast<uint32_t>(r >> 32) & ~((uint32_t{1} << (32 - prefix)) - 1);
-      builder.Add({IndicatorType::kIpDst, Ipv4(ip) + "/" + std::to_string(prefix)},
-                  static_cast<RecordId>(i));
+      if (!builder
+               .Add({IndicatorType::kIpDst, Ipv4(ip) + "/" + std::to_string(prefix)},
+                    static_cast<RecordId>(i))
+               .ok())
+        std::abort();
     }
     return builder.Build();
   }();
@@ -230,7 +235,8 @@ void BM_SubdomainLookup(benchmark::State& state) {
     MatchIndex::Builder builder;
     for (size_t i = 0; i < kDomains; ++i) {
       domains.push_back(Domain(rng.Next()));
-      builder.Add({IndicatorType::kDomain, domains.back()}, static_cast<RecordId>(i));
+      if (!builder.Add({IndicatorType::kDomain, domains.back()}, static_cast<RecordId>(i)).ok())
+        std::abort();
     }
     return builder.Build();
   }();

@@ -54,6 +54,7 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
   IOCGRID_ASSIGN_OR_RETURN(data.files, ingest::ExpandPaths(paths));
   if (data.files.empty()) return InvalidArgumentError("no data files found in --against paths");
   index::MatchIndex::Builder builder;
+  Status full;  // the first Add the index refused
   size_t files_done = 0;
   auto show = [&] {
     progress->Show(fmt::format("loading {}/{} files, {:L} indicators...", files_done,
@@ -73,7 +74,10 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
           data.events.push_back(
               EventInfo{event.source.empty() ? path : event.source, event.info, options.format});
           for (auto& attribute : event.attributes) {
-            builder.Add(attribute.indicator, static_cast<index::RecordId>(data.records.size()));
+            if (!full.ok()) return;  // the index is full: the load ends with that error
+            full =
+                builder.Add(attribute.indicator, static_cast<index::RecordId>(data.records.size()));
+            if (!full.ok()) return;
             data.records.push_back(
                 RecordInfo{event_no, attribute.line, std::move(attribute.comment)});
           }
@@ -83,6 +87,10 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
     if (!stats.ok()) {
       progress->Done();
       return stats.status().WithContext(path);
+    }
+    if (!full.ok()) {
+      progress->Done();
+      return full.WithContext(path);
     }
     for (size_t e = first_event; e < data.events.size(); ++e) data.events[e].format = stats->format;
     if (strict && issues->count() > issues_before) {

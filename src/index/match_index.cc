@@ -7,7 +7,6 @@
 #include <string>
 #include <utility>
 
-#include "common/check.h"
 #include "common/huge_pages.h"
 #include "core/indicator_type.h"
 #include "core/ip.h"
@@ -44,7 +43,7 @@ constexpr unsigned kSplitShift = 48;
 constexpr uint64_t kOffsetMask = (uint64_t{1} << kTypeShift) - 1;
 constexpr uint32_t kNoSplit = 0xFFFF;
 // References in the exact table are entry << 2 | key kind, so entries are limited to 2^30.
-constexpr uint32_t kMaxEntries = uint32_t{1} << 30;
+static_assert(MatchIndex::kMaxEntries < (size_t{1} << 30));
 
 inline uint64_t EntryOffset(const Entry& e) { return e.word & kOffsetMask; }
 inline IndicatorType EntryType(const Entry& e) {
@@ -283,7 +282,8 @@ struct MatchIndex::Impl {
 
   // --- build side ---
 
-  void Add(const core::Indicator& indicator, RecordId record);
+  Status CheckRoom(size_t value_size, size_t max_entries) const;
+  Status Add(const core::Indicator& indicator, RecordId record, size_t max_entries);
   void AddIp(std::string_view text, uint32_t entry);
 
   // --- query side ---
@@ -347,12 +347,27 @@ void MatchIndex::Impl::AddIp(std::string_view text, uint32_t entry) {
   }
 }
 
-void MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record) {
-  IOCGRID_CHECK(entries.size() < kMaxEntries);
-  IOCGRID_CHECK(indicator.value.size() <= std::numeric_limits<uint32_t>::max());
-  const auto entry = static_cast<uint32_t>(entries.size());
+// kResourceExhausted when one more entry with a value of `value_size` bytes does not fit.
+Status MatchIndex::Impl::CheckRoom(size_t value_size, size_t max_entries) const {
+  if (entries.size() >= max_entries) {
+    return ResourceExhaustedError("the match index is full: it holds at most " +
+                                  std::to_string(max_entries) +
+                                  " indicators; split the data over several nodes or data files");
+  }
+  if (value_size > std::numeric_limits<uint32_t>::max() ||
+      arena.size() + value_size > kOffsetMask) {
+    return ResourceExhaustedError(
+        "the match index is full: its values may take at most 1 TiB; split the data over "
+        "several nodes or data files");
+  }
+  return Status::Ok();
+}
+
+Status MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record,
+                             size_t max_entries) {
+  IOCGRID_RETURN_IF_ERROR(CheckRoom(indicator.value.size(), max_entries));
   const uint64_t offset = arena.size();
-  IOCGRID_CHECK(offset + indicator.value.size() <= kOffsetMask);
+  const auto entry = static_cast<uint32_t>(entries.size());
   const TypeInfo& info = Types()[static_cast<size_t>(indicator.type)];
   const std::string_view value = indicator.value;
 
@@ -377,7 +392,7 @@ void MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record) {
 
   exact.Add(KeyHash(info.whole_tag, value), MakeRef(entry, kWholeKey));
   if (info.composite) {
-    if (split == kNoSplit) return;
+    if (split == kNoSplit) return Status::Ok();
     std::string_view left = value.substr(0, split);
     std::string_view right = value.substr(split + 1);
     if (info.left_indexed) {
@@ -388,7 +403,7 @@ void MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record) {
       exact.Add(KeyHash(info.right_tag, right), MakeRef(entry, kRightKey));
       if (info.right_family == MatchFamily::kIp) AddIp(right, entry);
     }
-    return;
+    return Status::Ok();
   }
   switch (core::FamilyOf(indicator.type)) {
     case MatchFamily::kIp:
@@ -422,6 +437,7 @@ void MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record) {
     default:
       break;
   }
+  return Status::Ok();
 }
 
 bool MatchIndex::Impl::VerifyKey(uint32_t entry, KeyKind kind, uint32_t tag,
@@ -728,6 +744,7 @@ size_t MatchIndex::ValueBytes() const { return impl_->arena.size(); }
 
 struct MatchIndex::Builder::Impl {
   MatchIndex::Impl data;
+  size_t max_entries = kMaxEntries;
 };
 
 MatchIndex::Builder::Builder() : impl_(std::make_unique<Impl>()) {}
@@ -742,8 +759,12 @@ void MatchIndex::Builder::Reserve(size_t indicators, size_t value_bytes) {
   impl_->data.exact.Reserve(indicators + indicators / 4);
 }
 
-void MatchIndex::Builder::Add(const core::Indicator& indicator, RecordId record) {
-  impl_->data.Add(indicator, record);
+Status MatchIndex::Builder::Add(const core::Indicator& indicator, RecordId record) {
+  return impl_->data.Add(indicator, record, impl_->max_entries);
+}
+
+void MatchIndex::Builder::set_max_entries(size_t n) {
+  impl_->max_entries = std::min(n, kMaxEntries);
 }
 
 size_t MatchIndex::Builder::size() const { return impl_->data.entries.size(); }
@@ -752,7 +773,9 @@ std::shared_ptr<const MatchIndex> MatchIndex::Builder::Build() {
   // The constructor is private, so make_shared cannot reach it; the shared_ptr owns at once.
   std::shared_ptr<MatchIndex> index(new MatchIndex());
   auto data = std::make_unique<MatchIndex::Impl>(std::move(impl_->data));
+  const size_t max_entries = impl_->max_entries;
   impl_ = std::make_unique<Impl>();
+  impl_->max_entries = max_entries;
   data->exact.Finish();
   data->v4.Finish();
   data->v6.Finish();

@@ -78,6 +78,9 @@ struct MatchOptions {
 
 class MatchIndex {
  public:
+  // The most entries one index holds (2^30 - 1).
+  static constexpr size_t kMaxEntries = (size_t{1} << 30) - 1;
+
   class Builder {
    public:
     Builder();
@@ -89,7 +92,12 @@ class MatchIndex {
     void Reserve(size_t indicators, size_t value_bytes);
     // Adds one stored indicator. REQUIRES: `indicator` came from core::ParseIndicator or
     // GuessIndicator (normalized). The same value may be added many times with other records.
-    void Add(const core::Indicator& indicator, RecordId record);
+    // Errors: kResourceExhausted, with nothing added, when the index is full: kMaxEntries
+    // entries (references into the exact table are entry << 2 | key kind, 32 bits), or 2^40
+    // bytes of values (the entry's offset field).
+    Status Add(const core::Indicator& indicator, RecordId record);
+    // Lowers the entry limit below kMaxEntries (to test what callers do with a full index).
+    void set_max_entries(size_t n);
     size_t size() const;
     // Builds the immutable index; the builder is left empty.
     std::shared_ptr<const MatchIndex> Build();

@@ -159,7 +159,7 @@ void AddStored(std::string_view raw, MatchIndex::Builder* builder, StoredIps* st
   if (!ind.ok()) return;  // warninglists also hold domains; lists have headers and comments
   Result<core::IpNetwork> net = core::ParseIpNetwork(ind->value);
   ASSERT_TRUE(net.ok()) << ind->value;
-  builder->Add(*ind, static_cast<RecordId>(stored->nets.size()));
+  ASSERT_TRUE(builder->Add(*ind, static_cast<RecordId>(stored->nets.size())).ok());
   stored->text.push_back(ind->value);
   stored->nets.push_back(ToNet(*net));
 }
@@ -343,7 +343,7 @@ TEST(MatchIndexOracleTest, RandomNestedNetworksMatchLinearScan) {
     Result<core::Indicator> ind =
         core::ParseIndicator(core::IndicatorType::kIpDst, core::FormatIpNetwork(ToIpNetwork(net)));
     ASSERT_TRUE(ind.ok());
-    builder.Add(*ind, static_cast<RecordId>(stored.size()));
+    EXPECT_TRUE(builder.Add(*ind, static_cast<RecordId>(stored.size())).ok());
     stored.push_back(net);
     stored_text.push_back(ind->value);
   }
@@ -381,9 +381,11 @@ TEST(MatchIndexOracleTest, RandomQueriesWithMaxHitsReturnThePrefixOfTheFullList)
   MatchIndex::Builder builder;
   for (int i = 0; i < 2000; ++i) {
     Net net = random.Next(stored);
-    builder.Add(
-        *core::ParseIndicator(core::IndicatorType::kIpDst, core::FormatIpNetwork(ToIpNetwork(net))),
-        static_cast<RecordId>(i));
+    EXPECT_TRUE(builder
+                    .Add(*core::ParseIndicator(core::IndicatorType::kIpDst,
+                                               core::FormatIpNetwork(ToIpNetwork(net))),
+                         static_cast<RecordId>(i))
+                    .ok());
     stored.push_back(net);
   }
   auto index = builder.Build();

@@ -25,7 +25,7 @@ using ::iocgrid::test::Ind;  // tests/common/builders.h
 
 std::shared_ptr<const MatchIndex> BuildIndex(const std::vector<Stored>& stored) {
   MatchIndex::Builder builder;
-  for (const Stored& s : stored) builder.Add(Ind(s.type, s.value), s.record);
+  for (const Stored& s : stored) EXPECT_TRUE(builder.Add(Ind(s.type, s.value), s.record).ok());
   return builder.Build();
 }
 
@@ -460,7 +460,7 @@ TEST(MatchIndexTest, MaxHitsKeepsTheFirstEntriesOfAHugeRange) {
   for (uint32_t i = 0; i < 1000; ++i) {
     std::string ip =
         "10." + std::to_string((999 - i) / 256) + "." + std::to_string((999 - i) % 256) + ".1";
-    builder.Add(Ind("ip-dst", ip), i);
+    EXPECT_TRUE(builder.Add(Ind("ip-dst", ip), i).ok());
   }
   auto index = builder.Build();
   MatchOptions options;
@@ -528,16 +528,39 @@ TEST(MatchIndexTest, EntryAccessorsReturnWhatWasAdded) {
 
 TEST(MatchIndexTest, BuilderIsEmptyAfterBuildAndReusable) {
   MatchIndex::Builder builder;
-  builder.Add(Ind("domain", "a.example"), 1);
+  EXPECT_TRUE(builder.Add(Ind("domain", "a.example"), 1).ok());
   EXPECT_EQ(builder.size(), 1u);
   auto first = builder.Build();
   EXPECT_EQ(builder.size(), 0u);
-  builder.Add(Ind("domain", "b.example"), 2);
+  EXPECT_TRUE(builder.Add(Ind("domain", "b.example"), 2).ok());
   auto second = builder.Build();
   EXPECT_EQ(first->size(), 1u);
   EXPECT_EQ(second->size(), 1u);
   EXPECT_EQ(Hits(*second, "domain", "b.example"), (P{{2, kExact}}));
   EXPECT_TRUE(Hits(*second, "domain", "a.example").empty());
+}
+
+// A full index refuses the next indicator with an error (it used to abort the process), adds
+// nothing of it, and still builds and answers for what it holds.
+TEST(MatchIndexTest, AFullIndexRefusesWithAnErrorInsteadOfAborting) {
+  MatchIndex::Builder builder;
+  builder.set_max_entries(3);
+  EXPECT_TRUE(builder.Add(Ind("domain", "a.example"), 1).ok());
+  EXPECT_TRUE(builder.Add(Ind("ip-dst", "10.0.0.0/8"), 2).ok());
+  EXPECT_TRUE(builder.Add(Ind("url", "http://c.example/x"), 3).ok());
+  Status full = builder.Add(Ind("domain", "d.example"), 4);
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(full.message().find("at most 3 indicators"), std::string::npos) << full.ToString();
+  EXPECT_EQ(builder.Add(Ind("ip-dst", "192.0.2.1"), 5).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(builder.size(), 3u);
+  auto index = builder.Build();
+  EXPECT_EQ(index->size(), 3u);
+  EXPECT_EQ(Hits(*index, "ip-dst", "10.1.2.3"), (P{{2, kInRange}}));
+  EXPECT_TRUE(Hits(*index, "domain", "d.example").empty());
+  // The limit is the builder's own and cannot be raised past what the index can address.
+  builder.set_max_entries(size_t{1} << 40);
+  EXPECT_TRUE(builder.Add(Ind("domain", "d.example"), 4).ok());
+  static_assert(MatchIndex::kMaxEntries == (size_t{1} << 30) - 1);
 }
 
 TEST(RelationNameTest, RoundTripsEveryRelation) {

@@ -210,7 +210,9 @@ class PsiNodeTest : public NodeFixture {
       for (const auto& [uuid, hit] : hits) {
         auto type = core::TypeFromName(hit["type"].get<std::string>());
         EXPECT_TRUE(type.has_value());
-        builder.Add(core::Indicator{*type, hit["matched"]}, static_cast<uint32_t>(uuids.size()));
+        EXPECT_TRUE(
+            builder.Add(core::Indicator{*type, hit["matched"]}, static_cast<uint32_t>(uuids.size()))
+                .ok());
         uuids.push_back(uuid);
       }
       std::vector<index::Hit> found;

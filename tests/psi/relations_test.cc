@@ -83,7 +83,8 @@ TEST_F(RelationsTest, PrivateCandidatesThenMatchIndexEqualPlainSearch) {
 
   // Plain search.
   index::MatchIndex::Builder builder;
-  for (size_t e = 0; e < stored.size(); ++e) builder.Add(stored[e], static_cast<uint32_t>(e));
+  for (size_t e = 0; e < stored.size(); ++e)
+    EXPECT_TRUE(builder.Add(stored[e], static_cast<uint32_t>(e)).ok());
   auto plain_index = builder.Build();
   std::set<Triple> plain;
   for (const index::Hit& h : plain_index->MatchAll(queries)) {
@@ -158,7 +159,7 @@ TEST_F(RelationsTest, PrivateCandidatesThenMatchIndexEqualPlainSearch) {
     std::sort(group.begin(), group.end());
     group.erase(std::unique(group.begin(), group.end()), group.end());
     index::MatchIndex::Builder mini;
-    for (uint32_t e : group) mini.Add(stored[e], e);
+    for (uint32_t e : group) EXPECT_TRUE(mini.Add(stored[e], e).ok());
     auto mini_index = mini.Build();
     std::span<const Indicator> batch(queries.data() + start, end - start);
     for (const index::Hit& h : mini_index->MatchAll(batch)) {
@@ -206,7 +207,8 @@ namespace {
 TEST_F(RelationsTest, KeyProbesFindEveryEntryHoldingTheKey) {
   const std::vector<Indicator>& stored = *stored_;
   index::MatchIndex::Builder builder;
-  for (size_t e = 0; e < stored.size(); ++e) builder.Add(stored[e], static_cast<uint32_t>(e));
+  for (size_t e = 0; e < stored.size(); ++e)
+    EXPECT_TRUE(builder.Add(stored[e], static_cast<uint32_t>(e)).ok());
   auto idx = builder.Build();
   const RangeOptions options;
   std::unordered_map<std::string, std::vector<uint32_t>> member;

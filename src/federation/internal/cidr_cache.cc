@@ -59,7 +59,8 @@ void FederationImpl::FetchCidrPage(MemberState* m, const std::shared_ptr<Owner>&
         for (const auto& [key, hit] : m->cidr_by_uuid) {
           auto ind = core::ParseIndicator(hit.type, hit.matched);
           if (!ind.ok()) continue;
-          builder.Add(*ind, static_cast<index::RecordId>(snap->entries.size()));
+          Status added = builder.Add(*ind, static_cast<index::RecordId>(snap->entries.size()));
+          if (!added.ok()) return EndCidrRefresh(m, added);
           snap->entries.push_back(hit);
         }
         snap->index = builder.Build();

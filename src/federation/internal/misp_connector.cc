@@ -78,7 +78,9 @@ void FederationImpl::SendMispPage(const std::shared_ptr<SearchState>& s, MemberR
         for (size_t k = 0; k < attrs->size(); ++k) {
           const MemberHit& h = (*attrs)[k].hit;
           auto ind = core::ParseIndicator(h.type, h.matched);
-          if (ind.ok()) builder.Add(*ind, static_cast<index::RecordId>(k));
+          if (!ind.ok()) continue;
+          Status added = builder.Add(*ind, static_cast<index::RecordId>(k));
+          if (!added.ok()) return Finish(s, run, MemberStatus::kFailed, added.ToString());
         }
         auto idx = builder.Build();
         std::vector<core::Indicator> queries;

@@ -377,7 +377,11 @@ void FederationImpl::FinishPrivate(const std::shared_ptr<SearchState>& s, Member
         return Finish(s, run, MemberStatus::kFailed,
                       "private search: a label names the unknown type '" + h.type + "'");
       }
-      builder.Add(core::Indicator{*type, h.matched}, static_cast<uint32_t>(record.size()));
+      Status added =
+          builder.Add(core::Indicator{*type, h.matched}, static_cast<uint32_t>(record.size()));
+      if (!added.ok()) {
+        return Finish(s, run, MemberStatus::kFailed, "private search: " + added.ToString());
+      }
       record.push_back(e);
     }
     found.clear();

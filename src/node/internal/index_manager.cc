@@ -58,7 +58,8 @@ Status Node::Impl::Rebuild() {
     indicator.type = a.type;
     indicator.value.assign(a.value);
     if (psi) psi::CollectPrefixLengths(indicator, &snap->ip_prefix_lengths);
-    builder.Add(indicator, static_cast<index::RecordId>(snap->attribute_ids.size()));
+    IOCGRID_RETURN_IF_ERROR(
+        builder.Add(indicator, static_cast<index::RecordId>(snap->attribute_ids.size())));
     snap->attribute_ids.push_back(a.id);
     return Status();
   });
