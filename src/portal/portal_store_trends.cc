@@ -85,22 +85,43 @@ std::vector<bool> MembersKept(const std::vector<AllianceSighting>& sightings) {
   return kept;
 }
 
+// "INSERT INTO table VALUES(?, ...), ..." for `rows` rows of `columns` values.
+std::string MultiRowInsert(std::string_view table, int columns, size_t rows) {
+  std::string row = "(?";
+  for (int c = 1; c < columns; ++c) row += ", ?";
+  row += ")";
+  std::string sql = "INSERT INTO " + std::string(table) + " VALUES" + row;
+  for (size_t r = 1; r < rows; ++r) sql += ", " + row;
+  return sql;
+}
+
 Status StageBatch(Database& db, const std::vector<AllianceSighting>& sightings) {
   IOCGRID_RETURN_IF_ERROR(db.Exec(kBatchTables));
   const std::vector<bool> kept = MembersKept(sightings);
-  for (size_t i = 0; i < sightings.size(); ++i) {
-    const AllianceSighting& s = sightings[i];
-    IOCGRID_ASSIGN_OR_RETURN(Statement in,
-                             db.Prepare("INSERT INTO batch_in VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    in.BindText(1, s.type).BindText(2, s.value);
-    if (kept[i]) {
-      in.BindText(3, nlohmann::json(s.members).dump());
-    } else {
-      in.BindNull(3);
+  // kRows sightings a statement (a round trip each on a server), then the rest one by one:
+  // two statement texts, prepared once.
+  constexpr size_t kRows = 64;
+  constexpr int kColumns = 9;
+  for (size_t start = 0; start < sightings.size();) {
+    const size_t rows = sightings.size() - start >= kRows ? kRows : 1;
+    IOCGRID_ASSIGN_OR_RETURN(Statement in, db.Prepare(MultiRowInsert("batch_in", kColumns, rows)));
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t i = start + r;
+      const AllianceSighting& s = sightings[i];
+      const int at = static_cast<int>(r) * kColumns;
+      in.BindText(at + 1, s.type).BindText(at + 2, s.value);
+      if (kept[i]) {
+        in.BindText(at + 3, nlohmann::json(s.members).dump());
+      } else {
+        in.BindNull(at + 3);
+      }
+      in.BindText(at + 4, s.cls).Bind(at + 5, s.day).Bind(at + 6, Signed(s.count));
+      in.Bind(at + 7, Signed(s.alerted)).Bind(at + 8, s.first_seen).Bind(at + 9, s.last_seen);
     }
-    in.BindText(4, s.cls).Bind(5, s.day).Bind(6, Signed(s.count)).Bind(7, Signed(s.alerted));
-    in.Bind(8, s.first_seen).Bind(9, s.last_seen);
     IOCGRID_RETURN_IF_ERROR(in.Run());
+    start += rows;
+  }
+  for (const AllianceSighting& s : sightings) {
     for (const std::string& actor : s.actors) {
       IOCGRID_ASSIGN_OR_RETURN(Statement a,
                                db.Prepare("INSERT INTO batch_actors VALUES(?, ?, ?, ?, ?)"));
