@@ -55,9 +55,11 @@ int64_t Signed(uint64_t n) {
 // sighting is SQLite's, not a round of prepared statements (38k/s that way, against the
 // issue's goal of 100k/s).
 constexpr std::string_view kBatchTables =
+    // One row per observable and day (DayRows), with its value's id once known.
     "CREATE TEMP TABLE IF NOT EXISTS batch_in(type TEXT NOT NULL, value TEXT NOT NULL, "
     "members TEXT, class TEXT NOT NULL, day BIGINT NOT NULL, count BIGINT NOT NULL, "
-    "alerted BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL);"
+    "alerted BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
+    "value_id BIGINT);"
     "CREATE TEMP TABLE IF NOT EXISTS batch_actors(actor TEXT NOT NULL, type TEXT NOT NULL, "
     "value TEXT NOT NULL, day BIGINT NOT NULL, count BIGINT NOT NULL);"
     // One row per observable and day, with the cell it is counted in: the organisation's row
@@ -85,7 +87,8 @@ std::vector<bool> MembersKept(const std::vector<AllianceSighting>& sightings) {
   return kept;
 }
 
-// "INSERT INTO table VALUES(?, ...), ..." for `rows` rows of `columns` values.
+// "INSERT INTO table VALUES(?, ...), ..." for `rows` rows of `columns` values (`table` may
+// name its columns).
 std::string MultiRowInsert(std::string_view table, int columns, size_t rows) {
   std::string row = "(?";
   for (int c = 1; c < columns; ++c) row += ", ?";
@@ -95,28 +98,65 @@ std::string MultiRowInsert(std::string_view table, int columns, size_t rows) {
   return sql;
 }
 
+// The batch per observable and day, as it is folded in: the smallest class name, counts summed
+// (capped as Signed caps one), first and last seen widened, and the members of the sighting
+// MembersKept chose on that sighting's row. Reports repeat observables (one line per event), so
+// this is what the SQL works on: fewer rows, and no GROUP BY.
+struct DayRow {
+  const AllianceSighting* first = nullptr;  // type, value and day
+  std::string_view cls;
+  uint64_t count = 0, alerted = 0;
+  int64_t first_seen = 0, last_seen = 0;
+  const AllianceSighting* members = nullptr;  // whose members this row stages, if any
+};
+
+std::vector<DayRow> DayRows(const std::vector<AllianceSighting>& sightings) {
+  const std::vector<bool> kept = MembersKept(sightings);
+  constexpr uint64_t kCap = uint64_t{1} << 62;
+  std::unordered_map<std::string, size_t> at;  // type NUL value NUL day -> row
+  at.reserve(sightings.size());
+  std::vector<DayRow> rows;
+  for (size_t i = 0; i < sightings.size(); ++i) {
+    const AllianceSighting& s = sightings[i];
+    auto [it, added] =
+        at.try_emplace(s.type + '\0' + s.value + '\0' + std::to_string(s.day), rows.size());
+    if (added) {
+      rows.push_back({&s, s.cls, 0, 0, s.first_seen, s.last_seen, nullptr});
+    }
+    DayRow& r = rows[it->second];
+    r.cls = std::min(r.cls, std::string_view(s.cls));
+    r.count = std::min(kCap, r.count + std::min(kCap, s.count));
+    r.alerted = std::min(kCap, r.alerted + std::min(kCap, s.alerted));
+    r.first_seen = std::min(r.first_seen, s.first_seen);
+    r.last_seen = std::max(r.last_seen, s.last_seen);
+    if (kept[i]) r.members = &s;
+  }
+  return rows;
+}
+
 Status StageBatch(Database& db, const std::vector<AllianceSighting>& sightings) {
   IOCGRID_RETURN_IF_ERROR(db.Exec(kBatchTables));
-  const std::vector<bool> kept = MembersKept(sightings);
-  // kRows sightings a statement (a round trip each on a server), then the rest one by one:
-  // two statement texts, prepared once.
+  const std::vector<DayRow> day_rows = DayRows(sightings);
+  // kRows rows a statement (a round trip each on a server), then the rest one by one: two
+  // statement texts, prepared once.
   constexpr size_t kRows = 64;
   constexpr int kColumns = 9;
-  for (size_t start = 0; start < sightings.size();) {
-    const size_t rows = sightings.size() - start >= kRows ? kRows : 1;
-    IOCGRID_ASSIGN_OR_RETURN(Statement in, db.Prepare(MultiRowInsert("batch_in", kColumns, rows)));
+  const std::string columns =
+      "batch_in(type, value, members, class, day, count, alerted, first_seen, last_seen)";
+  for (size_t start = 0; start < day_rows.size();) {
+    const size_t rows = day_rows.size() - start >= kRows ? kRows : 1;
+    IOCGRID_ASSIGN_OR_RETURN(Statement in, db.Prepare(MultiRowInsert(columns, kColumns, rows)));
     for (size_t r = 0; r < rows; ++r) {
-      const size_t i = start + r;
-      const AllianceSighting& s = sightings[i];
+      const DayRow& d = day_rows[start + r];
       const int at = static_cast<int>(r) * kColumns;
-      in.BindText(at + 1, s.type).BindText(at + 2, s.value);
-      if (kept[i]) {
-        in.BindText(at + 3, nlohmann::json(s.members).dump());
+      in.BindText(at + 1, d.first->type).BindText(at + 2, d.first->value);
+      if (d.members != nullptr) {
+        in.BindText(at + 3, nlohmann::json(d.members->members).dump());
       } else {
         in.BindNull(at + 3);
       }
-      in.BindText(at + 4, s.cls).Bind(at + 5, s.day).Bind(at + 6, Signed(s.count));
-      in.Bind(at + 7, Signed(s.alerted)).Bind(at + 8, s.first_seen).Bind(at + 9, s.last_seen);
+      in.BindText(at + 4, d.cls).Bind(at + 5, d.first->day).Bind(at + 6, Signed(d.count));
+      in.Bind(at + 7, Signed(d.alerted)).Bind(at + 8, d.first_seen).Bind(at + 9, d.last_seen);
     }
     IOCGRID_RETURN_IF_ERROR(in.Run());
     start += rows;
@@ -130,15 +170,20 @@ Status StageBatch(Database& db, const std::vector<AllianceSighting>& sightings) 
       IOCGRID_RETURN_IF_ERROR(a.Run());
     }
   }
-  // The values (members as last seen), then the batch per value and day.
+  // Each value looked up once: the ids of those already known, then the new values (with the
+  // members chosen) and their ids, then the members of known values where they changed, then
+  // the rows with their ids.
   return db.Exec(
+      "UPDATE batch_in SET value_id = (SELECT v.id FROM alliance_values v WHERE v.type = "
+      "batch_in.type AND v.value = batch_in.value);"
       "INSERT INTO alliance_values(type, value, members) SELECT type, value, max(members) FROM "
-      "batch_in GROUP BY type, value ON CONFLICT(type, value) DO UPDATE SET members = "
-      "excluded.members WHERE alliance_values.members <> excluded.members;"
+      "batch_in WHERE value_id IS NULL GROUP BY type, value;"
+      "UPDATE batch_in SET value_id = (SELECT v.id FROM alliance_values v WHERE v.type = "
+      "batch_in.type AND v.value = batch_in.value) WHERE value_id IS NULL;"
+      "UPDATE alliance_values SET members = b.members FROM batch_in b WHERE b.members IS NOT NULL "
+      "AND alliance_values.id = b.value_id AND alliance_values.members <> b.members;"
       "INSERT INTO batch_rows(value_id, day, type, class, count, alerted, first_seen, last_seen) "
-      "SELECT v.id, b.day, min(b.type), min(b.class), sum(b.count), sum(b.alerted), "
-      "min(b.first_seen), max(b.last_seen) FROM batch_in b JOIN alliance_values v ON v.type = "
-      "b.type AND v.value = b.value GROUP BY v.id, b.day;");
+      "SELECT value_id, day, type, class, count, alerted, first_seen, last_seen FROM batch_in;");
 }
 
 // Where each staged row is counted (batch_rows' old_* and seen), then the cells' numbers and

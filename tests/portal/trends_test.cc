@@ -260,6 +260,37 @@ TEST_F(TrendStoreTest, ARepeatedBatchIsRecordedOnceAndReportsAddUp) {
   EXPECT_EQ((*days)[0].sightings, 5u);
 }
 
+// A report that repeats an observable (one line per alert) is folded per observable and day:
+// counted once in its cell under the smallest class name, its counts summed, its first and
+// last seen widened, and the members of its last seen sighting kept for the value.
+TEST_F(TrendStoreTest, RepeatsWithinABatchAreFoldedPerObservableAndDay) {
+  AllianceSighting a = Saw("203.0.113.5", kToday, "unknown", 2);
+  AllianceSighting b = Saw("203.0.113.5", kToday, "noise", 3);
+  b.first_seen -= 100;
+  b.last_seen += 100;
+  b.members = {"honeypot", "threat-intel"};
+  AllianceSighting c = Saw("203.0.113.5", kToday - 1, "threat", 5);
+  for (const char* org : {"a", "b"}) Record(std::string("r-") + org, org, "energy", {a, b, c});
+  auto today = store_->SectorDays(kToday, kToday);
+  ASSERT_EQ(today->size(), 1u);
+  EXPECT_EQ((*today)[0].cls, "noise");  // "noise" < "unknown"
+  EXPECT_EQ((*today)[0].observables, 1u);
+  EXPECT_EQ((*today)[0].sightings, 10u);  // 2 + 3 from each organisation
+  auto yesterday = store_->SectorDays(kToday - 1, kToday - 1);
+  ASSERT_EQ(yesterday->size(), 1u);
+  EXPECT_EQ((*yesterday)[0].cls, "threat");
+  auto scanners = store_->Scanners(kToday - 6, kToday, 2, 10);
+  ASSERT_EQ(scanners->size(), 1u);
+  const ScannerRow& row = (*scanners)[0];
+  EXPECT_EQ(row.sightings, 20u);
+  EXPECT_EQ(row.first_seen, c.first_seen);  // the day before
+  EXPECT_EQ(row.last_seen, b.last_seen);    // widened by b
+  EXPECT_EQ(row.members, R"(["honeypot","threat-intel"])");
+  auto two_days = store_->SectorDistinct(kToday - 1, kToday, 2);
+  ASSERT_EQ(two_days->size(), 2u);  // one class a day
+  for (const SectorDistinctRow& r : *two_days) EXPECT_EQ(r.observables, 1u);
+}
+
 TEST_F(TrendStoreTest, PurgeDeletesWhatIsPastRetention) {
   Record("old", "org-a", "finance", {Saw("203.0.113.5", kToday - 100)});
   Record("old-b", "org-b", "finance", {Saw("203.0.113.5", kToday - 100)});
