@@ -294,9 +294,13 @@ Result<std::unique_ptr<Federation>> Federation::Create(std::vector<MemberConfig>
   if (options.retries < 0 || options.breaker_failures < 1) {
     return InvalidArgumentError("retries must be >= 0 and breaker_failures >= 1");
   }
+  // At least two connections per member: with the cap below the member count, a search's
+  // requests to the last members waited for others to finish (a 100-member alliance: p50 233
+  // ms, 36 members re-connecting every search), and members hung until their timeout could hold
+  // every connection the others needed.
   net::DispatcherOptions dopts;
-  dopts.max_total_connections = options.max_total_connections;
-  dopts.max_cached_connections = options.max_total_connections;
+  dopts.max_total_connections = std::max(options.max_total_connections, 2 * members.size());
+  dopts.max_cached_connections = dopts.max_total_connections;
   IOCGRID_ASSIGN_OR_RETURN(auto dispatcher, net::Dispatcher::Start(dopts));
   return std::unique_ptr<Federation>(new Federation(std::make_unique<internal::FederationImpl>(
       std::move(members), options, std::move(dispatcher))));

@@ -216,6 +216,41 @@ TEST(ReliabilityTest, BrokenMembersFailWithReasonsAndHealthyHitsStay) {
   EXPECT_EQ(c.requests, 3u);
 }
 
+// An alliance with more hung members than the old fixed connection cap (64): the hung ones
+// hold a connection each until their timeout, and the healthy members listed after them still
+// get connections of their own and answer (issue 14: 10 of 100 members hanging).
+TEST(ReliabilityTest, ManyHungMembersDoNotStarveTheHealthyOnes) {
+  auto node = TestNode::Start();
+  SeedA(*node);
+  RawServer hang(RawServer::Mode::kHang);
+  std::vector<MemberConfig> members;
+  for (int i = 0; i < 70; ++i) {
+    MemberConfig c = node->Config("hung-" + std::to_string(i));
+    c.url = hang.url();
+    c.timeout = 1500ms;
+    members.push_back(c);
+  }
+  for (const char* name : {"healthy-1", "healthy-2"}) {
+    MemberConfig c = node->Config(name);
+    c.timeout = 1500ms;
+    members.push_back(c);
+  }
+  FederationOptions options;
+  options.retries = 0;
+  auto fed = Federation::Create(members, options);
+  ASSERT_TRUE(fed.ok()) << fed.status().ToString();
+  SearchRequest req = BasicRequest();
+  req.deadline = std::chrono::steady_clock::now() + 20s;
+  auto out = RunSearch(**fed, req);
+  ASSERT_EQ(out.replies.size(), members.size());
+  ExpectHealthyHits(out.replies["healthy-1"]);
+  ExpectHealthyHits(out.replies["healthy-2"]);
+  for (int i = 0; i < 70; ++i) {
+    EXPECT_EQ(out.replies["hung-" + std::to_string(i)].status, MemberStatus::kTimedOut) << i;
+  }
+  EXPECT_EQ(hang.accepted(), 70);
+}
+
 TEST(ReliabilityTest, SearchDeadlineBoundsAHangingMember) {
   RawServer hang(RawServer::Mode::kHang);
   MemberConfig c;
