@@ -55,6 +55,12 @@ int64_t UnixNow() {
       .count();
 }
 
+int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Result<int64_t> ParseIsoDateTime(std::string_view s) {
   auto bad = [&] {
     return InvalidArgumentError("'" + std::string(s.substr(0, 64)) +

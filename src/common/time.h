@@ -23,6 +23,8 @@ namespace iocgrid {
 
 // Unix seconds now (the system clock). Components take a Clock instead, so tests can set time.
 int64_t UnixNow();
+// Unix milliseconds now (the system clock): webhook delivery times and backoff.
+int64_t UnixNowMs();
 
 // The time a component runs on: the system clock (default-constructed), or for tests a manual
 // clock that stands still until Set or Advance moves it. A Clock is a small value; copies of a

@@ -4,9 +4,7 @@
 // ordinary search (the same parsing, members and disclosure) kept in memory, not in the
 // history; its hits are compared with the previous run's: new and removed hits go out as one
 // `watchlist.hits` event to the watchlist's event streams and, signed, to its webhook, through
-// a delivery queue in the store that the deliverer thread works off with retries and backoff.
-#include <sodium.h>
-
+// a delivery queue in the store that the deliverer thread works off (webhooks.cc).
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -17,8 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.h"
 #include "federation/changes.h"
-#include "net/http_client.h"
 #include "portal/internal/portal_impl.h"
 #include "portal/internal/watchlist_request.h"
 
@@ -32,12 +30,6 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t kFeedEvents = 100;
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The hits of a search document as a watchlist keeps them: one object per hit row with the
 // indicator it is for, and a key that names it across runs.
@@ -122,20 +114,6 @@ void EndRun(const Diff& diff, const std::string& status, int64_t now, WatchRunRo
 }
 
 bool News(const Diff& diff) { return !diff.added.empty() || !diff.removed.empty(); }
-
-// "sha256=" and the hex HMAC-SHA256 of `body` under `secret` (X-Iocgrid-Signature).
-std::string Signature(const std::string& secret, const std::string& body) {
-  unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()),
-                              secret.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(body.data()),
-                                body.size());
-  crypto_auth_hmacsha256_final(&state, mac);
-  char hex[2 * sizeof mac + 1];
-  sodium_bin2hex(hex, sizeof hex, mac, sizeof mac);
-  return std::string("sha256=") + hex;
-}
 
 json RequestOf(const WatchlistRow& row) {
   json r = json::parse(row.request, nullptr, false);
@@ -644,7 +622,7 @@ bool Portal::Impl::RunWatchlist(const WatchlistRow& row, const std::string& reas
   const json doc = job->Document();
   json previous = json::parse(row.hits, nullptr, false);
   if (!previous.is_array()) previous = json::array();
-  Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc), NowMs());
+  Diff diff = Compare(previous, HitsOf(doc), SilentMembers(doc), UnixNowMs());
   EndRun(diff, job->status(), config.clock.Now(), &run);
   json members = json::array();
   for (const json& m : doc.value("members", json::array())) {
@@ -688,7 +666,7 @@ void Portal::Impl::RunRisingWatchlist(const WatchlistRow& row, const json& spec,
   }
   json previous = json::parse(row.hits, nullptr, false);
   if (!previous.is_array()) previous = json::array();
-  Diff diff = Compare(previous, cells, {}, NowMs());
+  Diff diff = Compare(previous, cells, {}, UnixNowMs());
   EndRun(diff, "done", config.clock.Now(), &run);
   run.members = "[]";
   json event = {{"event", "watchlist.rising"},
@@ -715,7 +693,7 @@ void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const jso
   if (news && !row.webhook.empty()) {
     delivery.url = row.webhook;
     delivery.body = event.dump(-1, ' ', false, json::error_handler_t::replace);
-    delivery.next_at = NowMs();
+    delivery.next_at = UnixNowMs();
   }
   auto run_id = store->RecordWatchRun(
       run, current.dump(-1, ' ', false, json::error_handler_t::replace), &delivery, row.last_run);
@@ -725,86 +703,6 @@ void Portal::Impl::RecordRun(const WatchlistRow& row, WatchRunRow run, const jso
   PublishWatchEvent(row.id, "run", RunJson(run));
   if (news) PublishWatchEvent(row.id, event.value("event", "watchlist.hits"), event);
   if (delivery.id != 0) deliver_cv.SignalAll();
-}
-
-// ---- The deliverer --------------------------------------------------------------------------
-
-void Portal::Impl::DeliverLoop() {
-  while (true) {
-    {
-      MutexLock lock(watch_mu);
-      if (watch_stop) return;
-      deliver_cv.WaitFor(watch_mu, std::chrono::milliseconds(100));
-      if (watch_stop) return;
-    }
-    auto due = store->DueDeliveries(NowMs());
-    if (!due.ok()) continue;
-    for (DeliveryRow& d : *due) {
-      // One attempt at a time across the instances sharing the database; one that dies
-      // mid-attempt leaves the delivery to be tried again after the attempt's time is up.
-      const int64_t until = NowMs() + config.watch.webhook_timeout_ms + 60'000;
-      auto claimed = store->ClaimDelivery(d.id, d.next_at, until);
-      if (!claimed.ok() || !*claimed) continue;
-      AttemptDelivery(std::move(d));
-      MutexLock lock(watch_mu);
-      if (watch_stop) return;
-    }
-  }
-}
-
-void Portal::Impl::AttemptDelivery(DeliveryRow d) {
-  auto row = store->GetWatchlist(d.watchlist_id);
-  ++d.attempts;
-  json log = json::parse(d.log, nullptr, false);
-  if (!log.is_array()) log = json::array();
-  int status = 0;
-  std::string error;
-  bool blocked = false;
-  if (!row.ok()) {
-    error = "the watchlist was deleted";
-  } else if (!config.watch.allow_internal_webhooks && internal::WebhookIsInternal(d.url)) {
-    blocked = true;  // the config changed since the watchlist was made: no retry will help
-    error = "the webhook points into the portal's own network (webhook_allow_internal is off)";
-  } else {
-    // The event the body carries: watchlist.hits, or watchlist.rising for rising trends.
-    const json body = json::parse(d.body, nullptr, false);
-    const std::string event =
-        body.is_object() ? body.value("event", "watchlist.hits") : "watchlist.hits";
-    net::ClientRequest request;
-    request.method = "POST";
-    request.url = d.url;
-    request.body = d.body;
-    request.headers = {{"Content-Type", "application/json"},
-                       {"User-Agent", "iocgrid-portal"},
-                       {"X-Iocgrid-Event", event},
-                       {"X-Iocgrid-Delivery", std::to_string(d.id)},
-                       {"X-Iocgrid-Signature", Signature(row->secret, d.body)}};
-    request.timeout = std::chrono::milliseconds(config.watch.webhook_timeout_ms);
-    request.connect_timeout = request.timeout;
-    request.max_response_bytes = 64 * 1024;
-    Result<net::ClientResponse> answer = net::Fetch(request);
-    if (!answer.ok()) {
-      error = std::string(answer.status().message());
-    } else {
-      status = answer->status;
-      if (status < 200 || status > 299)
-        error = "the receiver answered HTTP " + std::to_string(status);
-    }
-  }
-  log.push_back(
-      {{"at", NowMs() / 1000}, {"attempt", d.attempts}, {"status", status}, {"error", error}});
-  d.log = log.dump(-1, ' ', false, json::error_handler_t::replace);
-  d.last_status = status;
-  d.last_error = error;
-  if (error.empty()) {
-    d.state = "delivered";
-  } else if (!row.ok() || blocked || d.attempts >= config.watch.webhook_attempts) {
-    d.state = "failed";
-  } else {
-    d.next_at =
-        NowMs() + config.watch.webhook_backoff_ms * (int64_t{1} << std::min(d.attempts - 1, 20));
-  }
-  (void)store->UpdateDelivery(d);
 }
 
 }  // namespace iocgrid::portal
