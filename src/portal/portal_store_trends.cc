@@ -71,22 +71,6 @@ constexpr std::string_view kBatchTables =
     "TEXT, old_class TEXT, seen BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(value_id, day));"
     "DELETE FROM batch_in; DELETE FROM batch_actors; DELETE FROM batch_rows;";
 
-// The sighting whose members list a value keeps: the last seen one (the later in the batch on a
-// tie). Only that row stages its members, so one row per value updates alliance_values
-// (PostgreSQL refuses an upsert that touches a row twice).
-std::vector<bool> MembersKept(const std::vector<AllianceSighting>& sightings) {
-  std::unordered_map<std::string, size_t> last;  // type NUL value -> index
-  last.reserve(sightings.size());
-  for (size_t i = 0; i < sightings.size(); ++i) {
-    const AllianceSighting& s = sightings[i];
-    auto [it, added] = last.try_emplace(s.type + '\0' + s.value, i);
-    if (!added && sightings[it->second].last_seen <= s.last_seen) it->second = i;
-  }
-  std::vector<bool> kept(sightings.size(), false);
-  for (const auto& [key, i] : last) kept[i] = true;
-  return kept;
-}
-
 // "INSERT INTO table VALUES(?, ...), ..." for `rows` rows of `columns` values (`table` may
 // name its columns).
 std::string MultiRowInsert(std::string_view table, int columns, size_t rows) {
@@ -99,9 +83,11 @@ std::string MultiRowInsert(std::string_view table, int columns, size_t rows) {
 }
 
 // The batch per observable and day, as it is folded in: the smallest class name, counts summed
-// (capped as Signed caps one), first and last seen widened, and the members of the sighting
-// MembersKept chose on that sighting's row. Reports repeat observables (one line per event), so
-// this is what the SQL works on: fewer rows, and no GROUP BY.
+// (capped as Signed caps one), first and last seen widened. A value's members list comes from
+// its last seen sighting (the later in the batch on a tie), staged on that sighting's row only,
+// so that one row per value updates alliance_values (PostgreSQL refuses an upsert that touches
+// a row twice). Reports repeat observables (one line per event), so this is what the SQL works
+// on: fewer rows, and no GROUP BY.
 struct DayRow {
   const AllianceSighting* first = nullptr;  // type, value and day
   std::string_view cls;
@@ -111,15 +97,19 @@ struct DayRow {
 };
 
 std::vector<DayRow> DayRows(const std::vector<AllianceSighting>& sightings) {
-  const std::vector<bool> kept = MembersKept(sightings);
   constexpr uint64_t kCap = uint64_t{1} << 62;
   std::unordered_map<std::string, size_t> at;  // type NUL value NUL day -> row
+  struct Latest {
+    const AllianceSighting* sighting;
+    size_t row;
+  };
+  std::unordered_map<std::string, Latest> latest;  // type NUL value -> its last seen sighting
   at.reserve(sightings.size());
+  latest.reserve(sightings.size());
   std::vector<DayRow> rows;
-  for (size_t i = 0; i < sightings.size(); ++i) {
-    const AllianceSighting& s = sightings[i];
-    auto [it, added] =
-        at.try_emplace(s.type + '\0' + s.value + '\0' + std::to_string(s.day), rows.size());
+  for (const AllianceSighting& s : sightings) {
+    std::string value_key = s.type + '\0' + s.value;
+    auto [it, added] = at.try_emplace(value_key + '\0' + std::to_string(s.day), rows.size());
     if (added) {
       rows.push_back({&s, s.cls, 0, 0, s.first_seen, s.last_seen, nullptr});
     }
@@ -129,8 +119,10 @@ std::vector<DayRow> DayRows(const std::vector<AllianceSighting>& sightings) {
     r.alerted = std::min(kCap, r.alerted + std::min(kCap, s.alerted));
     r.first_seen = std::min(r.first_seen, s.first_seen);
     r.last_seen = std::max(r.last_seen, s.last_seen);
-    if (kept[i]) r.members = &s;
+    auto [last, first] = latest.try_emplace(std::move(value_key), Latest{&s, it->second});
+    if (!first && last->second.sighting->last_seen <= s.last_seen) last->second = {&s, it->second};
   }
+  for (const auto& [key, l] : latest) rows[l.row].members = l.sighting;
   return rows;
 }
 
