@@ -1,5 +1,6 @@
 // `iocgrid node`: a member's node. `serve` answers the MISP-compatible API and the grid API,
-// `import` loads member data files into the store, `keys` manages API keys.
+// `import` loads member data files into the store, `keys` manages API keys, `psi` the private
+// search keys (status, rotation).
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
+#include "psi/oprf.h"
 #include "store/number.h"
 #include "store/store.h"
 
@@ -47,6 +49,7 @@ struct ServeFlags {
   uint64_t psi_evaluations_per_day = node::PsiOptions{}.evaluations_per_org_per_day;
   int psi_threads = 1;
   bool psi_value_labels = false;
+  std::string psi_key_grace = "10m";
 };
 
 int RunServe(const ServeFlags& flags) {
@@ -74,6 +77,11 @@ int RunServe(const ServeFlags& flags) {
   options.psi.evaluations_per_org_per_day = flags.psi_evaluations_per_day;
   options.psi.precompute_threads = std::max(1, flags.psi_threads);
   options.psi.label_context = !flags.psi_value_labels;
+  auto grace = ParseDuration(flags.psi_key_grace);
+  if (!grace.ok()) {
+    return Fail("serve", "--psi-key-grace: " + std::string(grace.status().message()));
+  }
+  options.psi.previous_key_grace = std::chrono::seconds(*grace);
   // A typo in --data must not serve an empty store (issue 8): only --create, an import or
   // `keys create` makes one.
   options.store.create_if_missing = flags.create;
@@ -338,6 +346,64 @@ void AddServeFlags(CLI::App* s, ServeFlags* serve) {
       ->capture_default_str();
   s->add_flag("--psi-value-labels", serve->psi_value_labels,
               "private search: labels disclose only the matched value and type, not the context");
+  s->add_option("--psi-key-grace", serve->psi_key_grace,
+                "private search: after a key rotation's switch, how long the old key still "
+                "answers searches begun before it (15m, 1h...), then it is deleted")
+      ->capture_default_str();
+}
+
+// `node psi status`: the keys, their tags, a rotation's progress.
+int RunPsiStatus(const std::string& data_dir) {
+  store::StoreOptions options;
+  options.create_if_missing = false;
+  auto store = store::Store::Open(data_dir, options);
+  if (!store.ok()) return Fail("psi status", std::string(store.status().message()));
+  auto keys = (*store)->GetPsiKeys();
+  if (!keys.ok()) return Fail("psi status", std::string(keys.status().message()));
+  if (!keys->active) {
+    std::printf("private search: no key yet (the node creates one on the first private search)\n");
+    return 0;
+  }
+  auto stats = (*store)->GetPsiStats(keys->active->epoch);
+  if (!stats.ok()) return Fail("psi status", std::string(stats.status().message()));
+  std::printf("key epoch %u: active since %s; %llu tags, %llu below tags; %llu changes pending\n",
+              keys->active->epoch, FormatIsoDateTime(keys->active->changed).c_str(),
+              static_cast<unsigned long long>(stats->tags),
+              static_cast<unsigned long long>(stats->below_tags),
+              static_cast<unsigned long long>(stats->pending));
+  if (keys->preparing) {
+    auto next = (*store)->GetPsiStats(keys->preparing->epoch);
+    if (!next.ok()) return Fail("psi status", std::string(next.status().message()));
+    const uint64_t done = next->tags + next->below_tags;
+    const uint64_t all = stats->tags + stats->below_tags;
+    std::printf("key epoch %u: preparing since %s; %llu of %llu tags re-tagged (a serving node "
+                "does this, then switches)\n",
+                keys->preparing->epoch, FormatIsoDateTime(keys->preparing->created).c_str(),
+                static_cast<unsigned long long>(done), static_cast<unsigned long long>(all));
+  }
+  if (keys->retired) {
+    std::printf(
+        "key epoch %u: retired at %s; a serving node answers it for its --psi-key-grace, "
+        "then deletes it with its tags\n",
+        keys->retired->epoch, FormatIsoDateTime(keys->retired->changed).c_str());
+  }
+  return 0;
+}
+
+// `node psi rotate`: a new key, preparing; the serving node re-tags and switches.
+int RunPsiRotate(const std::string& data_dir) {
+  store::StoreOptions options;
+  options.create_if_missing = false;
+  auto store = store::Store::Open(data_dir, options);
+  if (!store.ok()) return Fail("psi rotate", std::string(store.status().message()));
+  auto key = (*store)->BeginPsiKeyRotation(psi::OprfKey::Generate().Serialize());
+  if (!key.ok()) return Fail("psi rotate", std::string(key.status().message()));
+  std::fprintf(stderr,
+               "key epoch %u created: the serving node re-tags its data under it while the "
+               "current key keeps answering, then switches (`iocgrid node psi status --data %s` "
+               "shows the progress)\n",
+               key->epoch, data_dir.c_str());
+  return 0;
 }
 
 }  // namespace
@@ -385,14 +451,27 @@ Command AddNodeCommand(CLI::App& app) {
   kr->add_option("--data", key_flags->data_dir, "the node's data directory")->required();
   kr->add_option("id", key_flags->key_id, "key id from keys list")->required();
 
+  CLI::App* psi = node->add_subcommand("psi", "private search: the node's OPRF keys");
+  psi->require_subcommand(1);
+  auto psi_data = std::make_shared<std::string>();
+  CLI::App* ps = psi->add_subcommand("status", "the keys, their tags and a rotation's progress");
+  ps->add_option("--data", *psi_data, "the node's data directory")->required();
+  CLI::App* pr = psi->add_subcommand(
+      "rotate",
+      "start a key rotation: the serving node re-tags its data under a new key while "
+      "the current one answers, then switches (no downtime)");
+  pr->add_option("--data", *psi_data, "the node's data directory")->required();
+
   Command command;
   command.subcommand = node;
-  command.run = [s, i, kc, kl, kr, serve, import, key_flags]() {
+  command.run = [s, i, kc, kl, kr, ps, pr, serve, import, key_flags, psi_data]() {
     if (s->parsed()) return RunServe(*serve);
     if (i->parsed()) return RunImport(*import);
     if (kc->parsed()) return RunKeysCreate(*key_flags);
     if (kl->parsed()) return RunKeysList(*key_flags);
     if (kr->parsed()) return RunKeysRevoke(*key_flags);
+    if (ps->parsed()) return RunPsiStatus(*psi_data);
+    if (pr->parsed()) return RunPsiRotate(*psi_data);
     return kExitError;
   };
   return command;

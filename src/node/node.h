@@ -50,8 +50,12 @@ struct PsiOptions {
   size_t precompute_batch = 2048;
   // How the member tags its IPs (psi/keys.h); changing it needs a re-tag.
   psi::RangeOptions ranges;
-  // How often the precompute looks for data written by other processes (`node import`).
+  // How often the precompute looks for data written by other processes (`node import`) and for
+  // a key rotation begun by `iocgrid node psi rotate`.
   std::chrono::milliseconds poll{2000};
+  // After a rotation's switch, how long the old key still answers (searches begun before the
+  // switch finish on it); then it is deleted with its tags.
+  std::chrono::seconds previous_key_grace{600};
 };
 
 struct NodeOptions {

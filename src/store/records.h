@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -261,11 +262,27 @@ struct ImportStats {
 
 // ---- Private search (issue 10; docs/private-search.md "Member store") ----------------------
 
+// Where an OPRF key is in its life (docs/private-search.md "Key rotation"): a rotation stores
+// the next epoch's key as preparing while the node re-tags its data under it; the switch makes
+// it active and the old one retired, which the node still answers for a grace period and then
+// deletes with its tags.
+enum class PsiKeyState { kPreparing, kActive, kRetired };
+
 // One of the node's OPRF keys. `secret` is the serialised scalar (psi::OprfKey); never logged.
 struct PsiKey {
   uint32_t epoch = 0;
   std::string secret;
   int64_t created = 0;  // unix seconds
+  PsiKeyState state = PsiKeyState::kActive;
+  int64_t changed = 0;      // unix seconds it reached `state`
+  std::string retag_after;  // preparing: the last key string of the active epoch re-tagged
+};
+
+// The node's keys by state; at most one of each.
+struct PsiKeys {
+  std::optional<PsiKey> preparing;
+  std::optional<PsiKey> active;
+  std::optional<PsiKey> retired;
 };
 
 // An attribute whose keys need new tags or labels: its value before the change (empty when it
@@ -285,6 +302,12 @@ struct PsiTagRow {
   std::string prf;     // psi::kPointBytes bytes
   std::string label;   // sealed; empty for a removed key
   bool live = true;    // false: the key no longer has entries (kept so that syncs see it go)
+};
+
+// Rows to apply under one epoch (Store::ApplyPsiChanges); a view of the caller's rows.
+struct PsiEpochRows {
+  uint32_t epoch = 0;
+  std::span<const PsiTagRow> rows;
 };
 
 // One row of a tag listing (a full-set or change page).

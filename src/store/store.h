@@ -143,8 +143,27 @@ class Store {
   // The node computes tags and labels (it links psi); the store keeps them, the OPRF key and the
   // quota, and its triggers record which attributes changed once a key exists.
 
-  // The newest OPRF key, or nullopt before private search was first used.
+  // The active OPRF key, or nullopt before private search was first used.
   Result<std::optional<PsiKey>> GetPsiKey();
+  // Every key by state. Errors: kDataLoss for a state this version does not know.
+  Result<PsiKeys> GetPsiKeys();
+  // Key rotation (docs/private-search.md "Key rotation"): stores `secret` as the next epoch's
+  // key, preparing; the node re-tags the active epoch's keys under it, then switches. Not a
+  // data write. Errors: kNotFound before the first key, kAlreadyExists while another
+  // rotation is preparing, kUnavailable while the previous rotation's old key remains.
+  Result<PsiKey> BeginPsiKeyRotation(std::string_view secret);
+  // Live key strings of `epoch` after `after` in byte order, at most `limit` (a re-tag walk).
+  Result<std::vector<std::string>> ListPsiKeys(uint32_t epoch, std::string_view after,
+                                               size_t limit);
+  // A preparing key's re-tag progress: every key string <= `after` is tagged under it.
+  // Errors: kNotFound unless `epoch` is preparing.
+  Status SetPsiRetagCursor(uint32_t epoch, std::string_view after);
+  // In one transaction: the active key retired and the preparing `epoch` active. Errors:
+  // kNotFound unless `epoch` is preparing; kUnavailable while a retired key remains.
+  Status ActivatePsiKey(uint32_t epoch);
+  // Deletes retired key `epoch` and every tag and label under it. Errors: kNotFound unless
+  // `epoch` is retired.
+  Status DropPsiKey(uint32_t epoch);
   // Stores the first key (epoch 1) and marks every attribute stale, in one transaction, so
   // that the first precompute covers all data; counts as a data write (DataGeneration).
   // Errors: kAlreadyExists when a key exists (another request created it first).
@@ -161,6 +180,8 @@ class Store {
   // with live = false only marks an existing live row removed and drops its label); stale
   // attributes with seq <= `done_seq` deleted. Not a data write (the index stays valid).
   Status ApplyPsiChanges(uint32_t epoch, std::span<const PsiTagRow> rows, int64_t done_seq);
+  // The same for rows under several epochs (a rotation keeps two current), in one transaction.
+  Status ApplyPsiChanges(std::span<const PsiEpochRows> changes, int64_t done_seq);
   // Tags in (generation, id) order after the cursor (after_generation, after_id), of one class
   // (below or not): live ones only when `live_only` (a full download), else removals too (an
   // incremental one). At most `limit` rows.

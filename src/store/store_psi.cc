@@ -30,17 +30,158 @@ std::string BlobText(const Statement& stmt, int column) {
 }  // namespace
 
 Result<std::optional<PsiKey>> Store::GetPsiKey() {
+  IOCGRID_ASSIGN_OR_RETURN(PsiKeys keys, GetPsiKeys());
+  return std::move(keys.active);
+}
+
+Result<PsiKeys> Store::GetPsiKeys() {
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  IOCGRID_ASSIGN_OR_RETURN(Statement stmt,
+                           reader->Prepare("SELECT epoch, secret, created, state, changed, "
+                                           "retag_after FROM psi_keys ORDER BY epoch"));
+  PsiKeys keys;
+  Status st = stmt.ForEachRow([&](const Statement& row) -> Status {
+    PsiKey key;
+    key.epoch = static_cast<uint32_t>(row.Int(0));
+    key.secret = BlobText(row, 1);
+    key.created = row.Int(2);
+    const std::string_view state = row.Text(3);
+    key.changed = row.Int(4);
+    key.retag_after = BlobText(row, 5);
+    std::optional<PsiKey>* slot = state == "preparing" ? &keys.preparing
+                                  : state == "active"  ? &keys.active
+                                  : state == "retired" ? &keys.retired
+                                                       : nullptr;
+    if (slot == nullptr) {
+      return DataLossError("private-search key " + std::to_string(key.epoch) +
+                           " has an unknown state '" + std::string(state) + "'");
+    }
+    key.state = slot == &keys.preparing ? PsiKeyState::kPreparing
+                : slot == &keys.active  ? PsiKeyState::kActive
+                                        : PsiKeyState::kRetired;
+    *slot = std::move(key);  // the newest of a state wins (there is one of each)
+    return Status();
+  });
+  IOCGRID_RETURN_IF_ERROR(st);
+  return keys;
+}
+
+Result<PsiKey> Store::BeginPsiKeyRotation(std::string_view secret) {
+  PsiKey key;
+  key.secret = std::string(secret);
+  key.created = state_->options.clock.Now();
+  key.changed = key.created;
+  key.state = PsiKeyState::kPreparing;
+  Status st = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+    IOCGRID_ASSIGN_OR_RETURN(
+        int64_t preparing,
+        c.QueryInt("SELECT COALESCE((SELECT epoch FROM psi_keys WHERE state = 'preparing'), 0)"));
+    if (preparing != 0) {
+      return AlreadyExistsError("a key rotation to epoch " + std::to_string(preparing) +
+                                " is already under way; `iocgrid node psi status` shows it");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(
+        int64_t active,
+        c.QueryInt("SELECT COALESCE((SELECT MAX(epoch) FROM psi_keys WHERE state = 'active'), 0)"));
+    if (active == 0) {
+      return NotFoundError(
+          "private search has no key yet: the node creates one on the first private search, "
+          "so there is nothing to rotate");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(
+        int64_t retired,
+        c.QueryInt("SELECT COALESCE((SELECT epoch FROM psi_keys WHERE state = 'retired'), 0)"));
+    if (retired != 0) {
+      return UnavailableError("the previous key (epoch " + std::to_string(retired) +
+                              ") still answers searches begun before the last rotation; rotate "
+                              "again once the node has dropped it (`iocgrid node psi status`)");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(int64_t newest, c.QueryInt("SELECT MAX(epoch) FROM psi_keys"));
+    if (newest >= int64_t{UINT32_MAX}) return ResourceExhaustedError("no key epoch left");
+    key.epoch = static_cast<uint32_t>(newest + 1);
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement insert,
+        c.Prepare("INSERT INTO psi_keys (epoch, secret, created, state, changed) VALUES (?1, ?2, "
+                  "?3, 'preparing', ?3)"));
+    insert.Bind(1, key.epoch).BindBlob(2, Bytes(key.secret)).Bind(3, key.created);
+    return insert.Run();
+  });
+  IOCGRID_RETURN_IF_ERROR(st);
+  return key;
+}
+
+Result<std::vector<std::string>> Store::ListPsiKeys(uint32_t epoch, std::string_view after,
+                                                    size_t limit) {
+  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  // The UNIQUE (epoch, key) index gives the order and the start.
   IOCGRID_ASSIGN_OR_RETURN(
       Statement stmt,
-      reader->Prepare("SELECT epoch, secret, created FROM psi_keys ORDER BY epoch DESC LIMIT 1"));
-  IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
-  if (!row) return std::optional<PsiKey>();
-  PsiKey key;
-  key.epoch = static_cast<uint32_t>(stmt.Int(0));
-  key.secret = BlobText(stmt, 1);
-  key.created = stmt.Int(2);
-  return std::optional<PsiKey>(std::move(key));
+      reader->Prepare("SELECT key FROM psi_tags WHERE epoch = ?1 AND key > ?2 AND live = 1 "
+                      "ORDER BY key LIMIT ?3"));
+  stmt.Bind(1, epoch).BindBlob(2, Bytes(after)).Bind(3, static_cast<int64_t>(limit));
+  std::vector<std::string> out;
+  IOCGRID_RETURN_IF_ERROR(
+      stmt.ForEachRow([&](const Statement& row) { out.push_back(BlobText(row, 0)); }));
+  return out;
+}
+
+Status Store::SetPsiRetagCursor(uint32_t epoch, std::string_view after) {
+  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
+    IOCGRID_ASSIGN_OR_RETURN(Statement update,
+                             c.Prepare("UPDATE psi_keys SET retag_after = ?2 WHERE epoch = ?1 AND "
+                                       "state = 'preparing'"));
+    update.Bind(1, epoch).BindBlob(2, Bytes(after));
+    IOCGRID_RETURN_IF_ERROR(update.Run());
+    if (c.Changes() == 0) {
+      return NotFoundError("no private-search key " + std::to_string(epoch) + " is preparing");
+    }
+    return Status();
+  });
+}
+
+Status Store::ActivatePsiKey(uint32_t epoch) {
+  const int64_t now = state_->options.clock.Now();
+  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
+    IOCGRID_ASSIGN_OR_RETURN(
+        int64_t preparing,
+        c.QueryInt("SELECT COALESCE((SELECT epoch FROM psi_keys WHERE state = 'preparing'), 0)"));
+    if (preparing != int64_t{epoch}) {
+      return NotFoundError("no private-search key " + std::to_string(epoch) + " is preparing");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(
+        int64_t retired,
+        c.QueryInt("SELECT COALESCE((SELECT epoch FROM psi_keys WHERE state = 'retired'), 0)"));
+    if (retired != 0) {
+      return UnavailableError("private-search key " + std::to_string(retired) +
+                              " is still retiring; drop it first");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(Statement retire,
+                             c.Prepare("UPDATE psi_keys SET state = 'retired', changed = ?1 WHERE "
+                                       "state = 'active'"));
+    retire.Bind(1, now);
+    IOCGRID_RETURN_IF_ERROR(retire.Run());
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement activate,
+        c.Prepare("UPDATE psi_keys SET state = 'active', changed = ?2, retag_after = x'' WHERE "
+                  "epoch = ?1 AND state = 'preparing'"));
+    activate.Bind(1, epoch).Bind(2, now);
+    return activate.Run();
+  });
+}
+
+Status Store::DropPsiKey(uint32_t epoch) {
+  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
+    IOCGRID_ASSIGN_OR_RETURN(
+        Statement key, c.Prepare("DELETE FROM psi_keys WHERE epoch = ?1 AND state = 'retired'"));
+    key.Bind(1, epoch);
+    IOCGRID_RETURN_IF_ERROR(key.Run());
+    if (c.Changes() == 0) {
+      return NotFoundError("no private-search key " + std::to_string(epoch) + " is retired");
+    }
+    IOCGRID_ASSIGN_OR_RETURN(Statement tags, c.Prepare("DELETE FROM psi_tags WHERE epoch = ?1"));
+    tags.Bind(1, epoch);
+    return tags.Run();
+  });
 }
 
 Result<PsiKey> Store::CreatePsiKey(std::string_view secret) {
@@ -112,6 +253,11 @@ Result<std::vector<PsiTagRow>> Store::GetPsiTags(uint32_t epoch,
 }
 
 Status Store::ApplyPsiChanges(uint32_t epoch, std::span<const PsiTagRow> rows, int64_t done_seq) {
+  const PsiEpochRows one{epoch, rows};
+  return ApplyPsiChanges(std::span(&one, 1), done_seq);
+}
+
+Status Store::ApplyPsiChanges(std::span<const PsiEpochRows> changes, int64_t done_seq) {
   // Not RunDataWrite: tags and labels are derived data; bumping the data generation would make
   // every node rebuild its index after each precompute batch.
   return internal::RunWrite(*state_, [&](Connection& c) -> Status {
@@ -124,29 +270,32 @@ Status Store::ApplyPsiChanges(uint32_t epoch, std::span<const PsiTagRow> rows, i
                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
     meta.BindText(1, std::to_string(generation));
     IOCGRID_RETURN_IF_ERROR(meta.Run());
-    for (const PsiTagRow& r : rows) {
-      if (r.live) {
-        IOCGRID_ASSIGN_OR_RETURN(
-            Statement upsert,
-            c.Prepare("INSERT INTO psi_tags (epoch, key, below, tag, prf, label, live, generation) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT (epoch, key) DO UPDATE "
-                      "SET below = excluded.below, tag = excluded.tag, prf = excluded.prf, "
-                      "label = excluded.label, live = 1, generation = excluded.generation"));
-        upsert.Bind(1, epoch)
-            .BindBlob(2, Bytes(r.key))
-            .Bind(3, r.below ? 1 : 0)
-            .BindBlob(4, Bytes(r.tag))
-            .BindBlob(5, Bytes(r.prf))
-            .BindBlob(6, Bytes(r.label))
-            .Bind(7, generation);
-        IOCGRID_RETURN_IF_ERROR(upsert.Run());
-      } else {
-        IOCGRID_ASSIGN_OR_RETURN(
-            Statement remove,
-            c.Prepare("UPDATE psi_tags SET live = 0, label = NULL, generation = ?3 "
-                      "WHERE epoch = ?1 AND key = ?2 AND live = 1"));
-        remove.Bind(1, epoch).BindBlob(2, Bytes(r.key)).Bind(3, generation);
-        IOCGRID_RETURN_IF_ERROR(remove.Run());
+    for (const auto& [epoch, rows] : changes) {
+      for (const PsiTagRow& r : rows) {
+        if (r.live) {
+          IOCGRID_ASSIGN_OR_RETURN(
+              Statement upsert,
+              c.Prepare(
+                  "INSERT INTO psi_tags (epoch, key, below, tag, prf, label, live, generation) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) ON CONFLICT (epoch, key) DO UPDATE "
+                  "SET below = excluded.below, tag = excluded.tag, prf = excluded.prf, "
+                  "label = excluded.label, live = 1, generation = excluded.generation"));
+          upsert.Bind(1, epoch)
+              .BindBlob(2, Bytes(r.key))
+              .Bind(3, r.below ? 1 : 0)
+              .BindBlob(4, Bytes(r.tag))
+              .BindBlob(5, Bytes(r.prf))
+              .BindBlob(6, Bytes(r.label))
+              .Bind(7, generation);
+          IOCGRID_RETURN_IF_ERROR(upsert.Run());
+        } else {
+          IOCGRID_ASSIGN_OR_RETURN(
+              Statement remove,
+              c.Prepare("UPDATE psi_tags SET live = 0, label = NULL, generation = ?3 "
+                        "WHERE epoch = ?1 AND key = ?2 AND live = 1"));
+          remove.Bind(1, epoch).BindBlob(2, Bytes(r.key)).Bind(3, generation);
+          IOCGRID_RETURN_IF_ERROR(remove.Run());
+        }
       }
     }
     IOCGRID_ASSIGN_OR_RETURN(Statement done, c.Prepare("DELETE FROM psi_dirty WHERE seq <= ?1"));

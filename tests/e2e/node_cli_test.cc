@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -138,6 +139,70 @@ TEST(NodeCliTest, KeysListShowsNoSecretsAndRevokeWorks) {
       RunIocgrid({"node", "keys", "create", "--data", data, "--org", "Acme", "--role", "root"})
           .exit_code,
       2);
+}
+
+json GetJson(const Background& s, const std::string& path, const std::string& key) {
+  net::ClientRequest req;
+  req.url = s.url() + path;
+  req.headers = {{"Authorization", key}, {"Accept", "application/json"}};
+  net::ClientResponse r = test::FetchOrFail(req);
+  EXPECT_EQ(r.status, 200) << r.body;
+  return json::parse(r.body, nullptr, false);
+}
+
+// `node psi rotate` beside a serving node (another process): the node re-tags, switches to the
+// new epoch without a restart, and `node psi status` tells the operator where it is.
+TEST(NodeCliTest, PsiRotateBesideAServingNodeSwitchesEpochs) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  std::string api_key = CreateNodeKey(data, "Acme");
+  auto status = RunIocgrid({"node", "psi", "status", "--data", data});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("no key yet"), std::string::npos) << status.out;
+  auto early = RunIocgrid({"node", "psi", "rotate", "--data", data});
+  EXPECT_EQ(early.exit_code, 2);
+  EXPECT_NE(early.err.find("no key yet"), std::string::npos) << early.err;
+  EXPECT_EQ(std::count(early.err.begin(), early.err.end(), '\n'), 1) << early.err;
+  auto missing = RunIocgrid({"node", "psi", "status", "--data", dir.path() + "/nowhere"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+
+  std::string file = dir.Write("list.txt", "evil.example\n198.51.100.7\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", data, file}).exit_code, 0);
+  auto serve_process = std::make_unique<Background>(std::vector<std::string>{
+      "node", "serve", "--data", data, "--listen", "127.0.0.1:0", "--psi-key-grace", "1h"});
+  Background& serve = *serve_process;
+  ASSERT_FALSE(serve.url().empty()) << serve.log();
+  json info = GetJson(serve, "/grid/v1/psi/info", api_key);  // the first key
+  ASSERT_EQ(info["epoch"], 1) << info.dump();
+  for (int i = 0; i < 200 && !info.value("ready", false); ++i) {
+    std::this_thread::sleep_for(50ms);
+    info = GetJson(serve, "/grid/v1/psi/info", api_key);
+  }
+  ASSERT_TRUE(info.value("ready", false)) << info.dump();
+
+  auto rotate = RunIocgrid({"node", "psi", "rotate", "--data", data});
+  ASSERT_EQ(rotate.exit_code, 0) << rotate.err;
+  EXPECT_NE(rotate.err.find("key epoch 2 created"), std::string::npos) << rotate.err;
+  auto twice = RunIocgrid({"node", "psi", "rotate", "--data", data});
+  // Refused while the first prepares or while its old key is in its grace.
+  EXPECT_EQ(twice.exit_code, 2) << twice.err;
+  for (int i = 0; i < 200 && info["epoch"] != 2; ++i) {
+    std::this_thread::sleep_for(50ms);
+    info = GetJson(serve, "/grid/v1/psi/info", api_key);
+  }
+  ASSERT_EQ(info["epoch"], 2) << info.dump() << serve.log();
+  EXPECT_EQ(info["previous_epoch"]["epoch"], 1) << info.dump();
+  status = RunIocgrid({"node", "psi", "status", "--data", data});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("key epoch 2: active"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("key epoch 1: retired"), std::string::npos) << status.out;
+
+  auto bad_grace = RunIocgrid(
+      {"node", "serve", "--data", data, "--listen", "127.0.0.1:0", "--psi-key-grace", "forever"});
+  EXPECT_EQ(bad_grace.exit_code, 2);
+  EXPECT_NE(bad_grace.err.find("--psi-key-grace"), std::string::npos) << bad_grace.err;
+  serve.Stop(SIGTERM);
+  EXPECT_NE(serve.log().find("switched to key epoch 2"), std::string::npos) << serve.log();
 }
 
 TEST(NodeCliTest, ServeRefusesBadListenAddress) {

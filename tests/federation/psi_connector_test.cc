@@ -21,6 +21,7 @@
 #include "federation/federation.h"
 #include "ingest/loader.h"
 #include "net/http_client.h"
+#include "psi/oprf.h"
 #include "psi/wire.h"
 #include "tests/common/derived_queries.h"
 #include "tests/common/occurrences.h"
@@ -225,6 +226,41 @@ TEST_F(PsiConnectorTest, WritesAfterTheFirstSyncAreFound) {
   ASSERT_EQ(after.replies["full"].hits.size(), 1u) << after.replies["full"].error;
   EXPECT_EQ(after.replies["full"].hits[0].matched, "brand-new-c2.example");
   EXPECT_EQ(after.replies["full"].hits[0].event_info, "new c2");
+}
+
+// A member rotates its key between two searches of the same federation: the connector sees
+// the new epoch in info, drops its full-set cache of the old one, and answers as before.
+TEST_F(PsiConnectorTest, AKeyRotationBetweenSearchesIsFollowed) {
+  node::NodeOptions options;
+  options.psi.poll = 50ms;
+  auto node = TestNode::Start(nullptr, options);
+  node->Import(
+      {MakeEvent("7c0f9d5e-1111-4c44-9e0e-000000000002", "c2",
+                 {Attr("domain", "rotated-c2.example"), Attr("ip-dst", "198.51.100.0/24")})});
+  WaitReady(*node);
+  auto fed = Federation::Create({node->Config("plain"), Private(*node, "full", PsiMode::kFullSet),
+                                 Private(*node, "bucketed", PsiMode::kBucketed)},
+                                FederationOptions{});
+  ASSERT_TRUE(fed.ok()) << fed.status().ToString();
+  std::vector<core::Indicator> queries;
+  for (const char* q : {"a.rotated-c2.example", "198.51.100.9", "unrelated.example"}) {
+    queries.push_back(*core::GuessIndicator(q));
+  }
+  SearchOutcome before = RunSearch(**fed, Request(queries));
+  ASSERT_EQ(before.replies["plain"].hits.size(), 2u) << before.replies["plain"].error;
+  for (const char* name : {"full", "bucketed"}) {
+    EXPECT_EQ(Keys(before.replies[name]), Keys(before.replies["plain"])) << name;
+  }
+  ASSERT_TRUE(node->node().store().BeginPsiKeyRotation(psi::OprfKey::Generate().Serialize()).ok());
+  for (int i = 0; i < 400 && node->node().store().GetPsiKeys()->preparing; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ((*node->node().store().GetPsiKey())->epoch, 2u);
+  SearchOutcome after = RunSearch(**fed, Request(queries));
+  for (const char* name : {"full", "bucketed"}) {
+    EXPECT_EQ(after.replies[name].error, "") << name;
+    EXPECT_EQ(Keys(after.replies[name]), Keys(before.replies["plain"])) << name;
+  }
 }
 
 // What an eavesdropper between portal and member records holds no query value and no member

@@ -3,7 +3,8 @@
 // labels, relations by MatchIndex over the decrypted entries) giving exactly what
 // /grid/v1/match gives on the same data, tags kept current after API writes and after another
 // process's import, and hostile input: bad points, wrong frames, oversized batches and bodies,
-// unauthenticated huge bodies, the daily quota per organisation, audit rows without values.
+// unauthenticated huge bodies, the daily quota per organisation, audit rows without values;
+// key rotation without downtime, and its resumption after a restart.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/time.h"
 #include "core/indicator.h"
 #include "index/match_index.h"
 #include "ingest/loader.h"
@@ -159,8 +161,9 @@ class PsiNodeTest : public NodeFixture {
   // MatchIndex over the entries the labels name decides the relations, query by query (what a
   // portal connector does). `incomplete` gets the queries over the range budget.
   HitSet PrivateSearch(const std::vector<core::Indicator>& queries, bool bucketed,
-                       std::set<size_t>* incomplete = nullptr) {
-    const json info = Json(Call("GET", "/grid/v1/psi/info", "", user_key_));
+                       std::set<size_t>* incomplete = nullptr, const json* begun = nullptr) {
+    // `begun`: the info a search read before (a search under way across a key rotation).
+    const json info = begun ? *begun : Json(Call("GET", "/grid/v1/psi/info", "", user_key_));
     const uint32_t epoch = info["epoch"];
     psi::QuerierOptions options;
     options.max_points_per_frame = info["limits"]["max_points_per_request"];
@@ -441,6 +444,93 @@ TEST_F(PsiNodeTest, AnotherProcesssImportIsTaggedWithoutARequest) {
     if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(seen);
+}
+
+// Key rotation without downtime: `node psi rotate` (another process) stores the next key; the
+// serving node re-tags under it in batches while the current key answers, keeps both current
+// through a write, switches, answers searches begun before the switch during the grace, then
+// deletes the old key and its tags.
+TEST_F(PsiNodeTest, KeyRotationKeepsAnsweringAndSwitches) {
+  NodeOptions options;
+  options.psi.poll = std::chrono::milliseconds(50);
+  options.psi.precompute_batch = 3;  // the re-tag takes several batches
+  options.store.clock = Clock::Manual(UnixNow());
+  const Clock clock = options.store.clock;
+  StartNode(options);
+  Seed();
+  const json before = WaitReady(user_key_);
+  ASSERT_EQ(before["epoch"], 1);
+  std::vector<std::string> raw = Queries();
+  const HitSet plain = Plain(json(raw));
+  ASSERT_EQ(PrivateSearch(Parsed(raw), false), plain);
+  const std::set<std::string> old_tags = FullSet(1, false);
+
+  {
+    auto other = store::Store::Open(dir_, store::StoreOptions{});
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->BeginPsiKeyRotation(psi::OprfKey::Generate().Serialize()).ok());
+  }
+  // A write while the rotation runs (before or after the switch: both keys must get it).
+  AddEvent({{"info", "during"}, {"Attribute", {{{"type", "domain"}, {"value", "late.example"}}}}});
+  raw.push_back("x.late.example");
+  const HitSet plain_after = Plain(json(raw));
+  ASSERT_EQ(plain_after.size(), plain.size() + 1);
+  json info;
+  for (int i = 0; i < 600; ++i) {
+    // Every search while the rotation runs answers in full, under whichever key is active.
+    info = WaitReady(user_key_);
+    const HitSet got = PrivateSearch(Parsed(raw), (i % 2) != 0);
+    if (info["epoch"] == 2 && got == plain_after) break;
+    EXPECT_TRUE(got == plain || got == plain_after) << "search " << i << " during the rotation";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(info["epoch"], 2) << info.dump();
+  EXPECT_FALSE(info.contains("rotation"));
+  ASSERT_TRUE(info.contains("previous_epoch")) << info.dump();
+  EXPECT_EQ(info["previous_epoch"]["epoch"], 1);
+  EXPECT_EQ(PrivateSearch(Parsed(raw), false), plain_after);
+  EXPECT_EQ(PrivateSearch(Parsed(raw), true), plain_after);
+  // A new key: no tag in common with the old one's.
+  std::set<std::string> new_tags = FullSet(2, false);
+  EXPECT_EQ(new_tags.size(), old_tags.size() + 1);
+  for (const std::string& t : old_tags) EXPECT_EQ(new_tags.count(t), 0u);
+  // A search begun under the old key finishes on it during the grace, with the write.
+  EXPECT_EQ(PrivateSearch(Parsed(raw), false, nullptr, &before), plain_after);
+
+  // Past the grace the old key is gone with its tags: its frames are refused.
+  clock.Advance(std::chrono::seconds(options.psi.previous_key_grace).count() + 1);
+  for (int i = 0; i < 400 && node_->store().GetPsiKeys()->retired; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(node_->store().GetPsiKeys()->retired.has_value());
+  EXPECT_EQ(node_->store().GetPsiStats(1)->tags, 0u);
+  auto refused = Call("POST", "/grid/v1/psi/evaluate", psi::EncodeFrame(Points(1, 1)), user_key_);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("fetch /grid/v1/psi/info"), std::string::npos) << refused.body;
+  EXPECT_FALSE(Json(Call("GET", "/grid/v1/psi/info", "", user_key_)).contains("previous_epoch"));
+}
+
+// A rotation survives a restart half-way: the cursor is stored, the new node resumes and
+// switches, and the answers equal plain search.
+TEST_F(PsiNodeTest, ARotationResumesAfterARestart) {
+  NodeOptions options;
+  options.psi.precompute_batch = 2;
+  options.psi.poll = std::chrono::milliseconds(50);
+  StartNode(options);
+  Seed();
+  WaitReady(user_key_);
+  // Stopped before the loop can re-tag much: the rotation begins, the node closes at once.
+  ASSERT_TRUE(node_->store().BeginPsiKeyRotation(psi::OprfKey::Generate().Serialize()).ok());
+  StartNode(options);
+  json info;
+  for (int i = 0; i < 600; ++i) {
+    info = WaitReady(user_key_);
+    if (info["epoch"] == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(info["epoch"], 2) << info.dump();
+  const std::vector<std::string> raw = Queries();
+  EXPECT_EQ(PrivateSearch(Parsed(raw), false), Plain(json(raw)));
 }
 
 TEST_F(PsiNodeTest, EvaluateRefusesHostileInput) {

@@ -1,7 +1,7 @@
 // Private search's storage (issue 10): the key, the stale-attribute queue the triggers fill once
 // a key exists (from imports, edits, deletes, tag changes, event changes), tags and labels with
-// their generations and removals, paged listings, bucket ranges, labels, the daily quota, and
-// the forward migration of a version-1 store.
+// their generations and removals, paged listings, bucket ranges, labels, the daily quota, key
+// rotation's states and re-tag cursor, and the forward migrations of version-1 and -2 stores.
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -230,6 +230,99 @@ TEST_F(PsiStoreTest, QuotaIsPerOrganisationAndDayAndAllOrNothing) {
   EXPECT_EQ(*store_->PsiQuotaUsed(1, 100), 60u);
   EXPECT_EQ(*store_->ConsumePsiQuota(2, 100, 100, 100), 0u);
   EXPECT_EQ(*store_->ConsumePsiQuota(1, 101, 100, 100), 0u);
+}
+
+TEST_F(PsiStoreTest, ARotationPreparesSwitchesAndDropsTheOldKey) {
+  // Nothing to rotate before the first key.
+  EXPECT_EQ(store_->BeginPsiKeyRotation(std::string(32, 'n')).status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(store_->CreatePsiKey(std::string(32, 'k')).ok());
+  ASSERT_TRUE(
+      store_
+          ->ApplyPsiChanges(1,
+                            std::vector<PsiTagRow>{Row("a", "TA1", "L"), Row("b", "TB1", "L"),
+                                                   Row("c", "TC1", "L")},
+                            0)
+          .ok());
+  PsiTagRow gone = Row("b", "", "");
+  gone.live = false;
+  ASSERT_TRUE(store_->ApplyPsiChanges(1, std::vector<PsiTagRow>{gone}, 0).ok());
+  const uint64_t data_before = *store_->DataGeneration();
+  auto next = store_->BeginPsiKeyRotation(std::string(32, 'n'));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->epoch, 2u);
+  EXPECT_EQ(*store_->DataGeneration(), data_before);  // no index rebuild for a rotation
+  EXPECT_EQ(store_->BeginPsiKeyRotation(std::string(32, 'm')).status().code(),
+            StatusCode::kAlreadyExists);
+  auto keys = store_->GetPsiKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_TRUE(keys->active && keys->preparing && !keys->retired);
+  EXPECT_EQ(keys->active->epoch, 1u);
+  EXPECT_EQ(keys->preparing->secret, std::string(32, 'n'));
+  EXPECT_EQ(keys->preparing->retag_after, "");
+  EXPECT_EQ((*store_->GetPsiKey())->epoch, 1u);  // the active one
+
+  // The re-tag walks the live keys of the active epoch in order, from its cursor.
+  EXPECT_EQ(*store_->ListPsiKeys(1, "", 10), (std::vector<std::string>{"a", "c"}));
+  ASSERT_TRUE(
+      store_
+          ->ApplyPsiChanges(
+              std::vector<PsiEpochRows>{{2, std::vector<PsiTagRow>{Row("a", "TA2", "L")}}}, 0)
+          .ok());
+  ASSERT_TRUE(store_->SetPsiRetagCursor(2, "a").ok());
+  EXPECT_EQ(store_->GetPsiKeys()->preparing->retag_after, "a");
+  EXPECT_EQ(*store_->ListPsiKeys(1, "a", 10), (std::vector<std::string>{"c"}));
+  EXPECT_EQ(store_->SetPsiRetagCursor(1, "a").code(), StatusCode::kNotFound);
+
+  // One transaction may carry both epochs (a change during the rotation).
+  const std::vector<PsiTagRow> one{Row("c", "TC1", "L")};
+  const std::vector<PsiTagRow> two{Row("c", "TC2", "L")};
+  ASSERT_TRUE(store_->ApplyPsiChanges(std::vector<PsiEpochRows>{{1, one}, {2, two}}, 0).ok());
+  EXPECT_EQ(store_->GetPsiStats(2)->tags, 2u);
+
+  ASSERT_TRUE(store_->ActivatePsiKey(2).ok());
+  keys = store_->GetPsiKeys();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_TRUE(keys->active && keys->retired && !keys->preparing);
+  EXPECT_EQ(keys->active->epoch, 2u);
+  EXPECT_EQ(keys->retired->epoch, 1u);
+  EXPECT_EQ(store_->ActivatePsiKey(2).code(), StatusCode::kNotFound);
+  // The next rotation waits for the old key to go.
+  EXPECT_EQ(store_->BeginPsiKeyRotation(std::string(32, 'm')).status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(store_->DropPsiKey(2).code(), StatusCode::kNotFound);  // active: not droppable
+  ASSERT_TRUE(store_->DropPsiKey(1).ok());
+  EXPECT_EQ(store_->GetPsiStats(1)->tags, 0u);
+  EXPECT_TRUE(store_->GetPsiLabels(1, std::vector<std::string>{"TA1", "TC1"})->empty());
+  EXPECT_EQ(store_->GetPsiLabels(2, std::vector<std::string>{"TA2", "TC2"})->size(), 2u);
+  EXPECT_FALSE(store_->GetPsiKeys()->retired.has_value());
+  EXPECT_EQ(store_->BeginPsiKeyRotation(std::string(32, 'm'))->epoch, 3u);
+}
+
+TEST(PsiStoreMigrationTest, VersionTwoKeysBecomeActive) {
+  TempDir dir;
+  {
+    auto store = Open(dir.path());
+    ASSERT_TRUE(store->CreatePsiKey(std::string(32, 'k')).ok());
+  }
+  // Take the file back to version 2 (before key states).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/iocgrid.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE psi_keys DROP COLUMN state; ALTER TABLE psi_keys DROP COLUMN "
+                         "changed; ALTER TABLE psi_keys DROP COLUMN retag_after; PRAGMA "
+                         "user_version = 2;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Open(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto keys = store->GetPsiKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_TRUE(keys->active.has_value());
+  EXPECT_EQ(keys->active->epoch, 1u);
+  EXPECT_EQ(keys->active->changed, keys->active->created);
+  EXPECT_EQ(store->BeginPsiKeyRotation(std::string(32, 'n'))->epoch, 2u);
 }
 
 TEST(PsiStoreMigrationTest, VersionOneStoreMigratesAndStartsQueueing) {

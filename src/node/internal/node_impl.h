@@ -176,9 +176,20 @@ struct Node::Impl {
   // ---- Private search (docs/private-search.md "Node API") ----
   // The key: absent until first use (psi_key unset), then loaded or created once; a copy is
   // taken per request. psi_on is read by Rebuild without the lock.
+  // During a rotation (docs/private-search.md "Key rotation") the preparing key is kept current
+  // beside the active one, and after the switch the retired key still answers for
+  // options.psi.previous_key_grace; the precompute loop reloads them every round, so that a
+  // rotation begun by `iocgrid node psi rotate` in another process starts within options.psi.poll.
+  struct EpochKey {
+    psi::OprfKey key;
+    uint32_t epoch = 0;
+    int64_t changed = 0;  // unix seconds it reached its state
+  };
   Mutex psi_mu;
   std::optional<psi::OprfKey> psi_key IOCGRID_GUARDED_BY(psi_mu);
   uint32_t psi_epoch IOCGRID_GUARDED_BY(psi_mu) = 0;
+  std::optional<EpochKey> psi_next IOCGRID_GUARDED_BY(psi_mu);
+  std::optional<EpochKey> psi_prev IOCGRID_GUARDED_BY(psi_mu);
   std::atomic<bool> psi_on{false};
   // The precompute thread: woken after each rebuild, and every options.psi.poll.
   Mutex psi_loop_mu;
@@ -192,6 +203,15 @@ struct Node::Impl {
   Status LoadPsiKey();
   // The key and its epoch, created on first use (all data queued for the precompute).
   Result<std::pair<psi::OprfKey, uint32_t>> EnsurePsiKey();
+  // The key a request's `epoch` names: the active one, or the retired one within its grace.
+  // Call after EnsurePsiKey. nullopt: no such key (answer EpochError with the active epoch).
+  std::optional<psi::OprfKey> PsiKeyOf(uint32_t epoch);
+  // The epochs whose tags are kept current, with their keys: active, preparing, retired.
+  std::vector<EpochKey> PsiEpochsKept();
+  // One batch of a rotation's re-tag: the next active keys' tags under the preparing key, or
+  // the switch when none is left; then a retired key past its grace is dropped. Returns false
+  // when there was nothing to do.
+  Result<bool> PsiRotationStep();
   void StartPsi();
   void StopPsi();
   void WakePsi();

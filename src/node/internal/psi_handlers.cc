@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,7 +38,9 @@ net::Response FrameError(const Status& st, const net::Request& req) {
 net::Response EpochError(uint32_t asked, uint32_t epoch, const net::Request& req) {
   return Error(409,
                "Private-search key epoch " + std::to_string(asked) + " is not the node's (" +
-                   std::to_string(epoch) + "); fetch /grid/v1/psi/info and search again.",
+                   std::to_string(epoch) +
+                   ", or the previous one within its grace after a rotation); fetch "
+                   "/grid/v1/psi/info and search again.",
                req);
 }
 
@@ -139,8 +142,9 @@ net::Response Node::Impl::PsiInfo(net::Request& req, Call& call) {
   }
   auto stats = store->GetPsiStats(epoch);
   if (!stats.ok()) return StatusError(stats.status(), req);
-  auto stored_key = store->GetPsiKey();
-  if (!stored_key.ok()) return StatusError(stored_key.status(), req);
+  auto stored_keys = store->GetPsiKeys();
+  if (!stored_keys.ok()) return StatusError(stored_keys.status(), req);
+  const store::PsiKeys& keys = *stored_keys;
   const PsiOptions& o = options.psi;
   auto used = store->PsiQuotaUsed(call.auth.org.id, options.store.clock.Now() / kSecondsPerDay);
   if (!used.ok()) return StatusError(used.status(), req);
@@ -150,7 +154,7 @@ net::Response Node::Impl::PsiInfo(net::Request& req, Call& call) {
       {"suite", "ristretto255-SHA512-2HashDH"},
       {"tag_bytes", psi::kTagBytes},
       {"epoch", epoch},
-      {"key_created", *stored_key ? (*stored_key)->created : 0},
+      {"key_created", keys.active ? keys.active->created : 0},
       {"ranges", Lengths(declaration.lengths)},
       {"below", Lengths(declaration.below)},
       {"max_rounding_bits", psi::kMaxRoundingBits},
@@ -172,19 +176,33 @@ net::Response Node::Impl::PsiInfo(net::Request& req, Call& call) {
         {"max_tags_per_page", o.max_tags_per_page},
         {"max_bucket_tags", o.max_bucket_tags},
         {"max_bucket_bits", psi::FrameLimits{}.max_bucket_bits}}}};
+  // A rotation under way (its tags so far) and the previous key while it still answers.
+  if (keys.preparing) {
+    auto next = store->GetPsiStats(keys.preparing->epoch);
+    if (!next.ok()) return StatusError(next.status(), req);
+    body["rotation"] = {{"epoch", keys.preparing->epoch},
+                        {"started", keys.preparing->created},
+                        {"tags", next->tags},
+                        {"below_tags", next->below_tags}};
+  }
+  if (keys.retired) {
+    body["previous_epoch"] = {
+        {"epoch", keys.retired->epoch},
+        {"answered_until", keys.retired->changed + o.previous_key_grace.count()}};
+  }
   return JsonResponse(body.dump());
 }
 
 net::Response Node::Impl::PsiEvaluate(net::Request& req, Call& call) {
   auto key = EnsurePsiKey();
   if (!key.ok()) return StatusError(key.status(), req);
-  const auto& [oprf, epoch] = *key;
   const PsiOptions& o = options.psi;
   auto frame =
       psi::ParseFrameOf(psi::FrameKind::kPoints, req.body, Limits(o.max_points_per_request));
   if (!frame.ok()) return FrameError(frame.status(), req);
   call.Note(frame->points.size());
-  if (frame->epoch != epoch) return EpochError(frame->epoch, epoch, req);
+  const std::optional<psi::OprfKey> oprf = PsiKeyOf(frame->epoch);
+  if (!oprf) return EpochError(frame->epoch, key->second, req);
   // Counted before any work, invalid points included: the quota bounds what a querier can
   // learn about small domains (IPv4) by asking, whatever it sends.
   const int64_t now = options.store.clock.Now();
@@ -203,10 +221,10 @@ net::Response Node::Impl::PsiEvaluate(net::Request& req, Call& call) {
   }
   psi::Frame answer;
   answer.kind = psi::FrameKind::kPoints;
-  answer.epoch = epoch;
+  answer.epoch = frame->epoch;
   answer.points.reserve(frame->points.size());
   for (size_t i = 0; i < frame->points.size(); ++i) {
-    Result<psi::Point> p = oprf.Evaluate(frame->points[i]);
+    Result<psi::Point> p = oprf->Evaluate(frame->points[i]);
     if (!p.ok()) {
       return Error(400, "point " + std::to_string(i) + ": " + std::string(p.status().message()),
                    req);
@@ -225,7 +243,7 @@ net::Response Node::Impl::PsiTags(net::Request& req, Call& call) {
   if (!key.ok()) return StatusError(key.status(), req);
   auto q = ParseListQuery(req, key->second, options.psi.max_tags_per_page);
   if (!q.ok()) return Error(400, q.status().message(), req);
-  if (q->epoch != key->second) return EpochError(q->epoch, key->second, req);
+  if (!PsiKeyOf(q->epoch)) return EpochError(q->epoch, key->second, req);
   auto rows =
       store->ListPsiTags(q->epoch, q->below, q->full, q->after_generation, q->after_id, q->limit);
   if (!rows.ok()) return StatusError(rows.status(), req);
@@ -260,14 +278,14 @@ net::Response Node::Impl::PsiBuckets(net::Request& req, Call& call) {
       psi::ParseFrameOf(psi::FrameKind::kBuckets, req.body, Limits(o.max_buckets_per_request));
   if (!frame.ok()) return FrameError(frame.status(), req);
   call.Note(frame->buckets.size());
-  if (frame->epoch != key->second) return EpochError(frame->epoch, key->second, req);
+  if (!PsiKeyOf(frame->epoch)) return EpochError(frame->epoch, key->second, req);
   std::vector<uint32_t> buckets = frame->buckets;
   std::sort(buckets.begin(), buckets.end());
   buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
   std::vector<std::pair<std::string, std::string>> ranges;
   ranges.reserve(buckets.size());
   for (uint32_t b : buckets) ranges.push_back(BucketRange(b, frame->param));
-  auto tags = store->PsiTagsInRanges(key->second, q->below, ranges, o.max_bucket_tags);
+  auto tags = store->PsiTagsInRanges(frame->epoch, q->below, ranges, o.max_bucket_tags);
   if (!tags.ok()) {
     if (tags.status().code() == StatusCode::kResourceExhausted) {
       return Error(413, tags.status().message(), req);
@@ -276,7 +294,7 @@ net::Response Node::Impl::PsiBuckets(net::Request& req, Call& call) {
   }
   psi::Frame f;
   f.kind = psi::FrameKind::kTags;
-  f.epoch = key->second;
+  f.epoch = frame->epoch;
   f.tags.reserve(tags->size());
   for (const std::string& t : *tags) f.tags.push_back(ToTag(t));
   return Binary(f);
@@ -289,7 +307,7 @@ net::Response Node::Impl::PsiLabels(net::Request& req, Call& call) {
                                  Limits(options.psi.max_labels_per_request));
   if (!frame.ok()) return FrameError(frame.status(), req);
   call.Note(frame->tags.size());
-  if (frame->epoch != key->second) return EpochError(frame->epoch, key->second, req);
+  if (!PsiKeyOf(frame->epoch)) return EpochError(frame->epoch, key->second, req);
   std::vector<std::string> tags;
   tags.reserve(frame->tags.size());
   for (const psi::Tag& t : frame->tags) {
@@ -297,11 +315,11 @@ net::Response Node::Impl::PsiLabels(net::Request& req, Call& call) {
   }
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
-  auto labels = store->GetPsiLabels(key->second, tags);
+  auto labels = store->GetPsiLabels(frame->epoch, tags);
   if (!labels.ok()) return StatusError(labels.status(), req);
   psi::Frame f;
   f.kind = psi::FrameKind::kLabels;
-  f.epoch = key->second;
+  f.epoch = frame->epoch;
   for (auto& [tag, label] : *labels) f.labels.push_back(psi::LabeledTag{ToTag(tag), label});
   return Binary(f);
 }

@@ -7,6 +7,7 @@
 // one store transaction per batch.
 #include <algorithm>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -200,20 +201,74 @@ std::vector<store::PsiTagRow> BuildRows(const psi::OprfKey& key, uint32_t epoch,
   return rows;
 }
 
+// What a batch of key strings is tagged from: each key's entries in the snapshot and the
+// attributes (with their events) its label describes.
+struct Tagging {
+  std::vector<KeyEntries> entries;
+  store::AttributeSearchResult records;
+};
+
+Result<Tagging> TaggingOf(store::Store& store, const IndexSnapshot& snap,
+                          const std::vector<std::string>& keys, const PsiOptions& o) {
+  Tagging t;
+  t.entries.reserve(keys.size());
+  std::vector<int64_t> ids;
+  for (const std::string& k : keys) {
+    t.entries.push_back(EntriesOf(snap, k, o.ranges, o.max_label_entries));
+    ids.insert(ids.end(), t.entries.back().attribute_ids.begin(),
+               t.entries.back().attribute_ids.end());
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  IOCGRID_ASSIGN_OR_RETURN(t.records, store.GetAttributes(ids, /*include_event_tags=*/true));
+  return t;
+}
+
 }  // namespace
 
 Status Node::Impl::LoadPsiKey() {
-  IOCGRID_ASSIGN_OR_RETURN(std::optional<store::PsiKey> stored, store->GetPsiKey());
-  if (!stored) return Status();
-  auto bytes =
-      std::span(reinterpret_cast<const uint8_t*>(stored->secret.data()), stored->secret.size());
-  Result<psi::OprfKey> key = psi::OprfKey::FromBytes(bytes);
-  if (!key.ok()) return DataLossError("stored private-search key: " + key.status().ToString());
+  IOCGRID_ASSIGN_OR_RETURN(store::PsiKeys stored, store->GetPsiKeys());
+  auto load = [](const std::optional<store::PsiKey>& k) -> Result<std::optional<EpochKey>> {
+    if (!k) return std::optional<EpochKey>();
+    auto bytes = std::span(reinterpret_cast<const uint8_t*>(k->secret.data()), k->secret.size());
+    Result<psi::OprfKey> key = psi::OprfKey::FromBytes(bytes);
+    if (!key.ok()) {
+      return DataLossError("stored private-search key " + std::to_string(k->epoch) + ": " +
+                           key.status().ToString());
+    }
+    return std::optional<EpochKey>(EpochKey{std::move(*key), k->epoch, k->changed});
+  };
+  IOCGRID_ASSIGN_OR_RETURN(std::optional<EpochKey> active, load(stored.active));
+  IOCGRID_ASSIGN_OR_RETURN(std::optional<EpochKey> next, load(stored.preparing));
+  IOCGRID_ASSIGN_OR_RETURN(std::optional<EpochKey> prev, load(stored.retired));
+  if (!active) return Status();
   MutexLock lock(psi_mu);
-  psi_key = std::move(*key);
-  psi_epoch = stored->epoch;
+  psi_key = std::move(active->key);
+  psi_epoch = active->epoch;
+  psi_next = std::move(next);
+  psi_prev = std::move(prev);
   psi_on.store(true);
   return Status();
+}
+
+std::optional<psi::OprfKey> Node::Impl::PsiKeyOf(uint32_t epoch) {
+  const int64_t now = options.store.clock.Now();
+  MutexLock lock(psi_mu);
+  if (psi_key && epoch == psi_epoch) return *psi_key;
+  if (psi_prev && epoch == psi_prev->epoch &&
+      now < psi_prev->changed + options.psi.previous_key_grace.count()) {
+    return psi_prev->key;
+  }
+  return std::nullopt;
+}
+
+std::vector<Node::Impl::EpochKey> Node::Impl::PsiEpochsKept() {
+  std::vector<EpochKey> out;
+  MutexLock lock(psi_mu);
+  if (psi_key) out.push_back(EpochKey{*psi_key, psi_epoch, 0});
+  if (psi_next) out.push_back(*psi_next);
+  if (psi_prev) out.push_back(*psi_prev);
+  return out;
 }
 
 Result<std::pair<psi::OprfKey, uint32_t>> Node::Impl::EnsurePsiKey() {
@@ -273,15 +328,27 @@ void Node::Impl::PsiLoop() {
       // Another process's writes: the background rebuild makes a snapshot that covers them,
       // and wakes this loop again.
       RefreshIfStale(*snap);
-      while (true) {
-        Result<bool> more = PsiRefreshBatch();
-        if (!more.ok()) {
-          std::fprintf(stderr, "iocgrid node: private-search precompute: %s\n",
-                       more.status().ToString().c_str());
-          break;
+      // A rotation begun (or a key created) by another process.
+      if (Status st = LoadPsiKey(); !st.ok()) {
+        std::fprintf(stderr, "iocgrid node: private-search keys: %s\n", st.ToString().c_str());
+      }
+      // Batches of changed data (into every kept epoch) alternate with a rotation's re-tag
+      // batches, so that writes keep reaching the tags while a rotation runs.
+      bool more = true;
+      while (more) {
+        more = false;
+        for (auto step : {&Impl::PsiRefreshBatch, &Impl::PsiRotationStep}) {
+          Result<bool> r = (this->*step)();
+          if (!r.ok()) {
+            std::fprintf(stderr, "iocgrid node: private-search precompute: %s\n",
+                         r.status().ToString().c_str());
+            more = false;
+            break;
+          }
+          more = more || *r;
         }
         MutexLock lock(psi_loop_mu);
-        if (!*more || psi_stop) break;
+        if (psi_stop) break;
       }
     }
     psi_loop_mu.Lock();
@@ -296,30 +363,79 @@ Result<bool> Node::Impl::PsiRefreshBatch() {
     snap = current;
   }
   if (!snap->psi) return false;
-  IOCGRID_ASSIGN_OR_RETURN(auto key_and_epoch, EnsurePsiKey());
-  const auto& [key, epoch] = key_and_epoch;
+  IOCGRID_RETURN_IF_ERROR(EnsurePsiKey().status());
   const PsiOptions& o = options.psi;
   IOCGRID_ASSIGN_OR_RETURN(std::vector<store::PsiDirty> dirty,
                            store->ReadPsiDirty(snap->psi_dirty_upto, o.precompute_batch));
   if (dirty.empty()) return false;
   IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> keys, StaleKeys(*store, dirty, o.ranges));
-
-  std::vector<KeyEntries> entries;
-  entries.reserve(keys.size());
-  std::vector<int64_t> ids;
-  for (const std::string& k : keys) {
-    entries.push_back(EntriesOf(*snap, k, o.ranges, o.max_label_entries));
-    ids.insert(ids.end(), entries.back().attribute_ids.begin(), entries.back().attribute_ids.end());
+  IOCGRID_ASSIGN_OR_RETURN(Tagging tagging, TaggingOf(*store, *snap, keys, o));
+  // Every epoch kept (a rotation's preparing key, a retired key in its grace) gets the same
+  // changes, in one transaction with the queue's progress.
+  const std::vector<EpochKey> kept = PsiEpochsKept();
+  std::vector<std::vector<store::PsiTagRow>> rows(kept.size());
+  std::vector<store::PsiEpochRows> changes;
+  for (size_t e = 0; e < kept.size(); ++e) {
+    // Stored outputs are reused: only keys new to an epoch cost a scalar multiplication.
+    IOCGRID_ASSIGN_OR_RETURN(std::vector<store::PsiTagRow> existing,
+                             store->GetPsiTags(kept[e].epoch, keys));
+    rows[e] =
+        BuildRows(kept[e].key, kept[e].epoch, keys, tagging.entries, existing, tagging.records, o);
+    changes.push_back(store::PsiEpochRows{kept[e].epoch, rows[e]});
   }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  IOCGRID_ASSIGN_OR_RETURN(store::AttributeSearchResult records,
-                           store->GetAttributes(ids, /*include_event_tags=*/true));
-  // Stored outputs are reused: only keys new to this epoch cost a scalar multiplication.
-  IOCGRID_ASSIGN_OR_RETURN(std::vector<store::PsiTagRow> existing, store->GetPsiTags(epoch, keys));
-  std::vector<store::PsiTagRow> rows =
-      BuildRows(key, epoch, keys, entries, existing, records, options.psi);
-  IOCGRID_RETURN_IF_ERROR(store->ApplyPsiChanges(epoch, rows, dirty.back().seq));
+  IOCGRID_RETURN_IF_ERROR(store->ApplyPsiChanges(changes, dirty.back().seq));
+  return true;
+}
+
+Result<bool> Node::Impl::PsiRotationStep() {
+  std::optional<EpochKey> next;
+  std::optional<EpochKey> prev;
+  uint32_t active = 0;
+  {
+    MutexLock lock(psi_mu);
+    next = psi_next;
+    prev = psi_prev;
+    active = psi_epoch;
+  }
+  const PsiOptions& o = options.psi;
+  if (prev && options.store.clock.Now() >= prev->changed + o.previous_key_grace.count()) {
+    IOCGRID_RETURN_IF_ERROR(store->DropPsiKey(prev->epoch));
+    std::fprintf(stderr, "iocgrid node: private-search key epoch %u deleted with its tags\n",
+                 prev->epoch);
+    IOCGRID_RETURN_IF_ERROR(LoadPsiKey());
+    return true;
+  }
+  if (!next) return false;
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    MutexLock lock(snapshot_mu);
+    snap = current;
+  }
+  if (!snap->psi) return false;
+  IOCGRID_ASSIGN_OR_RETURN(store::PsiKeys stored, store->GetPsiKeys());  // the cursor
+  if (!stored.preparing || stored.preparing->epoch != next->epoch) {
+    IOCGRID_RETURN_IF_ERROR(LoadPsiKey());
+    return true;
+  }
+  IOCGRID_ASSIGN_OR_RETURN(
+      std::vector<std::string> keys,
+      store->ListPsiKeys(active, stored.preparing->retag_after, o.precompute_batch));
+  if (keys.empty()) {
+    // Every key string of the active epoch has its tag under the next key, and every change
+    // since was applied to both: the switch.
+    IOCGRID_RETURN_IF_ERROR(store->ActivatePsiKey(next->epoch));
+    std::fprintf(stderr, "iocgrid node: private search switched to key epoch %u\n", next->epoch);
+    IOCGRID_RETURN_IF_ERROR(LoadPsiKey());
+    return true;
+  }
+  IOCGRID_ASSIGN_OR_RETURN(Tagging tagging, TaggingOf(*store, *snap, keys, o));
+  IOCGRID_ASSIGN_OR_RETURN(std::vector<store::PsiTagRow> existing,
+                           store->GetPsiTags(next->epoch, keys));
+  const std::vector<store::PsiTagRow> rows =
+      BuildRows(next->key, next->epoch, keys, tagging.entries, existing, tagging.records, o);
+  const store::PsiEpochRows change{next->epoch, rows};
+  IOCGRID_RETURN_IF_ERROR(store->ApplyPsiChanges(std::span(&change, 1), 0));
+  IOCGRID_RETURN_IF_ERROR(store->SetPsiRetagCursor(next->epoch, keys.back()));
   return true;
 }
 

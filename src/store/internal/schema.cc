@@ -262,9 +262,21 @@ BEGIN
 END;
 )sql";
 
+// Version 3 (issue 10, key rotation): a key's state (preparing, active, retired), when it got
+// there, and a preparing key's re-tag cursor (the last key string of the active epoch done), so
+// that a rotation resumes where it stopped after a restart. Existing keys are active.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE psi_keys ADD COLUMN state TEXT NOT NULL DEFAULT 'active'
+  CHECK (state IN ('preparing', 'active', 'retired'));
+ALTER TABLE psi_keys ADD COLUMN changed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE psi_keys ADD COLUMN retag_after BLOB NOT NULL DEFAULT x'';
+UPDATE psi_keys SET changed = created;
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = kSchemaV2, .apply = nullptr},
+    {.version = 3, .sql = kSchemaV3, .apply = nullptr},
 };
 
 // No store was ever written without a version, so an unversioned file with tables is refused.
