@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git
-  clang libclang-rt-14-dev                # thread-safety check (ctest), libFuzzer (make fuzz)
+  clang libclang-rt-14-dev                # clang-tidy dependency scan (ctest), libFuzzer (make fuzz)
   clang-format-14 clang-tidy-14           # Style.Format and Style.Tidy (ctest), make lint
   # libraries (STYLE.md section 9)
   libboost1.81-dev libboost-url1.81-dev   # Asio/Beast (net/), Boost.URL (core/)
