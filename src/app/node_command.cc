@@ -1,6 +1,6 @@
 // `iocgrid node`: a member's node. `serve` answers the MISP-compatible API and the grid API,
 // `import` loads member data files into the store, `keys` manages API keys, `psi` the private
-// search keys (status, rotation).
+// search keys (status, rotation), `mirror` copies a MISP into the store (node_mirror.cc).
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -8,11 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
+#include "app/node_mirror.h"
 #include "common/host_port.h"
 #include "common/time.h"
 #include "ingest/loader.h"
@@ -50,7 +53,29 @@ struct ServeFlags {
   int psi_threads = 1;
   bool psi_value_labels = false;
   std::string psi_key_grace = "10m";
+  MirrorFlags mirror;
 };
+
+// The node's options from serve's flags. Errors: kInvalidArgument naming the flag.
+Result<node::NodeOptions> NodeOptionsFrom(const ServeFlags& flags) {
+  node::NodeOptions options;
+  options.data_dir = flags.data_dir;
+  options.store.audit_values = flags.audit_values;
+  options.store.local_org = flags.org;
+  options.max_search_values = flags.max_search_values;
+  options.max_match_values = flags.max_match_values;
+  options.store.max_size_kib = flags.max_store_mb * 1024;
+  options.psi.evaluations_per_org_per_day = flags.psi_evaluations_per_day;
+  options.psi.precompute_threads = std::max(1, flags.psi_threads);
+  options.psi.label_context = !flags.psi_value_labels;
+  auto grace = ParseDuration(flags.psi_key_grace);
+  if (!grace.ok()) return grace.status().WithContext("--psi-key-grace");
+  options.psi.previous_key_grace = std::chrono::seconds(*grace);
+  // A typo in --data must not serve an empty store (issue 8): only --create, an import or
+  // `keys create` makes one.
+  options.store.create_if_missing = flags.create;
+  return options;
+}
 
 int RunServe(const ServeFlags& flags) {
   auto listen = ParseHostPort(flags.listen);
@@ -67,24 +92,13 @@ int RunServe(const ServeFlags& flags) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  node::NodeOptions options;
-  options.data_dir = flags.data_dir;
-  options.store.audit_values = flags.audit_values;
-  options.store.local_org = flags.org;
-  options.max_search_values = flags.max_search_values;
-  options.max_match_values = flags.max_match_values;
-  options.store.max_size_kib = flags.max_store_mb * 1024;
-  options.psi.evaluations_per_org_per_day = flags.psi_evaluations_per_day;
-  options.psi.precompute_threads = std::max(1, flags.psi_threads);
-  options.psi.label_context = !flags.psi_value_labels;
-  auto grace = ParseDuration(flags.psi_key_grace);
-  if (!grace.ok()) {
-    return Fail("serve", "--psi-key-grace: " + std::string(grace.status().message()));
+  auto node_options = NodeOptionsFrom(flags);
+  if (!node_options.ok()) return Fail("serve", std::string(node_options.status().message()));
+  node::NodeOptions& options = *node_options;
+  auto mirror_schedule = ServeMirrorFrom(flags.mirror);
+  if (!mirror_schedule.ok()) {
+    return Fail("serve", std::string(mirror_schedule.status().message()));
   }
-  options.psi.previous_key_grace = std::chrono::seconds(*grace);
-  // A typo in --data must not serve an empty store (issue 8): only --create, an import or
-  // `keys create` makes one.
-  options.store.create_if_missing = flags.create;
   auto started = std::chrono::steady_clock::now();
   auto node = node::Node::Open(options);
   if (!node.ok()) {
@@ -111,6 +125,9 @@ int RunServe(const ServeFlags& flags) {
   auto server =
       net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
+  // The MISP mirror, when asked: sweeps in the background, into the store this node serves.
+  std::unique_ptr<MirrorLoop> mirror;
+  if (*mirror_schedule) mirror = std::make_unique<MirrorLoop>(&raw->store(), **mirror_schedule);
   auto snap = raw->snapshot();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
@@ -124,6 +141,7 @@ int RunServe(const ServeFlags& flags) {
   sigwait(&signals, &sig);
   std::fprintf(stderr, "iocgrid node: %s received, finishing in-flight requests\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (mirror) mirror->Stop();
   (*server)->Stop(std::chrono::seconds(30));
   std::fprintf(stderr, "iocgrid node: stopped\n");
   return 0;
@@ -350,6 +368,7 @@ void AddServeFlags(CLI::App* s, ServeFlags* serve) {
                 "private search: after a key rotation's switch, how long the old key still "
                 "answers searches begun before it (15m, 1h...), then it is deleted")
       ->capture_default_str();
+  AddMirrorFlags(s, &serve->mirror, /*serve=*/true);
 }
 
 // `node psi status`: the keys, their tags, a rotation's progress.
@@ -376,10 +395,11 @@ int RunPsiStatus(const std::string& data_dir) {
     if (!next.ok()) return Fail("psi status", std::string(next.status().message()));
     const uint64_t done = next->tags + next->below_tags;
     const uint64_t all = stats->tags + stats->below_tags;
-    std::printf("key epoch %u: preparing since %s; %llu of %llu tags re-tagged (a serving node "
-                "does this, then switches)\n",
-                keys->preparing->epoch, FormatIsoDateTime(keys->preparing->created).c_str(),
-                static_cast<unsigned long long>(done), static_cast<unsigned long long>(all));
+    std::printf(
+        "key epoch %u: preparing since %s; %llu of %llu tags re-tagged (a serving node "
+        "does this, then switches)\n",
+        keys->preparing->epoch, FormatIsoDateTime(keys->preparing->created).c_str(),
+        static_cast<unsigned long long>(done), static_cast<unsigned long long>(all));
   }
   if (keys->retired) {
     std::printf(
@@ -404,6 +424,48 @@ int RunPsiRotate(const std::string& data_dir) {
                "shows the progress)\n",
                key->epoch, data_dir.c_str());
   return 0;
+}
+
+// `node psi status|rotate`. The function returned runs the one parsed (nullopt: neither).
+std::function<std::optional<int>()> AddPsiCommands(CLI::App* node) {
+  CLI::App* psi = node->add_subcommand("psi", "private search: the node's OPRF keys");
+  psi->require_subcommand(1);
+  auto data = std::make_shared<std::string>();
+  CLI::App* status =
+      psi->add_subcommand("status", "the keys, their tags and a rotation's progress");
+  status->add_option("--data", *data, "the node's data directory")->required();
+  CLI::App* rotate = psi->add_subcommand(
+      "rotate",
+      "start a key rotation: the serving node re-tags its data under a new key while "
+      "the current one answers, then switches (no downtime)");
+  rotate->add_option("--data", *data, "the node's data directory")->required();
+  return [status, rotate, data]() -> std::optional<int> {
+    if (status->parsed()) return RunPsiStatus(*data);
+    if (rotate->parsed()) return RunPsiRotate(*data);
+    return std::nullopt;
+  };
+}
+
+// `node mirror`. The function returned runs it when parsed (nullopt: not).
+std::function<std::optional<int>()> AddMirrorCommand(CLI::App* node) {
+  struct Flags {
+    std::string data;
+    MirrorFlags mirror;
+    bool full = false;
+    bool quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* m = node->add_subcommand(
+      "mirror", "copy a MISP's events into the node's store, incrementally (docs/mirror.md)");
+  m->add_option("--data", f->data, "the node's data directory")->required();
+  AddMirrorFlags(m, &f->mirror, /*serve=*/false);
+  m->add_flag("--full", f->full,
+              "list every event (finds events deleted in the MISP), not only the changed ones");
+  m->add_flag("--quiet,-q", f->quiet, "no progress or summary");
+  return [m, f]() -> std::optional<int> {
+    if (!m->parsed()) return std::nullopt;
+    return RunMirror(f->data, f->mirror, f->full, f->quiet);
+  };
 }
 
 }  // namespace
@@ -451,27 +513,19 @@ Command AddNodeCommand(CLI::App& app) {
   kr->add_option("--data", key_flags->data_dir, "the node's data directory")->required();
   kr->add_option("id", key_flags->key_id, "key id from keys list")->required();
 
-  CLI::App* psi = node->add_subcommand("psi", "private search: the node's OPRF keys");
-  psi->require_subcommand(1);
-  auto psi_data = std::make_shared<std::string>();
-  CLI::App* ps = psi->add_subcommand("status", "the keys, their tags and a rotation's progress");
-  ps->add_option("--data", *psi_data, "the node's data directory")->required();
-  CLI::App* pr = psi->add_subcommand(
-      "rotate",
-      "start a key rotation: the serving node re-tags its data under a new key while "
-      "the current one answers, then switches (no downtime)");
-  pr->add_option("--data", *psi_data, "the node's data directory")->required();
+  const auto run_psi = AddPsiCommands(node);
+  const auto run_mirror = AddMirrorCommand(node);
 
   Command command;
   command.subcommand = node;
-  command.run = [s, i, kc, kl, kr, ps, pr, serve, import, key_flags, psi_data]() {
+  command.run = [s, i, kc, kl, kr, serve, import, key_flags, run_psi, run_mirror]() {
+    if (std::optional<int> r = run_psi()) return *r;
+    if (std::optional<int> r = run_mirror()) return *r;
     if (s->parsed()) return RunServe(*serve);
     if (i->parsed()) return RunImport(*import);
     if (kc->parsed()) return RunKeysCreate(*key_flags);
     if (kl->parsed()) return RunKeysList(*key_flags);
     if (kr->parsed()) return RunKeysRevoke(*key_flags);
-    if (ps->parsed()) return RunPsiStatus(*psi_data);
-    if (pr->parsed()) return RunPsiRotate(*psi_data);
     return kExitError;
   };
   return command;

@@ -183,6 +183,7 @@ int RunMembersCheck(const PortalFlags& flags) {
                          : m.kind == federation::MemberKind::kMisp
                              ? "plain MISP: cannot be private (mirror it with an iocgrid node)"
                              : "";
+    if (!p.mirror.empty()) detail += (detail.empty() ? "" : "; ") + p.mirror;
     std::printf("%-16s %-8s %-8s %6lldms %10s  %-23s %-10s %s\n", m.name.c_str(),
                 p.ok ? "ok" : "DOWN", p.version.empty() ? "-" : p.version.c_str(),
                 static_cast<long long>(p.latency_ms), count.c_str(), span.c_str(),

@@ -16,6 +16,19 @@ inline bool IsAsciiHex(char c) {
   return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 // 0-15 for a hex digit of either case, -1 for anything else.
+// 8-4-4-4-12 hex digits with dashes (a MISP uuid), any case.
+inline bool LooksLikeUuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!IsAsciiHex(c)) {
+      return false;
+    }
+  }
+  return true;
+}
 inline int AsciiHexValue(char c) {
   if (IsAsciiDigit(c)) return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

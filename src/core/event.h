@@ -26,8 +26,12 @@ struct Attribute {
   std::string last_seen;
   std::string object_name;  // MISP object the attribute belongs to, empty for none
   std::string object_relation;
-  uint32_t sighting_count = 0;  // e.g. the IPsum count of blacklists
+  uint32_t sighting_count = 0;  // e.g. the IPsum count of blacklists, a MISP Sighting[] count
   uint32_t line = 0;            // 1-based line in the source file; 0 when unknown
+  // MISP distribution 0-4, or 5 (inherit from the object or the event), as the source gave it;
+  // with sharing_group_id for 4. A MISP mirror filters on it; the store keeps its own.
+  int distribution = 5;
+  std::string sharing_group_id;
 };
 
 struct Event {
@@ -40,6 +44,8 @@ struct Event {
   int threat_level_id = 4;  // MISP: 1 high .. 4 undefined
   int analysis = 0;
   int distribution = 0;
+  std::string sharing_group_id;    // MISP sharing_group_id, for distribution 4
+  std::string sharing_group_uuid;  // its SharingGroup.uuid when the source names it
   bool published = false;
   std::string source;                 // the file it came from
   std::vector<Attribute> attributes;  // object attributes included, with object_name set

@@ -138,6 +138,8 @@ struct MemberProbe {
   std::string last_date;
   // Private members: their private-search state ("full-set, key epoch 1, 1234 tags, ready").
   std::string privacy;
+  // A node mirroring a MISP: "mirror of URL, 42 s behind" (or its last error).
+  std::string mirror;
 };
 
 // A member's circuit breaker as the federation holds it now (the portal's members page).

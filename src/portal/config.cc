@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/ascii.h"
+#include "common/key_file.h"
 #include "sql/database.h"
 
 namespace iocgrid::portal {
@@ -22,23 +23,6 @@ std::string Resolve(const std::string& base, const std::string& p) {
 std::string Where(const toml::node& n) {
   const auto& src = n.source();
   return "line " + std::to_string(src.begin.line);
-}
-
-Result<std::string> ReadKeyFile(const std::string& path) {
-  // A key file holds one short line: a regular file only (never /dev/zero or a FIFO), read
-  // with a cap.
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return InvalidArgumentError("key_file " + path + " is not a regular file");
-  }
-  std::ifstream in(path);
-  if (!in) return InvalidArgumentError("cannot read key_file " + path);
-  std::string key(4096, '\0');
-  in.read(key.data(), static_cast<std::streamsize>(key.size()));
-  key.resize(static_cast<size_t>(in.gcount()));
-  if (key.size() == 4096)
-    return InvalidArgumentError("key_file " + path + " is too long for a key");
-  return std::string(TrimAscii(std::string_view(key).substr(0, key.find('\n'))));
 }
 
 template <typename T>

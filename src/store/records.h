@@ -318,6 +318,20 @@ struct PsiTagListing {
   bool live = true;
 };
 
+// ---- MISP mirror (issue 14; docs/mirror.md) ---------------------------------------------------
+
+// Where a node's mirror of a MISP stands. One per store: a node mirrors one MISP.
+struct MirrorState {
+  std::string source;        // the MISP's URL; empty before the first sweep
+  int64_t since = 0;         // event timestamp up to which every change was mirrored
+  int64_t last_attempt = 0;  // unix seconds a sweep last started
+  int64_t last_success = 0;  // ... last finished without error
+  int64_t last_full = 0;     // ... last finished a full listing (deletions found)
+  std::string error;         // the last sweep's error, empty after a success
+  uint64_t events = 0;       // events listed and kept (distribution allowed)
+  uint64_t filtered = 0;     // events listed but not kept (distribution)
+};
+
 struct PsiStats {
   uint64_t generation = 0;  // bumped by every ApplyPsiChanges
   uint64_t tags = 0;        // live value and range keys

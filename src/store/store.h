@@ -45,7 +45,7 @@ bool IsDiskFull(const Status& status);
 class Store {
  public:
   // The schema version this binary writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 4;
   // The database file inside the data directory.
   static constexpr std::string_view kFileName = "iocgrid.db";
 
@@ -204,6 +204,23 @@ class Store {
   // Evaluations `org_id` used on `day`.
   Result<uint64_t> PsiQuotaUsed(int64_t org_id, int64_t day);
   Result<PsiStats> GetPsiStats(uint32_t epoch);
+
+  // ---- MISP mirror (issue 14; docs/mirror.md) -------------------------------------------------
+  // The node keeps, per mirrored event, the source timestamp it holds; node/mirror.h decides.
+
+  // The source timestamp mirrored for each of `uuids`, -1 for an event not mirrored yet, in
+  // input order.
+  Result<std::vector<int64_t>> MirroredEventTimestamps(std::span<const std::string> uuids);
+  // Records event `uuid` mirrored at source `timestamp`: kept (held in the store) or filtered
+  // out by distribution.
+  Status RecordMirroredEvent(std::string_view uuid, int64_t timestamp, bool kept);
+  // Forgets a mirrored event (gone from the source).
+  Status ForgetMirroredEvent(std::string_view uuid);
+  // Every mirrored event's uuid, sorted (a full sweep finds the ones its source lost).
+  Result<std::vector<std::string>> MirroredEventUuids();
+  Result<MirrorState> GetMirrorState();
+  // Stores `state`; events and filtered are counted from the mirrored events, not taken.
+  Status SetMirrorState(const MirrorState& state);
 
   // ---- Reads ----------------------------------------------------------------------------------
 

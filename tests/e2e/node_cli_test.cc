@@ -205,6 +205,69 @@ TEST(NodeCliTest, PsiRotateBesideAServingNodeSwitchesEpochs) {
   EXPECT_NE(serve.log().find("switched to key epoch 2"), std::string::npos) << serve.log();
 }
 
+// A node beside a MISP (issue 14): `node mirror` copies the source's events once, then
+// `node serve --mirror` keeps following it in the background, and answers relations the MISP
+// API cannot (in-range on a mirrored CIDR). The source is another node's MISP API.
+TEST(NodeCliTest, MirrorOnceThenServeFollowingTheMisp) {
+  TempDir dir;
+  const std::string source = dir.path() + "/misp";
+  const std::string mirror = dir.path() + "/mirror";
+  const std::string source_key = CreateNodeKey(source, "Acme");
+  const std::string key_file = dir.Write("misp.key", source_key + "\n");
+  std::string first = dir.Write("first.txt", "203.0.113.0/24\nfirst-c2.example\n");
+  ASSERT_EQ(
+      RunIocgrid({"node", "import", "--data", source, "--distribution", "3", first}).exit_code, 0);
+  std::string org_only = dir.Write("org-only.txt", "private-only.example\n");
+  ASSERT_EQ(
+      RunIocgrid({"node", "import", "--data", source, "--distribution", "0", org_only}).exit_code,
+      0);
+  auto served = Serve(source);
+  ASSERT_FALSE(served->url().empty()) << served->log();
+
+  const std::string mirror_key = CreateNodeKey(mirror, "Alliance");
+  auto no_key = RunIocgrid({"node", "mirror", "--data", mirror, "--misp", served->url()});
+  EXPECT_EQ(no_key.exit_code, 2);
+  EXPECT_NE(no_key.err.find("--key-file"), std::string::npos) << no_key.err;
+  auto once = RunIocgrid(
+      {"node", "mirror", "--data", mirror, "--misp", served->url(), "--key-file", key_file});
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_NE(once.err.find("2 events listed, 2 fetched: 1 written, 1 left out by distribution"),
+            std::string::npos)
+      << once.err;
+
+  auto stray = RunIocgrid({"node", "serve", "--data", mirror, "--mirror-key", "x"});
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_NE(stray.err.find("need --mirror"), std::string::npos) << stray.err;
+  auto following = std::make_unique<Background>(std::vector<std::string>{
+      "node", "serve", "--data", mirror, "--listen", "127.0.0.1:0", "--mirror", served->url(),
+      "--mirror-key-file", key_file, "--mirror-interval", "1s"});
+  ASSERT_FALSE(following->url().empty()) << following->log();
+  auto match = Post(*following, "/grid/v1/match", mirror_key, "[\"203.0.113.9\"]");
+  EXPECT_NE(match.body.find("\"relation\":\"in-range\""), std::string::npos) << match.body;
+  EXPECT_EQ(Post(*following, "/grid/v1/match", mirror_key, "[\"private-only.example\"]")
+                .body.find("\"hits\":[{"),
+            std::string::npos);
+
+  std::string later = dir.Write("later.txt", "later-c2.example\n");
+  ASSERT_EQ(
+      RunIocgrid({"node", "import", "--data", source, "--distribution", "2", later}).exit_code, 0);
+  bool found = false;
+  for (int i = 0; i < 200 && !found; ++i) {
+    found = Post(*following, "/grid/v1/match", mirror_key, "[\"later-c2.example\"]")
+                .body.find("\"relation\":\"exact\"") != std::string::npos;
+    if (!found) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(found) << following->log();
+  json stats = GetJson(*following, "/grid/v1/stats", mirror_key);
+  ASSERT_TRUE(stats.contains("mirror")) << stats.dump();
+  EXPECT_EQ(stats["mirror"]["source"], served->url());
+  EXPECT_GE(stats["mirror"]["lag_seconds"].get<int64_t>(), 0);
+  EXPECT_EQ(stats["mirror"]["error"], "");
+  EXPECT_EQ(stats["mirror"]["events"], 2);
+  following->Stop(SIGTERM);
+  EXPECT_NE(following->log().find("stopped"), std::string::npos) << following->log();
+}
+
 TEST(NodeCliTest, ServeRefusesBadListenAddress) {
   TempDir dir;
   auto r = RunIocgrid({"node", "serve", "--data", dir.path(), "--listen", "nowhere"});

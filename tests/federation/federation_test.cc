@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/time.h"
 #include "tests/federation/test_members.h"
 
 namespace iocgrid::federation {
@@ -399,6 +400,26 @@ TEST(ProbeTest, ReportsVersionAndDataOfANode) {
   EXPECT_FALSE(d.ok);
   EXPECT_FALSE(d.error.empty());
   EXPECT_FALSE((*fed)->Probe("nobody").ok);
+  EXPECT_EQ(p.mirror, "");  // not a mirror
+}
+
+// A node mirroring a MISP says how far behind it is, and why its last sweep failed.
+TEST(ProbeTest, AMirroringNodeShowsItsLagAndError) {
+  auto node = TestNode::Start();
+  store::MirrorState state;
+  state.source = "https://misp.acme.example";
+  state.last_success = UnixNow() - 42;
+  state.last_attempt = UnixNow() - 2;
+  state.error = "events/index page 1: HTTP 403 (Authentication failed.)";
+  ASSERT_TRUE(node->node().store().SetMirrorState(state).ok());
+  auto fed = Federation::Create({node->Config("a")}, {});
+  ASSERT_TRUE(fed.ok());
+  MemberProbe p = (*fed)->Probe("a");
+  EXPECT_TRUE(p.ok) << p.error;
+  EXPECT_NE(p.mirror.find("mirror of https://misp.acme.example, 4"), std::string::npos) << p.mirror;
+  EXPECT_NE(p.mirror.find(" s behind; last sweep failed: events/index page 1: HTTP 403"),
+            std::string::npos)
+      << p.mirror;
 }
 
 // ---- load: 50 concurrent searches of 1,000 indicators against 3 members

@@ -309,6 +309,7 @@ TEST(PsiStoreMigrationTest, VersionTwoKeysBecomeActive) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir.path() + "/iocgrid.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TABLE mirror_events; DROP TABLE mirror_state; "
                          "ALTER TABLE psi_keys DROP COLUMN state; ALTER TABLE psi_keys DROP COLUMN "
                          "changed; ALTER TABLE psi_keys DROP COLUMN retag_after; PRAGMA "
                          "user_version = 2;",
@@ -343,6 +344,7 @@ TEST(PsiStoreMigrationTest, VersionOneStoreMigratesAndStartsQueueing) {
                    "DROP TRIGGER psi_attribute_tag_delete; DROP TRIGGER psi_event_tag_insert; "
                    "DROP TRIGGER psi_event_tag_delete; DROP TABLE psi_keys; "
                    "DROP TABLE psi_tags; DROP TABLE psi_dirty; DROP TABLE psi_quota; "
+                   "DROP TABLE mirror_events; DROP TABLE mirror_state; "
                    "PRAGMA user_version = 1;",
                    nullptr, nullptr, nullptr),
       SQLITE_OK);

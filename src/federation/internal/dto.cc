@@ -351,6 +351,12 @@ Result<GridStats> ParseGridStats(std::string_view text) {
   if (o["generation"].get_uint64().get(generation) == simdjson::SUCCESS) {
     stats.generation = generation;
   }
+  dom::object mirror;
+  if (o["mirror"].get(mirror) == simdjson::SUCCESS) {
+    stats.mirror_source = StrField(mirror, "source");
+    stats.mirror_lag_seconds = IntField(mirror, "lag_seconds");
+    stats.mirror_error = StrField(mirror, "error");
+  }
   return stats;
 }
 

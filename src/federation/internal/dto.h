@@ -60,6 +60,11 @@ struct GridStats {
   std::string first_date;
   std::string last_date;
   std::optional<uint64_t> generation;  // the searchable data generation (absent: older nodes)
+  // A node mirroring a MISP (node/mirror.h): its source, lag (-1 before a first success) and
+  // the last sweep's error. Empty source: not a mirror.
+  std::string mirror_source;
+  int64_t mirror_lag_seconds = -1;
+  std::string mirror_error;
 };
 // grid/v1/stats. Errors: kDataLoss.
 Result<GridStats> ParseGridStats(std::string_view body);

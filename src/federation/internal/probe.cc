@@ -1,10 +1,25 @@
 #include <future>
+#include <string>
 #include <utility>
 
 #include "federation/internal/dto.h"
 #include "federation/internal/federation_impl.h"
 
 namespace iocgrid::federation::internal {
+
+namespace {
+
+// `portal members check`'s words for a mirroring node's state.
+std::string MirrorSummary(const GridStats& stats) {
+  if (stats.mirror_source.empty()) return "";
+  std::string out = "mirror of " + stats.mirror_source + ", ";
+  out += stats.mirror_lag_seconds < 0 ? "not caught up yet"
+                                      : std::to_string(stats.mirror_lag_seconds) + " s behind";
+  if (!stats.mirror_error.empty()) out += "; last sweep failed: " + stats.mirror_error;
+  return out;
+}
+
+}  // namespace
 
 MemberProbe FederationImpl::Probe(const std::string& member) {
   MemberProbe probe;
@@ -57,6 +72,7 @@ MemberProbe FederationImpl::Probe(const std::string& member) {
                 probe.attributes = stats->attributes;
                 probe.first_date = stats->first_date;
                 probe.last_date = stats->last_date;
+                probe.mirror = MirrorSummary(*stats);
                 if (m->config.disclosure != Disclosure::kPrivate) {
                   probe.ok = true;
                   return finished.set_value();

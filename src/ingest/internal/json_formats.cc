@@ -3,6 +3,7 @@
 // turns into the line numbers of issues and attributes.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -273,17 +274,24 @@ Status ParseWarninglistDocument(const LoadContext& context, const JsonInput& inp
 // ---------------------------------------------------------------------------------------------
 // MISP events
 
-bool LooksLikeUuid(std::string_view text) {
-  if (text.size() != 36) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!IsAsciiHex(c)) {
-      return false;
-    }
+// A MISP distribution level 0-5. Fails closed: anything else reads as 0 (organisation only),
+// so that a mirror never shares what it could not read.
+int Distribution(std::string_view text) {
+  const std::optional<int64_t> n = ToInt64(text);
+  return n && *n >= 0 && *n <= 5 ? static_cast<int>(*n) : 0;
+}
+
+// An object's distribution applied to one of its attributes: one inheriting (5) takes the
+// object's; an object restricted to the organisation (0) or a sharing group (4) restricts it;
+// between community levels (1-3) the narrower wins.
+void InheritDistribution(int object, const std::string& object_group, Attribute* a) {
+  if (object == 5 || a->distribution == 0) return;
+  if (a->distribution == 5 || object == 0 || object == 4) {
+    a->distribution = object;
+    a->sharing_group_id = object == 4 ? object_group : std::string();
+  } else if (a->distribution != 4) {
+    a->distribution = std::min(a->distribution, object);
   }
-  return true;
 }
 
 // An attribute as read, before its value is parsed (fields come in any order).
@@ -300,6 +308,9 @@ struct RawAttribute {
   int64_t timestamp = 0;
   std::vector<std::string> tags;
   bool deleted = false;
+  int distribution = 5;
+  std::string sharing_group_id;
+  uint32_t sightings = 0;
   uint32_t line = 0;
 
   // The string member read from the MISP key `key`, or nullptr.
@@ -313,6 +324,7 @@ struct RawAttribute {
         {"first_seen", &RawAttribute::first_seen},
         {"last_seen", &RawAttribute::last_seen},
         {"object_relation", &RawAttribute::object_relation},
+        {"sharing_group_id", &RawAttribute::sharing_group_id},
     };
     for (const auto& [name, member] : kTextFields) {
       if (key == name) return &(this->*member);
@@ -343,7 +355,10 @@ class EventReader {
   Status ReadAttributes(od::value& value, std::vector<Attribute>* out);
   Status ReadObjects(od::value& value, std::vector<Attribute>* out);
   Status ReadTags(od::value& value, std::vector<std::string>* out);
-  Status ReadName(od::value& value, std::string* out);  // {"name": ...} (Orgc)
+  // {"name": ...} (Orgc), or another field ({"uuid": ...} of a SharingGroup).
+  Status ReadName(od::value& value, std::string* out, std::string_view field = "name");
+  // The number of elements of an array (Sighting), 0 for anything else.
+  Status CountElements(od::value& value, uint32_t* out);
   Status Text(od::value& value, std::string* out) {
     if (error_code error = GetScalarText(value, out)) return Fail(error);
     return Status::Ok();
@@ -483,18 +498,31 @@ Status EventReader::EventField(std::string_view key, od::value& value, Event* ev
     event->published = ParseBool(text).value_or(false);
     return Status::Ok();
   }
+  if (key == "sharing_group_id") return Text(value, &event->sharing_group_id);
+  if (key == "SharingGroup") return ReadName(value, &event->sharing_group_uuid, "uuid");
   *known = false;
   return Status::Ok();
 }
 
-Status EventReader::ReadName(od::value& value, std::string* out) {
+Status EventReader::CountElements(od::value& value, uint32_t* out) {
+  od::array array;
+  if (value.get_array().get(array) != simdjson::SUCCESS) return Status::Ok();
+  for (auto element_result : array) {
+    od::value element;
+    if (error_code error = std::move(element_result).get(element)) return Fail(error);
+    if (*out < UINT32_MAX) ++*out;
+  }
+  return Status::Ok();
+}
+
+Status EventReader::ReadName(od::value& value, std::string* out, std::string_view field) {
   od::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) return Status::Ok();
   for (auto field_result : object) {
     std::string_view key;
     od::value field_value;
     IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &field_value));
-    if (key == "name") return Text(field_value, out);
+    if (key == field) return Text(field_value, out);
   }
   return Status::Ok();
 }
@@ -543,6 +571,11 @@ Status EventReader::ReadAttributes(od::value& value, std::vector<Attribute>* out
         raw.timestamp = ToInt64(text).value_or(0);
       } else if (key == "Tag") {
         IOCGRID_RETURN_IF_ERROR(ReadTags(field_value, &raw.tags));
+      } else if (key == "distribution") {
+        IOCGRID_RETURN_IF_ERROR(Text(field_value, &text));
+        raw.distribution = Distribution(text);
+      } else if (key == "Sighting") {
+        IOCGRID_RETURN_IF_ERROR(CountElements(field_value, &raw.sightings));
       }
     }
     Finish(std::move(raw), out);
@@ -582,6 +615,9 @@ void EventReader::Finish(RawAttribute&& raw, std::vector<Attribute>* out) {
   attribute.first_seen = std::move(raw.first_seen);
   attribute.last_seen = std::move(raw.last_seen);
   attribute.object_relation = std::move(raw.object_relation);
+  attribute.distribution = raw.distribution;
+  attribute.sharing_group_id = std::move(raw.sharing_group_id);
+  attribute.sighting_count = raw.sightings;
   attribute.line = raw.line;
   out->push_back(std::move(attribute));
 }
@@ -592,6 +628,8 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
   return ForEachObject(array, "object", [&](od::object object, uint32_t /*line*/) -> Status {
     std::string name;
     bool deleted = false;
+    int distribution = 5;
+    std::string sharing_group_id;
     std::vector<Attribute> attributes;
     for (auto field_result : object) {
       std::string_view key;
@@ -599,6 +637,12 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
       IOCGRID_RETURN_IF_ERROR(Field(std::move(field_result), &key, &field_value));
       if (key == "name") {
         IOCGRID_RETURN_IF_ERROR(Text(field_value, &name));
+      } else if (key == "distribution") {
+        std::string text;
+        IOCGRID_RETURN_IF_ERROR(Text(field_value, &text));
+        distribution = Distribution(text);
+      } else if (key == "sharing_group_id") {
+        IOCGRID_RETURN_IF_ERROR(Text(field_value, &sharing_group_id));
       } else if (key == "deleted") {
         std::string text;
         IOCGRID_RETURN_IF_ERROR(Text(field_value, &text));
@@ -610,6 +654,7 @@ Status EventReader::ReadObjects(od::value& value, std::vector<Attribute>* out) {
     if (deleted) return Status::Ok();
     for (Attribute& attribute : attributes) {
       attribute.object_name = name;
+      InheritDistribution(distribution, sharing_group_id, &attribute);
       out->push_back(std::move(attribute));
     }
     return Status::Ok();

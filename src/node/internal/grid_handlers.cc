@@ -79,6 +79,23 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name},
                {"generation", generation}};
+  // A node mirroring a MISP (node/mirror.h): how far behind it may be. Everything the MISP
+  // changed before last_success is here; lag_seconds counts from it.
+  auto mirror = store->GetMirrorState();
+  if (!mirror.ok()) return StatusError(mirror.status(), req);
+  if (!mirror->source.empty()) {
+    const int64_t now = options.store.clock.Now();
+    body["mirror"] = {
+        {"source", mirror->source},
+        {"last_success", mirror->last_success},
+        {"last_attempt", mirror->last_attempt},
+        {"last_full", mirror->last_full},
+        {"lag_seconds",
+         mirror->last_success > 0 ? std::max<int64_t>(0, now - mirror->last_success) : -1},
+        {"events", mirror->events},
+        {"filtered", mirror->filtered},
+        {"error", mirror->error}};
+  }
   call.Note(0);
   return JsonResponse(body.dump());
 }

@@ -283,15 +283,23 @@ net::Response Node::Impl::EventsIndex(net::Request& req, Call& call) {
   if (auto it = body.find("dateuntil"); it != body.end() && it->is_string())
     q.date_to = it->get<std::string>();
   {
-    // limit and page as restSearch reads them: whole numbers >= 1, else 400.
+    // limit and page as restSearch reads them: whole numbers >= 1, else 400. timestamp (and
+    // publish_timestamp) as MISP's index filters them: on the event's, in restSearch's forms
+    // (a mirror asks for the events changed since its last sweep).
     json paging = json::object();
     for (const char* k : {"limit", "page"}) {
       if (auto it = body.find(k); it != body.end()) paging[k] = *it;
+    }
+    if (auto it = body.find("timestamp"); it != body.end()) paging["event_timestamp"] = *it;
+    if (auto it = body.find("publish_timestamp"); it != body.end()) {
+      paging["publish_timestamp"] = *it;
     }
     auto p = ParseSearchParams(paging, now);
     if (!p.ok()) return StatusError(p.status(), req);
     q.limit = p->limit;
     q.page = p->page;
+    q.timestamp = ToRange(p->event_timestamp);
+    q.publish_timestamp = ToRange(p->publish_timestamp);
   }
   if (auto it = body.find("direction"); it != body.end() && it->is_string())
     q.descending = it->get<std::string>() == "desc";

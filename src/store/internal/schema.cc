@@ -273,10 +273,32 @@ ALTER TABLE psi_keys ADD COLUMN retag_after BLOB NOT NULL DEFAULT x'';
 UPDATE psi_keys SET changed = created;
 )sql";
 
+// Version 4 (issue 14): a node mirroring a MISP (node/mirror.h). The source timestamp of each
+// mirrored event (kept = 0: listed but filtered out by distribution, so not fetched again until
+// it changes) and the mirror's single state row.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE mirror_events (
+  uuid      TEXT PRIMARY KEY,
+  timestamp INTEGER NOT NULL,
+  kept      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE mirror_state (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  source       TEXT NOT NULL,
+  since        INTEGER NOT NULL,
+  last_attempt INTEGER NOT NULL,
+  last_success INTEGER NOT NULL,
+  last_full    INTEGER NOT NULL,
+  error        TEXT NOT NULL
+);
+)sql";
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = kSchemaV2, .apply = nullptr},
     {.version = 3, .sql = kSchemaV3, .apply = nullptr},
+    {.version = 4, .sql = kSchemaV4, .apply = nullptr},
 };
 
 // No store was ever written without a version, so an unversioned file with tables is refused.
