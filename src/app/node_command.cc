@@ -132,10 +132,10 @@ int RunServe(const ServeFlags& flags) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
-  std::fprintf(stderr,
-               "iocgrid node: listening on %s://%s:%u (%zu indicators indexed in %lld ms)\n",
+  std::fprintf(stderr, "iocgrid node: listening on %s://%s:%u (%zu indicators %s in %lld ms)\n",
                flags.tls_cert.empty() ? "http" : "https", host.c_str(), (*server)->port(),
-               snap->index->size(), static_cast<long long>(ms));
+               snap->index->size(), snap->from_file ? "loaded from the kept index" : "indexed",
+               static_cast<long long>(ms));
   std::fflush(stderr);
   int sig = 0;
   sigwait(&signals, &sig);

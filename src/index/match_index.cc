@@ -10,8 +10,10 @@
 #include "common/huge_pages.h"
 #include "core/indicator_type.h"
 #include "core/ip.h"
+#include "index/internal/binary_io.h"
 #include "index/internal/exact_table.h"
 #include "index/internal/hash.h"
+#include "index/internal/index_file.h"
 #include "index/internal/ip_ranges.h"
 
 // Layout and algorithms: docs/index.md. In short: the values sit in one arena; each entry is 16
@@ -230,45 +232,6 @@ constexpr RelationMask kKeyRelations = RelationBit(Relation::kExact) |
 
 }  // namespace
 
-// ---- Relation names ---------------------------------------------------------------------
-
-std::string_view RelationName(Relation relation) {
-  switch (relation) {
-    case Relation::kExact:
-      return "exact";
-    case Relation::kComponent:
-      return "component";
-    case Relation::kUrlHost:
-      return "url-host";
-    case Relation::kSubdomain:
-      return "subdomain";
-    case Relation::kInRange:
-      return "in-range";
-  }
-  return "unknown";
-}
-
-bool ParseRelation(std::string_view name, Relation* out) {
-  for (int i = 0; i < kRelationCount; ++i) {
-    auto relation = static_cast<Relation>(i);
-    if (RelationName(relation) == name) {
-      *out = relation;
-      return true;
-    }
-  }
-  return false;
-}
-
-Status AddRelation(std::string_view name, RelationMask* mask) {
-  Relation r;
-  if (!ParseRelation(name, &r)) {
-    return InvalidArgumentError("unknown relation '" + std::string(name) +
-                                "' (exact, component, url-host, subdomain, in-range)");
-  }
-  *mask |= RelationBit(r);
-  return Status::Ok();
-}
-
 // ---- The index ----------------------------------------------------------------------------
 
 struct MatchIndex::Impl {
@@ -277,6 +240,36 @@ struct MatchIndex::Impl {
   internal::ExactTable exact;
   internal::IpRanges<uint32_t> v4;
   internal::IpRanges<Ip6> v6;
+
+  // --- persisting (index_file.cc) ---
+
+  template <typename W>
+  void Save(W& w) const {
+    w.Array(arena);
+    w.Array(entries);
+    exact.Save(w);
+    v4.Save(w);
+    v6.Save(w);
+  }
+  // False when a section is missing or out of shape: every entry's value inside the arena,
+  // a known type, a record below `records`, exact references to existing entries.
+  template <typename R>
+  bool Load(R& r, size_t records) {
+    if (!r.Array(&arena) || !r.Array(&entries) || entries.size() > kMaxEntries || !exact.Load(r) ||
+        !v4.Load(r, entries.size()) || !v6.Load(r, entries.size())) {
+      return false;
+    }
+    for (const Entry& e : entries) {
+      if (EntryOffset(e) > arena.size() || e.len > arena.size() - EntryOffset(e) ||
+          ((e.word >> kTypeShift) & 0xFF) >= static_cast<uint64_t>(core::kIndicatorTypeCount) ||
+          e.record >= records || (EntrySplit(e) != kNoSplit && EntrySplit(e) > e.len)) {
+        return false;
+      }
+    }
+    bool refs_ok = true;
+    exact.ForEachRef([&](uint32_t ref) { refs_ok = refs_ok && (ref >> 2) < entries.size(); });
+    return refs_ok;
+  }
 
   std::string_view Value(const Entry& e) const { return {arena.data() + EntryOffset(e), e.len}; }
 
@@ -768,6 +761,22 @@ void MatchIndex::Builder::set_max_entries(size_t n) {
 }
 
 size_t MatchIndex::Builder::size() const { return impl_->data.entries.size(); }
+
+Status MatchIndex::SaveToFile(const std::string& path, std::string_view meta,
+                              std::span<const int64_t> record_map) const {
+  return internal::WriteIndexFile(path, meta, record_map,
+                                  [&](internal::BinaryWriter& w) { impl_->Save(w); });
+}
+
+Result<std::shared_ptr<const MatchIndex>> MatchIndex::LoadFromFile(
+    const std::string& path, std::string* meta, std::vector<int64_t>* record_map) {
+  std::shared_ptr<MatchIndex> index(new MatchIndex());
+  index->impl_ = std::make_unique<Impl>();
+  IOCGRID_RETURN_IF_ERROR(internal::ReadIndexFile(
+      path, meta, record_map,
+      [&](internal::BinaryReader& r, size_t records) { return index->impl_->Load(r, records); }));
+  return std::shared_ptr<const MatchIndex>(std::move(index));
+}
 
 std::shared_ptr<const MatchIndex> MatchIndex::Builder::Build() {
   // The constructor is private, so make_shared cannot reach it; the shared_ptr owns at once.

@@ -30,9 +30,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "common/status.h"
 #include "core/indicator.h"
 
@@ -130,6 +132,21 @@ class MatchIndex {
   core::IndicatorType entry_type(uint32_t entry) const;
   std::string_view entry_value(uint32_t entry) const;
   RecordId entry_record(uint32_t entry) const;
+
+  // Persisting (index_file.cc; docs/performance.md "Restart without a rebuild"): the built
+  // index written to `path` with the caller's `meta` bytes and record map (what each RecordId
+  // stands for; the node's attribute ids), through a temporary file renamed into place and
+  // synced, so that a reader sees a whole file or none. The layout is this build's (host byte
+  // order, the structures themselves, a format version) with a checksum over every byte.
+  // Errors: kUnavailable (the file cannot be written; the old one stays).
+  Status SaveToFile(const std::string& path, std::string_view meta,
+                    std::span<const int64_t> record_map) const;
+  // Reads a file SaveToFile wrote: the index, and the meta and record map saved with it.
+  // Errors: kNotFound (no file), kDataLoss (torn, damaged, another format version or byte
+  // order, or a structure out of shape; the message says which).
+  static Result<std::shared_ptr<const MatchIndex>> LoadFromFile(const std::string& path,
+                                                                std::string* meta,
+                                                                std::vector<int64_t>* record_map);
 
   // Bytes held by the index structures, not counting the stored values' own bytes.
   size_t MemoryUsage() const;

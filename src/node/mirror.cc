@@ -173,12 +173,17 @@ class Sweep {
     std::vector<std::string> uuids;
     uuids.reserve(rows.size());
     for (const MirrorIndexRow& row : rows) uuids.push_back(row.uuid);
-    IOCGRID_ASSIGN_OR_RETURN(std::vector<int64_t> held, store_.MirroredEventTimestamps(uuids));
+    IOCGRID_ASSIGN_OR_RETURN(std::vector<store::MirroredVersion> held,
+                             store_.MirroredEventVersions(uuids));
     for (size_t i = 0; i < rows.size(); ++i) {
       ++stats_.listed;
       if (full) listed_.insert(rows[i].uuid);
       newest_ = std::max(newest_, rows[i].timestamp);
-      if (held[i] == rows[i].timestamp) continue;
+      // Unchanged, and no sighting since the copy (new sightings leave the timestamp alone).
+      if (held[i].timestamp == rows[i].timestamp &&
+          rows[i].sighting_timestamp <= held[i].sighting_timestamp) {
+        continue;
+      }
       IOCGRID_RETURN_IF_ERROR(Fetch(rows[i]));
       if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
     }
@@ -209,14 +214,14 @@ class Sweep {
     if (events.size() != 1 || AsciiLower(events[0].uuid) != row.uuid) {
       return DataLossError("events/view/" + row.uuid + " did not answer that event");
     }
-    return Write(std::move(events[0]), row.timestamp);
+    return Write(std::move(events[0]), {row.timestamp, row.sighting_timestamp});
   }
 
-  Status Write(core::Event event, int64_t timestamp) {
+  Status Write(core::Event event, const store::MirroredVersion& version) {
     if (!FilterForAlliance(&event, o_)) {
       ++stats_.filtered;
       IOCGRID_RETURN_IF_ERROR(Remove(event.uuid));
-      return store_.RecordMirroredEvent(AsciiLower(event.uuid), timestamp, false);
+      return store_.RecordMirroredEvent(AsciiLower(event.uuid), version, false);
     }
     store::ImportOptions import;
     import.delete_missing = true;  // the store holds what the MISP holds now
@@ -224,7 +229,7 @@ class Sweep {
                              store_.ImportEvents(std::span(&event, 1), import));
     ++stats_.kept;
     stats_.attributes += written.attributes_added + written.attributes_updated;
-    return store_.RecordMirroredEvent(AsciiLower(event.uuid), timestamp, true);
+    return store_.RecordMirroredEvent(AsciiLower(event.uuid), version, true);
   }
 
   Status Remove(const std::string& uuid) {
@@ -265,10 +270,14 @@ Result<std::vector<MirrorIndexRow>> ParseMirrorIndex(std::string_view body) {
                            " has no event uuid and timestamp");
     }
     Result<int64_t> ts = Timestamp(e["timestamp"]);
-    if (!ts.ok()) {
+    Result<int64_t> sighting_ts = int64_t{0};
+    if (e.contains("sighting_timestamp") && !e["sighting_timestamp"].is_null()) {
+      sighting_ts = Timestamp(e["sighting_timestamp"]);
+    }
+    if (!ts.ok() || !sighting_ts.ok()) {
       return DataLossError("events/index row " + std::to_string(i) + ": unusable timestamp");
     }
-    rows.push_back({AsciiLower(e["uuid"].get<std::string>()), *ts});
+    rows.push_back({AsciiLower(e["uuid"].get<std::string>()), *ts, *sighting_ts});
   }
   return rows;
 }

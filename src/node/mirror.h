@@ -64,6 +64,7 @@ bool FilterForAlliance(core::Event* event, const MirrorOptions& options);
 struct MirrorIndexRow {
   std::string uuid;  // lower case
   int64_t timestamp = 0;
+  int64_t sighting_timestamp = 0;  // MISP's minimal rows carry it; 0 when absent
 };
 
 // One page of /events/index. Errors: kInvalidArgument (nested deeper than kMaxJsonDepth),

@@ -82,7 +82,8 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   IOCGRID_ASSIGN_OR_RETURN(impl->store, store::Store::Open(options.data_dir, options.store));
   IOCGRID_RETURN_IF_ERROR(psi::InitCrypto());
   IOCGRID_RETURN_IF_ERROR(impl->LoadPsiKey());
-  IOCGRID_RETURN_IF_ERROR(impl->Rebuild());
+  IOCGRID_ASSIGN_OR_RETURN(bool loaded, impl->LoadPersistedSnapshot());
+  if (!loaded) IOCGRID_RETURN_IF_ERROR(impl->Rebuild());
   impl->Routes();
   impl->StartBackground();
   impl->StartPsi();

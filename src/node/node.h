@@ -73,6 +73,9 @@ struct NodeOptions {
   int max_concurrent_per_key = 16;
   // Grid match: indicators matched and written per streamed chunk.
   size_t match_chunk = 4096;
+  // Keep the built index in DATA/index.snapshot, so that a restart serves without rebuilding
+  // it from the store (a stale or damaged file is rebuilt, never trusted).
+  bool persist_index = true;
   PsiOptions psi;
 };
 
@@ -88,6 +91,7 @@ struct IndexSnapshot {
   bool psi = false;
   psi::PrefixLengths ip_prefix_lengths;
   int64_t psi_dirty_upto = 0;
+  bool from_file = false;  // read from DATA/index.snapshot at start, not rebuilt
 };
 
 class Node {

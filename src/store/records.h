@@ -158,8 +158,9 @@ struct EventInfo {
   int64_t timestamp = 0;
   int64_t publish_timestamp = 0;
   bool deleted = false;
-  std::string source;           // the file or feed it was imported from; empty for API adds
-  int64_t attribute_count = 0;  // live attributes; GetEvent/ListEvents only (0 in search rows)
+  std::string source;              // the file or feed it was imported from; empty for API adds
+  int64_t attribute_count = 0;     // live attributes; GetEvent/ListEvents only (0 in search rows)
+  int64_t sighting_timestamp = 0;  // newest sighting's time; GetEvent/ListEvents only
   std::vector<Tag> tags;
 };
 
@@ -319,6 +320,13 @@ struct PsiTagListing {
 };
 
 // ---- MISP mirror (issue 14; docs/mirror.md) ---------------------------------------------------
+
+// The version of a mirrored event the node holds: the source's event timestamp (-1: never
+// mirrored) and sighting timestamp (MISP's events/index `sighting_timestamp`; 0 when unknown).
+struct MirroredVersion {
+  int64_t timestamp = -1;
+  int64_t sighting_timestamp = 0;
+};
 
 // Where a node's mirror of a MISP stands. One per store: a node mirrors one MISP.
 struct MirrorState {

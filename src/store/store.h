@@ -208,12 +208,11 @@ class Store {
   // ---- MISP mirror (issue 14; docs/mirror.md) -------------------------------------------------
   // The node keeps, per mirrored event, the source timestamp it holds; node/mirror.h decides.
 
-  // The source timestamp mirrored for each of `uuids`, -1 for an event not mirrored yet, in
-  // input order.
-  Result<std::vector<int64_t>> MirroredEventTimestamps(std::span<const std::string> uuids);
-  // Records event `uuid` mirrored at source `timestamp`: kept (held in the store) or filtered
-  // out by distribution.
-  Status RecordMirroredEvent(std::string_view uuid, int64_t timestamp, bool kept);
+  // The version mirrored for each of `uuids` (timestamp -1: not mirrored yet), in input order.
+  Result<std::vector<MirroredVersion>> MirroredEventVersions(std::span<const std::string> uuids);
+  // Records event `uuid` mirrored at source `version`: kept (held in the store) or filtered out
+  // by distribution.
+  Status RecordMirroredEvent(std::string_view uuid, const MirroredVersion& version, bool kept);
   // Forgets a mirrored event (gone from the source).
   Status ForgetMirroredEvent(std::string_view uuid);
   // Every mirrored event's uuid, sorted (a full sweep finds the ones its source lost).

@@ -15,28 +15,35 @@ using internal::Connection;
 using internal::ReaderLease;
 using internal::Statement;
 
-Result<std::vector<int64_t>> Store::MirroredEventTimestamps(std::span<const std::string> uuids) {
+Result<std::vector<MirroredVersion>> Store::MirroredEventVersions(
+    std::span<const std::string> uuids) {
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
-  std::vector<int64_t> out;
+  std::vector<MirroredVersion> out;
   out.reserve(uuids.size());
   for (const std::string& uuid : uuids) {
     IOCGRID_ASSIGN_OR_RETURN(
-        Statement stmt, reader->Prepare("SELECT timestamp FROM mirror_events WHERE uuid = ?1"));
+        Statement stmt,
+        reader->Prepare("SELECT timestamp, sighting_timestamp FROM mirror_events WHERE uuid = ?1"));
     stmt.BindText(1, uuid);
     IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    out.push_back(row ? stmt.Int(0) : -1);
+    out.push_back(row ? MirroredVersion{stmt.Int(0), stmt.Int(1)} : MirroredVersion{});
   }
   return out;
 }
 
-Status Store::RecordMirroredEvent(std::string_view uuid, int64_t timestamp, bool kept) {
+Status Store::RecordMirroredEvent(std::string_view uuid, const MirroredVersion& version,
+                                  bool kept) {
   return internal::RunWrite(*state_, [&](Connection& c) -> Status {
     IOCGRID_ASSIGN_OR_RETURN(
         Statement upsert,
-        c.Prepare("INSERT INTO mirror_events (uuid, timestamp, kept) VALUES (?1, ?2, ?3) ON "
-                  "CONFLICT (uuid) DO UPDATE SET timestamp = excluded.timestamp, kept = "
+        c.Prepare("INSERT INTO mirror_events (uuid, timestamp, sighting_timestamp, kept) VALUES "
+                  "(?1, ?2, ?3, ?4) ON CONFLICT (uuid) DO UPDATE SET timestamp = "
+                  "excluded.timestamp, sighting_timestamp = excluded.sighting_timestamp, kept = "
                   "excluded.kept"));
-    upsert.BindText(1, uuid).Bind(2, timestamp).Bind(3, kept ? 1 : 0);
+    upsert.BindText(1, uuid)
+        .Bind(2, version.timestamp)
+        .Bind(3, version.sighting_timestamp)
+        .Bind(4, kept ? 1 : 0);
     return upsert.Run();
   });
 }

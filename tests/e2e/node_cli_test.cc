@@ -268,6 +268,31 @@ TEST(NodeCliTest, MirrorOnceThenServeFollowingTheMisp) {
   EXPECT_NE(following->log().find("stopped"), std::string::npos) << following->log();
 }
 
+// kill -9 a serving node, start it again: it serves the index it kept, without a rebuild, and
+// answers as before (issue 14: restart without a rebuild, none needed for correctness).
+TEST(NodeCliTest, AKilledNodeRestartsFromItsKeptIndex) {
+  TempDir dir;
+  std::string data = dir.path() + "/node";
+  std::string api_key = CreateNodeKey(data, "Acme");
+  std::string list = dir.Write("list.txt", "203.0.113.0/24\nkept.example\n");
+  ASSERT_EQ(RunIocgrid({"node", "import", "--data", data, list}).exit_code, 0);
+  auto first = Serve(data);
+  ASSERT_FALSE(first->url().empty()) << first->log();
+  auto hit_line = [&](const Background& s) {  // the done line after it carries the time taken
+    const std::string body = Post(s, "/grid/v1/match", api_key, "[\"203.0.113.9\"]").body;
+    return body.substr(0, body.find('\n'));
+  };
+  const std::string before = hit_line(*first);
+  ASSERT_NE(before.find("\"relation\":\"in-range\""), std::string::npos) << before;
+  first->Stop(SIGKILL);
+  EXPECT_NE(first->log().find("indicators indexed"), std::string::npos) << first->log();
+  auto second = Serve(data);
+  ASSERT_FALSE(second->url().empty()) << second->log();
+  EXPECT_EQ(hit_line(*second), before);
+  second->Stop(SIGTERM);
+  EXPECT_NE(second->log().find("loaded from the kept index"), std::string::npos) << second->log();
+}
+
 TEST(NodeCliTest, ServeRefusesBadListenAddress) {
   TempDir dir;
   auto r = RunIocgrid({"node", "serve", "--data", dir.path(), "--listen", "nowhere"});

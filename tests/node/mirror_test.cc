@@ -143,10 +143,38 @@ TEST_F(MirrorTest, PagesEditsDeletionsAndDistribution) {
   EXPECT_EQ(held.count(Uuid(4)), 0u);
   EXPECT_EQ(held.size(), 2u);
 
+  // A sighting leaves the event timestamp alone: an incremental sweep does not see it, a full
+  // one does (the index's sighting_timestamp), and the copy carries the count.
+  view = Json(Call("GET", "/events/view/" + Uuid(1)));
+  std::string sighted_id;
+  for (const json& a : view["Event"]["Attribute"]) {
+    if (a["value"] == "c2-1.example") sighted_id = a["id"];
+  }
+  ASSERT_FALSE(sighted_id.empty());
+  // A later event first, so that the incremental listing starts after event 1's timestamp.
+  clock_.Advance(10);
+  AddEvent(Event(6, 3, {"later.example"}));
+  auto later = MirrorSweep(*target_, Options(), false);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_EQ(later->fetched, 1u);
+  clock_.Advance(10);
+  ASSERT_EQ(Call("POST", "/sightings/add/" + sighted_id, "{}").status, 200);
+  auto quiet = MirrorSweep(*target_, Options(), false);
+  ASSERT_TRUE(quiet.ok()) << quiet.status().ToString();
+  EXPECT_EQ(quiet->fetched, 0u);
+  auto sighted = MirrorSweep(*target_, Options(), true);
+  ASSERT_TRUE(sighted.ok()) << sighted.status().ToString();
+  EXPECT_EQ(sighted->fetched, 1u);
+  auto copy = target_->GetEvent(Uuid(1), {});
+  ASSERT_TRUE(copy.ok());
+  for (const auto& a : copy->attributes) {
+    EXPECT_EQ(a.import_sightings, a.value == "c2-1.example" ? 1u : 0u) << a.value;
+  }
+
   auto state = target_->GetMirrorState();
   ASSERT_TRUE(state.ok());
   EXPECT_EQ(state->source, Options().url);
-  EXPECT_EQ(state->events, 2u);
+  EXPECT_EQ(state->events, 3u);    // events 1, 2 and 6
   EXPECT_EQ(state->filtered, 2u);  // events 3 and 5
   EXPECT_TRUE(state->error.empty());
   EXPECT_GT(state->last_success, 0);

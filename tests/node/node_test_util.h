@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/event.h"
+#include "core/indicator.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "node/node.h"
@@ -88,6 +90,21 @@ class NodeFixture : public ::testing::Test {
   void AddEvent(const nlohmann::json& event) {
     auto r = Call("POST", "/events/add", event.dump());
     ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // What `node import` does beside the node: another Store on the same file writes one event
+  // with one attribute.
+  void ImportElsewhere(const std::string& info, const std::string& type, const std::string& value) {
+    auto other = store::Store::Open(dir_, store::StoreOptions{});
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    core::Event e;
+    e.info = info;
+    core::Attribute a;
+    auto indicator = core::ParseIndicator(type, value);
+    ASSERT_TRUE(indicator.ok()) << value;
+    a.indicator = *indicator;
+    e.attributes.push_back(a);
+    ASSERT_TRUE((*other)->ImportEvents({&e, 1}, store::ImportOptions{}).ok());
   }
 
   nlohmann::json Json(const net::ClientResponse& r) {

@@ -423,16 +423,7 @@ TEST_F(PsiNodeTest, AnotherProcesssImportIsTaggedWithoutARequest) {
   StartNode(options);
   json info = WaitReady();
   // `node import` is another process holding its own Store on the same file.
-  {
-    auto other = store::Store::Open(dir_, store::StoreOptions{});
-    ASSERT_TRUE(other.ok());
-    core::Event e;
-    e.info = "imported elsewhere";
-    core::Attribute a;
-    a.indicator = *core::ParseIndicator("ip-dst", "100.64.1.2");
-    e.attributes.push_back(a);
-    ASSERT_TRUE((*other)->ImportEvents({&e, 1}, store::ImportOptions{}).ok());
-  }
+  ImportElsewhere("imported elsewhere", "ip-dst", "100.64.1.2");
   const std::string want = Bytes(OutputOf(std::string("ip\0"
                                                       "100.64.1.2",
                                                       13),

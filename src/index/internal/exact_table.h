@@ -64,6 +64,37 @@ class ExactTable {
   size_t size() const { return slots_.size(); }
   size_t MemoryUsage() const;
 
+  // Calls f(ref) for every stored reference.
+  template <typename F>
+  void ForEachRef(F&& f) const {
+    for (uint64_t slot : slots_) f(static_cast<uint32_t>(slot >> 32));
+  }
+
+  // The built table to and from a persisted index (binary_io.h). Load checks the shape: a
+  // directory of 2^bits + 1 ascending offsets ending at the slot count.
+  template <typename W>
+  void Save(W& w) const {
+    w.U64(shift_);
+    w.Array(dir_);
+    w.Array(slots_);
+  }
+  template <typename R>
+  bool Load(R& r) {
+    uint64_t shift = 0;
+    if (!r.U64(&shift) || shift < 1 || shift > 63 || !r.Array(&dir_) || !r.Array(&slots_)) {
+      return false;
+    }
+    shift_ = static_cast<unsigned>(shift);
+    if (slots_.empty()) return dir_.empty() || dir_.back() == 0;
+    if (dir_.size() != (size_t{1} << (64 - shift_)) + 1 || dir_.back() != slots_.size()) {
+      return false;
+    }
+    for (size_t i = 1; i < dir_.size(); ++i) {
+      if (dir_[i] < dir_[i - 1]) return false;
+    }
+    return true;
+  }
+
  private:
   HugeVector<uint64_t> build_hashes_;
   HugeVector<uint32_t> build_refs_;

@@ -121,6 +121,57 @@ class IpRanges {
            build_nets_.capacity() * sizeof(NetItem) + build_addrs_.capacity() * sizeof(AddrItem);
   }
 
+  // The built structure to and from a persisted index (binary_io.h). Load checks the shape:
+  // parallel arrays of one length, postings offsets ascending to the postings count, every
+  // entry below `entries`.
+  template <typename W>
+  void Save(W& w) const {
+    w.Array(starts_);
+    w.Array(prefixes_);
+    w.Array(parents_);
+    w.Array(post_begin_);
+    w.Array(postings_);
+    w.Array(addrs_);
+    w.Array(addr_entries_);
+    w.Array(dir_);
+  }
+  template <typename R>
+  bool Load(R& r, size_t entries) {
+    if (!r.Array(&starts_) || !r.Array(&prefixes_) || !r.Array(&parents_) ||
+        !r.Array(&post_begin_) || !r.Array(&postings_) || !r.Array(&addrs_) ||
+        !r.Array(&addr_entries_) || !r.Array(&dir_)) {
+      return false;
+    }
+    const size_t nets = starts_.size();
+    if (prefixes_.size() != nets || parents_.size() != nets ||
+        addr_entries_.size() != addrs_.size()) {
+      return false;
+    }
+    if (nets > 0 && (post_begin_.size() != nets + 1 || post_begin_.back() != postings_.size())) {
+      return false;
+    }
+    for (size_t i = 1; i < post_begin_.size(); ++i) {
+      if (post_begin_[i] < post_begin_[i - 1]) return false;
+    }
+    // A parent sorts before its networks (smaller start or shorter prefix): no cycles.
+    for (size_t i = 0; i < nets; ++i) {
+      if (parents_[i] != kNone && parents_[i] >= i) return false;
+    }
+    for (uint32_t e : postings_) {
+      if (e >= entries) return false;
+    }
+    for (uint32_t e : addr_entries_) {
+      if (e >= entries) return false;
+    }
+    if constexpr (sizeof(A) == 4) {
+      if (!dir_.empty() && (dir_.size() != 65537 || dir_.back() != nets)) return false;
+      for (size_t i = 1; i < dir_.size(); ++i) {
+        if (dir_[i] < dir_[i - 1]) return false;
+      }
+    }
+    return true;
+  }
+
  private:
   // Sorts the build buffers stably by (start, prefix) and by address (radix sort for large
   // IPv4 sets), so entries stay ascending inside each posting list.

@@ -357,8 +357,8 @@ class EventReader {
   Status ReadTags(od::value& value, std::vector<std::string>* out);
   // {"name": ...} (Orgc), or another field ({"uuid": ...} of a SharingGroup).
   Status ReadName(od::value& value, std::string* out, std::string_view field = "name");
-  // The number of elements of an array (Sighting), 0 for anything else.
-  Status CountElements(od::value& value, uint32_t* out);
+  // Adds the sightings (type 0 or none) of a Sighting array to *out.
+  Status CountSightings(od::value& value, uint32_t* out);
   Status Text(od::value& value, std::string* out) {
     if (error_code error = GetScalarText(value, out)) return Fail(error);
     return Status::Ok();
@@ -504,13 +504,16 @@ Status EventReader::EventField(std::string_view key, od::value& value, Event* ev
   return Status::Ok();
 }
 
-Status EventReader::CountElements(od::value& value, uint32_t* out) {
+Status EventReader::CountSightings(od::value& value, uint32_t* out) {
   od::array array;
   if (value.get_array().get(array) != simdjson::SUCCESS) return Status::Ok();
   for (auto element_result : array) {
     od::value element;
     if (error_code error = std::move(element_result).get(element)) return Fail(error);
-    if (*out < UINT32_MAX) ++*out;
+    // MISP's sighting types: 0 a sighting, 1 a false positive, 2 an expiration.
+    std::string type;
+    IOCGRID_RETURN_IF_ERROR(ReadName(element, &type, "type"));
+    if ((type.empty() || type == "0") && *out < UINT32_MAX) ++*out;
   }
   return Status::Ok();
 }
@@ -575,7 +578,7 @@ Status EventReader::ReadAttributes(od::value& value, std::vector<Attribute>* out
         IOCGRID_RETURN_IF_ERROR(Text(field_value, &text));
         raw.distribution = Distribution(text);
       } else if (key == "Sighting") {
-        IOCGRID_RETURN_IF_ERROR(CountElements(field_value, &raw.sightings));
+        IOCGRID_RETURN_IF_ERROR(CountSightings(field_value, &raw.sightings));
       }
     }
     Finish(std::move(raw), out);

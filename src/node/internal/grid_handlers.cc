@@ -76,6 +76,7 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                {"index_entries", snap && snap->index ? snap->index->size() : 0},
                {"index_bytes",
                 snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
+               {"index_from_file", snap && snap->from_file},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name},
                {"generation", generation}};

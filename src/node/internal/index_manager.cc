@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <bitset>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -67,10 +68,83 @@ Status Node::Impl::Rebuild() {
   snap->index = builder.Build();
   {
     MutexLock lock(snapshot_mu);
-    current = std::move(snap);
+    current = snap;
   }
   if (psi) WakePsi();
+  // Under rebuild_mu: one writer of the file. A failure costs the next start a rebuild only.
+  if (options.persist_index) {
+    if (Status persisted = PersistSnapshot(*snap); !persisted.ok()) {
+      std::fprintf(stderr, "iocgrid node: keeping the index for the next start: %s\n",
+                   persisted.ToString().c_str());
+    }
+  }
   return Status();
+}
+
+std::string Node::Impl::SnapshotPath() const { return options.data_dir + "/index.snapshot"; }
+
+Status Node::Impl::PersistSnapshot(const IndexSnapshot& snap) {
+  const json meta = {{"data_generation", snap.data_generation},
+                     {"psi", snap.psi},
+                     {"v4", snap.ip_prefix_lengths.v4.to_string()},
+                     {"v6", snap.ip_prefix_lengths.v6.to_string()}};
+  return snap.index->SaveToFile(SnapshotPath(), meta.dump(), snap.attribute_ids);
+}
+
+namespace {
+
+// A bitset's to_string() back, or false (bitset's own constructor throws on other text).
+template <size_t N>
+bool BitsFrom(const json& j, std::bitset<N>* out) {
+  if (!j.is_string()) return false;
+  const std::string text = j.get<std::string>();
+  if (text.size() != N || text.find_first_not_of("01") != std::string::npos) return false;
+  *out = std::bitset<N>(text);
+  return true;
+}
+
+}  // namespace
+
+Result<bool> Node::Impl::LoadPersistedSnapshot() {
+  if (!options.persist_index) return false;
+  MutexLock rebuild_lock(rebuild_mu);
+  auto snap = std::make_shared<IndexSnapshot>();
+  snap->psi = psi_on.load();
+  // As Rebuild: the queue's high water before the generation the file must match, so that the
+  // precompute re-tags from it only changes it holds.
+  if (snap->psi) {
+    IOCGRID_ASSIGN_OR_RETURN(snap->psi_dirty_upto, store->PsiDirtyHighWater());
+  }
+  snap->generation = store->generation();
+  IOCGRID_ASSIGN_OR_RETURN(snap->data_generation, store->DataGeneration());
+  std::string meta_text;
+  auto index = index::MatchIndex::LoadFromFile(SnapshotPath(), &meta_text, &snap->attribute_ids);
+  if (!index.ok()) {
+    if (index.status().code() != StatusCode::kNotFound) {
+      std::fprintf(stderr, "iocgrid node: not using the kept index (%s); rebuilding it\n",
+                   std::string(index.status().message()).c_str());
+    }
+    return false;
+  }
+  const json meta = json::parse(meta_text, nullptr, false);
+  if (!meta.is_object() || !meta.contains("data_generation") ||
+      !meta["data_generation"].is_number_unsigned() || !meta.contains("psi") ||
+      !meta["psi"].is_boolean() || !meta.contains("v4") ||
+      !BitsFrom(meta["v4"], &snap->ip_prefix_lengths.v4) || !meta.contains("v6") ||
+      !BitsFrom(meta["v6"], &snap->ip_prefix_lengths.v6)) {
+    std::fprintf(stderr, "iocgrid node: the kept index has unusable metadata; rebuilding it\n");
+    return false;
+  }
+  // Written for other data (a write since, by any process) or another private-search state.
+  if (meta["data_generation"].get<uint64_t>() != snap->data_generation ||
+      meta["psi"].get<bool>() != snap->psi) {
+    return false;
+  }
+  snap->index = std::move(*index);
+  snap->from_file = true;
+  MutexLock lock(snapshot_mu);
+  current = std::move(snap);
+  return true;
 }
 
 void Node::Impl::StartBackground() {

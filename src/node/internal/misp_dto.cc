@@ -265,6 +265,7 @@ void WriteEvent(JsonWriter& w, const store::EventRecord& record, bool metadata) 
 void WriteEventIndexRow(JsonWriter& w, const store::EventInfo& e) {
   w.BeginObject();
   WriteEventColumns(w, e);
+  w.FieldId("sighting_timestamp", e.sighting_timestamp);
   w.Key("Org");
   WriteOrg(w, e.org_id, e.org_name, e.org_uuid, /*with_local=*/false);
   w.Key("Orgc");

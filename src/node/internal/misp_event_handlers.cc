@@ -46,6 +46,7 @@ net::Response Node::Impl::EventResponse(std::string_view id, const net::Request&
 net::Response Node::Impl::EventsView(net::Request& req, Call&) {
   const std::string& id = req.params["id"];
   store::GetEventOptions get_options;
+  get_options.include_sightings = true;  // MISP's view lists them (noSightings turns it off)
   if (req.method == "POST" && !req.body.empty()) {
     auto body = ParseBody(req);
     if (!body.ok()) return Error(405, kInvalidJson, req);

@@ -127,6 +127,13 @@ struct Node::Impl {
   std::unordered_map<int64_t, int> in_flight_by_key IOCGRID_GUARDED_BY(keys_mu);
 
   Status Rebuild();
+  // Restart without a rebuild (docs/performance.md "Restart without a rebuild"): every rebuilt
+  // snapshot is written to DATA/index.snapshot, and Open serves the file's when it reflects
+  // the store as it is (same data generation and private-search state); otherwise, or when
+  // the file is damaged, it rebuilds. Returns whether the file was used.
+  Result<bool> LoadPersistedSnapshot();
+  Status PersistSnapshot(const IndexSnapshot& snap);
+  std::string SnapshotPath() const;
   void Routes();
 
   // Background rebuilds for data written by other processes.

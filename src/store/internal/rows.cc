@@ -97,6 +97,7 @@ EventInfo ReadEventInfo(const Statement& stmt) {
   e.deleted = stmt.Int(c++) != 0;
   e.source = std::string(stmt.Text(c++));
   e.attribute_count = stmt.Int(c++);
+  e.sighting_timestamp = stmt.Int(c++);
   return e;
 }
 

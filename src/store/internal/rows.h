@@ -36,12 +36,15 @@ inline constexpr int kAttributeColumnCount = 17;
 #define IOCGRID_STORE_EVENT_FROM_                           \
   " FROM events e JOIN organisations o ON o.id = e.org_id " \
   "JOIN organisations oc ON oc.id = e.orgc_id"
+// The last columns: the live attribute count and the newest sighting's time (MISP's
+// sighting_timestamp, which a mirror compares: sightings leave the event timestamp alone).
 inline constexpr std::string_view kEventSelect = IOCGRID_STORE_EVENT_COLUMNS_
-    "(SELECT count(*) FROM attributes x WHERE x.event_id = e.id AND x.deleted = "
-    "0)" IOCGRID_STORE_EVENT_FROM_;
-// The same without the count (attribute_count reads 0): for attribute search rows.
+    "(SELECT count(*) FROM attributes x WHERE x.event_id = e.id AND x.deleted = 0), "
+    "(SELECT COALESCE(MAX(s.date_sighting), 0) FROM sightings s WHERE s.event_id = "
+    "e.id)" IOCGRID_STORE_EVENT_FROM_;
+// The same without the count and sighting time (they read 0): for attribute search rows.
 inline constexpr std::string_view kEventSelectNoCount =
-    IOCGRID_STORE_EVENT_COLUMNS_ "0" IOCGRID_STORE_EVENT_FROM_;
+    IOCGRID_STORE_EVENT_COLUMNS_ "0, 0" IOCGRID_STORE_EVENT_FROM_;
 #undef IOCGRID_STORE_EVENT_COLUMNS_
 #undef IOCGRID_STORE_EVENT_FROM_
 

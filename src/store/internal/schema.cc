@@ -273,14 +273,15 @@ ALTER TABLE psi_keys ADD COLUMN retag_after BLOB NOT NULL DEFAULT x'';
 UPDATE psi_keys SET changed = created;
 )sql";
 
-// Version 4 (issue 14): a node mirroring a MISP (node/mirror.h). The source timestamp of each
-// mirrored event (kept = 0: listed but filtered out by distribution, so not fetched again until
-// it changes) and the mirror's single state row.
+// Version 4 (issue 14): a node mirroring a MISP (node/mirror.h). The source timestamp and
+// sighting timestamp of each mirrored event (kept = 0: listed but filtered out by distribution,
+// so not fetched again until it changes) and the mirror's single state row.
 constexpr std::string_view kSchemaV4 = R"sql(
 CREATE TABLE mirror_events (
-  uuid      TEXT PRIMARY KEY,
-  timestamp INTEGER NOT NULL,
-  kept      INTEGER NOT NULL
+  uuid               TEXT PRIMARY KEY,
+  timestamp          INTEGER NOT NULL,
+  sighting_timestamp INTEGER NOT NULL,
+  kept               INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE mirror_state (
