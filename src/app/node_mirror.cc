@@ -40,6 +40,8 @@ void AddMirrorFlags(CLI::App* cmd, MirrorFlags* f, bool serve) {
   cmd->add_option(p + "proxy", f->proxy, "HTTP(S) proxy, e.g. http://proxy:3128");
   cmd->add_option(p + "page-size", f->page_size, "events per index page (1-10000)")
       ->capture_default_str();
+  cmd->add_option(p + "concurrency", f->concurrency, "event views downloaded at once (1-16)")
+      ->capture_default_str();
   cmd->add_option(p + "timeout", f->timeout, "per request (30s, 2m...)")->capture_default_str();
   if (serve) {
     cmd->add_option("--mirror-interval", f->interval, "how often to look for changes (1m, 5m...)")
@@ -73,6 +75,7 @@ Result<node::MirrorOptions> MirrorOptionsFrom(const MirrorFlags& f, bool serve) 
   o.verify_tls = !f.insecure;
   o.proxy = f.proxy;
   o.page_size = f.page_size;
+  o.concurrency = f.concurrency;
   Result<int64_t> timeout = ParseDuration(f.timeout);
   if (!timeout.ok()) return timeout.status().WithContext(p + "timeout");
   o.timeout = std::chrono::seconds(*timeout);

@@ -31,6 +31,7 @@ struct MirrorFlags {
   bool insecure = false;
   std::string proxy;
   uint32_t page_size = 500;
+  uint32_t concurrency = 4;
   std::string timeout = "2m";
   // node serve only: how often to sweep, and to list everything (deletions).
   std::string interval = "5m";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
@@ -175,6 +176,7 @@ class Sweep {
     for (const MirrorIndexRow& row : rows) uuids.push_back(row.uuid);
     IOCGRID_ASSIGN_OR_RETURN(std::vector<store::MirroredVersion> held,
                              store_.MirroredEventVersions(uuids));
+    std::vector<const MirrorIndexRow*> todo;
     for (size_t i = 0; i < rows.size(); ++i) {
       ++stats_.listed;
       if (full) listed_.insert(rows[i].uuid);
@@ -184,25 +186,42 @@ class Sweep {
           rows[i].sighting_timestamp <= held[i].sighting_timestamp) {
         continue;
       }
-      IOCGRID_RETURN_IF_ERROR(Fetch(rows[i]));
-      if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
+      todo.push_back(&rows[i]);
+    }
+    // `concurrency` downloads at a time (MISP answers one event view at a time per request);
+    // written in listing order, one transaction each.
+    for (size_t start = 0; start < todo.size(); start += o_.concurrency) {
+      IOCGRID_RETURN_IF_ERROR(Stopped());
+      const size_t end = std::min(todo.size(), start + o_.concurrency);
+      std::vector<std::future<Result<Fetched>>> downloads;
+      for (size_t k = start; k < end; ++k) {
+        downloads.push_back(
+            std::async(std::launch::async, [this, row = todo[k]] { return Download(*row); }));
+      }
+      for (size_t k = start; k < end; ++k) {
+        Result<Fetched> got = downloads[k - start].get();
+        ++stats_.fetched;
+        if (!got.ok()) return got.status();  // the other downloads are waited for, not written
+        IOCGRID_RETURN_IF_ERROR(Land(*todo[k], std::move(*got)));
+        if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
+      }
     }
     if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
     return Status();
   }
 
-  Status Fetch(const MirrorIndexRow& row) {
-    IOCGRID_RETURN_IF_ERROR(Stopped());
+  // One event view, read (any thread: it touches neither the store nor the counters).
+  struct Fetched {
+    bool gone = false;  // 404: deleted between the listing and now
+    core::Event event;
+  };
+  Result<Fetched> Download(const MirrorIndexRow& row) const {
     net::ClientRequest req = Request(o_, "GET", "/events/view/" + row.uuid);
     req.max_response_bytes = o_.max_event_bytes;
     Result<net::ClientResponse> fetched = net::Fetch(req);
     if (!fetched.ok()) return fetched.status().WithContext("events/view/" + row.uuid);
     const net::ClientResponse& r = *fetched;
-    ++stats_.fetched;
-    if (r.status == 404) {  // deleted between the listing and now
-      IOCGRID_RETURN_IF_ERROR(Remove(row.uuid));
-      return store_.ForgetMirroredEvent(row.uuid);
-    }
+    if (r.status == 404) return Fetched{true, {}};
     if (r.status != 200) return HttpError(r, "events/view/" + row.uuid);
     std::vector<core::Event> events;
     ingest::LoadOptions load;
@@ -214,7 +233,15 @@ class Sweep {
     if (events.size() != 1 || AsciiLower(events[0].uuid) != row.uuid) {
       return DataLossError("events/view/" + row.uuid + " did not answer that event");
     }
-    return Write(std::move(events[0]), {row.timestamp, row.sighting_timestamp});
+    return Fetched{false, std::move(events[0])};
+  }
+
+  Status Land(const MirrorIndexRow& row, Fetched fetched) {
+    if (fetched.gone) {
+      IOCGRID_RETURN_IF_ERROR(Remove(row.uuid));
+      return store_.ForgetMirroredEvent(row.uuid);
+    }
+    return Write(std::move(fetched.event), {row.timestamp, row.sighting_timestamp});
   }
 
   Status Write(core::Event event, const store::MirroredVersion& version) {
@@ -313,6 +340,9 @@ Status ValidateMirrorOptions(const MirrorOptions& o) {
   }
   if (o.page_size < 1 || o.page_size > 10000) {
     return InvalidArgumentError("the page size must be 1 to 10000 events");
+  }
+  if (o.concurrency < 1 || o.concurrency > 16) {
+    return InvalidArgumentError("the download concurrency must be 1 to 16");
   }
   return Status();
 }

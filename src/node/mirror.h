@@ -45,6 +45,7 @@ struct MirrorOptions {
   // Sharing groups (uuids) whose events (distribution 4) are mirrored.
   std::vector<std::string> sharing_groups;
   uint32_t page_size = 500;                    // events per index page
+  uint32_t concurrency = 4;                    // event views downloaded at once (1-16)
   std::chrono::milliseconds timeout{120000};   // per request
   size_t max_event_bytes = size_t{512} << 20;  // largest event answer accepted
 };

@@ -87,7 +87,10 @@ TEST_F(MirrorTest, PagesEditsDeletionsAndDistribution) {
                    {"198.51.100." + std::to_string(n), "c2-" + std::to_string(n) + ".example"}));
   }
   AddEvent(Event(5, 0, {"org-only.example"}));  // organisation only: never leaves the MISP
-  auto first = MirrorSweep(*target_, Options(), false);
+  MirrorOptions wide = Options();
+  wide.page_size = 5;  // one page, downloaded two events at a time
+  wide.concurrency = 2;
+  auto first = MirrorSweep(*target_, wide, false);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(first->full);  // the first sweep lists everything
   EXPECT_EQ(first->listed, 5u);
@@ -241,6 +244,11 @@ TEST_F(MirrorTest, RefusedKeysUnreachableSourcesAndAnotherMisp) {
   MirrorOptions zero = Options();
   zero.min_distribution = 0;
   EXPECT_EQ(ValidateMirrorOptions(zero).code(), StatusCode::kInvalidArgument);
+  for (uint32_t concurrency : {0u, 17u}) {
+    MirrorOptions o = Options();
+    o.concurrency = concurrency;
+    EXPECT_EQ(ValidateMirrorOptions(o).code(), StatusCode::kInvalidArgument) << concurrency;
+  }
 }
 
 // A source that answers what no MISP should: the sweep fails with a reason and writes nothing.
