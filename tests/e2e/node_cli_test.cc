@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -284,6 +285,11 @@ TEST(NodeCliTest, AKilledNodeRestartsFromItsKeptIndex) {
   };
   const std::string before = hit_line(*first);
   ASSERT_NE(before.find("\"relation\":\"in-range\""), std::string::npos) << before;
+  // The background thread keeps the index shortly after the start.
+  for (int i = 0; i < 200 && !std::filesystem::exists(data + "/index.snapshot"); ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(std::filesystem::exists(data + "/index.snapshot"));
   first->Stop(SIGKILL);
   EXPECT_NE(first->log().find("indicators indexed"), std::string::npos) << first->log();
   auto second = Serve(data);

@@ -71,14 +71,31 @@ Status Node::Impl::Rebuild() {
     current = snap;
   }
   if (psi) WakePsi();
-  // Under rebuild_mu: one writer of the file. A failure costs the next start a rebuild only.
+  // Kept for the next start by the background thread (the newest snapshot only): a write
+  // request returns once its data is matchable, not once gigabytes are on disk.
   if (options.persist_index) {
-    if (Status persisted = PersistSnapshot(*snap); !persisted.ok()) {
-      std::fprintf(stderr, "iocgrid node: keeping the index for the next start: %s\n",
-                   persisted.ToString().c_str());
+    {
+      MutexLock lock(bg_mu);
+      persist_pending = std::move(snap);
     }
+    bg_cv.SignalAll();
   }
   return Status();
+}
+
+void Node::Impl::PersistPending() {
+  std::shared_ptr<const IndexSnapshot> snap;
+  {
+    MutexLock lock(bg_mu);
+    snap = std::move(persist_pending);
+    persist_pending.reset();
+  }
+  if (!snap) return;
+  // A failure costs the next start a rebuild only.
+  if (Status persisted = PersistSnapshot(*snap); !persisted.ok()) {
+    std::fprintf(stderr, "iocgrid node: keeping the index for the next start: %s\n",
+                 persisted.ToString().c_str());
+  }
 }
 
 std::string Node::Impl::SnapshotPath() const { return options.data_dir + "/index.snapshot"; }
@@ -154,13 +171,21 @@ void Node::Impl::StartBackground() {
 void Node::Impl::BackgroundLoop() {
   bg_mu.Lock();
   while (true) {
-    while (!bg_requested && !bg_stop) bg_cv.Wait(bg_mu);
-    if (bg_stop) break;
+    while (!bg_requested && !bg_stop && !persist_pending) bg_cv.Wait(bg_mu);
+    const bool rebuild = bg_requested && !bg_stop;
     bg_requested = false;
+    const bool stop = bg_stop;
     bg_mu.Unlock();
-    Status st = Rebuild();
-    if (!st.ok()) std::fprintf(stderr, "iocgrid node: index rebuild: %s\n", st.ToString().c_str());
+    if (rebuild) {
+      Status st = Rebuild();
+      if (!st.ok()) {
+        std::fprintf(stderr, "iocgrid node: index rebuild: %s\n", st.ToString().c_str());
+      }
+    }
+    // Also on the way out: the last write's index is kept for the next start.
+    PersistPending();
     bg_mu.Lock();
+    if (stop) break;
   }
   bg_mu.Unlock();
 }

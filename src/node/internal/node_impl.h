@@ -128,7 +128,8 @@ struct Node::Impl {
 
   Status Rebuild();
   // Restart without a rebuild (docs/performance.md "Restart without a rebuild"): every rebuilt
-  // snapshot is written to DATA/index.snapshot, and Open serves the file's when it reflects
+  // snapshot is written to DATA/index.snapshot by the background thread (PersistPending), and
+  // Open serves the file's when it reflects
   // the store as it is (same data generation and private-search state); otherwise, or when
   // the file is damaged, it rebuilds. Returns whether the file was used.
   Result<bool> LoadPersistedSnapshot();
@@ -141,7 +142,10 @@ struct Node::Impl {
   CondVar bg_cv;
   bool bg_requested IOCGRID_GUARDED_BY(bg_mu) = false;
   bool bg_stop IOCGRID_GUARDED_BY(bg_mu) = false;
+  // The newest rebuilt snapshot not yet kept on disk (PersistSnapshot, on this thread).
+  std::shared_ptr<const IndexSnapshot> persist_pending IOCGRID_GUARDED_BY(bg_mu);
   std::thread bg_thread;
+  void PersistPending();
   void StartBackground();
   void BackgroundLoop();
   void StopBackground();
