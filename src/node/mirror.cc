@@ -325,7 +325,8 @@ Status ValidateMirrorOptions(const MirrorOptions& o) {
   if (o.key.empty()) return InvalidArgumentError("the MISP API key is empty");
   for (char c : o.key) {
     if (c <= ' ' || c == 0x7f) {
-      return InvalidArgumentError("the MISP API key holds a space or control character");
+      return InvalidArgumentError(
+          "the MISP API key holds a space, a control or a non-ASCII character");
     }
   }
   if (o.min_distribution < 1 || o.min_distribution > 3) {
@@ -355,8 +356,15 @@ Result<MirrorSweepStats> MirrorSweep(store::Store& store, const MirrorOptions& o
   IOCGRID_ASSIGN_OR_RETURN(store::MirrorState state, store.GetMirrorState());
   const std::string source = BaseUrl(options.url);
   if (!state.source.empty() && state.source != source) {
-    return AlreadyExistsError("this node mirrors " + state.source +
-                              "; a node mirrors one MISP (give another --data for " + source + ")");
+    // A mistyped URL that never answered must not pin the store: only a source with events
+    // mirrored here does (its deletions would otherwise remove the other's events).
+    IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> held, store.MirroredEventUuids());
+    if (!held.empty()) {
+      return AlreadyExistsError("this node mirrors " + state.source +
+                                "; a node mirrors one MISP (give another --data for " + source +
+                                ")");
+    }
+    state = store::MirrorState{};
   }
   const int64_t now = UnixNow();
   state.source = source;

@@ -91,9 +91,9 @@ struct MirrorSweepStats {
 // One sweep of `options.url` into `store`. `full` lists every event (and removes those the MISP
 // no longer has); otherwise only events changed since the last successful sweep. The store's
 // MirrorState records the attempt, its success or error. Errors: kInvalidArgument (options),
-// kAlreadyExists (the store mirrors another MISP), kPermissionDenied (the key is refused),
-// kUnavailable / kDeadlineExceeded (the MISP cannot be reached or fails), kDataLoss (it answers
-// something unusable, named), kResourceExhausted (an answer over its cap); the store's own.
+// kAlreadyExists (the store holds events mirrored from another MISP), kPermissionDenied (the key is
+// refused), kUnavailable / kDeadlineExceeded (the MISP cannot be reached or fails), kDataLoss (it
+// answers something unusable, named), kResourceExhausted (an answer over its cap); the store's own.
 // `stop`, when given, is read between requests: once true the sweep ends with kUnavailable
 // "stopped" (what it wrote is kept, and the next sweep resumes).
 Result<MirrorSweepStats> MirrorSweep(

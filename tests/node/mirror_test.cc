@@ -232,6 +232,11 @@ TEST_F(MirrorTest, RefusedKeysUnreachableSourcesAndAnotherMisp) {
   auto unreachable = MirrorSweep(**fresh, other, false);
   EXPECT_EQ(unreachable.status().code(), StatusCode::kUnavailable)
       << unreachable.status().ToString();
+  // A source that never answered does not pin the store: the right URL is taken.
+  auto corrected = MirrorSweep(**fresh, Options(), false);
+  ASSERT_TRUE(corrected.ok()) << corrected.status().ToString();
+  EXPECT_EQ(corrected->kept, 1u);
+  EXPECT_EQ((*fresh)->GetMirrorState()->source, Options().url);
 
   for (auto [field, value] : {std::pair{"url", "ftp://misp"}, std::pair{"key", ""},
                               std::pair{"key", "a b"}, std::pair{"group", "not-a-uuid"}}) {
