@@ -198,13 +198,11 @@ class Sweep {
         downloads.push_back(
             std::async(std::launch::async, [this, row = todo[k]] { return Download(*row); }));
       }
-      for (size_t k = start; k < end; ++k) {
-        Result<Fetched> got = downloads[k - start].get();
-        ++stats_.fetched;
-        if (!got.ok()) return got.status();  // the other downloads are waited for, not written
-        IOCGRID_RETURN_IF_ERROR(Land(*todo[k], std::move(*got)));
-        if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
-      }
+      std::vector<Result<Fetched>> got;
+      got.reserve(downloads.size());
+      for (auto& d : downloads) got.push_back(d.get());
+      IOCGRID_RETURN_IF_ERROR(LandWindow(std::span(todo).subspan(start, end - start), got));
+      if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
     }
     if (progress_) progress_(MirrorProgress{stats_.listed, stats_.fetched});
     return Status();
@@ -236,27 +234,40 @@ class Sweep {
     return Fetched{false, std::move(events[0])};
   }
 
-  Status Land(const MirrorIndexRow& row, Fetched fetched) {
-    if (fetched.gone) {
-      IOCGRID_RETURN_IF_ERROR(Remove(row.uuid));
-      return store_.ForgetMirroredEvent(row.uuid);
+  // A window of downloads written in listing order: the events kept in one ImportEvents (one
+  // transaction), then their versions in one more; an error stops before anything of the
+  // window is recorded, so the next sweep fetches it again.
+  Status LandWindow(std::span<const MirrorIndexRow* const> rows,
+                    std::vector<Result<Fetched>>& got) {
+    std::vector<core::Event> keep;
+    std::vector<store::MirroredEventRecord> records;
+    for (size_t k = 0; k < rows.size(); ++k) {
+      ++stats_.fetched;
+      if (!got[k].ok()) return got[k].status();
+      const MirrorIndexRow& row = *rows[k];
+      if (got[k]->gone) {
+        IOCGRID_RETURN_IF_ERROR(Remove(row.uuid));
+        IOCGRID_RETURN_IF_ERROR(store_.ForgetMirroredEvent(row.uuid));
+        continue;
+      }
+      core::Event event = std::move(got[k]->event);
+      const bool allowed = FilterForAlliance(&event, o_);
+      records.push_back({row.uuid, {row.timestamp, row.sighting_timestamp}, allowed});
+      if (allowed) {
+        keep.push_back(std::move(event));
+      } else {
+        ++stats_.filtered;
+        IOCGRID_RETURN_IF_ERROR(Remove(row.uuid));
+      }
     }
-    return Write(std::move(fetched.event), {row.timestamp, row.sighting_timestamp});
-  }
-
-  Status Write(core::Event event, const store::MirroredVersion& version) {
-    if (!FilterForAlliance(&event, o_)) {
-      ++stats_.filtered;
-      IOCGRID_RETURN_IF_ERROR(Remove(event.uuid));
-      return store_.RecordMirroredEvent(AsciiLower(event.uuid), version, false);
+    if (!keep.empty()) {
+      store::ImportOptions import;
+      import.delete_missing = true;  // the store holds what the MISP holds now
+      IOCGRID_ASSIGN_OR_RETURN(store::ImportStats written, store_.ImportEvents(keep, import));
+      stats_.kept += keep.size();
+      stats_.attributes += written.attributes_added + written.attributes_updated;
     }
-    store::ImportOptions import;
-    import.delete_missing = true;  // the store holds what the MISP holds now
-    IOCGRID_ASSIGN_OR_RETURN(store::ImportStats written,
-                             store_.ImportEvents(std::span(&event, 1), import));
-    ++stats_.kept;
-    stats_.attributes += written.attributes_added + written.attributes_updated;
-    return store_.RecordMirroredEvent(AsciiLower(event.uuid), version, true);
+    return records.empty() ? Status() : store_.RecordMirroredEvents(records);
   }
 
   Status Remove(const std::string& uuid) {

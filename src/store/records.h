@@ -328,6 +328,13 @@ struct MirroredVersion {
   int64_t sighting_timestamp = 0;
 };
 
+// One mirrored event's record (Store::RecordMirroredEvents).
+struct MirroredEventRecord {
+  std::string uuid;  // lower case
+  MirroredVersion version;
+  bool kept = false;  // written to the store, or left out by distribution
+};
+
 // Where a node's mirror of a MISP stands. One per store: a node mirrors one MISP.
 struct MirrorState {
   std::string source;        // the MISP's URL; empty before the first sweep

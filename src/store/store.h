@@ -210,9 +210,9 @@ class Store {
 
   // The version mirrored for each of `uuids` (timestamp -1: not mirrored yet), in input order.
   Result<std::vector<MirroredVersion>> MirroredEventVersions(std::span<const std::string> uuids);
-  // Records event `uuid` mirrored at source `version`: kept (held in the store) or filtered out
-  // by distribution.
-  Status RecordMirroredEvent(std::string_view uuid, const MirroredVersion& version, bool kept);
+  // Records events mirrored at their source versions, kept (held in the store) or filtered
+  // out by distribution, in one transaction.
+  Status RecordMirroredEvents(std::span<const MirroredEventRecord> records);
   // Forgets a mirrored event (gone from the source).
   Status ForgetMirroredEvent(std::string_view uuid);
   // Every mirrored event's uuid, sorted (a full sweep finds the ones its source lost).

@@ -31,20 +31,22 @@ Result<std::vector<MirroredVersion>> Store::MirroredEventVersions(
   return out;
 }
 
-Status Store::RecordMirroredEvent(std::string_view uuid, const MirroredVersion& version,
-                                  bool kept) {
+Status Store::RecordMirroredEvents(std::span<const MirroredEventRecord> records) {
   return internal::RunWrite(*state_, [&](Connection& c) -> Status {
-    IOCGRID_ASSIGN_OR_RETURN(
-        Statement upsert,
-        c.Prepare("INSERT INTO mirror_events (uuid, timestamp, sighting_timestamp, kept) VALUES "
-                  "(?1, ?2, ?3, ?4) ON CONFLICT (uuid) DO UPDATE SET timestamp = "
-                  "excluded.timestamp, sighting_timestamp = excluded.sighting_timestamp, kept = "
-                  "excluded.kept"));
-    upsert.BindText(1, uuid)
-        .Bind(2, version.timestamp)
-        .Bind(3, version.sighting_timestamp)
-        .Bind(4, kept ? 1 : 0);
-    return upsert.Run();
+    for (const MirroredEventRecord& r : records) {
+      IOCGRID_ASSIGN_OR_RETURN(
+          Statement upsert,
+          c.Prepare("INSERT INTO mirror_events (uuid, timestamp, sighting_timestamp, kept) VALUES "
+                    "(?1, ?2, ?3, ?4) ON CONFLICT (uuid) DO UPDATE SET timestamp = "
+                    "excluded.timestamp, sighting_timestamp = excluded.sighting_timestamp, kept = "
+                    "excluded.kept"));
+      upsert.BindText(1, r.uuid)
+          .Bind(2, r.version.timestamp)
+          .Bind(3, r.version.sighting_timestamp)
+          .Bind(4, r.kept ? 1 : 0);
+      IOCGRID_RETURN_IF_ERROR(upsert.Run());
+    }
+    return Status();
   });
 }
 
