@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -17,6 +18,7 @@
 #include "common/time.h"
 #include "ingest/loader.h"
 #include "net/http_client.h"
+#include "store/number.h"
 
 namespace iocgrid::node {
 
@@ -67,23 +69,16 @@ Status HttpError(const net::ClientResponse& r, const std::string& what) {
   return UnavailableError(text);
 }
 
+// A MISP timestamp: unix seconds as a JSON number or a digit string, at most 18 digits.
 Result<int64_t> Timestamp(const json& v) {
+  std::optional<uint64_t> n;
   if (v.is_number_unsigned()) {
-    const uint64_t n = v.get<uint64_t>();
-    if (n > 999'999'999'999'999'999) return InvalidArgumentError("bad timestamp");
-    return static_cast<int64_t>(n);
+    n = v.get<uint64_t>();
+  } else if (v.is_string()) {
+    n = store::ParseDecimal<uint64_t>(v.get<std::string>());
   }
-  if (v.is_string()) {
-    const std::string s = v.get<std::string>();
-    int64_t n = 0;
-    if (s.empty() || s.size() > 18) return InvalidArgumentError("bad timestamp");
-    for (char c : s) {
-      if (!IsAsciiDigit(c)) return InvalidArgumentError("bad timestamp");
-      n = n * 10 + (c - '0');
-    }
-    return n;
-  }
-  return InvalidArgumentError("bad timestamp");
+  if (!n || *n > 999'999'999'999'999'999) return InvalidArgumentError("bad timestamp");
+  return static_cast<int64_t>(*n);
 }
 
 // Whether an event may leave the MISP for the alliance: a community level at or above the

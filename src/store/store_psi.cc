@@ -48,17 +48,20 @@ Result<PsiKeys> Store::GetPsiKeys() {
     const std::string_view state = row.Text(3);
     key.changed = row.Int(4);
     key.retag_after = BlobText(row, 5);
-    std::optional<PsiKey>* slot = state == "preparing" ? &keys.preparing
-                                  : state == "active"  ? &keys.active
-                                  : state == "retired" ? &keys.retired
-                                                       : nullptr;
-    if (slot == nullptr) {
+    std::optional<PsiKey>* slot = nullptr;
+    if (state == "preparing") {
+      key.state = PsiKeyState::kPreparing;
+      slot = &keys.preparing;
+    } else if (state == "active") {
+      key.state = PsiKeyState::kActive;
+      slot = &keys.active;
+    } else if (state == "retired") {
+      key.state = PsiKeyState::kRetired;
+      slot = &keys.retired;
+    } else {
       return DataLossError("private-search key " + std::to_string(key.epoch) +
                            " has an unknown state '" + std::string(state) + "'");
     }
-    key.state = slot == &keys.preparing ? PsiKeyState::kPreparing
-                : slot == &keys.active  ? PsiKeyState::kActive
-                                        : PsiKeyState::kRetired;
     *slot = std::move(key);  // the newest of a state wins (there is one of each)
     return Status();
   });

@@ -256,6 +256,29 @@ TEST_F(MirrorTest, RefusedKeysUnreachableSourcesAndAnotherMisp) {
   }
 }
 
+// A sweep of a hostile source (a real HTTP server answering with `handler`) into a new store.
+struct HostileSweep {
+  Result<MirrorSweepStats> stats = MirrorSweepStats{};
+  store::MirrorState state;
+  size_t mirrored = 0;
+};
+HostileSweep SweepOf(const net::Handler& handler, MirrorOptions o) {
+  HostileSweep out;
+  auto server = net::HttpServer::Start(net::ServerOptions{}, handler);
+  EXPECT_TRUE(server.ok());
+  if (!server.ok()) return out;
+  test::TempDir dir;
+  auto store = store::Store::Open(dir.path(), store::StoreOptions{});
+  EXPECT_TRUE(store.ok());
+  if (!store.ok()) return out;
+  o.url = "http://127.0.0.1:" + std::to_string((*server)->port());
+  o.key = "k";
+  out.stats = MirrorSweep(**store, o, false);
+  out.state = *(*store)->GetMirrorState();
+  out.mirrored = (*store)->MirroredEventUuids()->size();
+  return out;
+}
+
 // A source that answers what no MISP should: the sweep fails with a reason and writes nothing.
 TEST(MirrorHostileSourceTest, UnusableAnswersFailTheSweep) {
   struct Case {
@@ -277,60 +300,49 @@ TEST(MirrorHostileSourceTest, UnusableAnswersFailTheSweep) {
       {"a server error", R"({"name": "Internal error", "message": "boom", "url": "/"})", 500},
   };
   for (const Case& c : cases) {
-    net::ServerOptions so;
-    auto server = net::HttpServer::Start(so, [&](net::Request& r) {
-      net::Response resp;
-      resp.content_type = "application/json";
-      if (r.path.starts_with("/events/index")) {
-        resp.status = c.status;
-        resp.body = c.index;
-      } else {
-        resp.status = 404;
-      }
-      return resp;
-    });
-    ASSERT_TRUE(server.ok());
-    test::TempDir dir;
-    auto store = store::Store::Open(dir.path(), store::StoreOptions{});
-    ASSERT_TRUE(store.ok());
     MirrorOptions o;
-    o.url = "http://127.0.0.1:" + std::to_string((*server)->port());
-    o.key = "k";
     o.page_size = 1;
-    auto sweep = MirrorSweep(**store, o, false);
-    EXPECT_FALSE(sweep.ok()) << c.name;
-    EXPECT_FALSE((*store)->GetMirrorState()->error.empty()) << c.name;
-    EXPECT_TRUE((*store)->MirroredEventUuids()->empty()) << c.name;
+    HostileSweep sweep = SweepOf(
+        [&](net::Request& r) {
+          net::Response resp;
+          resp.content_type = "application/json";
+          if (r.path.starts_with("/events/index")) {
+            resp.status = c.status;
+            resp.body = c.index;
+          } else {
+            resp.status = 404;
+          }
+          return resp;
+        },
+        o);
+    EXPECT_FALSE(sweep.stats.ok()) << c.name;
+    EXPECT_FALSE(sweep.state.error.empty()) << c.name;
+    EXPECT_EQ(sweep.mirrored, 0u) << c.name;
     if (std::string(c.name) == "a server error") {
-      EXPECT_NE(sweep.status().message().find("boom"), std::string_view::npos)
-          << sweep.status().ToString();
+      EXPECT_NE(sweep.stats.status().message().find("boom"), std::string_view::npos)
+          << sweep.stats.status().ToString();
     }
   }
 }
 
 // An event answer over the cap fails the sweep instead of filling memory.
 TEST(MirrorHostileSourceTest, AnOversizedEventIsRefused) {
-  net::ServerOptions so;
-  auto server = net::HttpServer::Start(so, [&](net::Request& r) {
-    net::Response resp;
-    resp.content_type = "application/json";
-    if (r.path.starts_with("/events/index")) {
-      resp.body = json::array({{{"uuid", Uuid(7)}, {"timestamp", "5"}}}).dump();
-    } else {
-      resp.body = std::string(3 << 20, ' ');
-    }
-    return resp;
-  });
-  ASSERT_TRUE(server.ok());
-  test::TempDir dir;
-  auto store = store::Store::Open(dir.path(), store::StoreOptions{});
-  ASSERT_TRUE(store.ok());
   MirrorOptions o;
-  o.url = "http://127.0.0.1:" + std::to_string((*server)->port());
-  o.key = "k";
   o.max_event_bytes = 1 << 20;
-  auto sweep = MirrorSweep(**store, o, false);
-  EXPECT_EQ(sweep.status().code(), StatusCode::kResourceExhausted) << sweep.status().ToString();
+  HostileSweep sweep = SweepOf(
+      [&](net::Request& r) {
+        net::Response resp;
+        resp.content_type = "application/json";
+        if (r.path.starts_with("/events/index")) {
+          resp.body = json::array({{{"uuid", Uuid(7)}, {"timestamp", "5"}}}).dump();
+        } else {
+          resp.body = std::string(3 << 20, ' ');
+        }
+        return resp;
+      },
+      o);
+  EXPECT_EQ(sweep.stats.status().code(), StatusCode::kResourceExhausted)
+      << sweep.stats.status().ToString();
 }
 
 // Distribution as MISP writes it, read by the MISP event loader: events below the minimum and
