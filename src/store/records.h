@@ -232,6 +232,14 @@ struct LiveAttribute {
   std::string_view value;
 };
 
+// What Store::ReadIndexChanges found after a sequence number.
+struct IndexChanges {
+  std::vector<int64_t> attribute_ids;  // distinct, sorted
+  int64_t upto = 0;                    // the last change read (after_seq when none)
+  bool overflow = false;               // more than `limit` ids changed: read to `upto` only
+  bool gap = false;  // changes after after_seq were trimmed: a delta cannot be rebuilt from here
+};
+
 struct StoreStats {
   uint64_t events = 0;      // not deleted
   uint64_t attributes = 0;  // live: not deleted, in a live event

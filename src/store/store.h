@@ -45,7 +45,7 @@ bool IsDiskFull(const Status& status);
 class Store {
  public:
   // The schema version this binary writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // The database file inside the data directory.
   static constexpr std::string_view kFileName = "iocgrid.db";
 
@@ -242,6 +242,23 @@ class Store {
   // Calls `fn` for every live attribute (not deleted, in a live event) in id order, over one
   // SELECT on a reader connection. A non-OK status from `fn` stops and is returned.
   Status ForEachLiveAttribute(const std::function<Status(const LiveAttribute&)>& fn);
+  // ForEachLiveAttribute over the attributes among `ids` only (the index change log's delta);
+  // ids that are unknown, deleted or in a deleted event are skipped.
+  Status ForEachLiveAttributeIn(std::span<const int64_t> ids,
+                                const std::function<Status(const LiveAttribute&)>& fn);
+  // The index change log (docs/index.md "Live writes"): every write that changes what the
+  // match index holds appends the ids of the attributes concerned, from any process (schema
+  // triggers). IndexChangeHighWater is the highest sequence number assigned so far (0 when
+  // none; numbers are never reused): read before a scan of the attributes, every change up to
+  // it is in the scan.
+  Result<int64_t> IndexChangeHighWater();
+  // The distinct attribute ids changed after `after_seq` (sorted), at most `limit` of them
+  // (counted before duplicates are removed); see IndexChanges for what else it reports.
+  Result<IndexChanges> ReadIndexChanges(int64_t after_seq, size_t limit);
+  // Deletes the changes up to `upto` (what the node's kept index covers) and remembers that
+  // they are gone: a later ReadIndexChanges after an earlier sequence number reports a gap.
+  // Not a data write.
+  Status TrimIndexChanges(int64_t upto);
   // A counter that every committed data write bumps, whichever process made it (kept in the
   // file, unlike generation()). 0 for a store never written. Cheap: one indexed read.
   Result<uint64_t> DataGeneration();

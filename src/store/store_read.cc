@@ -173,14 +173,25 @@ Result<std::vector<EventInfo>> Store::ListEvents(const EventQuery& query) {
   return events;
 }
 
-Result<AttributeSearchResult> Store::GetAttributes(std::span<const int64_t> ids,
-                                                   bool include_event_tags) {
+namespace {
+
+// Ids as a JSON array, bound as one parameter and read back with json_each: one statement for
+// any number of ids.
+std::string JsonIdList(std::span<const int64_t> ids) {
   std::string json = "[";
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i > 0) json += ',';
     json += std::to_string(ids[i]);
   }
   json += ']';
+  return json;
+}
+
+}  // namespace
+
+Result<AttributeSearchResult> Store::GetAttributes(std::span<const int64_t> ids,
+                                                   bool include_event_tags) {
+  const std::string json = JsonIdList(ids);
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
   IOCGRID_ASSIGN_OR_RETURN(
       std::vector<AttributeRecord> rows,
@@ -192,13 +203,10 @@ Result<AttributeSearchResult> Store::GetAttributes(std::span<const int64_t> ids,
   return Complete(*reader, std::move(rows), include_event_tags, /*include_sightings=*/true);
 }
 
-Status Store::ForEachLiveAttribute(const std::function<Status(const LiveAttribute&)>& fn) {
-  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement stmt,
-      reader->Prepare("SELECT a.id, a.event_id, a.type, a.value1, a.value2 FROM attributes a "
-                      "JOIN events e ON e.id = a.event_id "
-                      "WHERE a.deleted = 0 AND e.deleted = 0 ORDER BY a.id"));
+namespace {
+
+// The row loop of ForEachLiveAttribute(In): columns id, event_id, type, value1, value2.
+Status EachLive(Statement& stmt, const std::function<Status(const LiveAttribute&)>& fn) {
   std::string value;
   // Type names repeat; resolving each distinct name once keeps the scan cheap.
   std::unordered_map<std::string, core::IndicatorType> types;
@@ -229,6 +237,32 @@ Status Store::ForEachLiveAttribute(const std::function<Status(const LiveAttribut
     IOCGRID_RETURN_IF_ERROR(fn(live));
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Store::ForEachLiveAttribute(const std::function<Status(const LiveAttribute&)>& fn) {
+  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement stmt,
+      reader->Prepare("SELECT a.id, a.event_id, a.type, a.value1, a.value2 FROM attributes a "
+                      "JOIN events e ON e.id = a.event_id "
+                      "WHERE a.deleted = 0 AND e.deleted = 0 ORDER BY a.id"));
+  return EachLive(stmt, fn);
+}
+
+Status Store::ForEachLiveAttributeIn(std::span<const int64_t> ids,
+                                     const std::function<Status(const LiveAttribute&)>& fn) {
+  if (ids.empty()) return Status::Ok();
+  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement stmt,
+      reader->Prepare("SELECT a.id, a.event_id, a.type, a.value1, a.value2 FROM attributes a "
+                      "JOIN events e ON e.id = a.event_id "
+                      "WHERE a.id IN (SELECT value FROM json_each(?1)) "
+                      "AND a.deleted = 0 AND e.deleted = 0 ORDER BY a.id"));
+  stmt.BindText(1, JsonIdList(ids));
+  return EachLive(stmt, fn);
 }
 
 Result<StoreStats> Store::Stats() {

@@ -214,12 +214,14 @@ Result<std::vector<int64_t>> Store::AddAttributes(std::string_view event_id_or_u
       if (!seen.insert(KeyOf(row.uuid)).second) {
         return AlreadyExistsError("attribute uuid " + row.uuid + " appears twice");
       }
-      // MISP's uniqueness rule: same event, type, value and category.
+      // MISP's uniqueness rule: same event, type, value and category. Looked up by value
+      // (the unary + keeps SQLite off the event index, which it would otherwise pick without
+      // statistics: a scan of the whole event per attribute added, 20,000 rows at 20,000).
       int64_t duplicate = 0;
       {
         IOCGRID_ASSIGN_OR_RETURN(
             Statement find,
-            c.Prepare("SELECT id FROM attributes WHERE event_id = ?1 AND type = ?2 AND "
+            c.Prepare("SELECT id FROM attributes WHERE +event_id = ?1 AND type = ?2 AND "
                       "value1 = ?3 AND value2 IS ?4 AND category = ?5 AND deleted = 0 LIMIT 1"));
         find.Bind(1, event_id)
             .BindText(2, row.type)

@@ -308,13 +308,16 @@ TEST(PsiStoreMigrationTest, VersionTwoKeysBecomeActive) {
   // Take the file back to version 2 (before key states).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir.path() + "/iocgrid.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TABLE mirror_events; DROP TABLE mirror_state; "
-                         "ALTER TABLE psi_keys DROP COLUMN state; ALTER TABLE psi_keys DROP COLUMN "
-                         "changed; ALTER TABLE psi_keys DROP COLUMN retag_after; PRAGMA "
-                         "user_version = 2;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   ("DROP TABLE mirror_events; DROP TABLE mirror_state; " +
+                    std::string(testing::kUndoSchemaV5) +
+                    "ALTER TABLE psi_keys DROP COLUMN state; ALTER TABLE psi_keys DROP COLUMN "
+                    "changed; ALTER TABLE psi_keys DROP COLUMN retag_after; PRAGMA "
+                    "user_version = 2;")
+                       .c_str(),
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   auto store = Open(dir.path());
   ASSERT_NE(store, nullptr);
@@ -338,14 +341,15 @@ TEST(PsiStoreMigrationTest, VersionOneStoreMigratesAndStartsQueueing) {
   ASSERT_EQ(sqlite3_open((dir.path() + "/iocgrid.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(
       sqlite3_exec(db,
-                   "DROP TRIGGER psi_attribute_insert; DROP TRIGGER psi_attribute_update; "
-                   "DROP TRIGGER psi_attribute_delete; DROP TRIGGER psi_event_update; "
-                   "DROP TRIGGER psi_attribute_tag_insert; "
-                   "DROP TRIGGER psi_attribute_tag_delete; DROP TRIGGER psi_event_tag_insert; "
-                   "DROP TRIGGER psi_event_tag_delete; DROP TABLE psi_keys; "
-                   "DROP TABLE psi_tags; DROP TABLE psi_dirty; DROP TABLE psi_quota; "
-                   "DROP TABLE mirror_events; DROP TABLE mirror_state; "
-                   "PRAGMA user_version = 1;",
+                   (std::string(testing::kUndoSchemaV5) +
+                    "DROP TRIGGER psi_attribute_insert; DROP TRIGGER psi_attribute_update; "
+                    "DROP TRIGGER psi_attribute_delete; DROP TRIGGER psi_event_update; "
+                    "DROP TRIGGER psi_attribute_tag_insert; "
+                    "DROP TRIGGER psi_attribute_tag_delete; DROP TRIGGER psi_event_tag_insert; "
+                    "DROP TRIGGER psi_event_tag_delete; DROP TABLE psi_keys; "
+                    "DROP TABLE psi_tags; DROP TABLE psi_dirty; DROP TABLE psi_quota; "
+                    "DROP TABLE mirror_events; DROP TABLE mirror_state; PRAGMA user_version = 1;")
+                       .c_str(),
                    nullptr, nullptr, nullptr),
       SQLITE_OK);
   sqlite3_close(db);

@@ -72,6 +72,13 @@ inline SightingRequest SightingOfValues(std::vector<std::string> values, std::st
   return request;
 }
 
+// SQL that takes a store file's tables back from schema version 5 (the index change log), for
+// the tests that make older files by hand; psi_dirty keeps its AUTOINCREMENT.
+inline constexpr const char* kUndoSchemaV5 =
+    "DROP TRIGGER index_attribute_update; "
+    "DROP TRIGGER index_attribute_delete; DROP TRIGGER index_event_update; "
+    "DROP TRIGGER index_event_delete; DROP TABLE index_changes; ";
+
 inline KeyOptions KeyWith(std::string comment, int64_t expires = 0) {
   KeyOptions options;
   options.comment = std::move(comment);

@@ -154,6 +154,7 @@ Result<int64_t> EventWriter::InsertAttribute(int64_t event_id, const AttrRow& ro
   }
   IOCGRID_RETURN_IF_ERROR(status);
   const int64_t id = c_.LastInsertRowid();
+  state_.NoteInsertedAttribute(id);  // for the index change log, at commit
   if (!row.tags.empty()) IOCGRID_RETURN_IF_ERROR(LinkAttributeTags(id, row.tags));
   return id;
 }

@@ -84,8 +84,7 @@ enum class WriteMode : uint8_t {
 // Writes events inside one transaction. Caches tag and org ids for the transaction.
 class EventWriter {
  public:
-  EventWriter(Connection& c, const StoreState& state, const ImportOptions& options,
-              ImportStats* stats)
+  EventWriter(Connection& c, StoreState& state, const ImportOptions& options, ImportStats* stats)
       : c_(c), state_(state), options_(options), stats_(stats), now_(state.options.clock.Now()) {}
 
   // Returns the event id.
@@ -160,7 +159,7 @@ class EventWriter {
   void Progress();
 
   Connection& c_;
-  const StoreState& state_;
+  StoreState& state_;  // its inserted-attribute runs (NoteInsertedAttribute)
   const ImportOptions& options_;
   ImportStats* stats_;
   int64_t now_;

@@ -295,11 +295,76 @@ CREATE TABLE mirror_state (
 );
 )sql";
 
+// Version 5 (issue 14): the index change log. Every change to what the match index holds (an
+// attribute added, its type or value changed, deleted or undeleted; an event deleted or
+// undeleted, soft or hard) logs the attribute ids concerned as a run [first_id, last_id], from
+// any process, so that a serving node applies writes as a small delta beside its immutable
+// index instead of rebuilding it (docs/index.md "Live writes"). Inserted attributes are logged
+// by the store's writer as runs of consecutive ids at commit (LogInsertedRuns: a trigger per
+// inserted row halved the import rate); the rarer changes by the triggers below, one row each.
+// The node trims what its kept index covers. Both queues get AUTOINCREMENT: a sequence number is
+// never reused once a queue has emptied, so that a bound read before a snapshot
+// (PsiDirtyHighWater, IndexChangeHighWater) never covers a later change. psi_dirty is rebuilt for
+// that; its triggers refer to it by name and are kept (the migration runs with
+// legacy_alter_table, which renames without re-checking them).
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE psi_dirty_v5 (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  attribute_id INTEGER NOT NULL,
+  old_type     TEXT,
+  old_value    TEXT
+);
+INSERT INTO psi_dirty_v5 (seq, attribute_id, old_type, old_value)
+  SELECT seq, attribute_id, old_type, old_value FROM psi_dirty;
+DROP TABLE psi_dirty;
+ALTER TABLE psi_dirty_v5 RENAME TO psi_dirty;
+
+CREATE TABLE index_changes (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  first_id INTEGER NOT NULL,
+  last_id  INTEGER NOT NULL CHECK (last_id >= first_id)
+);
+
+CREATE TRIGGER index_attribute_update AFTER UPDATE OF type, value1, value2, deleted, event_id
+  ON attributes
+WHEN OLD.type IS NOT NEW.type OR OLD.value1 IS NOT NEW.value1 COLLATE BINARY
+  OR OLD.value2 IS NOT NEW.value2 COLLATE BINARY OR OLD.deleted IS NOT NEW.deleted
+  OR OLD.event_id IS NOT NEW.event_id
+BEGIN
+  INSERT INTO index_changes (first_id, last_id) VALUES (NEW.id, NEW.id);
+END;
+
+CREATE TRIGGER index_attribute_delete AFTER DELETE ON attributes
+BEGIN
+  INSERT INTO index_changes (first_id, last_id) VALUES (OLD.id, OLD.id);
+END;
+
+CREATE TRIGGER index_event_update AFTER UPDATE OF deleted ON events
+WHEN OLD.deleted IS NOT NEW.deleted
+BEGIN
+  INSERT INTO index_changes (first_id, last_id) SELECT id, id FROM attributes WHERE event_id = NEW.id;
+END;
+
+CREATE TRIGGER index_event_delete BEFORE DELETE ON events
+BEGIN
+  INSERT INTO index_changes (first_id, last_id) SELECT id, id FROM attributes WHERE event_id = OLD.id;
+END;
+)sql";
+
+Status ApplyV5(sqlite::Connection& connection) {
+  IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA legacy_alter_table = ON"));
+  Status st = connection.Exec(kSchemaV5);
+  Status off = connection.Exec("PRAGMA legacy_alter_table = OFF");
+  IOCGRID_RETURN_IF_ERROR(st);
+  return off;
+}
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = kSchemaV2, .apply = nullptr},
     {.version = 3, .sql = kSchemaV3, .apply = nullptr},
     {.version = 4, .sql = kSchemaV4, .apply = nullptr},
+    {.version = 5, .sql = kSchemaV5, .apply = ApplyV5},
 };
 
 // No store was ever written without a version, so an unversioned file with tables is refused.
