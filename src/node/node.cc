@@ -83,7 +83,7 @@ Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
   IOCGRID_RETURN_IF_ERROR(psi::InitCrypto());
   IOCGRID_RETURN_IF_ERROR(impl->LoadPsiKey());
   IOCGRID_ASSIGN_OR_RETURN(bool loaded, impl->LoadPersistedSnapshot());
-  if (!loaded) IOCGRID_RETURN_IF_ERROR(impl->Rebuild());
+  if (!loaded) IOCGRID_RETURN_IF_ERROR(impl->Refresh());
   impl->Routes();
   impl->StartBackground();
   impl->StartPsi();
@@ -117,6 +117,8 @@ std::shared_ptr<const IndexSnapshot> Node::snapshot() const {
   return impl_->current;
 }
 
-Status Node::RefreshIndex() { return impl_->Rebuild(); }
+Status Node::RefreshIndex() { return impl_->Refresh(); }
+
+Status Node::MergeIndex() { return impl_->Merge(); }
 
 }  // namespace iocgrid::node

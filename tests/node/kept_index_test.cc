@@ -1,6 +1,7 @@
-// Restart without a rebuild (issue 14): a node keeps its built index in DATA/index.snapshot and
-// a restart serves it when it reflects the store; a write by another process while it was down,
-// or a damaged file, means a rebuild, and the answers are the store's either way.
+// Restart without a rebuild (issue 14): a node keeps its built base index in DATA/index.snapshot
+// and a restart serves it with the writes logged since (by any process, also while it was down)
+// as a delta; a damaged file, a change log trimmed past the file, or more changes than a delta
+// takes mean a rebuild, and the answers are the store's either way.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,12 +18,16 @@ using json = nlohmann::json;
 
 class KeptIndexTest : public NodeFixture {
  protected:
+  // Two attributes, merged into the base that the node keeps (until then they are a delta).
   void Seed() {
     AddEvent({{"info", "kept"},
               {"distribution", 3},
               {"Attribute",
                {{{"type", "ip-dst"}, {"value", "198.51.100.0/24"}},
                 {{"type", "domain"}, {"value", "kept-c2.example"}}}}});
+    EXPECT_EQ(DeltaEntries(), 2u);
+    ASSERT_TRUE(node_->MergeIndex().ok());
+    EXPECT_EQ(DeltaEntries(), 0u);
   }
   // The answer's hit line (the done line after it carries the time taken).
   std::string Match(const std::string& query) {
@@ -31,6 +36,9 @@ class KeptIndexTest : public NodeFixture {
     return r.body.substr(0, r.body.find('\n'));
   }
   bool FromFile() { return Json(Call("GET", "/grid/v1/stats", "", user_key_))["index_from_file"]; }
+  size_t DeltaEntries() {
+    return Json(Call("GET", "/grid/v1/stats", "", user_key_))["index_delta"]["entries"];
+  }
 };
 
 TEST_F(KeptIndexTest, ARestartServesTheKeptIndex) {
@@ -43,21 +51,51 @@ TEST_F(KeptIndexTest, ARestartServesTheKeptIndex) {
   EXPECT_TRUE(FromFile());
   EXPECT_EQ(Match("198.51.100.9"), before);
   EXPECT_NE(Match("a.kept-c2.example").find("\"relation\":\"subdomain\""), std::string::npos);
-  // A write after the restart rebuilds as always, and is found.
+  // A write after the restart lands in a delta beside the kept base, and is found.
   AddEvent({{"info", "after"}, {"Attribute", {{{"type", "domain"}, {"value", "after.example"}}}}});
   EXPECT_NE(Match("after.example").find("\"relation\":\"exact\""), std::string::npos);
-  EXPECT_FALSE(FromFile());
+  EXPECT_TRUE(FromFile());
+  EXPECT_EQ(DeltaEntries(), 1u);
 }
 
-TEST_F(KeptIndexTest, AWriteWhileDownOrADamagedFileMeansARebuild) {
+TEST_F(KeptIndexTest, AWriteWhileDownIsADeltaOnTheKeptBase) {
   Seed();
   server_.reset();
   node_.reset();
-  // `node import` while the node is down: the kept index is for older data.
+  // `node import` while the node is down: logged, so the kept base serves with it as a delta.
   ImportElsewhere("imported while down", "domain", "while-down.example");
   StartNode(NodeOptions{});
-  EXPECT_FALSE(FromFile());
+  EXPECT_TRUE(FromFile());
+  EXPECT_EQ(DeltaEntries(), 1u);
   EXPECT_NE(Match("while-down.example").find("\"relation\":\"exact\""), std::string::npos);
+  EXPECT_NE(Match("198.51.100.9").find("\"relation\":\"in-range\""), std::string::npos);
+
+  // More changes than a delta takes: a rebuild.
+  server_.reset();
+  node_.reset();
+  ImportElsewhere("another", "domain", "second.example");
+  ImportElsewhere("and another", "domain", "third.example");
+  NodeOptions small;
+  small.index_delta_max = 2;
+  StartNode(small);
+  EXPECT_FALSE(FromFile());
+  EXPECT_EQ(DeltaEntries(), 0u);
+  EXPECT_NE(Match("third.example").find("\"relation\":\"exact\""), std::string::npos);
+}
+
+TEST_F(KeptIndexTest, ALogTrimmedPastTheFileOrADamagedFileMeansARebuild) {
+  Seed();
+  // Kept at this base; then a node that keeps no file merges and trims the log past it.
+  server_.reset();
+  node_.reset();
+  NodeOptions unkept;
+  unkept.persist_index = false;
+  StartNode(unkept);
+  AddEvent({{"info", "later"}, {"Attribute", {{{"type", "domain"}, {"value", "later.example"}}}}});
+  ASSERT_TRUE(node_->MergeIndex().ok());
+  StartNode(NodeOptions{});
+  EXPECT_FALSE(FromFile()) << "the log no longer reaches back to the kept file";
+  EXPECT_NE(Match("later.example").find("\"relation\":\"exact\""), std::string::npos);
 
   // Damaged on disk: refused, rebuilt, answers unchanged.
   server_.reset();
@@ -70,7 +108,7 @@ TEST_F(KeptIndexTest, AWriteWhileDownOrADamagedFileMeansARebuild) {
   StartNode(NodeOptions{});
   EXPECT_FALSE(FromFile());
   EXPECT_NE(Match("198.51.100.9").find("\"relation\":\"in-range\""), std::string::npos);
-  EXPECT_NE(Match("while-down.example").find("\"relation\":\"exact\""), std::string::npos);
+  EXPECT_NE(Match("later.example").find("\"relation\":\"exact\""), std::string::npos);
   // ... and the rebuild kept a good file again.
   StartNode(NodeOptions{});
   EXPECT_TRUE(FromFile());

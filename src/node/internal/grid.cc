@@ -429,7 +429,7 @@ void MatchStream::ParseChunk(size_t end) {
 void MatchStream::FetchContext() {
   ids.clear();
   ids.reserve(hit_buffer.size());
-  for (const auto& h : hit_buffer) ids.push_back(context.snapshot->attribute_ids[h.record]);
+  for (const auto& h : hit_buffer) ids.push_back(context.snapshot->AttributeOf(h.record));
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   rows = store::AttributeSearchResult();
@@ -447,7 +447,7 @@ size_t MatchStream::WriteHits(size_t first, size_t last) {
   JsonWriter lw(&line);
   for (size_t k = first; k < last; ++k) {
     const index::Hit& hit = hit_buffer[k];
-    auto it = by_id.find(context.snapshot->attribute_ids[hit.record]);
+    auto it = by_id.find(context.snapshot->AttributeOf(hit.record));
     if (it == by_id.end()) continue;  // deleted since the snapshot was built
     const store::AttributeRecord& a = *it->second;
     if (!InScope(a)) continue;
@@ -479,7 +479,7 @@ bool MatchStream::Next(std::string* out) {
   ParseChunk(end);
   // One batch lookup per chunk (it prefetches ahead); hits come in query order, and their
   // query numbers are positions in `indicators`.
-  hit_buffer = context.snapshot->index->MatchAll(indicators, request.match);
+  hit_buffer = context.snapshot->MatchAll(indicators, request.match);
   FetchContext();
 
   JsonWriter w(out);

@@ -73,10 +73,14 @@ net::Response Node::Impl::GridStats(net::Request& req, Call& call) {
                {"first_date", stats->first_date},
                {"last_date", stats->last_date},
                {"last_import", stats->last_import},
-               {"index_entries", snap && snap->index ? snap->index->size() : 0},
-               {"index_bytes",
-                snap && snap->index ? snap->index->MemoryUsage() + snap->index->ValueBytes() : 0},
+               {"index_entries", snap ? snap->size() : 0},
+               {"index_bytes", snap ? snap->MemoryUsage() : 0},
                {"index_from_file", snap && snap->from_file},
+               // Live writes (docs/index.md): the delta beside the base, and bases built.
+               {"index_delta",
+                {{"entries", snap ? snap->delta_size() : 0},
+                 {"changed", snap ? snap->changed_since_base() : 0},
+                 {"bases_built", merges.load(std::memory_order_relaxed)}}},
                {"relations", {"exact", "component", "url-host", "subdomain", "in-range"}},
                {"org", auth.org.name},
                {"generation", generation}};

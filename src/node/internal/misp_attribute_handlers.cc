@@ -58,7 +58,7 @@ net::Response Node::Impl::AttributesAdd(net::Request& req, Call& call) {
     return StatusError(ids.status(), req);
   }
   call.Note(attributes.size());
-  Status fresh = Rebuild();
+  Status fresh = Refresh();
   if (!fresh.ok()) return StatusError(fresh, req);
   auto rows = store->GetAttributes(*ids, false);
   if (!rows.ok()) return StatusError(rows.status(), req);
@@ -94,7 +94,7 @@ net::Response Node::Impl::AttributesDelete(net::Request& req, Call& call) {
     return StatusError(st, req);
   }
   call.Note(0);
-  Status fresh = Rebuild();
+  Status fresh = Refresh();
   if (!fresh.ok()) return StatusError(fresh, req);
   return JsonResponse(json{{"message", "Attribute deleted."}}.dump());
 }

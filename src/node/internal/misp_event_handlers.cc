@@ -92,7 +92,7 @@ net::Response Node::Impl::EventsAdd(net::Request& req, Call& call) {
     return StatusError(id.status(), req);
   }
   call.Note(event->attributes.size());
-  Status fresh = Rebuild();
+  Status fresh = Refresh();
   if (!fresh.ok()) return StatusError(fresh, req);
   bool metadata = req.params.count("flag") && req.params["flag"] == "metadata:1";
   return EventResponse(std::to_string(*id), req, metadata);
@@ -116,7 +116,7 @@ net::Response Node::Impl::EventsEdit(net::Request& req, Call& call) {
     return StatusError(stats.status(), req);
   }
   call.Note(event->attributes.size());
-  Status fresh = Rebuild();
+  Status fresh = Refresh();
   if (!fresh.ok()) return StatusError(fresh, req);
   return EventResponse(req.params["id"], req, false);
 }
@@ -131,7 +131,7 @@ net::Response Node::Impl::EventsDelete(net::Request& req, Call& call) {
     return StatusError(st, req);
   }
   call.Note(0);
-  Status fresh = Rebuild();
+  Status fresh = Refresh();
   if (!fresh.ok()) return StatusError(fresh, req);
   json body = {{"saved", true},
                {"success", true},

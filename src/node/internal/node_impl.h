@@ -1,6 +1,7 @@
 // The node's request handling, shared by the files that implement it by responsibility:
 //   node.cc                 Node's public methods, Open, the route table
-//   index_manager.cc        the index snapshot: rebuilds, background refresh of stale files
+//   index_manager.cc        the index snapshot: deltas, rebuilds, merges, the kept file
+//   index_snapshot.cc       matching over a snapshot's base and delta
 //   auth_audit.cc           authentication, per-key concurrency, the audit rows around a request
 //   misp_meta_handlers.cc   getVersion, users/view/me, describeTypes
 //   misp_search_handlers.cc attributes/restSearch, events/restSearch, events/index
@@ -121,35 +122,52 @@ struct Node::Impl {
 
   mutable Mutex snapshot_mu;
   std::shared_ptr<const IndexSnapshot> current IOCGRID_GUARDED_BY(snapshot_mu);
-  Mutex rebuild_mu;  // one rebuild at a time
+  // Held while the snapshot is brought up to date (a delta, or a rebuild); a merge's scan runs
+  // without it, under merge_mu.
+  Mutex rebuild_mu;
+  Mutex merge_mu;                   // one merge at a time
+  std::atomic<uint64_t> merges{0};  // bases built since Open (rebuilds and merges)
 
   Mutex keys_mu;
   std::unordered_map<int64_t, int> in_flight_by_key IOCGRID_GUARDED_BY(keys_mu);
 
-  Status Rebuild();
-  // Restart without a rebuild (docs/performance.md "Restart without a rebuild"): every rebuilt
-  // snapshot is written to DATA/index.snapshot by the background thread (PersistPending), and
-  // Open serves the file's when it reflects
-  // the store as it is (same data generation and private-search state); otherwise, or when
-  // the file is damaged, it rebuilds. Returns whether the file was used.
-  Result<bool> LoadPersistedSnapshot();
+  // Live writes (docs/index.md "Live writes"). Refresh brings the snapshot up to the store: the
+  // changes logged since it go into its delta (NextDelta), or, when there is no snapshot, the
+  // private-search state changed, the log was trimmed past it or holds more than
+  // index_delta_max changes, the index is rebuilt. Past index_merge_at changed attributes the
+  // background merges: a new base from a scan made without rebuild_mu, then the writes made
+  // during the scan as its delta.
+  Status Refresh() IOCGRID_EXCLUDES(rebuild_mu);
+  Status RefreshLocked() IOCGRID_REQUIRES(rebuild_mu);
+  Status RebuildLocked() IOCGRID_REQUIRES(rebuild_mu);
+  Status Merge() IOCGRID_EXCLUDES(rebuild_mu, merge_mu);
+  // Publishes a snapshot on a new base, and hands the base to the background to keep.
+  void InstallBase(std::shared_ptr<const IndexSnapshot> snap);
+  // Restart without a rebuild (docs/performance.md "Restart without a rebuild"): every new
+  // base is written to DATA/index.snapshot by the background thread (PersistPending), which
+  // then trims the change log up to it; Open serves the file's base with the changes logged
+  // since as a delta. A damaged file, another private-search state, or a log that no longer
+  // reaches back to the file is rebuilt. Returns whether the file was used.
+  Result<bool> LoadPersistedSnapshot() IOCGRID_EXCLUDES(rebuild_mu);
   Status PersistSnapshot(const IndexSnapshot& snap);
   std::string SnapshotPath() const;
   void Routes();
 
-  // Background rebuilds for data written by other processes.
+  // The background thread: refreshes for data written by other processes, merges, and keeping
+  // each new base.
   Mutex bg_mu;
   CondVar bg_cv;
   bool bg_requested IOCGRID_GUARDED_BY(bg_mu) = false;
+  bool merge_requested IOCGRID_GUARDED_BY(bg_mu) = false;
   bool bg_stop IOCGRID_GUARDED_BY(bg_mu) = false;
-  // The newest rebuilt snapshot not yet kept on disk (PersistSnapshot, on this thread).
-  std::shared_ptr<const IndexSnapshot> persist_pending IOCGRID_GUARDED_BY(bg_mu);
+  // The newest base not yet kept on disk (PersistSnapshot, on this thread).
+  std::shared_ptr<const IndexSnapshot> base_pending IOCGRID_GUARDED_BY(bg_mu);
   std::thread bg_thread;
   void PersistPending();
   void StartBackground();
   void BackgroundLoop();
   void StopBackground();
-  // Requests a background rebuild when the file changed under the current snapshot.
+  // Requests a background refresh when the file changed under the current snapshot.
   void RefreshIfStale(const IndexSnapshot& snap);
 
   // Authentication as MISP: X-MISP-AUTH wins over Authorization; "Basic ..." counts as none;

@@ -77,17 +77,17 @@ KeyEntries EntriesOf(const IndexSnapshot& snap, const std::string& key,
   }
   if (probe->in_range) match.relations |= index::RelationBit(index::Relation::kInRange);
   std::vector<index::Hit> hits;
-  snap.index->Match(probe->query, 0, match, &hits);
+  snap.Match(probe->query, match, &hits);
   // The probe finds a superset; MemberKeys decides, so a label lists exactly what the key tags.
   std::vector<std::string> keys;
   core::Indicator entry;
   for (const index::Hit& h : hits) {
-    entry.type = snap.index->entry_type(h.entry);
-    entry.value.assign(snap.index->entry_value(h.entry));
+    entry.type = snap.entry_type(h.entry);
+    entry.value.assign(snap.entry_value(h.entry));
     keys.clear();
     psi::MemberKeys(entry, ranges, &keys);
     if (!std::binary_search(keys.begin(), keys.end(), key)) continue;
-    out.attribute_ids.push_back(snap.attribute_ids[h.record]);
+    out.attribute_ids.push_back(snap.AttributeOf(h.record));
   }
   std::sort(out.attribute_ids.begin(), out.attribute_ids.end());
   out.attribute_ids.erase(std::unique(out.attribute_ids.begin(), out.attribute_ids.end()),
@@ -285,7 +285,7 @@ Result<std::pair<psi::OprfKey, uint32_t>> Node::Impl::EnsurePsiKey() {
   }
   IOCGRID_RETURN_IF_ERROR(LoadPsiKey());
   // A snapshot with the prefix lengths and the queue's high water, then the precompute.
-  IOCGRID_RETURN_IF_ERROR(Rebuild());
+  IOCGRID_RETURN_IF_ERROR(Refresh());
   MutexLock lock(psi_mu);
   if (!psi_key) return InternalError("private-search key missing after creation");
   return std::pair(*psi_key, psi_epoch);
