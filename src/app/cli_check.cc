@@ -64,6 +64,28 @@ bool HasPositionals(const CLI::App* app) {
   return false;
 }
 
+// CLI11 2.1 reads integers with strtoull/strtoll in base 0: a 20-digit number became the
+// type's largest value without a word, and "010" was octal 8. What an integer flag takes is
+// checked here instead: decimal digits (a minus sign for signed ones), no leading zeros, at
+// most 18 digits (every such number fits in 64 bits; narrower types are range-checked by CLI11).
+std::string BadInteger(const CLI::Option* opt, std::string_view flag, std::string_view value) {
+  // "UINT", or "UINT:..." with a validator's description.
+  const std::string full = opt->get_type_name();
+  const std::string type = full.substr(0, full.find(':'));
+  const bool is_unsigned = type == "UINT";
+  if (!is_unsigned && type != "INT") return {};
+  std::string_view digits = value;
+  if (!is_unsigned && !digits.empty() && digits[0] == '-') digits.remove_prefix(1);
+  const bool ok =
+      !digits.empty() && digits.size() <= 18 &&
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      (digits.size() == 1 || digits[0] != '0');
+  if (ok) return {};
+  return std::string(flag) + ": '" + std::string(value) + "' is not a " +
+         (is_unsigned ? "non-negative " : "") +
+         "whole number (decimal digits, no leading zeros, at most 18 of them)";
+}
+
 }  // namespace
 
 std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const* argv) {
@@ -83,9 +105,19 @@ std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const
       }
       const bool takes_value = opt->get_type_size_max() > 0;
       const bool inline_value = is_long ? arg.find('=') != std::string_view::npos : arg.size() > 2;
-      if (!takes_value || inline_value) continue;
+      if (!takes_value) continue;
+      if (inline_value) {
+        std::string bad =
+            BadInteger(opt, name, is_long ? arg.substr(arg.find('=') + 1) : arg.substr(2));
+        if (!bad.empty()) return bad;
+        continue;
+      }
       if (opt->get_items_expected_max() <= 1) {
         ++i;  // its value
+        if (i < argc) {
+          std::string bad = BadInteger(opt, name, argv[i]);
+          if (!bad.empty()) return bad;
+        }
       } else {
         while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == '\0')) ++i;
       }

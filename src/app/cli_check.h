@@ -12,8 +12,10 @@
 namespace iocgrid::app {
 
 // Walks argv[1..argc) through `app`'s subcommands and options. Returns the one-line problem
-// ("unknown flag --agains for `iocgrid match`; did you mean --against?"), or "" when every
-// flag and subcommand is known (values and positionals are left to CLI11).
+// ("unknown flag --agains for `iocgrid match`; did you mean --against?", or an integer flag's
+// value that is not a plain decimal of at most 18 digits, which CLI11 would clamp or read as
+// octal), or "" when every flag and subcommand is known (other values and positionals are left
+// to CLI11).
 std::string FindUnknownArgument(const CLI::App& app, int argc, const char* const* argv);
 
 }  // namespace iocgrid::app

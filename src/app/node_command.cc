@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "app/commands.h"
 #include "app/node_mirror.h"
+#include "common/file_lock.h"
 #include "common/host_port.h"
 #include "common/time.h"
 #include "ingest/loader.h"
@@ -53,6 +55,10 @@ struct ServeFlags {
   int psi_threads = 1;
   bool psi_value_labels = false;
   std::string psi_key_grace = "10m";
+  size_t index_merge_at = node::NodeOptions{}.index_merge_at;
+  size_t index_delta_max = node::NodeOptions{}.index_delta_max;
+  size_t index_fold_at = node::NodeOptions{}.index_fold_at;
+  bool no_kept_index = false;
   MirrorFlags mirror;
 };
 
@@ -66,15 +72,58 @@ Result<node::NodeOptions> NodeOptionsFrom(const ServeFlags& flags) {
   options.max_match_values = flags.max_match_values;
   options.store.max_size_kib = flags.max_store_mb * 1024;
   options.psi.evaluations_per_org_per_day = flags.psi_evaluations_per_day;
-  options.psi.precompute_threads = std::max(1, flags.psi_threads);
+  options.psi.precompute_threads = flags.psi_threads;
   options.psi.label_context = !flags.psi_value_labels;
   auto grace = ParseDuration(flags.psi_key_grace);
   if (!grace.ok()) return grace.status().WithContext("--psi-key-grace");
   options.psi.previous_key_grace = std::chrono::seconds(*grace);
+  options.index_merge_at = flags.index_merge_at;
+  options.index_delta_max = flags.index_delta_max;
+  options.index_fold_at = flags.index_fold_at;
+  options.persist_index = !flags.no_kept_index;
   // A typo in --data must not serve an empty store (issue 8): only --create, an import or
   // `keys create` makes one.
   options.store.create_if_missing = flags.create;
   return options;
+}
+
+// One serving node per data directory: a second one would trim the index change log and
+// rewrite the kept index under the first. Taken before the store is opened; nothing (and no
+// error) for a missing directory without --create, which Node::Open then refuses with its own
+// message. Errors: kAlreadyExists naming the holder, kUnavailable.
+Result<std::optional<FileLock>> LockServe(const ServeFlags& flags) {
+  if (!std::filesystem::is_directory(flags.data_dir)) {
+    if (!flags.create) return std::optional<FileLock>();
+    std::error_code ec;
+    std::filesystem::create_directories(flags.data_dir, ec);
+    if (ec) return UnavailableError("cannot create " + flags.data_dir + ": " + ec.message());
+  }
+  auto lock = FileLock::Acquire(flags.data_dir + "/serve.lock");
+  if (!lock.ok()) {
+    if (lock.status().code() != StatusCode::kAlreadyExists) return lock.status();
+    return AlreadyExistsError("another `iocgrid node serve` is using '" + flags.data_dir +
+                              "' (its serve.lock is held): stop it first, or give another --data");
+  }
+  return std::optional<FileLock>(std::move(*lock));
+}
+
+// The HTTP server's options from serve's flags: every node route needs a key, checked on the
+// request head before its body is read (Node::Admit).
+net::ServerOptions ServerOptionsFrom(const ServeFlags& flags, const std::string& host,
+                                     uint16_t port, node::Node* node) {
+  net::ServerOptions server_options;
+  server_options.host = host;
+  server_options.port = port;
+  server_options.worker_threads = flags.threads;
+  server_options.body_limit_bytes = flags.max_body_mb * 1024 * 1024;
+  server_options.max_connections = flags.max_connections;
+  server_options.read_timeout = std::chrono::seconds(flags.read_timeout_s);
+  server_options.tls_cert_file = flags.tls_cert;
+  server_options.tls_key_file = flags.tls_key;
+  server_options.admit = [node](const net::Request& head, size_t* limit) {
+    return node->Admit(head, limit);
+  };
+  return server_options;
 }
 
 int RunServe(const ServeFlags& flags) {
@@ -100,6 +149,15 @@ int RunServe(const ServeFlags& flags) {
     return Fail("serve", std::string(mirror_schedule.status().message()));
   }
   auto started = std::chrono::steady_clock::now();
+  // One serving node and one mirror sweep per data directory (LockServe).
+  auto serve_lock = LockServe(flags);
+  if (!serve_lock.ok()) return Fail("serve", std::string(serve_lock.status().message()));
+  std::optional<FileLock> mirror_lock;
+  if (*serve_lock && *mirror_schedule) {
+    auto lock = LockMirror(flags.data_dir);
+    if (!lock.ok()) return Fail("serve", std::string(lock.status().message()));
+    mirror_lock.emplace(std::move(*lock));
+  }
   auto node = node::Node::Open(options);
   if (!node.ok()) {
     if (node.status().code() == StatusCode::kNotFound && !flags.create) {
@@ -109,32 +167,27 @@ int RunServe(const ServeFlags& flags) {
     }
     return Fail("serve", std::string(node.status().message()));
   }
-  net::ServerOptions server_options;
-  server_options.host = host;
-  server_options.port = port;
-  server_options.worker_threads = std::max(1, flags.threads);
-  server_options.body_limit_bytes = flags.max_body_mb * 1024 * 1024;
-  server_options.max_connections = flags.max_connections;
-  server_options.read_timeout = std::chrono::seconds(flags.read_timeout_s);
-  server_options.tls_cert_file = flags.tls_cert;
-  server_options.tls_key_file = flags.tls_key;
   node::Node* raw = node->get();
-  server_options.admit = [raw](const net::Request& head, size_t* limit) {
-    return raw->Admit(head, limit);
-  };
-  auto server =
-      net::HttpServer::Start(server_options, [raw](net::Request& r) { return raw->Handle(r); });
+  auto server = net::HttpServer::Start(ServerOptionsFrom(flags, host, port, raw),
+                                       [raw](net::Request& r) { return raw->Handle(r); });
   if (!server.ok()) return Fail("serve", std::string(server.status().message()));
   // The MISP mirror, when asked: sweeps in the background, into the store this node serves.
   std::unique_ptr<MirrorLoop> mirror;
-  if (*mirror_schedule) mirror = std::make_unique<MirrorLoop>(&raw->store(), **mirror_schedule);
+  if (*mirror_schedule) {
+    mirror = std::make_unique<MirrorLoop>(&raw->store(), **mirror_schedule, [raw] {
+      if (Status st = raw->RefreshIndex(); !st.ok()) {
+        std::fprintf(stderr, "iocgrid node: index refresh after mirroring: %s\n",
+                     st.ToString().c_str());
+      }
+    });
+  }
   auto snap = raw->snapshot();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
   std::fprintf(stderr, "iocgrid node: listening on %s://%s:%u (%zu indicators %s in %lld ms)\n",
                flags.tls_cert.empty() ? "http" : "https", host.c_str(), (*server)->port(),
-               snap->index->size(), snap->from_file ? "loaded from the kept index" : "indexed",
+               snap->size(), snap->from_file ? "loaded from the kept index" : "indexed",
                static_cast<long long>(ms));
   std::fflush(stderr);
   int sig = 0;
@@ -341,11 +394,19 @@ void AddServeFlags(CLI::App* s, ServeFlags* serve) {
   s->add_option("--tls-cert", serve->tls_cert, "TLS certificate chain (PEM); HTTPS when set");
   s->add_option("--tls-key", serve->tls_key, "TLS private key (PEM)");
   s->add_flag("--audit-values", serve->audit_values, "keep queried values in the audit log");
-  s->add_option("--max-body-mb", serve->max_body_mb, "largest request body")->capture_default_str();
-  s->add_option("--max-connections", serve->max_connections, "open connections before 429")
+  s->add_option("--max-body-mb", serve->max_body_mb, "largest request body (1-1048576)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20).description(""))
       ->capture_default_str();
-  s->add_option("--threads", serve->threads, "worker threads for requests")->capture_default_str();
-  s->add_option("--read-timeout", serve->read_timeout_s, "seconds to receive a request")
+  s->add_option("--max-connections", serve->max_connections,
+                "open connections before 429 (1-1000000)")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}).description(""))
+      ->capture_default_str();
+  // A count that cannot be used is refused with its range, never clamped.
+  s->add_option("--threads", serve->threads, "worker threads for requests (1-256)")
+      ->check(CLI::Range(1, 256).description(""))
+      ->capture_default_str();
+  s->add_option("--read-timeout", serve->read_timeout_s, "seconds to receive a request (1-3600)")
+      ->check(CLI::Range(1, 3600).description(""))
       ->capture_default_str();
   s->add_option("--max-search-values", serve->max_search_values, "values per restSearch")
       ->capture_default_str();
@@ -360,7 +421,8 @@ void AddServeFlags(CLI::App* s, ServeFlags* serve) {
                 "private search: OPRF evaluations per querying organisation per UTC day")
       ->capture_default_str();
   s->add_option("--psi-threads", serve->psi_threads,
-                "private search: threads for the precompute of tags and labels")
+                "private search: threads for the precompute of tags and labels (1-64)")
+      ->check(CLI::Range(1, 64).description(""))
       ->capture_default_str();
   s->add_flag("--psi-value-labels", serve->psi_value_labels,
               "private search: labels disclose only the matched value and type, not the context");
@@ -368,6 +430,24 @@ void AddServeFlags(CLI::App* s, ServeFlags* serve) {
                 "private search: after a key rotation's switch, how long the old key still "
                 "answers searches begun before it (15m, 1h...), then it is deleted")
       ->capture_default_str();
+  // Live writes (docs/index.md "Live writes").
+  s->add_option("--index-merge-at", serve->index_merge_at,
+                "attributes changed since the index's base before a background merge builds a "
+                "new base (at least 1)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 40).description(""))
+      ->capture_default_str();
+  s->add_option("--index-delta-max", serve->index_delta_max,
+                "changes read at once (a bulk import beside the node) beyond which the index is "
+                "rebuilt instead of taking them as a delta (at least 1)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 40).description(""))
+      ->capture_default_str();
+  s->add_option("--index-fold-at", serve->index_fold_at,
+                "attributes in the delta's small layer before it is folded into the large one "
+                "(at least 1)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 40).description(""))
+      ->capture_default_str();
+  s->add_flag("--no-kept-index", serve->no_kept_index,
+              "do not keep the index in DATA/index.snapshot (every start rebuilds it)");
   AddMirrorFlags(s, &serve->mirror, /*serve=*/true);
 }
 

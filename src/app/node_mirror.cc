@@ -83,6 +83,16 @@ Result<node::MirrorOptions> MirrorOptionsFrom(const MirrorFlags& f, bool serve) 
   return o;
 }
 
+Result<FileLock> LockMirror(const std::string& data_dir) {
+  auto lock = FileLock::Acquire(data_dir + "/mirror.lock");
+  if (!lock.ok() && lock.status().code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("another mirror sweep is running on '" + data_dir +
+                              "' (`iocgrid node mirror`, or `node serve --mirror`): two at once "
+                              "would fetch and write the same events; wait for it to end");
+  }
+  return lock;
+}
+
 int RunMirror(const std::string& data_dir, const MirrorFlags& flags, bool full, bool quiet) {
   auto options = MirrorOptionsFrom(flags, /*serve=*/false);
   if (!options.ok()) {
@@ -95,6 +105,11 @@ int RunMirror(const std::string& data_dir, const MirrorFlags& flags, bool full, 
   if (!store.ok()) {
     std::fprintf(stderr, "iocgrid node mirror: %s\n",
                  std::string(store.status().message()).c_str());
+    return kExitError;
+  }
+  auto lock = LockMirror(data_dir);
+  if (!lock.ok()) {
+    std::fprintf(stderr, "iocgrid node mirror: %s\n", std::string(lock.status().message()).c_str());
     return kExitError;
   }
   const bool tty = !quiet && isatty(STDERR_FILENO) != 0;
@@ -148,8 +163,11 @@ Result<std::optional<MirrorSchedule>> ServeMirrorFrom(const MirrorFlags& flags) 
   return std::optional<MirrorSchedule>(std::move(schedule));
 }
 
-MirrorLoop::MirrorLoop(store::Store* store, MirrorSchedule schedule)
-    : store_(store), schedule_(std::move(schedule)), thread_([this] { Run(); }) {}
+MirrorLoop::MirrorLoop(store::Store* store, MirrorSchedule schedule, std::function<void()> landed)
+    : store_(store),
+      schedule_(std::move(schedule)),
+      landed_(std::move(landed)),
+      thread_([this] { Run(); }) {}
 
 MirrorLoop::~MirrorLoop() { Stop(); }
 
@@ -167,7 +185,12 @@ void MirrorLoop::Run() {
   while (true) {
     auto state = store_->GetMirrorState();
     const bool full = state.ok() && UnixNow() - state->last_full >= schedule_.full_interval_s;
-    auto stats = node::MirrorSweep(*store_, schedule_.options, full, {}, &stopping_);
+    auto stats = node::MirrorSweep(
+        *store_, schedule_.options, full,
+        [this](const node::MirrorProgress&) {
+          if (landed_) landed_();
+        },
+        &stopping_);
     if (stats.ok()) {
       if (stats->fetched > 0 || stats->removed > 0) {
         std::fprintf(

@@ -6,12 +6,14 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/file_lock.h"
 #include "common/mutex.h"
 #include "common/result.h"
 #include "node/mirror.h"
@@ -63,9 +65,15 @@ int RunMirror(const std::string& data_dir, const MirrorFlags& flags, bool full, 
 // The background sweeps of `node serve --mirror`: one now, then every interval (a full one
 // every full_interval). Errors are logged and retried at the next interval; Stop waits for a
 // sweep under way to end its current request.
+// The lock that keeps one mirror sweep at a time on a data directory (DATA/mirror.lock), for
+// `node mirror` and `node serve --mirror`. Errors: kAlreadyExists naming what holds it.
+Result<FileLock> LockMirror(const std::string& data_dir);
+
 class MirrorLoop {
  public:
-  MirrorLoop(store::Store* store, MirrorSchedule schedule);
+  // `landed`, when given, runs after each window of events is written (the serving node
+  // brings its index up to it, so mirrored data is matchable as it lands).
+  MirrorLoop(store::Store* store, MirrorSchedule schedule, std::function<void()> landed = {});
   ~MirrorLoop();
   MirrorLoop(const MirrorLoop&) = delete;
   MirrorLoop& operator=(const MirrorLoop&) = delete;
@@ -76,6 +84,7 @@ class MirrorLoop {
 
   store::Store* store_;
   MirrorSchedule schedule_;
+  std::function<void()> landed_;
   Mutex mu_;
   CondVar cv_;
   bool stop_ IOCGRID_GUARDED_BY(mu_) = false;

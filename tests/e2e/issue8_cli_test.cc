@@ -87,6 +87,37 @@ TEST(Issue8CliTest, UnknownFlagsAndSubcommandsAreNamedWithTheClosestMatch) {
   EXPECT_NE(ok.err.find("--listen: 'nowhere' is not HOST:PORT"), std::string::npos) << ok.err;
 }
 
+// CLI11 clamped a 20-digit value to the type's largest and read "010" as octal 8: integer
+// flags take plain decimals of at most 18 digits, and the value is named.
+TEST(Issue8CliTest, IntegerFlagsRefuseHugeOctalAndHexValues) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"node", "serve", "--data", "d", "--index-merge-at", "99999999999999999999999"},
+      {"node", "serve", "--data", "d", "--max-match-values=010"},
+      {"node", "serve", "--data", "d", "--max-search-values", "0x10"},
+      {"node", "serve", "--data", "d", "--index-fold-at", "-4"},
+      {"match", "--max-hits-per-query", "1e3", "--against", "a.csv", "q.txt"},
+      {"node", "serve", "--data", "d", "--threads", "--5"},
+  };
+  for (const auto& args : cases) {
+    auto r = RunIocgrid(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(Lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("whole number"), std::string::npos) << r.err;
+  }
+  // Out of a count's range (zero threads, a body cap whose bytes overflow): refused with the
+  // range, never clamped.
+  const std::vector<std::pair<std::string, std::string>> ranges = {
+      {"--index-merge-at", "0"}, {"--threads", "0"},
+      {"--threads", "-1"},       {"--psi-threads", "0"},
+      {"--read-timeout", "0"},   {"--max-connections", "0"},
+      {"--max-body-mb", "0"},    {"--max-body-mb", "999999999999999999"}};
+  for (const auto& [flag, value] : ranges) {
+    auto r = RunIocgrid({"node", "serve", "--data", "d", flag, value});
+    EXPECT_EQ(r.exit_code, 2) << flag << " " << value;
+    EXPECT_NE(r.err.find(flag + ": Value " + value + " not in range"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Issue8CliTest, SearchOnProseSuggestsFromText) {
   TempDir dir;
   const std::string report = dir.Write(

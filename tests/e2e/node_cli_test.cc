@@ -259,6 +259,15 @@ TEST(NodeCliTest, MirrorOnceThenServeFollowingTheMisp) {
     if (!found) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(found) << following->log();
+  // One serving node and one mirror sweep per data directory: the others are refused.
+  auto second = RunIocgrid({"node", "serve", "--data", mirror, "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_NE(second.err.find("another `iocgrid node serve` is using"), std::string::npos)
+      << second.err;
+  auto sweep = RunIocgrid(
+      {"node", "mirror", "--data", mirror, "--misp", served->url(), "--key-file", key_file});
+  EXPECT_EQ(sweep.exit_code, 2);
+  EXPECT_NE(sweep.err.find("another mirror sweep is running"), std::string::npos) << sweep.err;
   json stats = GetJson(*following, "/grid/v1/stats", mirror_key);
   ASSERT_TRUE(stats.contains("mirror")) << stats.dump();
   EXPECT_EQ(stats["mirror"]["source"], served->url());
@@ -267,6 +276,11 @@ TEST(NodeCliTest, MirrorOnceThenServeFollowingTheMisp) {
   EXPECT_EQ(stats["mirror"]["events"], 2);
   following->Stop(SIGTERM);
   EXPECT_NE(following->log().find("stopped"), std::string::npos) << following->log();
+  // Stopped, it holds nothing: a sweep runs again.
+  EXPECT_EQ(RunIocgrid({"node", "mirror", "--data", mirror, "--misp", served->url(), "--key-file",
+                        key_file, "--quiet"})
+                .exit_code,
+            0);
 }
 
 // kill -9 a serving node, start it again: it serves the index it kept, without a rebuild, and
