@@ -169,6 +169,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
     IOCGRID_RETURN_IF_ERROR(writer.Exec(options.sync_full ? "PRAGMA synchronous = FULL"
                                                           : "PRAGMA synchronous = NORMAL"));
     IOCGRID_RETURN_IF_ERROR(internal::ApplyConnectionPragmas(writer, options));
+    IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA cache_size = -" +
+                                        std::to_string(std::max(options.writer_cache_kib, 64))));
     // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
     // huge -wal file behind.
     IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));

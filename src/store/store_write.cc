@@ -4,7 +4,10 @@
 // kill -9 cannot leave half of one behind. The rows themselves are written by
 // internal::EventWriter (internal/event_writer.h); sightings are in store_sightings.cc, the
 // audit log in store_audit.cc.
+#include <optional>
+#include <span>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -53,14 +56,34 @@ Status TouchEvent(Connection& c, int64_t event_id, int64_t now, bool unpublish) 
 // and data until the commit. That includes the attributes_uuid UNIQUE index: meanwhile the
 // writer detects repeated uuids with an in-memory set of every uuid in the table, and
 // re-creating the index re-checks uniqueness.
+//
+// An import of new events only (a mirror's first sweep, a node filled event by event) takes
+// this path while the table holds fewer than kBulkExistingFactor times the incoming rows:
+// rebuilding the indexes over what is there costs less than inserting each row into random-keyed
+// B-trees (uuid, value) larger than the page cache (BM_ImportIntoGrowingStore). Not when the
+// import updates a stored event: its attributes are looked up by event, through an index that
+// would be gone.
 constexpr uint64_t kBulkThreshold = 50'000;
+constexpr uint64_t kBulkExistingFactor = 4;
 
-Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, uint64_t incoming) {
+// Whether every event of an import is new: none is stored, none repeats another's uuid.
+Result<bool> ImportsNewEventsOnly(EventWriter& writer, std::span<const core::Event> events) {
+  std::unordered_set<std::string> uuids;
+  for (const core::Event& event : events) {
+    IOCGRID_ASSIGN_OR_RETURN(std::optional<std::string> uuid, writer.NewEventUuid(event));
+    if (!uuid || !uuids.insert(std::move(*uuid)).second) return false;
+  }
+  return true;
+}
+
+Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, uint64_t incoming,
+                                                                 bool new_events_only) {
   std::vector<std::string> ddl;
   if (incoming < kBulkThreshold) return ddl;
   IOCGRID_ASSIGN_OR_RETURN(int64_t existing,
                            c.QueryInt("SELECT coalesce(max(id), 0) FROM attributes"));
-  if (static_cast<uint64_t>(existing) >= incoming) return ddl;
+  const uint64_t limit = new_events_only ? kBulkExistingFactor * incoming : incoming;
+  if (static_cast<uint64_t>(existing) >= limit) return ddl;
   std::vector<std::string> names;
   {
     IOCGRID_ASSIGN_OR_RETURN(
@@ -89,8 +112,13 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
   uint64_t incoming = 0;
   for (const core::Event& event : events) incoming += event.attributes.size();
   Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
+    bool new_events_only = false;
+    if (incoming >= kBulkThreshold) {
+      EventWriter probe(c, *state_, options, &stats);
+      IOCGRID_ASSIGN_OR_RETURN(new_events_only, ImportsNewEventsOnly(probe, events));
+    }
     IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
-                             DropAttributeIndexesForBulkLoad(c, incoming));
+                             DropAttributeIndexesForBulkLoad(c, incoming, new_events_only));
     {
       EventWriter writer(c, *state_, options, &stats);
       // Without the attributes_uuid index, repeats are found in memory: a hash set insert is

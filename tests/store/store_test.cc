@@ -305,6 +305,94 @@ TEST(StoreImportTest, ProgressIsReportedDuringLargeImport) {
   EXPECT_EQ(reports, (std::vector<uint64_t>{10'000, 20'000}));
 }
 
+// The attributes table's indexes with SQL (the automatic ones have none), by name.
+std::vector<std::string> AttributeIndexes(const std::string& dir) {
+  std::vector<std::string> names;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2((dir + "/iocgrid.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+      SQLITE_OK) {
+    ADD_FAILURE() << "cannot open the store";
+    sqlite3_close(db);
+    return names;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = "
+                     "'attributes' AND sql IS NOT NULL ORDER BY name",
+                     -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return names;
+}
+
+// Large imports of new events into a store that already holds up to 4 times as many attributes
+// rebuild the attribute indexes instead of inserting into them row by row (store_write.cc):
+// the indexes come back whole, uuids stay unique across events, a conflict rolls everything
+// back, and an import that updates a stored event keeps the row-by-row path.
+TEST(StoreImportTest, LargeImportsOfNewEventsIntoAFilledStoreKeepIndexesAndUniqueness) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  const std::vector<std::string> indexes = AttributeIndexes(dir.path());
+  ASSERT_GE(indexes.size(), 6u);
+  core::Event first = MakeEvent(U(1), "first", ManyIps(60'000, 1, true));
+  ASSERT_TRUE(store->ImportEvents({&first, 1}, {}).ok());
+  // As many attributes again, then twice as many: both below 4x what is stored.
+  core::Event second = MakeEvent(U(2), "second", ManyIps(60'000, 2, true));
+  auto stats = store->ImportEvents({&second, 1}, {});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->attributes_added, 60'000u);
+  EXPECT_EQ(AttributeIndexes(dir.path()), indexes);
+
+  // One attribute takes a uuid of the first event: the whole batch fails, nothing lands, and
+  // the indexes are as before.
+  std::vector<core::Event> batch;
+  batch.push_back(MakeEvent(U(3), "third", ManyIps(60'000, 3, true)));
+  batch.push_back(MakeEvent(U(4), "fourth", ManyIps(60'000, 4, true)));
+  batch[1].attributes[59'999].uuid = U(17, 1);
+  auto conflict = store->ImportEvents(batch, {});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), StatusCode::kAlreadyExists);
+  auto counts = store->Stats();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->events, 2u);
+  EXPECT_EQ(counts->attributes, 120'000u);
+  EXPECT_EQ(AttributeIndexes(dir.path()), indexes);
+  EXPECT_TRUE(store->CheckIntegrity().ok());
+
+  batch[1].attributes[59'999].uuid = U(59'999, 4);
+  stats = store->ImportEvents(batch, {});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->attributes_added, 120'000u);
+  EXPECT_EQ(AttributeIndexes(dir.path()), indexes);
+  EXPECT_TRUE(store->CheckIntegrity().ok());
+  // The uuid index is back: a small import reusing a stored uuid is refused.
+  core::Event thief = MakeEvent(U(5), "thief", {Attr("ip-dst", "198.51.100.9", U(5, 3))});
+  EXPECT_EQ(store->ImportEvents({&thief, 1}, {}).status().code(), StatusCode::kAlreadyExists);
+
+  // A large batch that also re-imports a stored event: the first is unchanged, the new one added.
+  std::vector<core::Event> mixed;
+  mixed.push_back(first);
+  mixed.push_back(MakeEvent(U(6), "sixth", ManyIps(60'000, 6, true)));
+  stats = store->ImportEvents(mixed, {});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->attributes_unchanged, 60'000u);
+  EXPECT_EQ(stats->attributes_added, 60'000u);
+  counts = store->Stats();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->events, 5u);
+  EXPECT_EQ(counts->attributes, 300'000u);
+  EXPECT_TRUE(store->CheckIntegrity().ok());
+  // Values are found in every event that holds them.
+  AttributeQuery query;
+  query.value.any = {"10.0.0.17"};
+  auto found = store->SearchAttributes(query);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->attributes.size(), 5u);
+}
+
 TEST(StoreEventTest, AddEventRefusesKnownUuid) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());

@@ -73,6 +73,20 @@ Result<int64_t> EventWriter::Write(const core::Event& event, WriteMode mode, int
   return target.id;
 }
 
+Result<std::string> EventWriter::TargetUuid(const core::Event& event, WriteMode mode) const {
+  if (!event.uuid.empty()) return CanonicalUuid(event.uuid);
+  if (mode == WriteMode::kAdd) return RandomUuid();
+  return NameUuid("event\x1f" + event.source + "\x1f" + event.info);
+}
+
+Result<std::optional<std::string>> EventWriter::NewEventUuid(const core::Event& event) {
+  Result<std::string> uuid = TargetUuid(event, WriteMode::kImport);
+  if (!uuid.ok()) return std::optional<std::string>();
+  IOCGRID_ASSIGN_OR_RETURN(std::optional<StoredEvent> stored, FindEvent(*uuid, 0));
+  if (stored) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(*uuid));
+}
+
 Result<EventWriter::Target> EventWriter::ResolveTarget(const core::Event& event, WriteMode mode,
                                                        int64_t target_id) {
   Target target;
@@ -81,14 +95,7 @@ Result<EventWriter::Target> EventWriter::ResolveTarget(const core::Event& event,
     if (!target.stored) return NotFoundError("event " + std::to_string(target_id) + " not found");
     target.uuid = target.stored->uuid;
   } else {
-    if (!event.uuid.empty()) {
-      IOCGRID_ASSIGN_OR_RETURN(target.uuid, CanonicalUuid(event.uuid));
-    } else if (mode == WriteMode::kAdd) {
-      target.uuid = RandomUuid();
-    } else {
-      // Deterministic, so re-importing the same list finds the same event.
-      target.uuid = NameUuid("event\x1f" + event.source + "\x1f" + event.info);
-    }
+    IOCGRID_ASSIGN_OR_RETURN(target.uuid, TargetUuid(event, mode));
     IOCGRID_ASSIGN_OR_RETURN(target.stored, FindEvent(target.uuid, 0));
     if (target.stored && mode == WriteMode::kAdd) {
       return AlreadyExistsError(

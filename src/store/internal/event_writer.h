@@ -89,6 +89,9 @@ class EventWriter {
 
   // Returns the event id.
   Result<int64_t> Write(const core::Event& event, WriteMode mode, int64_t target_id);
+  // The uuid an import (kImport) of `event` would create, or none when it names a stored event
+  // (or a uuid that is unusable: the write then reports the error).
+  Result<std::optional<std::string>> NewEventUuid(const core::Event& event);
 
   Result<int64_t> TagId(std::string_view name);
   Result<int64_t> OrgId(std::string_view name);
@@ -104,6 +107,9 @@ class EventWriter {
                                int64_t timestamp);
 
  private:
+  // The uuid an event is stored under: its own, else random (kAdd) or derived from its source
+  // and info, so that re-importing the same list finds the same event.
+  Result<std::string> TargetUuid(const core::Event& event, WriteMode mode) const;
   // The event being written: its stored row (none when new), uuid and id.
   struct Target {
     std::optional<StoredEvent> stored;
