@@ -28,10 +28,11 @@ using internal::StoreState;
 namespace internal {
 namespace {
 
-// Pragmas every connection gets. foreign_keys is set by Connection::Open.
-Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& options) {
+// Pragmas every connection gets, with its page cache in KiB (readers' and the writer's differ).
+// foreign_keys is set by Connection::Open.
+Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& options, int cache_kib) {
   IOCGRID_RETURN_IF_ERROR(
-      connection.Exec("PRAGMA cache_size = -" + std::to_string(std::max(options.cache_kib, 64))));
+      connection.Exec("PRAGMA cache_size = -" + std::to_string(std::max(cache_kib, 64))));
   IOCGRID_RETURN_IF_ERROR(connection.Exec("PRAGMA temp_store = MEMORY"));
   if (options.max_size_kib > 0) {
     // SQLite refuses to grow the file past this with SQLITE_FULL, as a full disk does.
@@ -65,7 +66,7 @@ Result<std::unique_ptr<Connection>> StoreState::OpenReader() const {
   IOCGRID_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> connection,
       Connection::Open(path, Connection::Mode::kReadWrite, options.busy_timeout_ms));
-  IOCGRID_RETURN_IF_ERROR(ApplyConnectionPragmas(*connection, options));
+  IOCGRID_RETURN_IF_ERROR(ApplyConnectionPragmas(*connection, options, options.cache_kib));
   // Readers never write, so a bug cannot turn a read path into a second writer.
   IOCGRID_RETURN_IF_ERROR(connection->Exec("PRAGMA query_only = ON"));
   connection->CountStatementsInto(&statements_run);
@@ -168,9 +169,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
     }
     IOCGRID_RETURN_IF_ERROR(writer.Exec(options.sync_full ? "PRAGMA synchronous = FULL"
                                                           : "PRAGMA synchronous = NORMAL"));
-    IOCGRID_RETURN_IF_ERROR(internal::ApplyConnectionPragmas(writer, options));
-    IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA cache_size = -" +
-                                        std::to_string(std::max(options.writer_cache_kib, 64))));
+    IOCGRID_RETURN_IF_ERROR(
+        internal::ApplyConnectionPragmas(writer, options, options.writer_cache_kib));
     // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
     // huge -wal file behind.
     IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));

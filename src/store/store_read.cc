@@ -173,25 +173,9 @@ Result<std::vector<EventInfo>> Store::ListEvents(const EventQuery& query) {
   return events;
 }
 
-namespace {
-
-// Ids as a JSON array, bound as one parameter and read back with json_each: one statement for
-// any number of ids.
-std::string JsonIdList(std::span<const int64_t> ids) {
-  std::string json = "[";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) json += ',';
-    json += std::to_string(ids[i]);
-  }
-  json += ']';
-  return json;
-}
-
-}  // namespace
-
 Result<AttributeSearchResult> Store::GetAttributes(std::span<const int64_t> ids,
                                                    bool include_event_tags) {
-  const std::string json = JsonIdList(ids);
+  const std::string json = internal::JsonNumberArray(ids);
   IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
   IOCGRID_ASSIGN_OR_RETURN(
       std::vector<AttributeRecord> rows,
@@ -261,7 +245,7 @@ Status Store::ForEachLiveAttributeIn(std::span<const int64_t> ids,
                       "JOIN events e ON e.id = a.event_id "
                       "WHERE a.id IN (SELECT value FROM json_each(?1)) "
                       "AND a.deleted = 0 AND e.deleted = 0 ORDER BY a.id"));
-  stmt.BindText(1, JsonIdList(ids));
+  stmt.BindText(1, internal::JsonNumberArray(ids));
   return EachLive(stmt, fn);
 }
 

@@ -121,20 +121,6 @@ Result<std::vector<Sighting>> Store::AddSighting(const SightingRequest& request)
   return created;
 }
 
-namespace {
-
-template <typename T>
-std::string JsonArray(const std::vector<T>& items) {
-  std::string out = "[";
-  for (const T& item : items) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(item);
-  }
-  return out + "]";
-}
-
-}  // namespace
-
 Result<std::vector<SightingRecord>> Store::SearchSightings(const SightingQuery& q) {
   // One statement: an empty list (bound as "[]") does not filter.
   static constexpr std::string_view kSql =
@@ -158,13 +144,13 @@ Result<std::vector<SightingRecord>> Store::SearchSightings(const SightingQuery& 
   IOCGRID_ASSIGN_OR_RETURN(Statement stmt, reader->Prepare(kSql));
   stmt.Bind(1, q.from)
       .Bind(2, q.to)
-      .BindText(3, JsonArray(q.types))
+      .BindText(3, internal::JsonNumberArray(q.types))
       .BindText(4, internal::JsonStringArray(q.sources))
-      .BindText(5, JsonArray(q.org_ids))
+      .BindText(5, internal::JsonNumberArray(q.org_ids))
       .BindText(6, internal::JsonStringArray(q.org_uuids))
-      .BindText(7, JsonArray(q.attribute_ids))
+      .BindText(7, internal::JsonNumberArray(q.attribute_ids))
       .BindText(8, internal::JsonStringArray(q.attribute_uuids))
-      .BindText(9, JsonArray(q.event_ids))
+      .BindText(9, internal::JsonNumberArray(q.event_ids))
       .BindText(10, internal::JsonStringArray(q.event_uuids))
       .Bind(11, static_cast<int64_t>(std::min<size_t>(q.limit, INT64_MAX)));
   std::vector<SightingRecord> out;

@@ -76,14 +76,26 @@ Result<bool> ImportsNewEventsOnly(EventWriter& writer, std::span<const core::Eve
   return true;
 }
 
-Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, uint64_t incoming,
-                                                                 bool new_events_only) {
+// The dropped indexes' DDL (none when the import does not take the bulk path), and the rows the
+// table held.
+struct BulkLoad {
   std::vector<std::string> ddl;
-  if (incoming < kBulkThreshold) return ddl;
+  uint64_t existing = 0;
+};
+
+Result<BulkLoad> DropAttributeIndexesForBulkLoad(Connection& c, EventWriter& writer,
+                                                 std::span<const core::Event> events,
+                                                 uint64_t incoming) {
+  BulkLoad bulk;
+  if (incoming < kBulkThreshold) return bulk;
   IOCGRID_ASSIGN_OR_RETURN(int64_t existing,
                            c.QueryInt("SELECT coalesce(max(id), 0) FROM attributes"));
-  const uint64_t limit = new_events_only ? kBulkExistingFactor * incoming : incoming;
-  if (static_cast<uint64_t>(existing) >= limit) return ddl;
+  bulk.existing = static_cast<uint64_t>(existing);
+  if (bulk.existing >= kBulkExistingFactor * incoming) return bulk;
+  if (bulk.existing >= incoming) {
+    IOCGRID_ASSIGN_OR_RETURN(bool new_events_only, ImportsNewEventsOnly(writer, events));
+    if (!new_events_only) return bulk;
+  }
   std::vector<std::string> names;
   {
     IOCGRID_ASSIGN_OR_RETURN(
@@ -94,14 +106,14 @@ Result<std::vector<std::string>> DropAttributeIndexesForBulkLoad(Connection& c, 
       IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) break;
       names.emplace_back(stmt.Text(0));
-      ddl.emplace_back(stmt.Text(1));
+      bulk.ddl.emplace_back(stmt.Text(1));
     }
   }
   for (const std::string& name : names) {
     // Index names come from our own schema, not from input.
     IOCGRID_RETURN_IF_ERROR(c.Exec("DROP INDEX \"" + name + "\""));
   }
-  return ddl;
+  return bulk;
 }
 
 }  // namespace
@@ -112,20 +124,15 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
   uint64_t incoming = 0;
   for (const core::Event& event : events) incoming += event.attributes.size();
   Status status = internal::RunDataWrite(*state_, &generation_, [&](Connection& c) -> Status {
-    bool new_events_only = false;
-    if (incoming >= kBulkThreshold) {
-      EventWriter probe(c, *state_, options, &stats);
-      IOCGRID_ASSIGN_OR_RETURN(new_events_only, ImportsNewEventsOnly(probe, events));
-    }
-    IOCGRID_ASSIGN_OR_RETURN(std::vector<std::string> dropped,
-                             DropAttributeIndexesForBulkLoad(c, incoming, new_events_only));
+    BulkLoad bulk;
     {
       EventWriter writer(c, *state_, options, &stats);
+      IOCGRID_ASSIGN_OR_RETURN(bulk, DropAttributeIndexesForBulkLoad(c, writer, events, incoming));
       // Without the attributes_uuid index, repeats are found in memory: a hash set insert is
       // much cheaper than a random B-tree insert, and the index is rebuilt by one sort below.
       UuidSet bulk_uuids;
-      if (!dropped.empty()) {
-        bulk_uuids.reserve(incoming + incoming / 8);
+      if (!bulk.ddl.empty()) {
+        bulk_uuids.reserve(bulk.existing + incoming + incoming / 8);
         IOCGRID_ASSIGN_OR_RETURN(Statement stmt, c.PrepareOnce("SELECT uuid FROM attributes"));
         while (true) {
           IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -141,7 +148,7 @@ Result<ImportStats> Store::ImportEvents(std::span<const core::Event> events,
         }
       }
     }
-    for (const std::string& ddl : dropped) IOCGRID_RETURN_IF_ERROR(c.Exec(ddl));
+    for (const std::string& ddl : bulk.ddl) IOCGRID_RETURN_IF_ERROR(c.Exec(ddl));
     return SetMeta(c, "last_import", std::to_string(state_->options.clock.Now()));
   });
   IOCGRID_RETURN_IF_ERROR(status);

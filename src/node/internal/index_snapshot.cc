@@ -57,6 +57,17 @@ size_t HiddenAtMost(const IndexDelta& delta, int layer) {
          (layer < 2 ? delta.newer->changed.size() : 0);
 }
 
+// Layer `l`'s hits renumbered as the snapshot's records and entries, without those a newer layer
+// hides.
+void ToSnapshotNumbers(const IndexSnapshot& snap, const Layers& layers, int l,
+                       std::vector<index::Hit>* hits) {
+  std::erase_if(*hits, [&](index::Hit& h) {
+    h.record += layers.record_offset[l];
+    h.entry += layers.entry_offset[l];
+    return Hidden(*snap.delta, l, snap.AttributeOf(h.record));
+  });
+}
+
 // Appends one query's hits from every layer, strongest relation first (a stable sort keeps the
 // layers' order within a relation), at most `cap` (0 = all). Returns false when the cap cut them.
 bool AppendMerged(std::span<const std::span<const index::Hit>> parts, uint32_t cap,
@@ -90,11 +101,7 @@ std::vector<index::Hit> IndexSnapshot::MatchAll(std::span<const core::Indicator>
   for (int l = 0; l < 3; ++l) {
     if (layers.index[l] == nullptr) continue;
     hits[l] = layers.index[l]->MatchAll(queries, WidenedFor(options, HiddenAtMost(*delta, l)));
-    std::erase_if(hits[l], [&](index::Hit& h) {
-      h.record += layers.record_offset[l];
-      h.entry += layers.entry_offset[l];
-      return Hidden(*delta, l, AttributeOf(h.record));
-    });
+    ToSnapshotNumbers(*this, layers, l, &hits[l]);
   }
   std::vector<index::Hit> out;
   out.reserve(hits[0].size() + hits[1].size() + hits[2].size());
@@ -128,11 +135,7 @@ bool IndexSnapshot::Match(const core::Indicator& query, const index::MatchOption
     complete =
         layers.index[l]->Match(query, 0, WidenedFor(options, HiddenAtMost(*delta, l)), &hits[l]) &&
         complete;
-    std::erase_if(hits[l], [&](index::Hit& h) {
-      h.record += layers.record_offset[l];
-      h.entry += layers.entry_offset[l];
-      return Hidden(*delta, l, AttributeOf(h.record));
-    });
+    ToSnapshotNumbers(*this, layers, l, &hits[l]);
   }
   const std::array<std::span<const index::Hit>, 3> parts{hits[0], hits[1], hits[2]};
   return AppendMerged(parts, options.max_hits_per_query, out) && complete;

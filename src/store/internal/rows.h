@@ -21,6 +21,18 @@ using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
 
+// Integers as a JSON array, bound as one parameter and read back with json_each: one statement
+// for any number of ids.
+template <typename Range>
+std::string JsonNumberArray(const Range& numbers) {
+  std::string out = "[";
+  for (const auto& n : numbers) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(n);
+  }
+  return out + "]";
+}
+
 // SELECT list for AttributeRecord over `attributes a` (17 columns).
 inline constexpr std::string_view kAttributeColumns =
     "a.id, a.uuid, a.event_id, a.object_id, a.object_relation, a.type, a.category, a.value1, "
