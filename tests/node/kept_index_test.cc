@@ -8,7 +8,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "index/match_index.h"
 #include "tests/node/node_test_util.h"
 
 namespace iocgrid::node {
@@ -110,6 +112,66 @@ TEST_F(KeptIndexTest, ALogTrimmedPastTheFileOrADamagedFileMeansARebuild) {
   EXPECT_NE(Match("198.51.100.9").find("\"relation\":\"in-range\""), std::string::npos);
   EXPECT_NE(Match("later.example").find("\"relation\":\"exact\""), std::string::npos);
   // ... and the rebuild kept a good file again.
+  StartNode(NodeOptions{});
+  EXPECT_TRUE(FromFile());
+}
+
+// The kept file's metadata is input read at start: a valid file whose metadata is hostile (wrong
+// types, missing keys, numbers out of range, bad prefix-length sets, deep nesting, invalid UTF-8,
+// another private-search state) is refused with a rebuild, never trusted or crashed on.
+TEST_F(KeptIndexTest, HostileMetadataInAValidFileMeansARebuild) {
+  Seed();
+  server_.reset();
+  node_.reset();
+  std::string meta;
+  std::vector<int64_t> ids;
+  auto kept = index::MatchIndex::LoadFromFile(dir_ + "/index.snapshot", &meta, &ids);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  const json good = json::parse(meta);
+  ASSERT_TRUE(good.contains("base_seq")) << meta;
+  auto with = [&](const std::string& key, const json& value) {
+    json m = good;
+    m[key] = value;
+    return m.dump();
+  };
+  auto without = [&](const std::string& key) {
+    json m = good;
+    m.erase(key);
+    return m.dump();
+  };
+  // A 20-digit sequence number (past int64), the other fields as kept.
+  std::string huge_seq = with("base_seq", 0);
+  const std::string zero = "\"base_seq\":0";
+  ASSERT_NE(huge_seq.find(zero), std::string::npos) << huge_seq;
+  huge_seq.replace(huge_seq.find(zero), zero.size(), "\"base_seq\":99999999999999999999");
+  const std::vector<std::string> hostile = {
+      with("base_seq", "7"),
+      with("base_seq", -1),
+      with("base_seq", 1.5),
+      huge_seq,
+      with("psi", "false"),
+      with("psi", !good["psi"].get<bool>()),
+      with("v4", "012"),
+      with("v4", std::string(33, '2')),
+      with("v6", nullptr),
+      without("base_seq"),
+      without("v6"),
+      "[]",
+      "not json",
+      std::string(30'000, '[') + std::string(30'000, ']'),
+      "{\"base_seq\":\"\xff\xfe\"}",
+      "",
+  };
+  for (const std::string& bad : hostile) {
+    ASSERT_TRUE((*kept)->SaveToFile(dir_ + "/index.snapshot", bad, ids).ok());
+    StartNode(NodeOptions{});
+    EXPECT_FALSE(FromFile()) << bad.substr(0, 80);
+    EXPECT_NE(Match("198.51.100.9").find("\"relation\":\"in-range\""), std::string::npos)
+        << bad.substr(0, 80);
+    server_.reset();
+    node_.reset();
+  }
+  // The metadata it keeps itself is read back.
   StartNode(NodeOptions{});
   EXPECT_TRUE(FromFile());
 }
