@@ -152,6 +152,27 @@ DROP INDEX IF EXISTS alliance_values_orgs;
 CREATE INDEX IF NOT EXISTS alliance_values_rank ON alliance_values(orgs DESC, id) WHERE orgs >= 2;
 )sql";
 
+// Version 9 (issue 12, scanners over 10^7 sightings): each organisation's last day per value
+// next to the value, so that counting the organisations that saw a value within a window reads
+// only the spans reaching into it, not every organisation that ever saw the value. Only values
+// more than one organisation saw are scanner candidates, so only their spans are indexed
+// (`shared`): most sightings are one organisation's own, and their updates skip the index.
+// (A file stamped back to version 0, as the upgrade tests do, holds the column already.)
+constexpr std::string_view kSharedSpans = R"sql(
+UPDATE value_orgs SET shared = 1 WHERE value_id IN (SELECT id FROM alliance_values WHERE orgs >= 2);
+CREATE INDEX IF NOT EXISTS value_orgs_recent ON value_orgs(value_id, last_day, first_day, shared)
+  WHERE shared = 1;
+)sql";
+
+Status AddSharedSpans(Connection& c) {
+  IOCGRID_ASSIGN_OR_RETURN(bool has_shared, c.HasColumn("value_orgs", "shared"));
+  if (!has_shared) {
+    IOCGRID_RETURN_IF_ERROR(
+        c.Exec("ALTER TABLE value_orgs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0"));
+  }
+  return c.Exec(kSharedSpans);
+}
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
@@ -161,6 +182,7 @@ constexpr sqlite::Migration kMigrations[] = {
     {.version = 6, .sql = kSchemaV6, .apply = nullptr},
     {.version = 7, .sql = kSchemaV7, .apply = nullptr},
     {.version = 8, .sql = kSchemaV8, .apply = nullptr},
+    {.version = 9, .sql = "", .apply = AddSharedSpans},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -245,8 +267,16 @@ DROP INDEX alliance_values_orgs;
 CREATE INDEX alliance_values_rank ON alliance_values(orgs DESC, id) WHERE orgs >= 2;
 )sql";
 
+constexpr std::string_view kPostgresSchemaV9 = R"sql(
+ALTER TABLE value_orgs ADD COLUMN shared BIGINT NOT NULL DEFAULT 0;
+UPDATE value_orgs SET shared = 1 WHERE value_id IN (SELECT id FROM alliance_values WHERE orgs >= 2);
+CREATE INDEX value_orgs_recent ON value_orgs(value_id, last_day, first_day, shared)
+  WHERE shared = 1;
+)sql";
+
 constexpr sql::Migration kPostgresMigrations[] = {{.version = 7, .sql = kPostgresSchemaV7},
-                                                  {.version = 8, .sql = kPostgresSchemaV8}};
+                                                  {.version = 8, .sql = kPostgresSchemaV8},
+                                                  {.version = 9, .sql = kPostgresSchemaV9}};
 static_assert(std::size(kPostgresMigrations) > 0 &&
                   std::end(kPostgresMigrations)[-1].version == std::end(kMigrations)[-1].version,
               "both engines' schemas end at the same version");

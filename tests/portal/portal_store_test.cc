@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -183,7 +184,7 @@ TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "8");
+  EXPECT_EQ(version, "9");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -232,18 +233,20 @@ TEST_F(PortalStoreFileTest, VersionThreeStoresGainOrganisationsAndSightings) {
   EXPECT_TRUE((*s)->ListSentSightings("s2")->empty());
 }
 
+// An IPv4 sighting of `day` (for the upgrade tests).
+AllianceSighting Saw(const std::string& value, int64_t day, const std::string& cls = "noise") {
+  AllianceSighting a;
+  a.value = value;
+  a.type = "ip-src";
+  a.cls = cls;
+  a.day = day;
+  a.first_seen = a.last_seen = day * 86400 + 10;
+  return a;
+}
+
 // Version 7 files hold sightings but no day sketches: migration 8 adds the table and the first
 // open builds them from the rows, so buckets of several days count what was there.
 TEST_F(PortalStoreFileTest, VersionSevenStoresGainDaySketchesFromTheirRows) {
-  auto saw = [](const std::string& value, int64_t day, const std::string& cls) {
-    AllianceSighting a;
-    a.value = value;
-    a.type = "ip-src";
-    a.cls = cls;
-    a.day = day;
-    a.first_seen = a.last_seen = day * 86400 + 10;
-    return a;
-  };
   std::vector<SectorDistinctRow> before;
   {
     auto s = Open();
@@ -252,7 +255,7 @@ TEST_F(PortalStoreFileTest, VersionSevenStoresGainDaySketchesFromTheirRows) {
       std::vector<AllianceSighting> rows;
       for (int i = 0; i < 30 * (org + 1); ++i) {
         rows.push_back(
-            saw("45.0.0." + std::to_string(i), 20000 + i % 3, i % 2 ? "noise" : "threat"));
+            Saw("45.0.0." + std::to_string(i), 20000 + i % 3, i % 2 ? "noise" : "threat"));
       }
       ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(org),
                                                 "org-" + std::to_string(org),
@@ -287,6 +290,51 @@ TEST_F(PortalStoreFileTest, VersionSevenStoresGainDaySketchesFromTheirRows) {
   EXPECT_NE(damaged.status().message().find("sketch"), std::string::npos);
 }
 
+// Version 8 files count scanners from every organisation's span; migration 9 marks the spans of
+// values two or more organisations saw and indexes them, and the same scanners come out, also
+// for a value that becomes shared after the upgrade.
+TEST_F(PortalStoreFileTest, VersionEightStoresIndexTheSpansOfSharedValues) {
+  std::vector<ScannerRow> before;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    for (int org = 0; org < 4; ++org) {
+      std::vector<AllianceSighting> rows;
+      // 45.0.0.i is seen by the organisations 0..i%4, on days spread over the window.
+      for (int i = 0; i < 40; ++i) {
+        if (org <= i % 4) rows.push_back(Saw("45.0.0." + std::to_string(i), 20002 + (i + org) % 3));
+      }
+      rows.push_back(Saw("45.0.1." + std::to_string(org), 20004));  // each org's own
+      ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(org),
+                                                "org-" + std::to_string(org), "energy", rows)
+                      .ok());
+    }
+    before = *(*s)->Scanners(20002, 20004, 2, 100);
+    ASSERT_EQ(before.size(), 30u);  // the values seen by 2, 3 or 4 organisations
+  }
+  Sql(dir_,
+      "DROP INDEX value_orgs_recent; ALTER TABLE value_orgs DROP COLUMN shared; PRAGMA "
+      "user_version = 8;");
+  auto s = Open();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto after = (*s)->Scanners(20002, 20004, 2, 100);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ((*after)[i].value, before[i].value) << i;
+    EXPECT_EQ((*after)[i].orgs, before[i].orgs) << i;
+  }
+  // org-0's own value, now seen by a second organisation: both spans count.
+  ASSERT_TRUE(
+      (*s)->RecordAllianceSightings("late", "org-9", "energy", {Saw("45.0.1.0", 20003)}).ok());
+  auto late = (*s)->Scanners(20003, 20004, 2, 100);
+  ASSERT_TRUE(late.ok());
+  auto found = std::find_if(late->begin(), late->end(),
+                            [](const ScannerRow& r) { return r.value == "45.0.1.0"; });
+  ASSERT_NE(found, late->end());
+  EXPECT_EQ(found->orgs.size(), 2u);
+}
+
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
 TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
   {
@@ -312,13 +360,13 @@ TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) 
 
 TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(Open().ok());
-  Sql(dir_, "PRAGMA user_version = 9;");
+  Sql(dir_, "PRAGMA user_version = 10;");
   auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
-  EXPECT_NE(message.find("portal store schema version 9"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 8"), std::string::npos) << message;
+  EXPECT_NE(message.find("portal store schema version 10"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 9"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
@@ -563,14 +611,14 @@ TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
   ASSERT_TRUE(Open().ok());
   {
     auto raw = sql::ConnectPostgres(database_);
-    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 9").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 10").ok());
   }
   s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(s.status().message().find("portal store schema version 9"), std::string::npos)
+  EXPECT_NE(s.status().message().find("portal store schema version 10"), std::string::npos)
       << s.status().ToString();
-  EXPECT_NE(s.status().message().find("versions up to 8"), std::string::npos);
+  EXPECT_NE(s.status().message().find("versions up to 9"), std::string::npos);
 }
 
 // Unreachable servers and unreadable URLs are clear errors that never repeat the password.

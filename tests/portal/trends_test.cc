@@ -304,6 +304,25 @@ TEST_F(TrendStoreTest, PurgeDeletesWhatIsPastRetention) {
   EXPECT_EQ(store_->SectorDays(kToday, kToday)->size(), 1u);
 }
 
+// A value two organisations saw, purged back to one, then seen by another: scanners count the
+// organisation left from before the purge and the new one, and only those.
+TEST_F(TrendStoreTest, AValueSharedAgainAfterAPurgeCountsEveryOrganisationInTheWindow) {
+  Record("a-old", "org-a", "finance", {Saw("203.0.113.5", kToday - 100)});
+  Record("a-new", "org-a", "finance", {Saw("203.0.113.5", kToday - 3)});
+  Record("b-old", "org-b", "finance", {Saw("203.0.113.5", kToday - 100)});
+  ASSERT_EQ(store_->Scanners(kToday - 6, kToday, 2, 100)->size(), 0u);  // org-b: out of window
+  ASSERT_EQ(store_->Scanners(kToday - 120, kToday, 2, 100)->size(), 1u);
+  ASSERT_TRUE(store_->PurgeAllianceSightings(kToday - 89).ok());
+  EXPECT_TRUE(store_->Scanners(kToday - 120, kToday, 2, 100)->empty());  // org-a alone now
+  Record("c", "org-c", "energy", {Saw("203.0.113.5", kToday)});
+  auto rows = store_->Scanners(kToday - 6, kToday, 2, 100);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].orgs.size(), 2u);
+  EXPECT_EQ((*rows)[0].sectors.size(), 2u);
+  EXPECT_EQ((*rows)[0].first_seen, (kToday - 3) * 86400);
+}
+
 TEST_F(TrendStoreTest, ActorsGroupTaggedIndicatorsWithKAnonymity) {
   auto tagged = [](const std::string& v, int64_t day) {
     AllianceSighting s = Saw(v, day);
