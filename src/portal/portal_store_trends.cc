@@ -303,12 +303,12 @@ Status FoldBatch(Database& db, const std::string& org, const std::string& sector
                  "b.value_id ON CONFLICT(value_id, org) DO UPDATE SET first_day = CASE WHEN "
                  "excluded.first_day < value_orgs.first_day THEN excluded.first_day ELSE "
                  "value_orgs.first_day END, last_day = CASE WHEN excluded.last_day > "
-                 "value_orgs.last_day THEN excluded.last_day ELSE value_orgs.last_day END, shared "
-                 "= CASE WHEN excluded.shared > value_orgs.shared THEN excluded.shared ELSE "
-                 "value_orgs.shared END"));
+                 "value_orgs.last_day THEN excluded.last_day ELSE value_orgs.last_day END"));
   spans.BindText(1, org);
   IOCGRID_RETURN_IF_ERROR(spans.Run());
-  // A value this organisation is the second to see: the first one's span joins the index too.
+  // A new span is shared when its value has two organisations now (a span already there was
+  // marked when its value reached two). A value this organisation is the second to see: the
+  // first one's span joins the index too.
   // (CROSS JOIN: from the batch's rows, not from every value two organisations saw.)
   IOCGRID_RETURN_IF_ERROR(
       db.Exec("UPDATE value_orgs SET shared = 1 WHERE shared = 0 AND value_id IN (SELECT v.id "
