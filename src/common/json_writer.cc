@@ -4,10 +4,27 @@
 
 namespace iocgrid {
 
+namespace {
+
+// Printable ASCII that stands for itself inside a JSON string: everything from 0x20 to 0x7e
+// except '"' and '\\'.
+bool Plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+
+}  // namespace
+
 void JsonWriter::String(std::string_view s, bool) {
   static constexpr char kHex[] = "0123456789abcdef";
   *out_ += '"';
   for (size_t i = 0; i < s.size();) {
+    // Runs of plain bytes (nearly every value written: addresses, names, digests) are copied
+    // at once; appending them byte by byte cost sift's NDJSON report 1 µs an observable.
+    size_t run = i;
+    while (run < s.size() && Plain(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out_->append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       // Overlongs, encoded surrogates and F5.. lead bytes too (issue 8: the old check let them
@@ -44,7 +61,7 @@ void JsonWriter::String(std::string_view s, bool) {
           *out_ += kHex[c >> 4];
           *out_ += kHex[c & 0xf];
         } else {
-          *out_ += static_cast<char>(c);
+          *out_ += static_cast<char>(c);  // 0x7f
         }
     }
     ++i;
