@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -311,13 +312,33 @@ struct SiftReport {
   int64_t elapsed_ms = 0;
 };
 
+// Reports of at least this many observables are formatted by two threads.
+constexpr size_t kParallelReportLines = 16384;
+
 // --format json / ndjson: a line per observable, then the summary line.
 void PrintJsonLines(const SiftReport& r) {
+  // A large report's second half is formatted by a second thread while the first is written:
+  // formatting 10^5 observables on one core took about a tenth of a 2·10^6-line sift.
+  const std::span<const uint32_t> order(r.order);
+  const size_t half = order.size() >= kParallelReportLines ? order.size() / 2 : order.size();
+  std::string second;
+  std::jthread formatter;
+  if (half < order.size()) {
+    formatter = std::jthread([&] {
+      std::string line;
+      for (uint32_t i : order.subspan(half)) {
+        WriteObservableLine(r.obs[i], r.tally.classes[i], r.hits[i], &line);
+        second += line;
+      }
+    });
+  }
   std::string line;
-  for (uint32_t i : r.order) {
+  for (uint32_t i : order.first(half)) {
     WriteObservableLine(r.obs[i], r.tally.classes[i], r.hits[i], &line);
     std::fwrite(line.data(), 1, line.size(), stdout);
   }
+  if (formatter.joinable()) formatter.join();
+  std::fwrite(second.data(), 1, second.size(), stdout);
   const sift::SiftCounts& counts = r.counts;
   ojson summary = {{"kind", "summary"},           {"lines", counts.lines},
                    {"parsed", counts.parsed},     {"malformed", counts.malformed},
@@ -445,7 +466,7 @@ Status ReadLogs(const std::vector<std::string>& logs, bool show_progress, sift::
   for (const std::string& log : logs) {
     Status s = sifter->AddFile(log, [&](uint64_t bytes, uint64_t lines) {
       progress.Show(fmt::format("sifting {}: {:L} MB, {:L} lines, {:L} observables...", log,
-                                bytes >> 20, lines, sifter->observables().size()));
+                                bytes >> 20, lines, sifter->observable_count()));
     });
     if (!s.ok()) {
       progress.Done();

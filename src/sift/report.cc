@@ -1,6 +1,7 @@
 #include "sift/report.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace iocgrid::sift {
 
@@ -62,13 +63,42 @@ void CountLines(std::span<const uint32_t> ids, uint64_t lines, Tally* tally) {
 }
 
 std::vector<uint32_t> ReportOrder(std::span<const Observable> obs, std::span<const Class> cls) {
-  std::vector<uint32_t> order(obs.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    if (cls[a] != cls[b]) return cls[a] < cls[b];
-    if (obs[a].lines != obs[b].lines) return obs[a].lines > obs[b].lines;
-    return obs[a].value < obs[b].value;
+  // The order compares class, lines and value, but through a key of 24 bytes per observable
+  // (class and lines in one word, the value's first 8 bytes big-endian in another) so that the
+  // sort reads a compact array instead of following 10^5 indices into the observables; most
+  // observables of a busy log share their line count, and their values nearly always differ in
+  // the first 8 bytes. Ties of both words are decided by the full rule.
+  struct Key {
+    uint64_t rank;    // class, then lines descending (saturated at 2^56 - 1)
+    uint64_t prefix;  // the value's first 8 bytes, zero-padded, most significant first
+    uint32_t index;
+  };
+  constexpr uint64_t kLinesMax = (uint64_t{1} << 56) - 1;
+  std::vector<Key> keys(obs.size());
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    const Observable& o = obs[i];
+    uint64_t prefix = 0;
+    for (size_t b = 0; b < 8; ++b) {
+      prefix = prefix << 8 | (b < o.value.size() ? static_cast<unsigned char>(o.value[b]) : 0);
+    }
+    keys[i] = {
+        uint64_t{static_cast<uint8_t>(cls[i])} << 56 | (kLinesMax - std::min(o.lines, kLinesMax)),
+        prefix, i};
+  }
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    // Below the saturation the ranks' equal lines are the observables' lines: the prefix may
+    // decide. At it (lines >= 2^56 - 1, both), the full rule compares the lines first.
+    const bool saturated = (a.rank & kLinesMax) == 0;
+    if (!saturated && a.prefix != b.prefix) return a.prefix < b.prefix;
+    const Observable& x = obs[a.index];
+    const Observable& y = obs[b.index];
+    if (x.lines != y.lines) return x.lines > y.lines;
+    if (x.value != y.value) return x.value < y.value;
+    return a.index < b.index;
   });
+  std::vector<uint32_t> order(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) order[i] = keys[i].index;
   return order;
 }
 
