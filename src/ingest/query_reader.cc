@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/fast_value.h"
 #include "ingest/internal/file_io.h"
 #include "ingest/internal/text_util.h"
 #include "ingest/internal/values.h"
@@ -88,8 +89,15 @@ void ParsePlainQueries(std::string_view content, uint32_t first_line, const Quer
   internal::LineCursor cursor(content);
   std::string_view line;
   uint32_t local = 0;
+  core::Indicator plain;
   while (cursor.Next(&line, &local)) {
     const uint32_t number = first_line - 1 + local;
+    // A line that is nothing but a plain value (most lines of a long list) is its own token:
+    // trimming, comment and token scans would find nothing to remove.
+    if (core::GuessPlainIndicator(line, &plain)) {
+      out.on_query(QueryView{line, plain, number, {}});
+      continue;
+    }
     std::string_view text = TrimAscii(line);
     if (text.empty() || internal::IsCommentLine(text)) continue;
     text = internal::StripTrailingComment(text);

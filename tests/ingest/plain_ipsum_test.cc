@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "ingest/loader.h"
 #include "tests/ingest/test_util.h"
@@ -109,6 +110,65 @@ TEST(IpsumTest, GzipFile) {
   EXPECT_EQ(loaded.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(loaded.status.message().find("decompress first"), std::string_view::npos);
 #endif
+}
+
+// A list read in parts (as `iocgrid match` reads data files): every line arrives once and in
+// order, with its comment and number, whether the receiver keeps each part's array (the next
+// part then gets a new one) or only reads it (the array is reused). Plain values, values with
+// comments, blank and comment lines are mixed so that both the plain-line path and the general
+// one run.
+TEST(PlainListTest, PartsHoldEveryLineWhetherTheReceiverKeepsTheArrayOrNot) {
+  const std::string content =
+      "198.51.100.7\n"
+      "# a comment line\n"
+      "evil.example.com\n"
+      "\n"
+      "203.0.113.9 # seen twice\n"
+      "D41D8CD98F00B204E9800998ECF8427E\n"
+      "  192.0.2.1  \n"
+      "bad-site.org\r\n"
+      "10.1.2.0/24 office\n";
+  struct Row {
+    core::Indicator indicator;
+    std::string comment;
+    uint32_t line;
+    bool operator==(const Row&) const = default;
+  };
+  const std::vector<Row> expected = {
+      {{IndicatorType::kIpDst, "198.51.100.7"}, "", 1},
+      {{IndicatorType::kHostname, "evil.example.com"}, "", 3},
+      {{IndicatorType::kIpDst, "203.0.113.9"}, "", 5},
+      {{IndicatorType::kMd5, "d41d8cd98f00b204e9800998ecf8427e"}, "", 6},
+      {{IndicatorType::kIpDst, "192.0.2.1"}, "", 7},
+      {{IndicatorType::kDomain, "bad-site.org"}, "", 8},
+      {{IndicatorType::kIpDst, "10.1.2.0/24"}, "office", 9},
+  };
+  LoadOptions options;
+  options.max_attributes_per_event = 2;
+  for (const bool keep : {false, true}) {
+    std::vector<Row> rows;
+    std::vector<Event> kept;
+    size_t parts = 0;
+    Result<LoadStats> stats = LoadContent(
+        "list.txt", content, options,
+        [&](Event&& event) {
+          ++parts;
+          for (const Attribute& a : event.attributes) {
+            rows.push_back({a.indicator, a.comment, a.line});
+          }
+          if (keep) kept.push_back(std::move(event));
+        },
+        [](const LoadIssue&) {});
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(rows, expected) << "receiver keeps the parts: " << keep;
+    EXPECT_EQ(parts, 4u);
+    EXPECT_EQ(stats->attributes, expected.size());
+    if (keep) {
+      ASSERT_EQ(kept.size(), 4u);
+      EXPECT_EQ(kept[0].attributes.at(1).indicator.value, "evil.example.com");
+      EXPECT_EQ(kept[3].attributes.at(0).indicator.value, "10.1.2.0/24");
+    }
+  }
 }
 
 TEST(LoadFileTest, MissingFileIsNotFound) {

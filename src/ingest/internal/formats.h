@@ -37,9 +37,12 @@ class LoadContext {
   // attributes so far over as a part (see LoadOptions::max_attributes_per_event).
   void Add(Event* event, Attribute&& attribute) const;
   // Hands an event (or its last part) to the sink, counting it and its attributes.
-  void Emit(Event&& event) const;
+  void Emit(Event&& event) const { Hand(event); }
 
  private:
+  // Emit's work on an event the caller still owns: the sink may take its contents or not.
+  void Hand(Event& event) const;
+
   std::string_view path_;
   const EventSink& on_event_;
   const IssueSink& on_issue_;
