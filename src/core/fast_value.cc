@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/ascii.h"
+#include "core/ip.h"
 
 namespace iocgrid::core {
 namespace {
@@ -40,22 +41,8 @@ bool IsPlainHostName(std::string_view v, int* labels) {
 }  // namespace
 
 bool IsCanonicalIpv4(std::string_view v) {
-  if (v.size() < 7 || v.size() > 15) return false;
-  int octets = 0;
-  size_t i = 0;
-  while (true) {
-    const size_t start = i;
-    unsigned value = 0;
-    while (i < v.size() && IsAsciiDigit(v[i]) && i - start < 3) {
-      value = value * 10 + static_cast<unsigned>(v[i] - '0');
-      ++i;
-    }
-    const size_t digits = i - start;
-    if (digits == 0 || value > 255 || (digits > 1 && v[start] == '0')) return false;
-    if (++octets == 4) return i == v.size();
-    if (i >= v.size() || v[i] != '.') return false;
-    ++i;
-  }
+  uint32_t ignored = 0;
+  return ParseIpv4(v, &ignored);  // accepts exactly the canonical dotted quads
 }
 
 std::optional<IndicatorType> HashTypeForHexLength(size_t hex_length) {

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
+#include <string>
+#include <vector>
 
 namespace iocgrid::core {
 namespace {
@@ -21,6 +24,75 @@ TEST(ParseIpv4Test, AcceptsDottedQuadOnly) {
   EXPECT_FALSE(ParseIpv4("1.2.3.4 ", &v));
   EXPECT_FALSE(ParseIpv4("1..3.4", &v));
   EXPECT_FALSE(ParseIpv4("a.b.c.d", &v));
+}
+
+// The dotted-quad rule read independently (split on '.', each part 1-3 digits, no leading zero,
+// at most 255), against ParseIpv4 over edge cases and random strings of digits and dots (with
+// a few other bytes) of every length around the accepted 7..15.
+std::optional<uint32_t> Ipv4ByTheRule(const std::string& text) {
+  std::vector<std::string> parts;
+  std::string part;
+  for (char c : text) {
+    if (c == '.') {
+      parts.push_back(part);
+      part.clear();
+    } else {
+      part += c;
+    }
+  }
+  parts.push_back(part);
+  if (parts.size() != 4) return std::nullopt;
+  uint32_t value = 0;
+  for (const std::string& p : parts) {
+    if (p.empty() || p.size() > 3 || (p.size() > 1 && p[0] == '0')) return std::nullopt;
+    unsigned octet = 0;
+    for (char c : p) {
+      if (c < '0' || c > '9') return std::nullopt;
+      octet = octet * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (octet > 255) return std::nullopt;
+    value = value << 8 | octet;
+  }
+  return value;
+}
+
+TEST(ParseIpv4Test, SameAsTheRuleOnEdgesAndRandomText) {
+  std::vector<std::string> cases = {
+      "0.0.0.0",         "9.9.9.9",    "10.0.0.1",   "100.200.250.255",
+      "255.255.255.256", "256.1.1.1",  "1.2.3.4.",   ".1.2.3.4",
+      "1.2.3..4",        "01.2.3.4",   "1.2.3.00",   "1.2.3.0",
+      "1.2.34",          "1111.2.3.4", "1.2.3.4444", std::string("1.2.\0.4", 7),
+      "1.2.3.4\n",       "1.2.3.-4",   "1.2.3.+4",   "1.2.3.4/8",
+      "١.٢.٣.٤"};
+  std::mt19937_64 rng(4);
+  const std::string alphabet = "0123456789.......0120255x/ ";
+  for (int i = 0; i < 300000; ++i) {
+    std::string text;
+    const size_t length = rng() % 18;
+    for (size_t k = 0; k < length; ++k) text += alphabet[rng() % alphabet.size()];
+    cases.push_back(text);
+  }
+  for (int i = 0; i < 100000; ++i) {  // nearly valid: four octets with small mistakes
+    std::string text;
+    for (int o = 0; o < 4; ++o) {
+      if (o > 0) text += '.';
+      text += std::to_string(rng() % 300);
+      if (rng() % 50 == 0) text.insert(text.size() - 1, "0");
+    }
+    cases.push_back(text);
+  }
+  size_t accepted = 0;
+  for (const std::string& text : cases) {
+    uint32_t got = 0;
+    const bool ok = ParseIpv4(text, &got);
+    const std::optional<uint32_t> want = Ipv4ByTheRule(text);
+    ASSERT_EQ(ok, want.has_value()) << "'" << text << "'";
+    if (ok) {
+      EXPECT_EQ(got, *want) << text;
+      ++accepted;
+    }
+  }
+  EXPECT_GT(accepted, 40000u);  // about half the nearly valid cases are valid
 }
 
 TEST(ParseIpNetworkTest, ClearsHostBits) {
