@@ -78,8 +78,12 @@ Result<LocalData> LoadLocalData(const std::vector<std::string>& paths,
             full =
                 builder.Add(attribute.indicator, static_cast<index::RecordId>(data.records.size()));
             if (!full.ok()) return;
-            data.records.push_back(
-                RecordInfo{event_no, attribute.line, std::move(attribute.comment)});
+            uint32_t comment = 0;
+            if (!attribute.comment.empty()) {
+              data.comments.push_back(std::move(attribute.comment));
+              comment = static_cast<uint32_t>(data.comments.size());
+            }
+            data.records.push_back(RecordInfo{event_no, attribute.line, comment});
           }
           show();
         },

@@ -87,7 +87,7 @@ class QueryBatches {
       row.source = event.source;
       row.source_name = event.name;
       row.line = record.line;
-      row.comment = record.comment;
+      row.comment = data_.comment(record);
       writer_->Write(row);
       ++hits_;
       if (!hit[h.query]) ++queries_hit_;

@@ -110,6 +110,25 @@ TEST(MatchCliTest, CsvOutputHasHeaderAndQuotedFields) {
   EXPECT_NE(r.out.find("\"c2, stage 2\""), std::string::npos) << r.out;
 }
 
+// Comments are kept apart from the records (most have none): each hit still shows its own.
+TEST(MatchCliTest, EachHitShowsItsOwnRecordsComment) {
+  TempDir dir;
+  std::string data = dir.Write("member.txt",
+                               "198.51.100.1 first seen in march\n198.51.100.2\n"
+                               "198.51.100.3 c2 # trailing note\n198.51.100.4\n");
+  auto r = RunIocgrid({"match", "--against", data, "--format", "json", "-"},
+                      "198.51.100.4\n198.51.100.3\n198.51.100.2\n198.51.100.1\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto hits = Lines(r.out);
+  ASSERT_EQ(hits.size(), 4u) << r.out;
+  EXPECT_FALSE(hits[0].contains("comment")) << hits[0].dump();
+  EXPECT_EQ(hits[1]["comment"], "c2");
+  EXPECT_FALSE(hits[2].contains("comment")) << hits[2].dump();
+  EXPECT_EQ(hits[3]["comment"], "first seen in march");
+  EXPECT_EQ(hits[3]["line"], 1);
+  EXPECT_EQ(hits[1]["line"], 3);
+}
+
 TEST(MatchCliTest, ErrorsExitTwoWithOneLine) {
   auto missing = RunIocgrid({"match", "--against", "/nonexistent/dir", "-"}, "1.2.3.4\n");
   EXPECT_EQ(missing.exit_code, 2);

@@ -36,6 +36,8 @@ class LoadContext {
   // Adds an attribute to a list format's event; when the event reaches the part size, hands the
   // attributes so far over as a part (see LoadOptions::max_attributes_per_event).
   void Add(Event* event, Attribute&& attribute) const;
+  // The same for an attribute already appended to event->attributes.
+  void Added(Event* event) const;
   // Hands an event (or its last part) to the sink, counting it and its attributes.
   void Emit(Event&& event) const { Hand(event); }
 

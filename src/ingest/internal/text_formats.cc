@@ -43,6 +43,10 @@ void LoadContext::SkipMany(uint64_t count, uint32_t line, std::string message) c
 
 void LoadContext::Add(Event* event, Attribute&& attribute) const {
   event->attributes.push_back(std::move(attribute));
+  Added(event);
+}
+
+void LoadContext::Added(Event* event) const {
   if (max_part_ == 0 || event->attributes.size() < max_part_) return;
   Event part;
   part.uuid = event->uuid;
@@ -74,7 +78,7 @@ void LoadContext::Hand(Event& event) const {
   // JSON \u escapes can still decode to lone surrogates after the file-level repair.
   size_t replaced = 0;
   auto repair = [&replaced](std::string& s) {
-    if (!IsValidUtf8(s)) s = SanitizeUtf8(s, &replaced);
+    if (!s.empty() && !IsValidUtf8(s)) s = SanitizeUtf8(s, &replaced);
   };
   for (std::string* s : {&event.uuid, &event.info, &event.date, &event.org}) repair(*s);
   for (std::string& t : event.tags) repair(t);
@@ -265,9 +269,15 @@ Status LoadLines(const LoadContext& context, std::string_view content, ReadLine 
   while (cursor.Next(&line, &number)) {
     const std::string_view text = TrimAscii(line);
     if (text.empty()) continue;
-    Attribute attribute;
+    // Read in place: an Attribute is some 400 bytes, which a local and a move into the event
+    // copied once more per line.
+    Attribute& attribute = event.attributes.emplace_back();
     attribute.line = number;
-    if (read(text, &attribute)) context.Add(&event, std::move(attribute));
+    if (read(text, &attribute)) {
+      context.Added(&event);
+    } else {
+      event.attributes.pop_back();
+    }
   }
   context.Emit(std::move(event));
   return Status::Ok();
