@@ -25,7 +25,10 @@
 namespace iocgrid::sift {
 namespace {
 
-constexpr size_t kReadChunk = size_t{1} << 20;
+// Each thread reads its half 256 KB at a time: the chunk stays in the core's L2 cache between
+// the kernel's copy and the parse. With 1 MB chunks the 2·10^6-line bench log took 0.59 s,
+// with 256 KB 0.56 s (eight alternating runs each; 64 KB was no faster).
+constexpr size_t kReadChunk = size_t{256} << 10;
 
 bool SplittableFormat(LogFormat format) {
   return format == LogFormat::kCombined || format == LogFormat::kCommon ||
