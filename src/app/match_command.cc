@@ -44,7 +44,7 @@ struct MatchFlags {
 };
 
 // Queries are matched in batches (MatchAll prefetches across a batch), their hits written, and
-// the batch dropped: a million-line query file costs no more memory than its text (and 16 bytes
+// the batch dropped: a million-line query file costs no more memory than its text (and 24 bytes
 // a line for what SplitMatch parses ahead).
 class QueryBatches {
  public:
@@ -133,7 +133,7 @@ constexpr double kParsedCost = 0.65;
 
 // A plain query list of kSplitQueryBytes or more, matched by two threads, the second of which
 // starts before the index exists: while the data files load, it parses the list from its start
-// in chunks (queries kept as slices of the text, 16 bytes each). When the index is ready it
+// in chunks (queries kept as slices of the text, 24 bytes each). When the index is ready it
 // stops, and the rest of the work is split in two halves of equal estimated cost (a parsed
 // query costs kParsedCost of one still to parse): the main thread takes the first part (parsed
 // queries, then raw lines), the worker the second, its hits written to a temporary file (kept in
