@@ -178,7 +178,8 @@ class SplitMatch {
     planned_ = true;
     plan_.set_value(plan);
 
-    // The first part: parsed queries [0, plan.queries), then raw lines [raw_begin, plan.split).
+    // The first part: parsed queries [0, plan.queries), then the raw lines from where parsing
+    // ahead stopped up to plan.split.
     for (size_t i = 0; i < plan.issues; ++i) report(issues_[i]);
     Replay(0, plan.queries, batches);
     const Mark& stop = marks_.back();
@@ -269,7 +270,7 @@ class SplitMatch {
       p.length = static_cast<uint32_t>(q.raw.size());
       p.line = q.line;
       p.type = q.indicator.type;
-      if (q.raw != q.indicator.value) {
+      if (q.raw != q.indicator.value || q.raw.size() > std::numeric_limits<uint32_t>::max()) {
         p.other = static_cast<uint32_t>(others_.size());
         others_.push_back(ingest::QueryItem{std::string(q.raw), q.indicator, q.line, {}});
       }
