@@ -1,6 +1,7 @@
 // `iocgrid match` as a user runs it: a real process on real files.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -207,6 +208,38 @@ TEST(MatchCliTest, TwoThreadsGiveTheOutputOfOne) {
   auto bad = RunIocgrid({"match", "--threads", "3", "--against", data, list});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--threads"), std::string::npos) << bad.err;
+}
+
+// Hostile lists on the two-thread path: a 5 MB line without a break, invalid UTF-8 and NUL
+// bytes, CR-only line ends and a BOM, each around valid values; the second thread's parsing ahead
+// and the split must give the one-thread output and warnings.
+TEST(MatchCliTest, TwoThreadsGiveTheOutputOfOneOnHostileLists) {
+  TempDir dir;
+  const std::string data = dir.Write("data.txt", "198.51.100.7\nevil.example.com\n");
+  constexpr char kBad[] = "\xff\xfe\xc0\xaf not \0 a value\n";  // a NUL inside
+  std::string garbage;
+  for (int i = 0; i < 300000; ++i) {
+    garbage += i % 3 == 0 ? std::string(kBad, sizeof kBad - 1)
+                          : (i % 3 == 1 ? "198.51.100.7\n" : "x.evil.example.com\r\r\n");
+  }
+  const std::vector<std::string> lists = {
+      dir.Write("one-line.txt", "198.51.100.7\n" + std::string(5 << 20, 'a') + "\n198.51.100.7\n"),
+      dir.Write("no-break.txt", std::string(5 << 20, '7')),
+      dir.Write("garbage.txt", "\xef\xbb\xbf" + garbage),
+  };
+  for (const std::string& q : lists) {
+    ASSERT_GE(std::filesystem::file_size(q), size_t{4} << 20);
+    auto one = RunIocgrid({"match", "--threads", "1", "--format", "json", "--against", data, q});
+    auto two = RunIocgrid({"match", "--format", "json", "--against", data, q});
+    EXPECT_NE(one.exit_code, 2) << one.err;
+    EXPECT_EQ(two.exit_code, one.exit_code) << q;
+    EXPECT_EQ(two.out, one.out) << q;
+    EXPECT_EQ(two.err, one.err) << q;
+  }
+  auto garbage_hits = RunIocgrid({"match", "--format", "json", "--against", data, lists[2]});
+  EXPECT_EQ(Lines(garbage_hits.out).size(), 200000u);  // every 198.51.100.7 and subdomain line
+  EXPECT_NE(garbage_hits.err.find("garbage.txt:1: no indicator"), std::string::npos)
+      << garbage_hits.err.substr(0, 500);
 }
 
 TEST(MatchCliTest, HelpExplainsTheCommand) {
