@@ -44,6 +44,28 @@ Status ApplyConnectionPragmas(Connection& connection, const StoreOptions& option
   return Status::Ok();
 }
 
+// The audit file's connection: WAL and the store's durability, its own small page cache.
+Result<std::unique_ptr<Connection>> OpenAuditFile(const std::string& path,
+                                                  const StoreOptions& options) {
+  IOCGRID_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> audit,
+      Connection::Open(path, Connection::Mode::kReadWriteCreate, options.busy_timeout_ms));
+  Result<int64_t> probe = audit->QueryInt("PRAGMA schema_version");
+  if (!probe.ok()) return probe.status().WithContext("audit log " + path);
+  {
+    IOCGRID_ASSIGN_OR_RETURN(Statement wal, audit->PrepareOnce("PRAGMA journal_mode = WAL"));
+    IOCGRID_ASSIGN_OR_RETURN(bool wal_row, wal.Step());
+    if (!wal_row || wal.Text(0) != "wal") {
+      return UnavailableError("audit log " + path + ": cannot switch to WAL journal mode");
+    }
+  }
+  IOCGRID_RETURN_IF_ERROR(
+      audit->Exec(options.sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
+  IOCGRID_RETURN_IF_ERROR(ApplyConnectionPragmas(*audit, options, 2048));
+  IOCGRID_RETURN_IF_ERROR(MigrateAudit(*audit, path));
+  return audit;
+}
+
 }  // namespace
 
 ReaderLease::ReaderLease(StoreState* state, std::unique_ptr<Connection> connection)
@@ -174,6 +196,22 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
     // Truncate the WAL back to 64 MiB after checkpoints, so one huge import does not leave a
     // huge -wal file behind.
     IOCGRID_RETURN_IF_ERROR(writer.Exec("PRAGMA journal_size_limit = 67108864"));
+    // The audit file first: a store from before schema version 6 has its audit rows copied
+    // there before the store's migration drops them. A file Migrate refuses (another
+    // application's, a newer schema) is refused before an audit file is made beside it.
+    IOCGRID_ASSIGN_OR_RETURN(int64_t application_id, writer.QueryInt("PRAGMA application_id"));
+    IOCGRID_ASSIGN_OR_RETURN(int64_t version, writer.QueryInt("PRAGMA user_version"));
+    if (*probe != 0 &&
+        (application_id != internal::kApplicationId || version > internal::LatestSchemaVersion())) {
+      IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
+      return InternalError("store " + path + ": unexpected application id or schema version");
+    }
+    {
+      MutexLock audit_lock(state->audit_mu);
+      const std::string audit_path = (fs::path(data_dir) / std::string(kAuditFileName)).string();
+      IOCGRID_ASSIGN_OR_RETURN(state->audit, internal::OpenAuditFile(audit_path, options));
+      IOCGRID_RETURN_IF_ERROR(internal::CopyAuditRowsFromStore(*state->audit, path));
+    }
     IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
   }
   return std::make_unique<Store>(std::move(state));

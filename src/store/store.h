@@ -1,6 +1,7 @@
-// Store: a node's embedded database (one SQLite file, DIR/iocgrid.db, in WAL mode) holding its
-// organisations, users, API keys (as SHA-256 hashes), events, objects, attributes, tags,
-// sightings and audit log. The schema and its durability argument are in docs/store-schema.md.
+// Store: a node's embedded database (SQLite in WAL mode: DIR/iocgrid.db holding its
+// organisations, users, API keys (as SHA-256 hashes), events, objects, attributes, tags and
+// sightings, and DIR/audit.db holding its audit log). The schema and its durability argument
+// are in docs/store-schema.md.
 //
 // Writes are transactions: each write method either commits whole or leaves the store as it
 // was (a failing event in an ImportEvents batch rolls back the batch; a process killed mid-write
@@ -45,15 +46,18 @@ bool IsDiskFull(const Status& status);
 class Store {
  public:
   // The schema version this binary writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   // The database file inside the data directory.
   static constexpr std::string_view kFileName = "iocgrid.db";
+  // The audit log's file beside it (its own file so that a request's audit rows do not make
+  // reader connections of the store file drop their page caches; docs/store-schema.md).
+  static constexpr std::string_view kAuditFileName = "audit.db";
 
-  // Opens (creating DIR and the file when allowed) DIR/iocgrid.db and migrates it forward to
-  // kSchemaVersion. Errors: kNotFound (missing and !create_if_missing), kUnimplemented (the file
-  // has a newer schema than this binary knows; the message names both versions),
-  // kInvalidArgument (not an iocgrid database), kDataLoss (corrupt), kPermissionDenied /
-  // kUnavailable (cannot open or locked).
+  // Opens (creating DIR and the files when allowed) DIR/iocgrid.db and DIR/audit.db and
+  // migrates them forward to kSchemaVersion (an older store's audit rows move to audit.db). Errors:
+  // kNotFound (missing and !create_if_missing), kUnimplemented (the file has a newer schema than
+  // this binary knows; the message names both versions), kInvalidArgument (not an iocgrid
+  // database), kDataLoss (corrupt), kPermissionDenied / kUnavailable (cannot open or locked).
   static Result<std::unique_ptr<Store>> Open(const std::string& data_dir,
                                              const StoreOptions& options);
 

@@ -1,4 +1,6 @@
-// The audit log: one row per audited request, appended before the work and updated after it.
+// The audit log: one row per audited request, appended before the work and updated after it,
+// in its own file (Store::kAuditFileName) on its own connection: one statement each, so
+// autocommit; the store file's writer is not involved.
 #include <string>
 #include <vector>
 
@@ -30,7 +32,9 @@ Result<int64_t> Store::AppendAudit(const AuditEntry& entry) {
   const bool keep_values = state_->options.audit_values && !entry.values.empty();
   const std::string values = keep_values ? AuditValues(entry.values) : std::string();
   int64_t id = 0;
-  Status st = internal::RunWrite(*state_, [&](Connection& c) -> Status {
+  MutexLock lock(state_->audit_mu);
+  Connection& c = *state_->audit;
+  Status st = [&]() -> Status {
     IOCGRID_ASSIGN_OR_RETURN(
         Statement insert,
         c.Prepare("INSERT INTO audit_log (time, user_id, key_id, org_id, action, endpoint, remote, "
@@ -53,7 +57,7 @@ Result<int64_t> Store::AppendAudit(const AuditEntry& entry) {
     IOCGRID_RETURN_IF_ERROR(insert.Run());
     id = c.LastInsertRowid();
     return Status();
-  });
+  }();
   IOCGRID_RETURN_IF_ERROR(st);
   return id;
 }
@@ -62,21 +66,21 @@ Status Store::UpdateAudit(int64_t id, int status, uint64_t value_count,
                           const std::vector<std::string>& values) {
   const bool keep_values = state_->options.audit_values && !values.empty();
   const std::string joined = keep_values ? AuditValues(values) : std::string();
-  return internal::RunWrite(*state_, [&](Connection& c) -> Status {
-    IOCGRID_ASSIGN_OR_RETURN(
-        Statement update,
-        c.Prepare("UPDATE audit_log SET status = ?2, value_count = ?3, query_values = ?4 "
-                  "WHERE id = ?1"));
-    update.Bind(1, id).Bind(2, status).Bind(3, static_cast<int64_t>(value_count));
-    if (keep_values) {
-      update.BindText(4, joined);
-    } else {
-      update.BindNull(4);
-    }
-    IOCGRID_RETURN_IF_ERROR(update.Run());
-    if (c.Changes() == 0) return NotFoundError("no audit row " + std::to_string(id));
-    return Status();
-  });
+  MutexLock lock(state_->audit_mu);
+  Connection& c = *state_->audit;
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement update,
+      c.Prepare("UPDATE audit_log SET status = ?2, value_count = ?3, query_values = ?4 "
+                "WHERE id = ?1"));
+  update.Bind(1, id).Bind(2, status).Bind(3, static_cast<int64_t>(value_count));
+  if (keep_values) {
+    update.BindText(4, joined);
+  } else {
+    update.BindNull(4);
+  }
+  IOCGRID_RETURN_IF_ERROR(update.Run());
+  if (c.Changes() == 0) return NotFoundError("no audit row " + std::to_string(id));
+  return Status();
 }
 
 }  // namespace iocgrid::store

@@ -297,12 +297,12 @@ Result<StoreStats> Store::Stats() {
 }
 
 Result<std::vector<AuditEntry>> Store::ListAudit(uint32_t limit) {
-  IOCGRID_ASSIGN_OR_RETURN(ReaderLease reader, state_->AcquireReader());
+  MutexLock lock(state_->audit_mu);
   IOCGRID_ASSIGN_OR_RETURN(
       Statement stmt,
-      reader->Prepare("SELECT id, time, user_id, key_id, org_id, action, endpoint, remote, "
-                      "value_count, status, query_values FROM audit_log ORDER BY id DESC" +
-                      Limit(limit, 1)));
+      state_->audit->Prepare("SELECT id, time, user_id, key_id, org_id, action, endpoint, remote, "
+                             "value_count, status, query_values FROM audit_log ORDER BY id DESC" +
+                             Limit(limit, 1)));
   std::vector<AuditEntry> entries;
   while (true) {
     IOCGRID_ASSIGN_OR_RETURN(bool row, stmt.Step());

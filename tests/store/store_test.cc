@@ -587,6 +587,166 @@ TEST(StoreAuditTest, KeepsValuesOnlyWhenAsked) {
   EXPECT_EQ((*log)[0].values, (std::vector<std::string>{"a", "b"}));
 }
 
+// A query on `path` through its own connection: the first column of the first row as text
+// ("" when there is none).
+std::string QueryFile(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+AuditEntry Audited(const std::string& action) {
+  AuditEntry entry;
+  entry.action = action;
+  entry.endpoint = "/" + action;
+  entry.value_count = 3;
+  entry.status = 200;
+  return entry;
+}
+
+// The audit rows live in audit.db; the store file has no audit table, and a reader of the
+// store file does not see it change when a request is audited (its page cache stays valid).
+TEST(StoreAuditTest, LivesInItsOwnFileSoThatAuditingLeavesTheStoreFileAlone) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  core::Event e = MakeEvent(U(1), "data", {Attr("ip-dst", "198.51.100.7")});
+  ASSERT_TRUE(store->ImportEvents({&e, 1}, {}).ok());
+
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(
+      sqlite3_open_v2((dir.path() + "/iocgrid.db").c_str(), &reader, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
+  auto data_version = [&] {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(reader, "PRAGMA data_version", -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    const int64_t v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return v;
+  };
+  const int64_t before = data_version();
+  auto id = store->AppendAudit(Audited("grid/match"));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(store->UpdateAudit(*id, 200, 4, {}).ok());
+  EXPECT_EQ(data_version(), before) << "auditing changed the store file";
+  // A data write does change it (the check above can fail).
+  core::Event e2 = MakeEvent(U(2), "more", {Attr("ip-dst", "198.51.100.8")});
+  ASSERT_TRUE(store->ImportEvents({&e2, 1}, {}).ok());
+  EXPECT_NE(data_version(), before);
+  sqlite3_close(reader);
+
+  EXPECT_EQ(QueryFile(dir.path() + "/iocgrid.db",
+                      "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_log'"),
+            "0");
+  EXPECT_EQ(QueryFile(dir.path() + "/audit.db",
+                      "SELECT action || ' ' || value_count FROM "
+                      "audit_log"),
+            "grid/match 4");
+  EXPECT_EQ(QueryFile(dir.path() + "/audit.db", "PRAGMA journal_mode"), "wal");
+  auto log = store->ListAudit(0);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_EQ((*log)[0].id, *id);
+  EXPECT_EQ((*log)[0].status, 200);
+  EXPECT_EQ((*log)[0].value_count, 4u);
+}
+
+// A store of schema version 5 kept its audit rows in iocgrid.db: opening it moves them to
+// audit.db with their ids, once, also when an earlier open copied them and stopped before the
+// store's migration dropped them.
+TEST(StoreAuditTest, RowsOfAnOlderStoreMoveToTheAuditFileOnce) {
+  TempDir dir;
+  OpenOrDie(dir.path()).reset();
+  const std::string old_table =
+      "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, user_id INTEGER "
+      "NOT NULL DEFAULT 0, key_id INTEGER NOT NULL DEFAULT 0, org_id INTEGER NOT NULL DEFAULT "
+      "0, action TEXT NOT NULL, endpoint TEXT NOT NULL DEFAULT '', remote TEXT NOT NULL DEFAULT "
+      "'', value_count INTEGER NOT NULL DEFAULT 0, status INTEGER NOT NULL DEFAULT 0, "
+      "query_values TEXT); CREATE INDEX audit_log_time ON audit_log(time); INSERT INTO "
+      "audit_log (id, time, action, value_count, status) VALUES (7, 1700000000, "
+      "'events/index', 0, 200), (9, 1700000060, 'grid/match', 1000, 200); PRAGMA user_version "
+      "= 5;";
+  // The audit file from the first open is removed: a version-5 store had none.
+  std::filesystem::remove(dir.path() + "/audit.db");
+  RawSql(dir.path(), old_table);
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    auto log = store->ListAudit(0);
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ(log->size(), 2u);
+    EXPECT_EQ((*log)[0].id, 9);
+    EXPECT_EQ((*log)[0].value_count, 1000u);
+    EXPECT_EQ((*log)[1].id, 7);
+    EXPECT_EQ((*log)[1].action, "events/index");
+    // New rows follow the moved ones.
+    auto id = store->AppendAudit(Audited("attributes/restSearch"));
+    ASSERT_TRUE(id.ok());
+    EXPECT_EQ(*id, 10);
+  }
+  EXPECT_EQ(QueryFile(dir.path() + "/iocgrid.db",
+                      "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_log'"),
+            "0");
+  EXPECT_EQ(QueryFile(dir.path() + "/iocgrid.db", "PRAGMA user_version"),
+            std::to_string(Store::kSchemaVersion));
+
+  // An open that copied the rows and stopped before the migration: the store file holds them
+  // again at version 5, the audit file holds them already. Nothing is doubled.
+  RawSql(dir.path(), old_table);
+  auto store = OpenOrDie(dir.path());
+  auto log = store->ListAudit(0);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].id, 10);
+  EXPECT_EQ((*log)[2].id, 7);
+}
+
+TEST(StoreAuditTest, RefusesAnAuditFileOfAnotherApplicationOrNewerSchema) {
+  TempDir dir;
+  OpenOrDie(dir.path()).reset();
+  auto tamper = [&](const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() + "/audit.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  };
+  tamper("PRAGMA user_version = 99");
+  auto newer = Store::Open(dir.path(), {});
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(newer.status().message().find("audit log"), std::string_view::npos)
+      << newer.status().message();
+  tamper("PRAGMA user_version = 1; PRAGMA application_id = 7");
+  auto foreign = Store::Open(dir.path(), {});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.status().code(), StatusCode::kInvalidArgument);
+  // Not a database at all.
+  std::filesystem::remove(dir.path() + "/audit.db-wal");
+  std::filesystem::remove(dir.path() + "/audit.db-shm");
+  std::ofstream(dir.path() + "/audit.db", std::ios::trunc) << std::string(4096, 'x');
+  auto garbage = Store::Open(dir.path(), {});
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_NE(garbage.status().message().find("audit log"), std::string_view::npos)
+      << garbage.status().message();
+}
+
+// A foreign file named iocgrid.db is refused without an audit file made beside it.
+TEST(StoreAuditTest, NoAuditFileBesideARefusedStoreFile) {
+  TempDir dir;
+  RawSql(dir.path(), "CREATE TABLE unrelated (x INTEGER)");
+  ASSERT_FALSE(Store::Open(dir.path(), {}).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/audit.db"));
+}
+
 TEST(StoreStatsTest, CountsByTypeTimeSpanAndLastImport) {
   TempDir dir;
   StoreOptions options;

@@ -1,8 +1,8 @@
 // The Store's private state: the writer connection behind its mutex, the reader pool and the
 // options (the clock is options.clock). Shared by store*.cc only.
 //
-// Thread-safety: `writer` only under `write_mu`; the pool under `pool_mu`; the rest is
-// immutable after Open.
+// Thread-safety: `writer` only under `write_mu`; `audit` under `audit_mu`; the pool under
+// `pool_mu`; the rest is immutable after Open.
 #pragma once
 
 #include <atomic>
@@ -51,6 +51,10 @@ struct StoreState {
 
   Mutex write_mu;
   std::unique_ptr<Connection> writer IOCGRID_GUARDED_BY(write_mu);
+
+  // The audit log's file (Store::kAuditFileName), written and read on this connection only.
+  Mutex audit_mu;
+  std::unique_ptr<Connection> audit IOCGRID_GUARDED_BY(audit_mu);
 
   Mutex pool_mu;
   std::vector<std::unique_ptr<Connection>> idle_readers IOCGRID_GUARDED_BY(pool_mu);
