@@ -5,6 +5,7 @@
 // Thread-safety: pure functions; each caller owns its rng and Dataset.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -75,10 +76,26 @@ struct EventSpec {
   std::string org;
   std::string domain_prefix = "h";  // keeps members' domains apart
   int64_t attributes = 1'000'000;
+  // Stored CIDRs are /min_prefix../min_prefix+12 (at most /32). /16 keeps an address of the
+  // CIDR block inside about 4 stored ranges when a member holds 2·10^5 of them (10^6
+  // attributes); a member holding k times as many keeps that depth with a prefix log2(k)
+  // longer (CidrMinPrefix), as real feeds hold more, smaller ranges, not ever deeper overlaps.
+  int cidr_min_prefix = 16;
 };
 
-// One event of `spec.attributes` attributes; the stored values are also added to *data.
-inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
+// The cidr_min_prefix that keeps an address of the block inside about 4 stored ranges in a
+// store of `attributes` (20% of them CIDRs): 16 up to 10^6, one more per doubling.
+inline int CidrMinPrefix(int64_t attributes) {
+  int prefix = 16;
+  for (int64_t n = 1'000'000; n * 2 <= attributes && prefix < 24; n *= 2) ++prefix;
+  return prefix;
+}
+
+// One event of `spec.attributes` attributes; the stored values are also added to *data. With
+// `values_only`, the event is left empty and only *data is filled (the same values: a kept
+// store's queries, without holding its event in memory).
+inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data,
+                                    bool values_only = false) {
   std::mt19937_64 rng(spec.seed);
   core::Event event;
   event.uuid = spec.uuid;
@@ -87,7 +104,7 @@ inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
   event.org = spec.org;
   event.timestamp = 1706700000;
   event.tags = {"tlp:amber"};
-  event.attributes.reserve(static_cast<size_t>(spec.attributes));
+  if (!values_only) event.attributes.reserve(static_cast<size_t>(spec.attributes));
   for (int64_t i = 0; i < spec.attributes; ++i) {
     const int64_t bucket = i % 10;
     std::string type, value;
@@ -96,10 +113,12 @@ inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
       value = Ip(PublicIp(rng));
       data->ips.push_back(value);
     } else if (bucket < 8) {
-      const int prefix = 16 + static_cast<int>(rng() % 13);  // /16../28
+      const int span = std::min(13, 33 - spec.cidr_min_prefix);  // /16../28 by default
+      const int prefix =
+          spec.cidr_min_prefix + static_cast<int>(rng() % static_cast<uint64_t>(span));
       const uint32_t base = ((11u + static_cast<uint32_t>(rng() % kCidrOctets)) << 24) |
                             (static_cast<uint32_t>(rng()) & 0x00ffffffu);
-      const uint32_t mask = ~0u << (32 - prefix);
+      const uint32_t mask = prefix == 32 ? ~0u : ~0u << (32 - prefix);
       type = "ip-dst";
       value = Ip(base & mask) + "/" + std::to_string(prefix);
       data->cidrs.push_back(value);
@@ -112,14 +131,16 @@ inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data) {
       value = Hex(rng, 32);
       data->md5s.push_back(value);
     }
+    std::string uuid = Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" + Hex(rng, 3) + "-8" + Hex(rng, 3) +
+                       "-" + Hex(rng, 12);
+    if (values_only) continue;
     auto parsed = core::ParseIndicator(type, value);
     if (!parsed.ok()) std::abort();
     core::Attribute a;
     a.indicator = std::move(*parsed);
     a.to_ids = true;
     a.timestamp = 1706700000 + i % 86400;
-    a.uuid = Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" + Hex(rng, 3) + "-8" + Hex(rng, 3) + "-" +
-             Hex(rng, 12);
+    a.uuid = std::move(uuid);
     event.attributes.push_back(std::move(a));
   }
   return event;

@@ -58,6 +58,15 @@ int64_t StoredCount() {
 
 const int64_t kStored = StoredCount();
 
+// IOCGRID_BENCH_NODE_DIR: a directory that keeps the store between runs (it is filled on the
+// first run and reused by the next ones with the same IOCGRID_BENCH_NODE_SIZE), so that the
+// requests of a 10^8 node can be measured and profiled again without its 73-minute import.
+// Unset: a temporary directory, removed at exit.
+const char* KeptDir() {
+  const char* dir = std::getenv("IOCGRID_BENCH_NODE_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : nullptr;
+}
+
 using bench::Dataset;
 using bench::Queries;
 
@@ -74,16 +83,39 @@ struct Fixture {
   double reopen_seconds = 0;
 
   Fixture() {
-    dir = ::iocgrid::test::MakeTempDir("iocgrid-nodebench");
-    {
+    const std::string kept_marker =
+        KeptDir() != nullptr ? std::string(KeptDir()) + "/bench-store-size" : "";
+    dir = KeptDir() != nullptr ? KeptDir() : ::iocgrid::test::MakeTempDir("iocgrid-nodebench");
+    const int64_t kPerEvent = std::max<int64_t>(10'000'000, (kStored + 3) / 4);
+    if (KeptDir() != nullptr && std::filesystem::exists(kept_marker)) {
+      // A kept store: its size must be this run's, and only the query values are rebuilt.
+      FILE* f = std::fopen(kept_marker.c_str(), "r");
+      long long size = 0;
+      int prefix = 0;
+      if (f == nullptr || std::fscanf(f, "%lld %d", &size, &prefix) != 2 || size != kStored ||
+          prefix != bench::CidrMinPrefix(kStored)) {
+        std::fprintf(stderr,
+                     "node bench: %s holds a store of %lld attributes (CIDRs from /%d), not "
+                     "%lld (from /%d); give another IOCGRID_BENCH_NODE_DIR\n",
+                     dir.c_str(), size, prefix, static_cast<long long>(kStored),
+                     bench::CidrMinPrefix(kStored));
+        std::exit(2);
+      }
+      std::fclose(f);
+      bench::EventSpec spec;
+      spec.seed = 42;
+      spec.attributes = std::min(kPerEvent, kStored);
+      spec.cidr_min_prefix = bench::CidrMinPrefix(kStored);
+      bench::BuildMemberEvent(spec, &data, /*values_only=*/true);
+    } else {
       // Events of 10^7 attributes, or a quarter of the store when that is more (one event of
       // 10^8 would not fit in memory before its import): every import then brings at least a
       // third of what is stored and takes the store's bulk path (indexes rebuilt, not grown row
       // by row), as a node filled from a few large exports does. The stored values of the first
       // event are kept for the queries' hits.
+      std::filesystem::create_directories(dir);
       auto store = store::Store::Open(dir, {});
       if (!store.ok()) std::abort();
-      const int64_t kPerEvent = std::max<int64_t>(10'000'000, (kStored + 3) / 4);
       for (int64_t done = 0, part = 0; done < kStored; done += kPerEvent, ++part) {
         bench::EventSpec spec;
         char uuid[48];
@@ -94,6 +126,7 @@ struct Fixture {
         spec.info = "node bench: part " + std::to_string(part);
         spec.org = "BENCH";
         spec.attributes = std::min(kPerEvent, kStored - done);
+        spec.cidr_min_prefix = bench::CidrMinPrefix(kStored);
         bench::Dataset scratch;
         const core::Event event = bench::BuildMemberEvent(spec, part == 0 ? &data : &scratch);
         const auto t0 = std::chrono::steady_clock::now();
@@ -109,6 +142,13 @@ struct Fixture {
                        static_cast<long long>(done + spec.attributes),
                        static_cast<long long>(kStored), import_seconds);
         }
+      }
+      if (KeptDir() != nullptr) {
+        FILE* f = std::fopen(kept_marker.c_str(), "w");
+        if (f == nullptr) std::abort();
+        std::fprintf(f, "%lld %d\n", static_cast<long long>(kStored),
+                     bench::CidrMinPrefix(kStored));
+        std::fclose(f);
       }
     }
     NodeOptions options;
@@ -153,7 +193,7 @@ struct Fixture {
     server.reset();
     node.reset();
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    if (KeptDir() == nullptr) std::filesystem::remove_all(dir, ec);
   }
 };
 
@@ -304,6 +344,15 @@ void BM_GridMatch(benchmark::State& state) {
     state.counters["server_ms"] = std::stod(response.substr(at + 13, 20)) / 1e3;
   }
   state.counters["matched"] = static_cast<double>(matched);
+  // Hits: each is an object with its relation (an address inside stored ranges has one per
+  // range).
+  size_t hits = 0;
+  for (size_t at = response.find("\"relation\""); at != std::string::npos;
+       at = response.find("\"relation\"", at + 1)) {
+    ++hits;
+  }
+  state.counters["hits"] = static_cast<double>(hits);
+  state.counters["response_kb"] = static_cast<double>(response.size()) / 1024;
   state.counters["body_mb"] = static_cast<double>(body.size()) / 1e6;
   SetLatencyCounters(state, seconds);
   // CPU of the whole process (client, server I/O thread and worker) per request: indicators per
