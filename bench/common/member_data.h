@@ -91,7 +91,8 @@ inline int CidrMinPrefix(int64_t attributes) {
   return prefix;
 }
 
-// One event of `spec.attributes` attributes; the stored values are also added to *data. With
+// One event of `spec.attributes` attributes; the stored values are also added to *data (when
+// not null). With
 // `values_only`, the event is left empty and only *data is filled (the same values: a kept
 // store's queries, without holding its event in memory).
 inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data,
@@ -111,7 +112,7 @@ inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data,
     if (bucket < 6) {
       type = "ip-dst";
       value = Ip(PublicIp(rng));
-      data->ips.push_back(value);
+      if (data != nullptr) data->ips.push_back(value);
     } else if (bucket < 8) {
       const int span = std::min(13, 33 - spec.cidr_min_prefix);  // /16../28 by default
       const int prefix =
@@ -121,15 +122,15 @@ inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data,
       const uint32_t mask = prefix == 32 ? ~0u : ~0u << (32 - prefix);
       type = "ip-dst";
       value = Ip(base & mask) + "/" + std::to_string(prefix);
-      data->cidrs.push_back(value);
+      if (data != nullptr) data->cidrs.push_back(value);
     } else if (bucket == 8) {
       type = "domain";
       value = spec.domain_prefix + Hex(rng, 10) + ".bad-" + std::to_string(i % 5000) + ".example";
-      data->domains.push_back(value);
+      if (data != nullptr) data->domains.push_back(value);
     } else {
       type = "md5";
       value = Hex(rng, 32);
-      data->md5s.push_back(value);
+      if (data != nullptr) data->md5s.push_back(value);
     }
     std::string uuid = Hex(rng, 8) + "-" + Hex(rng, 4) + "-4" + Hex(rng, 3) + "-8" + Hex(rng, 3) +
                        "-" + Hex(rng, 12);
