@@ -144,7 +144,16 @@ struct Fixture {
         }
       }
       const char* event_text = std::getenv("IOCGRID_BENCH_NODE_EVENT");
-      const int64_t max_event = event_text != nullptr ? std::atoll(event_text) : 0;
+      int64_t max_event = 0;
+      if (event_text != nullptr) {
+        char* end = nullptr;
+        max_event = std::strtoll(event_text, &end, 10);
+        if (end == event_text || *end != '\0' || max_event <= 0) {
+          std::fprintf(stderr, "IOCGRID_BENCH_NODE_EVENT: '%s' is not an attribute count\n",
+                       event_text);
+          std::exit(2);
+        }
+      }
       for (int64_t done = have, part = have / kPerEvent; done < kStored;
            done += kPerEvent, ++part) {
         const int64_t part_size = std::min(kPerEvent, kStored - done);

@@ -210,7 +210,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir,
       MutexLock audit_lock(state->audit_mu);
       const std::string audit_path = (fs::path(data_dir) / std::string(kAuditFileName)).string();
       IOCGRID_ASSIGN_OR_RETURN(state->audit, internal::OpenAuditFile(audit_path, options));
-      IOCGRID_RETURN_IF_ERROR(internal::CopyAuditRowsFromStore(*state->audit, path));
+      // Only a store file from before version 6 can hold audit rows: the others skip the
+      // attach and the read of its schema at every open.
+      if (*probe != 0 && version < 6) {
+        IOCGRID_RETURN_IF_ERROR(internal::CopyAuditRowsFromStore(*state->audit, path));
+      }
     }
     IOCGRID_RETURN_IF_ERROR(internal::Migrate(writer, path));
   }
