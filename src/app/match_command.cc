@@ -197,6 +197,8 @@ class SplitMatch {
       return Status::Ok();
     }
     if (tail_batches_->hits() > 0) writer->WriteHeader();
+    writer->Flush();
+    tail_writer_->Flush();
     std::fflush(stdout);
     if (std::fflush(spill_.get()) != 0 || std::fseek(spill_.get(), 0, SEEK_SET) != 0) {
       return DataLossError(std::string("temporary file: ") + std::strerror(errno));

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/json_writer.h"
 
 namespace iocgrid::app {
 
@@ -22,66 +24,89 @@ bool ParseOutputFormat(std::string_view name, OutputFormat* out) {
 HitWriter::HitWriter(OutputFormat format, std::FILE* out, bool header)
     : format_(format), out_(out), header_done_(!header) {}
 
+namespace {
+
+constexpr size_t kFlushBytes = size_t{64} << 10;
+
+}  // namespace
+
 void HitWriter::WriteHeader() {
   if (format_ != OutputFormat::kCsv || header_done_) return;
-  std::fprintf(out_,
-               "query,query_type,relation,matched,matched_type,source,source_name,line,"
-               "comment\n");
+  buffer_ +=
+      "query,query_type,relation,matched,matched_type,source,source_name,line,"
+      "comment\n";
   header_done_ = true;
 }
 
 void HitWriter::AppendTableRows(HitWriter&& other) {
-  for (HitRow& row : other.table_rows_) table_rows_.push_back(std::move(row));
+  for (TableRow& row : other.table_rows_) table_rows_.push_back(std::move(row));
   other.table_rows_.clear();
+}
+
+void HitWriter::Flush() {
+  if (buffer_.empty()) return;
+  std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
+  buffer_.clear();
 }
 
 void HitWriter::Write(const HitRow& row) {
   switch (format_) {
     case OutputFormat::kJson: {
-      nlohmann::ordered_json j;
-      j["query"] = row.query;
-      j["query_type"] = row.query_type;
-      j["query_normalized"] = row.query_normalized;
-      j["query_line"] = row.query_line;
-      j["relation"] = row.relation;
-      j["matched"] = row.matched;
-      j["matched_type"] = row.matched_type;
-      j["source"] = row.source;
-      j["source_name"] = row.source_name;
-      j["line"] = row.line;
-      if (!row.comment.empty()) j["comment"] = row.comment;
-      // Replace invalid UTF-8 rather than throwing: data files are not always clean.
-      std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      std::fprintf(out_, "%s\n", text.c_str());
-      return;
+      // Invalid UTF-8 (data files are not always clean) becomes U+FFFD.
+      JsonWriter j(&buffer_);
+      j.BeginObject();
+      j.Field("query", row.query);
+      j.Field("query_type", row.query_type);
+      j.Field("query_normalized", row.query_normalized);
+      j.Key("query_line");
+      j.Int(row.query_line);
+      j.Field("relation", row.relation);
+      j.Field("matched", row.matched);
+      j.Field("matched_type", row.matched_type);
+      j.Field("source", row.source);
+      j.Field("source_name", row.source_name);
+      j.Key("line");
+      j.Int(row.line);
+      if (!row.comment.empty()) j.Field("comment", row.comment);
+      j.EndObject();
+      buffer_ += '\n';
+      break;
     }
     case OutputFormat::kCsv:
       WriteHeader();
-      std::fprintf(
-          out_, "%s\n",
-          fmt::format("{},{},{},{},{},{},{},{},{}", CsvField(row.query), CsvField(row.query_type),
-                      CsvField(row.relation), CsvField(row.matched), CsvField(row.matched_type),
-                      CsvField(row.source), CsvField(row.source_name), row.line,
-                      CsvField(row.comment))
-              .c_str());
-      return;
+      for (std::string_view field : {row.query, row.query_type, row.relation, row.matched,
+                                     row.matched_type, row.source, row.source_name}) {
+        AppendCsvField(field, &buffer_);
+        buffer_ += ',';
+      }
+      buffer_ += std::to_string(row.line);
+      buffer_ += ',';
+      AppendCsvField(row.comment, &buffer_);
+      buffer_ += '\n';
+      break;
     case OutputFormat::kTable:
-      table_rows_.push_back(row);
+      table_rows_.push_back(TableRow{
+          std::string(row.query), std::string(row.query_type), row.query_line,
+          std::string(row.relation), std::string(row.matched), std::string(row.matched_type),
+          std::string(row.source), std::string(row.source_name), row.line});
       return;
   }
+  if (buffer_.size() >= kFlushBytes) Flush();
 }
 
 void HitWriter::Finish() {
+  Flush();
   if (format_ != OutputFormat::kTable || table_rows_.empty()) return;
   // Hits of one query are printed together; the query is named on its first row only.
-  std::stable_sort(table_rows_.begin(), table_rows_.end(),
-                   [](const HitRow& a, const HitRow& b) { return a.query_line < b.query_line; });
-  auto where = [](const HitRow& r) {
+  std::stable_sort(
+      table_rows_.begin(), table_rows_.end(),
+      [](const TableRow& a, const TableRow& b) { return a.query_line < b.query_line; });
+  auto where = [](const TableRow& r) {
     return r.line > 0 ? fmt::format("{}:{}", r.source, r.line) : r.source;
   };
   constexpr size_t kCap = 48;  // wider values are printed whole, they just stop aligning
   size_t wq = 5, wt = 4, wr = 8, wm = 7, ws = 6;
-  for (const HitRow& r : table_rows_) {
+  for (const TableRow& r : table_rows_) {
     ws = std::max(ws, std::min(kCap * 2, where(r).size()));
     wq = std::max(wq, std::min(kCap, r.query.size()));
     wt = std::max(wt, r.query_type.size());
@@ -94,7 +119,7 @@ void HitWriter::Finish() {
                    .c_str());
   const std::string* last_query = nullptr;
   uint32_t last_line = 0;
-  for (const HitRow& r : table_rows_) {
+  for (const TableRow& r : table_rows_) {
     bool same = last_query && *last_query == r.query && last_line == r.query_line;
     std::string matched = fmt::format("{} ({})", r.matched, r.matched_type);
     std::fprintf(out_, "%s\n",

@@ -17,39 +17,62 @@ enum class OutputFormat { kTable, kJson, kCsv };
 // "table", "json" (also "ndjson"), "csv".
 bool ParseOutputFormat(std::string_view name, OutputFormat* out);
 
+// One hit as written. The views need only outlive the Write call (the table copies them).
 struct HitRow {
-  std::string query;  // as the analyst wrote it
-  std::string query_type;
-  std::string query_normalized;
+  std::string_view query;  // as the analyst wrote it
+  std::string_view query_type;
+  std::string_view query_normalized;
   uint32_t query_line = 0;
-  std::string relation;
-  std::string matched;
-  std::string matched_type;
-  std::string source;       // file path
-  std::string source_name;  // list or event name
-  uint32_t line = 0;        // line in the source file (0 = unknown)
-  std::string comment;
+  std::string_view relation;
+  std::string_view matched;
+  std::string_view matched_type;
+  std::string_view source;       // file path
+  std::string_view source_name;  // list or event name
+  uint32_t line = 0;             // line in the source file (0 = unknown)
+  std::string_view comment;
 };
 
-// Writes rows as they come (json, csv) or at Finish() (table, which needs column widths).
+// Writes rows as they come (json, csv: through a buffer of 64 KiB, so a million-hit output
+// costs no formatting temporaries) or at Finish() (table, which needs column widths).
 // `out` must outlive the writer.
 class HitWriter {
  public:
   // `header`: false for a writer whose rows continue another writer's output (no CSV header).
   HitWriter(OutputFormat format, std::FILE* out, bool header = true);
+  HitWriter(const HitWriter&) = delete;
+  HitWriter& operator=(const HitWriter&) = delete;
+  ~HitWriter() { Flush(); }
+
   void Write(const HitRow& row);
   // Writes the CSV header unless it was written (or not wanted); other formats have none. For
   // rows that another writer wrote without a header and that are appended to this output.
   void WriteHeader();
   // Adds the rows `other` (same format, table) kept, after this writer's own.
   void AppendTableRows(HitWriter&& other);
+  // Hands the buffered rows to `out` (not fflush: that stays the caller's).
+  void Flush();
+  // The table, or the rest of the buffer.
   void Finish();
 
  private:
+  // A table row keeps its own copies.
+  struct TableRow {
+    std::string query;
+    std::string query_type;
+    uint32_t query_line = 0;
+    std::string relation;
+    std::string matched;
+    std::string matched_type;
+    std::string source;
+    std::string source_name;
+    uint32_t line = 0;
+  };
+
   OutputFormat format_;
   std::FILE* out_;
   bool header_done_ = false;
-  std::vector<HitRow> table_rows_;
+  std::string buffer_;
+  std::vector<TableRow> table_rows_;
 };
 
 }  // namespace iocgrid::app

@@ -8,21 +8,38 @@
 
 namespace iocgrid {
 
-// `s` as one CSV field, always quoted, inner quotes doubled (MISP's CSV quotes every value).
-inline std::string CsvQuoted(std::string_view s) {
-  std::string out = "\"";
+// Appends `s` as one CSV field, always quoted, inner quotes doubled.
+inline void AppendCsvQuoted(std::string_view s, std::string* out) {
+  *out += '"';
   for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
+    if (c == '"') *out += '"';
+    *out += c;
   }
-  out += '"';
+  *out += '"';
+}
+
+// Appends `s` as one CSV field: quoted only when it holds a comma, a quote or a line break.
+// Hot output loops use this; it makes no temporary.
+inline void AppendCsvField(std::string_view s, std::string* out) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    *out += s;
+  } else {
+    AppendCsvQuoted(s, out);
+  }
+}
+
+// `s` as one CSV field, always quoted (MISP's CSV quotes every value).
+inline std::string CsvQuoted(std::string_view s) {
+  std::string out;
+  AppendCsvQuoted(s, &out);
   return out;
 }
 
 // `s` as one CSV field: quoted only when it holds a comma, a quote or a line break.
 inline std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  return CsvQuoted(s);
+  std::string out;
+  AppendCsvField(s, &out);
+  return out;
 }
 
 }  // namespace iocgrid
