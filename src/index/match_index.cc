@@ -235,6 +235,8 @@ constexpr RelationMask kKeyRelations = RelationBit(Relation::kExact) |
 // ---- The index ----------------------------------------------------------------------------
 
 struct MatchIndex::Impl {
+  // Types(), looked up once: the function-local static's guard showed in per-query profiles.
+  const TypeTable* types = &Types();
   HugeVector<char> arena;
   HugeVector<Entry> entries;
   internal::ExactTable exact;
@@ -297,19 +299,25 @@ struct MatchIndex::Impl {
     q.out->push_back(Hit{q.query_no, entry, entries[entry].record, relation});
   }
   bool VerifyKey(uint32_t entry, KeyKind kind, uint32_t tag, std::string_view value) const;
-  void LookupKey(Query& q, uint32_t tag, std::string_view value, QueryKind kind) const;
+  // `hash` is KeyHash(tag, value), computed by the caller (MatchAll has it from prefetching).
+  void LookupKey(Query& q, uint64_t hash, uint32_t tag, std::string_view value,
+                 QueryKind kind) const;
+  void LookupKey(Query& q, uint32_t tag, std::string_view value, QueryKind kind) const {
+    LookupKey(q, KeyHash(tag, value), tag, value, kind);
+  }
   void MatchHostParents(Query& q, std::string_view host) const;
   void MatchPart(Query& q, IndicatorType type, uint32_t tag, MatchFamily family,
-                 std::string_view value, QueryKind kind) const;
+                 std::string_view value, QueryKind kind, uint64_t hash) const;
   void MatchUrlHostIp(Query& q) const;
   bool MatchRanges(Query& q, size_t base, size_t strong_end, uint32_t limit) const;
+  // `first_hash` is FirstKeyHash(query).
   bool Match(const core::Indicator& query, uint32_t query_no, const MatchOptions& options,
-             std::vector<Hit>* out) const;
+             std::vector<Hit>* out, uint64_t first_hash) const;
 
   // Batch pipelining (MatchAll): the hash of a query's first key lookup, and prefetches of the
   // entries and values its bucket refers to (the directory and slot stages are ExactTable's).
   uint64_t FirstKeyHash(const core::Indicator& query) const {
-    return KeyHash(Types()[static_cast<size_t>(query.type)].whole_tag, query.value);
+    return KeyHash((*types)[static_cast<size_t>(query.type)].whole_tag, query.value);
   }
   void PrefetchEntries(uint64_t hash) const {
     exact.ForEach(hash, [&](uint32_t ref) { internal::PrefetchLine(&entries[ref >> 2]); });
@@ -361,7 +369,7 @@ Status MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record,
   IOCGRID_RETURN_IF_ERROR(CheckRoom(indicator.value.size(), max_entries));
   const uint64_t offset = arena.size();
   const auto entry = static_cast<uint32_t>(entries.size());
-  const TypeInfo& info = Types()[static_cast<size_t>(indicator.type)];
+  const TypeInfo& info = (*types)[static_cast<size_t>(indicator.type)];
   const std::string_view value = indicator.value;
 
   core::Component parts[2];
@@ -436,7 +444,7 @@ Status MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record,
 bool MatchIndex::Impl::VerifyKey(uint32_t entry, KeyKind kind, uint32_t tag,
                                  std::string_view value) const {
   const Entry& e = entries[entry];
-  const TypeInfo& info = Types()[static_cast<size_t>(EntryType(e))];
+  const TypeInfo& info = (*types)[static_cast<size_t>(EntryType(e))];
   std::string_view stored = Value(e);
   switch (kind) {
     case kWholeKey:
@@ -460,9 +468,9 @@ bool MatchIndex::Impl::VerifyKey(uint32_t entry, KeyKind kind, uint32_t tag,
   return false;
 }
 
-void MatchIndex::Impl::LookupKey(Query& q, uint32_t tag, std::string_view value,
+void MatchIndex::Impl::LookupKey(Query& q, uint64_t hash, uint32_t tag, std::string_view value,
                                  QueryKind kind) const {
-  exact.ForEach(KeyHash(tag, value), [&](uint32_t ref) {
+  exact.ForEach(hash, [&](uint32_t ref) {
     uint32_t entry = ref >> 2;
     auto key_kind = static_cast<KeyKind>(ref & 3);
     if (!VerifyKey(entry, key_kind, tag, value)) return;
@@ -481,15 +489,23 @@ void MatchIndex::Impl::MatchHostParents(Query& q, std::string_view host) const {
 }
 
 void MatchIndex::Impl::MatchPart(Query& q, IndicatorType type, uint32_t tag, MatchFamily family,
-                                 std::string_view value, QueryKind kind) const {
+                                 std::string_view value, QueryKind kind, uint64_t hash) const {
   const bool keys = (q.mask & kKeyRelations) != 0;
   const bool subdomain = (q.mask & RelationBit(Relation::kSubdomain)) != 0;
-  if (keys) LookupKey(q, tag, value, kind);
+  if (keys) LookupKey(q, hash, tag, value, kind);
   switch (family) {
     case MatchFamily::kHost:
       if (subdomain) MatchHostParents(q, value);
       break;
     case MatchFamily::kIp:
+      // Only in-range needs the number. Against stored addresses alone, a queried address
+      // (normalized text without '/') finds nothing there that its key lookup did not, unless
+      // the mask wants equal addresses as in-range.
+      if ((q.mask & RelationBit(Relation::kInRange)) == 0) break;
+      if (v4.network_count() == 0 && v6.network_count() == 0 &&
+          (q.mask & kKeyRelations) == kKeyRelations && value.find('/') == std::string_view::npos) {
+        break;
+      }
       if (ParseIpText(value, &q.ip)) q.has_ip = true;
       break;
     case MatchFamily::kUrl: {
@@ -533,6 +549,16 @@ void MatchIndex::Impl::MatchUrlHostIp(Query& q) const {
 // sorted by entry). With a limit, keeps only the smallest entries that fit (a max-heap on
 // out[strong_end...]). Returns false if candidates were dropped for the limit.
 bool MatchIndex::Impl::MatchRanges(Query& q, size_t base, size_t strong_end, uint32_t limit) const {
+  // A stored address equal to the queried one is in range too, but normally a stronger relation
+  // (exact, component or url-host) holds for the pair; look only when the mask excludes one.
+  const bool equal_addresses = (q.mask & kKeyRelations) != kKeyRelations;
+  const ParsedIp& ip = q.ip;
+  // An address, in a family with no stored networks, has nothing more to find (most list
+  // queries against lists of addresses).
+  if (ip.is_address() && !equal_addresses &&
+      (ip.v6 ? v6.network_count() : v4.network_count()) == 0) {
+    return true;
+  }
   std::vector<Hit>& out = *q.out;
   const size_t strong = strong_end - base;
   constexpr size_t kUnlimited = std::numeric_limits<size_t>::max();
@@ -571,10 +597,6 @@ bool MatchIndex::Impl::MatchRanges(Query& q, size_t base, size_t strong_end, uin
     return true;
   };
 
-  // A stored address equal to the queried one is in range too, but normally a stronger relation
-  // (exact, component or url-host) holds for the pair; look only when the mask excludes one.
-  const bool equal_addresses = (q.mask & kKeyRelations) != kKeyRelations;
-  const ParsedIp& ip = q.ip;
   if (ip.v6) {
     Ip6 first = ip.a6;
     Ip6 last = internal::NetworkLast(first, ip.prefix);
@@ -600,34 +622,35 @@ bool MatchIndex::Impl::MatchRanges(Query& q, size_t base, size_t strong_end, uin
 }
 
 bool MatchIndex::Impl::Match(const core::Indicator& query, uint32_t query_no,
-                             const MatchOptions& options, std::vector<Hit>* out) const {
+                             const MatchOptions& options, std::vector<Hit>* out,
+                             uint64_t first_hash) const {
   Query q;
   q.query_no = query_no;
   q.mask = static_cast<RelationMask>(options.relations & kAllRelations);
   q.out = out;
   if (q.mask == 0) return true;
   const size_t base = out->size();
-  const TypeInfo& info = Types()[static_cast<size_t>(query.type)];
+  const TypeInfo& info = (*types)[static_cast<size_t>(query.type)];
 
   // 1. Everything but in-range: key lookups (exact, component, url-host) and parent domains.
   if (info.composite) {
     if ((q.mask & RelationBit(Relation::kExact)) != 0) {
-      LookupKey(q, info.whole_tag, query.value, QueryKind::kCompositeWhole);
+      LookupKey(q, first_hash, info.whole_tag, query.value, QueryKind::kCompositeWhole);
     }
     core::Component parts[2];
     if (core::Components(query, parts) == 2) {
       if (info.left_indexed) {
         MatchPart(q, parts[0].type, info.left_tag, info.left_family, parts[0].value,
-                  QueryKind::kHalf);
+                  QueryKind::kHalf, KeyHash(info.left_tag, parts[0].value));
       }
       if (info.right_indexed) {
         MatchPart(q, parts[1].type, info.right_tag, info.right_family, parts[1].value,
-                  QueryKind::kHalf);
+                  QueryKind::kHalf, KeyHash(info.right_tag, parts[1].value));
       }
     }
   } else {
     MatchPart(q, query.type, info.whole_tag, core::FamilyOf(query.type), query.value,
-              QueryKind::kWhole);
+              QueryKind::kWhole, first_hash);
   }
 
   // One hit per entry, the strongest relation.
@@ -664,7 +687,7 @@ MatchIndex::~MatchIndex() = default;
 
 bool MatchIndex::Match(const core::Indicator& query, uint32_t query_no, const MatchOptions& options,
                        std::vector<Hit>* out) const {
-  return impl_->Match(query, query_no, options, out);
+  return impl_->Match(query, query_no, options, out, impl_->FirstKeyHash(query));
 }
 
 std::vector<Hit> MatchIndex::MatchAll(std::span<const core::Indicator> queries,
@@ -702,7 +725,7 @@ std::vector<Hit> MatchIndex::Impl::MatchAll(std::span<const core::Indicator> que
     if (i + kEntriesAhead < n) PrefetchEntries(hashes[(i + kEntriesAhead) % kRing]);
     if (i + kValuesAhead < n) PrefetchValues(hashes[(i + kValuesAhead) % kRing]);
     // The result only says whether max_hits_per_query cut a list; callers that care use Match.
-    Match(queries[i], static_cast<uint32_t>(i), options, &hits);
+    Match(queries[i], static_cast<uint32_t>(i), options, &hits, hashes[i % kRing]);
   }
   return hits;
 }
