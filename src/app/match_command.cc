@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,30 +50,27 @@ struct MatchFlags {
 class QueryBatches {
  public:
   QueryBatches(const LocalData& data, const index::MatchOptions& options, HitWriter* writer)
-      : data_(data), options_(options), writer_(writer) {
-    batch_.reserve(kBatch);
-  }
+      : data_(data),
+        options_(options),
+        writer_(writer),
+        batch_(kBatch),
+        raw_(kBatch),
+        line_(kBatch) {}
 
   // A query whose value is its raw text, normalized, of type `type`.
   void AddSlice(std::string_view value, core::IndicatorType type, uint32_t line) {
-    batch_.push_back(core::Indicator{type, std::string(value)});
-    raw_.emplace_back();
-    line_.push_back(line);
-    if (batch_.size() == kBatch) Flush();
+    Put(type, value, std::string_view(), line);
   }
 
   void Add(std::string_view raw, const core::Indicator& indicator, uint32_t line) {
-    batch_.push_back(indicator);
-    raw_.push_back(raw == indicator.value ? std::string() : std::string(raw));
-    line_.push_back(line);
-    if (batch_.size() == kBatch) Flush();
+    Put(indicator.type, indicator.value, raw == indicator.value ? std::string_view() : raw, line);
   }
 
   void Flush() {
-    if (batch_.empty()) return;
+    if (count_ == 0) return;
     const index::MatchIndex& idx = *data_.index;
-    std::vector<bool> hit(batch_.size(), false);
-    for (const index::Hit& h : idx.MatchAll(batch_, options_)) {
+    hit_.assign(count_, false);
+    for (const index::Hit& h : idx.MatchAll(std::span(batch_.data(), count_), options_)) {
       const core::Indicator& query = batch_[h.query];
       const RecordInfo& record = data_.records[h.record];
       const EventInfo& event = data_.events[record.event];
@@ -90,13 +88,11 @@ class QueryBatches {
       row.comment = data_.comment(record);
       writer_->Write(row);
       ++hits_;
-      if (!hit[h.query]) ++queries_hit_;
-      hit[h.query] = true;
+      if (!hit_[h.query]) ++queries_hit_;
+      hit_[h.query] = true;
     }
-    queries_ += batch_.size();
-    batch_.clear();
-    raw_.clear();
-    line_.clear();
+    queries_ += count_;
+    count_ = 0;
   }
 
   // Counts what `other` (another part of the same query file) matched.
@@ -112,12 +108,30 @@ class QueryBatches {
 
  private:
   static constexpr size_t kBatch = 4096;
+
+  // The batch's slots are reused: a value is assigned into a string that already has room, so
+  // a query costs no allocation (queries are short; longer ones keep their buffer for the next).
+  void Put(core::IndicatorType type, std::string_view value, std::string_view raw, uint32_t line) {
+    core::Indicator& slot = batch_[count_];
+    slot.type = type;
+    slot.value.assign(value);
+    if (raw.empty()) {
+      raw_[count_].clear();  // nearly always: assign costs a generic replace
+    } else {
+      raw_[count_].assign(raw);
+    }
+    line_[count_] = line;
+    if (++count_ == kBatch) Flush();
+  }
+
   const LocalData& data_;
   const index::MatchOptions& options_;
   HitWriter* writer_;
-  std::vector<core::Indicator> batch_;
-  std::vector<std::string> raw_;  // empty where the value was written normalized
+  std::vector<core::Indicator> batch_;  // [0, count_) in use
+  std::vector<std::string> raw_;        // empty where the value was written normalized
   std::vector<uint32_t> line_;
+  std::vector<bool> hit_;
+  size_t count_ = 0;
   size_t queries_ = 0;
   size_t queries_hit_ = 0;
   size_t hits_ = 0;
