@@ -1,5 +1,8 @@
 #include "common/utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace iocgrid {
 
 size_t Utf8SequenceLength(std::string_view text, size_t pos) {
@@ -31,7 +34,15 @@ size_t Utf8SequenceLength(std::string_view text, size_t pos) {
 
 bool IsValidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    // ASCII runs are the common case.
+    // ASCII runs are the common case: eight bytes at a time while no high bit is set.
+    uint64_t word;
+    if (i + sizeof word <= text.size()) {
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if ((word & 0x8080808080808080ull) == 0) {
+        i += sizeof word;
+        continue;
+      }
+    }
     if (static_cast<unsigned char>(text[i]) < 0x80) {
       ++i;
       continue;

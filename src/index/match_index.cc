@@ -373,9 +373,8 @@ Status MatchIndex::Impl::Add(const core::Indicator& indicator, RecordId record,
   const std::string_view value = indicator.value;
 
   core::Component parts[2];
-  int part_count = core::Components(indicator, parts);
   uint32_t split = kNoSplit;
-  if (info.composite && part_count == 2) {
+  if (info.composite && core::Components(indicator, parts) == 2) {
     // Halves are indexed only when they tile the value as "left|right" (as core::Components
     // makes them) and the left one fits the 16-bit split field, so that verification can find
     // them again from the entry alone.
