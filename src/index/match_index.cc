@@ -90,6 +90,7 @@ uint32_t TypeTag(IndicatorType type) {
 
 struct TypeInfo {
   bool composite = false;
+  MatchFamily family = MatchFamily::kOther;  // core::FamilyOf(type), kept for the query path
   uint32_t whole_tag = 0;
   // Composites only:
   uint32_t left_tag = 0;
@@ -108,6 +109,7 @@ TypeTable MakeTypeTable() {
   TypeTable table{};
   for (IndicatorType type : core::AllIndicatorTypes()) {
     TypeInfo& info = table[static_cast<size_t>(type)];
+    info.family = core::FamilyOf(type);
     if (!core::IsComposite(type)) {
       info.whole_tag = TypeTag(type);
       continue;
@@ -180,6 +182,13 @@ bool ParseIpText(std::string_view text, ParsedIp* out) {
     out->a6 = {};
   }
   return true;
+}
+
+// Whether normalized IP text is a network: its "/prefix" (1-3 digits) ends it; an address has no
+// '/' at all. Three compares instead of a search.
+inline bool IsNetworkText(std::string_view text) {
+  const size_t n = text.size();
+  return n >= 4 && (text[n - 2] == '/' || text[n - 3] == '/' || text[n - 4] == '/');
 }
 
 bool SameIp(const ParsedIp& a, const ParsedIp& b) {
@@ -502,7 +511,7 @@ void MatchIndex::Impl::MatchPart(Query& q, IndicatorType type, uint32_t tag, Mat
       // the mask wants equal addresses as in-range.
       if ((q.mask & RelationBit(Relation::kInRange)) == 0) break;
       if (v4.network_count() == 0 && v6.network_count() == 0 &&
-          (q.mask & kKeyRelations) == kKeyRelations && value.find('/') == std::string_view::npos) {
+          (q.mask & kKeyRelations) == kKeyRelations && !IsNetworkText(value)) {
         break;
       }
       if (ParseIpText(value, &q.ip)) q.has_ip = true;
@@ -648,8 +657,8 @@ bool MatchIndex::Impl::Match(const core::Indicator& query, uint32_t query_no,
       }
     }
   } else {
-    MatchPart(q, query.type, info.whole_tag, core::FamilyOf(query.type), query.value,
-              QueryKind::kWhole, first_hash);
+    MatchPart(q, query.type, info.whole_tag, info.family, query.value, QueryKind::kWhole,
+              first_hash);
   }
 
   // One hit per entry, the strongest relation.
