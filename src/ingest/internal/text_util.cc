@@ -44,18 +44,6 @@ bool IsCommentLine(std::string_view trimmed_line) {
                                    trimmed_line.substr(0, 2) == "//");
 }
 
-bool LineCursor::Next(std::string_view* line, uint32_t* number) {
-  if (pos_ >= text_.size()) return false;
-  size_t end = text_.find('\n', pos_);
-  if (end == std::string_view::npos) end = text_.size();
-  std::string_view out = text_.substr(pos_, end - pos_);
-  if (!out.empty() && out.back() == '\r') out.remove_suffix(1);
-  pos_ = end + 1;
-  *line = out;
-  *number = ++number_;
-  return true;
-}
-
 LineIndex::LineIndex(std::string_view text) {
   for (size_t pos = text.find('\n'); pos != std::string_view::npos;
        pos = text.find('\n', pos + 1)) {

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +43,20 @@ class LineCursor {
   explicit LineCursor(std::string_view text) : text_(text) {}
 
   // Sets *line to the next line without its terminator and *number to its 1-based number.
-  bool Next(std::string_view* line, uint32_t* number);
+  // Inline: every list, query and log line passes here.
+  bool Next(std::string_view* line, uint32_t* number) {
+    if (pos_ >= text_.size()) return false;
+    const char* begin = text_.data() + pos_;
+    const size_t left = text_.size() - pos_;
+    const void* newline = std::memchr(begin, '\n', left);
+    size_t length =
+        newline == nullptr ? left : static_cast<size_t>(static_cast<const char*>(newline) - begin);
+    pos_ += length + 1;
+    if (length > 0 && begin[length - 1] == '\r') --length;
+    *line = std::string_view(begin, length);
+    *number = ++number_;
+    return true;
+  }
 
  private:
   std::string_view text_;
