@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <future>
 #include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -102,6 +103,9 @@ class QueryBatches {
     hits_ += other.hits_;
   }
 
+  // Where the next hits go (Flush first: the batch's hits belong to the previous writer).
+  void set_writer(HitWriter* writer) { writer_ = writer; }
+
   size_t queries() const { return queries_; }
   size_t queries_hit() const { return queries_hit_; }
   size_t hits() const { return hits_; }
@@ -140,20 +144,14 @@ class QueryBatches {
 // A plain query list of at least this many bytes is matched by two threads.
 constexpr size_t kSplitQueryBytes = size_t{4} << 20;
 
-// The share of a query's cost left once it is parsed. Timed on 10^6 addresses against 2.2·10^5
-// (quiet VM): a parsed query took 155-158 ns to match and write, a raw line 198 ns to parse,
-// match and write, so about 0.8. (0.65, read off a profile, left the main thread finishing its
-// part 13-16 ms after the worker in 7 of 8 runs.)
-constexpr double kParsedCost = 0.8;
-
 // A plain query list of kSplitQueryBytes or more, matched by two threads, the second of which
 // starts before the index exists: while the data files load, it parses the list from its start
-// in chunks (queries kept as slices of the text, 24 bytes each). When the index is ready it
-// stops, and the rest of the work is split in two halves of equal estimated cost (a parsed
-// query costs kParsedCost of one still to parse): the main thread takes the first part (parsed
-// queries, then raw lines), the worker the second, its hits written to a temporary file (kept in
-// memory for the table, which sorts them anyway) and appended after the first part's; malformed
-// lines are reported in line order. The output is the one pass's.
+// in chunks of 64 KiB (queries kept as slices of the text, 24 bytes each). When the index is
+// ready it stops, and both threads take units of work in turn until none is left: first the
+// parsed chunks, then 64 KiB chunks of the text not yet parsed. A unit's hits and malformed
+// lines are kept apart and handed to the output in unit order by whichever thread finishes
+// the next one due, so the output is the one pass's, and neither thread waits for a share
+// planned in advance (on this VM a fixed split left one thread idle 10-30 ms a run).
 class SplitMatch {
  public:
   static bool Applies(std::string_view text, uint32_t threads) {
@@ -166,62 +164,31 @@ class SplitMatch {
 
   // Ends the worker when the index never came (the load failed).
   ~SplitMatch() {
-    if (!planned_) {
+    if (!started_) {
       stop_.store(true, std::memory_order_release);
-      plan_.set_value(Plan{.abort = true});
+      start_.set_value(Start{});
     }
   }
   SplitMatch(const SplitMatch&) = delete;
   SplitMatch& operator=(const SplitMatch&) = delete;
 
-  // Matches every query against `data`, once loaded; the main thread's hits go to `writer`
-  // through `batches`, malformed lines to `report` in line order.
+  // Matches every query against `data`, once loaded; hits go to `writer` and are counted in
+  // `batches`, malformed lines to `report`, all in line order.
   Status Run(const LocalData& data, const index::MatchOptions& options, OutputFormat format,
              HitWriter* writer, QueryBatches* batches, const ingest::IssueSink& report) {
     stop_.store(true, std::memory_order_release);
     stopped_.get_future().wait();
-    spill_.reset(format == OutputFormat::kTable ? nullptr : std::tmpfile());
-    if (format != OutputFormat::kTable && spill_ == nullptr) {
-      planned_ = true;
-      plan_.set_value(Plan{.abort = true});
-      return UnavailableError(std::string("cannot create a temporary file: ") +
-                              std::strerror(errno));
-    }
-    tail_writer_.emplace(format, spill_.get(), /*header=*/false);
-    tail_batches_.emplace(data, options, &*tail_writer_);
-    const Plan plan = MakePlan();
-    planned_ = true;
-    plan_.set_value(plan);
-
-    // The first part: parsed queries [0, plan.queries), then the raw lines from where parsing
-    // ahead stopped up to plan.split.
-    for (size_t i = 0; i < plan.issues; ++i) report(issues_[i]);
-    Replay(0, plan.queries, batches);
     const Mark& stop = marks_.back();
-    if (plan.split > stop.offset) {
-      ingest::ForEachPlainQuery(path_, text_.substr(stop.offset, plan.split - stop.offset),
-                                stop.line, AddTo(batches), report);
-    }
-    batches->Flush();
+    raw_offset_ = stop.offset;
+    raw_line_ = stop.line;
+    parsed_units_ = marks_.size() - 1;
+    out_ = Out{format, writer, &report};
+    worker_batches_.emplace(data, options, nullptr);
+    started_ = true;
+    start_.set_value(Start{true});
+    DoUnits(batches);
     worker_.join();
-    for (const ingest::LoadIssue& issue : tail_issues_) report(issue);
-    batches->Absorb(*tail_batches_);
-    if (format == OutputFormat::kTable) {
-      writer->AppendTableRows(std::move(*tail_writer_));
-      return Status::Ok();
-    }
-    if (tail_batches_->hits() > 0) writer->WriteHeader();
-    writer->Flush();
-    tail_writer_->Flush();
-    std::fflush(stdout);
-    if (std::fflush(spill_.get()) != 0 || std::fseek(spill_.get(), 0, SEEK_SET) != 0) {
-      return DataLossError(std::string("temporary file: ") + std::strerror(errno));
-    }
-    std::vector<char> buf(1 << 16);
-    for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), spill_.get())) > 0;) {
-      std::fwrite(buf.data(), 1, n, stdout);
-    }
-    if (std::ferror(spill_.get())) return DataLossError("temporary file: read error");
+    batches->Absorb(*worker_batches_);
     return Status::Ok();
   }
 
@@ -246,37 +213,34 @@ class SplitMatch {
     size_t queries = 0;
     size_t issues = 0;
   };
-  // Who does what: the main thread takes parsed queries [0, queries) and issues [0, issues),
-  // then raw text up to `split`; the worker the rest.
-  struct Plan {
-    bool abort = false;
-    size_t queries = 0;
-    size_t issues = 0;
-    uint64_t split = 0;
-    uint32_t split_line = 0;  // the line at `split`, when it lies past the parsed part
+  struct Start {
+    bool go = false;
   };
-
-  static ingest::QuerySink AddTo(QueryBatches* batches) {
-    return [batches](const ingest::QueryView& q) { batches->Add(q.raw, q.indicator, q.line); };
-  }
+  // One unit of work: parsed chunk `parsed` (< parsed_units_), or the text [offset, end) from
+  // `line`.
+  struct Unit {
+    size_t order = 0;
+    size_t parsed = 0;
+    uint64_t offset = 0;
+    uint64_t end = 0;
+    uint32_t line = 0;
+  };
+  // A unit's output, kept until the units before it are out.
+  struct Done {
+    std::unique_ptr<HitWriter> hits;
+    std::vector<ingest::LoadIssue> issues;
+  };
+  struct Out {
+    OutputFormat format = OutputFormat::kTable;
+    HitWriter* writer = nullptr;
+    const ingest::IssueSink* report = nullptr;
+  };
 
   void Work() {
     ParseAhead();
     stopped_.set_value();
-    const Plan plan = plan_.get_future().get();
-    if (plan.abort) return;
-    Replay(plan.queries, parsed_.size(), &*tail_batches_);
-    const ingest::IssueSink keep = [this](const ingest::LoadIssue& issue) {
-      tail_issues_.push_back(issue);
-    };
-    for (size_t i = plan.issues; i < issues_.size(); ++i) keep(issues_[i]);
-    const Mark& stop = marks_.back();
-    const uint64_t from = std::max<uint64_t>(plan.split, stop.offset);
-    if (from < text_.size()) {
-      const uint32_t line = plan.split > stop.offset ? plan.split_line : stop.line;
-      ingest::ForEachPlainQuery(path_, text_.substr(from), line, AddTo(&*tail_batches_), keep);
-    }
-    tail_batches_->Flush();
+    if (!start_.get_future().get().go) return;
+    DoUnits(&*worker_batches_);
   }
 
   // Parses chunks from the start of the text until the index is ready or the text ends.
@@ -299,9 +263,7 @@ class SplitMatch {
     Mark at;
     while (at.offset < text_.size() && !stop_.load(std::memory_order_acquire)) {
       marks_.push_back(at);
-      uint64_t end = std::min<uint64_t>(at.offset + kChunkBytes, text_.size());
-      const size_t nl = text_.find('\n', end - 1);
-      end = nl == std::string_view::npos ? text_.size() : nl + 1;
+      const uint64_t end = ChunkEnd(at.offset);
       const std::string_view chunk = text_.substr(at.offset, end - at.offset);
       ingest::ForEachPlainQuery(path_, chunk, at.line, keep, note);
       at.line += static_cast<uint32_t>(std::count(chunk.begin(), chunk.end(), '\n'));
@@ -312,35 +274,68 @@ class SplitMatch {
     marks_.push_back(at);
   }
 
-  // Splits the remaining work in two parts of equal estimated cost.
-  Plan MakePlan() const {
-    const Mark& stop = marks_.back();
-    const double parsed = static_cast<double>(stop.offset);
-    const double half =
-        (kParsedCost * parsed + static_cast<double>(text_.size() - stop.offset)) / 2;
-    Plan plan;
-    if (half <= kParsedCost * parsed) {
-      // Inside the parsed part: at the first chunk mark at or past the point.
-      const double point = half / kParsedCost;
-      const auto it = std::find_if(marks_.begin(), marks_.end(), [&](const Mark& m) {
-        return static_cast<double>(m.offset) >= point;
-      });
-      const Mark& m = it == marks_.end() ? stop : *it;
-      plan.queries = m.queries;
-      plan.issues = m.issues;
-      plan.split = m.offset;
-      return plan;
+  // The end of the chunk of about kChunkBytes from `offset`: after a newline, or the text's end.
+  uint64_t ChunkEnd(uint64_t offset) const {
+    const uint64_t end = std::min<uint64_t>(offset + kChunkBytes, text_.size());
+    const size_t newline = text_.find('\n', end - 1);
+    return newline == std::string_view::npos ? text_.size() : newline + 1;
+  }
+
+  // The next unit in order, if any is left.
+  std::optional<Unit> Claim() {
+    std::lock_guard<std::mutex> lock(mu_);
+    Unit unit;
+    unit.order = next_order_;
+    if (next_order_ < parsed_units_) {
+      unit.parsed = next_order_++;
+      return unit;
     }
-    plan.queries = parsed_.size();
-    plan.issues = issues_.size();
-    auto point = static_cast<uint64_t>(parsed + (half - kParsedCost * parsed));
-    point = std::clamp<uint64_t>(point, stop.offset, text_.size());
-    const size_t nl = point == 0 ? std::string_view::npos : text_.find('\n', point - 1);
-    plan.split = nl == std::string_view::npos ? text_.size() : nl + 1;
-    const std::string_view between = text_.substr(stop.offset, plan.split - stop.offset);
-    plan.split_line =
-        stop.line + static_cast<uint32_t>(std::count(between.begin(), between.end(), '\n'));
-    return plan;
+    if (raw_offset_ >= text_.size()) return std::nullopt;
+    ++next_order_;
+    unit.parsed = parsed_units_;
+    unit.offset = raw_offset_;
+    unit.end = ChunkEnd(raw_offset_);
+    unit.line = raw_line_;
+    const std::string_view chunk = text_.substr(unit.offset, unit.end - unit.offset);
+    raw_line_ += static_cast<uint32_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+    raw_offset_ = unit.end;
+    return unit;
+  }
+
+  // Takes units until none is left, matching each through `batches`.
+  void DoUnits(QueryBatches* batches) {
+    while (std::optional<Unit> unit = Claim()) {
+      Done done;
+      done.hits = std::make_unique<HitWriter>(out_.format, nullptr, /*header=*/false);
+      batches->set_writer(done.hits.get());
+      if (unit->parsed < parsed_units_) {
+        const Mark& from = marks_[unit->parsed];
+        const Mark& to = marks_[unit->parsed + 1];
+        Replay(from.queries, to.queries, batches);
+        done.issues.assign(issues_.begin() + static_cast<ptrdiff_t>(from.issues),
+                           issues_.begin() + static_cast<ptrdiff_t>(to.issues));
+      } else {
+        ingest::ForEachPlainQuery(
+            path_, text_.substr(unit->offset, unit->end - unit->offset), unit->line,
+            [batches](const ingest::QueryView& q) { batches->Add(q.raw, q.indicator, q.line); },
+            [&done](const ingest::LoadIssue& issue) { done.issues.push_back(issue); });
+      }
+      batches->Flush();
+      batches->set_writer(nullptr);
+      Hand(unit->order, std::move(done));
+    }
+  }
+
+  // Keeps a finished unit, then writes out every unit due, in order.
+  void Hand(size_t order, Done done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_.emplace(order, std::move(done));
+    for (auto it = finished_.find(next_out_); it != finished_.end();
+         it = finished_.find(++next_out_)) {
+      for (const ingest::LoadIssue& issue : it->second.issues) (*out_.report)(issue);
+      out_.writer->AppendRows(*it->second.hits);
+      finished_.erase(it);
+    }
   }
 
   // Matches parsed queries [begin, end) through `batches`.
@@ -360,18 +355,24 @@ class SplitMatch {
   const std::string_view text_;
   std::atomic<bool> stop_{false};
   std::promise<void> stopped_;
-  std::promise<Plan> plan_;
-  bool planned_ = false;
-  // Written by the worker before stopped_, read by the main thread after it.
+  std::promise<Start> start_;
+  bool started_ = false;
+  // Written by the worker before stopped_, read by both threads after start_.
   std::vector<Parsed> parsed_;
   std::vector<ingest::QueryItem> others_;
   std::vector<ingest::LoadIssue> issues_;
   std::vector<Mark> marks_;
-  // The worker's part, set up by the main thread before plan_.
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_{nullptr, &std::fclose};
-  std::optional<HitWriter> tail_writer_;
-  std::optional<QueryBatches> tail_batches_;
-  std::vector<ingest::LoadIssue> tail_issues_;
+  // Set by the main thread before start_.
+  Out out_;
+  size_t parsed_units_ = 0;
+  std::optional<QueryBatches> worker_batches_;
+  // The units: what is claimed next and what is written next, under mu_.
+  std::mutex mu_;
+  size_t next_order_ = 0;
+  uint64_t raw_offset_ = 0;
+  uint32_t raw_line_ = 1;
+  size_t next_out_ = 0;
+  std::map<size_t, Done> finished_;
   std::jthread worker_;  // last: joined before the members it uses are destroyed
 };
 

@@ -38,13 +38,18 @@ void HitWriter::WriteHeader() {
   header_done_ = true;
 }
 
-void HitWriter::AppendTableRows(HitWriter&& other) {
+void HitWriter::AppendRows(HitWriter& other) {
   for (TableRow& row : other.table_rows_) table_rows_.push_back(std::move(row));
   other.table_rows_.clear();
+  if (other.buffer_.empty()) return;
+  WriteHeader();
+  buffer_ += other.buffer_;
+  other.buffer_.clear();
+  if (buffer_.size() >= kFlushBytes) Flush();
 }
 
 void HitWriter::Flush() {
-  if (buffer_.empty()) return;
+  if (buffer_.empty() || out_ == nullptr) return;
   std::fwrite(buffer_.data(), 1, buffer_.size(), out_);
   buffer_.clear();
 }

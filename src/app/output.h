@@ -34,7 +34,8 @@ struct HitRow {
 
 // Writes rows as they come (json, csv: through a buffer of 64 KiB, so a million-hit output
 // costs no formatting temporaries) or at Finish() (table, which needs column widths).
-// `out` must outlive the writer.
+// `out` must outlive the writer. A writer without `out` keeps its rows until another writer
+// takes them (AppendRows): a part of the output made out of order.
 class HitWriter {
  public:
   // `header`: false for a writer whose rows continue another writer's output (no CSV header).
@@ -47,9 +48,10 @@ class HitWriter {
   // Writes the CSV header unless it was written (or not wanted); other formats have none. For
   // rows that another writer wrote without a header and that are appended to this output.
   void WriteHeader();
-  // Adds the rows `other` (same format, table) kept, after this writer's own.
-  void AppendTableRows(HitWriter&& other);
-  // Hands the buffered rows to `out` (not fflush: that stays the caller's).
+  // Adds the rows `other` (same format, made without `out`) kept, after this writer's own;
+  // `other` is left empty.
+  void AppendRows(HitWriter& other);
+  // Hands the buffered rows to `out` (not fflush: that stays the caller's); none without one.
   void Flush();
   // The table, or the rest of the buffer.
   void Finish();
