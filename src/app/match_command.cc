@@ -189,7 +189,7 @@ class SplitMatch {
     DoUnits(batches);
     worker_.join();
     batches->Absorb(*worker_batches_);
-    return Status::Ok();
+    return error_;
   }
 
  private:
@@ -333,7 +333,9 @@ class SplitMatch {
     for (auto it = finished_.find(next_out_); it != finished_.end();
          it = finished_.find(++next_out_)) {
       for (const ingest::LoadIssue& issue : it->second.issues) (*out_.report)(issue);
-      out_.writer->AppendRows(*it->second.hits);
+      if (Status st = out_.writer->AppendRows(*it->second.hits); !st.ok() && error_.ok()) {
+        error_ = std::move(st);
+      }
       finished_.erase(it);
     }
   }
@@ -373,6 +375,7 @@ class SplitMatch {
   uint32_t raw_line_ = 1;
   size_t next_out_ = 0;
   std::map<size_t, Done> finished_;
+  Status error_;         // the first output error
   std::jthread worker_;  // last: joined before the members it uses are destroyed
 };
 

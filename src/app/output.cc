@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "common/json_writer.h"
@@ -27,6 +29,7 @@ HitWriter::HitWriter(OutputFormat format, std::FILE* out, bool header)
 namespace {
 
 constexpr size_t kFlushBytes = size_t{64} << 10;
+constexpr size_t kSpillBytes = size_t{8} << 20;
 
 }  // namespace
 
@@ -38,14 +41,40 @@ void HitWriter::WriteHeader() {
   header_done_ = true;
 }
 
-void HitWriter::AppendRows(HitWriter& other) {
+Status HitWriter::AppendRows(HitWriter& other) {
   for (TableRow& row : other.table_rows_) table_rows_.push_back(std::move(row));
   other.table_rows_.clear();
-  if (other.buffer_.empty()) return;
+  IOCGRID_RETURN_IF_ERROR(other.spill_error_);
+  if (other.spill_ != nullptr) {
+    std::FILE* file = other.spill_.get();
+    if (std::fflush(file) != 0 || std::fseek(file, 0, SEEK_SET) != 0) {
+      return DataLossError(std::string("temporary file of hits: ") + std::strerror(errno));
+    }
+    WriteHeader();
+    char chunk[1 << 16];
+    for (size_t n; (n = std::fread(chunk, 1, sizeof chunk, file)) > 0;) {
+      buffer_.append(chunk, n);
+      if (buffer_.size() >= kFlushBytes) Flush();
+    }
+    if (std::ferror(file)) return DataLossError("temporary file of hits: read error");
+    other.spill_.reset();
+  }
+  if (other.buffer_.empty()) return Status::Ok();
   WriteHeader();
   buffer_ += other.buffer_;
   other.buffer_.clear();
   if (buffer_.size() >= kFlushBytes) Flush();
+  return Status::Ok();
+}
+
+void HitWriter::Spill() {
+  if (spill_ == nullptr) spill_.reset(std::tmpfile());
+  if (spill_ == nullptr || !spill_error_.ok()) return;
+  if (std::fwrite(buffer_.data(), 1, buffer_.size(), spill_.get()) != buffer_.size()) {
+    spill_error_ = DataLossError(std::string("temporary file of hits: ") + std::strerror(errno));
+    return;
+  }
+  buffer_.clear();
 }
 
 void HitWriter::Flush() {
@@ -96,7 +125,11 @@ void HitWriter::Write(const HitRow& row) {
           std::string(row.source), std::string(row.source_name), row.line});
       return;
   }
-  if (buffer_.size() >= kFlushBytes) Flush();
+  if (out_ == nullptr) {
+    if (buffer_.size() >= kSpillBytes) Spill();
+  } else if (buffer_.size() >= kFlushBytes) {
+    Flush();
+  }
 }
 
 void HitWriter::Finish() {

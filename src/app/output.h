@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/csv.h"
+#include "common/status.h"
 
 namespace iocgrid::app {
 
@@ -35,7 +37,9 @@ struct HitRow {
 // Writes rows as they come (json, csv: through a buffer of 64 KiB, so a million-hit output
 // costs no formatting temporaries) or at Finish() (table, which needs column widths).
 // `out` must outlive the writer. A writer without `out` keeps its rows until another writer
-// takes them (AppendRows): a part of the output made out of order.
+// takes them (AppendRows): a part of the output made out of order. It keeps them in memory up
+// to 8 MiB and in a temporary file beyond (a list whose queries each hit thousands of stored
+// values must not hold its output in memory; the table, which sorts every row, always does).
 class HitWriter {
  public:
   // `header`: false for a writer whose rows continue another writer's output (no CSV header).
@@ -49,8 +53,9 @@ class HitWriter {
   // rows that another writer wrote without a header and that are appended to this output.
   void WriteHeader();
   // Adds the rows `other` (same format, made without `out`) kept, after this writer's own;
-  // `other` is left empty.
-  void AppendRows(HitWriter& other);
+  // `other` is left empty. Errors: kDataLoss when its temporary file could not be written or
+  // read back (the output is then incomplete).
+  Status AppendRows(HitWriter& other);
   // Hands the buffered rows to `out` (not fflush: that stays the caller's); none without one.
   void Flush();
   // The table, or the rest of the buffer.
@@ -70,10 +75,16 @@ class HitWriter {
     uint32_t line = 0;
   };
 
+  // Moves the buffer to the temporary file (made on first use; while none can be made, the
+  // rows stay in memory).
+  void Spill();
+
   OutputFormat format_;
   std::FILE* out_;
   bool header_done_ = false;
   std::string buffer_;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_{nullptr, &std::fclose};
+  Status spill_error_;
   std::vector<TableRow> table_rows_;
 };
 

@@ -1,6 +1,7 @@
 // `iocgrid match` as a user runs it: a real process on real files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -240,6 +241,40 @@ TEST(MatchCliTest, TwoThreadsGiveTheOutputOfOneOnHostileLists) {
   EXPECT_EQ(Lines(garbage_hits.out).size(), 200000u);  // every 198.51.100.7 and subdomain line
   EXPECT_NE(garbage_hits.err.find("garbage.txt:1: no indicator"), std::string::npos)
       << garbage_hits.err.substr(0, 500);
+}
+
+// Queries that each hit many stored records, clustered in the middle of a list matched by two
+// threads: each 64 KiB unit of them (~5,000 queries, 32 hits each) yields 11 MB or more of CSV,
+// more than a unit keeps in memory (8 MiB), so its rows go through a temporary file before they
+// are written in order (two such files, seen with strace). The output is the one-thread
+// output, byte for byte.
+TEST(MatchCliTest, TwoThreadsGiveTheOutputOfOneWhenUnitsHitHeavily) {
+  TempDir dir;
+  std::string data_text;
+  for (int i = 0; i < 32; ++i) data_text += "198.51.100.7\n";  // 32 records of one address
+  data_text += "203.0.113.9\n";
+  const std::string data = dir.Write("data.txt", data_text);
+  std::string queries;
+  auto distinct = [](int i) {
+    return "81." + std::to_string(i / 65536) + "." + std::to_string((i / 256) % 256) + "." +
+           std::to_string(i % 256) + "\n";
+  };
+  for (int i = 0; i < 200000; ++i) queries += distinct(i);
+  for (int i = 0; i < 12000; ++i) queries += "198.51.100.7\n";
+  for (int i = 200000; i < 390000; ++i) queries += distinct(i);
+  queries += "203.0.113.9\n";
+  const std::string list = dir.Write("queries.txt", queries);
+  ASSERT_GT(queries.size(), size_t{4} << 20);
+  auto one = RunIocgrid({"match", "--threads", "1", "--format", "csv", "--against", data, list});
+  auto two = RunIocgrid({"match", "--format", "csv", "--against", data, list});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(two.exit_code, 0) << two.err;
+  // Every hit of the cluster, the last query's, and the header.
+  EXPECT_EQ(static_cast<size_t>(std::count(one.out.begin(), one.out.end(), '\n')),
+            12000u * 32 + 1 + 1);
+  EXPECT_TRUE(two.out == one.out) << "outputs of " << two.out.size() << " and " << one.out.size()
+                                  << " bytes differ";
+  EXPECT_EQ(two.err, one.err);
 }
 
 TEST(MatchCliTest, HelpExplainsTheCommand) {
