@@ -68,7 +68,10 @@ Status HitWriter::AppendRows(HitWriter& other) {
 }
 
 void HitWriter::Spill() {
-  if (spill_ == nullptr) spill_.reset(std::tmpfile());
+  if (spill_ == nullptr && !no_spill_) {
+    spill_.reset(std::tmpfile());
+    no_spill_ = spill_ == nullptr;  // not tried again for every row
+  }
   if (spill_ == nullptr || !spill_error_.ok()) return;
   if (std::fwrite(buffer_.data(), 1, buffer_.size(), spill_.get()) != buffer_.size()) {
     spill_error_ = DataLossError(std::string("temporary file of hits: ") + std::strerror(errno));

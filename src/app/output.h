@@ -84,6 +84,7 @@ class HitWriter {
   bool header_done_ = false;
   std::string buffer_;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> spill_{nullptr, &std::fclose};
+  bool no_spill_ = false;  // no temporary file could be made: the rows stay in memory
   Status spill_error_;
   std::vector<TableRow> table_rows_;
 };
