@@ -92,9 +92,8 @@ inline int CidrMinPrefix(int64_t attributes) {
 }
 
 // One event of `spec.attributes` attributes; the stored values are also added to *data (when
-// not null). With
-// `values_only`, the event is left empty and only *data is filled (the same values: a kept
-// store's queries, without holding its event in memory).
+// not null). With `values_only`, the event is left empty and only *data is filled (the same
+// values: a kept store's queries, without holding its event in memory).
 inline core::Event BuildMemberEvent(const EventSpec& spec, Dataset* data,
                                     bool values_only = false) {
   std::mt19937_64 rng(spec.seed);

@@ -42,21 +42,23 @@
 namespace iocgrid::node {
 namespace {
 
-// Attributes stored: 10^6, or IOCGRID_BENCH_NODE_SIZE (e.g. 10^7 for the scale figures of
-// docs/performance.md; the import then takes minutes).
-int64_t StoredCount() {
-  const char* text = std::getenv("IOCGRID_BENCH_NODE_SIZE");
-  if (text == nullptr) return 1'000'000;
+// The attribute count in environment variable `name` (1 to 10^9), or `unset` when it is not
+// set; anything else ends the benchmark with a message.
+int64_t EnvCount(const char* name, int64_t unset) {
+  const char* text = std::getenv(name);
+  if (text == nullptr) return unset;
   char* end = nullptr;
   const long long n = std::strtoll(text, &end, 10);
   if (end == text || *end != '\0' || n <= 0 || n > 1'000'000'000) {
-    std::fprintf(stderr, "IOCGRID_BENCH_NODE_SIZE: '%s' is not an attribute count\n", text);
+    std::fprintf(stderr, "%s: '%s' is not an attribute count\n", name, text);
     std::exit(2);
   }
   return n;
 }
 
-const int64_t kStored = StoredCount();
+// Attributes stored: 10^6, or IOCGRID_BENCH_NODE_SIZE (e.g. 10^7 for the scale figures of
+// docs/performance.md; the import then takes minutes).
+const int64_t kStored = EnvCount("IOCGRID_BENCH_NODE_SIZE", 1'000'000);
 
 // IOCGRID_BENCH_NODE_DIR: a directory that keeps the store between runs (it is filled on the
 // first run and reused by the next ones with the same IOCGRID_BENCH_NODE_SIZE), so that the
@@ -143,17 +145,7 @@ struct Fixture {
           bench::BuildMemberEvent(first, &data, /*values_only=*/true);
         }
       }
-      const char* event_text = std::getenv("IOCGRID_BENCH_NODE_EVENT");
-      int64_t max_event = 0;
-      if (event_text != nullptr) {
-        char* end = nullptr;
-        max_event = std::strtoll(event_text, &end, 10);
-        if (end == event_text || *end != '\0' || max_event <= 0) {
-          std::fprintf(stderr, "IOCGRID_BENCH_NODE_EVENT: '%s' is not an attribute count\n",
-                       event_text);
-          std::exit(2);
-        }
-      }
+      const int64_t max_event = EnvCount("IOCGRID_BENCH_NODE_EVENT", 0);
       for (int64_t done = have, part = have / kPerEvent; done < kStored;
            done += kPerEvent, ++part) {
         const int64_t part_size = std::min(kPerEvent, kStored - done);

@@ -7,8 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <future>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -312,8 +312,10 @@ class SplitMatch {
         const Mark& from = marks_[unit->parsed];
         const Mark& to = marks_[unit->parsed + 1];
         Replay(from.queries, to.queries, batches);
-        done.issues.assign(issues_.begin() + static_cast<ptrdiff_t>(from.issues),
-                           issues_.begin() + static_cast<ptrdiff_t>(to.issues));
+        // Each parsed chunk's issues are taken once.
+        done.issues.assign(
+            std::make_move_iterator(issues_.begin() + static_cast<ptrdiff_t>(from.issues)),
+            std::make_move_iterator(issues_.begin() + static_cast<ptrdiff_t>(to.issues)));
       } else {
         ingest::ForEachPlainQuery(
             path_, text_.substr(unit->offset, unit->end - unit->offset), unit->line,
@@ -326,9 +328,10 @@ class SplitMatch {
     }
   }
 
-  // Keeps a finished unit, then writes out every unit due, in order.
+  // Keeps a finished unit, then writes out every unit due, in order (under its own lock: a
+  // thread claiming its next unit does not wait for the output).
   void Hand(size_t order, Done done) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(out_mu_);
     finished_.emplace(order, std::move(done));
     for (auto it = finished_.find(next_out_); it != finished_.end();
          it = finished_.find(++next_out_)) {
@@ -368,14 +371,15 @@ class SplitMatch {
   Out out_;
   size_t parsed_units_ = 0;
   std::optional<QueryBatches> worker_batches_;
-  // The units: what is claimed next and what is written next, under mu_.
+  // The units: what is claimed next, under mu_; what is written next, under out_mu_.
   std::mutex mu_;
   size_t next_order_ = 0;
   uint64_t raw_offset_ = 0;
   uint32_t raw_line_ = 1;
+  std::mutex out_mu_;
   size_t next_out_ = 0;
   std::map<size_t, Done> finished_;
-  Status error_;         // the first output error
+  Status error_;         // the first output error (read after both threads are done)
   std::jthread worker_;  // last: joined before the members it uses are destroyed
 };
 

@@ -52,7 +52,8 @@ std::string FormatIpNetwork(const IpNetwork& net);
 // Fast path: parses a strict dotted-quad IPv4 address into host order; false if not one.
 bool ParseIpv4(std::string_view text, uint32_t* out);
 
-// The same as a plain loop: what ParseIpv4 runs where SSE2 is missing (tests hold the two equal).
+// The same as a plain loop: what ParseIpv4 runs where SSSE3 is missing (tests hold the two
+// equal).
 bool ParseIpv4Portable(std::string_view text, uint32_t* out);
 
 }  // namespace iocgrid::core
