@@ -42,6 +42,7 @@ Statement& Statement::BindOrNull(int index, std::optional<int64_t> value) {
 }
 
 Result<bool> Statement::Step() { return backend_->Step(); }
+void Statement::Reset() { backend_->Reset(); }
 
 Status Statement::Run() {
   while (true) {

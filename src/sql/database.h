@@ -59,6 +59,9 @@ class Statement {
   Result<bool> Step();
   // Steps to completion, ignoring rows.
   Status Run();
+  // Ready to run again with new bindings (all cleared), as when prepared: a statement run
+  // once per item is prepared once.
+  void Reset();
   // Calls `fn(const Statement&)` per row; `fn` may return void or Status (non-OK stops).
   template <typename Fn>
   Status ForEachRow(Fn&& fn);

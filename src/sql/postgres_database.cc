@@ -105,6 +105,13 @@ class PostgresStatement final : public internal::StatementBackend {
   void BindNull(int index) override { Set(index, std::nullopt, 0); }
 
   Result<bool> Step() override;
+  void Reset() override {
+    values_.clear();
+    formats_.clear();
+    bind_error_ = Status::Ok();
+    result_.reset();
+    row_ = -1;
+  }
 
   int64_t Int(int column) const override {
     const char* v = PQgetvalue(result_.get(), row_, column);

@@ -22,6 +22,7 @@ class SqliteStatement final : public internal::StatementBackend {
   }
   void BindNull(int index) override { s_.BindNull(index); }
   Result<bool> Step() override { return s_.Step(); }
+  void Reset() override { s_.Reset(); }
   int64_t Int(int column) const override { return s_.Int(column); }
   std::string_view Text(int column) const override { return s_.Text(column); }
   std::span<const unsigned char> Blob(int column) const override { return s_.Blob(column); }

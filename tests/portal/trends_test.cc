@@ -291,6 +291,77 @@ TEST_F(TrendStoreTest, RepeatsWithinABatchAreFoldedPerObservableAndDay) {
   for (const SectorDistinctRow& r : *two_days) EXPECT_EQ(r.observables, 1u);
 }
 
+// The per-day cells against a model of every report: organisations of three sectors report
+// a small pool of values over several days, in several batches a day (so that a batch meets
+// the organisation's own rows of the day, which keep the class they were counted under, and
+// other organisations' rows of the value), with random classes, types, counts and repeats.
+// A row's cell is fixed when the organisation first reports the value that day (the smallest
+// class of that batch); a cell counts the distinct values with a row in it, the sightings and
+// alerts of every report folded into its rows, and the organisations with a row in it.
+TEST_F(TrendStoreTest, SectorCellsMatchAModelOfEveryReport) {
+  std::mt19937_64 rng(17);
+  const char* const kClasses[] = {"anonymizer", "noise", "threat", "unknown"};
+  const char* const kTypes[] = {"ip-src", "domain"};
+  using Cell = std::tuple<int64_t, std::string, std::string, std::string>;  // day sector type class
+  struct Truth {
+    std::set<std::string> values, orgs;
+    uint64_t sightings = 0, alerted = 0;
+  };
+  std::map<Cell, Truth> truth;
+  std::map<std::tuple<std::string, int64_t, std::string, std::string>, Cell> row_cell;
+  int batch = 0;
+  for (int64_t day = kToday - 4; day <= kToday; ++day) {
+    for (int round = 0; round < 3; ++round) {
+      for (int org = 0; org < 7; ++org) {
+        const std::string name = "org-" + std::to_string(org);
+        const std::string sector = "sector-" + std::to_string(org % 3);
+        // 0 to 200 sightings (more than a statement's 64 values, and fewer), drawn from 150
+        // values of two types, with repeats.
+        std::vector<AllianceSighting> rows(rng() % 201);
+        for (AllianceSighting& s : rows) {
+          const int v = static_cast<int>(rng() % 150);
+          s = Saw("v" + std::to_string(v), day, kClasses[rng() % 4], 1 + rng() % 5, kTypes[v % 2]);
+          s.alerted = rng() % 3;
+        }
+        if (rows.empty()) continue;
+        // Cells of the rows new to the organisation today: the batch's smallest class.
+        std::map<std::pair<std::string, std::string>, std::string> smallest;
+        for (const AllianceSighting& s : rows) {
+          auto [it, added] = smallest.try_emplace({s.type, s.value}, s.cls);
+          it->second = std::min(it->second, s.cls);
+        }
+        for (const auto& [key, cls] : smallest) {
+          const Cell cell{day, sector, key.first, cls};
+          auto [it, added] = row_cell.try_emplace({name, day, key.first, key.second}, cell);
+          truth[it->second].values.insert(key.first + " " + key.second);
+          truth[it->second].orgs.insert(name);
+        }
+        for (const AllianceSighting& s : rows) {
+          Truth& t = truth[row_cell.at({name, day, s.type, s.value})];
+          t.sightings += s.count;
+          t.alerted += s.alerted;
+        }
+        Record("m" + std::to_string(batch++), name, sector, rows);
+      }
+    }
+  }
+  auto days = store_->SectorDays(kToday - 4, kToday);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), truth.size());
+  for (const SectorDayRow& r : *days) {
+    const Truth& t = truth.at({r.day, r.sector, r.type, r.cls});
+    EXPECT_EQ(r.observables, t.values.size()) << r.day << " " << r.sector << " " << r.cls;
+    EXPECT_EQ(r.sightings, t.sightings) << r.day << " " << r.sector << " " << r.cls;
+    EXPECT_EQ(r.alerted, t.alerted) << r.day << " " << r.sector << " " << r.cls;
+  }
+  auto orgs = store_->SectorOrgs(kToday - 4, kToday);
+  ASSERT_TRUE(orgs.ok()) << orgs.status().ToString();
+  std::map<Cell, std::set<std::string>> got_orgs;
+  for (const SectorOrgRow& r : *orgs) got_orgs[{r.day, r.sector, r.type, r.cls}].insert(r.org);
+  ASSERT_EQ(got_orgs.size(), truth.size());
+  for (const auto& [cell, t] : truth) EXPECT_EQ(got_orgs.at(cell), t.orgs);
+}
+
 TEST_F(TrendStoreTest, PurgeDeletesWhatIsPastRetention) {
   Record("old", "org-a", "finance", {Saw("203.0.113.5", kToday - 100)});
   Record("old-b", "org-b", "finance", {Saw("203.0.113.5", kToday - 100)});

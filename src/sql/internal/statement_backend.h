@@ -18,6 +18,7 @@ class StatementBackend {
   virtual void BindBlob(int index, std::span<const unsigned char> value) = 0;
   virtual void BindNull(int index) = 0;
   virtual Result<bool> Step() = 0;
+  virtual void Reset() = 0;
   virtual int64_t Int(int column) const = 0;
   virtual std::string_view Text(int column) const = 0;
   virtual std::span<const unsigned char> Blob(int column) const = 0;
