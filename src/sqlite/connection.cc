@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "sqlite/checkpoints.h"
+
 namespace iocgrid::sqlite {
 
 void DbDeleter::operator()(sqlite3* db) const {
@@ -223,6 +225,42 @@ int CountStatement(unsigned type, void* context, void* /*stmt*/, void* sql) {
 }
 
 }  // namespace
+
+Connection::Connection(DbPtr db) : db_(std::move(db)) {}
+
+Connection::~Connection() {
+  // No commit can reach the hook while the connection goes, but the hook must not outlive the
+  // thread it wakes.
+  if (checkpoints_ != nullptr) sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+}
+
+Status Connection::CheckpointInBackground(const std::string& path, int pages, int backstop_pages) {
+  if (pages < 1 || backstop_pages < pages) {
+    return InvalidArgumentError("sqlite: checkpoint thresholds must be 1 <= pages <= backstop");
+  }
+  IOCGRID_ASSIGN_OR_RETURN(checkpoints_, BackgroundCheckpoints::Start(path));
+  checkpoint_pages_ = pages;
+  backstop_pages_ = backstop_pages;
+  // Replaces SQLite's automatic checkpoint (itself a WAL hook).
+  sqlite3_wal_hook(db_.get(), &Connection::WalCommitted, this);
+  return Status::Ok();
+}
+
+int64_t Connection::BackgroundCheckpointRuns() const {
+  return checkpoints_ != nullptr ? checkpoints_->runs() : 0;
+}
+
+int Connection::WalCommitted(void* self, sqlite3* db, const char* name, int frames) {
+  auto* c = static_cast<Connection*>(self);
+  if (frames >= c->backstop_pages_) {
+    // What SQLite's automatic checkpoint does. Its result is not the commit's: the commit
+    // has succeeded, and frames not copied stay in the WAL.
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (frames >= c->checkpoint_pages_) {
+    c->checkpoints_->Due();
+  }
+  return SQLITE_OK;
+}
 
 void Connection::CountStatementsInto(std::atomic<int64_t>* counter) {
   sqlite3_trace_v2(db_.get(), SQLITE_TRACE_STMT, &CountStatement, counter);

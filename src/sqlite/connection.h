@@ -28,6 +28,8 @@ struct sqlite3_stmt;
 
 namespace iocgrid::sqlite {
 
+class BackgroundCheckpoints;
+
 struct DbDeleter {
   void operator()(sqlite3* db) const;
 };
@@ -123,7 +125,8 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode,
                                                   int busy_timeout_ms);
   // Takes an open handle; Open is the usual way in.
-  explicit Connection(DbPtr db) : db_(std::move(db)) {}
+  explicit Connection(DbPtr db);
+  ~Connection();
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -147,6 +150,14 @@ class Connection {
   // check how many statements an operation costs. `counter` must outlive the connection.
   void CountStatementsInto(std::atomic<int64_t>* counter);
 
+  // For a WAL database written through this connection only (the portal's file): from now on
+  // the WAL is checkpointed by a thread with its own connection once a commit leaves it at
+  // `pages` frames or more, and by this connection itself (SQLite's automatic checkpoint, in
+  // the commit) past `backstop_pages` (sqlite/checkpoints.h says why). `path` is the file's.
+  Status CheckpointInBackground(const std::string& path, int pages, int backstop_pages);
+  // The thread's checkpoints so far (0 without CheckpointInBackground).
+  int64_t BackgroundCheckpointRuns() const;
+
   int64_t LastInsertRowid() const;
   int64_t Changes() const;
   bool InTransaction() const;
@@ -157,8 +168,12 @@ class Connection {
     StmtPtr stmt;
     bool in_use = false;
   };
+  static int WalCommitted(void* self, sqlite3* db, const char* name, int frames);
+
   DbPtr db_;
   std::unordered_map<std::string, std::unique_ptr<CachedStatement>> cache_;
+  std::unique_ptr<BackgroundCheckpoints> checkpoints_;
+  int checkpoint_pages_ = 0, backstop_pages_ = 0;
 };
 
 // A time budget for the statements run on a connection while this object lives: one that runs

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sqlite/api_key.h"
@@ -146,6 +147,65 @@ TEST_F(SqliteTest, MigrateAdoptsAnUnversionedFileOnlyWhenItHasTheNamedTable) {
 TEST_F(SqliteTest, MigrateRefusesAnotherApplicationsFile) {
   ASSERT_TRUE(db_->Exec("PRAGMA application_id = 42").ok());
   EXPECT_EQ(Migrate(*db_, path_, kSchema).code(), StatusCode::kInvalidArgument);
+}
+
+// Writes of `rows` rows of 2 KiB in transactions of 16 rows (about 8 WAL frames each).
+void WriteRows(Connection& db, int first, int rows) {
+  for (int at = first; at < first + rows; at += 16) {
+    ASSERT_TRUE(db.Exec("BEGIN").ok());
+    for (int i = at; i < at + 16 && i < first + rows; ++i) {
+      auto s = db.Prepare("INSERT INTO t(id, pad) VALUES(?, zeroblob(2048))");
+      ASSERT_TRUE(s.ok());
+      s->Bind(1, int64_t{i});
+      ASSERT_TRUE(s->Run().ok());
+    }
+    ASSERT_TRUE(db.Exec("COMMIT").ok());
+  }
+}
+
+// The portal's checkpoints (sqlite/checkpoints.h): past `pages` frames the thread copies the
+// WAL back into the file while the writer goes on; past the backstop the writer's commit
+// does it. Either way every row is in the file once the WAL is gone.
+TEST_F(SqliteTest, TheWalIsCheckpointedByTheThreadAndPastTheBackstopByTheWriter) {
+  ASSERT_TRUE(
+      db_->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, pad)").ok());
+  const auto file_size = [&] { return std::filesystem::file_size(path_); };
+  ASSERT_TRUE(db_->CheckpointInBackground(path_, 32, 1'000'000).ok());
+  const auto before = file_size();
+  WriteRows(*db_, 0, 200);  // ~400 KiB in the WAL
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (file_size() < before + 256 * 1024 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(file_size(), before + 256 * 1024) << "the thread copied nothing back";
+  EXPECT_GT(db_->BackgroundCheckpointRuns(), 0);
+
+  // A writer whose backstop is reached at once checkpoints in its commit: the file holds the
+  // rows when COMMIT returns, and the thread is never woken.
+  std::string other = dir_ + "/backstop.db";
+  auto w = Connection::Open(other, Connection::Mode::kReadWriteCreate, 1000);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(
+      (*w)->Exec("PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, pad)").ok());
+  ASSERT_TRUE((*w)->CheckpointInBackground(other, 4, 4).ok());
+  const auto small = std::filesystem::file_size(other);
+  WriteRows(**w, 0, 64);
+  EXPECT_GE(std::filesystem::file_size(other), small + 64 * 2048);
+  EXPECT_EQ((*w)->BackgroundCheckpointRuns(), 0);
+
+  // Closed and opened again (the checkpoint thread stopped first), every row is there.
+  db_.reset();
+  auto again = Connection::Open(path_, Connection::Mode::kReadWrite, 1000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*(*again)->QueryInt("SELECT count(*) FROM t"), 200);
+}
+
+TEST_F(SqliteTest, CheckpointThresholdsThatCannotWorkAreRefused) {
+  ASSERT_TRUE(db_->Exec("PRAGMA journal_mode=WAL").ok());
+  EXPECT_EQ(db_->CheckpointInBackground(path_, 0, 10).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->CheckpointInBackground(path_, 10, 9).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(db_->CheckpointInBackground(dir_ + "/missing/x.db", 10, 20).code(),
+            StatusCode::kPermissionDenied);
 }
 
 TEST(ApiKeyTest, KeysAreAlphanumericAndHashesCompare) {
