@@ -175,6 +175,31 @@ Status AddSharedSpans(Connection& c) {
   return c.Exec(kSharedSpans);
 }
 
+// Version 10 (issue 12, ingest >= 100k sightings/s): alliance_sightings_value, one entry per
+// row keyed by value, took a write at a random place per row (the value ids of a batch are
+// spread over the whole index), and with it most of the pages a batch dirtied. The questions
+// it answered ask by day and sector (does the sector count a value that day: the batch's day
+// and sector lead, so a batch's entries land side by side), and, for scanners, by value for
+// values more than one organisation saw: rows are marked `shared` when their value reaches
+// two organisations (RecordAllianceSightings), and only those are indexed by value.
+constexpr std::string_view kSharedRows = R"sql(
+UPDATE alliance_sightings SET shared = 1 WHERE value_id IN (SELECT id FROM alliance_values
+  WHERE orgs >= 2);
+DROP INDEX IF EXISTS alliance_sightings_value;
+CREATE INDEX IF NOT EXISTS alliance_sightings_cell ON alliance_sightings(day, sector, value_id);
+CREATE INDEX IF NOT EXISTS alliance_sightings_shared ON alliance_sightings(value_id, day)
+  WHERE shared = 1;
+)sql";
+
+Status AddSharedRows(Connection& c) {
+  IOCGRID_ASSIGN_OR_RETURN(bool has_shared, c.HasColumn("alliance_sightings", "shared"));
+  if (!has_shared) {
+    IOCGRID_RETURN_IF_ERROR(
+        c.Exec("ALTER TABLE alliance_sightings ADD COLUMN shared INTEGER NOT NULL DEFAULT 0"));
+  }
+  return c.Exec(kSharedRows);
+}
+
 constexpr sqlite::Migration kMigrations[] = {
     {.version = 1, .sql = kSchemaV1, .apply = nullptr},
     {.version = 2, .sql = "", .apply = AddSearchScope},
@@ -185,6 +210,7 @@ constexpr sqlite::Migration kMigrations[] = {
     {.version = 7, .sql = kSchemaV7, .apply = nullptr},
     {.version = 8, .sql = kSchemaV8, .apply = nullptr},
     {.version = 9, .sql = "", .apply = AddSharedSpans},
+    {.version = 10, .sql = "", .apply = AddSharedRows},
 };
 
 constexpr sqlite::Schema kSchema{.kind = "portal store",
@@ -276,9 +302,19 @@ CREATE INDEX value_orgs_recent ON value_orgs(value_id, last_day, first_day, shar
   WHERE shared = 1;
 )sql";
 
+constexpr std::string_view kPostgresSchemaV10 = R"sql(
+ALTER TABLE alliance_sightings ADD COLUMN shared BIGINT NOT NULL DEFAULT 0;
+UPDATE alliance_sightings SET shared = 1 WHERE value_id IN (SELECT id FROM alliance_values
+  WHERE orgs >= 2);
+DROP INDEX alliance_sightings_value;
+CREATE INDEX alliance_sightings_cell ON alliance_sightings(day, sector, value_id);
+CREATE INDEX alliance_sightings_shared ON alliance_sightings(value_id, day) WHERE shared = 1;
+)sql";
+
 constexpr sql::Migration kPostgresMigrations[] = {{.version = 7, .sql = kPostgresSchemaV7},
                                                   {.version = 8, .sql = kPostgresSchemaV8},
-                                                  {.version = 9, .sql = kPostgresSchemaV9}};
+                                                  {.version = 9, .sql = kPostgresSchemaV9},
+                                                  {.version = 10, .sql = kPostgresSchemaV10}};
 static_assert(std::size(kPostgresMigrations) > 0 &&
                   std::end(kPostgresMigrations)[-1].version == std::end(kMigrations)[-1].version,
               "both engines' schemas end at the same version");

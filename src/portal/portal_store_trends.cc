@@ -133,6 +133,8 @@ struct BatchValue {
   int64_t last_day = std::numeric_limits<int64_t>::min();
   // Other organisations may have rows of it (alliance_values.orgs counts this one's span).
   bool others() const { return orgs > (span ? 1 : 0); }
+  // Two organisations or more have seen it once this batch is in.
+  bool shared_after() const { return orgs + (span ? 0 : 1) >= 2; }
 };
 
 // One observable and day of the batch: the smallest class name, counts summed (capped as
@@ -149,13 +151,15 @@ struct BatchRow {
 };
 
 // A batch as the fold works on it: reports repeat observables (one line per event), so this is
-// fewer rows than sightings. Values in (type, value) order and rows in (day, value) order, so
-// that the probes walk the indexes in order.
+// fewer rows than sightings. Values in (type, value) order, and once their ids are known, rows
+// in (day, id) order and id_order, so that probes and writes walk each index in its order (a
+// B-tree filled in order also keeps its pages full, which later reads of it feel).
 struct Batch {
   std::vector<BatchValue> values;
   std::vector<BatchRow> rows;
   std::vector<size_t> value_of;               // sighting -> values index
   std::unordered_map<int64_t, size_t> by_id;  // alliance_values.id -> values index
+  std::vector<size_t> id_order;               // values indexes in id order, once known
 };
 
 Batch Collect(const std::vector<AllianceSighting>& sightings) {
@@ -173,9 +177,14 @@ Batch Collect(const std::vector<AllianceSighting>& sightings) {
   });
   b.value_of.resize(sightings.size());
   uint32_t members = 0;  // the sighting whose members the current value takes
+  // Reports name few distinct member lists: each is written as JSON once.
+  std::map<std::vector<std::string>, std::string> json_of;
   auto take_members = [&] {
-    if (!b.values.empty())
-      b.values.back().members = nlohmann::json(sightings[members].members).dump();
+    if (b.values.empty()) return;
+    const std::vector<std::string>& list = sightings[members].members;
+    auto it = json_of.find(list);
+    if (it == json_of.end()) it = json_of.emplace(list, nlohmann::json(list).dump()).first;
+    b.values.back().members = it->second;
   };
   for (uint32_t at : order) {
     const AllianceSighting& s = sightings[at];
@@ -211,9 +220,6 @@ Batch Collect(const std::vector<AllianceSighting>& sightings) {
     r.last_seen = std::max(r.last_seen, s.last_seen);
   }
   take_members();
-  std::sort(b.rows.begin(), b.rows.end(), [](const BatchRow& x, const BatchRow& y) {
-    return std::tie(x.day, x.value) < std::tie(y.day, y.value);
-  });
   return b;
 }
 
@@ -282,6 +288,13 @@ Status ResolveValues(Database& db, Batch& b) {
     }
     return s.Run();
   }));
+  b.id_order.resize(b.values.size());
+  for (size_t i = 0; i < b.values.size(); ++i) b.id_order[i] = i;
+  std::sort(b.id_order.begin(), b.id_order.end(),
+            [&](size_t x, size_t y) { return b.values[x].id < b.values[y].id; });
+  std::sort(b.rows.begin(), b.rows.end(), [&](const BatchRow& x, const BatchRow& y) {
+    return std::tie(x.day, b.values[x.value].id) < std::tie(y.day, b.values[y.value].id);
+  });
   b.by_id.reserve(b.values.size());
   for (size_t i = 0; i < b.values.size(); ++i) {
     BatchValue& v = b.values[i];
@@ -300,7 +313,7 @@ Status ResolveValues(Database& db, Batch& b) {
 // day already (only for values another organisation saw).
 Status ReadWhereCounted(Database& db, Batch& b, const std::string& org, const std::string& sector) {
   std::vector<size_t> known;
-  for (size_t i = 0; i < b.values.size(); ++i) {
+  for (size_t i : b.id_order) {
     if (b.values[i].known) known.push_back(i);
   }
   Chunked spans(db, [](size_t n) {
@@ -331,8 +344,9 @@ Status ReadWhereCounted(Database& db, Batch& b, const std::string& org, const st
   // whole day.
   Chunked counted(db, [sqlite = db.dialect() == sql::Dialect::kSqlite](size_t n) {
     return std::string("SELECT value_id FROM alliance_sightings ") +
-           (sqlite ? "INDEXED BY alliance_sightings_value " : "") + "WHERE value_id IN (" +
-           Params(4, n, 1, false) + ") AND day = ?1 AND sector = ?2 AND class = ?3";
+           (sqlite ? "INDEXED BY alliance_sightings_cell " : "") +
+           "WHERE day = ?1 AND sector = ?2 AND value_id IN (" + Params(4, n, 1, false) +
+           ") AND class = ?3";
   });
   for (size_t begin = 0; begin < b.rows.size();) {
     const int64_t day = b.rows[begin].day;
@@ -464,14 +478,50 @@ Status ForIds(Database& db, std::string_view sql, const std::vector<int64_t>& id
   });
 }
 
+// The rows of the values `ids` that the organisation before this one saw (each has exactly
+// one: this organisation is the second) become shared, and so indexed by value for scanners.
+// The primary key leads with the day: one question per day of that organisation's span (at
+// most the retention, since older rows are purged and newer ones refused).
+Status ShareFirstRows(Database& db, const std::vector<int64_t>& ids, const std::string& org) {
+  struct Span {
+    int64_t id = 0;
+    std::string org;
+    int64_t first = 0, last = 0;
+  };
+  std::vector<Span> spans;
+  Chunked read(db, [](size_t n) {
+    return "SELECT value_id, org, first_day, last_day FROM value_orgs WHERE value_id IN (" +
+           Params(2, n, 1, false) + ") AND org <> ?1";
+  });
+  IOCGRID_RETURN_IF_ERROR(read.Each(ids.size(), [&](Statement& s, size_t at, size_t n) {
+    s.BindText(1, org);
+    for (size_t i = 0; i < n; ++i) s.Bind(static_cast<int>(i + 2), ids[at + i]);
+    return s.ForEachRow([&](const Statement& r) {
+      spans.push_back({r.Int(0), std::string(r.Text(1)), r.Int(2), r.Int(3)});
+    });
+  }));
+  if (spans.empty()) return Status::Ok();
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement mark, db.Prepare("UPDATE alliance_sightings SET shared = 1 WHERE day = ?1 AND org "
+                                 "= ?2 AND value_id = ?3"));
+  for (const Span& span : spans) {
+    for (int64_t day = span.first; day <= span.last; ++day) {
+      mark.Reset();
+      mark.Bind(1, day).BindText(2, span.org).Bind(3, span.id);
+      IOCGRID_RETURN_IF_ERROR(mark.Run());
+    }
+  }
+  return Status::Ok();
+}
+
 // The rows into alliance_sightings (added to the organisation's row of the day when there is
 // one), the organisations per value (one more for a value new to the organisation) and their
 // spans.
 Status FoldBatch(Database& db, const Batch& b, const std::string& org, const std::string& sector) {
   Chunked rows(db, [](size_t n) {
     return "INSERT INTO alliance_sightings(day, org, value_id, sector, type, class, count, "
-           "alerted, first_seen, last_seen) VALUES" +
-           Params(1, n, 10, true) +
+           "alerted, first_seen, last_seen, shared) VALUES" +
+           Params(1, n, 11, true) +
            " ON CONFLICT(day, org, value_id) DO UPDATE SET count = "
            "alliance_sightings.count + excluded.count, alerted = alliance_sightings.alerted "
            "+ excluded.alerted, first_seen = CASE WHEN excluded.first_seen < "
@@ -484,23 +534,26 @@ Status FoldBatch(Database& db, const Batch& b, const std::string& org, const std
     for (size_t i = 0; i < n; ++i) {
       const BatchRow& r = b.rows[at + i];
       const BatchValue& v = b.values[r.value];
-      const int p = static_cast<int>(i) * 10;
+      const int p = static_cast<int>(i) * 11;
       s.Bind(p + 1, r.day).BindText(p + 2, org).Bind(p + 3, v.id).BindText(p + 4, sector);
       s.BindText(p + 5, v.first->type).BindText(p + 6, r.cls).Bind(p + 7, Signed(r.count));
       s.Bind(p + 8, Signed(r.alerted)).Bind(p + 9, r.first_seen).Bind(p + 10, r.last_seen);
+      s.Bind(p + 11, v.shared_after() ? 1 : 0);
     }
     return s.Run();
   }));
   // Known values new to this organisation count one more (new values were added with 1); a
-  // value this organisation is the second to see: the first one's span becomes shared.
+  // value this organisation is the second to see: the first one's span and rows become shared.
   std::vector<int64_t> newly, second;
-  for (const BatchValue& v : b.values) {
+  for (size_t i : b.id_order) {
+    const BatchValue& v = b.values[i];
     if (!v.known || v.span) continue;
     newly.push_back(v.id);
     if (v.orgs == 1) second.push_back(v.id);
   }
   IOCGRID_RETURN_IF_ERROR(
       ForIds(db, "UPDATE alliance_values SET orgs = orgs + 1 WHERE id IN (", newly));
+  IOCGRID_RETURN_IF_ERROR(ShareFirstRows(db, second, org));
   IOCGRID_RETURN_IF_ERROR(
       ForIds(db, "UPDATE value_orgs SET shared = 1 WHERE shared = 0 AND value_id IN (", second));
   // The spans: a new one is shared when its value has two organisations now.
@@ -514,11 +567,10 @@ Status FoldBatch(Database& db, const Batch& b, const std::string& org, const std
   });
   IOCGRID_RETURN_IF_ERROR(spans.Each(b.values.size(), [&](Statement& s, size_t at, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-      const BatchValue& v = b.values[at + i];
+      const BatchValue& v = b.values[b.id_order[at + i]];
       const int p = static_cast<int>(i) * 5;
-      const int64_t orgs = v.orgs + (v.span ? 0 : 1);
       s.Bind(p + 1, v.id).BindText(p + 2, org).Bind(p + 3, v.first_day).Bind(p + 4, v.last_day);
-      s.Bind(p + 5, orgs >= 2 ? 1 : 0);
+      s.Bind(p + 5, v.shared_after() ? 1 : 0);
     }
     return s.Run();
   }));
@@ -677,7 +729,9 @@ Result<uint64_t> PortalStore::PurgeAllianceSightings(int64_t first_kept_day) {
                 "value_id = alliance_values.id);"
                 "DELETE FROM alliance_values WHERE orgs = 0;"
                 "UPDATE value_orgs SET shared = 1 WHERE value_id IN (SELECT id FROM "
-                "alliance_values WHERE orgs >= 2);"));
+                "alliance_values WHERE orgs >= 2);"
+                "UPDATE alliance_sightings SET shared = 1 WHERE shared = 0 AND value_id IN "
+                "(SELECT id FROM alliance_values WHERE orgs >= 2);"));
   IOCGRID_ASSIGN_OR_RETURN(Statement batches,
                            db_->Prepare("DELETE FROM alliance_batches WHERE created < ?"));
   batches.Bind(1, first_kept_day * 86400);
@@ -780,12 +834,15 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
   sql::QueryBudget budget(*db_, kRowQueryBudget);
   auto ranked = RankScanners(*db_, from, to, Signed(min_orgs), limit);
   if (!ranked.ok()) return TooLarge(ranked.status(), "This scanners question", "a higher min_orgs");
-  // The chosen values' rows of the window (alliance_sightings_value), kParts ids a statement.
+  // The chosen values' rows of the window (alliance_sightings_shared: every row of a value two
+  // organisations saw is shared), kParts ids a statement.
   constexpr size_t kParts = 32;
+  const bool sqlite = db_->dialect() == sql::Dialect::kSqlite;
   std::string sql =
       "SELECT v.id, v.value, v.type, v.members, a.org, a.sector, a.class, a.first_seen, "
-      "a.last_seen, a.count, a.alerted FROM alliance_values v JOIN alliance_sightings a ON "
-      "a.value_id = v.id AND a.day BETWEEN ?1 AND ?2 WHERE v.id IN (?3";
+      "a.last_seen, a.count, a.alerted FROM alliance_values v JOIN alliance_sightings a " +
+      std::string(sqlite ? "INDEXED BY alliance_sightings_shared " : "") +
+      "ON a.value_id = v.id AND a.shared = 1 AND a.day BETWEEN ?1 AND ?2 WHERE v.id IN (?3";
   for (size_t i = 1; i < kParts; ++i) sql += ", ?" + std::to_string(i + 3);
   sql += ")";
   std::vector<ScannerRow> out(ranked->size());

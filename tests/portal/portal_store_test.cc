@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -158,6 +159,19 @@ void Sql(const std::string& dir, const std::string& sql) {
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
+// The answer of a one-value query, read by the sqlite3 shell ("" when it fails).
+std::string SqlValue(const std::string& dir, const std::string& sql) {
+  std::string cmd = "sqlite3 " + dir + "/portal.db \"" + sql + "\"";
+  FILE* out = popen(cmd.c_str(), "r");
+  if (out == nullptr) return "";
+  std::string text;
+  char buf[256];
+  while (fgets(buf, sizeof buf, out) != nullptr) text += buf;
+  if (pclose(out) != 0) return "";
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 // A file written before the portal store had a version (no user_version, no application_id)
 // and before the scope column: it opens, its rows survive, and it is stamped with the newest
 // version.
@@ -184,7 +198,7 @@ TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "9");
+  EXPECT_EQ(version, "10");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -293,22 +307,38 @@ TEST_F(PortalStoreFileTest, VersionSevenStoresGainDaySketchesFromTheirRows) {
 // Version 8 files count scanners from every organisation's span; migration 9 marks the spans of
 // values two or more organisations saw and indexes them, and the same scanners come out, also
 // for a value that becomes shared after the upgrade.
+// Four organisations of one sector: 45.0.0.i is seen by the organisations 0..i%4 on days spread
+// over 20002-20004, and each organisation's own 45.0.1.<org> on own_day(org).
+void RecordFourOrganisations(PortalStore& s, int64_t (*own_day)(int)) {
+  for (int org = 0; org < 4; ++org) {
+    std::vector<AllianceSighting> rows;
+    for (int i = 0; i < 40; ++i) {
+      if (org <= i % 4) rows.push_back(Saw("45.0.0." + std::to_string(i), 20002 + (i + org) % 3));
+    }
+    rows.push_back(Saw("45.0.1." + std::to_string(org), own_day(org)));
+    ASSERT_TRUE(s.RecordAllianceSightings("b" + std::to_string(org), "org-" + std::to_string(org),
+                                          "energy", rows)
+                    .ok());
+  }
+}
+
+void ExpectSameScanners(const std::vector<ScannerRow>& before,
+                        const Result<std::vector<ScannerRow>>& after) {
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_EQ(after->size(), before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ((*after)[i].value, before[i].value) << i;
+    EXPECT_EQ((*after)[i].orgs, before[i].orgs) << i;
+    EXPECT_EQ((*after)[i].sightings, before[i].sightings) << i;
+  }
+}
+
 TEST_F(PortalStoreFileTest, VersionEightStoresIndexTheSpansOfSharedValues) {
   std::vector<ScannerRow> before;
   {
     auto s = Open();
     ASSERT_TRUE(s.ok());
-    for (int org = 0; org < 4; ++org) {
-      std::vector<AllianceSighting> rows;
-      // 45.0.0.i is seen by the organisations 0..i%4, on days spread over the window.
-      for (int i = 0; i < 40; ++i) {
-        if (org <= i % 4) rows.push_back(Saw("45.0.0." + std::to_string(i), 20002 + (i + org) % 3));
-      }
-      rows.push_back(Saw("45.0.1." + std::to_string(org), 20004));  // each org's own
-      ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(org),
-                                                "org-" + std::to_string(org), "energy", rows)
-                      .ok());
-    }
+    RecordFourOrganisations(**s, [](int) { return int64_t{20004}; });
     before = *(*s)->Scanners(20002, 20004, 2, 100);
     ASSERT_EQ(before.size(), 30u);  // the values seen by 2, 3 or 4 organisations
   }
@@ -317,13 +347,7 @@ TEST_F(PortalStoreFileTest, VersionEightStoresIndexTheSpansOfSharedValues) {
       "user_version = 8;");
   auto s = Open();
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  auto after = (*s)->Scanners(20002, 20004, 2, 100);
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
-  ASSERT_EQ(after->size(), before.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    EXPECT_EQ((*after)[i].value, before[i].value) << i;
-    EXPECT_EQ((*after)[i].orgs, before[i].orgs) << i;
-  }
+  ExpectSameScanners(before, (*s)->Scanners(20002, 20004, 2, 100));
   // org-0's own value, now seen by a second organisation: both spans count.
   ASSERT_TRUE(
       (*s)->RecordAllianceSightings("late", "org-9", "energy", {Saw("45.0.1.0", 20003)}).ok());
@@ -333,6 +357,57 @@ TEST_F(PortalStoreFileTest, VersionEightStoresIndexTheSpansOfSharedValues) {
                             [](const ScannerRow& r) { return r.value == "45.0.1.0"; });
   ASSERT_NE(found, late->end());
   EXPECT_EQ(found->orgs.size(), 2u);
+}
+
+// Version 9 stores index every sighting by value; version 10 only the rows of values two
+// organisations saw (marked shared on the way), and the rest by day and sector. Scanners and
+// the cells read the same before and after, and a value that reaches its second organisation
+// after the upgrade has the first one's rows found.
+TEST_F(PortalStoreFileTest, VersionNineStoresIndexOnlySharedRowsByValue) {
+  std::vector<ScannerRow> before;
+  std::vector<SectorDayRow> days_before;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    RecordFourOrganisations(**s, [](int org) { return int64_t{20002 + org % 3}; });
+    before = *(*s)->Scanners(20002, 20004, 2, 100);
+    ASSERT_EQ(before.size(), 30u);
+    days_before = *(*s)->SectorDays(20002, 20004);
+  }
+  // Version 9 as it was: no shared column, the value index on every row.
+  Sql(dir_,
+      "DROP INDEX alliance_sightings_shared; DROP INDEX alliance_sightings_cell; ALTER TABLE "
+      "alliance_sightings DROP COLUMN shared; CREATE INDEX alliance_sightings_value ON "
+      "alliance_sightings(value_id, day, sector); PRAGMA user_version = 9;");
+  auto s = Open();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(
+      SqlValue(dir_, "SELECT count(*) FROM sqlite_master WHERE name = 'alliance_sightings_value'"),
+      "0");
+  const std::string shared = SqlValue(dir_, "SELECT count(*) FROM alliance_sightings WHERE shared");
+  EXPECT_NE(shared, "0");
+  EXPECT_EQ(shared, SqlValue(dir_,
+                             "SELECT count(*) FROM alliance_sightings a JOIN alliance_values v ON "
+                             "v.id = a.value_id WHERE v.orgs >= 2"));
+  ExpectSameScanners(before, (*s)->Scanners(20002, 20004, 2, 100));
+  // org-2's own value (seen on day 20004), now seen by org-9 on 20003: org-2's row is found
+  // by value, and the cells count it once per day.
+  ASSERT_TRUE(
+      (*s)->RecordAllianceSightings("late", "org-9", "energy", {Saw("45.0.1.2", 20003)}).ok());
+  auto late = (*s)->Scanners(20002, 20004, 2, 100);
+  ASSERT_TRUE(late.ok());
+  auto found = std::find_if(late->begin(), late->end(),
+                            [](const ScannerRow& r) { return r.value == "45.0.1.2"; });
+  ASSERT_NE(found, late->end());
+  EXPECT_EQ(found->orgs.size(), 2u);
+  EXPECT_EQ(found->first_seen, Saw("45.0.1.2", 20003).first_seen);
+  EXPECT_EQ(found->last_seen, Saw("45.0.1.2", 20004).last_seen);
+  auto days_after = (*s)->SectorDays(20002, 20004);
+  ASSERT_TRUE(days_after.ok());
+  uint64_t observables_before = 0, observables_after = 0;
+  for (const SectorDayRow& r : days_before) observables_before += r.observables;
+  for (const SectorDayRow& r : *days_after) observables_after += r.observables;
+  EXPECT_EQ(observables_after, observables_before + 1);  // 45.0.1.2 on 20003 is new that day
 }
 
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
@@ -360,13 +435,13 @@ TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) 
 
 TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(Open().ok());
-  Sql(dir_, "PRAGMA user_version = 10;");
+  Sql(dir_, "PRAGMA user_version = 11;");
   auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
-  EXPECT_NE(message.find("portal store schema version 10"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 9"), std::string::npos) << message;
+  EXPECT_NE(message.find("portal store schema version 11"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 10"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
@@ -611,14 +686,14 @@ TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
   ASSERT_TRUE(Open().ok());
   {
     auto raw = sql::ConnectPostgres(database_);
-    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 10").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 11").ok());
   }
   s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(s.status().message().find("portal store schema version 10"), std::string::npos)
+  EXPECT_NE(s.status().message().find("portal store schema version 11"), std::string::npos)
       << s.status().ToString();
-  EXPECT_NE(s.status().message().find("versions up to 9"), std::string::npos);
+  EXPECT_NE(s.status().message().find("versions up to 10"), std::string::npos);
 }
 
 // Unreachable servers and unreadable URLs are clear errors that never repeat the password.
