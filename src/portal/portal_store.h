@@ -293,7 +293,8 @@ class PortalStore {
   Result<EvaluationCharge> ChargeEvaluations(const std::string& user, int64_t day, uint64_t points,
                                              uint64_t cap);
 
-  // Alliance sightings (portal_store_trends.cc). Records a batch once: kAlreadyExists when
+  // Alliance sightings (written in portal_store_ingest.cc, read in portal_store_trends.cc).
+  // Records a batch once: kAlreadyExists when
   // `batch_id` was recorded before (nothing written).
   Status RecordAllianceSightings(const std::string& batch_id, const std::string& org,
                                  const std::string& sector,
