@@ -109,7 +109,7 @@ Result<std::unique_ptr<sql::Database>> OpenSqliteFile(const std::string& data_di
   // all over the value indexes; 65k/s with a 64 MiB backstop, 68–70k/s with this one). The
   // WAL file is cut back to 64 MiB when it restarts.
   IOCGRID_RETURN_IF_ERROR(db->Exec("PRAGMA journal_size_limit=67108864;"));
-  IOCGRID_RETURN_IF_ERROR(db->CheckpointInBackground(path, 4096, 65536));
+  IOCGRID_RETURN_IF_ERROR(db->CheckpointInBackground(4096, 65536));
   return sql::WrapSqlite(std::move(db), path);
 }
 

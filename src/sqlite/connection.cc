@@ -234,9 +234,13 @@ Connection::~Connection() {
   if (checkpoints_ != nullptr) sqlite3_wal_hook(db_.get(), nullptr, nullptr);
 }
 
-Status Connection::CheckpointInBackground(const std::string& path, int pages, int backstop_pages) {
+Status Connection::CheckpointInBackground(int pages, int backstop_pages) {
   if (pages < 1 || backstop_pages < pages) {
     return InvalidArgumentError("sqlite: checkpoint thresholds must be 1 <= pages <= backstop");
+  }
+  const char* path = sqlite3_db_filename(db_.get(), "main");
+  if (path == nullptr || *path == '\0') {
+    return InvalidArgumentError("sqlite: a database without a file has no WAL to checkpoint");
   }
   IOCGRID_ASSIGN_OR_RETURN(checkpoints_, BackgroundCheckpoints::Start(path));
   checkpoint_pages_ = pages;

@@ -153,8 +153,9 @@ class Connection {
   // For a WAL database written through this connection only (the portal's file): from now on
   // the WAL is checkpointed by a thread with its own connection once a commit leaves it at
   // `pages` frames or more, and by this connection itself (SQLite's automatic checkpoint, in
-  // the commit) past `backstop_pages` (sqlite/checkpoints.h says why). `path` is the file's.
-  Status CheckpointInBackground(const std::string& path, int pages, int backstop_pages);
+  // the commit) past `backstop_pages` (sqlite/checkpoints.h says why). kInvalidArgument for
+  // thresholds that cannot work and for a connection without a file (an in-memory database).
+  Status CheckpointInBackground(int pages, int backstop_pages);
   // The thread's checkpoints so far (0 without CheckpointInBackground).
   int64_t BackgroundCheckpointRuns() const;
 
