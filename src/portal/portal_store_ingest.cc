@@ -271,9 +271,55 @@ Status ResolveValues(Database& db, Batch& b) {
   return Status::Ok();
 }
 
+// Runs `sql` + "?1, ...)" for `ids`.
+Status ForIds(Database& db, std::string_view sql, const std::vector<int64_t>& ids) {
+  Chunked update(db, [sql](size_t n) { return std::string(sql) + Params(1, n) + ")"; });
+  return update.Each(ids.size(), [&](Statement& s, size_t at, size_t n) {
+    for (size_t i = 0; i < n; ++i) s.Bind(static_cast<int>(i + 1), ids[at + i]);
+    return s.Run();
+  });
+}
+
+// The rows of the values `ids` that the organisation before this one saw (each has exactly
+// one: this organisation is the second) become shared, and so indexed by value for scanners.
+// The primary key leads with the day: one question per day of that organisation's span (at
+// most the retention, since older rows are purged and newer ones refused).
+Status ShareFirstRows(Database& db, const std::vector<int64_t>& ids, const std::string& org) {
+  struct Span {
+    int64_t id = 0;
+    std::string org;
+    int64_t first = 0, last = 0;
+  };
+  std::vector<Span> spans;
+  Chunked read(db, [](size_t n) {
+    return "SELECT value_id, org, first_day, last_day FROM value_orgs WHERE value_id IN (" +
+           Params(2, n) + ") AND org <> ?1";
+  });
+  IOCGRID_RETURN_IF_ERROR(read.Each(ids.size(), [&](Statement& s, size_t at, size_t n) {
+    s.BindText(1, org);
+    for (size_t i = 0; i < n; ++i) s.Bind(static_cast<int>(i + 2), ids[at + i]);
+    return s.ForEachRow([&](const Statement& r) {
+      spans.push_back({r.Int(0), std::string(r.Text(1)), r.Int(2), r.Int(3)});
+    });
+  }));
+  if (spans.empty()) return Status::Ok();
+  IOCGRID_ASSIGN_OR_RETURN(
+      Statement mark, db.Prepare("UPDATE alliance_sightings SET shared = 1 WHERE day = ?1 AND org "
+                                 "= ?2 AND value_id = ?3"));
+  for (const Span& span : spans) {
+    for (int64_t day = span.first; day <= span.last; ++day) {
+      mark.Reset();
+      mark.Bind(1, day).BindText(2, span.org).Bind(3, span.id);
+      IOCGRID_RETURN_IF_ERROR(mark.Run());
+    }
+  }
+  return Status::Ok();
+}
+
 // This organisation's span of each known value, its rows of the batch's days where a span
 // covers the day, and for the other rows whether the sector counts the value in its class that
-// day already (only for values another organisation saw).
+// day already (only for values another organisation saw, whose rows are shared: those of a
+// value this organisation is the second to see are marked here).
 Status ReadWhereCounted(Database& db, Batch& b, const std::string& org, const std::string& sector) {
   std::vector<size_t> known;
   for (size_t i : b.id_order) {
@@ -293,6 +339,15 @@ Status ReadWhereCounted(Database& db, Batch& b, const std::string& org, const st
       v.span_last = r.Int(2);
     });
   }));
+  // A known value new to this organisation that one organisation saw before: that one's span
+  // and rows become shared (indexed by value), so that the question below finds them.
+  std::vector<int64_t> second;
+  for (size_t i : known) {
+    if (!b.values[i].span && b.values[i].orgs == 1) second.push_back(b.values[i].id);
+  }
+  IOCGRID_RETURN_IF_ERROR(ShareFirstRows(db, second, org));
+  IOCGRID_RETURN_IF_ERROR(
+      ForIds(db, "UPDATE value_orgs SET shared = 1 WHERE shared = 0 AND value_id IN (", second));
   // One day at a time (rows are in day order): the rows this organisation has already, then
   // per class whether the sector counts the value.
   std::vector<size_t> ask;
@@ -303,12 +358,13 @@ Status ReadWhereCounted(Database& db, Batch& b, const std::string& org, const st
            "?2 AND value_id IN (" +
            Params(3, n) + ")";
   });
-  // INDEXED BY: without statistics the planner takes the primary key's day prefix and reads the
-  // whole day.
+  // Other organisations' rows of a value are shared (above, or when it reached its second), so
+  // the shared rows' index answers (INDEXED BY: without statistics the planner takes the primary
+  // key's day prefix and reads the whole day).
   Chunked counted(db, [sqlite = db.dialect() == sql::Dialect::kSqlite](size_t n) {
     return std::string("SELECT value_id FROM alliance_sightings ") +
-           (sqlite ? "INDEXED BY alliance_sightings_cell " : "") +
-           "WHERE day = ?1 AND sector = ?2 AND value_id IN (" + Params(4, n) + ") AND class = ?3";
+           (sqlite ? "INDEXED BY alliance_sightings_shared " : "") + "WHERE value_id IN (" +
+           Params(4, n) + ") AND day = ?1 AND sector = ?2 AND class = ?3 AND shared = 1";
   });
   for (size_t begin = 0; begin < b.rows.size();) {
     const int64_t day = b.rows[begin].day;
@@ -431,51 +487,6 @@ Status CountCells(Database& db, const Batch& b, const std::string& org, const st
   return AddToSketches(db, sketches);
 }
 
-// Runs `sql` + "?1, ...)" for `ids`.
-Status ForIds(Database& db, std::string_view sql, const std::vector<int64_t>& ids) {
-  Chunked update(db, [sql](size_t n) { return std::string(sql) + Params(1, n) + ")"; });
-  return update.Each(ids.size(), [&](Statement& s, size_t at, size_t n) {
-    for (size_t i = 0; i < n; ++i) s.Bind(static_cast<int>(i + 1), ids[at + i]);
-    return s.Run();
-  });
-}
-
-// The rows of the values `ids` that the organisation before this one saw (each has exactly
-// one: this organisation is the second) become shared, and so indexed by value for scanners.
-// The primary key leads with the day: one question per day of that organisation's span (at
-// most the retention, since older rows are purged and newer ones refused).
-Status ShareFirstRows(Database& db, const std::vector<int64_t>& ids, const std::string& org) {
-  struct Span {
-    int64_t id = 0;
-    std::string org;
-    int64_t first = 0, last = 0;
-  };
-  std::vector<Span> spans;
-  Chunked read(db, [](size_t n) {
-    return "SELECT value_id, org, first_day, last_day FROM value_orgs WHERE value_id IN (" +
-           Params(2, n) + ") AND org <> ?1";
-  });
-  IOCGRID_RETURN_IF_ERROR(read.Each(ids.size(), [&](Statement& s, size_t at, size_t n) {
-    s.BindText(1, org);
-    for (size_t i = 0; i < n; ++i) s.Bind(static_cast<int>(i + 2), ids[at + i]);
-    return s.ForEachRow([&](const Statement& r) {
-      spans.push_back({r.Int(0), std::string(r.Text(1)), r.Int(2), r.Int(3)});
-    });
-  }));
-  if (spans.empty()) return Status::Ok();
-  IOCGRID_ASSIGN_OR_RETURN(
-      Statement mark, db.Prepare("UPDATE alliance_sightings SET shared = 1 WHERE day = ?1 AND org "
-                                 "= ?2 AND value_id = ?3"));
-  for (const Span& span : spans) {
-    for (int64_t day = span.first; day <= span.last; ++day) {
-      mark.Reset();
-      mark.Bind(1, day).BindText(2, span.org).Bind(3, span.id);
-      IOCGRID_RETURN_IF_ERROR(mark.Run());
-    }
-  }
-  return Status::Ok();
-}
-
 // The rows into alliance_sightings (added to the organisation's row of the day when there is
 // one), the organisations per value (one more for a value new to the organisation) and their
 // spans.
@@ -504,20 +515,14 @@ Status FoldBatch(Database& db, const Batch& b, const std::string& org, const std
     }
     return s.Run();
   }));
-  // Known values new to this organisation count one more (new values were added with 1); a
-  // value this organisation is the second to see: the first one's span and rows become shared.
-  std::vector<int64_t> newly, second;
+  // Known values new to this organisation count one more (new values were added with 1).
+  std::vector<int64_t> newly;
   for (size_t i : b.id_order) {
     const BatchValue& v = b.values[i];
-    if (!v.known || v.span) continue;
-    newly.push_back(v.id);
-    if (v.orgs == 1) second.push_back(v.id);
+    if (v.known && !v.span) newly.push_back(v.id);
   }
   IOCGRID_RETURN_IF_ERROR(
       ForIds(db, "UPDATE alliance_values SET orgs = orgs + 1 WHERE id IN (", newly));
-  IOCGRID_RETURN_IF_ERROR(ShareFirstRows(db, second, org));
-  IOCGRID_RETURN_IF_ERROR(
-      ForIds(db, "UPDATE value_orgs SET shared = 1 WHERE shared = 0 AND value_id IN (", second));
   // The spans: a new one is shared when its value has two organisations now.
   Chunked spans(db, [](size_t n) {
     return "INSERT INTO value_orgs(value_id, org, first_day, last_day, shared) VALUES" +

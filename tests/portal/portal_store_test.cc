@@ -198,7 +198,7 @@ TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "10");
+  EXPECT_EQ(version, "11");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -376,7 +376,7 @@ TEST_F(PortalStoreFileTest, VersionNineStoresIndexOnlySharedRowsByValue) {
   }
   // Version 9 as it was: no shared column, the value index on every row.
   Sql(dir_,
-      "DROP INDEX alliance_sightings_shared; DROP INDEX alliance_sightings_cell; ALTER TABLE "
+      "DROP INDEX alliance_sightings_shared; ALTER TABLE "
       "alliance_sightings DROP COLUMN shared; CREATE INDEX alliance_sightings_value ON "
       "alliance_sightings(value_id, day, sector); PRAGMA user_version = 9;");
   auto s = Open();
@@ -410,6 +410,58 @@ TEST_F(PortalStoreFileTest, VersionNineStoresIndexOnlySharedRowsByValue) {
   EXPECT_EQ(observables_after, observables_before + 1);  // 45.0.1.2 on 20003 is new that day
 }
 
+// Version 10 stores index every row by day and sector for the question whether a sector counts
+// a value already; version 11 asks the shared rows' index, which carries the sector and class.
+// The upgrade leaves the cells and scanners as they were, and a value another organisation of
+// the sector saw that day (the first one's rows shared on the way) is not counted twice.
+TEST_F(PortalStoreFileTest, VersionTenStoresAskTheSharedRowsWhetherASectorCountsAValue) {
+  std::vector<ScannerRow> before;
+  std::vector<SectorDayRow> days_before;
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    RecordFourOrganisations(**s, [](int org) { return int64_t{20002 + org % 3}; });
+    before = *(*s)->Scanners(20002, 20004, 2, 100);
+    days_before = *(*s)->SectorDays(20002, 20004);
+  }
+  // Version 10 as it was: the cell index, and shared rows indexed by value and day only.
+  Sql(dir_,
+      "DROP INDEX alliance_sightings_shared; CREATE INDEX alliance_sightings_cell ON "
+      "alliance_sightings(day, sector, value_id); CREATE INDEX alliance_sightings_shared ON "
+      "alliance_sightings(value_id, day) WHERE shared = 1; PRAGMA user_version = 10;");
+  auto s = Open();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(SqlValue(dir_, "PRAGMA user_version"), "11");
+  EXPECT_EQ(
+      SqlValue(dir_, "SELECT count(*) FROM sqlite_master WHERE name = 'alliance_sightings_cell'"),
+      "0");
+  EXPECT_EQ(SqlValue(dir_,
+                     "SELECT group_concat(name, ',') FROM (SELECT name FROM "
+                     "pragma_index_info('alliance_sightings_shared') ORDER BY seqno)"),
+            "value_id,day,sector,class");
+  ExpectSameScanners(before, (*s)->Scanners(20002, 20004, 2, 100));
+  auto observables = [&](int64_t day) {
+    uint64_t n = 0;
+    for (const SectorDayRow& r : *(*s)->SectorDays(day, day)) n += r.observables;
+    return n;
+  };
+  uint64_t observables_before = 0;
+  for (const SectorDayRow& r : days_before) {
+    if (r.day == 20003) observables_before += r.observables;
+  }
+  ASSERT_EQ(observables(20003), observables_before);
+  // org-1's own value (seen on 20003, by it alone): energy counts it that day already when a
+  // second energy organisation reports it; 45.0.1.3 (org-3's, on 20002) is new on 20003.
+  ASSERT_TRUE((*s)->RecordAllianceSightings("late", "org-9", "energy",
+                                            {Saw("45.0.1.1", 20003), Saw("45.0.1.3", 20003)})
+                  .ok());
+  EXPECT_EQ(observables(20003), observables_before + 1);
+  EXPECT_EQ(SqlValue(dir_,
+                     "SELECT count(*) FROM alliance_sightings a JOIN alliance_values v ON v.id = "
+                     "a.value_id WHERE v.value IN ('45.0.1.1', '45.0.1.3') AND a.shared = 1"),
+            "4");
+}
+
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
 TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
   {
@@ -435,13 +487,13 @@ TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) 
 
 TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(Open().ok());
-  Sql(dir_, "PRAGMA user_version = 11;");
+  Sql(dir_, "PRAGMA user_version = 12;");
   auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
-  EXPECT_NE(message.find("portal store schema version 11"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 10"), std::string::npos) << message;
+  EXPECT_NE(message.find("portal store schema version 12"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 11"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
@@ -686,14 +738,14 @@ TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
   ASSERT_TRUE(Open().ok());
   {
     auto raw = sql::ConnectPostgres(database_);
-    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 11").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 12").ok());
   }
   s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(s.status().message().find("portal store schema version 11"), std::string::npos)
+  EXPECT_NE(s.status().message().find("portal store schema version 12"), std::string::npos)
       << s.status().ToString();
-  EXPECT_NE(s.status().message().find("versions up to 10"), std::string::npos);
+  EXPECT_NE(s.status().message().find("versions up to 11"), std::string::npos);
 }
 
 // Unreachable servers and unreadable URLs are clear errors that never repeat the password.
