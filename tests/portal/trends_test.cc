@@ -316,11 +316,14 @@ TEST_F(TrendStoreTest, SectorCellsMatchAModelOfEveryReport) {
         const std::string name = "org-" + std::to_string(org);
         const std::string sector = "sector-" + std::to_string(org % 3);
         // 0 to 200 sightings (more than a statement's 64 values, and fewer), drawn from 150
-        // values of two types, with repeats.
+        // values of two types, with repeats; short values, and long ones that share their first
+        // 16 bytes or end around the 16th (the batch is sorted by its values' first 16 bytes).
         std::vector<AllianceSighting> rows(rng() % 201);
         for (AllianceSighting& s : rows) {
           const int v = static_cast<int>(rng() % 150);
-          s = Saw("v" + std::to_string(v), day, kClasses[rng() % 4], 1 + rng() % 5, kTypes[v % 2]);
+          const char* const kHeads[] = {"v", "sixteen-bytes-ab", "sixteen-bytes-"};
+          s = Saw(kHeads[v % 3] + std::to_string(v), day, kClasses[rng() % 4], 1 + rng() % 5,
+                  kTypes[v % 2]);
           s.alerted = rng() % 3;
         }
         if (rows.empty()) continue;
