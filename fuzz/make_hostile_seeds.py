@@ -205,3 +205,49 @@ pf = {
  'hostile_change_flag.bin': psi_frame(3, [tag + b'\2']),
 }
 for k,v in pf.items(): w('psi_frame', k, v)
+# ---- staged_sightings (portal/internal/staged_sightings.h: alliance_pending.body)
+
+
+def varint(v):
+    out = b''
+    while v >= 0x80:
+        out += bytes([(v & 0x7f) | 0x80])
+        v >>= 7
+    return out + bytes([v])
+
+
+def zigzag(v):
+    return varint((v << 1) ^ (v >> 63) if v >= 0 else ((-v - 1) << 1) | 1)
+
+
+def sstr(s):
+    s = s.encode('utf-8', 'surrogateescape') if isinstance(s, str) else s
+    return varint(len(s)) + s
+
+
+def sighting(value, typ='ip-src', cls='noise', day=20003, first=0, last=0, count=1, alerted=0,
+             members=(), actors=()):
+    return (sstr(value) + sstr(typ) + sstr(cls) + zigzag(day) + zigzag(first) + zigzag(last) +
+            varint(count) + varint(alerted) + varint(len(members)) + b''.join(map(sstr, members)) +
+            varint(len(actors)) + b''.join(map(sstr, actors)))
+
+
+def staged(items, count=None):
+    return b'S' + varint(len(items) if count is None else count) + b''.join(items)
+
+
+one = sighting('45.0.0.1', first=20003 * 86400, last=20003 * 86400 + 60, count=7, alerted=2,
+               members=['honeypot'], actors=['misp-galaxy:threat-actor="APT10"'])
+ss = {
+ 'one.bin': staged([one]),
+ 'two.bin': staged([one, sighting('evil.example', 'domain', 'threat', day=-1, count=2**64 - 1)]),
+ 'empty.bin': staged([]),
+ 'hostile_huge_count.bin': staged([], count=2**63),
+ 'hostile_varint_past_64_bits.bin': b'S' + b'\xff' * 10 + b'\x7f',
+ 'hostile_string_past_end.bin': staged([varint(2**31) + b'x']),
+ 'hostile_truncated.bin': staged([one])[:-1],
+ 'hostile_trailing.bin': staged([one]) + b'\0',
+ 'hostile_bad_magic.bin': b'T' + staged([one])[1:],
+ 'hostile_invalid_utf8.bin': staged([sighting(b'\xc0\xaf\xed\xa0\x80')]),
+}
+for k,v in ss.items(): w('staged_sightings', k, v)

@@ -39,6 +39,7 @@ csv_log        16384 indicators
 http_request   20000 http
 psi_frame       4096 -
 distinct_sketch 16400 -
+staged_sightings 4096 -
 "
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

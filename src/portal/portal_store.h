@@ -295,10 +295,17 @@ class PortalStore {
 
   // Alliance sightings (written in portal_store_ingest.cc, read in portal_store_trends.cc).
   // Records a batch once: kAlreadyExists when
-  // `batch_id` was recorded before (nothing written).
+  // `batch_id` was recorded before (nothing written). The batch is durable on return; it is
+  // staged and folded into the rows and aggregates with the others staged since the last fold
+  // once they hold kFoldSightings sightings or kFoldBatches batches (in this call: a failed
+  // fold is logged and left staged for the next), and before anything reads them.
+  static constexpr uint64_t kFoldSightings = 100'000;
+  static constexpr uint64_t kFoldBatches = 64;
   Status RecordAllianceSightings(const std::string& batch_id, const std::string& org,
                                  const std::string& sector,
                                  const std::vector<AllianceSighting>& sightings);
+  // Folds the staged batches now (the reads below do so first themselves).
+  Status FoldAllianceSightings();
   // Deletes everything of days before `first_kept_day`; the number of sightings deleted.
   Result<uint64_t> PurgeAllianceSightings(int64_t first_kept_day);
   // Days [from, to], inclusive.
@@ -326,6 +333,8 @@ class PortalStore {
   // After migration 8: the day sketches of the sightings already stored (once, in one
   // transaction; a no-op when there are sketches or no sightings).
   Status BuildSketchesIfMissing();
+  // With mu_ held: folds the staged batches, if there are any (FoldAllianceSightings).
+  Status FoldStagedLocked();
 
   std::mutex mu_;
   std::unique_ptr<sql::Database> db_;  // guarded by mu_

@@ -114,17 +114,20 @@ Result<std::vector<SectorDistinctRow>> SectorDistinctRows(Database& db, int64_t 
 
 Result<std::vector<SectorDayRow>> PortalStore::SectorDays(int64_t from, int64_t to) {
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   return SectorDaysRows(*db_, from, to);
 }
 
 Result<std::vector<SectorOrgRow>> PortalStore::SectorOrgs(int64_t from, int64_t to) {
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   return SectorOrgsRows(*db_, from, to);
 }
 
 Result<std::vector<SectorDistinctRow>> PortalStore::SectorDistinct(int64_t from, int64_t to,
                                                                    int64_t bucket_days) {
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   return SectorDistinctRows(*db_, from, to, bucket_days);
 }
 
@@ -133,6 +136,7 @@ Result<SectorTrendData> PortalStore::SectorTrendRows(int64_t days_from, int64_t 
   // One snapshot, so that numbers and contributors agree: the mutex keeps this instance's
   // writers out, the transaction another instance's (on PostgreSQL).
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   sql::Transaction tx(*db_);
   IOCGRID_RETURN_IF_ERROR(tx.Begin(Database::TransactionKind::kSnapshot));
   SectorTrendData d;
@@ -203,6 +207,7 @@ Result<std::vector<Ranked>> RankScanners(Database& db, int64_t from, int64_t to,
 Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, uint64_t min_orgs,
                                                       size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   sql::QueryBudget budget(*db_, kRowQueryBudget);
   auto ranked = RankScanners(*db_, from, to, Signed(min_orgs), limit);
   if (!ranked.ok()) return TooLarge(ranked.status(), "This scanners question", "a higher min_orgs");
@@ -255,6 +260,7 @@ Result<std::vector<ScannerRow>> PortalStore::Scanners(int64_t from, int64_t to, 
 
 Result<std::vector<ActorRow>> PortalStore::Actors(int64_t from, int64_t to) {
   std::lock_guard<std::mutex> lock(mu_);
+  IOCGRID_RETURN_IF_ERROR(FoldStagedLocked());
   IOCGRID_ASSIGN_OR_RETURN(
       Statement s, db_->Prepare("SELECT a.actor, a.day, v.value, v.type, a.org, a.sightings FROM "
                                 "actor_daily a JOIN alliance_values v ON v.id = a.value_id "

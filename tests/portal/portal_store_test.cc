@@ -198,7 +198,7 @@ TEST_F(PortalStoreFileTest, StoresWrittenBeforeVersioningAreUpgraded) {
   std::ifstream in(out);
   std::string version;
   std::getline(in, version);
-  EXPECT_EQ(version, "11");
+  EXPECT_EQ(version, "12");
 }
 
 // The ad-hoc upgrade of the unversioned days could already have added scope; migration 2 keeps it.
@@ -431,7 +431,7 @@ TEST_F(PortalStoreFileTest, VersionTenStoresAskTheSharedRowsWhetherASectorCounts
       "alliance_sightings(value_id, day) WHERE shared = 1; PRAGMA user_version = 10;");
   auto s = Open();
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(SqlValue(dir_, "PRAGMA user_version"), "11");
+  EXPECT_EQ(SqlValue(dir_, "PRAGMA user_version"), "12");
   EXPECT_EQ(
       SqlValue(dir_, "SELECT count(*) FROM sqlite_master WHERE name = 'alliance_sightings_cell'"),
       "0");
@@ -462,6 +462,101 @@ TEST_F(PortalStoreFileTest, VersionTenStoresAskTheSharedRowsWhetherASectorCounts
             "4");
 }
 
+// Reports are staged (schema 12) and folded together: durable in the file before any fold, and
+// folded by the first question after a reopen.
+TEST_F(PortalStoreFileTest, StagedReportsOutliveTheStoreAndAreFoldedByTheFirstQuestion) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    for (int org = 0; org < 3; ++org) {
+      std::vector<AllianceSighting> rows = {Saw("45.0.0.1", 20003), Saw("45.0.0.2", 20003)};
+      for (AllianceSighting& r : rows) r.count = 1;
+      ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(org),
+                                                "org-" + std::to_string(org), "energy", rows)
+                      .ok());
+    }
+    EXPECT_EQ(
+        (*s)->RecordAllianceSightings("b1", "org-1", "energy", {Saw("45.0.0.9", 20003)}).code(),
+        StatusCode::kAlreadyExists);
+  }
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) || ' ' || sum(sightings) FROM alliance_pending"),
+            "3 6");
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings"), "0");
+  auto s = Open();
+  ASSERT_TRUE(s.ok());
+  auto days = (*s)->SectorDays(20003, 20003);
+  ASSERT_TRUE(days.ok()) << days.status().ToString();
+  ASSERT_EQ(days->size(), 1u);
+  EXPECT_EQ((*days)[0].observables, 2u);
+  EXPECT_EQ((*days)[0].sightings, 6u);
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_pending"), "0");
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings"), "6");
+}
+
+// A report folds the staged ones once they are kFoldBatches batches; one as large as a fold's
+// worth, with nothing staged, is folded at once.
+TEST_F(PortalStoreFileTest, AReportFoldsTheStagedOnesAtTheThreshold) {
+  auto s = Open();
+  ASSERT_TRUE(s.ok());
+  for (uint64_t i = 0; i + 1 < PortalStore::kFoldBatches; ++i) {
+    ASSERT_TRUE((*s)->RecordAllianceSightings("b" + std::to_string(i), "org-" + std::to_string(i),
+                                              "energy", {Saw("45.0.0.1", 20003)})
+                    .ok());
+  }
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_pending"),
+            std::to_string(PortalStore::kFoldBatches - 1));
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings"), "0");
+  ASSERT_TRUE(
+      (*s)->RecordAllianceSightings("last", "org-last", "energy", {Saw("45.0.0.1", 20003)}).ok());
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_pending"), "0");
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings"),
+            std::to_string(PortalStore::kFoldBatches));
+  EXPECT_EQ(SqlValue(dir_, "SELECT orgs FROM alliance_values WHERE value = '45.0.0.1'"),
+            std::to_string(PortalStore::kFoldBatches));
+  std::vector<AllianceSighting> large;
+  for (uint64_t i = 0; i < PortalStore::kFoldSightings; ++i) {
+    large.push_back(Saw("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) +
+                            "." + std::to_string(i & 255),
+                        20004));
+  }
+  ASSERT_TRUE((*s)->RecordAllianceSightings("large", "org-0", "energy", large).ok());
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_pending"), "0");
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings WHERE day = 20004"),
+            std::to_string(PortalStore::kFoldSightings));
+}
+
+// A staged report that cannot be read back is an error naming it, for every question, until it
+// is dealt with; nothing staged is dropped, and reports are still taken.
+TEST_F(PortalStoreFileTest, ADamagedStagedReportIsAnErrorNamingItAndNothingIsDropped) {
+  {
+    auto s = Open();
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(
+        (*s)->RecordAllianceSightings("good", "org-0", "energy", {Saw("45.0.0.1", 20003)}).ok());
+    ASSERT_TRUE(
+        (*s)->RecordAllianceSightings("bad", "org-1", "energy", {Saw("45.0.0.2", 20003)}).ok());
+  }
+  Sql(dir_,
+      "UPDATE alliance_pending SET body = substr(body, 1, length(body) - 1) WHERE batch_id "
+      "= 'bad';");
+  auto s = Open();
+  ASSERT_TRUE(s.ok());
+  auto days = (*s)->SectorDays(20003, 20003);
+  ASSERT_FALSE(days.ok());
+  EXPECT_EQ(days.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(days.status().message().find("batch bad"), std::string::npos)
+      << days.status().ToString();
+  EXPECT_EQ((*s)->Scanners(20003, 20003, 2, 10).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ((*s)->PurgeAllianceSightings(20000).status().code(), StatusCode::kDataLoss);
+  ASSERT_TRUE(
+      (*s)->RecordAllianceSightings("more", "org-2", "energy", {Saw("45.0.0.3", 20003)}).ok());
+  EXPECT_EQ(SqlValue(dir_,
+                     "SELECT group_concat(batch_id, ',') FROM (SELECT batch_id FROM "
+                     "alliance_pending ORDER BY seq)"),
+            "good,bad,more");
+  EXPECT_EQ(SqlValue(dir_, "SELECT count(*) FROM alliance_sightings"), "0");
+}
+
 // The private-search relay's per-user daily share (issue 10) is counted in the file.
 TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) {
   {
@@ -487,13 +582,13 @@ TEST_F(PortalStoreTest, PrivateEvaluationsAreCountedPerUserAndDayAcrossReopens) 
 
 TEST_F(PortalStoreFileTest, ANewerSchemaVersionIsRefusedNamingBoth) {
   ASSERT_TRUE(Open().ok());
-  Sql(dir_, "PRAGMA user_version = 12;");
+  Sql(dir_, "PRAGMA user_version = 13;");
   auto s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
   std::string_view message = s.status().message();
-  EXPECT_NE(message.find("portal store schema version 12"), std::string::npos) << message;
-  EXPECT_NE(message.find("versions up to 11"), std::string::npos) << message;
+  EXPECT_NE(message.find("portal store schema version 13"), std::string::npos) << message;
+  EXPECT_NE(message.find("versions up to 12"), std::string::npos) << message;
 }
 
 SiftRow ASift(std::string id, std::string status) {
@@ -738,14 +833,14 @@ TEST_F(PortalStorePostgresTest, ForeignTablesAndNewerSchemasAreRefused) {
   ASSERT_TRUE(Open().ok());
   {
     auto raw = sql::ConnectPostgres(database_);
-    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 12").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE iocgrid_schema SET version = 13").ok());
   }
   s = Open();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(s.status().message().find("portal store schema version 12"), std::string::npos)
+  EXPECT_NE(s.status().message().find("portal store schema version 13"), std::string::npos)
       << s.status().ToString();
-  EXPECT_NE(s.status().message().find("versions up to 11"), std::string::npos);
+  EXPECT_NE(s.status().message().find("versions up to 12"), std::string::npos);
 }
 
 // Unreachable servers and unreadable URLs are clear errors that never repeat the password.

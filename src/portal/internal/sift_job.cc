@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/time.h"
+#include "common/varint.h"
 #include "core/indicator_type.h"
 
 namespace iocgrid::portal::internal {
@@ -156,25 +157,6 @@ std::shared_ptr<const SiftResult> SiftJob::result() const {
 // ------------------------------------------------------------------ store encoding
 
 namespace {
-
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    auto b = static_cast<uint8_t>(in->front());
-    in->remove_prefix(1);
-    *v |= uint64_t{b & 0x7fu} << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
 
 bool GetUint(const json& j, uint64_t* out) {
   if (!j.is_number_unsigned()) return false;
