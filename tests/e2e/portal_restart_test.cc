@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -44,7 +47,8 @@ class PortalRestartTest : public ::testing::TestWithParam<int> {
     node_data_ = dir_.path() + "/node";
     std::string node_key = CreateNodeKey(node_data_, "hp");
     ASSERT_EQ(node_key.size(), 40u);
-    std::string member_file = dir_.Write("member.txt", "198.51.100.0/24\nevil.example\n");
+    std::string member_file =
+        dir_.Write("member.txt", "198.51.100.0/24\nevil.example\n185.220.101.7\nrelay-c2.net\n");
     ASSERT_EQ(RunIocgrid({"node", "import", "--data", node_data_, member_file}).exit_code, 0);
     node_ = std::make_unique<Background>(
         std::vector<std::string>{"node", "serve", "--data", node_data_, "--listen", "127.0.0.1:0"});
@@ -127,6 +131,70 @@ TEST_P(PortalRestartTest, ARunningSearchKeepsWhatItReceived) {
   EXPECT_EQ(history[0]["status"], "interrupted");
   auto rerun = Call(portal.url(), "POST", "/api/v1/searches/" + id + "/rerun");
   EXPECT_EQ(rerun.status, 201) << rerun.body;
+}
+
+// Reports of alliance sightings are staged until a fold (docs/trends.md, Storage): three
+// organisations' reports, answered and recorded but not yet folded when the portal is killed or
+// stopped, are all counted after the restart.
+TEST_P(PortalRestartTest, RecordedSightingsAreCountedAfterARestart) {
+  // The live member only: a report is matched as a search, which would wait on the other.
+  std::string text;
+  {
+    std::ifstream in(config_);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  text = text.substr(0, text.find("[[members]]\nname = \"slow\""));
+  for (const char* org : {"bank-a", "bank-b", "bank-c"}) {
+    text += "[[orgs]]\nname = \"" + std::string(org) + "\"\nsector = \"finance\"\n";
+  }
+  config_ = dir_.Write("sightings.toml", text);
+  std::map<std::string, std::string> keys;
+  for (const char* org : {"bank-a", "bank-b", "bank-c"}) {
+    keys[org] = Line(RunIocgrid({"portal", "users", "create", "--config", config_, "--name",
+                                 std::string("analyst-") + org, "--org", org})
+                         .out);
+    ASSERT_EQ(keys[org].size(), 40u) << org;
+  }
+  auto as = [&](const std::string& org) {
+    key_ = keys[org];
+    return org;
+  };
+  {
+    Background portal({"portal", "serve", "--config", config_});
+    ASSERT_FALSE(portal.url().empty()) << portal.log();
+    for (const char* org : {"bank-a", "bank-b", "bank-c"}) {
+      as(org);
+      auto r = Call(portal.url(), "POST", "/api/v1/sightings",
+                    R"([{"value":"185.220.101.7","count":2},{"value":"relay-c2.net"}])");
+      ASSERT_EQ(r.status, 202) << r.body;
+      const std::string id = json::parse(r.body)["id"];
+      std::string status;
+      for (int i = 0; i < 400 && status != "done"; ++i) {
+        status = json::parse(Call(portal.url(), "GET", "/api/v1/sifts/" + id).body)["status"];
+        if (status != "done") std::this_thread::sleep_for(25ms);
+      }
+      ASSERT_EQ(status, "done") << org;
+    }
+    int status = portal.Stop(GetParam());
+    if (GetParam() == SIGTERM) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << portal.log();
+    }
+  }
+  Background portal({"portal", "serve", "--config", config_});
+  ASSERT_FALSE(portal.url().empty()) << portal.log();
+  as("bank-a");
+  auto r = Call(portal.url(), "GET", "/api/v1/trends/sectors?window=7d");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json answer = json::parse(r.body);
+  json finance;
+  for (const json& c : answer["cells"]) {
+    if (c["sector"] == "finance") finance = c;
+  }
+  ASSERT_TRUE(finance.is_object()) << r.body;
+  EXPECT_EQ(finance["suppressed"], false) << r.body;
+  EXPECT_EQ(finance["organisations"], 3) << r.body;
+  EXPECT_EQ(finance["observables"], 2) << r.body;
+  EXPECT_EQ(finance["sightings"], 9) << r.body;  // 2 + 1 from each
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, PortalRestartTest, ::testing::Values(SIGKILL, SIGTERM),
