@@ -156,14 +156,17 @@ CREATE INDEX IF NOT EXISTS value_orgs_recent ON value_orgs(value_id, last_day, f
   WHERE shared = 1;
 )sql";
 
-Status AddSharedSpans(Connection& c) {
-  IOCGRID_ASSIGN_OR_RETURN(bool has_shared, c.HasColumn("value_orgs", "shared"));
+// Adds the `shared` flag (0) to `table` unless the file has it already, then runs `sql`.
+Status AddSharedFlagThen(Connection& c, const std::string& table, std::string_view sql) {
+  IOCGRID_ASSIGN_OR_RETURN(bool has_shared, c.HasColumn(table, "shared"));
   if (!has_shared) {
     IOCGRID_RETURN_IF_ERROR(
-        c.Exec("ALTER TABLE value_orgs ADD COLUMN shared INTEGER NOT NULL DEFAULT 0"));
+        c.Exec("ALTER TABLE " + table + " ADD COLUMN shared INTEGER NOT NULL DEFAULT 0"));
   }
-  return c.Exec(kSharedSpans);
+  return c.Exec(sql);
 }
+
+Status AddSharedSpans(Connection& c) { return AddSharedFlagThen(c, "value_orgs", kSharedSpans); }
 
 // Version 10 (issue 12, ingest >= 100k sightings/s): alliance_sightings_value, one entry per
 // row keyed by value, took a write at a random place per row (the value ids of a batch are
@@ -182,18 +185,13 @@ CREATE INDEX IF NOT EXISTS alliance_sightings_shared ON alliance_sightings(value
 )sql";
 
 Status AddSharedRows(Connection& c) {
-  IOCGRID_ASSIGN_OR_RETURN(bool has_shared, c.HasColumn("alliance_sightings", "shared"));
-  if (!has_shared) {
-    IOCGRID_RETURN_IF_ERROR(
-        c.Exec("ALTER TABLE alliance_sightings ADD COLUMN shared INTEGER NOT NULL DEFAULT 0"));
-  }
-  return c.Exec(kSharedRows);
+  return AddSharedFlagThen(c, "alliance_sightings", kSharedRows);
 }
 
 // Version 11 (issue 12, ingest >= 100k sightings/s): the question alliance_sightings_cell
 // answered, whether the sector counts a value that day and class already, is asked only of
-// values another organisation saw, and their rows are shared (RecordAllianceSightings marks the
-// first organisation's rows before asking): the shared rows' index answers it once it carries
+// values another organisation saw, and their rows are shared (the fold marks the first
+// organisation's rows before asking: ReadSpans): the shared rows' index answers it once it carries
 // the sector and the class, and every row no longer pays an entry in a second index (a third of
 // the rows' write time, and the question's reads, in the bench).
 constexpr std::string_view kSharedCells = R"sql(

@@ -322,6 +322,13 @@ void RecordFourOrganisations(PortalStore& s, int64_t (*own_day)(int)) {
   }
 }
 
+// The row of `value` in a scanners answer, or nullptr.
+const ScannerRow* ScannerOf(const std::vector<ScannerRow>& rows, const std::string& value) {
+  auto it =
+      std::find_if(rows.begin(), rows.end(), [&](const ScannerRow& r) { return r.value == value; });
+  return it == rows.end() ? nullptr : &*it;
+}
+
 void ExpectSameScanners(const std::vector<ScannerRow>& before,
                         const Result<std::vector<ScannerRow>>& after) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
@@ -353,9 +360,8 @@ TEST_F(PortalStoreFileTest, VersionEightStoresIndexTheSpansOfSharedValues) {
       (*s)->RecordAllianceSightings("late", "org-9", "energy", {Saw("45.0.1.0", 20003)}).ok());
   auto late = (*s)->Scanners(20003, 20004, 2, 100);
   ASSERT_TRUE(late.ok());
-  auto found = std::find_if(late->begin(), late->end(),
-                            [](const ScannerRow& r) { return r.value == "45.0.1.0"; });
-  ASSERT_NE(found, late->end());
+  const ScannerRow* found = ScannerOf(*late, "45.0.1.0");
+  ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->orgs.size(), 2u);
 }
 
@@ -396,9 +402,8 @@ TEST_F(PortalStoreFileTest, VersionNineStoresIndexOnlySharedRowsByValue) {
       (*s)->RecordAllianceSightings("late", "org-9", "energy", {Saw("45.0.1.2", 20003)}).ok());
   auto late = (*s)->Scanners(20002, 20004, 2, 100);
   ASSERT_TRUE(late.ok());
-  auto found = std::find_if(late->begin(), late->end(),
-                            [](const ScannerRow& r) { return r.value == "45.0.1.2"; });
-  ASSERT_NE(found, late->end());
+  const ScannerRow* found = ScannerOf(*late, "45.0.1.2");
+  ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->orgs.size(), 2u);
   EXPECT_EQ(found->first_seen, Saw("45.0.1.2", 20003).first_seen);
   EXPECT_EQ(found->last_seen, Saw("45.0.1.2", 20004).last_seen);
